@@ -1,0 +1,50 @@
+//! Llama (`LlamaModel`, `LlamaForSequenceClassification`), after transformers' `modeling_llama.py`; defaults are
+//! `LlamaConfig`'s. Grouped-query attention shrinks `k_proj` / `v_proj` to `num_key_value_heads * head_dim` outputs.
+
+use super::bert::Built;
+use super::hf_config::head_dim;
+use super::{HfConfig, ModuleSpec, Task, prefixed};
+use crate::error::Error;
+
+pub fn modules(config: &HfConfig, task: Task, num_labels: u64) -> Result<Built, Error> {
+    let vocab = config.size_or("vocab_size", Some(32000))?;
+    let hidden = config.size_or("hidden_size", Some(4096))?;
+    let intermediate = config.size_or("intermediate_size", Some(11008))?;
+    let layers = config.size_or("num_hidden_layers", Some(32))?;
+    let heads = config.size_or("num_attention_heads", Some(32))?;
+    let kv_heads = config.optional_size("num_key_value_heads")?.unwrap_or(heads);
+    let head_dim = match config.optional_size("head_dim")? {
+        Some(d) => d,
+        None => head_dim(hidden, heads, "hidden_size", "num_attention_heads")?,
+    };
+    let attention_bias = config.flag_or("attention_bias", false)?;
+    let mlp_bias = config.flag_or("mlp_bias", false)?;
+
+    let mut m = vec![ModuleSpec::embedding("embed_tokens", vocab, hidden)];
+    for i in 0..layers {
+        let p = format!("layers.{i}");
+        m.push(ModuleSpec::linear(format!("{p}.self_attn.q_proj"), hidden, heads * head_dim, attention_bias));
+        m.push(ModuleSpec::linear(format!("{p}.self_attn.k_proj"), hidden, kv_heads * head_dim, attention_bias));
+        m.push(ModuleSpec::linear(format!("{p}.self_attn.v_proj"), hidden, kv_heads * head_dim, attention_bias));
+        m.push(ModuleSpec::linear(format!("{p}.self_attn.o_proj"), heads * head_dim, hidden, attention_bias));
+        m.push(ModuleSpec::linear(format!("{p}.mlp.gate_proj"), hidden, intermediate, mlp_bias));
+        m.push(ModuleSpec::linear(format!("{p}.mlp.up_proj"), hidden, intermediate, mlp_bias));
+        m.push(ModuleSpec::linear(format!("{p}.mlp.down_proj"), intermediate, hidden, mlp_bias));
+        m.push(ModuleSpec::rms_norm(format!("{p}.input_layernorm"), hidden));
+        m.push(ModuleSpec::rms_norm(format!("{p}.post_attention_layernorm"), hidden));
+    }
+    m.push(ModuleSpec::rms_norm("norm", hidden));
+    Ok((with_score_head(m, task, hidden, num_labels), layers as usize, Some(&["q_proj", "v_proj"])))
+}
+
+/// `*ForSequenceClassification` for decoder models: the backbone under `model.` and a bias-free `score`.
+pub fn with_score_head(m: Vec<ModuleSpec>, task: Task, hidden: u64, num_labels: u64) -> Vec<ModuleSpec> {
+    match task {
+        Task::Base => m,
+        Task::SeqCls => {
+            let mut m = prefixed("model", m);
+            m.push(ModuleSpec::linear("score", hidden, num_labels, false));
+            m
+        }
+    }
+}

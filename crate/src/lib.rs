@@ -1,0 +1,9 @@
+//! LoRA Playground's core: architectures and exact PEFT accounting (no tensors), and, in later layers,
+//! the burn model and trainer. Nothing here knows about the browser; `wasm.rs` is the only boundary.
+
+pub mod arch;
+pub mod error;
+pub mod inject;
+pub mod lora_config;
+pub mod count;
+pub mod presets;
