@@ -166,6 +166,13 @@ pub struct Architecture {
     pub modules: Vec<ModuleSpec>,
     /// PEFT's default `target_modules` for this `model_type`, where it has one.
     pub default_targets: Option<Vec<String>>,
+    /// Width of the residual stream (`hidden_size`, `n_embd`, `dim`).
+    pub hidden_size: u64,
+    /// Attention heads per layer (`num_attention_heads`, `n_head`, `n_heads`).
+    pub num_attention_heads: u64,
+    /// transformers' `base_model_prefix`: the attribute holding the backbone in a `*ForSequenceClassification`
+    /// model. Everything outside it is the task head.
+    pub base_model_prefix: &'static str,
 }
 
 impl Architecture {
@@ -190,7 +197,22 @@ impl Architecture {
                 ));
             }
         };
+        // Defaults as in each config class; the builders above already validated these fields.
+        let (hidden_key, heads_key, hidden_default, heads_default, prefix) = match model_type.as_str() {
+            "bert" => ("hidden_size", "num_attention_heads", 768, 12, "bert"),
+            "roberta" => ("hidden_size", "num_attention_heads", 768, 12, "roberta"),
+            "distilbert" => ("dim", "n_heads", 768, 12, "distilbert"),
+            "modernbert" => ("hidden_size", "num_attention_heads", 768, 12, "model"),
+            "gpt2" => ("n_embd", "n_head", 768, 12, "transformer"),
+            "llama" => ("hidden_size", "num_attention_heads", 4096, 32, "model"),
+            _ => ("hidden_size", "num_attention_heads", 2304, 8, "model"),
+        };
+        let hidden_size = config.size_or(hidden_key, Some(hidden_default))?;
+        let num_attention_heads = config.size_or(heads_key, Some(heads_default))?;
         Ok(Self {
+            hidden_size,
+            num_attention_heads,
+            base_model_prefix: prefix,
             model_type,
             task,
             num_labels: if task == Task::SeqCls { num_labels } else { 0 },
@@ -203,6 +225,11 @@ impl Architecture {
     /// Total parameters of the model as transformers builds it.
     pub fn params(&self) -> u64 {
         self.modules.iter().map(ModuleSpec::params).sum()
+    }
+
+    /// Whether a module belongs to the sequence-classification head (outside the backbone).
+    pub fn in_head(&self, module: &ModuleSpec) -> bool {
+        self.task == Task::SeqCls && !crate::inject::within(&module.name, self.base_model_prefix)
     }
 
     pub fn module(&self, name: &str) -> Option<&ModuleSpec> {

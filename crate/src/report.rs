@@ -1,0 +1,358 @@
+//! One setup in, every figure out: what the CLI prints and the page shows come from `compute`, so they agree.
+
+use serde::{Deserialize, Serialize};
+
+use crate::arch::{Architecture, HfConfig, ModuleKind, Task, layer_index};
+use crate::checkpoint::{AdapterDtypes, Dtype, adapter_tensors, model_tensors, safetensors_bytes};
+use crate::count::{LoraCount, count_lora, lora_params_of};
+use crate::error::Error;
+use crate::inject::inject;
+use crate::lora_config::LoraConfig;
+use crate::memory::{Batch, Memory, Optimizer, Precision};
+use crate::methods::{self, CostInputs, MethodCost, PeftMethod};
+use crate::presets::{PRESETS, preset_config};
+
+/// Everything a user can set. Field names follow PEFT where PEFT has the setting.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Setup {
+    /// A preset id; ignored when `config_json` is given.
+    pub model: String,
+    /// A pasted or uploaded `config.json`.
+    pub config_json: Option<String>,
+    pub task: Task,
+    pub num_labels: u64,
+    pub lora: LoraConfig,
+    /// Storage of the frozen base model.
+    pub precision: Precision,
+    /// dtype of the LoRA matrices (PEFT's default `autocast_adapter_dtype=True` keeps them in float32).
+    pub adapter_dtype: AdapterDtype,
+    pub optimizer: Optimizer,
+    pub batch: Batch,
+    /// Houlsby adapter bottleneck size for the method comparison.
+    pub bottleneck: u64,
+    /// Virtual tokens for prompt and prefix tuning in the method comparison.
+    pub num_virtual_tokens: u64,
+}
+
+impl Default for Setup {
+    fn default() -> Self {
+        Self {
+            model: "all-MiniLM-L6-v2".into(),
+            config_json: None,
+            task: Task::SeqCls,
+            num_labels: 2,
+            lora: LoraConfig::default(),
+            precision: Precision::Fp32,
+            adapter_dtype: AdapterDtype::Fp32,
+            optimizer: Optimizer::Adamw,
+            batch: Batch::default(),
+            bottleneck: 64,
+            num_virtual_tokens: 20,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AdapterDtype {
+    #[default]
+    Fp32,
+    Bf16,
+}
+
+impl AdapterDtype {
+    pub fn dtype(self) -> Dtype {
+        match self {
+            AdapterDtype::Fp32 => Dtype::F32,
+            AdapterDtype::Bf16 => Dtype::BF16,
+        }
+    }
+}
+
+/// A module name a user can target, as a checkbox shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct TargetChoice {
+    /// The name to put in `target_modules`: the path inside a block (`attention.self.query`), or the full path
+    /// for modules outside the blocks.
+    pub name: String,
+    pub kind: ModuleKind,
+    pub in_features: u64,
+    pub out_features: u64,
+    /// How many modules the name matches.
+    pub count: usize,
+    /// What the module is, where its name does not say (fused projections).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    /// Other choices this name also matches, because PEFT matches on a dotted suffix.
+    pub also_matches: Vec<String>,
+}
+
+/// LoRA modules grouped by their name inside a block.
+#[derive(Debug, Clone, Serialize)]
+pub struct ModuleGroup {
+    pub name: String,
+    pub kind: ModuleKind,
+    pub in_features: u64,
+    pub out_features: u64,
+    /// LoRA parameters added to each module: `r * (in + out)`.
+    pub lora_params_each: u64,
+    pub lora_params_total: u64,
+    /// Block indices (PEFT's notion, see `layer_index`) where this module got LoRA.
+    pub layers: Vec<usize>,
+    pub count: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RankRow {
+    pub r: u64,
+    pub lora_params: u64,
+    /// LoRA parameters as a percentage of the `d_out x d_in` weight they adapt.
+    pub percent_of_weight: f64,
+    /// `d_out * d_in / (r * (d_in + d_out))`.
+    pub reduction: f64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RankTable {
+    pub module: String,
+    pub in_features: u64,
+    pub out_features: u64,
+    pub rows: Vec<RankRow>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ModelInfo {
+    pub model_type: String,
+    pub task: Task,
+    pub num_labels: u64,
+    pub num_layers: usize,
+    pub hidden_size: u64,
+    pub params: u64,
+}
+
+/// Every figure of a setup.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub model: ModelInfo,
+    pub target_choices: Vec<TargetChoice>,
+    /// PEFT's `trainable` (LoRA + head copy + trained biases).
+    pub trainable: u64,
+    /// PEFT's `all` (base + LoRA + head copy).
+    pub all: u64,
+    pub trainable_percent: f64,
+    /// The LoRA matrices alone.
+    pub lora_params: u64,
+    pub lora_percent_of_base: f64,
+    /// `lora_alpha / r`, or `lora_alpha / sqrt(r)` with rsLoRA.
+    pub scaling: f64,
+    pub modules: Vec<String>,
+    pub modules_to_save: Vec<String>,
+    pub module_groups: Vec<ModuleGroup>,
+    /// `adapter_model.safetensors` as PEFT writes it.
+    pub adapter_bytes: u64,
+    /// `model.safetensors` of the model before PEFT, in the base's float dtype.
+    pub full_model_bytes: u64,
+    /// The model after `merge_and_unload()`, saved: the same tensors as the original model.
+    pub merged_model_bytes: u64,
+    pub optimizer_bytes: u64,
+    /// LoRA's training memory.
+    pub memory: Memory,
+    /// LoRA, full fine-tuning, head-only and BitFit, costed alike.
+    pub methods: Vec<MethodCost>,
+    pub peft_methods: Vec<PeftMethod>,
+    /// `trainable` at r = 1..=256 with everything else fixed (exact: trainable is affine in r).
+    pub rank_curve: Vec<u64>,
+    pub rank_table: RankTable,
+}
+
+/// The largest rank the page's slider and curve go to.
+pub const MAX_RANK: u64 = 256;
+
+fn percent(part: u64, whole: u64) -> f64 {
+    if whole == 0 { 0.0 } else { 100.0 * part as f64 / whole as f64 }
+}
+
+/// Builds the architecture a setup describes.
+pub fn architecture(setup: &Setup) -> Result<Architecture, Error> {
+    let text = match &setup.config_json {
+        Some(t) => t.as_str(),
+        None => preset_config(&setup.model).ok_or_else(|| {
+            let ids: Vec<&str> = PRESETS.iter().map(|(id, _)| *id).collect();
+            Error::invalid("model", format!("unknown preset '{}'; presets: {}", setup.model, ids.join(", ")))
+        })?,
+    };
+    let config = HfConfig::parse(text)?;
+    Architecture::from_config(&config, setup.task, setup.num_labels)
+}
+
+/// Names a user can target in `arch`: for each LoRA-capable module outside the head, its path inside its block.
+pub fn target_choices(arch: &Architecture) -> Vec<TargetChoice> {
+    let mut out: Vec<TargetChoice> = Vec::new();
+    for m in arch.modules.iter().filter(|m| m.kind.lora_supported() && !arch.in_head(m)) {
+        let name = block_relative(&m.name);
+        if let Some(c) = out.iter_mut().find(|c| c.name == name) {
+            c.count += 1;
+            continue;
+        }
+        out.push(TargetChoice {
+            note: module_note(m.short_name(), m.in_features, m.out_features),
+            name,
+            kind: m.kind,
+            in_features: m.in_features,
+            out_features: m.out_features,
+            count: 1,
+            also_matches: Vec::new(),
+        });
+    }
+    let names: Vec<String> = out.iter().map(|c| c.name.clone()).collect();
+    for c in &mut out {
+        c.also_matches = names.iter().filter(|n| n.ends_with(&format!(".{}", c.name))).cloned().collect();
+    }
+    out
+}
+
+/// `bert.encoder.layer.3.attention.self.query` -> `attention.self.query`; paths outside blocks stay whole.
+fn block_relative(name: &str) -> String {
+    if layer_index(name).is_none() {
+        return name.to_string();
+    }
+    let parts: Vec<&str> = name.split('.').collect();
+    let i = (2..parts.len()).find(|&i| parts[i].bytes().all(|b| b.is_ascii_digit())).unwrap_or(0);
+    parts[i + 1..].join(".")
+}
+
+fn module_note(short: &str, d_in: u64, d_out: u64) -> Option<String> {
+    match short {
+        "Wqkv" => Some(format!("fused query, key and value projection ({d_in} -> 3 x {})", d_out / 3)),
+        "c_attn" => Some(format!("GPT-2 Conv1D: fused query, key and value ({d_in} -> 3 x {})", d_out / 3)),
+        "Wi" => Some(format!("fused gate and up projection of the GeGLU MLP ({d_in} -> 2 x {})", d_out / 2)),
+        "c_fc" | "c_proj" => Some("GPT-2 Conv1D (weight stored [in, out], fan_in_fan_out)".into()),
+        _ => None,
+    }
+}
+
+fn groups(arch: &Architecture, config: &LoraConfig, lora: &[usize]) -> Vec<ModuleGroup> {
+    let mut out: Vec<ModuleGroup> = Vec::new();
+    for &i in lora {
+        let m = &arch.modules[i];
+        let name = block_relative(&m.name);
+        let each = lora_params_of(m, config.r);
+        match out.iter_mut().find(|g| g.name == name && g.in_features == m.in_features && g.out_features == m.out_features) {
+            Some(g) => {
+                g.count += 1;
+                g.lora_params_total += each;
+                g.layers.extend(m.layer);
+            }
+            None => out.push(ModuleGroup {
+                name,
+                kind: m.kind,
+                in_features: m.in_features,
+                out_features: m.out_features,
+                lora_params_each: each,
+                lora_params_total: each,
+                layers: m.layer.into_iter().collect(),
+                count: 1,
+            }),
+        }
+    }
+    out
+}
+
+fn rank_table(group: &ModuleGroup) -> RankTable {
+    let (d_in, d_out) = (group.in_features, group.out_features);
+    let rows = [1, 2, 4, 8, 16, 32, 64, 128, 256]
+        .into_iter()
+        .map(|r| {
+            let lora = r * (d_in + d_out);
+            RankRow {
+                r,
+                lora_params: lora,
+                percent_of_weight: percent(lora, d_in * d_out),
+                reduction: (d_in * d_out) as f64 / lora as f64,
+            }
+        })
+        .collect();
+    RankTable { module: group.name.clone(), in_features: d_in, out_features: d_out, rows }
+}
+
+fn validate(setup: &Setup) -> Result<(), Error> {
+    if setup.lora.r > 1 << 20 {
+        return Err(Error::invalid("r", format!("{} is larger than any layer here; ranks beyond {MAX_RANK} rarely help", setup.lora.r)));
+    }
+    if setup.batch.batch_size == 0 || setup.batch.batch_size > 1 << 16 {
+        return Err(Error::invalid("batch_size", "must be between 1 and 65536"));
+    }
+    if setup.batch.seq_len == 0 || setup.batch.seq_len > 1 << 20 {
+        return Err(Error::invalid("seq_len", "must be between 1 and 1048576"));
+    }
+    if setup.bottleneck == 0 || setup.bottleneck > 1 << 16 {
+        return Err(Error::invalid("bottleneck", "must be between 1 and 65536"));
+    }
+    if setup.num_virtual_tokens == 0 || setup.num_virtual_tokens > 1 << 16 {
+        return Err(Error::invalid("num_virtual_tokens", "must be between 1 and 65536"));
+    }
+    Ok(())
+}
+
+pub fn compute(setup: &Setup) -> Result<Report, Error> {
+    validate(setup)?;
+    let arch = architecture(setup)?;
+    let config = &setup.lora;
+    let inj = inject(&arch, config)?;
+    let count: LoraCount = count_lora(&arch, config)?;
+    let inputs = CostInputs { precision: setup.precision, optimizer: setup.optimizer, batch: setup.batch };
+    let float = setup.precision.float_dtype();
+    let lora_cost = methods::lora(&arch, config, &inj, &count, inputs, setup.adapter_dtype.dtype());
+    let full = methods::full(&arch, inputs);
+    let head = methods::head_only(&arch, inputs);
+    let bitfit = methods::bitfit(&arch, inputs);
+    let module_groups = groups(&arch, config, &inj.lora);
+
+    // trainable(r) = r * sum(in + out) + (head copy + biases): two exact counts pin the line.
+    let per_rank: u64 = inj.lora.iter().map(|&i| lora_params_of(&arch.modules[i], 1)).sum();
+    let fixed = count.trainable - count.lora_params;
+    let rank_curve = (1..=MAX_RANK).map(|r| r * per_rank + fixed).collect();
+
+    let full_model_bytes = safetensors_bytes(&model_tensors(&arch, float));
+    let peft_methods = vec![
+        methods::from_cost(&lora_cost, false, "merges into the base weights after training: no added latency"),
+        methods::from_cost(&full, false, "a full copy of the model per task"),
+        methods::from_cost(&head, false, "features stay frozen: often weakest"),
+        methods::from_cost(&bitfit, false, "bias terms only"),
+        methods::houlsby(&arch, setup.bottleneck),
+        methods::prompt_tuning(&arch, setup.num_virtual_tokens),
+        methods::prefix_tuning(&arch, setup.num_virtual_tokens),
+    ];
+    let adapter = adapter_tensors(&arch, config, &inj, AdapterDtypes { lora: setup.adapter_dtype.dtype(), base: float });
+    debug_assert_eq!(safetensors_bytes(&adapter), lora_cost.checkpoint_bytes);
+    Ok(Report {
+        model: ModelInfo {
+            model_type: arch.model_type.clone(),
+            task: arch.task,
+            num_labels: arch.num_labels,
+            num_layers: arch.num_layers,
+            hidden_size: arch.hidden_size,
+            params: arch.params(),
+        },
+        target_choices: target_choices(&arch),
+        trainable: count.trainable,
+        all: count.all,
+        trainable_percent: percent(count.trainable, count.all),
+        lora_params: count.lora_params,
+        lora_percent_of_base: percent(count.lora_params, arch.params()),
+        scaling: config.scaling(),
+        modules: count.modules.clone(),
+        modules_to_save: count.modules_to_save.clone(),
+        rank_table: rank_table(&module_groups[0]),
+        module_groups,
+        adapter_bytes: lora_cost.checkpoint_bytes,
+        full_model_bytes,
+        merged_model_bytes: full_model_bytes,
+        optimizer_bytes: lora_cost.memory.optimizer_state,
+        memory: lora_cost.memory.clone(),
+        methods: vec![lora_cost, full, head, bitfit],
+        peft_methods,
+        rank_curve,
+    })
+}
