@@ -18,6 +18,10 @@ pub struct LoraCount {
     pub all: u64,
     /// The LoRA matrices alone (`r * (in + out)` per wrapped module), the figure papers quote.
     pub lora_params: u64,
+    /// Parameters of the trainable `modules_to_save` copies (the classifier head).
+    pub head_copy_params: u64,
+    /// Bias parameters the `bias` setting makes trainable.
+    pub trainable_bias_params: u64,
     /// Names of the modules wrapped with LoRA.
     pub modules: Vec<String>,
     /// Paths PEFT keeps as trainable copies.
@@ -47,6 +51,8 @@ fn count_injection(arch: &Architecture, config: &LoraConfig, inj: &Injection) ->
         trainable: lora_params + copies + biases,
         all: arch.params() + lora_params + copies,
         lora_params,
+        head_copy_params: copies,
+        trainable_bias_params: biases,
         modules: inj.lora.iter().map(|&i| arch.modules[i].name.clone()).collect(),
         modules_to_save: inj.modules_to_save.clone(),
     }

@@ -11,3 +11,6 @@ pub mod memory;
 pub mod methods;
 pub mod report;
 pub mod presets;
+
+#[cfg(target_arch = "wasm32")]
+pub mod wasm;

@@ -143,6 +143,10 @@ pub struct Report {
     pub trainable_percent: f64,
     /// The LoRA matrices alone.
     pub lora_params: u64,
+    /// The trainable head copies inside `trainable` (and, with the frozen originals, twice inside `all`).
+    pub head_copy_params: u64,
+    /// Biases made trainable by `bias="all"` / `"lora_only"`.
+    pub trainable_bias_params: u64,
     pub lora_percent_of_base: f64,
     /// `lora_alpha / r`, or `lora_alpha / sqrt(r)` with rsLoRA.
     pub scaling: f64,
@@ -163,7 +167,34 @@ pub struct Report {
     pub peft_methods: Vec<PeftMethod>,
     /// `trainable` at r = 1..=256 with everything else fixed (exact: trainable is affine in r).
     pub rank_curve: Vec<u64>,
-    pub rank_table: RankTable,
+    /// The rank table tutorials print, for each adapted module shape.
+    pub rank_tables: Vec<RankTable>,
+}
+
+/// What the page needs to draw its controls, available even when the LoRA settings are invalid.
+#[derive(Debug, Clone, Serialize)]
+pub struct Description {
+    pub model: ModelInfo,
+    pub target_choices: Vec<TargetChoice>,
+    /// PEFT's default `target_modules` for this model type, where it has one.
+    pub default_targets: Option<Vec<String>>,
+}
+
+/// The model a setup names and the modules it offers, without LoRA.
+pub fn describe(setup: &Setup) -> Result<Description, Error> {
+    let arch = architecture(setup)?;
+    Ok(Description { model: model_info(&arch), target_choices: target_choices(&arch), default_targets: arch.default_targets.clone() })
+}
+
+fn model_info(arch: &Architecture) -> ModelInfo {
+    ModelInfo {
+        model_type: arch.model_type.clone(),
+        task: arch.task,
+        num_labels: arch.num_labels,
+        num_layers: arch.num_layers,
+        hidden_size: arch.hidden_size,
+        params: arch.params(),
+    }
 }
 
 /// The largest rank the page's slider and curve go to.
@@ -205,6 +236,8 @@ pub fn target_choices(arch: &Architecture) -> Vec<TargetChoice> {
             also_matches: Vec::new(),
         });
     }
+    // Modules inside the blocks first (what LoRA usually targets), then embeddings and the like.
+    out.sort_by_key(|c| c.name.contains("embeddings") || c.name.contains("embed_") || c.name.starts_with("wte") || c.name.starts_with("wpe"));
     let names: Vec<String> = out.iter().map(|c| c.name.clone()).collect();
     for c in &mut out {
         c.also_matches = names.iter().filter(|n| n.ends_with(&format!(".{}", c.name))).cloned().collect();
@@ -327,24 +360,19 @@ pub fn compute(setup: &Setup) -> Result<Report, Error> {
     let adapter = adapter_tensors(&arch, config, &inj, AdapterDtypes { lora: setup.adapter_dtype.dtype(), base: float });
     debug_assert_eq!(safetensors_bytes(&adapter), lora_cost.checkpoint_bytes);
     Ok(Report {
-        model: ModelInfo {
-            model_type: arch.model_type.clone(),
-            task: arch.task,
-            num_labels: arch.num_labels,
-            num_layers: arch.num_layers,
-            hidden_size: arch.hidden_size,
-            params: arch.params(),
-        },
+        model: model_info(&arch),
         target_choices: target_choices(&arch),
         trainable: count.trainable,
         all: count.all,
         trainable_percent: percent(count.trainable, count.all),
         lora_params: count.lora_params,
+        head_copy_params: count.head_copy_params,
+        trainable_bias_params: count.trainable_bias_params,
         lora_percent_of_base: percent(count.lora_params, arch.params()),
         scaling: config.scaling(),
         modules: count.modules.clone(),
         modules_to_save: count.modules_to_save.clone(),
-        rank_table: rank_table(&module_groups[0]),
+        rank_tables: module_groups.iter().map(rank_table).collect(),
         module_groups,
         adapter_bytes: lora_cost.checkpoint_bytes,
         full_model_bytes,

@@ -1,0 +1,149 @@
+//! A small static file server for the playground: no dependencies, loopback only, correct MIME types
+//! (browsers refuse to compile wasm served as anything but `application/wasm`).
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Component, Path, PathBuf};
+
+use super::usage_error;
+
+pub fn run(args: &[String]) -> i32 {
+    let mut root = PathBuf::from(".");
+    let mut port: u16 = match std::env::var("PORT") {
+        Ok(p) => match p.parse() {
+            Ok(p) => p,
+            Err(_) => return usage_error(&format!("PORT='{p}' is not a port number")),
+        },
+        Err(_) => 8080,
+    };
+    let mut i = 0;
+    while i < args.len() {
+        match (args[i].as_str(), args.get(i + 1)) {
+            ("--root", Some(v)) => root = PathBuf::from(v),
+            ("--port", Some(v)) => match v.parse() {
+                Ok(p) => port = p,
+                Err(_) => return usage_error(&format!("--port: '{v}' is not a port number")),
+            },
+            (other, _) => return usage_error(&format!("serve: unknown or incomplete option '{other}'")),
+        }
+        i += 2;
+    }
+    if !root.join("index.html").is_file() {
+        eprintln!("error: {} has no index.html; run from the repository root or pass --root", root.display());
+        return 1;
+    }
+    let listener = match TcpListener::bind(("127.0.0.1", port)) {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("error: cannot listen on 127.0.0.1:{port}: {e} (set PORT to use another port)");
+            return 1;
+        }
+    };
+    println!("LoRA Playground: http://127.0.0.1:{port}/");
+    for stream in listener.incoming().flatten() {
+        let root = root.clone();
+        std::thread::spawn(move || {
+            let _ = handle(stream, &root);
+        });
+    }
+    0
+}
+
+fn handle(mut stream: TcpStream, root: &Path) -> std::io::Result<()> {
+    let mut reader = BufReader::new(stream.try_clone()?);
+    let mut request = String::new();
+    reader.read_line(&mut request)?;
+    // Drain headers.
+    let mut line = String::new();
+    while reader.read_line(&mut line)? > 2 {
+        line.clear();
+    }
+    let mut parts = request.split_whitespace();
+    let (method, target) = (parts.next().unwrap_or(""), parts.next().unwrap_or("/"));
+    if method != "GET" && method != "HEAD" {
+        return respond(&mut stream, 405, "text/plain", b"method not allowed\n", method == "HEAD");
+    }
+    let path = target.split(['?', '#']).next().unwrap_or("/");
+    let Some(file) = resolve(root, &percent_decode(path)) else {
+        return respond(&mut stream, 404, "text/plain", b"not found\n", false);
+    };
+    match std::fs::read(&file) {
+        Ok(body) => respond(&mut stream, 200, mime(&file), &body, method == "HEAD"),
+        Err(_) => respond(&mut stream, 404, "text/plain", b"not found\n", false),
+    }
+}
+
+/// Maps a URL path to a file under `root`, refusing anything that climbs out of it.
+fn resolve(root: &Path, url_path: &str) -> Option<PathBuf> {
+    let rel = Path::new(url_path.trim_start_matches('/'));
+    if rel.components().any(|c| !matches!(c, Component::Normal(_))) {
+        return None;
+    }
+    let mut file = root.join(rel);
+    if file.is_dir() {
+        file = file.join("index.html");
+    }
+    file.is_file().then_some(file)
+}
+
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            if let Ok(b) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
+                out.push(b);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn mime(path: &Path) -> &'static str {
+    match path.extension().and_then(|e| e.to_str()).unwrap_or("") {
+        "html" => "text/html; charset=utf-8",
+        "js" | "mjs" => "text/javascript; charset=utf-8",
+        "css" => "text/css; charset=utf-8",
+        "json" => "application/json",
+        "wasm" => "application/wasm",
+        "svg" => "image/svg+xml",
+        "txt" | "md" => "text/plain; charset=utf-8",
+        _ => "application/octet-stream",
+    }
+}
+
+fn respond(stream: &mut TcpStream, status: u16, mime: &str, body: &[u8], head: bool) -> std::io::Result<()> {
+    let reason = match status {
+        200 => "OK",
+        404 => "Not Found",
+        _ => "Method Not Allowed",
+    };
+    write!(
+        stream,
+        "HTTP/1.1 {status} {reason}\r\nContent-Type: {mime}\r\nContent-Length: {}\r\nCache-Control: no-cache\r\nConnection: close\r\n\r\n",
+        body.len()
+    )?;
+    if !head {
+        stream.write_all(body)?;
+    }
+    stream.flush()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_cannot_escape_the_root() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        assert!(resolve(&root, "/../etc/passwd").is_none());
+        assert!(resolve(&root, "/web/../../etc/passwd").is_none());
+        assert_eq!(percent_decode("/a%20b"), "/a b");
+        assert_eq!(percent_decode("/100%"), "/100%");
+    }
+}

@@ -1,0 +1,76 @@
+# Shared set-up steps for tools/serve.sh and tools/test.sh. Each step installs what is missing and
+# skips what is present, so a second run costs seconds.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# Builds live outside the clone so a fresh clone (and CI) reuses them: burn takes 15-30 minutes cold.
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/lp/target}"
+export PATH="$HOME/.cargo/bin:$PATH"
+MODEL_DIR="$ROOT/models/all-MiniLM-L6-v2"
+
+step() { printf '\n==> %s\n' "$*"; }
+
+need_root_or_sudo() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else
+    echo "error: '$*' needs root; install it by hand or run as root" >&2; return 1; fi
+}
+
+ensure_wasm_target() {
+  if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+    step "rustup target add wasm32-unknown-unknown"
+    rustup target add wasm32-unknown-unknown
+  fi
+}
+
+# The wasm-bindgen CLI must be exactly the version of the wasm-bindgen crate in Cargo.lock.
+wasm_bindgen_version() {
+  awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' "$ROOT/Cargo.lock"
+}
+
+ensure_wasm_bindgen() {
+  local want; want="$(wasm_bindgen_version)"
+  if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$want" ]; then
+    step "cargo install wasm-bindgen-cli $want (matches Cargo.lock)"
+    cargo install wasm-bindgen-cli --version "$want" --force
+  fi
+}
+
+ensure_apt() {
+  local missing=()
+  for pkg in "$@"; do dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg"); done
+  if [ "${#missing[@]}" -gt 0 ]; then
+    step "apt-get install ${missing[*]}"
+    need_root_or_sudo apt-get update -q
+    DEBIAN_FRONTEND=noninteractive need_root_or_sudo apt-get install -y -q "${missing[@]}"
+  fi
+}
+
+ensure_npm() {
+  # node_modules is reinstalled only when package-lock.json changed since the last install.
+  if [ ! -f "$ROOT/node_modules/.package-lock.json" ] || [ "$ROOT/package-lock.json" -nt "$ROOT/node_modules/.package-lock.json" ]; then
+    if ! command -v npm >/dev/null; then ensure_apt nodejs npm; fi
+    step "npm ci (playwright-core; it drives Debian's chromium, no browser download)"
+    (cd "$ROOT" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund)
+  fi
+}
+
+ensure_model() {
+  "$ROOT/tools/fetch_model.sh" "$MODEL_DIR"
+}
+
+# The calculator's wasm (no burn: it loads in well under a second on a school laptop) and its JS glue.
+build_wasm() {
+  step "cargo build (wasm32, calculator)"
+  (cd "$ROOT" && cargo build --release --target wasm32-unknown-unknown -p lora-playground --no-default-features --lib)
+  local wasm="$CARGO_TARGET_DIR/wasm32-unknown-unknown/release/lora_playground.wasm"
+  if [ ! -f "$ROOT/web/pkg/lora_playground_bg.wasm" ] || [ "$wasm" -nt "$ROOT/web/pkg/lora_playground_bg.wasm" ]; then
+    step "wasm-bindgen --target web -> web/pkg"
+    wasm-bindgen --target web --no-typescript --out-dir "$ROOT/web/pkg" "$wasm"
+  fi
+}
+
+build_cli() {
+  step "cargo build (native CLI)"
+  (cd "$ROOT" && cargo build --release -p lora-playground --no-default-features --bin lora-playground)
+  CLI="$CARGO_TARGET_DIR/release/lora-playground"
+}
