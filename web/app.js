@@ -76,7 +76,7 @@ function syncModelControls() {
   for (const radio of document.querySelectorAll('input[name="target-mode"]')) radio.checked = radio.value === mode;
   for (const box of document.querySelectorAll('[data-target]')) {
     box.disabled = mode !== 'custom';
-    if (mode === 'custom') box.checked = state.targets.includes(box.value);
+    if (mode === 'custom') box.checked = state.targets.some((t) => box.value === t || box.value.endsWith(`.${t}`));
   }
   $('layers-all').checked = state.layers === null;
   for (const box of document.querySelectorAll('[data-layer]')) {

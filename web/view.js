@@ -71,10 +71,12 @@ export function renderModelControls(description, state) {
     }
   }
   const chosen = mode === 'custom' ? state.targets : mode === 'default' ? (defaults ?? []) : [];
+  // PEFT matches a target as the full name or a dotted suffix, so `query` ticks `attention.self.query`.
+  const ticked = (name) => chosen.some((t) => name === t || name.endsWith(`.${t}`));
   list.replaceChildren(...description.target_choices.map((c) => {
     const label = document.createElement('label');
     const box = cell('input', '', { type: 'checkbox', value: c.name, 'data-target': c.name });
-    box.checked = mode === 'all-linear' ? c.kind !== 'embedding' : chosen.includes(c.name);
+    box.checked = mode === 'all-linear' ? c.kind !== 'embedding' : ticked(c.name);
     box.disabled = mode !== 'custom';
     const kind = kindLabel(c.kind);
     const extra = [];

@@ -65,13 +65,15 @@ pub fn modules_to_save(arch: &Architecture) -> Vec<String> {
     out
 }
 
-/// The names LoRA can target for an architecture: distinct last components of supported modules.
+/// The names LoRA can target for an architecture, for error messages: each supported module's name inside its
+/// block (`attention.self.query`), leaving out the head PEFT keeps as `modules_to_save`.
 pub fn target_choices(arch: &Architecture) -> Vec<String> {
+    let saved = modules_to_save(arch);
     let mut seen = BTreeSet::new();
     arch.modules
         .iter()
-        .filter(|m| m.kind.lora_supported())
-        .map(|m| m.short_name().to_string())
+        .filter(|m| m.kind.lora_supported() && !saved.iter().any(|p| within(&m.name, p)))
+        .map(|m| crate::arch::block_relative(&m.name))
         .filter(|n| seen.insert(n.clone()))
         .collect()
 }

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::arch::{Architecture, HfConfig, ModuleKind, Task, layer_index};
+use crate::arch::{Architecture, HfConfig, ModuleKind, Task, block_relative};
 use crate::checkpoint::{AdapterDtypes, Dtype, adapter_tensors, model_tensors, safetensors_bytes};
 use crate::count::{LoraCount, count_lora, lora_params_of};
 use crate::error::Error;
@@ -237,22 +237,12 @@ pub fn target_choices(arch: &Architecture) -> Vec<TargetChoice> {
         });
     }
     // Modules inside the blocks first (what LoRA usually targets), then embeddings and the like.
-    out.sort_by_key(|c| c.name.contains("embeddings") || c.name.contains("embed_") || c.name.starts_with("wte") || c.name.starts_with("wpe"));
+    out.sort_by_key(|c| c.kind == ModuleKind::Embedding);
     let names: Vec<String> = out.iter().map(|c| c.name.clone()).collect();
     for c in &mut out {
         c.also_matches = names.iter().filter(|n| n.ends_with(&format!(".{}", c.name))).cloned().collect();
     }
     out
-}
-
-/// `bert.encoder.layer.3.attention.self.query` -> `attention.self.query`; paths outside blocks stay whole.
-fn block_relative(name: &str) -> String {
-    if layer_index(name).is_none() {
-        return name.to_string();
-    }
-    let parts: Vec<&str> = name.split('.').collect();
-    let i = (2..parts.len()).find(|&i| parts[i].bytes().all(|b| b.is_ascii_digit())).unwrap_or(0);
-    parts[i + 1..].join(".")
 }
 
 fn module_note(short: &str, d_in: u64, d_out: u64) -> Option<String> {

@@ -142,6 +142,17 @@ pub fn layer_index(name: &str) -> Option<usize> {
         .and_then(|i| parts[i].parse().ok())
 }
 
+/// The name of a module inside its block, the way target_modules usually names it:
+/// `bert.encoder.layer.3.attention.self.query` -> `attention.self.query`. Paths outside blocks stay whole.
+pub fn block_relative(name: &str) -> String {
+    if layer_index(name).is_none() {
+        return name.to_string();
+    }
+    let parts: Vec<&str> = name.split('.').collect();
+    let i = (2..parts.len()).find(|&i| parts[i].bytes().all(|b| b.is_ascii_digit())).unwrap_or(0);
+    parts[i + 1..].join(".")
+}
+
 /// Which model transformers builds around the backbone.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
