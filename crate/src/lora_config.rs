@@ -56,7 +56,7 @@ impl TargetModules {
 
 /// The LoRA settings PEFT's `LoraConfig` takes, with its defaults.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct LoraConfig {
     /// Rank of the update `B A`: A is `[r, in]`, B is `[out, r]`. PEFT default 8.
     pub r: u64,

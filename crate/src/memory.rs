@@ -113,6 +113,7 @@ impl Optimizer {
 
 /// Batch shape for the activation estimate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct Batch {
     pub batch_size: u64,
     pub seq_len: u64,

@@ -13,19 +13,30 @@ fn to_js<T: Serialize>(value: &T) -> JsValue {
     value.serialize(&serde_wasm_bindgen::Serializer::json_compatible()).unwrap_or(JsValue::NULL)
 }
 
+/// Reads a `Setup` through JSON text, so unknown keys (a typo in an embedding page's script) are refused
+/// rather than silently ignored, as serde-wasm-bindgen would.
+fn read_setup(setup: &JsValue) -> Result<Setup, JsValue> {
+    let text = js_sys::JSON::stringify(setup)
+        .ok()
+        .and_then(|s| s.as_string())
+        .ok_or_else(|| to_js(&Error::invalid("setup", "must be a plain object")))?;
+    serde_json::from_str(&text).map_err(|e| {
+        let message = e.to_string();
+        to_js(&Error::invalid("setup", message.split(" at line ").next().unwrap_or(&message)))
+    })
+}
+
 /// Every figure for a setup; throws an `{field, message}` object for bad input.
 #[wasm_bindgen]
 pub fn compute(setup: JsValue) -> Result<JsValue, JsValue> {
-    let setup: Setup = serde_wasm_bindgen::from_value(setup)
-        .map_err(|e| to_js(&Error::invalid("setup", e.to_string())))?;
+    let setup = read_setup(&setup)?;
     report::compute(&setup).map(|r| to_js(&r)).map_err(|e| to_js(&e))
 }
 
 /// The model and its targetable modules, for drawing the controls; throws for a bad model or config.
 #[wasm_bindgen]
 pub fn describe(setup: JsValue) -> Result<JsValue, JsValue> {
-    let setup: Setup = serde_wasm_bindgen::from_value(setup)
-        .map_err(|e| to_js(&Error::invalid("setup", e.to_string())))?;
+    let setup = read_setup(&setup)?;
     report::describe(&setup).map(|d| to_js(&d)).map_err(|e| to_js(&e))
 }
 
