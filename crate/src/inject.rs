@@ -105,6 +105,10 @@ pub fn inject(arch: &Architecture, config: &LoraConfig) -> Result<Injection, Err
             Targets::FullNames(_) => TargetModules::ALL_LINEAR.into(),
         };
         let layers = match &config.layers_to_transform {
+            Some(l) if arch.modules.iter().all(|m| m.layer.is_none()) => format!(
+                " in layers {l:?} (PEFT reads the layer number only after a prefix, as in `model.layers.0`; \
+                 this model's blocks have none, so layers_to_transform matches nothing: use the task model or drop it)"
+            ),
             Some(l) => format!(" in layers {l:?}"),
             None => String::new(),
         };

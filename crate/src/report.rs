@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::arch::{Architecture, HfConfig, ModuleKind, Task, block_relative};
+use crate::arch::{Architecture, HfConfig, ModuleKind, Task, block_relative, display_layer};
 use crate::checkpoint::{AdapterDtypes, Dtype, adapter_tensors, model_tensors, safetensors_bytes};
 use crate::count::{LoraCount, count_lora, lora_params_of};
 use crate::error::Error;
@@ -98,7 +98,7 @@ pub struct ModuleGroup {
     /// LoRA parameters added to each module: `r * (in + out)`.
     pub lora_params_each: u64,
     pub lora_params_total: u64,
-    /// Block indices (PEFT's notion, see `layer_index`) where this module got LoRA.
+    /// Block numbers where this module got LoRA.
     pub layers: Vec<usize>,
     pub count: usize,
 }
@@ -265,7 +265,7 @@ fn groups(arch: &Architecture, config: &LoraConfig, lora: &[usize]) -> Vec<Modul
             Some(g) => {
                 g.count += 1;
                 g.lora_params_total += each;
-                g.layers.extend(m.layer);
+                g.layers.extend(display_layer(&m.name));
             }
             None => out.push(ModuleGroup {
                 name,
@@ -274,7 +274,7 @@ fn groups(arch: &Architecture, config: &LoraConfig, lora: &[usize]) -> Vec<Modul
                 out_features: m.out_features,
                 lora_params_each: each,
                 lora_params_total: each,
-                layers: m.layer.into_iter().collect(),
+                layers: display_layer(&m.name).into_iter().collect(),
                 count: 1,
             }),
         }

@@ -143,14 +143,22 @@ pub fn layer_index(name: &str) -> Option<usize> {
 }
 
 /// The name of a module inside its block, the way target_modules usually names it:
-/// `bert.encoder.layer.3.attention.self.query` -> `attention.self.query`. Paths outside blocks stay whole.
+/// `bert.encoder.layer.3.attention.self.query` -> `attention.self.query`, `layers.0.mlp.up_proj` -> `mlp.up_proj`.
+/// Paths outside blocks stay whole. (For display and grouping; PEFT's own layer index is `layer_index`.)
 pub fn block_relative(name: &str) -> String {
-    if layer_index(name).is_none() {
-        return name.to_string();
-    }
     let parts: Vec<&str> = name.split('.').collect();
-    let i = (2..parts.len()).find(|&i| parts[i].bytes().all(|b| b.is_ascii_digit())).unwrap_or(0);
-    parts[i + 1..].join(".")
+    match (1..parts.len().saturating_sub(1)).find(|&i| parts[i].bytes().all(|b| b.is_ascii_digit())) {
+        Some(i) => parts[i + 1..].join("."),
+        None => name.to_string(),
+    }
+}
+
+/// The block number shown for a module (the first numbered component), whether or not PEFT can see it.
+pub fn display_layer(name: &str) -> Option<usize> {
+    let parts: Vec<&str> = name.split('.').collect();
+    (1..parts.len().saturating_sub(1))
+        .find(|&i| parts[i].bytes().all(|b| b.is_ascii_digit()))
+        .and_then(|i| parts[i].parse().ok())
 }
 
 /// Which model transformers builds around the backbone.
