@@ -75,12 +75,10 @@ function syncModelControls() {
   const mode = state.targets === null ? 'default' : state.targets === 'all-linear' ? 'all-linear' : 'custom';
   for (const radio of document.querySelectorAll('input[name="target-mode"]')) radio.checked = radio.value === mode;
   for (const box of document.querySelectorAll('[data-target]')) {
-    box.disabled = mode !== 'custom';
     if (mode === 'custom') box.checked = state.targets.some((t) => box.value === t || box.value.endsWith(`.${t}`));
   }
   $('layers-all').checked = state.layers === null;
   for (const box of document.querySelectorAll('[data-layer]')) {
-    box.disabled = state.layers === null;
     box.checked = state.layers === null || state.layers.includes(Number(box.value));
   }
 }
@@ -169,6 +167,7 @@ function wire() {
       update();
     });
   }
+  // Ticking a box in "PEFT default" or "all-linear" mode switches to "choose", starting from what was ticked.
   $('target-list').addEventListener('change', (e) => {
     if (!e.target.matches('[data-target]')) return;
     state.targets = [...document.querySelectorAll('[data-target]:checked')].map((b) => b.value);

@@ -77,7 +77,6 @@ export function renderModelControls(description, state) {
     const label = document.createElement('label');
     const box = cell('input', '', { type: 'checkbox', value: c.name, 'data-target': c.name });
     box.checked = mode === 'all-linear' ? c.kind !== 'embedding' : ticked(c.name);
-    box.disabled = mode !== 'custom';
     const kind = kindLabel(c.kind);
     const extra = [];
     if (c.note) extra.push(c.note);
@@ -93,7 +92,6 @@ export function renderModelControls(description, state) {
     const label = document.createElement('label');
     const box = cell('input', '', { type: 'checkbox', value: String(i), 'data-layer': String(i) });
     box.checked = state.layers === null || state.layers.includes(i);
-    box.disabled = state.layers === null;
     label.append(box, ` ${i}`);
     return label;
   }));

@@ -217,10 +217,13 @@ pub fn architecture(setup: &Setup) -> Result<Architecture, Error> {
     Architecture::from_config(&config, setup.task, setup.num_labels)
 }
 
-/// Names a user can target in `arch`: for each LoRA-capable module outside the head, its path inside its block.
+/// Names a user can target in `arch`: for each LoRA-capable module outside the `modules_to_save` head, its path
+/// inside its block.
 pub fn target_choices(arch: &Architecture) -> Vec<TargetChoice> {
     let mut out: Vec<TargetChoice> = Vec::new();
-    for m in arch.modules.iter().filter(|m| m.kind.lora_supported() && !arch.in_head(m)) {
+    // The same modules PEFT could wrap: everything LoRA supports except the modules_to_save heads.
+    let saved = crate::inject::modules_to_save(arch);
+    for m in arch.modules.iter().filter(|m| m.kind.lora_supported() && !saved.iter().any(|p| crate::inject::within(&m.name, p))) {
         let name = block_relative(&m.name);
         if let Some(c) = out.iter_mut().find(|c| c.name == name) {
             c.count += 1;

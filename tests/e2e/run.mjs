@@ -123,6 +123,26 @@ test('target checkboxes use the real module names and change the counts', async 
   assertMatchesCli(got, cli(['--model', 'gpt2', '--targets', 'attn.c_attn,mlp.c_fc']), 'gpt2 c_attn+c_fc');
 });
 
+test('a model without PEFT defaults: ticking a module is enough', async (page) => {
+  await open(page, '#model=ModernBERT-base');
+  assert.match(await page.textContent('#err-targets'), /no default target_modules/);
+  await page.check('[data-target="attn.Wqkv"]');
+  await settle(page);
+  assert.equal(await page.textContent('#err-targets'), '');
+  assertMatchesCli(await figures(page), cli(['--model', 'ModernBERT-base', '--targets', 'attn.Wqkv']), 'ModernBERT Wqkv');
+  // head.dense is outside modules_to_save, so PEFT can adapt it and the page offers it.
+  assert.ok(await page.$('[data-target="head.dense"]'));
+});
+
+test('unticking one layer restricts layers_to_transform', async (page) => {
+  await open(page, '#r=4');
+  await page.uncheck('[data-layer="5"]');
+  await settle(page);
+  const got = await figures(page);
+  assert.match(got.hash, /layers=0,1,2,3,4/);
+  assertMatchesCli(got, cli(['--model', 'all-MiniLM-L6-v2', '--r', '4', '--layers', '0,1,2,3,4']), 'layers 0-4');
+});
+
 test('r = 0 shows a message beside r and the rest keeps working', async (page) => {
   await open(page, '#r=8');
   const before = await figures(page);
