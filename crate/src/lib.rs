@@ -11,6 +11,16 @@ pub mod memory;
 pub mod methods;
 pub mod report;
 pub mod presets;
+pub mod safetensors;
+
+pub mod rng;
+
+#[cfg(feature = "train")]
+pub mod data;
+#[cfg(feature = "train")]
+pub mod model;
+#[cfg(feature = "train")]
+pub mod train;
 
 #[cfg(target_arch = "wasm32")]
 pub mod wasm;

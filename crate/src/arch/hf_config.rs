@@ -64,6 +64,38 @@ impl HfConfig {
         }
     }
 
+    /// A string setting with a default (`hidden_act`).
+    pub fn string_or(&self, key: &str, default: &str) -> Result<String, Error> {
+        match self.fields.get(key) {
+            None | Some(Value::Null) => Ok(default.to_string()),
+            Some(Value::String(s)) => Ok(s.clone()),
+            Some(v) => Err(Error::invalid(key, format!("must be a string, got {v}"))),
+        }
+    }
+
+    /// A non-negative finite number with a default (`layer_norm_eps`, dropout probabilities).
+    pub fn float_or(&self, key: &str, default: f64) -> Result<f64, Error> {
+        Ok(self.optional_float(key)?.unwrap_or(default))
+    }
+
+    pub fn optional_float(&self, key: &str) -> Result<Option<f64>, Error> {
+        match self.fields.get(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(v) => match v.as_f64() {
+                Some(x) if x.is_finite() && x >= 0.0 => Ok(Some(x)),
+                _ => Err(Error::invalid(key, format!("must be a non-negative number, got {v}"))),
+            },
+        }
+    }
+
+    /// A non-negative integer such as a token id, with a default.
+    pub fn index_or(&self, key: &str, default: usize) -> Result<usize, Error> {
+        match self.fields.get(key) {
+            None | Some(Value::Null) => Ok(default),
+            Some(v) => v.as_u64().map(|n| n as usize).ok_or_else(|| Error::invalid(key, format!("must be a non-negative integer, got {v}"))),
+        }
+    }
+
     /// `_name_or_path`, used as `base_model_name_or_path` by PEFT.
     pub fn name_or_path(&self) -> Option<&str> {
         self.fields.get("_name_or_path").and_then(Value::as_str)

@@ -1,13 +1,38 @@
 //! Command dispatch. Every failure becomes a message and an exit code, never a panic.
 
+#[cfg(feature = "train")]
+mod bench;
 mod count;
+#[cfg(feature = "train")]
+mod device;
+#[cfg(feature = "train")]
+mod flags;
+#[cfg(feature = "train")]
+mod model_files;
+#[cfg(feature = "train")]
+mod predict;
+#[cfg(feature = "train")]
+mod progress;
 mod serve;
 mod table;
+#[cfg(feature = "train")]
+mod train;
 
 pub const USAGE: &str = "\
 usage:
   lora-playground count --model <preset id | path to config.json> [options]
   lora-playground serve [--root DIR] [--port N]     (PORT env var also sets the port; default 8080)
+  lora-playground train --data <file | builtin:NAME> --out DIR [options]
+  lora-playground predict --adapter DIR --input <file | -> [--model M] [--device cpu|wgpu]
+  lora-playground bench [--model M] [--steps N] [--batch-size 16] [--seq-len 64] [--methods lora,full,head,bitfit,inference] [--json]
+
+train options:
+  --model <folder | all-MiniLM-L6-v2>   (default all-MiniLM-L6-v2)
+  --method lora|full|head|bitfit        (default lora)
+  --r 8 --alpha 16 --targets query,value [--rslora] --bias none|all|lora_only --lora-dropout 0.1
+  --epochs 3 --batch-size 16 --lr 2e-4 --weight-decay 0.01 --warmup-ratio 0.1 --max-grad-norm 1.0
+  --max-len 128 --seed 0 --val-fraction 0.2 --device cpu|wgpu --quiet
+  built-in datasets: builtin:complaints, builtin:sentiment, builtin:topics
 
 count options (defaults follow PEFT's LoraConfig):
   --r N                 LoRA rank (default 8)
@@ -33,6 +58,19 @@ pub fn run(args: &[String]) -> i32 {
     match args.first().map(String::as_str) {
         Some("count") => count::run(&args[1..]),
         Some("serve") => serve::run(&args[1..]),
+        #[cfg(feature = "train")]
+        Some("train") => train::run(&args[1..]),
+        #[cfg(feature = "train")]
+        Some("predict") => predict::run(&args[1..]),
+        #[cfg(feature = "train")]
+        Some("bench") => bench::run(&args[1..]),
+        #[cfg(feature = "train")]
+        Some("bench-one") => bench::run_one(&args[1..]),
+        #[cfg(not(feature = "train"))]
+        Some(cmd @ ("train" | "predict" | "bench")) => {
+            eprintln!("error: '{cmd}' needs the `train` feature (this build has only the calculator)");
+            2
+        }
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");
             0

@@ -1,0 +1,186 @@
+//! `lora-playground bench`: training throughput for each method and inference throughput on the same synthetic
+//! batch as `tests/reference/bench_peft.py` (batch 16 x 64 tokens, 5 labels), each in its own process so that
+//! its peak resident memory (VmHWM) is its own.
+
+use std::process::Command;
+use std::time::Instant;
+
+use burn::module::Module;
+use burn::tensor::Device;
+use lora_playground::lora_config::{LoraConfig, TargetModules};
+use lora_playground::model::methods::{Method, count};
+use lora_playground::train::batch::{Tokens, to_input};
+use lora_playground::train::session::{build_model, encoder_config};
+use lora_playground::train::trainer::{Sample, TrainConfig, optimizer, step};
+use serde_json::{Value, json};
+
+use super::flags::Flags;
+use super::{device, model_files, usage_error};
+
+const VALUED: &[&str] = &["--model", "--steps", "--batch-size", "--seq-len", "--methods", "--device"];
+const LABELS: usize = 5;
+
+pub fn run(args: &[String]) -> i32 {
+    let f = match Flags::parse(args, VALUED, &["--json"]) {
+        Ok(f) => f,
+        Err(m) => return usage_error(&m),
+    };
+    let methods = f.str("--methods").unwrap_or("lora,full,head,bitfit,inference").to_string();
+    let mut rows = Vec::new();
+    for m in methods.split(',') {
+        if m != "inference" && Method::parse(m).is_err() {
+            return usage_error(&format!("--methods: '{m}' is not lora, full, head, bitfit or inference"));
+        }
+        let exe = match std::env::current_exe() {
+            Ok(e) => e,
+            Err(e) => {
+                eprintln!("error: cannot find this program to run the benchmark processes: {e}");
+                return 1;
+            }
+        };
+        let mut child_args = vec!["bench-one".to_string(), "--methods".into(), m.to_string()];
+        for flag in ["--model", "--steps", "--batch-size", "--seq-len", "--device"] {
+            if let Some(v) = f.str(flag) {
+                child_args.extend([flag.to_string(), v.to_string()]);
+            }
+        }
+        eprintln!("bench: {m} ...");
+        let out = match Command::new(exe).args(&child_args).output() {
+            Ok(o) => o,
+            Err(e) => {
+                eprintln!("error: bench process: {e}");
+                return 1;
+            }
+        };
+        if !out.status.success() {
+            eprintln!("error: bench {m} failed:\n{}", String::from_utf8_lossy(&out.stderr));
+            return 1;
+        }
+        match serde_json::from_slice::<Value>(&out.stdout) {
+            Ok(v) => rows.push(v),
+            Err(e) => {
+                eprintln!("error: bench {m} printed no result ({e})");
+                return 1;
+            }
+        }
+    }
+    if f.on("--json") {
+        println!("{}", serde_json::to_string_pretty(&rows).expect("json"));
+    } else {
+        let full_ms = rows.iter().find(|r| r["method"] == "full").and_then(|r| r["ms_per_step"].as_f64());
+        println!("{:<10} {:>12} {:>10} {:>10} {:>14} {:>14}", "method", "trainable", "ex/s", "ms/step", "step vs full", "peak RSS MiB");
+        for r in &rows {
+            let ms = r["ms_per_step"].as_f64().unwrap_or(f64::NAN);
+            let ratio = match (r["method"].as_str(), full_ms) {
+                (Some("inference"), _) | (_, None) => "-".to_string(),
+                (_, Some(full)) => format!("{:.2}x", ms / full),
+            };
+            println!(
+                "{:<10} {:>12} {:>10.1} {:>10.1} {:>14} {:>14.0}",
+                r["method"].as_str().unwrap_or("?"),
+                r["trainable"].as_u64().map_or("-".into(), |t| t.to_string()),
+                r["examples_per_s"].as_f64().unwrap_or(f64::NAN),
+                ms,
+                ratio,
+                r["peak_rss_mib"].as_f64().unwrap_or(f64::NAN)
+            );
+        }
+    }
+    0
+}
+
+/// The benchmark batch: every row exactly `seq` tokens, [CLS] ... [SEP], ids spread over the vocabulary by the
+/// same formula as the Python reference.
+pub fn batch(batch: usize, seq: usize) -> Vec<Sample> {
+    (0..batch)
+        .map(|i| {
+            let mut ids = vec![101u32];
+            ids.extend((1..seq - 1).map(|j| 1000 + ((i * 31 + j * 17) % 20000) as u32));
+            ids.push(102);
+            (Tokens { type_ids: vec![0; ids.len()], ids }, i % LABELS)
+        })
+        .collect()
+}
+
+fn peak_rss_mib() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok()))
+        .map_or(f64::NAN, |kb| kb / 1024.0)
+}
+
+/// One method in this process; prints one JSON object.
+pub fn run_one(args: &[String]) -> i32 {
+    let f = match Flags::parse(args, VALUED, &[]) {
+        Ok(f) => f,
+        Err(m) => return usage_error(&m),
+    };
+    match one(&f) {
+        Ok(v) => {
+            println!("{v}");
+            0
+        }
+        Err(m) => {
+            eprintln!("error: {m}");
+            1
+        }
+    }
+}
+
+fn one(f: &Flags) -> Result<Value, String> {
+    let steps: usize = f.get("--steps", 10, "a positive integer")?;
+    let (bs, seq): (usize, usize) = (f.get("--batch-size", 16, "a positive integer")?, f.get("--seq-len", 64, "an integer >= 3")?);
+    if seq < 3 || bs == 0 || steps == 0 {
+        return Err("--seq-len must be at least 3, --batch-size and --steps at least 1".into());
+    }
+    let which = f.str("--methods").unwrap_or("lora");
+    let files = model_files::read(f.str("--model").unwrap_or(model_files::DEFAULT_MODEL))?;
+    let device: Device = device::parse(f.str("--device").unwrap_or("cpu"))?;
+    let config = encoder_config(&files.config_json).map_err(|e| e.to_string())?;
+    let lora = LoraConfig {
+        r: 8,
+        lora_alpha: 16.0,
+        target_modules: Some(TargetModules::Names(vec!["query".into(), "value".into()])),
+        ..LoraConfig::default()
+    };
+    let method = if which == "inference" { Method::Head } else { Method::parse(which).map_err(|e| e.to_string())? };
+    let samples = batch(bs, seq);
+    let refs: Vec<&Sample> = samples.iter().collect();
+    let train_device = device.clone().autodiff();
+    let model = build_model(&config, &files, None, LABELS, method, &lora, 0.0, 0, &train_device).map_err(|e| e.to_string())?;
+    let trainable = count(&model).trainable;
+    let warmup = 2;
+    let seconds = if which == "inference" {
+        let model = model.valid();
+        let tokens: Vec<&Tokens> = samples.iter().map(|s| &s.0).collect();
+        let mut started = Instant::now();
+        for i in 0..warmup + steps {
+            if i == warmup {
+                started = Instant::now();
+            }
+            let _ = model.forward(&to_input(&config, &tokens, &device)).into_data();
+        }
+        started.elapsed().as_secs_f64()
+    } else {
+        let mut optim = optimizer(&TrainConfig::default());
+        let mut model = model;
+        let mut started = Instant::now();
+        for i in 0..warmup + steps {
+            if i == warmup {
+                started = Instant::now();
+            }
+            model = step(model, &mut optim, 2e-4, &config, &refs, &train_device).0;
+        }
+        started.elapsed().as_secs_f64()
+    };
+    Ok(json!({
+        "method": which,
+        "trainable": if which == "inference" { Value::Null } else { json!(trainable) },
+        "batch_size": bs,
+        "seq_len": seq,
+        "steps": steps,
+        "examples_per_s": (steps * bs) as f64 / seconds,
+        "ms_per_step": seconds * 1000.0 / steps as f64,
+        "peak_rss_mib": peak_rss_mib(),
+    }))
+}

@@ -1,0 +1,45 @@
+//! Finding and reading a model folder for `train`, `predict` and `bench`.
+
+use std::path::{Path, PathBuf};
+
+use lora_playground::train::session::ModelFiles;
+
+/// The default model's short name and its Hub id.
+pub const DEFAULT_MODEL: &str = "all-MiniLM-L6-v2";
+const DEFAULT_HUB_ID: &str = "sentence-transformers/all-MiniLM-L6-v2";
+
+/// `--model`: a folder with config.json, model.safetensors and tokenizer.json, or the default model's name, looked
+/// for where the set-up step puts it (`$LP_MODEL_DIR`, `./models/`, the repository's `models/`, `~/.cache/lp/models/`).
+pub fn resolve(model: &str) -> Result<(PathBuf, String), String> {
+    let direct = PathBuf::from(model);
+    if direct.is_dir() {
+        return Ok((direct, model.to_string()));
+    }
+    let short = model.rsplit('/').next().unwrap_or(model);
+    if short == DEFAULT_MODEL {
+        let mut places: Vec<PathBuf> = Vec::new();
+        if let Ok(dir) = std::env::var("LP_MODEL_DIR") {
+            places.push(dir.into());
+        }
+        places.push(Path::new("models").join(DEFAULT_MODEL));
+        places.push(Path::new(env!("CARGO_MANIFEST_DIR")).join("../models").join(DEFAULT_MODEL));
+        if let Ok(home) = std::env::var("HOME") {
+            places.push(Path::new(&home).join(".cache/lp/models").join(DEFAULT_MODEL));
+        }
+        if let Some(found) = places.iter().find(|p| p.join("model.safetensors").is_file()) {
+            return Ok((found.clone(), DEFAULT_HUB_ID.to_string()));
+        }
+        return Err(format!(
+            "--model {model}: not found in {}; fetch it with tools/fetch_model.sh models/{DEFAULT_MODEL} (the README's set-up does)",
+            places.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+        ));
+    }
+    Err(format!("--model {model}: no such folder (give a folder with config.json, model.safetensors, tokenizer.json, or {DEFAULT_MODEL})"))
+}
+
+pub fn read(model: &str) -> Result<ModelFiles, String> {
+    let (dir, name) = resolve(model)?;
+    let file = |f: &str| std::fs::read(dir.join(f)).map_err(|e| format!("{}: {e}", dir.join(f).display()));
+    let config_json = String::from_utf8(file("config.json")?).map_err(|_| format!("{}/config.json is not UTF-8", dir.display()))?;
+    Ok(ModelFiles { name, config_json, safetensors: file("model.safetensors")?, tokenizer_json: file("tokenizer.json")? })
+}

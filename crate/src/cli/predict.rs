@@ -1,0 +1,69 @@
+//! `lora-playground predict`: classify texts with a saved adapter (ours or PEFT's) over the base model; one JSON
+//! line per text with the predicted label and every class's probability.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use lora_playground::data;
+use lora_playground::train::session::load_trained;
+
+use super::flags::Flags;
+use super::{device, model_files, usage_error};
+
+pub fn run(args: &[String]) -> i32 {
+    let flags = match Flags::parse(args, &["--model", "--adapter", "--input", "--device", "--batch-size"], &[]) {
+        Ok(f) => f,
+        Err(m) => return usage_error(&m),
+    };
+    match go(&flags) {
+        Ok(()) => 0,
+        Err(m) => {
+            eprintln!("error: {m}");
+            1
+        }
+    }
+}
+
+/// Every file of a saved folder, by name.
+pub fn read_folder(dir: &Path) -> Result<BTreeMap<String, Vec<u8>>, String> {
+    let entries = std::fs::read_dir(dir).map_err(|e| format!("--adapter {}: {e}", dir.display()))?;
+    let mut out = BTreeMap::new();
+    for e in entries.flatten() {
+        let path = e.path();
+        if path.is_file() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            out.insert(name, std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?);
+        }
+    }
+    Ok(out)
+}
+
+fn go(f: &Flags) -> Result<(), String> {
+    let adapter = f.str("--adapter").ok_or("--adapter DIR is required (a folder written by train, or a PEFT adapter)")?;
+    let input = f.str("--input").ok_or("--input FILE is required (one text per line, or CSV/JSONL with a text column)")?;
+    let batch: usize = f.get("--batch-size", 32, "a positive integer")?;
+    let files = model_files::read(f.str("--model").unwrap_or(model_files::DEFAULT_MODEL))?;
+    let device = device::parse(f.str("--device").unwrap_or("cpu"))?;
+    let saved = read_folder(Path::new(adapter))?;
+    let classifier = load_trained(&files, &saved, &device).map_err(|e| format!("--adapter {adapter}: {e}"))?;
+    let bytes = if input == "-" {
+        let mut b = Vec::new();
+        std::io::Read::read_to_end(&mut std::io::stdin(), &mut b).map_err(|e| format!("stdin: {e}"))?;
+        b
+    } else {
+        std::fs::read(input).map_err(|e| format!("--input {input}: {e}"))?
+    };
+    let (texts, problems) = data::texts(input, &bytes).map_err(|e| e.to_string())?;
+    for p in &problems {
+        eprintln!("warning: {input} line {}: {} (skipped)", p.line, p.reason);
+    }
+    let only: Vec<String> = texts.iter().map(|(_, t)| t.clone()).collect();
+    let probs = classifier.predict(&only, batch, &device).map_err(|e| e.to_string())?;
+    for (text, p) in only.iter().zip(&probs) {
+        let best = p.iter().enumerate().fold(0, |b, (i, v)| if *v > p[b] { i } else { b });
+        let map: serde_json::Map<String, serde_json::Value> =
+            classifier.labels.iter().zip(p).map(|(l, v)| (l.clone(), serde_json::json!(v))).collect();
+        println!("{}", serde_json::json!({ "text": text, "label": classifier.labels[best], "probs": map }));
+    }
+    Ok(())
+}

@@ -1,0 +1,135 @@
+//! `lora-playground train`: fine-tune an encoder on labelled text with LoRA, full fine-tuning, head-only or
+//! BitFit; one JSON line per epoch on stdout, a progress bar on stderr, the result saved to `--out`.
+
+use std::path::PathBuf;
+
+use lora_playground::data::{self, Dataset};
+use lora_playground::lora_config::{Bias, TargetModules};
+use lora_playground::model::methods::{Method, count};
+use lora_playground::train::session::{Plan, prepare, saved_files};
+use lora_playground::train::trainer::{Progress, TrainConfig, train};
+
+use super::flags::Flags;
+use super::{device, model_files, progress::Bar, usage_error};
+
+const VALUED: &[&str] = &[
+    "--model", "--data", "--method", "--r", "--alpha", "--targets", "--bias", "--lora-dropout", "--epochs", "--batch-size",
+    "--lr", "--weight-decay", "--warmup-ratio", "--max-grad-norm", "--max-len", "--seed", "--val-fraction", "--out", "--device",
+];
+
+pub fn run(args: &[String]) -> i32 {
+    let flags = match Flags::parse(args, VALUED, &["--rslora", "--quiet"]) {
+        Ok(f) => f,
+        Err(m) => return usage_error(&m),
+    };
+    let plan = match plan(&flags) {
+        Ok(p) => p,
+        Err(m) => return usage_error(&m),
+    };
+    match go(&flags, &plan) {
+        Ok(()) => 0,
+        Err(m) => {
+            eprintln!("error: {m}");
+            1
+        }
+    }
+}
+
+fn plan(f: &Flags) -> Result<Plan, String> {
+    let d = Plan::default();
+    let t = TrainConfig::default();
+    let mut lora = d.lora.clone();
+    lora.r = f.get("--r", 8, "a positive integer")?;
+    lora.lora_alpha = f.get("--alpha", 16.0, "a number")?;
+    lora.use_rslora = f.on("--rslora");
+    if let Some(targets) = f.str("--targets") {
+        lora.target_modules = Some(TargetModules::parse_list(targets));
+    }
+    lora.bias = Bias::parse(f.str("--bias").unwrap_or("none")).map_err(|e| format!("--bias: {}", e.message))?;
+    lora.validate().map_err(|e| format!("--{}: {}", e.field.replace('_', "-"), e.message))?;
+    Ok(Plan {
+        method: Method::parse(f.str("--method").unwrap_or("lora")).map_err(|e| format!("--method {}", e.message))?,
+        lora,
+        lora_dropout: f.get("--lora-dropout", d.lora_dropout, "a number in [0, 1)")?,
+        train: TrainConfig {
+            epochs: f.get("--epochs", t.epochs, "a positive integer")?,
+            batch_size: f.get("--batch-size", t.batch_size, "a positive integer")?,
+            lr: f.get("--lr", t.lr, "a number such as 2e-4")?,
+            weight_decay: f.get("--weight-decay", t.weight_decay, "a number")?,
+            warmup_ratio: f.get("--warmup-ratio", t.warmup_ratio, "a number in [0, 1]")?,
+            max_grad_norm: f.get("--max-grad-norm", t.max_grad_norm, "a positive number")?,
+            seed: f.get("--seed", t.seed, "a non-negative integer")?,
+        },
+        max_len: f.get("--max-len", d.max_len, "a positive integer")?,
+        val_fraction: f.get("--val-fraction", d.val_fraction, "a number in (0, 1)")?,
+    })
+}
+
+/// `--data`: `builtin:NAME` or a file; bad rows are listed on stderr and skipped.
+pub fn dataset(spec: &str) -> Result<Dataset, String> {
+    let (name, bytes) = match spec.strip_prefix("builtin:") {
+        Some(n) => {
+            let text = data::builtin::builtin(n).ok_or_else(|| {
+                let names: Vec<&str> = data::builtin::BUILTIN.iter().map(|(n, _)| *n).collect();
+                format!("--data {spec}: no such built-in dataset (there are: {})", names.join(", "))
+            })?;
+            (format!("{n}.jsonl"), text.as_bytes().to_vec())
+        }
+        None => (spec.to_string(), std::fs::read(spec).map_err(|e| format!("--data {spec}: {e}"))?),
+    };
+    let d = data::parse(&name, &bytes).map_err(|e| e.to_string())?;
+    for p in &d.problems {
+        eprintln!("warning: {spec} line {}: {} (row skipped)", p.line, p.reason);
+    }
+    Ok(d)
+}
+
+fn go(f: &Flags, plan: &Plan) -> Result<(), String> {
+    let data_spec = f.str("--data").ok_or("--data is required (a CSV/TSV/JSONL file or builtin:complaints)")?;
+    let out = PathBuf::from(f.str("--out").ok_or("--out DIR is required (where the trained adapter or model is saved)")?);
+    let data = dataset(data_spec)?;
+    let files = model_files::read(f.str("--model").unwrap_or(model_files::DEFAULT_MODEL))?;
+    let device = device::parse(f.str("--device").unwrap_or("cpu"))?;
+    let p = prepare(&files, plan, &data, &device.clone().autodiff()).map_err(|e| e.to_string())?;
+    let live = count(&p.model);
+    let quiet = f.on("--quiet");
+    eprintln!(
+        "{} on {}: {} train / {} validation examples, {} classes; trainable params: {} || all params: {} || trainable%: {:.4}{}",
+        plan.method.name(),
+        data_spec,
+        p.train.len(),
+        p.val.len(),
+        p.labels.len(),
+        live.trainable,
+        live.total,
+        100.0 * live.trainable as f64 / live.total as f64,
+        if p.truncated > 0 { format!("; {} texts cut at --max-len {}", p.truncated, plan.max_len) } else { String::new() }
+    );
+    let steps = p.train.len().div_ceil(plan.train.batch_size) * plan.train.epochs;
+    let mut bar = Bar::new(steps);
+    let (model, reports) = train(p.model, &plan.train, &p.config, &p.train, &p.val, &p.labels, &device.autodiff(), |ev| match ev {
+        Progress::Step { epoch, loss, .. } => {
+            if !quiet {
+                bar.step(epoch, plan.train.epochs, loss, plan.train.batch_size)
+            }
+        }
+        Progress::Epoch(r) => {
+            if !quiet {
+                bar.line_break();
+            }
+            let line = serde_json::json!({
+                "epoch": r.epoch, "train_loss": r.train_loss, "val_loss": r.val_loss, "val_accuracy": r.val_accuracy,
+                "val_macro_f1": r.val_macro_f1, "examples_per_s": r.examples_per_s, "seconds": r.seconds,
+            });
+            println!("{line}");
+        }
+    });
+    let saved = saved_files(&model, &files, plan, &p.labels, &reports).map_err(|e| e.to_string())?;
+    std::fs::create_dir_all(&out).map_err(|e| format!("--out {}: {e}", out.display()))?;
+    for (name, bytes) in &saved {
+        std::fs::write(out.join(name), bytes).map_err(|e| format!("{}: {e}", out.join(name).display()))?;
+    }
+    let sizes: Vec<String> = saved.iter().map(|(n, b)| format!("{n} ({} bytes)", b.len())).collect();
+    eprintln!("saved to {}: {}", out.display(), sizes.join(", "));
+    Ok(())
+}

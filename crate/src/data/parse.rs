@@ -1,0 +1,384 @@
+//! Reads labelled text from CSV, TSV (with a header naming `text` and `label`) or JSON Lines
+//! (`{"text": ..., "label": ...}`). Bad rows are reported with their line and reason and skipped; only a file
+//! with nothing usable (or fewer than two classes) is an error. Nothing here panics on any input.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::error::Error;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Example {
+    pub text: String,
+    /// Index into `Dataset::labels`.
+    pub label: usize,
+    /// 1-based line where the row starts, for messages.
+    pub line: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RowProblem {
+    pub line: usize,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Dataset {
+    pub examples: Vec<Example>,
+    /// Label names, sorted; `Example::label` indexes this.
+    pub labels: Vec<String>,
+    /// Rows that were skipped, and why.
+    pub problems: Vec<RowProblem>,
+}
+
+impl Dataset {
+    pub fn counts(&self) -> Vec<usize> {
+        let mut c = vec![0; self.labels.len()];
+        for e in &self.examples {
+            c[e.label] += 1;
+        }
+        c
+    }
+}
+
+/// The formats `parse` understands; `name` decides unless the content is clearly JSON Lines.
+fn format_of(name: &str, first_line: &str) -> Format {
+    let lower = name.to_ascii_lowercase();
+    if lower.ends_with(".jsonl") || lower.ends_with(".ndjson") || first_line.trim_start().starts_with('{') {
+        Format::Jsonl
+    } else if lower.ends_with(".tsv") || (first_line.contains('\t') && !first_line.contains(',')) {
+        Format::Delimited(b'\t')
+    } else {
+        Format::Delimited(b',')
+    }
+}
+
+enum Format {
+    Jsonl,
+    Delimited(u8),
+}
+
+/// Parses a labelled dataset from raw bytes; `name` (a file name) only picks the format and labels messages.
+pub fn parse(name: &str, bytes: &[u8]) -> Result<Dataset, Error> {
+    let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
+    let mut problems = Vec::new();
+    // Decode line by line so one bad byte costs one row, not the file.
+    let mut lines: Vec<(usize, String)> = Vec::new();
+    for (i, raw) in bytes.split(|&b| b == b'\n').enumerate() {
+        let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
+        match std::str::from_utf8(raw) {
+            Ok(s) => lines.push((i + 1, s.to_string())),
+            Err(e) => problems.push(RowProblem { line: i + 1, reason: format!("not valid UTF-8 (byte {})", e.valid_up_to() + 1) }),
+        }
+    }
+    let first = lines.iter().find(|(_, l)| !l.trim().is_empty()).map(|(_, l)| l.clone()).unwrap_or_default();
+    let rows = match format_of(name, &first) {
+        Format::Jsonl => jsonl_rows(&lines, &mut problems),
+        Format::Delimited(sep) => delimited_rows(name, &lines, sep, &mut problems)?,
+    };
+    finish(name, rows, problems)
+}
+
+/// `(line, text, label)` rows, before label checks.
+type Rows = Vec<(usize, String, String)>;
+
+fn jsonl_rows(lines: &[(usize, String)], problems: &mut Vec<RowProblem>) -> Rows {
+    let mut rows = Vec::new();
+    for (line, text) in lines {
+        if text.trim().is_empty() {
+            continue;
+        }
+        let value: serde_json::Value = match serde_json::from_str(text) {
+            Ok(v) => v,
+            Err(e) => {
+                problems.push(RowProblem { line: *line, reason: format!("not a JSON object: {}", e.to_string().split(" at line ").next().unwrap_or("")) });
+                continue;
+            }
+        };
+        let field = |k: &str| match value.get(k) {
+            Some(serde_json::Value::String(s)) => Some(s.clone()),
+            Some(serde_json::Value::Number(n)) => Some(n.to_string()),
+            Some(serde_json::Value::Bool(b)) => Some(b.to_string()),
+            _ => None,
+        };
+        match (field("text"), field("label")) {
+            (None, _) => problems.push(RowProblem { line: *line, reason: "no \"text\" string".into() }),
+            (_, None) => problems.push(RowProblem { line: *line, reason: "missing label (no \"label\" field)".into() }),
+            (Some(t), Some(l)) => rows.push((*line, t, l)),
+        }
+    }
+    rows
+}
+
+/// RFC 4180 records: quoted fields may hold separators, doubled quotes and newlines.
+fn records(lines: &[(usize, String)], sep: u8, problems: &mut Vec<RowProblem>) -> Vec<(usize, Vec<String>)> {
+    let sep = sep as char;
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < lines.len() {
+        let (start, _) = lines[i];
+        let mut fields = Vec::new();
+        let mut field = String::new();
+        let mut quoted = false;
+        let mut at_field_start = true;
+        let mut text = lines[i].1.clone();
+        let mut chars: Vec<char> = text.chars().collect();
+        let mut j = 0;
+        loop {
+            if j == chars.len() {
+                if quoted {
+                    // The quoted field continues on the next line.
+                    i += 1;
+                    if i >= lines.len() {
+                        problems.push(RowProblem { line: start, reason: "a quoted field is never closed".into() });
+                        break;
+                    }
+                    field.push('\n');
+                    text = lines[i].1.clone();
+                    chars = text.chars().collect();
+                    j = 0;
+                    continue;
+                }
+                fields.push(std::mem::take(&mut field));
+                break;
+            }
+            let c = chars[j];
+            if quoted {
+                if c == '"' {
+                    if chars.get(j + 1) == Some(&'"') {
+                        field.push('"');
+                        j += 1;
+                    } else {
+                        quoted = false;
+                    }
+                } else {
+                    field.push(c);
+                }
+            } else if c == '"' && at_field_start {
+                quoted = true;
+            } else if c == sep {
+                fields.push(std::mem::take(&mut field));
+                at_field_start = true;
+                j += 1;
+                continue;
+            } else {
+                field.push(c);
+            }
+            at_field_start = false;
+            j += 1;
+        }
+        if !(fields.len() == 1 && fields[0].trim().is_empty()) {
+            out.push((start, fields));
+        }
+        i += 1;
+    }
+    out
+}
+
+fn delimited_rows(name: &str, lines: &[(usize, String)], sep: u8, problems: &mut Vec<RowProblem>) -> Result<Rows, Error> {
+    let records = records(lines, sep, problems);
+    let Some((header_line, header)) = records.first() else {
+        return Err(Error::invalid(name, "is empty"));
+    };
+    let find = |want: &str| header.iter().position(|h| h.trim().eq_ignore_ascii_case(want));
+    let what = if sep == b'\t' { "TSV" } else { "CSV" };
+    let (Some(ti), Some(li)) = (find("text"), find("label")) else {
+        let mut e = Error::invalid(
+            name,
+            format!("the {what} header must name a `text` and a `label` column; found: {}", header.join(", ")),
+        );
+        e.line = Some(*header_line);
+        return Err(e);
+    };
+    let mut rows = Vec::new();
+    for (line, fields) in &records[1..] {
+        match (fields.get(ti), fields.get(li)) {
+            (Some(t), Some(l)) => rows.push((*line, t.clone(), l.clone())),
+            (None, _) => problems.push(RowProblem { line: *line, reason: format!("only {} fields; no text column", fields.len()) }),
+            (_, None) => problems.push(RowProblem { line: *line, reason: "missing label".into() }),
+        }
+    }
+    Ok(rows)
+}
+
+fn finish(name: &str, rows: Rows, mut problems: Vec<RowProblem>) -> Result<Dataset, Error> {
+    let mut kept = Vec::new();
+    for (line, text, label) in rows {
+        let (text, label) = (text.trim().to_string(), label.trim().to_string());
+        if text.is_empty() {
+            problems.push(RowProblem { line, reason: "empty text".into() });
+        } else if label.is_empty() {
+            problems.push(RowProblem { line, reason: "missing label".into() });
+        } else {
+            kept.push((line, text, label));
+        }
+    }
+    let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+    for (_, _, l) in &kept {
+        *counts.entry(l.clone()).or_default() += 1;
+    }
+    // A class with one example cannot be both trained on and validated: report it, drop it.
+    kept.retain(|(line, _, l)| {
+        let single = counts[l] == 1;
+        if single {
+            problems.push(RowProblem { line: *line, reason: format!("label '{l}' is seen only once; a class needs at least 2 examples") });
+        }
+        !single
+    });
+    counts.retain(|_, n| *n > 1);
+    problems.sort_by_key(|p| p.line);
+    if counts.len() < 2 {
+        let found = if counts.is_empty() { "none".to_string() } else { counts.keys().cloned().collect::<Vec<_>>().join(", ") };
+        let detail = problems.iter().take(3).map(|p| format!("line {}: {}", p.line, p.reason)).collect::<Vec<_>>().join("; ");
+        return Err(Error::invalid(
+            name,
+            format!(
+                "needs at least 2 classes with 2+ examples each; usable classes: {found}{}",
+                if detail.is_empty() { String::new() } else { format!(" (first problems: {detail})") }
+            ),
+        ));
+    }
+    let labels: Vec<String> = counts.keys().cloned().collect();
+    let examples = kept
+        .into_iter()
+        .map(|(line, text, l)| Example { text, label: labels.iter().position(|x| *x == l).expect("kept labels are counted"), line })
+        .collect();
+    Ok(Dataset { examples, labels, problems })
+}
+
+/// Texts to classify: JSON Lines with a `text` field, CSV/TSV whose header names a `text` column, or else one
+/// text per line. Unreadable rows are reported like `parse` does; returns `(line, text)` pairs.
+pub fn texts(name: &str, bytes: &[u8]) -> Result<(Vec<(usize, String)>, Vec<RowProblem>), Error> {
+    let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
+    let mut problems = Vec::new();
+    let mut lines: Vec<(usize, String)> = Vec::new();
+    for (i, raw) in bytes.split(|&b| b == b'\n').enumerate() {
+        let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
+        match std::str::from_utf8(raw) {
+            Ok(s) => lines.push((i + 1, s.to_string())),
+            Err(e) => problems.push(RowProblem { line: i + 1, reason: format!("not valid UTF-8 (byte {})", e.valid_up_to() + 1) }),
+        }
+    }
+    let first = lines.iter().find(|(_, l)| !l.trim().is_empty()).map(|(_, l)| l.clone()).unwrap_or_default();
+    let lower = name.to_ascii_lowercase();
+    let mut out = Vec::new();
+    match format_of(name, &first) {
+        Format::Jsonl => {
+            for (line, text) in lines.iter().filter(|(_, t)| !t.trim().is_empty()) {
+                match serde_json::from_str::<serde_json::Value>(text) {
+                    Ok(v) => match v.get("text").and_then(|t| t.as_str()) {
+                        Some(t) if !t.trim().is_empty() => out.push((*line, t.to_string())),
+                        Some(_) => problems.push(RowProblem { line: *line, reason: "empty text".into() }),
+                        None => problems.push(RowProblem { line: *line, reason: "no \"text\" string".into() }),
+                    },
+                    Err(e) => problems.push(RowProblem {
+                        line: *line,
+                        reason: format!("not a JSON object: {}", e.to_string().split(" at line ").next().unwrap_or("")),
+                    }),
+                }
+            }
+        }
+        Format::Delimited(sep) if lower.ends_with(".csv") || lower.ends_with(".tsv") => {
+            let records = records(&lines, sep, &mut problems);
+            let Some((header_line, header)) = records.first() else { return Err(Error::invalid(name, "is empty")) };
+            let Some(ti) = header.iter().position(|h| h.trim().eq_ignore_ascii_case("text")) else {
+                let mut e = Error::invalid(name, format!("the header must name a `text` column; found: {}", header.join(", ")));
+                e.line = Some(*header_line);
+                return Err(e);
+            };
+            for (line, fields) in &records[1..] {
+                match fields.get(ti).map(|t| t.trim()) {
+                    Some(t) if !t.is_empty() => out.push((*line, t.to_string())),
+                    _ => problems.push(RowProblem { line: *line, reason: "empty text".into() }),
+                }
+            }
+        }
+        Format::Delimited(_) => out.extend(lines.into_iter().filter(|(_, t)| !t.trim().is_empty()).map(|(l, t)| (l, t.trim().to_string()))),
+    }
+    if out.is_empty() {
+        return Err(Error::invalid(name, "holds no text to classify"));
+    }
+    Ok((out, problems))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_with_quotes_commas_and_newlines() {
+        let csv = "id,text,label\n1,\"Hello, world\",pos\n2,\"She said \"\"no\"\"\nand left\",neg\n3,fine,pos\n4,bad,neg\n";
+        let d = parse("d.csv", csv.as_bytes()).unwrap();
+        assert_eq!(d.labels, vec!["neg", "pos"]);
+        assert_eq!(d.examples[0].text, "Hello, world");
+        assert_eq!(d.examples[1].text, "She said \"no\"\nand left");
+        assert_eq!(d.examples[1].line, 3);
+        assert_eq!(d.examples[2].line, 5, "line numbers count the embedded newline");
+        assert!(d.problems.is_empty());
+    }
+
+    #[test]
+    fn tsv_and_jsonl() {
+        let tsv = "label\ttext\na\tone\nb\ttwo\na\tthree\nb\tfour\n";
+        assert_eq!(parse("x.tsv", tsv.as_bytes()).unwrap().examples.len(), 4);
+        let jsonl = "{\"text\": \"one\", \"label\": 1}\n\n{\"text\": \"two\", \"label\": 0}\n{\"text\": \"3\", \"label\": 1}\n{\"text\": \"4\", \"label\": 0}\n";
+        let d = parse("x.jsonl", jsonl.as_bytes()).unwrap();
+        assert_eq!(d.labels, vec!["0", "1"]);
+        assert_eq!(d.examples[1].line, 3);
+    }
+
+    #[test]
+    fn bad_rows_are_reported_with_line_and_reason_and_skipped() {
+        let mut bytes = b"text,label\ngood one,a\n,b\nno label here,\ngood two,b\n".to_vec();
+        bytes.extend_from_slice(b"bad \xff byte,a\ngood three,a\nlonely,c\ngood four,b\n");
+        let d = parse("d.csv", &bytes).unwrap();
+        let reasons: Vec<(usize, &str)> = d.problems.iter().map(|p| (p.line, p.reason.as_str())).collect();
+        assert_eq!(reasons[0], (3, "empty text"));
+        assert_eq!(reasons[1], (4, "missing label"));
+        assert_eq!(reasons[2].0, 6);
+        assert!(reasons[2].1.contains("UTF-8"));
+        assert_eq!(reasons[3], (8, "label 'c' is seen only once; a class needs at least 2 examples"));
+        assert_eq!(d.examples.len(), 4);
+    }
+
+    #[test]
+    fn jsonl_problems() {
+        let text = "{\"text\": \"x\"}\nnot json\n{\"label\": \"a\"}\n{\"text\": \"a1\", \"label\": \"a\"}\n{\"text\": \"a2\", \"label\": \"a\"}\n{\"text\": \"b1\", \"label\": \"b\"}\n{\"text\": \"b2\", \"label\": \"b\"}";
+        let d = parse("d.jsonl", text.as_bytes()).unwrap();
+        let lines: Vec<usize> = d.problems.iter().map(|p| p.line).collect();
+        assert_eq!(lines, vec![1, 2, 3]);
+        assert!(d.problems[0].reason.contains("missing label"));
+        assert!(d.problems[1].reason.contains("not a JSON object"));
+    }
+
+    #[test]
+    fn files_that_cannot_train_are_errors_not_panics() {
+        assert!(parse("d.csv", b"").unwrap_err().message.contains("empty"));
+        let e = parse("d.csv", b"words,category\nhi,a\n").unwrap_err();
+        assert!(e.message.contains("`text` and a `label`") && e.line == Some(1), "{e}");
+        let e = parse("d.csv", b"text,label\na,x\nb,x\nc,x\n").unwrap_err();
+        assert!(e.message.contains("at least 2 classes"), "{e}");
+        let e = parse("d.csv", b"text,label\n\"never closed,x\n").unwrap_err();
+        assert!(e.message.contains("never closed"), "{e}");
+        for junk in [&b"\xff\xfe\x00"[..], b"{", b"\"", b",,,\n,,,", b"\n\n\n"] {
+            assert!(parse("junk.csv", junk).is_err());
+        }
+    }
+
+    #[test]
+    fn texts_come_from_lines_csv_or_jsonl() {
+        let (t, p) = texts("in.txt", b"first text\n\n second, with a comma \n").unwrap();
+        assert_eq!(t, [(1, "first text".to_string()), (3, "second, with a comma".to_string())]);
+        assert!(p.is_empty());
+        let (t, _) = texts("in.csv", b"id,text\n1,\"quoted, text\"\n2,plain\n").unwrap();
+        assert_eq!(t.iter().map(|x| x.1.as_str()).collect::<Vec<_>>(), ["quoted, text", "plain"]);
+        let (t, p) = texts("in.jsonl", b"{\"text\": \"a\"}\n{\"label\": 1}\nnot json\n").unwrap();
+        assert_eq!(t, [(1, "a".to_string())]);
+        assert_eq!(p.iter().map(|x| x.line).collect::<Vec<_>>(), [2, 3]);
+        assert!(texts("in.csv", b"id,label\n1,x\n").unwrap_err().message.contains("`text` column"));
+        assert!(texts("in.txt", b"\n \n").is_err());
+        let (t, p) = texts("in.txt", b"ok\n\xff\xfe\n").unwrap();
+        assert_eq!((t.len(), p[0].line), (1, 2));
+    }
+}

@@ -1,0 +1,242 @@
+//! What a trained model is saved as, in the formats people deploy: a PEFT adapter folder
+//! (`adapter_config.json` + `adapter_model.safetensors`, as `PeftModel.save_pretrained` writes it) for LoRA, a
+//! transformers model folder (`config.json` + `model.safetensors`) for full fine-tuning, and only the trained
+//! tensors for head-only and BitFit. Reading an adapter back maps PEFT's names to the model's (`Overrides`).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use burn::module::{Module, ModuleVisitor, Param};
+use burn::tensor::Tensor;
+use serde_json::{Value, json};
+
+use super::bert::{BertForSequenceClassification, hf_name};
+use super::config::EncoderConfig;
+use super::load::Overrides;
+use super::methods::architecture;
+use crate::checkpoint::{AdapterDtypes, Dtype, adapter_tensors};
+use crate::error::Error;
+use crate::inject::inject;
+use crate::lora_config::{Bias, LoraConfig, TargetModules};
+use crate::safetensors::{SafeTensors, write_f32};
+
+/// PEFT's key prefix inside `adapter_model.safetensors`.
+pub const PEFT_PREFIX: &str = "base_model.model.";
+
+/// Every float parameter by Hugging Face name, in torch layout (`[out, in]` linear weights), with whether it
+/// trains. Reads tensors back synchronously, so it is for native code and CPU tensors.
+pub fn named_tensors(model: &BertForSequenceClassification) -> BTreeMap<String, (Vec<f32>, Vec<usize>, bool)> {
+    struct Collect {
+        path: Vec<String>,
+        out: BTreeMap<String, (Vec<f32>, Vec<usize>, bool)>,
+    }
+    impl ModuleVisitor for Collect {
+        fn enter_module(&mut self, name: &str, _container: &str) {
+            self.path.push(name.to_string());
+        }
+        fn exit_module(&mut self, _name: &str, _container: &str) {
+            self.path.pop();
+        }
+        fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+            let name = hf_name(&self.path.join("."));
+            let mut t = param.val();
+            let mut shape = t.dims().to_vec();
+            // LoraLinear keeps `[in, out]`; torch (and every file format here) keeps `[out, in]`. Embeddings and
+            // LoRA matrices are already in torch layout.
+            let linear_weight = D == 2 && name.ends_with(".weight") && !name.contains("embeddings.") && !name.contains(".lora_");
+            if linear_weight {
+                t = t.transpose();
+                shape.reverse();
+            }
+            let values = t.into_data().convert::<f32>().to_vec::<f32>().expect("float parameters read as f32");
+            self.out.insert(name, (values, shape, param.is_require_grad()));
+        }
+    }
+    let mut c = Collect { path: Vec::new(), out: BTreeMap::new() };
+    model.visit(&mut c);
+    c.out
+}
+
+/// The files of a PEFT LoRA adapter for this model: `adapter_model.safetensors` with exactly the tensors (names,
+/// shapes, order) PEFT saves, so its size is the calculator's `adapter_tensors` prediction to the byte.
+pub fn peft_adapter(
+    model: &BertForSequenceClassification,
+    config: &EncoderConfig,
+    lora: &LoraConfig,
+    lora_dropout: f64,
+    base_model: &str,
+) -> Result<Vec<(String, Vec<u8>)>, Error> {
+    let num_labels = model.num_labels();
+    let arch = architecture(config, num_labels)?;
+    let injection = inject(&arch, lora)?;
+    let entries = adapter_tensors(&arch, lora, &injection, AdapterDtypes { lora: Dtype::F32, base: Dtype::F32 });
+    let tensors = named_tensors(model);
+    let mut out = Vec::with_capacity(entries.len());
+    for e in &entries {
+        let key = e.name.clone();
+        let (values, shape) = match peft_to_model_name(&key) {
+            PeftKey::Model(name) => {
+                let (v, s, _) = tensors.get(&name).ok_or_else(|| Error::invalid("adapter", format!("model has no {name} for {key}")))?;
+                (v.clone(), s.clone())
+            }
+            // PEFT keeps the head's untouched original; ours started as a fresh head with zero bias.
+            PeftKey::OriginalHead => (vec![0.0; e.elements() as usize], e.shape.iter().map(|&d| d as usize).collect()),
+        };
+        out.push((key, shape, values));
+    }
+    let modules: BTreeSet<String> = injection
+        .lora
+        .iter()
+        .map(|&i| arch.modules[i].name.rsplit('.').next().unwrap_or_default().to_string())
+        .collect();
+    let adapter_config = adapter_config_json(lora, lora_dropout, base_model, &modules);
+    Ok(vec![
+        ("adapter_config.json".into(), (serde_json::to_string_pretty(&adapter_config).expect("json") + "\n").into_bytes()),
+        ("adapter_model.safetensors".into(), write_f32(&out)),
+    ])
+}
+
+/// `adapter_config.json` as PEFT writes it for a sequence-classification LoRA (PEFT 0.17 field set).
+pub fn adapter_config_json(lora: &LoraConfig, lora_dropout: f64, base_model: &str, targets: &BTreeSet<String>) -> Value {
+    // PEFT saves the names as the user gave them (a set), and `all-linear` expanded to the matched modules' names.
+    let target_modules: Value = match &lora.target_modules {
+        Some(TargetModules::Names(names)) => json!(names.iter().collect::<BTreeSet<_>>()),
+        _ => json!(targets.iter().collect::<Vec<_>>()),
+    };
+    let bias = match lora.bias {
+        Bias::None => "none",
+        Bias::All => "all",
+        Bias::LoraOnly => "lora_only",
+    };
+    json!({
+        "alpha_pattern": {},
+        "auto_mapping": null,
+        "base_model_name_or_path": base_model,
+        "bias": bias,
+        "fan_in_fan_out": false,
+        "inference_mode": true,
+        "init_lora_weights": true,
+        "layers_pattern": null,
+        "layers_to_transform": lora.layers_to_transform,
+        "lora_alpha": lora.lora_alpha,
+        "lora_dropout": lora_dropout,
+        "modules_to_save": ["classifier", "score"],
+        "peft_type": "LORA",
+        "r": lora.r,
+        "rank_pattern": {},
+        "revision": null,
+        "target_modules": target_modules,
+        "task_type": "SEQ_CLS",
+        "use_dora": false,
+        "use_rslora": lora.use_rslora,
+    })
+}
+
+/// What a key of `adapter_model.safetensors` holds.
+#[derive(Debug, PartialEq, Eq)]
+pub enum PeftKey {
+    /// A tensor of the model, by its Hugging Face name.
+    Model(String),
+    /// `classifier.original_module.*`: PEFT's frozen copy of the head as it was before training.
+    OriginalHead,
+}
+
+/// `base_model.model.bert.encoder.layer.0.attention.self.query.lora_A.weight` ->
+/// `bert.encoder.layer.0.attention.self.query.lora_A.weight`; `...query.base_layer.bias` -> `...query.bias`;
+/// `classifier.modules_to_save.bias` -> `classifier.bias`.
+pub fn peft_to_model_name(key: &str) -> PeftKey {
+    let name = key.strip_prefix(PEFT_PREFIX).unwrap_or(key);
+    if name.contains(".original_module.") {
+        return PeftKey::OriginalHead;
+    }
+    let name = name
+        .replace(".base_layer.", ".")
+        .replace(".modules_to_save.default.", ".")
+        .replace(".modules_to_save.", ".")
+        .replace(".lora_A.default.", ".lora_A.")
+        .replace(".lora_B.default.", ".lora_B.");
+    PeftKey::Model(name)
+}
+
+/// The LoRA settings an `adapter_config.json` holds (what shapes the model), with `lora_dropout`.
+pub fn read_adapter_config(text: &str) -> Result<(LoraConfig, f64), Error> {
+    let v: Value = serde_json::from_str(text).map_err(|e| Error::json("adapter_config.json", &e))?;
+    let field = |k: &str| v.get(k).filter(|x| !x.is_null());
+    if let Some(t) = field("peft_type").and_then(Value::as_str) {
+        if t != "LORA" {
+            return Err(Error::invalid("adapter_config.json", format!("peft_type is {t}; only LORA adapters load here")));
+        }
+    }
+    for unsupported in ["use_dora"] {
+        if field(unsupported).and_then(Value::as_bool) == Some(true) {
+            return Err(Error::invalid("adapter_config.json", format!("{unsupported} is true: not supported")));
+        }
+    }
+    for pattern in ["rank_pattern", "alpha_pattern"] {
+        if field(pattern).and_then(Value::as_object).is_some_and(|m| !m.is_empty()) {
+            return Err(Error::invalid("adapter_config.json", format!("{pattern} is set: per-module ranks are not supported")));
+        }
+    }
+    let r = field("r").and_then(Value::as_u64).ok_or_else(|| Error::invalid("adapter_config.json", "r is missing or not a positive integer"))?;
+    let lora_alpha = field("lora_alpha").and_then(Value::as_f64).unwrap_or(8.0);
+    let target_modules = match field("target_modules") {
+        Some(Value::String(s)) => Some(TargetModules::parse_list(s)),
+        Some(Value::Array(a)) => Some(TargetModules::Names(a.iter().filter_map(|x| x.as_str().map(String::from)).collect())),
+        _ => return Err(Error::invalid("adapter_config.json", "target_modules is missing")),
+    };
+    let bias = Bias::parse(field("bias").and_then(Value::as_str).unwrap_or("none"))?;
+    let layers_to_transform = match field("layers_to_transform") {
+        Some(Value::Number(n)) => Some(vec![n.as_u64().unwrap_or(0) as usize]),
+        Some(Value::Array(a)) => Some(a.iter().filter_map(Value::as_u64).map(|n| n as usize).collect()),
+        _ => None,
+    };
+    let lora = LoraConfig {
+        r,
+        lora_alpha,
+        use_rslora: field("use_rslora").and_then(Value::as_bool).unwrap_or(false),
+        target_modules,
+        layers_to_transform,
+        bias,
+    };
+    lora.validate()?;
+    Ok((lora, field("lora_dropout").and_then(Value::as_f64).unwrap_or(0.0)))
+}
+
+/// An `adapter_model.safetensors` (PEFT names) as overrides for `load::build_with`.
+pub fn read_peft_weights(file: &SafeTensors<'_>) -> Result<Overrides, Error> {
+    let mut out = Overrides::new();
+    for key in file.entries.keys() {
+        if let PeftKey::Model(name) = peft_to_model_name(key) {
+            out.insert(name, file.f32(key)?);
+        }
+    }
+    Ok(out)
+}
+
+/// Any safetensors file with model names (`model.safetensors`, `trained.safetensors`) as overrides.
+pub fn read_model_weights(file: &SafeTensors<'_>) -> Result<Overrides, Error> {
+    file.entries.keys().map(|k| Ok((k.clone(), file.f32(k)?))).collect()
+}
+
+/// The trained tensors only (head-only and BitFit), with model names.
+pub fn trained_tensors(model: &BertForSequenceClassification) -> Vec<u8> {
+    let t: Vec<(String, Vec<usize>, Vec<f32>)> =
+        named_tensors(model).into_iter().filter(|(_, v)| v.2).map(|(k, (v, s, _))| (k, s, v)).collect();
+    write_f32(&t)
+}
+
+/// A whole `BertForSequenceClassification` as transformers saves it (full fine-tuning).
+pub fn model_safetensors(model: &BertForSequenceClassification) -> Vec<u8> {
+    let t: Vec<(String, Vec<usize>, Vec<f32>)> = named_tensors(model).into_iter().map(|(k, (v, s, _))| (k, s, v)).collect();
+    write_f32(&t)
+}
+
+/// `config.json` for the fine-tuned classifier: the base config plus the labels and the task architecture.
+pub fn classifier_config_json(base_config_json: &str, labels: &[String]) -> Result<String, Error> {
+    let mut v: Value = serde_json::from_str(base_config_json).map_err(|e| Error::json("config.json", &e))?;
+    let id2label: serde_json::Map<String, Value> = labels.iter().enumerate().map(|(i, l)| (i.to_string(), json!(l))).collect();
+    let label2id: serde_json::Map<String, Value> = labels.iter().enumerate().map(|(i, l)| (l.clone(), json!(i))).collect();
+    v["architectures"] = json!(["BertForSequenceClassification"]);
+    v["id2label"] = Value::Object(id2label);
+    v["label2id"] = Value::Object(label2id);
+    Ok(serde_json::to_string_pretty(&v).expect("json") + "\n")
+}

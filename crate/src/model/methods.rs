@@ -1,0 +1,153 @@
+//! The four ways to train the same model through one loop (`lora`, `full`, `head`, `bitfit`), as which
+//! parameters require gradients. Frozen parameters get no gradient, so the optimizer never touches them.
+
+use std::collections::BTreeSet;
+
+use burn::module::{Module, ModuleMapper, ModuleVisitor, Param};
+use burn::tensor::Tensor;
+
+use super::bert::{BertForSequenceClassification, hf_name};
+use super::config::EncoderConfig;
+use crate::arch::{Architecture, HfConfig, ModuleKind, Task};
+use crate::error::Error;
+use crate::inject::inject;
+use crate::lora_config::{Bias, LoraConfig};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    /// LoRA adapters (+ the classifier, + biases per `bias`).
+    Lora,
+    /// Every parameter.
+    Full,
+    /// The classifier only: a linear probe on frozen features.
+    Head,
+    /// Every bias term and the classifier (Ben Zaken et al., 2021).
+    Bitfit,
+}
+
+impl Method {
+    pub const ALL: [&'static str; 4] = ["lora", "full", "head", "bitfit"];
+
+    pub fn parse(s: &str) -> Result<Self, Error> {
+        match s {
+            "lora" => Ok(Method::Lora),
+            "full" => Ok(Method::Full),
+            "head" | "head_only" => Ok(Method::Head),
+            "bitfit" => Ok(Method::Bitfit),
+            _ => Err(Error::invalid("method", format!("'{s}' is not one of {}", Self::ALL.join(", ")))),
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        Self::ALL[self as usize]
+    }
+}
+
+/// The modules LoRA wraps, by the calculator's (PEFT's) rules, as full Hugging Face names.
+pub fn lora_modules(config: &EncoderConfig, num_labels: usize, lora: &LoraConfig) -> Result<Vec<String>, Error> {
+    let arch = architecture(config, num_labels)?;
+    let injection = inject(&arch, lora)?;
+    let modules: Vec<&crate::arch::ModuleSpec> = injection.lora.iter().map(|&i| &arch.modules[i]).collect();
+    if let Some(m) = modules.iter().find(|m| m.kind == ModuleKind::Embedding) {
+        return Err(Error::invalid("target_modules", format!("{}: LoRA on embeddings is not implemented in the trainer", m.name)));
+    }
+    Ok(modules.iter().map(|m| m.name.clone()).collect())
+}
+
+/// The calculator's view of this encoder with its classification head.
+pub fn architecture(config: &EncoderConfig, num_labels: usize) -> Result<Architecture, Error> {
+    Architecture::from_config(&HfConfig::parse(&config.to_hf_json())?, Task::SeqCls, num_labels as u64)
+}
+
+/// Whether the parameter with Hugging Face name `name` trains under `method`.
+pub fn trains(method: Method, bias: Bias, lora_modules: &BTreeSet<String>, name: &str) -> bool {
+    let (module, param) = name.rsplit_once('.').unwrap_or(("", name));
+    if name.starts_with("classifier.") {
+        return true;
+    }
+    match method {
+        Method::Full => true,
+        Method::Head => false,
+        Method::Bitfit => param == "bias",
+        Method::Lora => match param {
+            "lora_A" | "lora_B" => true,
+            "bias" => match bias {
+                Bias::None => false,
+                Bias::All => true,
+                Bias::LoraOnly => lora_modules.contains(module),
+            },
+            _ => false,
+        },
+    }
+}
+
+/// Walks the parameters with their paths.
+struct PathStack(Vec<String>);
+
+impl PathStack {
+    fn name(&self) -> String {
+        hf_name(&self.0.join("."))
+    }
+}
+
+struct SetTrainable<'a> {
+    path: PathStack,
+    rule: &'a dyn Fn(&str) -> bool,
+}
+
+impl ModuleMapper for SetTrainable<'_> {
+    fn enter_module(&mut self, name: &str, _container: &str) {
+        self.path.0.push(name.to_string());
+    }
+    fn exit_module(&mut self, _name: &str, _container: &str) {
+        self.path.0.pop();
+    }
+    fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
+        let trains = (self.rule)(&self.path.name());
+        param.set_require_grad(trains)
+    }
+}
+
+/// Sets `require_grad` on every parameter for `method`.
+pub fn apply(model: BertForSequenceClassification, method: Method, bias: Bias, lora_modules: &[String]) -> BertForSequenceClassification {
+    let set: BTreeSet<String> = lora_modules.iter().cloned().collect();
+    let rule = |name: &str| trains(method, bias, &set, name);
+    model.map(&mut SetTrainable { path: PathStack(Vec::new()), rule: &rule })
+}
+
+/// Parameters of the live model: every float parameter, and those that require gradients.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LiveCount {
+    pub trainable: u64,
+    pub total: u64,
+    /// Trainable parameter names (Hugging Face style), for tests and the page.
+    pub trainable_names: Vec<String>,
+}
+
+struct Counter {
+    path: PathStack,
+    count: LiveCount,
+}
+
+impl ModuleVisitor for Counter {
+    fn enter_module(&mut self, name: &str, _container: &str) {
+        self.path.0.push(name.to_string());
+    }
+    fn exit_module(&mut self, _name: &str, _container: &str) {
+        self.path.0.pop();
+    }
+    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+        let n = param.shape().num_elements() as u64;
+        self.count.total += n;
+        if param.is_require_grad() {
+            self.count.trainable += n;
+            self.count.trainable_names.push(self.path.name());
+        }
+    }
+}
+
+pub fn count(model: &BertForSequenceClassification) -> LiveCount {
+    let mut c = Counter { path: PathStack(Vec::new()), count: LiveCount::default() };
+    model.visit(&mut c);
+    c.count
+}

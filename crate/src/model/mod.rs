@@ -1,0 +1,8 @@
+//! The trainable encoder (burn): configuration, the LoRA layer, the BERT modules and checkpoint loading.
+
+pub mod bert;
+pub mod config;
+pub mod load;
+pub mod lora;
+pub mod export;
+pub mod methods;

@@ -1,0 +1,194 @@
+//! Reading and writing `.safetensors` files from bytes (so a folder, the Hub and the browser share one path).
+//!
+//! Format: 8-byte little-endian header length, a JSON header `{name: {dtype, shape, data_offsets}}` plus optional
+//! `__metadata__`, then the raw little-endian data. Writing follows the `safetensors` library byte for byte
+//! (see `checkpoint::safetensors_bytes`, which predicts the size of what `write_f32` produces).
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+use crate::error::Error;
+
+/// One tensor's place in the file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    pub dtype: String,
+    pub shape: Vec<usize>,
+    /// Byte range inside the data section.
+    pub start: usize,
+    pub end: usize,
+}
+
+/// A parsed file borrowing its bytes.
+pub struct SafeTensors<'a> {
+    file: String,
+    data: &'a [u8],
+    pub entries: BTreeMap<String, Entry>,
+    pub metadata: BTreeMap<String, String>,
+}
+
+fn bad(file: &str, message: impl Into<String>) -> Error {
+    Error::invalid(file, message)
+}
+
+impl<'a> SafeTensors<'a> {
+    /// Parses the header; `file` names the file in errors (`model.safetensors`).
+    pub fn parse(file: &str, bytes: &'a [u8]) -> Result<Self, Error> {
+        if bytes.len() < 8 {
+            return Err(bad(file, format!("is {} bytes: too short to be a safetensors file", bytes.len())));
+        }
+        let n = u64::from_le_bytes(bytes[..8].try_into().expect("8 bytes")) as usize;
+        if n > bytes.len() - 8 || n > 100 << 20 {
+            return Err(bad(file, format!("header length {n} does not fit in a {}-byte file: not a safetensors file?", bytes.len())));
+        }
+        let header: Value = serde_json::from_slice(&bytes[8..8 + n]).map_err(|e| bad(file, format!("header is not JSON: {e}")))?;
+        let Value::Object(map) = header else { return Err(bad(file, "header is not a JSON object")) };
+        let data = &bytes[8 + n..];
+        let mut entries = BTreeMap::new();
+        let mut metadata = BTreeMap::new();
+        for (name, v) in map {
+            if name == "__metadata__" {
+                if let Value::Object(m) = v {
+                    for (k, v) in m {
+                        metadata.insert(k, v.as_str().unwrap_or_default().to_string());
+                    }
+                }
+                continue;
+            }
+            let dtype = v["dtype"].as_str().ok_or_else(|| bad(file, format!("tensor {name}: no dtype")))?.to_string();
+            let shape: Vec<usize> = serde_json::from_value(v["shape"].clone()).map_err(|_| bad(file, format!("tensor {name}: bad shape")))?;
+            let offsets: [usize; 2] =
+                serde_json::from_value(v["data_offsets"].clone()).map_err(|_| bad(file, format!("tensor {name}: bad data_offsets")))?;
+            let [start, end] = offsets;
+            let width = dtype_bytes(&dtype).ok_or_else(|| bad(file, format!("tensor {name}: unsupported dtype {dtype}")))?;
+            let elements: usize = shape.iter().product();
+            if start > end || end > data.len() || end - start != elements * width {
+                return Err(bad(file, format!("tensor {name}: offsets {start}..{end} do not hold {shape:?} {dtype} (file truncated?)")));
+            }
+            entries.insert(name, Entry { dtype, shape, start, end });
+        }
+        Ok(Self { file: file.to_string(), data, entries, metadata })
+    }
+
+    /// A tensor as float32 values (F32, F16 and BF16 are converted), with its shape.
+    pub fn f32(&self, name: &str) -> Result<(Vec<f32>, Vec<usize>), Error> {
+        let e = self.entries.get(name).ok_or_else(|| bad(&self.file, format!("tensor {name} is missing")))?;
+        let raw = &self.data[e.start..e.end];
+        let values = match e.dtype.as_str() {
+            "F32" => raw.chunks_exact(4).map(|c| f32::from_le_bytes(c.try_into().expect("4 bytes"))).collect(),
+            "F16" => raw.chunks_exact(2).map(|c| f16_to_f32(u16::from_le_bytes([c[0], c[1]]))).collect(),
+            "BF16" => raw.chunks_exact(2).map(|c| f32::from_bits((u16::from_le_bytes([c[0], c[1]]) as u32) << 16)).collect(),
+            other => return Err(bad(&self.file, format!("tensor {name} is {other}; expected a float tensor"))),
+        };
+        Ok((values, e.shape.clone()))
+    }
+
+    pub fn contains(&self, name: &str) -> bool {
+        self.entries.contains_key(name)
+    }
+}
+
+fn dtype_bytes(dtype: &str) -> Option<usize> {
+    Some(match dtype {
+        "F64" | "I64" | "U64" => 8,
+        "F32" | "I32" | "U32" => 4,
+        "F16" | "BF16" | "I16" | "U16" => 2,
+        "I8" | "U8" | "BOOL" | "F8_E4M3" | "F8_E5M2" => 1,
+        _ => return None,
+    })
+}
+
+fn f16_to_f32(h: u16) -> f32 {
+    let sign = ((h >> 15) as u32) << 31;
+    let exp = ((h >> 10) & 0x1f) as u32;
+    let frac = (h & 0x3ff) as u32;
+    let bits = match (exp, frac) {
+        (0, 0) => sign,
+        (0, f) => {
+            // Subnormal: renormalise.
+            let mut e = 127 - 15 + 1;
+            let mut f = f;
+            while f & 0x400 == 0 {
+                f <<= 1;
+                e -= 1;
+            }
+            sign | (e << 23) | ((f & 0x3ff) << 13)
+        }
+        (0x1f, f) => sign | 0x7f80_0000 | (f << 13),
+        (e, f) => sign | ((e + 127 - 15) << 23) | (f << 13),
+    };
+    f32::from_bits(bits)
+}
+
+/// Writes float32 tensors as `safetensors` does: sorted by name (one dtype), `{"format":"pt"}` metadata,
+/// header padded with spaces to a multiple of 8.
+pub fn write_f32(tensors: &[(String, Vec<usize>, Vec<f32>)]) -> Vec<u8> {
+    let mut order: Vec<&(String, Vec<usize>, Vec<f32>)> = tensors.iter().collect();
+    order.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut header = String::from(r#"{"__metadata__":{"format":"pt"}"#);
+    let mut offset = 0usize;
+    for (name, shape, values) in &order {
+        let end = offset + values.len() * 4;
+        let shape: Vec<String> = shape.iter().map(usize::to_string).collect();
+        let name = serde_json::to_string(name).expect("strings serialize");
+        header.push_str(&format!(r#",{name}:{{"dtype":"F32","shape":[{}],"data_offsets":[{offset},{end}]}}"#, shape.join(",")));
+        offset = end;
+    }
+    header.push('}');
+    while header.len() % 8 != 0 {
+        header.push(' ');
+    }
+    let mut out = Vec::with_capacity(8 + header.len() + offset);
+    out.extend_from_slice(&(header.len() as u64).to_le_bytes());
+    out.extend_from_slice(header.as_bytes());
+    for (_, _, values) in &order {
+        for v in values.iter() {
+            out.extend_from_slice(&v.to_le_bytes());
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checkpoint::{Dtype, TensorEntry, safetensors_bytes};
+
+    #[test]
+    fn writes_what_the_size_calculator_predicts_and_reads_it_back() {
+        let tensors = vec![
+            ("b.weight".to_string(), vec![2, 3], vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0]),
+            ("a.bias".to_string(), vec![3], vec![-1.0, 0.5, 0.25]),
+        ];
+        let bytes = write_f32(&tensors);
+        let predicted: Vec<TensorEntry> = tensors
+            .iter()
+            .map(|(n, s, _)| TensorEntry { name: n.clone(), shape: s.iter().map(|&d| d as u64).collect(), dtype: Dtype::F32 })
+            .collect();
+        assert_eq!(bytes.len() as u64, safetensors_bytes(&predicted));
+        let file = SafeTensors::parse("t.safetensors", &bytes).unwrap();
+        assert_eq!(file.metadata["format"], "pt");
+        assert_eq!(file.f32("b.weight").unwrap(), (vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0], vec![2, 3]));
+        assert_eq!(file.f32("a.bias").unwrap().0, vec![-1.0, 0.5, 0.25]);
+    }
+
+    #[test]
+    fn half_precision_converts_exactly() {
+        assert_eq!(f16_to_f32(0x3c00), 1.0);
+        assert_eq!(f16_to_f32(0xc000), -2.0);
+        assert_eq!(f16_to_f32(0x0001), 2f32.powi(-24));
+        assert!(f16_to_f32(0x7c00).is_infinite());
+    }
+
+    #[test]
+    fn broken_files_say_what_is_wrong() {
+        assert!(SafeTensors::parse("m", b"abc").unwrap_err().message.contains("too short"));
+        let mut bytes = write_f32(&[("x".into(), vec![4], vec![0.0; 4])]);
+        bytes.truncate(bytes.len() - 4);
+        assert!(SafeTensors::parse("m", &bytes).unwrap_err().message.contains("tensor x"));
+        let ok = write_f32(&[("x".into(), vec![1], vec![0.0])]);
+        let file = SafeTensors::parse("m", &ok).unwrap();
+        assert_eq!(file.f32("y").unwrap_err().message, "tensor y is missing");
+    }
+}

@@ -1,0 +1,7 @@
+//! Training: batching, metrics, the learning-rate schedule and the loop shared by every method.
+
+pub mod batch;
+pub mod metrics;
+pub mod schedule;
+pub mod trainer;
+pub mod session;

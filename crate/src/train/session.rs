@@ -1,0 +1,263 @@
+//! A training run from bytes to bytes, so the CLI and the browser worker share it: model files and a dataset
+//! in, a model ready to train (with its tokenized split) out; a trained model in, the files to save out; saved
+//! files back in, a model ready to predict.
+
+use std::collections::BTreeMap;
+
+use burn::tensor::Device;
+use burn::tensor::activation::softmax;
+use serde::{Deserialize, Serialize};
+
+use super::batch::{TextEncoder, to_input};
+use super::trainer::{EpochReport, Sample, TrainConfig};
+use crate::arch::HfConfig;
+use crate::data::{Dataset, Example, split::stratified};
+use crate::error::Error;
+use crate::lora_config::{Bias, LoraConfig};
+use crate::model::bert::BertForSequenceClassification;
+use crate::model::config::EncoderConfig;
+use crate::model::export;
+use crate::model::load::{LoraPlacement, Overrides, Weights, build_with};
+use crate::model::lora::LoraShape;
+use crate::model::methods::{Method, apply, lora_modules};
+use crate::safetensors::SafeTensors;
+
+/// A Hugging Face model folder's three files, as bytes.
+pub struct ModelFiles {
+    /// What to record as `base_model_name_or_path` (`sentence-transformers/all-MiniLM-L6-v2`, a folder).
+    pub name: String,
+    pub config_json: String,
+    pub safetensors: Vec<u8>,
+    pub tokenizer_json: Vec<u8>,
+}
+
+/// What to train and how.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub method: Method,
+    /// Used by `Method::Lora`; its `bias` also applies there.
+    pub lora: LoraConfig,
+    pub lora_dropout: f64,
+    pub train: TrainConfig,
+    /// Tokens per text, special tokens included; longer texts are truncated.
+    pub max_len: usize,
+    /// Share of each class held out for validation.
+    pub val_fraction: f64,
+}
+
+impl Default for Plan {
+    fn default() -> Self {
+        Self {
+            method: Method::Lora,
+            lora: LoraConfig { r: 8, lora_alpha: 16.0, target_modules: Some(crate::lora_config::TargetModules::Names(vec!["query".into(), "value".into()])), ..LoraConfig::default() },
+            lora_dropout: 0.1,
+            train: TrainConfig::default(),
+            max_len: 128,
+            val_fraction: 0.2,
+        }
+    }
+}
+
+/// Everything a run needs, built from the files, the data and the plan.
+pub struct Prepared {
+    pub config: EncoderConfig,
+    pub model: BertForSequenceClassification,
+    pub encoder: TextEncoder,
+    pub train: Vec<Sample>,
+    pub val: Vec<Sample>,
+    pub labels: Vec<String>,
+    /// Texts longer than `max_len` tokens (cut).
+    pub truncated: usize,
+}
+
+pub fn encoder_config(config_json: &str) -> Result<EncoderConfig, Error> {
+    EncoderConfig::from_hf(&HfConfig::parse(config_json)?)
+}
+
+fn tokenize(encoder: &TextEncoder, examples: &[Example], truncated: &mut usize) -> Result<Vec<Sample>, Error> {
+    examples
+        .iter()
+        .map(|e| {
+            let (t, cut) = encoder.encode_truncated(&e.text).map_err(|mut err| {
+                err.line = Some(e.line);
+                err
+            })?;
+            if cut {
+                *truncated += 1;
+            }
+            Ok((t, e.label))
+        })
+        .collect()
+}
+
+/// Builds the model for `plan` (seeded: the same seed gives the same adapter and head) and the tokenized split.
+pub fn prepare(files: &ModelFiles, plan: &Plan, data: &Dataset, device: &Device) -> Result<Prepared, Error> {
+    if plan.max_len < 3 {
+        return Err(Error::invalid("max_len", "must be at least 3 tokens ([CLS], a word, [SEP])"));
+    }
+    if !(0.0..1.0).contains(&plan.val_fraction) || plan.val_fraction == 0.0 {
+        return Err(Error::invalid("val_fraction", "must be between 0 and 1"));
+    }
+    if plan.train.batch_size == 0 || plan.train.epochs == 0 {
+        return Err(Error::invalid(if plan.train.epochs == 0 { "epochs" } else { "batch_size" }, "must be at least 1"));
+    }
+    if !(plan.train.lr > 0.0 && plan.train.lr.is_finite()) {
+        return Err(Error::invalid("lr", "must be a positive number"));
+    }
+    let config = encoder_config(&files.config_json)?;
+    if plan.max_len > config.max_position_embeddings {
+        return Err(Error::invalid(
+            "max_len",
+            format!("{} is longer than the model's max_position_embeddings ({})", plan.max_len, config.max_position_embeddings),
+        ));
+    }
+    let encoder = TextEncoder::from_bytes(&files.tokenizer_json, plan.max_len)?;
+    let (train_ex, val_ex) = stratified(&data.examples, data.labels.len(), plan.val_fraction, plan.train.seed);
+    let mut truncated = 0;
+    let train = tokenize(&encoder, &train_ex, &mut truncated)?;
+    let val = tokenize(&encoder, &val_ex, &mut truncated)?;
+    let model = build_model(&config, files, None, data.labels.len(), plan.method, &plan.lora, plan.lora_dropout, plan.train.seed, device)?;
+    Ok(Prepared { config, model, encoder, train, val, labels: data.labels.clone(), truncated })
+}
+
+/// The model with LoRA placed (for `Method::Lora`) and `require_grad` set for `method`.
+#[allow(clippy::too_many_arguments)]
+pub fn build_model(
+    config: &EncoderConfig,
+    files: &ModelFiles,
+    overrides: Option<&Overrides>,
+    num_labels: usize,
+    method: Method,
+    lora: &LoraConfig,
+    lora_dropout: f64,
+    seed: u64,
+    device: &Device,
+) -> Result<BertForSequenceClassification, Error> {
+    let modules = if method == Method::Lora { lora_modules(config, num_labels, lora)? } else { Vec::new() };
+    let shape = LoraShape { r: lora.r as usize, lora_alpha: lora.lora_alpha, use_rslora: lora.use_rslora, lora_dropout };
+    let placement = (method == Method::Lora).then_some(LoraPlacement { modules: &modules, shape });
+    let weights = SafeTensors::parse("model.safetensors", &files.safetensors)?;
+    device.seed(seed);
+    let model = build_with(config, Weights::Checkpoint(weights), overrides, num_labels, placement, device)?;
+    let bias = if method == Method::Lora { lora.bias } else { Bias::None };
+    Ok(apply(model, method, bias, &modules))
+}
+
+/// `training.json`: what was trained, so `predict` (and a person) can read the folder back.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TrainingRecord {
+    pub method: String,
+    pub base_model: String,
+    pub labels: Vec<String>,
+    pub max_len: usize,
+    /// The weights file in this folder (`adapter_model.safetensors`, `model.safetensors`, `trained.safetensors`).
+    pub weights: String,
+    #[serde(default)]
+    pub epochs: Vec<serde_json::Value>,
+}
+
+/// The files to save for a trained model (name, bytes): PEFT's adapter files for LoRA, a transformers folder for
+/// full fine-tuning, the trained tensors for head-only and BitFit; always `training.json`.
+pub fn saved_files(
+    model: &BertForSequenceClassification,
+    files: &ModelFiles,
+    plan: &Plan,
+    labels: &[String],
+    reports: &[EpochReport],
+) -> Result<Vec<(String, Vec<u8>)>, Error> {
+    let config = encoder_config(&files.config_json)?;
+    let mut out = match plan.method {
+        Method::Lora => export::peft_adapter(model, &config, &plan.lora, plan.lora_dropout, &files.name)?,
+        Method::Full => vec![
+            ("config.json".into(), export::classifier_config_json(&files.config_json, labels)?.into_bytes()),
+            ("model.safetensors".into(), export::model_safetensors(model)),
+            ("tokenizer.json".into(), files.tokenizer_json.clone()),
+        ],
+        Method::Head | Method::Bitfit => vec![("trained.safetensors".into(), export::trained_tensors(model))],
+    };
+    let weights = out.iter().find(|(n, _)| n.ends_with(".safetensors")).map(|(n, _)| n.clone()).expect("a weights file");
+    let record = TrainingRecord {
+        method: plan.method.name().into(),
+        base_model: files.name.clone(),
+        labels: labels.to_vec(),
+        max_len: plan.max_len,
+        weights,
+        epochs: reports.iter().map(|r| serde_json::to_value(r).expect("reports serialize")).collect(),
+    };
+    out.push(("training.json".into(), (serde_json::to_string_pretty(&record).expect("json") + "\n").into_bytes()));
+    Ok(out)
+}
+
+/// A model ready to classify.
+pub struct Classifier {
+    pub config: EncoderConfig,
+    pub model: BertForSequenceClassification,
+    pub encoder: TextEncoder,
+    pub labels: Vec<String>,
+}
+
+/// Reads a saved folder (ours, or a PEFT adapter folder from Python) over the base model.
+/// `saved` maps file names to bytes; `training.json` is optional (labels then default to `LABEL_i`).
+pub fn load_trained(files: &ModelFiles, saved: &BTreeMap<String, Vec<u8>>, device: &Device) -> Result<Classifier, Error> {
+    let config = encoder_config(&files.config_json)?;
+    let record: Option<TrainingRecord> = match saved.get("training.json") {
+        Some(b) => Some(serde_json::from_slice(b).map_err(|e| Error::json("training.json", &e))?),
+        None => None,
+    };
+    let (method, lora, lora_dropout, weights_name) = if let Some(text) = saved.get("adapter_config.json") {
+        let text = std::str::from_utf8(text).map_err(|_| Error::invalid("adapter_config.json", "is not UTF-8"))?;
+        let (lora, dropout) = export::read_adapter_config(text)?;
+        (Method::Lora, lora, dropout, "adapter_model.safetensors".to_string())
+    } else if let Some(r) = &record {
+        (Method::parse(&r.method)?, LoraConfig::default(), 0.0, r.weights.clone())
+    } else {
+        return Err(Error::invalid("adapter", "has neither adapter_config.json nor training.json"));
+    };
+    let bytes = saved.get(&weights_name).ok_or_else(|| Error::invalid("adapter", format!("{weights_name} is missing")))?;
+    let file = SafeTensors::parse(&weights_name, bytes)?;
+    let overrides = if method == Method::Lora { export::read_peft_weights(&file)? } else { export::read_model_weights(&file)? };
+    let num_labels = match overrides.get("classifier.weight") {
+        Some((_, shape)) if shape.len() == 2 => shape[0],
+        _ => return Err(Error::invalid(weights_name, "has no classifier.weight [num_labels, hidden]: not a sequence-classification adapter")),
+    };
+    let labels = match &record {
+        Some(r) if r.labels.len() == num_labels => r.labels.clone(),
+        Some(r) => {
+            return Err(Error::invalid("training.json", format!("lists {} labels but the classifier has {num_labels}", r.labels.len())));
+        }
+        None => (0..num_labels).map(|i| format!("LABEL_{i}")).collect(),
+    };
+    if method == Method::Lora {
+        // Every adapter tensor must land somewhere: a key the model does not have means another base model.
+        let modules = lora_modules(&config, num_labels, &lora)?;
+        for key in overrides.keys().filter(|k| k.contains(".lora_")) {
+            let module = key.split(".lora_").next().unwrap_or_default();
+            if !modules.iter().any(|m| m == module) {
+                return Err(Error::invalid(
+                    weights_name,
+                    format!("{key}: no such LoRA module in this base model with this adapter_config.json (another base model?)"),
+                ));
+            }
+        }
+    }
+    let model = build_model(&config, files, Some(&overrides), num_labels, method, &lora, lora_dropout, 0, device)?;
+    let max_len = record.as_ref().map_or(config.max_position_embeddings.min(512), |r| r.max_len);
+    let encoder = TextEncoder::from_bytes(&files.tokenizer_json, max_len)?;
+    Ok(Classifier { config, model: burn::module::Module::valid(&model), encoder, labels })
+}
+
+impl Classifier {
+    /// Class probabilities for each text, in `labels` order.
+    pub fn predict(&self, texts: &[String], batch_size: usize, device: &Device) -> Result<Vec<Vec<f32>>, Error> {
+        let mut out = Vec::with_capacity(texts.len());
+        for chunk in texts.chunks(batch_size.max(1)) {
+            let tokens = chunk.iter().map(|t| self.encoder.encode(t)).collect::<Result<Vec<_>, _>>()?;
+            let refs: Vec<_> = tokens.iter().collect();
+            let probs = softmax(self.model.forward(&to_input(&self.config, &refs, device)), 1);
+            let n = self.labels.len();
+            let values = probs.into_data().convert::<f32>().to_vec::<f32>().expect("f32 probabilities");
+            out.extend(values.chunks(n).map(<[f32]>::to_vec));
+        }
+        Ok(out)
+    }
+}

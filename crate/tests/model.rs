@@ -1,0 +1,235 @@
+//! The burn encoder with LoRA on tiny random models: PEFT's initialisation, merge/unmerge, the method flags,
+//! parameter counts equal to the calculator's, frozen weights untouched by training, seeded reproducibility,
+//! and a short training run that learns.
+#![cfg(feature = "train")]
+
+use burn::module::{Module, ModuleVisitor, Param};
+use burn::tensor::{Device, Distribution, Tensor, TensorData};
+use lora_playground::count::count_lora;
+use lora_playground::lora_config::{Bias, LoraConfig, TargetModules};
+use lora_playground::methods as calc;
+use lora_playground::memory::{Batch, Optimizer, Precision};
+use lora_playground::model::bert::{BertForSequenceClassification, hf_name};
+use lora_playground::model::config::EncoderConfig;
+use lora_playground::model::load::{LoraPlacement, Weights, build};
+use lora_playground::model::lora::LoraShape;
+use lora_playground::model::methods::{Method, apply, architecture, count, lora_modules};
+use lora_playground::train::batch::{Tokens, to_input};
+use lora_playground::train::trainer::{Sample, TrainConfig, train};
+
+const LABELS: usize = 3;
+
+fn device() -> Device {
+    Device::flex().autodiff()
+}
+
+fn lora_config(r: u64, targets: &[&str], bias: Bias) -> LoraConfig {
+    LoraConfig {
+        r,
+        lora_alpha: 2.0 * r as f64,
+        target_modules: Some(if targets == ["all-linear"] {
+            TargetModules::Shorthand("all-linear".into())
+        } else {
+            TargetModules::Names(targets.iter().map(|s| s.to_string()).collect())
+        }),
+        bias,
+        ..LoraConfig::default()
+    }
+}
+
+fn model(method: Method, lora: &LoraConfig, seed: u64) -> (EncoderConfig, BertForSequenceClassification) {
+    let config = EncoderConfig::tiny(40);
+    let device = device();
+    device.seed(seed);
+    let modules = if method == Method::Lora { lora_modules(&config, LABELS, lora).unwrap() } else { Vec::new() };
+    let shape = LoraShape { r: lora.r as usize, lora_alpha: lora.lora_alpha, use_rslora: lora.use_rslora, lora_dropout: 0.0 };
+    let placement = (method == Method::Lora).then(|| LoraPlacement { modules: &modules, shape });
+    let m = build(&config, Weights::Random, LABELS, placement, &device).unwrap();
+    (config, apply(m, method, lora.bias, &modules))
+}
+
+fn tokens(words: &[u32]) -> Tokens {
+    let mut ids = vec![1];
+    ids.extend_from_slice(words);
+    ids.push(2);
+    Tokens { type_ids: vec![0; ids.len()], ids }
+}
+
+/// Class c's sentences use words from its own band of the vocabulary, in varying order and length.
+fn toy_data(n: usize) -> Vec<Sample> {
+    (0..n)
+        .map(|i| {
+            let label = i % LABELS;
+            let len = 3 + i % 5;
+            let words: Vec<u32> = (0..len).map(|j| 3 + (label * 12) as u32 + ((i * 7 + j * 3) % 12) as u32).collect();
+            (tokens(&words), label)
+        })
+        .collect()
+}
+
+#[test]
+fn lora_b_is_zero_initialized_so_the_initial_delta_is_zero() {
+    let (_, m) = model(Method::Lora, &lora_config(4, &["query", "value"], Bias::None), 0);
+    let q = &m.bert.encoder.layer[0].attention.self_attention.query;
+    let a = q.lora_a.as_ref().unwrap().val();
+    assert_eq!(a.dims(), [4, 16], "A is [r, in]");
+    // kaiming_uniform(a=sqrt(5)) on [r, in]: U(-1/sqrt(in), 1/sqrt(in)) = U(-0.25, 0.25) for in = 16.
+    let max = a.clone().abs().max().into_scalar::<f32>();
+    assert!(max <= 0.25 && max > 0.1, "{max}");
+    assert_eq!(q.lora_b.as_ref().unwrap().val().dims(), [16, 4], "B is [out, r]");
+    assert_eq!(q.delta_weight().unwrap().abs().sum().into_scalar::<f32>(), 0.0);
+    assert_eq!(q.scaling, 2.0, "lora_alpha / r = 8 / 4");
+}
+
+#[test]
+fn merged_and_unmerged_outputs_agree() {
+    let (config, mut m) = model(Method::Lora, &lora_config(4, &["all-linear"], Bias::None), 1);
+    let device = device();
+    // Give B real values so the adapter matters.
+    for layer in &mut m.bert.encoder.layer {
+        let q = &mut layer.attention.self_attention.query;
+        q.lora_b = Some(Param::from_tensor(Tensor::random([16, 4], Distribution::Normal(0.0, 0.5), &device)));
+    }
+    let m = m.valid();
+    let d = Device::flex();
+    let batch = [&tokens(&[5, 6, 7]), &tokens(&[8, 9])];
+    let input = to_input(&config, &batch, &d);
+    let before = m.forward(&input);
+    let merged = m.clone().merge();
+    assert!(merged.bert.encoder.layer[0].attention.self_attention.query.merged);
+    let after = merged.forward(&input);
+    let diff = (before.clone() - after).abs().max().into_scalar::<f32>();
+    assert!(diff < 1e-5, "merged differs by {diff}");
+    let unmerged = merged.unmerge().forward(&input);
+    let diff = (before - unmerged).abs().max().into_scalar::<f32>();
+    assert!(diff < 1e-5, "unmerged differs by {diff}");
+}
+
+#[test]
+fn live_parameter_counts_equal_the_calculator() {
+    let configs = [
+        lora_config(4, &["query", "value"], Bias::None),
+        lora_config(8, &["all-linear"], Bias::All),
+        lora_config(2, &["attention.output.dense", "intermediate.dense"], Bias::LoraOnly),
+        LoraConfig { layers_to_transform: Some(vec![1]), use_rslora: true, ..lora_config(3, &["key"], Bias::None) },
+    ];
+    for lora in &configs {
+        let (config, m) = model(Method::Lora, lora, 0);
+        let arch = architecture(&config, LABELS).unwrap();
+        let want = count_lora(&arch, lora).unwrap();
+        let live = count(&m);
+        assert_eq!(live.trainable, want.trainable, "{lora:?}: {:?}", live.trainable_names);
+        // PEFT also keeps the frozen original head next to its trainable copy; the burn model trains the head in place.
+        assert_eq!(live.total + want.head_copy_params, want.all, "{lora:?}");
+    }
+    let inputs = calc::CostInputs { precision: Precision::Fp32, optimizer: Optimizer::Adamw, batch: Batch::default() };
+    for method in [Method::Full, Method::Head, Method::Bitfit] {
+        let (config, m) = model(method, &LoraConfig::default(), 0);
+        let arch = architecture(&config, LABELS).unwrap();
+        let want = match method {
+            Method::Full => calc::full(&arch, inputs),
+            Method::Head => calc::head_only(&arch, inputs),
+            _ => calc::bitfit(&arch, inputs),
+        };
+        let live = count(&m);
+        assert_eq!((live.trainable, live.total), (want.trainable, want.all), "{method:?}");
+    }
+}
+
+#[test]
+fn parameter_paths_are_hugging_face_names() {
+    let (_, m) = model(Method::Lora, &lora_config(2, &["query"], Bias::None), 0);
+    let names = count(&m).trainable_names;
+    assert!(names.contains(&"bert.encoder.layer.1.attention.self.query.lora_A".to_string()), "{names:?}");
+    assert!(names.contains(&"classifier.weight".to_string()), "{names:?}");
+    assert_eq!(hf_name("bert.embeddings.layer_norm.beta"), "bert.embeddings.LayerNorm.bias");
+}
+
+/// Every parameter's values with its name and whether it trains.
+struct Snapshot(Vec<(String, bool, Vec<f32>)>, Vec<String>);
+
+impl ModuleVisitor for Snapshot {
+    fn enter_module(&mut self, name: &str, _: &str) {
+        self.1.push(name.to_string());
+    }
+    fn exit_module(&mut self, _: &str, _: &str) {
+        self.1.pop();
+    }
+    fn visit_float<const D: usize>(&mut self, p: &Param<Tensor<D>>) {
+        let values = p.val().into_data().convert::<f32>().try_into_vec::<f32>().unwrap();
+        self.0.push((self.1.join("."), p.is_require_grad(), values));
+    }
+}
+
+fn snapshot(m: &BertForSequenceClassification) -> Vec<(String, bool, Vec<f32>)> {
+    let mut s = Snapshot(Vec::new(), Vec::new());
+    m.visit(&mut s);
+    s.0
+}
+
+#[test]
+fn frozen_parameters_stay_bit_identical_and_trained_ones_move() {
+    for (method, lora) in [
+        (Method::Lora, lora_config(4, &["query", "value"], Bias::None)),
+        (Method::Head, LoraConfig::default()),
+        (Method::Bitfit, LoraConfig::default()),
+    ] {
+        let (config, m) = model(method, &lora, 3);
+        let before = snapshot(&m);
+        let data = toy_data(24);
+        let labels: Vec<String> = (0..LABELS).map(|i| i.to_string()).collect();
+        let cfg = TrainConfig { epochs: 1, batch_size: 8, lr: 1e-2, warmup_ratio: 0.0, ..TrainConfig::default() };
+        let (m, _) = train(m, &cfg, &config, &data, &data[..6], &labels, &device(), |_| {});
+        let after = snapshot(&m);
+        assert_eq!(before.len(), after.len());
+        let (mut frozen, mut moved) = (0, 0);
+        for ((name, trains, a), (_, _, b)) in before.iter().zip(&after) {
+            if *trains {
+                // lora_A can stay put on the first steps only if B were zero forever; every trainable tensor moves.
+                moved += usize::from(a != b);
+            } else {
+                assert!(a == b, "{method:?}: frozen {name} changed");
+                frozen += 1;
+            }
+        }
+        assert!(frozen > 0 && moved > 0, "{method:?}: {frozen} frozen, {moved} moved");
+    }
+}
+
+#[test]
+fn a_short_training_run_learns_the_toy_task() {
+    let lora = lora_config(8, &["all-linear"], Bias::None);
+    let (config, m) = model(Method::Lora, &lora, 11);
+    let labels: Vec<String> = (0..LABELS).map(|i| i.to_string()).collect();
+    let data = toy_data(90);
+    let cfg = TrainConfig { epochs: 20, batch_size: 8, lr: 2e-2, ..TrainConfig::default() };
+    let (_, reports) = train(m, &cfg, &config, &data[..72], &data[72..], &labels, &device(), |_| {});
+    let (first, last) = (&reports[0], reports.last().unwrap());
+    assert!(last.train_loss < first.train_loss * 0.7, "loss {} -> {}", first.train_loss, last.train_loss);
+    assert!(last.val_accuracy > 0.8, "validation accuracy {}", last.val_accuracy);
+}
+
+#[test]
+fn checkpoints_with_wrong_shapes_name_the_tensor() {
+    let config = EncoderConfig::tiny(40);
+    let mut bad = EncoderConfig::tiny(40);
+    bad.hidden_size = 8;
+    bad.num_attention_heads = 2;
+    bad.intermediate_size = 8;
+    // A checkpoint written from the smaller model, read with the bigger config.
+    let d = Device::flex();
+    let small = build(&bad, Weights::Random, LABELS, None, &d).unwrap();
+    let w = small.bert.embeddings.word_embeddings.weight.val();
+    let bytes = lora_playground::safetensors::write_f32(&[(
+        "embeddings.word_embeddings.weight".into(),
+        w.dims().to_vec(),
+        w.into_data().try_into_vec::<f32>().unwrap(),
+    )]);
+    let file = lora_playground::safetensors::SafeTensors::parse("model.safetensors", &bytes).unwrap();
+    let e = build(&config, Weights::Checkpoint(file), LABELS, None, &d).unwrap_err();
+    assert!(e.message.contains("embeddings.word_embeddings.weight has shape [40, 8], expected [40, 16]"), "{e}");
+    let empty = lora_playground::safetensors::write_f32(&[("x".into(), vec![1], vec![0.0])]);
+    let file = lora_playground::safetensors::SafeTensors::parse("model.safetensors", &empty).unwrap();
+    assert!(build(&config, Weights::Checkpoint(file), LABELS, None, &d).unwrap_err().message.contains("not a BERT checkpoint"));
+    let _ = TensorData::new(vec![0f32], [1]);
+}
