@@ -1,5 +1,6 @@
-//! A small seeded generator (SplitMix64) for shuffling and splits: the same seed gives the same order on every
-//! platform, natively and in wasm, independent of any backend's random state.
+//! A small seeded generator (SplitMix64) for shuffling, splits and initialisation: the same seed gives the same
+//! numbers on every platform and backend (CPU natively, WebGPU in the browser), independent of any backend's
+//! random state, so the same seed starts the same model everywhere.
 
 pub struct Rng(u64);
 
@@ -27,5 +28,40 @@ impl Rng {
             let j = self.below(i + 1);
             items.swap(i, j);
         }
+    }
+
+    /// Uniform in [0, 1), 53 bits.
+    pub fn unit(&mut self) -> f64 {
+        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    pub fn uniform(&mut self, lo: f64, hi: f64) -> f64 {
+        lo + (hi - lo) * self.unit()
+    }
+
+    /// Normal(0, std) by Box-Muller.
+    pub fn normal(&mut self, std: f64) -> f64 {
+        let u = 1.0 - self.unit(); // (0, 1]: ln is finite
+        let v = self.unit();
+        std * (-2.0 * u.ln()).sqrt() * (std::f64::consts::TAU * v).cos()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Rng;
+
+    #[test]
+    fn draws_have_the_right_moments() {
+        let mut r = Rng::new(1);
+        let n = 20_000;
+        let normals: Vec<f64> = (0..n).map(|_| r.normal(2.0)).collect();
+        let mean = normals.iter().sum::<f64>() / n as f64;
+        let var = normals.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / n as f64;
+        assert!(mean.abs() < 0.05 && (var.sqrt() - 2.0).abs() < 0.05, "{mean} {var}");
+        let uniforms: Vec<f64> = (0..n).map(|_| r.uniform(-0.5, 0.5)).collect();
+        assert!(uniforms.iter().all(|x| (-0.5..0.5).contains(x)));
+        assert!((uniforms.iter().sum::<f64>() / n as f64).abs() < 0.01);
+        assert_eq!(Rng::new(9).next_u64(), Rng::new(9).next_u64());
     }
 }

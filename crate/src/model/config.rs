@@ -114,6 +114,7 @@ impl EncoderConfig {
             "hidden_dropout_prob": self.hidden_dropout_prob,
             "attention_probs_dropout_prob": self.attention_probs_dropout_prob,
             "pad_token_id": self.pad_token_id,
+            "initializer_range": self.initializer_range,
         })
         .to_string()
     }

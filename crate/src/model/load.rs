@@ -3,11 +3,12 @@
 //! checkpoint has none (as transformers does for a `BertModel` checkpoint). Trained tensors (an adapter, a
 //! fine-tuned head) are laid over the checkpoint by their Hugging Face names (`Overrides`).
 
+use std::cell::RefCell;
 use std::collections::BTreeMap;
 
 use burn::module::Param;
 use burn::nn::{EmbeddingConfig, LayerNormConfig};
-use burn::tensor::{Device, Distribution, Tensor, TensorData};
+use burn::tensor::{Device, Tensor, TensorData};
 
 use super::bert::{
     Attention, BertForSequenceClassification, BertModel, Embeddings, Encoder, Intermediate, Layer, Pooler, ResidualOutput,
@@ -16,6 +17,7 @@ use super::bert::{
 use super::config::EncoderConfig;
 use super::lora::{LoraLinear, LoraShape};
 use crate::error::Error;
+use crate::rng::Rng;
 use crate::safetensors::SafeTensors;
 
 /// Where the weights come from.
@@ -44,6 +46,8 @@ struct Builder<'a> {
     std: f64,
     lora: Option<LoraPlacement<'a>>,
     overrides: Option<&'a Overrides>,
+    /// Draws every random initial value, in build order (device-independent: see `crate::rng`).
+    rng: RefCell<Rng>,
 }
 
 /// How a tensor starts when there is no checkpoint (transformers' `_init_weights`).
@@ -66,7 +70,7 @@ impl Builder<'_> {
                     return Ok(match init {
                         Init::Zeros => Tensor::zeros(shape, &self.device),
                         Init::Ones => Tensor::ones(shape, &self.device),
-                        Init::Normal(std) => Tensor::random(shape, Distribution::Normal(0.0, std), &self.device),
+                        Init::Normal(std) => self.normal(shape, std),
                     });
                 }
                 Weights::Checkpoint(f) => {
@@ -79,6 +83,13 @@ impl Builder<'_> {
             return Err(Error::invalid(file, format!("tensor {name} has shape {got:?}, expected {shape:?} from config.json")));
         }
         Ok(Tensor::from_data(TensorData::new(values, shape), &self.device))
+    }
+
+    fn normal<const D: usize>(&self, shape: [usize; D], std: f64) -> Tensor<D> {
+        let n = shape.iter().product();
+        let mut rng = self.rng.borrow_mut();
+        let values: Vec<f32> = (0..n).map(|_| rng.normal(std) as f32).collect();
+        Tensor::from_data(TensorData::new(values, shape), &self.device)
     }
 
     fn checkpoint_key(&self, file: &SafeTensors<'_>, name: &str) -> String {
@@ -109,7 +120,7 @@ impl Builder<'_> {
         let b: Tensor<1> = self.tensor(&format!("{name}.bias"), [d_out], Init::Zeros)?;
         let layer = LoraLinear::new(w.transpose(), Some(b));
         let Some(p) = self.lora.as_ref().filter(|p| p.modules.contains(&name)) else { return Ok(layer) };
-        let mut layer = layer.with_lora(p.shape, &self.device);
+        let mut layer = layer.with_lora(p.shape, &mut self.rng.borrow_mut(), &self.device);
         let (a, b) = (format!("{name}.lora_A.weight"), format!("{name}.lora_B.weight"));
         if let Some(o) = self.overrides {
             match (o.contains_key(&a), o.contains_key(&b)) {
@@ -146,16 +157,18 @@ pub fn build(
     lora: Option<LoraPlacement<'_>>,
     device: &Device,
 ) -> Result<BertForSequenceClassification, Error> {
-    build_with(config, weights, None, num_labels, lora, device)
+    build_with(config, weights, None, num_labels, lora, 0, device)
 }
 
-/// `build`, with trained tensors laid over the checkpoint's.
+/// `build`, with trained tensors laid over the checkpoint's, and random values (LoRA A, a fresh head, a random
+/// model) drawn from `seed`.
 pub fn build_with(
     config: &EncoderConfig,
     weights: Weights<'_>,
     overrides: Option<&Overrides>,
     num_labels: usize,
     lora: Option<LoraPlacement<'_>>,
+    seed: u64,
     device: &Device,
 ) -> Result<BertForSequenceClassification, Error> {
     let prefix = match &weights {
@@ -169,7 +182,7 @@ pub fn build_with(
         }
         Weights::Random => String::new(),
     };
-    let b = Builder { weights, prefix, device: device.clone(), std: config.initializer_range, lora, overrides };
+    let b = Builder { weights, prefix, device: device.clone(), std: config.initializer_range, lora, overrides, rng: RefCell::new(Rng::new(seed)) };
     let has_classifier = b.has("classifier.weight");
     let (h, i, eps) = (config.hidden_size, config.intermediate_size, config.layer_norm_eps);
 
@@ -215,8 +228,8 @@ pub fn build_with(
         let bias: Tensor<1> = b.tensor("classifier.bias", [num_labels], Init::Zeros)?;
         LoraLinear::new(w.transpose(), Some(bias))
     } else {
-        let w = Tensor::random([h, num_labels], Distribution::Normal(0.0, config.initializer_range), device);
-        LoraLinear::new(w, Some(Tensor::zeros([num_labels], device)))
+        let w: Tensor<2> = b.normal([num_labels, h], config.initializer_range);
+        LoraLinear::new(w.transpose(), Some(Tensor::zeros([num_labels], device)))
     };
     Ok(BertForSequenceClassification { bert, dropout: dropout(config.classifier_dropout), classifier })
 }

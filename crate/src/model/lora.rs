@@ -5,7 +5,9 @@
 use burn::module::{Module, Param};
 use burn::nn::{Dropout, DropoutConfig};
 use burn::tensor::module::linear;
-use burn::tensor::{Device, Distribution, Tensor};
+use burn::tensor::{Device, Tensor, TensorData};
+
+use crate::rng::Rng;
 
 /// What a LoRA adapter is made of (PEFT's `LoraConfig` fields that shape the layer).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -63,11 +65,13 @@ impl LoraLinear {
     }
 
     /// Adds a fresh adapter. A is drawn from U(-1/sqrt(in), 1/sqrt(in)), which is what
-    /// `kaiming_uniform_(a=sqrt(5))` gives: gain sqrt(2/(1+5)) times sqrt(3/fan_in).
-    pub fn with_lora(mut self, shape: LoraShape, device: &Device) -> Self {
+    /// `kaiming_uniform_(a=sqrt(5))` gives: gain sqrt(2/(1+5)) times sqrt(3/fan_in). Drawn from our seeded
+    /// generator, not the backend's, so a seed gives the same adapter on the CPU and on WebGPU.
+    pub fn with_lora(mut self, shape: LoraShape, rng: &mut Rng, device: &Device) -> Self {
         let (d_in, d_out) = (self.in_features(), self.out_features());
         let bound = 1.0 / (d_in as f64).sqrt();
-        self.lora_a = Some(Param::from_tensor(Tensor::random([shape.r, d_in], Distribution::Uniform(-bound, bound), device)));
+        let a: Vec<f32> = (0..shape.r * d_in).map(|_| rng.uniform(-bound, bound) as f32).collect();
+        self.lora_a = Some(Param::from_tensor(Tensor::from_data(TensorData::new(a, [shape.r, d_in]), device)));
         self.lora_b = Some(Param::from_tensor(Tensor::zeros([d_out, shape.r], device)));
         self.scaling = shape.scaling();
         self.lora_dropout = DropoutConfig::new(shape.lora_dropout).init();

@@ -6,3 +6,4 @@ pub mod load;
 pub mod lora;
 pub mod export;
 pub mod methods;
+pub mod tiny;

@@ -137,8 +137,9 @@ pub fn build_model(
     let shape = LoraShape { r: lora.r as usize, lora_alpha: lora.lora_alpha, use_rslora: lora.use_rslora, lora_dropout };
     let placement = (method == Method::Lora).then_some(LoraPlacement { modules: &modules, shape });
     let weights = SafeTensors::parse("model.safetensors", &files.safetensors)?;
+    // Dropout draws from the backend's generator; everything else random comes from `seed` via `crate::rng`.
     device.seed(seed);
-    let model = build_with(config, Weights::Checkpoint(weights), overrides, num_labels, placement, device)?;
+    let model = build_with(config, Weights::Checkpoint(weights), overrides, num_labels, placement, seed, device)?;
     let bias = if method == Method::Lora { lora.bias } else { Bias::None };
     Ok(apply(model, method, bias, &modules))
 }

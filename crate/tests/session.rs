@@ -1,0 +1,130 @@
+//! A run from files to files on the tiny model: prepare, train, save, load back (ours -> ours), with
+//! predictions equal to the in-memory model's; adapters the size the calculator predicts, to the byte; and
+//! clear errors for adapters that do not fit the base model or are damaged.
+#![cfg(feature = "train")]
+
+use std::collections::BTreeMap;
+
+use burn::module::Module;
+use burn::tensor::Device;
+use burn::tensor::activation::softmax;
+use lora_playground::checkpoint::{AdapterDtypes, Dtype, adapter_tensors, safetensors_bytes};
+use lora_playground::data::parse;
+use lora_playground::inject::inject;
+use lora_playground::lora_config::{Bias, LoraConfig, TargetModules};
+use lora_playground::model::methods::{Method, architecture};
+use lora_playground::model::tiny;
+use lora_playground::train::batch::to_input;
+use lora_playground::train::session::{Plan, load_trained, prepare, saved_files};
+use lora_playground::train::trainer::{TrainConfig, train};
+
+fn dataset() -> lora_playground::data::Dataset {
+    let mut jsonl = String::new();
+    for i in 0..24 {
+        let (text, label) = [("my card fee was charged", "card"), ("the school loan interest", "loan"), ("great service thank you", "praise")][i % 3];
+        jsonl.push_str(&serde_json::json!({"text": format!("{text} {i}"), "label": label}).to_string());
+        jsonl.push('\n');
+    }
+    parse("d.jsonl", jsonl.as_bytes()).unwrap()
+}
+
+fn plan(method: Method, lora: LoraConfig) -> Plan {
+    Plan { method, lora, lora_dropout: 0.0, train: TrainConfig { epochs: 1, batch_size: 8, lr: 1e-2, ..TrainConfig::default() }, max_len: 16, val_fraction: 0.25 }
+}
+
+fn lora(r: u64, targets: TargetModules, bias: Bias) -> LoraConfig {
+    LoraConfig { r, lora_alpha: 2.0 * r as f64, target_modules: Some(targets), bias, ..LoraConfig::default() }
+}
+
+fn names(n: &[&str]) -> TargetModules {
+    TargetModules::Names(n.iter().map(|s| s.to_string()).collect())
+}
+
+/// Trains briefly, saves, loads back; returns the saved files.
+fn round_trip(plan: &Plan) -> BTreeMap<String, Vec<u8>> {
+    let files = tiny::files(1);
+    let data = dataset();
+    let device = Device::flex();
+    let p = prepare(&files, plan, &data, &device.clone().autodiff()).unwrap();
+    let (model, reports) = train(p.model, &plan.train, &p.config, &p.train, &p.val, &p.labels, &device.clone().autodiff(), |_| {});
+    let saved: BTreeMap<String, Vec<u8>> = saved_files(&model, &files, plan, &p.labels, &reports).unwrap().into_iter().collect();
+    let back = load_trained(&files, &saved, &device).unwrap();
+    assert_eq!(back.labels, p.labels);
+    let texts: Vec<String> = data.examples.iter().take(6).map(|e| e.text.clone()).collect();
+    let got = back.predict(&texts, 4, &device).unwrap();
+    let tokens: Vec<_> = texts.iter().map(|t| p.encoder.encode(t).unwrap()).collect();
+    let refs: Vec<_> = tokens.iter().collect();
+    let want = softmax(model.valid().forward(&to_input(&p.config, &refs, &device)), 1).into_data().to_vec::<f32>().unwrap();
+    let diff = got.concat().iter().zip(&want).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);
+    assert!(diff < 1e-5, "{:?}: reloaded predictions differ by {diff}", plan.method);
+    saved
+}
+
+#[test]
+fn saved_models_load_back_and_predict_the_same() {
+    for method in [Method::Full, Method::Head, Method::Bitfit] {
+        round_trip(&plan(method, LoraConfig::default()));
+    }
+    round_trip(&plan(Method::Lora, lora(4, TargetModules::Shorthand("all-linear".into()), Bias::All)));
+}
+
+#[test]
+fn adapters_are_the_size_the_calculator_predicts() {
+    let configs = [
+        lora(4, names(&["query", "value"]), Bias::None),
+        lora(2, TargetModules::Shorthand("all-linear".into()), Bias::All),
+        lora(3, names(&["attention.output.dense", "key"]), Bias::LoraOnly),
+        LoraConfig { layers_to_transform: Some(vec![1]), use_rslora: true, ..lora(8, names(&["query"]), Bias::None) },
+    ];
+    for config in configs {
+        let saved = round_trip(&plan(Method::Lora, config.clone()));
+        let arch = architecture(&tiny::config(), 3).unwrap();
+        let predicted = safetensors_bytes(&adapter_tensors(&arch, &config, &inject(&arch, &config).unwrap(), AdapterDtypes { lora: Dtype::F32, base: Dtype::F32 }));
+        assert_eq!(saved["adapter_model.safetensors"].len() as u64, predicted, "{config:?}");
+    }
+}
+
+#[test]
+fn adapters_that_do_not_fit_get_a_clear_message() {
+    let saved = round_trip(&plan(Method::Lora, lora(4, names(&["query", "value"]), Bias::None)));
+    let files = tiny::files(1);
+    let device = Device::flex();
+    let err = |saved: &BTreeMap<String, Vec<u8>>| load_trained(&files, saved, &device).err().expect("an error").to_string();
+
+    // Another base model: the same adapter over a wider encoder.
+    let mut wide = tiny::files(1);
+    let mut c = tiny::config();
+    c.hidden_size = 48;
+    c.intermediate_size = 96;
+    let other = {
+        let m = lora_playground::model::load::build(&c, lora_playground::model::load::Weights::Random, 2, None, &device).unwrap();
+        lora_playground::model::export::model_safetensors(&m)
+    };
+    wide.config_json = c.to_hf_json();
+    wide.safetensors = other;
+    let e = load_trained(&wide, &saved, &device).err().expect("shape mismatch").to_string();
+    assert!(e.contains("has shape") && e.contains("expected"), "{e}");
+
+    // A key for a module the config does not target.
+    let mut changed = saved.clone();
+    let cfg = String::from_utf8(saved["adapter_config.json"].clone()).unwrap().replace("\"value\"", "\"key\"");
+    changed.insert("adapter_config.json".into(), cfg.into_bytes());
+    assert!(err(&changed).contains("no such LoRA module"), "{}", err(&changed));
+
+    // Damaged files.
+    for (name, bytes, want) in [
+        ("adapter_model.safetensors", saved["adapter_model.safetensors"][..100].to_vec(), "safetensors"),
+        ("adapter_model.safetensors", vec![0xff; 16], "header length"),
+        ("adapter_config.json", b"{\"r\": ".to_vec(), "adapter_config.json"),
+        ("adapter_config.json", b"{\"peft_type\": \"IA3\", \"r\": 4}".to_vec(), "only LORA"),
+        ("training.json", b"[]".to_vec(), "training.json"),
+    ] {
+        let mut damaged = saved.clone();
+        damaged.insert(name.into(), bytes);
+        let e = err(&damaged);
+        assert!(e.contains(want), "{name}: {e}");
+    }
+    let mut missing = saved.clone();
+    missing.remove("adapter_model.safetensors");
+    assert!(err(&missing).contains("adapter_model.safetensors is missing"));
+}

@@ -1,0 +1,174 @@
+//! `train`, `predict` and `bench` end to end on the tiny random model (a complete model folder the test writes):
+//! JSON lines, saved files (the adapter's size equal to the calculator's prediction, to the byte), predictions
+//! read back, and clear messages for bad input.
+#![cfg(feature = "train")]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+fn run(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_lora-playground")).args(args).output().expect("the binary runs")
+}
+
+fn text(out: &Output) -> (String, String) {
+    (String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+/// A fresh folder under the target dir with the tiny model and a small three-class dataset.
+fn workspace(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    let model = dir.join("tiny");
+    std::fs::create_dir_all(&model).unwrap();
+    let files = lora_playground::model::tiny::files(7);
+    std::fs::write(model.join("config.json"), &files.config_json).unwrap();
+    std::fs::write(model.join("model.safetensors"), &files.safetensors).unwrap();
+    std::fs::write(model.join("tokenizer.json"), &files.tokenizer_json).unwrap();
+    let mut csv = String::from("text,label\n");
+    let words = [("money bank card fee", "bank"), ("school student loan", "school"), ("love great good", "happy")];
+    for i in 0..30 {
+        let (w, l) = words[i % 3];
+        csv.push_str(&format!("\"{w} {}, item {i}\",{l}\n", w.split(' ').nth(i % 3).unwrap()));
+    }
+    std::fs::write(dir.join("data.csv"), csv).unwrap();
+    dir
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+#[test]
+fn train_prints_epochs_saves_a_peft_adapter_and_predict_reads_it() {
+    let dir = workspace("train_lora");
+    let (model, data, out) = (dir.join("tiny"), dir.join("data.csv"), dir.join("adapter"));
+    let o = run(&[
+        "train", "--model", s(&model), "--data", s(&data), "--method", "lora", "--r", "4", "--alpha", "8", "--targets",
+        "query,value", "--epochs", "2", "--batch-size", "8", "--lr", "1e-3", "--max-len", "16", "--seed", "3", "--out", s(&out),
+    ]);
+    let (stdout, stderr) = text(&o);
+    assert!(o.status.success(), "{stderr}");
+    let lines: Vec<Value> = stdout.lines().map(|l| serde_json::from_str(l).expect("one JSON object per line")).collect();
+    assert_eq!(lines.len(), 2, "{stdout}");
+    for (i, l) in lines.iter().enumerate() {
+        assert_eq!(l["epoch"], i + 1);
+        for k in ["train_loss", "val_loss", "val_accuracy", "val_macro_f1", "examples_per_s"] {
+            assert!(l[k].as_f64().is_some_and(f64::is_finite), "{k} in {l}");
+        }
+    }
+    assert!(stderr.contains("trainable params:") && stderr.contains("ETA"), "{stderr}");
+
+    // What PEFT would save, to the byte: the calculator's prediction for the same config.
+    let adapter = std::fs::metadata(out.join("adapter_model.safetensors")).unwrap().len();
+    let count = run(&[
+        "count", "--json", "--model", s(&model.join("config.json")), "--num-labels", "3", "--r", "4", "--alpha", "8",
+        "--targets", "query,value",
+    ]);
+    let predicted: Value = serde_json::from_slice(&count.stdout).unwrap();
+    assert_eq!(adapter, predicted["adapter_bytes"].as_u64().unwrap());
+    let config: Value = serde_json::from_slice(&std::fs::read(out.join("adapter_config.json")).unwrap()).unwrap();
+    assert_eq!((config["peft_type"].as_str(), config["r"].as_u64(), config["task_type"].as_str()), (Some("LORA"), Some(4), Some("SEQ_CLS")));
+    assert_eq!(config["target_modules"], serde_json::json!(["query", "value"]));
+
+    std::fs::write(dir.join("in.txt"), "my bank card fee\nstudent loan school\n").unwrap();
+    let p = run(&["predict", "--model", s(&model), "--adapter", s(&out), "--input", s(&dir.join("in.txt"))]);
+    let (stdout, stderr) = text(&p);
+    assert!(p.status.success(), "{stderr}");
+    let preds: Vec<Value> = stdout.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(preds.len(), 2);
+    for p in &preds {
+        let probs = p["probs"].as_object().unwrap();
+        assert_eq!(probs.keys().collect::<Vec<_>>(), ["bank", "happy", "school"]);
+        let sum: f64 = probs.values().map(|v| v.as_f64().unwrap()).sum();
+        assert!((sum - 1.0).abs() < 1e-5, "{sum}");
+        let best = probs.iter().max_by(|a, b| a.1.as_f64().partial_cmp(&b.1.as_f64()).unwrap()).unwrap().0;
+        assert_eq!(p["label"].as_str(), Some(best.as_str()));
+    }
+    assert_eq!(preds[0]["text"], "my bank card fee");
+}
+
+#[test]
+fn every_method_saves_what_it_trained_and_predicts_from_it() {
+    let dir = workspace("train_methods");
+    let (model, data) = (dir.join("tiny"), dir.join("data.csv"));
+    std::fs::write(dir.join("in.jsonl"), "{\"text\": \"good love\"}\n").unwrap();
+    for (method, file) in [("full", "model.safetensors"), ("head", "trained.safetensors"), ("bitfit", "trained.safetensors")] {
+        let out = dir.join(method);
+        let o = run(&["train", "--model", s(&model), "--data", s(&data), "--method", method, "--epochs", "1", "--quiet", "--out", s(&out)]);
+        assert!(o.status.success(), "{method}: {}", text(&o).1);
+        assert!(out.join(file).is_file() && out.join("training.json").is_file(), "{method}");
+        let p = run(&["predict", "--model", s(&model), "--adapter", s(&out), "--input", s(&dir.join("in.jsonl"))]);
+        let (stdout, stderr) = text(&p);
+        assert!(p.status.success(), "{method}: {stderr}");
+        let v: Value = serde_json::from_str(stdout.trim()).unwrap();
+        assert_eq!(v["probs"].as_object().unwrap().len(), 3, "{method}");
+    }
+    // The full fine-tune is a transformers folder: config.json names the labels.
+    let config: Value = serde_json::from_slice(&std::fs::read(dir.join("full/config.json")).unwrap()).unwrap();
+    assert_eq!(config["id2label"]["0"], "bank");
+    assert_eq!(config["architectures"][0], "BertForSequenceClassification");
+}
+
+#[test]
+fn bad_input_gets_a_message_not_a_panic() {
+    let dir = workspace("train_bad");
+    let (model, data) = (dir.join("tiny"), dir.join("data.csv"));
+    let m = s(&model);
+    std::fs::write(dir.join("one_class.csv"), "text,label\nfine,a\nalso fine,a\n,b\n").unwrap();
+    std::fs::write(dir.join("no_header.csv"), "hello,world\n").unwrap();
+    let out = s(&dir).to_string() + "/never";
+    let cases: Vec<(Vec<String>, i32, &str)> = vec![
+        (vec!["--data".into(), s(&dir.join("one_class.csv")).into()], 1, "needs at least 2 classes"),
+        (vec!["--data".into(), s(&dir.join("no_header.csv")).into()], 1, "must name a `text` and a `label` column"),
+        (vec!["--data".into(), "builtin:nope".into()], 1, "no such built-in dataset"),
+        (vec!["--data".into(), s(&dir.join("missing.csv")).into()], 1, "missing.csv"),
+        (vec!["--data".into(), s(&data).into(), "--r".into(), "0".into()], 2, "--r"),
+        (vec!["--data".into(), s(&data).into(), "--method".into(), "prefix".into()], 2, "not one of lora, full, head, bitfit"),
+        (vec!["--data".into(), s(&data).into(), "--lr".into(), "fast".into()], 2, "--lr 'fast'"),
+        (vec!["--data".into(), s(&data).into(), "--targets".into(), "nonexistent".into()], 1, "nonexistent"),
+        (vec!["--data".into(), s(&data).into(), "--max-len".into(), "4096".into()], 1, "max_position_embeddings"),
+        (vec!["--data".into(), s(&data).into(), "--device".into(), "tpu".into()], 1, "--device 'tpu'"),
+        (vec!["--data".into(), s(&data).into(), "--frobnicate".into()], 2, "unknown option '--frobnicate'"),
+    ];
+    for (extra, code, message) in cases {
+        let mut args: Vec<&str> = vec!["train", "--model", m, "--out", &out, "--epochs", "1", "--quiet"];
+        args.extend(extra.iter().map(String::as_str));
+        let o = run(&args);
+        let (_, stderr) = text(&o);
+        assert_eq!(o.status.code(), Some(code), "{extra:?}: {stderr}");
+        assert!(stderr.contains(message), "{extra:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    }
+    // One bad row is reported with its line and skipped; the run goes on.
+    let mut csv = std::fs::read_to_string(&data).unwrap();
+    csv.push_str(",bank\n\"unterminated,happy\n");
+    std::fs::write(dir.join("some_bad.csv"), csv).unwrap();
+    let o = run(&["train", "--model", m, "--data", s(&dir.join("some_bad.csv")), "--epochs", "1", "--quiet", "--out", &out]);
+    let (_, stderr) = text(&o);
+    assert!(o.status.success(), "{stderr}");
+    assert!(stderr.contains("line 32: empty text") && stderr.contains("line 33: a quoted field is never closed"), "{stderr}");
+
+    let missing = run(&["predict", "--model", m, "--adapter", s(&dir.join("nothing")), "--input", s(&data)]);
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(text(&missing).1.contains("--adapter"), "{}", text(&missing).1);
+    let no_model = run(&["train", "--model", s(&dir.join("nope")), "--data", s(&data), "--out", &out]);
+    assert!(text(&no_model).1.contains("no such folder"), "{}", text(&no_model).1);
+}
+
+#[test]
+fn bench_runs_each_method_in_its_own_process() {
+    let dir = workspace("bench");
+    let o = run(&["bench", "--model", s(&dir.join("tiny")), "--steps", "2", "--batch-size", "4", "--seq-len", "16", "--json"]);
+    let (stdout, stderr) = text(&o);
+    assert!(o.status.success(), "{stderr}");
+    let rows: Vec<Value> = serde_json::from_str(&stdout).unwrap();
+    let methods: Vec<&str> = rows.iter().map(|r| r["method"].as_str().unwrap()).collect();
+    assert_eq!(methods, ["lora", "full", "head", "bitfit", "inference"]);
+    for r in &rows {
+        assert!(r["examples_per_s"].as_f64().unwrap() > 0.0 && r["peak_rss_mib"].as_f64().unwrap() > 1.0, "{r}");
+    }
+    let trainable = |m: &str| rows.iter().find(|r| r["method"] == m).unwrap()["trainable"].as_u64().unwrap();
+    assert!(trainable("head") < trainable("lora") && trainable("lora") < trainable("full"));
+}
