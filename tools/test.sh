@@ -4,7 +4,8 @@
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 ensure_wasm_target
 ensure_wasm_bindgen
-ensure_apt chromium chromium-driver
+# chromium for the browser tests; Mesa's lavapipe (a CPU Vulkan driver) for the native wgpu test.
+ensure_apt chromium chromium-driver mesa-vulkan-drivers libvulkan1
 ensure_npm
 ensure_model
 

@@ -91,12 +91,13 @@ pub fn run(args: &[String]) -> i32 {
 
 /// The benchmark batch: every row exactly `seq` tokens, [CLS] ... [SEP], ids spread over the vocabulary by the
 /// same formula as the Python reference.
-pub fn batch(batch: usize, seq: usize) -> Vec<Sample> {
+/// A vocabulary smaller than 21,000 (the tiny test model's) wraps the ids around it.
+pub fn batch(batch: usize, seq: usize, vocab_size: usize) -> Vec<Sample> {
     (0..batch)
         .map(|i| {
-            let mut ids = vec![101u32];
-            ids.extend((1..seq - 1).map(|j| 1000 + ((i * 31 + j * 17) % 20000) as u32));
-            ids.push(102);
+            let mut ids = vec![101 % vocab_size as u32];
+            ids.extend((1..seq - 1).map(|j| ((1000 + (i * 31 + j * 17) % 20000) % vocab_size) as u32));
+            ids.push(102 % vocab_size as u32);
             (Tokens { type_ids: vec![0; ids.len()], ids }, i % LABELS)
         })
         .collect()
@@ -144,7 +145,7 @@ fn one(f: &Flags) -> Result<Value, String> {
         ..LoraConfig::default()
     };
     let method = if which == "inference" { Method::Head } else { Method::parse(which).map_err(|e| e.to_string())? };
-    let samples = batch(bs, seq);
+    let samples = batch(bs, seq, config.vocab_size);
     let refs: Vec<&Sample> = samples.iter().collect();
     let train_device = device.clone().autodiff();
     let model = build_model(&config, &files, None, LABELS, method, &lora, 0.0, 0, &train_device).map_err(|e| e.to_string())?;

@@ -221,8 +221,9 @@ pub fn hf_name(path: &str) -> String {
             "layer_norm" => "LayerNorm",
             "gamma" => "weight",
             "beta" => "bias",
-            "lora_a" => "lora_A",
-            "lora_b" => "lora_B",
+            // LoraLinear holds A and B as bare parameters; PEFT's are `nn.Linear`s, hence `.weight`.
+            "lora_a" => "lora_A.weight",
+            "lora_b" => "lora_B.weight",
             other => other,
         })
         .collect::<Vec<_>>()

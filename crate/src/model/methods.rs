@@ -69,8 +69,8 @@ pub fn trains(method: Method, bias: Bias, lora_modules: &BTreeSet<String>, name:
         Method::Full => true,
         Method::Head => false,
         Method::Bitfit => param == "bias",
+        Method::Lora if name.contains(".lora_A.") || name.contains(".lora_B.") => true,
         Method::Lora => match param {
-            "lora_A" | "lora_B" => true,
             "bias" => match bias {
                 Bias::None => false,
                 Bias::All => true,
