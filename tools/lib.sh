@@ -49,7 +49,7 @@ ensure_npm() {
   # node_modules is reinstalled only when package-lock.json changed since the last install.
   if [ ! -f "$ROOT/node_modules/.package-lock.json" ] || [ "$ROOT/package-lock.json" -nt "$ROOT/node_modules/.package-lock.json" ]; then
     if ! command -v npm >/dev/null; then ensure_apt nodejs npm; fi
-    step "npm ci (playwright-core; it drives Debian's chromium, no browser download)"
+    step "npm ci (uplot for the charts; playwright-core, which drives Debian's chromium, no browser download)"
     (cd "$ROOT" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund)
   fi
 }
@@ -67,6 +67,26 @@ build_wasm() {
     step "wasm-bindgen --target web -> web/pkg"
     wasm-bindgen --target web --no-typescript --out-dir "$ROOT/web/pkg" "$wasm"
   fi
+}
+
+# The trainer's wasm (burn + tokenizers, ~35 MB): loaded only by the training page's Web Worker. Its own profile
+# keeps its build apart from the calculator's, and the wasm tests reuse it (one cold build of burn for wasm).
+build_train_wasm() {
+  step "cargo build (wasm32, trainer: burn + tokenizers)"
+  (cd "$ROOT" && cargo build --profile wasm-train --target wasm32-unknown-unknown -p lora-playground --lib)
+  local wasm="$CARGO_TARGET_DIR/wasm32-unknown-unknown/wasm-train/lora_playground.wasm"
+  if [ ! -f "$ROOT/web/pkg-train/lora_playground_bg.wasm" ] || [ "$wasm" -nt "$ROOT/web/pkg-train/lora_playground_bg.wasm" ]; then
+    step "wasm-bindgen --target web -> web/pkg-train"
+    wasm-bindgen --target web --no-typescript --out-dir "$ROOT/web/pkg-train" "$wasm"
+  fi
+}
+
+# The charting library (npm uplot) is served from web/vendor, so the page needs no network.
+vendor_web() {
+  mkdir -p "$ROOT/web/vendor"
+  for f in uPlot.esm.js uPlot.min.css; do
+    cmp -s "$ROOT/node_modules/uplot/dist/$f" "$ROOT/web/vendor/$f" || cp "$ROOT/node_modules/uplot/dist/$f" "$ROOT/web/vendor/$f"
+  done
 }
 
 build_cli() {

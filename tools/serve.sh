@@ -3,8 +3,11 @@
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 ensure_wasm_target
 ensure_wasm_bindgen
+ensure_npm
 ensure_model
 build_wasm
+build_train_wasm
+vendor_web
 build_cli
 cd "$ROOT"
 exec "$CLI" serve --root "$ROOT"

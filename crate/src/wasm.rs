@@ -57,3 +57,297 @@ pub fn preset_config(id: &str) -> Option<String> {
 pub fn default_setup() -> JsValue {
     to_js(&Setup::default())
 }
+
+// ---------------------------------------------------------------------------------------------------------------
+// The trainer, for the page's Web Worker (built with `--features train`; the calculator's wasm leaves it out).
+// Every method returns plain data or throws an `{field, message}` object; the worker calls one at a time.
+// ---------------------------------------------------------------------------------------------------------------
+
+#[cfg(feature = "train")]
+pub use trainer::Trainer;
+
+#[cfg(feature = "train")]
+mod trainer {
+    use std::cell::RefCell;
+    use std::rc::Rc;
+
+    use burn::tensor::Device;
+    use burn::tensor::wgpu::WgpuBackend;
+    use serde::{Deserialize, Serialize};
+    use wasm_bindgen::prelude::*;
+    use wasm_bindgen_futures::future_to_promise;
+
+    use super::to_js;
+    use crate::data::{self, Dataset};
+    use crate::error::Error;
+    use crate::lora_config::{Bias, LoraConfig, TargetModules};
+    use crate::model::methods::Method;
+    use crate::model::tiny;
+    use crate::train::job::{Job, preview_tokens};
+    use crate::train::session::{ModelFiles, Plan};
+    use crate::train::trainer::TrainConfig;
+
+    /// The page's training settings (the controls of the training panel), with the CLI's defaults.
+    #[derive(Deserialize)]
+    #[serde(default, deny_unknown_fields)]
+    struct PlanInput {
+        method: String,
+        r: u64,
+        lora_alpha: f64,
+        target_modules: Vec<String>,
+        use_rslora: bool,
+        bias: String,
+        lora_dropout: f64,
+        epochs: usize,
+        batch_size: usize,
+        lr: f64,
+        weight_decay: f64,
+        warmup_ratio: f64,
+        max_len: usize,
+        seed: u64,
+        val_fraction: f64,
+    }
+
+    impl Default for PlanInput {
+        fn default() -> Self {
+            let (p, t) = (Plan::default(), TrainConfig::default());
+            Self {
+                method: "lora".into(),
+                r: p.lora.r,
+                lora_alpha: p.lora.lora_alpha,
+                target_modules: vec!["query".into(), "value".into()],
+                use_rslora: false,
+                bias: "none".into(),
+                lora_dropout: p.lora_dropout,
+                epochs: t.epochs,
+                batch_size: t.batch_size,
+                lr: t.lr,
+                weight_decay: t.weight_decay,
+                warmup_ratio: t.warmup_ratio,
+                max_len: p.max_len,
+                seed: t.seed,
+                val_fraction: p.val_fraction,
+            }
+        }
+    }
+
+    impl PlanInput {
+        fn plan(self) -> Result<Plan, Error> {
+            let target_modules = if self.target_modules == ["all-linear"] {
+                TargetModules::Shorthand("all-linear".into())
+            } else {
+                TargetModules::Names(self.target_modules)
+            };
+            let lora = LoraConfig {
+                r: self.r,
+                lora_alpha: self.lora_alpha,
+                use_rslora: self.use_rslora,
+                target_modules: Some(target_modules),
+                bias: Bias::parse(&self.bias)?,
+                ..LoraConfig::default()
+            };
+            lora.validate()?;
+            if !(0.0..1.0).contains(&self.lora_dropout) {
+                return Err(Error::invalid("lora_dropout", "must be in [0, 1)"));
+            }
+            Ok(Plan {
+                method: Method::parse(&self.method)?,
+                lora,
+                lora_dropout: self.lora_dropout,
+                train: TrainConfig {
+                    epochs: self.epochs,
+                    batch_size: self.batch_size,
+                    lr: self.lr,
+                    weight_decay: self.weight_decay,
+                    warmup_ratio: self.warmup_ratio,
+                    max_grad_norm: 1.0,
+                    seed: self.seed,
+                },
+                max_len: self.max_len,
+                val_fraction: self.val_fraction,
+            })
+        }
+    }
+
+    #[derive(Serialize)]
+    struct DeviceInfo {
+        /// `webgpu` or `cpu`.
+        backend: String,
+        /// The GPU adapter's name (SwiftShader, a vendor's GPU), or the CPU backend's.
+        adapter: String,
+    }
+
+    #[derive(Serialize)]
+    struct DatasetSummary<'a> {
+        examples: usize,
+        labels: &'a [String],
+        counts: Vec<usize>,
+        problems: &'a [data::RowProblem],
+        /// The first rows, for the preview table.
+        sample: Vec<(&'a str, &'a str, usize)>,
+    }
+
+    #[derive(Default)]
+    struct State {
+        device: Option<Device>,
+        model: Option<ModelFiles>,
+        data: Option<Dataset>,
+        job: Option<Job>,
+    }
+
+    /// The worker's handle on the trainer.
+    #[wasm_bindgen]
+    pub struct Trainer {
+        state: Rc<RefCell<State>>,
+    }
+
+    fn err(e: Error) -> JsValue {
+        to_js(&e)
+    }
+
+    fn missing(field: &str, what: &str) -> JsValue {
+        err(Error::invalid(field, what))
+    }
+
+    #[wasm_bindgen]
+    impl Trainer {
+        #[wasm_bindgen(constructor)]
+        pub fn new() -> Trainer {
+            Trainer { state: Rc::new(RefCell::new(State::default())) }
+        }
+
+        /// Picks the device: `"webgpu"` (resolves with the adapter's name, or rejects if the browser has none)
+        /// or `"cpu"` (burn's CPU backend compiled to wasm). Resolves with `{backend, adapter}`.
+        pub fn use_device(&self, kind: String) -> js_sys::Promise {
+            let state = self.state.clone();
+            future_to_promise(async move {
+                let info = match kind.as_str() {
+                    "webgpu" => {
+                        let (device, setup) = Device::wgpu_options()
+                            .graphics_api(WgpuBackend::WebGpu)
+                            .init_with_setup_async()
+                            .await
+                            .map_err(|e| missing("device", &format!("WebGPU is not available: {e}")))?;
+                        let name = setup.adapter.get_info().name;
+                        state.borrow_mut().device = Some(device);
+                        DeviceInfo { backend: "webgpu".into(), adapter: if name.is_empty() { "WebGPU adapter".into() } else { name } }
+                    }
+                    "cpu" => {
+                        state.borrow_mut().device = Some(Device::flex());
+                        DeviceInfo { backend: "cpu".into(), adapter: "burn CPU backend (wasm)".into() }
+                    }
+                    other => return Err(missing("device", &format!("'{other}' is not webgpu or cpu"))),
+                };
+                let mut s = state.borrow_mut();
+                s.job = None;
+                Ok(to_js(&info))
+            })
+        }
+
+        /// A model folder's three files; returns its config summary. Drops any job in progress.
+        pub fn load_model(&self, name: String, config_json: String, safetensors: Vec<u8>, tokenizer_json: Vec<u8>) -> Result<JsValue, JsValue> {
+            let files = ModelFiles { name, config_json, safetensors, tokenizer_json };
+            let config = crate::train::session::encoder_config(&files.config_json).map_err(err)?;
+            crate::safetensors::SafeTensors::parse("model.safetensors", &files.safetensors).map_err(err)?;
+            let summary = serde_json::json!({
+                "name": files.name, "hidden_size": config.hidden_size, "num_hidden_layers": config.num_hidden_layers,
+                "num_attention_heads": config.num_attention_heads, "vocab_size": config.vocab_size,
+                "max_position_embeddings": config.max_position_embeddings, "config_json": files.config_json,
+            });
+            let mut s = self.state.borrow_mut();
+            s.model = Some(files);
+            s.job = None;
+            Ok(to_js(&summary))
+        }
+
+        /// The tiny random model (seeded), for slow devices and tests.
+        pub fn load_tiny(&self, seed: u64) -> Result<JsValue, JsValue> {
+            let f = tiny::files(seed);
+            self.load_model(f.name, f.config_json, f.safetensors, f.tokenizer_json)
+        }
+
+        /// A built-in dataset's JSON Lines text (`complaints`, `sentiment`, `topics`).
+        pub fn builtin_dataset(name: &str) -> Option<String> {
+            data::builtin::builtin(name).map(str::to_string)
+        }
+
+        /// Parses CSV/TSV/JSONL bytes with the CLI's rules; keeps the good rows; returns counts and every problem
+        /// by line. Throws only when nothing usable is left.
+        pub fn load_dataset(&self, name: &str, bytes: &[u8]) -> Result<JsValue, JsValue> {
+            let d = data::parse(name, bytes).map_err(err)?;
+            let summary = DatasetSummary {
+                examples: d.examples.len(),
+                labels: &d.labels,
+                counts: d.counts(),
+                problems: &d.problems,
+                sample: d.examples.iter().take(8).map(|e| (e.text.as_str(), d.labels[e.label].as_str(), e.line)).collect(),
+            };
+            let out = to_js(&summary);
+            let mut s = self.state.borrow_mut();
+            s.data = Some(d);
+            s.job = None;
+            Ok(out)
+        }
+
+        /// Word pieces, ids and the cut at `max_len` for `text`, with the loaded model's tokenizer.
+        pub fn preview_tokens(&self, text: &str, max_len: usize) -> Result<JsValue, JsValue> {
+            let s = self.state.borrow();
+            let files = s.model.as_ref().ok_or_else(|| missing("model", "no model is loaded"))?;
+            preview_tokens(files, text, max_len).map(|p| to_js(&p)).map_err(err)
+        }
+
+        /// Builds the model for the plan (`PlanInput`'s fields) on the chosen device; returns the job's figures.
+        pub fn prepare(&self, plan: JsValue) -> Result<JsValue, JsValue> {
+            let text = js_sys::JSON::stringify(&plan).ok().and_then(|s| s.as_string()).unwrap_or_default();
+            let input: PlanInput = serde_json::from_str(&text).map_err(|e| missing("plan", &e.to_string()))?;
+            let plan = input.plan().map_err(err)?;
+            let mut s = self.state.borrow_mut();
+            let device = s.device.clone().ok_or_else(|| missing("device", "choose WebGPU or CPU first"))?;
+            let files = s.model.as_ref().ok_or_else(|| missing("model", "no model is loaded"))?;
+            let data = s.data.as_ref().ok_or_else(|| missing("data", "no dataset is loaded"))?;
+            let job = Job::new(files, &plan, data, &device).map_err(err)?;
+            let info = to_js(job.info());
+            s.job = Some(job);
+            Ok(info)
+        }
+
+        /// One optimizer step; resolves with the step's report (`loss`, `epoch`, `step`, `epoch_done`, ...).
+        pub fn step(&self) -> js_sys::Promise {
+            let state = self.state.clone();
+            future_to_promise(async move {
+                let mut job = state.borrow_mut().job.take().ok_or_else(|| missing("job", "nothing to train: prepare first"))?;
+                let result = job.step().await;
+                state.borrow_mut().job = Some(job);
+                result.map(|r| to_js(&r)).map_err(err)
+            })
+        }
+
+        /// Validation loss and metrics now.
+        pub fn evaluate(&self) -> js_sys::Promise {
+            let state = self.state.clone();
+            future_to_promise(async move {
+                let job = state.borrow_mut().job.take().ok_or_else(|| missing("job", "nothing to evaluate: prepare first"))?;
+                let result = job.evaluate().await;
+                state.borrow_mut().job = Some(job);
+                result.map(|r| to_js(&r)).map_err(err)
+            })
+        }
+
+        /// Class probabilities for a typed text.
+        pub fn predict(&self, text: String) -> js_sys::Promise {
+            let state = self.state.clone();
+            future_to_promise(async move {
+                let job = state.borrow_mut().job.take().ok_or_else(|| missing("job", "train a model first"))?;
+                let result = job.predict(&text).await;
+                state.borrow_mut().job = Some(job);
+                result.map(|r| to_js(&r)).map_err(err)
+            })
+        }
+    }
+
+    impl Default for Trainer {
+        fn default() -> Self {
+            Self::new()
+        }
+    }
+}

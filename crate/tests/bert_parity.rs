@@ -50,8 +50,8 @@ fn minilm_matches_transformers_on_eight_sentences() {
     let refs: Vec<_> = tokens.iter().collect();
     let out = model.bert.forward(&to_input(&config, &refs, &device));
     let [_, seq, hidden] = out.last_hidden_state.dims();
-    let hs = out.last_hidden_state.into_data().to_vec::<f32>().unwrap();
-    let pooled = out.pooler_output.into_data().to_vec::<f32>().unwrap();
+    let hs = out.last_hidden_state.into_data().try_to_vec::<f32>().unwrap();
+    let pooled = out.pooler_output.into_data().try_to_vec::<f32>().unwrap();
     let mut worst = (0f32, 0f32);
     for (i, t) in tokens.iter().enumerate() {
         let n = t.ids.len();

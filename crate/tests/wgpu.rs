@@ -37,7 +37,7 @@ fn wgpu_and_cpu_agree_on_logits_and_training_losses() {
         let p = prepare(&files, &plan, &data, &ad).unwrap();
         let batch: Vec<&Sample> = p.train.iter().take(8).collect();
         let tokens: Vec<_> = batch.iter().map(|s| &s.0).collect();
-        let logits = p.model.valid().forward(&to_input(&p.config, &tokens, device)).into_data().convert::<f32>().to_vec::<f32>().unwrap();
+        let logits = p.model.valid().forward(&to_input(&p.config, &tokens, device)).into_data().convert::<f32>().try_to_vec::<f32>().unwrap();
         let (mut model, mut optim, mut losses) = (p.model, optimizer(&plan.train), Vec::new());
         for _ in 0..4 {
             let (next, loss) = step(model, &mut optim, plan.train.lr, &p.config, &batch, &ad);

@@ -2,6 +2,8 @@
 
 #[cfg(feature = "train")]
 mod bench;
+#[cfg(feature = "train")]
+mod compare;
 mod count;
 #[cfg(feature = "train")]
 mod device;
@@ -24,6 +26,7 @@ usage:
   lora-playground serve [--root DIR] [--port N]     (PORT env var also sets the port; default 8080)
   lora-playground train --data <file | builtin:NAME> --out DIR [options]
   lora-playground predict --adapter DIR --input <file | -> [--model M] [--device cpu|wgpu]
+  lora-playground compare --data <file | builtin:NAME> --out DIR [--methods lora,full,head,bitfit] [--full-lr 5e-5] [train options] [--json]
   lora-playground bench [--model M] [--steps N] [--batch-size 16] [--seq-len 64] [--methods lora,full,head,bitfit,inference] [--json]
 
 train options:
@@ -63,11 +66,13 @@ pub fn run(args: &[String]) -> i32 {
         #[cfg(feature = "train")]
         Some("predict") => predict::run(&args[1..]),
         #[cfg(feature = "train")]
+        Some("compare") => compare::run(&args[1..]),
+        #[cfg(feature = "train")]
         Some("bench") => bench::run(&args[1..]),
         #[cfg(feature = "train")]
         Some("bench-one") => bench::run_one(&args[1..]),
         #[cfg(not(feature = "train"))]
-        Some(cmd @ ("train" | "predict" | "bench")) => {
+        Some(cmd @ ("train" | "predict" | "compare" | "bench")) => {
             eprintln!("error: '{cmd}' needs the `train` feature (this build has only the calculator)");
             2
         }

@@ -1,18 +1,20 @@
 //! `lora-playground train`: fine-tune an encoder on labelled text with LoRA, full fine-tuning, head-only or
 //! BitFit; one JSON line per epoch on stdout, a progress bar on stderr, the result saved to `--out`.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+
+use burn::tensor::Device;
 
 use lora_playground::data::{self, Dataset};
 use lora_playground::lora_config::{Bias, TargetModules};
 use lora_playground::model::methods::{Method, count};
-use lora_playground::train::session::{Plan, prepare, saved_files};
-use lora_playground::train::trainer::{Progress, TrainConfig, train};
+use lora_playground::train::session::{ModelFiles, Plan, prepare, saved_files};
+use lora_playground::train::trainer::{EpochReport, Progress, TrainConfig, train};
 
 use super::flags::Flags;
 use super::{device, model_files, progress::Bar, usage_error};
 
-const VALUED: &[&str] = &[
+pub const VALUED: &[&str] = &[
     "--model", "--data", "--method", "--r", "--alpha", "--targets", "--bias", "--lora-dropout", "--epochs", "--batch-size",
     "--lr", "--weight-decay", "--warmup-ratio", "--max-grad-norm", "--max-len", "--seed", "--val-fraction", "--out", "--device",
 ];
@@ -35,7 +37,7 @@ pub fn run(args: &[String]) -> i32 {
     }
 }
 
-fn plan(f: &Flags) -> Result<Plan, String> {
+pub fn plan(f: &Flags) -> Result<Plan, String> {
     let d = Plan::default();
     let t = TrainConfig::default();
     let mut lora = d.lora.clone();
@@ -84,15 +86,40 @@ pub fn dataset(spec: &str) -> Result<Dataset, String> {
     Ok(d)
 }
 
+/// What one training run gave, for `train`'s last line and `compare`'s table.
+pub struct Outcome {
+    pub trainable: u64,
+    pub total: u64,
+    pub reports: Vec<EpochReport>,
+    /// Training time (every epoch's steps, without evaluation).
+    pub train_seconds: f64,
+    /// The files saved, by name, with their sizes.
+    pub saved: Vec<(String, usize)>,
+}
+
 fn go(f: &Flags, plan: &Plan) -> Result<(), String> {
     let data_spec = f.str("--data").ok_or("--data is required (a CSV/TSV/JSONL file or builtin:complaints)")?;
     let out = PathBuf::from(f.str("--out").ok_or("--out DIR is required (where the trained adapter or model is saved)")?);
     let data = dataset(data_spec)?;
     let files = model_files::read(f.str("--model").unwrap_or(model_files::DEFAULT_MODEL))?;
     let device = device::parse(f.str("--device").unwrap_or("cpu"))?;
-    let p = prepare(&files, plan, &data, &device.clone().autodiff()).map_err(|e| e.to_string())?;
+    run_and_save(&files, data_spec, &data, plan, &device, f.on("--quiet"), &out, true).map(|_| ())
+}
+
+/// Trains `plan` on `data`, prints the epochs (as JSON lines when `json_lines`), saves to `out`.
+#[allow(clippy::too_many_arguments)]
+pub fn run_and_save(
+    files: &ModelFiles,
+    data_spec: &str,
+    data: &Dataset,
+    plan: &Plan,
+    device: &Device,
+    quiet: bool,
+    out: &Path,
+    json_lines: bool,
+) -> Result<Outcome, String> {
+    let p = prepare(files, plan, data, &device.clone().autodiff()).map_err(|e| e.to_string())?;
     let live = count(&p.model);
-    let quiet = f.on("--quiet");
     eprintln!(
         "{} on {}: {} train / {} validation examples, {} classes; trainable params: {} || all params: {} || trainable%: {:.4}{}",
         plan.method.name(),
@@ -107,7 +134,7 @@ fn go(f: &Flags, plan: &Plan) -> Result<(), String> {
     );
     let steps = p.train.len().div_ceil(plan.train.batch_size) * plan.train.epochs;
     let mut bar = Bar::new(steps);
-    let (model, reports) = train(p.model, &plan.train, &p.config, &p.train, &p.val, &p.labels, &device.autodiff(), |ev| match ev {
+    let (model, reports) = train(p.model, &plan.train, &p.config, &p.train, &p.val, &p.labels, &device.clone().autodiff(), |ev| match ev {
         Progress::Step { epoch, loss, .. } => {
             if !quiet {
                 bar.step(epoch, plan.train.epochs, loss, plan.train.batch_size)
@@ -121,15 +148,25 @@ fn go(f: &Flags, plan: &Plan) -> Result<(), String> {
                 "epoch": r.epoch, "train_loss": r.train_loss, "val_loss": r.val_loss, "val_accuracy": r.val_accuracy,
                 "val_macro_f1": r.val_macro_f1, "examples_per_s": r.examples_per_s, "seconds": r.seconds,
             });
-            println!("{line}");
+            if json_lines {
+                println!("{line}");
+            } else {
+                eprintln!("{line}");
+            }
         }
     });
-    let saved = saved_files(&model, &files, plan, &p.labels, &reports).map_err(|e| e.to_string())?;
-    std::fs::create_dir_all(&out).map_err(|e| format!("--out {}: {e}", out.display()))?;
+    let saved = saved_files(&model, files, plan, &p.labels, &reports).map_err(|e| e.to_string())?;
+    std::fs::create_dir_all(out).map_err(|e| format!("--out {}: {e}", out.display()))?;
     for (name, bytes) in &saved {
         std::fs::write(out.join(name), bytes).map_err(|e| format!("{}: {e}", out.join(name).display()))?;
     }
     let sizes: Vec<String> = saved.iter().map(|(n, b)| format!("{n} ({} bytes)", b.len())).collect();
     eprintln!("saved to {}: {}", out.display(), sizes.join(", "));
-    Ok(())
+    Ok(Outcome {
+        trainable: live.trainable,
+        total: live.total,
+        train_seconds: reports.iter().map(|r| r.seconds).sum(),
+        reports,
+        saved: saved.iter().map(|(n, b)| (n.clone(), b.len())).collect(),
+    })
 }

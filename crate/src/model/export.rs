@@ -47,7 +47,7 @@ pub fn named_tensors(model: &BertForSequenceClassification) -> BTreeMap<String, 
                 t = t.transpose();
                 shape.reverse();
             }
-            let values = t.into_data().convert::<f32>().to_vec::<f32>().expect("float parameters read as f32");
+            let values = t.into_data().convert::<f32>().try_to_vec::<f32>().expect("float parameters read as f32");
             self.out.insert(name, (values, shape, param.is_require_grad()));
         }
     }

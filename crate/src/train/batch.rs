@@ -39,6 +39,12 @@ impl TextEncoder {
         Ok(self.encode_truncated(text)?.0)
     }
 
+    /// The word pieces and their ids (special tokens included), truncated at `max_len`.
+    pub fn pieces(&self, text: &str) -> Result<(Vec<String>, Vec<u32>), Error> {
+        let e = self.tokenizer.encode(text, true).map_err(|e| Error::invalid("text", format!("cannot be tokenized: {e}")))?;
+        Ok((e.get_tokens().to_vec(), e.get_ids().to_vec()))
+    }
+
     /// The tokens, and whether truncation cut the text.
     pub fn encode_truncated(&self, text: &str) -> Result<(Tokens, bool), Error> {
         let e = self.tokenizer.encode(text, true).map_err(|e| Error::invalid("text", format!("cannot be tokenized: {e}")))?;

@@ -9,6 +9,7 @@ use burn::tensor::activation::softmax;
 use serde::{Deserialize, Serialize};
 
 use super::batch::{TextEncoder, to_input};
+use super::run::read_floats;
 use super::trainer::{EpochReport, Sample, TrainConfig};
 use crate::arch::HfConfig;
 use crate::data::{Dataset, Example, split::stratified};
@@ -249,16 +250,20 @@ pub fn load_trained(files: &ModelFiles, saved: &BTreeMap<String, Vec<u8>>, devic
 
 impl Classifier {
     /// Class probabilities for each text, in `labels` order.
-    pub fn predict(&self, texts: &[String], batch_size: usize, device: &Device) -> Result<Vec<Vec<f32>>, Error> {
+    pub async fn predict_async(&self, texts: &[String], batch_size: usize, device: &Device) -> Result<Vec<Vec<f32>>, Error> {
         let mut out = Vec::with_capacity(texts.len());
         for chunk in texts.chunks(batch_size.max(1)) {
             let tokens = chunk.iter().map(|t| self.encoder.encode(t)).collect::<Result<Vec<_>, _>>()?;
             let refs: Vec<_> = tokens.iter().collect();
             let probs = softmax(self.model.forward(&to_input(&self.config, &refs, device)), 1);
-            let n = self.labels.len();
-            let values = probs.into_data().convert::<f32>().to_vec::<f32>().expect("f32 probabilities");
-            out.extend(values.chunks(n).map(<[f32]>::to_vec));
+            let values = read_floats(probs).await?;
+            out.extend(values.chunks(self.labels.len()).map(<[f32]>::to_vec));
         }
         Ok(out)
+    }
+
+    /// `predict_async`, natively.
+    pub fn predict(&self, texts: &[String], batch_size: usize, device: &Device) -> Result<Vec<Vec<f32>>, Error> {
+        futures_lite::future::block_on(self.predict_async(texts, batch_size, device))
     }
 }

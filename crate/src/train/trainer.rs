@@ -5,17 +5,18 @@ use std::time::Instant;
 
 use burn::module::Module;
 use burn::nn::loss::CrossEntropyLossConfig;
-use burn::optim::{AdamWConfig, GradientsParams, ModuleOptimizer};
+use burn::optim::{AdamWConfig, ModuleOptimizer};
 use burn::grad_clipping::GradientClippingConfig;
-use burn::tensor::{Device, Int, Tensor, TensorData};
+use burn::tensor::Device;
+use futures_lite::future::block_on;
 use serde::Serialize;
 
 use super::batch::{Tokens, to_input};
 use super::metrics::{Metrics, metrics};
-use super::schedule::LinearSchedule;
+use super::run::{Run, forward_backward_step, read_scalar, targets};
+use crate::error::Error;
 use crate::model::bert::BertForSequenceClassification;
 use crate::model::config::EncoderConfig;
-use crate::rng::Rng;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct TrainConfig {
@@ -68,12 +69,8 @@ pub fn optimizer(config: &TrainConfig) -> ModuleOptimizer {
         .init()
 }
 
-/// Targets as an int tensor.
-fn targets(labels: &[usize], device: &Device) -> Tensor<1, Int> {
-    Tensor::from_data(TensorData::new(labels.iter().map(|&l| l as i64).collect::<Vec<_>>(), [labels.len()]), device)
-}
-
-/// One optimizer step on a batch; returns the updated model and the batch's mean loss.
+/// One optimizer step on a batch; returns the updated model and the batch's mean loss (native: reads the loss
+/// synchronously; the browser goes through `Run::step`).
 pub fn step(
     model: BertForSequenceClassification,
     optim: &mut ModuleOptimizer,
@@ -82,24 +79,18 @@ pub fn step(
     batch: &[&Sample],
     device: &Device,
 ) -> (BertForSequenceClassification, f64) {
-    let tokens: Vec<&Tokens> = batch.iter().map(|s| &s.0).collect();
-    let labels: Vec<usize> = batch.iter().map(|s| s.1).collect();
-    let input = to_input(encoder, &tokens, device);
-    let logits = model.forward(&input);
-    let loss = CrossEntropyLossConfig::new().init(device).forward(logits, targets(&labels, device));
-    let value = loss.clone().into_scalar::<f32>() as f64;
-    let grads = GradientsParams::from_grads(loss.backward(), &model);
-    (optim.step(lr, model, grads), value)
+    let (model, loss) = forward_backward_step(model, optim, lr, encoder, batch, device);
+    (model, block_on(read_scalar(loss)).expect("a CPU or native GPU result reads back"))
 }
 
 /// Mean loss and predictions over `samples`, in inference mode (no dropout, no graph).
-pub fn evaluate(
+pub async fn evaluate_async(
     model: &BertForSequenceClassification,
     encoder: &EncoderConfig,
     samples: &[Sample],
     batch_size: usize,
     device: &Device,
-) -> (f64, Vec<usize>) {
+) -> Result<(f64, Vec<usize>), Error> {
     let model = model.valid();
     let device = device.clone().inner();
     let (mut total, mut predicted) = (0.0, Vec::with_capacity(samples.len()));
@@ -108,17 +99,28 @@ pub fn evaluate(
         let labels: Vec<usize> = chunk.iter().map(|s| s.1).collect();
         let logits = model.forward(&to_input(encoder, &tokens, &device));
         let loss = CrossEntropyLossConfig::new().init(&device).forward(logits.clone(), targets(&labels, &device));
-        total += loss.into_scalar::<f32>() as f64 * chunk.len() as f64;
-        let best = logits.argmax(1).into_data();
+        total += read_scalar(loss).await? * chunk.len() as f64;
+        let best = logits.argmax(1).into_data_async().await.map_err(|e| Error::invalid("device", format!("reading a result failed: {e}")))?;
         predicted.extend(best.iter::<i64>().map(|v| v as usize));
     }
-    (total / samples.len().max(1) as f64, predicted)
+    Ok((total / samples.len().max(1) as f64, predicted))
+}
+
+/// `evaluate_async`, natively.
+pub fn evaluate(
+    model: &BertForSequenceClassification,
+    encoder: &EncoderConfig,
+    samples: &[Sample],
+    batch_size: usize,
+    device: &Device,
+) -> (f64, Vec<usize>) {
+    block_on(evaluate_async(model, encoder, samples, batch_size, device)).expect("a CPU or native GPU result reads back")
 }
 
 /// Trains `model` (whose `require_grad` flags already say what trains) and reports each epoch.
 #[allow(clippy::too_many_arguments)]
 pub fn train(
-    mut model: BertForSequenceClassification,
+    model: BertForSequenceClassification,
     config: &TrainConfig,
     encoder: &EncoderConfig,
     train: &[Sample],
@@ -127,37 +129,24 @@ pub fn train(
     device: &Device,
     mut on: impl FnMut(Progress<'_>),
 ) -> (BertForSequenceClassification, Vec<EpochReport>) {
-    let mut optim = optimizer(config);
-    let steps_per_epoch = train.len().div_ceil(config.batch_size.max(1));
-    let total = steps_per_epoch * config.epochs;
-    let schedule = LinearSchedule {
-        peak_lr: config.lr,
-        warmup_steps: (total as f64 * config.warmup_ratio).round() as usize,
-        total_steps: total,
-    };
-    let mut rng = Rng::new(config.seed);
+    let mut run = Run::new(model, config, train.len());
     let mut reports = Vec::new();
-    let mut global = 0;
     for epoch in 1..=config.epochs {
         let started = Instant::now();
-        let mut order: Vec<usize> = (0..train.len()).collect();
-        rng.shuffle(&mut order);
-        let mut loss_sum = 0.0;
-        for (i, chunk) in order.chunks(config.batch_size.max(1)).enumerate() {
-            let batch: Vec<&Sample> = chunk.iter().map(|&j| &train[j]).collect();
-            let (next, loss) = step(model, &mut optim, schedule.lr(global), encoder, &batch, device);
-            model = next;
-            global += 1;
-            loss_sum += loss * chunk.len() as f64;
-            on(Progress::Step { epoch, step: i + 1, steps: steps_per_epoch, loss });
-        }
+        let train_loss = loop {
+            let s = block_on(run.step(encoder, train, device)).expect("a CPU or native GPU result reads back");
+            on(Progress::Step { epoch, step: s.step, steps: s.steps_per_epoch, loss: s.loss });
+            if s.epoch_done {
+                break s.epoch_train_loss;
+            }
+        };
         let seconds = started.elapsed().as_secs_f64();
-        let (val_loss, predicted) = evaluate(&model, encoder, val, config.batch_size, device);
+        let (val_loss, predicted) = evaluate(run.model(), encoder, val, config.batch_size, device);
         let truth: Vec<usize> = val.iter().map(|s| s.1).collect();
         let m = metrics(labels, &truth, &predicted);
         let report = EpochReport {
             epoch,
-            train_loss: loss_sum / train.len().max(1) as f64,
+            train_loss,
             val_loss,
             val_accuracy: m.accuracy,
             val_macro_f1: m.macro_f1,
@@ -168,6 +157,7 @@ pub fn train(
         on(Progress::Epoch(&report));
         reports.push(report);
     }
+    let model = run.into_model();
     (model, reports)
 }
 

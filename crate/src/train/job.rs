@@ -1,0 +1,148 @@
+//! A training job driven from outside, one call at a time: the browser worker's whole model side. It owns the
+//! model files, the tokenized split and the `Run`; every call returns plain serializable data, and everything it
+//! reads back from the device is read asynchronously. Natively testable (`block_on`), so the browser's training is
+//! the same code the CLI runs, and the same seed gives the same losses.
+
+use burn::module::Module;
+use burn::tensor::Device;
+use burn::tensor::activation::softmax;
+use serde::Serialize;
+
+use super::batch::{TextEncoder, to_input};
+use super::metrics::{Metrics, metrics};
+use super::run::{Run, StepReport, read_floats};
+use super::session::{ModelFiles, Plan, encoder_config, prepare};
+use super::trainer::{Sample, evaluate_async};
+use crate::data::Dataset;
+use crate::error::Error;
+use crate::model::config::EncoderConfig;
+use crate::model::methods::count;
+
+/// What the page shows once a job is ready.
+#[derive(Debug, Clone, Serialize)]
+pub struct JobInfo {
+    pub method: String,
+    /// `PeftModel.get_nb_trainable_parameters()`'s figures for the live model.
+    pub trainable: u64,
+    pub total: u64,
+    pub train_examples: usize,
+    pub val_examples: usize,
+    pub labels: Vec<String>,
+    pub steps_per_epoch: usize,
+    pub total_steps: usize,
+    /// Texts cut at `max_len`.
+    pub truncated: usize,
+}
+
+/// The validation results after an epoch.
+#[derive(Debug, Clone, Serialize)]
+pub struct Evaluation {
+    pub val_loss: f64,
+    #[serde(flatten)]
+    pub metrics: Metrics,
+}
+
+/// One text's prediction.
+#[derive(Debug, Clone, Serialize)]
+pub struct Prediction {
+    pub label: String,
+    /// In `labels` order.
+    pub probs: Vec<f32>,
+    pub labels: Vec<String>,
+}
+
+pub struct Job {
+    config: EncoderConfig,
+    encoder: TextEncoder,
+    train: Vec<Sample>,
+    val: Vec<Sample>,
+    labels: Vec<String>,
+    batch_size: usize,
+    run: Run,
+    /// The autodiff device the run trains on.
+    device: Device,
+    info: JobInfo,
+}
+
+impl Job {
+    /// Builds the model for `plan` over `files` on `device` (a plain device; autodiff is added here).
+    pub fn new(files: &ModelFiles, plan: &Plan, data: &Dataset, device: &Device) -> Result<Self, Error> {
+        let device = device.clone().autodiff();
+        let p = prepare(files, plan, data, &device)?;
+        let live = count(&p.model);
+        let run = Run::new(p.model, &plan.train, p.train.len());
+        let info = JobInfo {
+            method: plan.method.name().to_string(),
+            trainable: live.trainable,
+            total: live.total,
+            train_examples: p.train.len(),
+            val_examples: p.val.len(),
+            labels: p.labels.clone(),
+            steps_per_epoch: run.steps_per_epoch(),
+            total_steps: run.total_steps(),
+            truncated: p.truncated,
+        };
+        Ok(Self {
+            config: p.config,
+            encoder: p.encoder,
+            train: p.train,
+            val: p.val,
+            labels: p.labels,
+            batch_size: plan.train.batch_size,
+            run,
+            device,
+            info,
+        })
+    }
+
+    pub fn info(&self) -> &JobInfo {
+        &self.info
+    }
+
+    pub fn finished(&self) -> bool {
+        self.run.finished()
+    }
+
+    /// One optimizer step.
+    pub async fn step(&mut self) -> Result<StepReport, Error> {
+        self.run.step(&self.config, &self.train, &self.device).await
+    }
+
+    /// Loss and metrics on the validation split with the model as it is now.
+    pub async fn evaluate(&self) -> Result<Evaluation, Error> {
+        let (val_loss, predicted) = evaluate_async(self.run.model(), &self.config, &self.val, self.batch_size, &self.device).await?;
+        let truth: Vec<usize> = self.val.iter().map(|s| s.1).collect();
+        Ok(Evaluation { val_loss, metrics: metrics(&self.labels, &truth, &predicted) })
+    }
+
+    /// Class probabilities for one text, in inference mode.
+    pub async fn predict(&self, text: &str) -> Result<Prediction, Error> {
+        if text.trim().is_empty() {
+            return Err(Error::invalid("text", "is empty: type a sentence to classify"));
+        }
+        let tokens = self.encoder.encode(text)?;
+        let inner = self.device.clone().inner();
+        let model = self.run.model().valid();
+        let probs = read_floats(softmax(model.forward(&to_input(&self.config, &[&tokens], &inner)), 1)).await?;
+        let best = probs.iter().enumerate().fold(0, |b, (i, v)| if *v > probs[b] { i } else { b });
+        Ok(Prediction { label: self.labels[best].clone(), probs, labels: self.labels.clone() })
+    }
+}
+
+/// A tokenizer preview: the word pieces and ids of `text`, and where `max_len` cuts it.
+#[derive(Debug, Clone, Serialize)]
+pub struct TokenPreview {
+    pub tokens: Vec<String>,
+    pub ids: Vec<u32>,
+    /// Tokens the text has without truncation (special tokens included).
+    pub full_length: usize,
+    /// Tokens kept at `max_len`.
+    pub kept: usize,
+}
+
+pub fn preview_tokens(files: &ModelFiles, text: &str, max_len: usize) -> Result<TokenPreview, Error> {
+    let config = encoder_config(&files.config_json)?;
+    let full = TextEncoder::from_bytes(&files.tokenizer_json, config.max_position_embeddings.max(max_len))?;
+    let (tokens, ids) = full.pieces(text)?;
+    Ok(TokenPreview { full_length: ids.len(), kept: ids.len().min(max_len), tokens, ids })
+}

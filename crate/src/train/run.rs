@@ -1,0 +1,196 @@
+//! A training run advanced one optimizer step at a time, so its caller decides what happens between steps: the
+//! CLI draws a progress bar, the browser worker answers pause, resume and stop, and posts progress to the page.
+//! Values are read back with `into_data_async`, the only readback WebGPU allows in a browser; natively
+//! `futures_lite::future::block_on` drives the same code (the `train` loop and the tests).
+//!
+//! The order of random draws is the contract that makes a seed mean the same run on the CPU and on WebGPU: each
+//! epoch shuffles `0..n` afresh with the seeded generator, then walks it in batches.
+
+use burn::optim::{GradientsParams, ModuleOptimizer};
+use burn::nn::loss::CrossEntropyLossConfig;
+use burn::tensor::{Device, Int, Tensor, TensorData};
+use serde::Serialize;
+
+use super::batch::{Tokens, to_input};
+use super::schedule::LinearSchedule;
+use super::trainer::{Sample, TrainConfig, optimizer};
+use crate::error::Error;
+use crate::model::bert::BertForSequenceClassification;
+use crate::model::config::EncoderConfig;
+use crate::rng::Rng;
+
+/// What one step did.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StepReport {
+    /// 1-based epoch the step belongs to.
+    pub epoch: usize,
+    /// 1-based step within the epoch.
+    pub step: usize,
+    pub steps_per_epoch: usize,
+    /// Steps done so far in the whole run (this one included).
+    pub global_step: usize,
+    pub total_steps: usize,
+    /// The batch's mean cross-entropy.
+    pub loss: f64,
+    /// The learning rate this step used.
+    pub lr: f64,
+    pub batch_size: usize,
+    /// This step ended its epoch: time to evaluate.
+    pub epoch_done: bool,
+    /// Mean training loss over the epoch so far (weighted by batch size).
+    pub epoch_train_loss: f64,
+}
+
+pub struct Run {
+    /// `None` only while a step holds it (burn's optimizer takes the model by value).
+    model: Option<BertForSequenceClassification>,
+    optim: ModuleOptimizer,
+    schedule: LinearSchedule,
+    batch_size: usize,
+    epochs: usize,
+    rng: Rng,
+    n_train: usize,
+    order: Vec<usize>,
+    epoch: usize,
+    /// Index of the next batch within the epoch.
+    next_batch: usize,
+    global: usize,
+    loss_sum: f64,
+    seen: usize,
+}
+
+impl Run {
+    pub fn new(model: BertForSequenceClassification, config: &TrainConfig, n_train: usize) -> Self {
+        let batch_size = config.batch_size.max(1);
+        let total = n_train.div_ceil(batch_size) * config.epochs;
+        let schedule = LinearSchedule {
+            peak_lr: config.lr,
+            warmup_steps: (total as f64 * config.warmup_ratio).round() as usize,
+            total_steps: total,
+        };
+        let mut run = Self {
+            model: Some(model),
+            optim: optimizer(config),
+            schedule,
+            batch_size,
+            epochs: config.epochs,
+            rng: Rng::new(config.seed),
+            n_train,
+            order: Vec::new(),
+            epoch: 0,
+            next_batch: 0,
+            global: 0,
+            loss_sum: 0.0,
+            seen: 0,
+        };
+        run.start_epoch();
+        run
+    }
+
+    fn start_epoch(&mut self) {
+        self.epoch += 1;
+        self.next_batch = 0;
+        self.loss_sum = 0.0;
+        self.seen = 0;
+        self.order = (0..self.n_train).collect();
+        self.rng.shuffle(&mut self.order);
+    }
+
+    pub fn steps_per_epoch(&self) -> usize {
+        self.n_train.div_ceil(self.batch_size)
+    }
+
+    pub fn total_steps(&self) -> usize {
+        self.steps_per_epoch() * self.epochs
+    }
+
+    pub fn global_step(&self) -> usize {
+        self.global
+    }
+
+    pub fn finished(&self) -> bool {
+        self.global >= self.total_steps()
+    }
+
+    pub fn model(&self) -> &BertForSequenceClassification {
+        self.model.as_ref().expect("the model is only taken during a step")
+    }
+
+    pub fn into_model(self) -> BertForSequenceClassification {
+        self.model.expect("the model is only taken during a step")
+    }
+
+    /// One optimizer step on the next batch of `train` (which must be the `n_train` samples the run was made for).
+    pub async fn step(&mut self, encoder: &EncoderConfig, train: &[Sample], device: &Device) -> Result<StepReport, Error> {
+        if self.finished() {
+            return Err(Error::invalid("run", "has finished every epoch"));
+        }
+        if train.len() != self.n_train {
+            return Err(Error::invalid("train", format!("has {} samples; the run was made for {}", train.len(), self.n_train)));
+        }
+        if self.next_batch == self.steps_per_epoch() {
+            self.start_epoch();
+        }
+        let start = self.next_batch * self.batch_size;
+        let end = (start + self.batch_size).min(self.n_train);
+        let batch: Vec<&Sample> = self.order[start..end].iter().map(|&i| &train[i]).collect();
+        let lr = self.schedule.lr(self.global);
+        let model = self.model.take().expect("the model is only taken during a step");
+        let (model, loss) = forward_backward_step(model, &mut self.optim, lr, encoder, &batch, device);
+        self.model = Some(model);
+        let loss = read_scalar(loss).await?;
+        self.next_batch += 1;
+        self.global += 1;
+        self.loss_sum += loss * batch.len() as f64;
+        self.seen += batch.len();
+        Ok(StepReport {
+            epoch: self.epoch,
+            step: self.next_batch,
+            steps_per_epoch: self.steps_per_epoch(),
+            global_step: self.global,
+            total_steps: self.total_steps(),
+            loss,
+            lr,
+            batch_size: batch.len(),
+            epoch_done: self.next_batch == self.steps_per_epoch(),
+            epoch_train_loss: self.loss_sum / self.seen.max(1) as f64,
+        })
+    }
+}
+
+/// Targets as an int tensor.
+pub fn targets(labels: &[usize], device: &Device) -> Tensor<1, Int> {
+    Tensor::from_data(TensorData::new(labels.iter().map(|&l| l as i64).collect::<Vec<_>>(), [labels.len()]), device)
+}
+
+/// Forward, backward and one optimizer step; the loss comes back as a tensor, unread, so that the caller can
+/// read it the way its platform allows.
+pub fn forward_backward_step(
+    model: BertForSequenceClassification,
+    optim: &mut ModuleOptimizer,
+    lr: f64,
+    encoder: &EncoderConfig,
+    batch: &[&Sample],
+    device: &Device,
+) -> (BertForSequenceClassification, Tensor<1>) {
+    let tokens: Vec<&Tokens> = batch.iter().map(|s| &s.0).collect();
+    let labels: Vec<usize> = batch.iter().map(|s| s.1).collect();
+    let logits = model.forward(&to_input(encoder, &tokens, device));
+    let loss = CrossEntropyLossConfig::new().init(device).forward(logits, targets(&labels, device));
+    let grads = GradientsParams::from_grads(loss.backward(), &model);
+    // The loss tensor keeps only its value once backward has run; detach it from the graph for reading.
+    (optim.step(lr, model, grads), loss.detach())
+}
+
+/// A one-element tensor's value, read the way every backend allows (WebGPU in a browser only asynchronously).
+pub async fn read_scalar(t: Tensor<1>) -> Result<f64, Error> {
+    let data = t.into_data_async().await.map_err(|e| Error::invalid("device", format!("reading a result failed: {e}")))?;
+    let v = data.convert::<f32>().try_to_vec::<f32>().map_err(|e| Error::invalid("device", format!("{e:?}")))?;
+    v.first().map(|&x| x as f64).ok_or_else(|| Error::invalid("device", "an empty result"))
+}
+
+/// A float tensor's values, read asynchronously.
+pub async fn read_floats<const D: usize>(t: Tensor<D>) -> Result<Vec<f32>, Error> {
+    let data = t.into_data_async().await.map_err(|e| Error::invalid("device", format!("reading a result failed: {e}")))?;
+    data.convert::<f32>().try_to_vec::<f32>().map_err(|e| Error::invalid("device", format!("{e:?}")))
+}

@@ -1,0 +1,385 @@
+// The training page's wiring: controls -> worker messages; worker replies -> state -> view. The model, the data
+// and the training loop live in the worker (web/train/worker.js); the live cost figures come from the same
+// calculator engine as the calculator page, for the model actually loaded.
+import initEngine, * as engine from '../pkg/lora_playground.js';
+import { bytes, grouped } from '../format.js';
+import { accuracyChart, compareChart, lossChart } from './charts.js';
+import { loadModelFiles, readPickedFolder } from './model-files.js';
+import { renderDataset, renderHistory, renderPrediction, renderResults, renderTokens, showError } from './view.js';
+
+const $ = (id) => document.getElementById(id);
+
+// Settings a link can carry: #model=tiny&device=cpu&data=sentiment&method=lora&r=4&epochs=2 ...
+const params = new URLSearchParams(location.hash.slice(1));
+const CONTROLS = { method: 'method', r: 'r', alpha: 'alpha', lr: 'lr', epochs: 'epochs', batch: 'batch', maxlen: 'max-len', seed: 'seed' };
+for (const [key, id] of Object.entries(CONTROLS)) if (params.has(key)) $(id).value = params.get(key);
+if (params.has('targets')) {
+  const want = params.get('targets').split(',');
+  $('all-linear').checked = want.includes('all-linear');
+  for (const box of document.querySelectorAll('input[name=target]')) box.checked = want.includes(box.value);
+}
+if (params.has('model')) $('model-choice').value = params.get('model');
+if (params.has('device')) $('device').value = params.get('device');
+if (params.has('data')) $('builtin').value = params.get('data');
+
+const state = {
+  device: null, // {backend, adapter}
+  model: null, // summary from the worker, with config_json
+  data: null, // dataset summary
+  run: null, // the run in progress: its curves and figures
+  runs: [], // history
+  compare: new Set(),
+  calc: null, // the calculator's figures for the current plan
+};
+
+const worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
+const send = (type, body = {}, transfer = []) => worker.postMessage({ type, ...body }, transfer);
+
+const loss = lossChart($('loss-chart'));
+const acc = accuracyChart($('acc-chart'));
+
+// ---- device ----------------------------------------------------------------------------------------------
+
+async function webgpuAvailable() {
+  try {
+    return Boolean(navigator.gpu && await navigator.gpu.requestAdapter());
+  } catch {
+    return false;
+  }
+}
+
+let deviceWanted = 'cpu';
+async function chooseDevice() {
+  const choice = $('device').value;
+  const hasGpu = await webgpuAvailable();
+  deviceWanted = choice === 'auto' ? (hasGpu ? 'webgpu' : 'cpu') : choice;
+  if (choice === 'auto' && !hasGpu) $('device-note').dataset.fallback = 'no-webgpu';
+  $('device-note').textContent = 'starting...';
+  send('device', { kind: deviceWanted });
+}
+
+function deviceReady(info) {
+  state.device = info;
+  const note = $('device-note');
+  note.dataset.state = info.backend;
+  note.textContent = info.backend === 'webgpu'
+    ? `WebGPU on ${info.adapter}`
+    : `CPU: ${info.adapter}${note.dataset.fallback === 'no-webgpu' ? ' (this browser offers no WebGPU, so the CPU runs the model)' : ''}`;
+  if (state.model) reloadModelAfterDeviceChange();
+}
+
+// The worker drops its job when the device changes; the loaded model files stay.
+function reloadModelAfterDeviceChange() {
+  $('start').disabled = !(state.model && state.data);
+}
+
+// ---- model -----------------------------------------------------------------------------------------------
+
+async function loadModel() {
+  showError('err-model', null);
+  const choice = $('model-choice').value;
+  if (choice === 'tiny') {
+    $('model-note').textContent = 'loading the tiny model...';
+    send('model', { source: 'tiny', seed: 0 });
+    return;
+  }
+  if (choice === 'folder') {
+    $('model-folder').click();
+    return;
+  }
+  const bar = $('download-bar');
+  $('download').hidden = false;
+  try {
+    const files = await loadModelFiles(choice, ({ file, loaded, total, cached }) => {
+      bar.max = total || 1;
+      bar.value = loaded;
+      $('download-text').textContent = `${cached ? 'from the browser cache' : 'downloading'} ${file}: ` +
+        `${bytes(loaded)} of ${bytes(total)} (${total ? ((100 * loaded) / total).toFixed(0) : 0}%)`;
+    });
+    $('model-note').textContent = files.fromCache ? 'loaded from the browser cache (no network needed)' : 'downloaded and cached for next time';
+    sendModel(choice, files);
+  } catch (e) {
+    showError('err-model', e);
+  }
+}
+
+function sendModel(name, files) {
+  const safetensors = files.safetensors.buffer;
+  const tokenizer = files.tokenizer_json.buffer;
+  send('model', { source: 'files', name, config_json: files.config_json, safetensors, tokenizer_json: tokenizer }, [safetensors, tokenizer]);
+}
+
+$('model-folder').addEventListener('change', async (e) => {
+  try {
+    const files = await readPickedFolder(e.target.files);
+    $('model-note').textContent = 'read from your disk';
+    sendModel('local folder', files);
+  } catch (err) {
+    showError('err-model', err);
+  }
+});
+
+function modelReady(summary) {
+  state.model = summary;
+  $('model-note').textContent = `${summary.name}: ${summary.num_hidden_layers} layers, hidden ${summary.hidden_size}, ` +
+    `${summary.num_attention_heads} heads, vocabulary ${grouped(summary.vocab_size)}. ${$('model-note').textContent}`;
+  $('max-len').max = summary.max_position_embeddings;
+  previewTokens();
+  updateFigures();
+}
+
+// ---- data ------------------------------------------------------------------------------------------------
+
+function sendData(name, bytesArr) {
+  showError('err-data', null);
+  send('data', { name, bytes: bytesArr.buffer }, [bytesArr.buffer]);
+}
+
+$('builtin-load').addEventListener('click', () => send('builtin', { name: $('builtin').value }));
+$('data-file').addEventListener('change', async (e) => {
+  const f = e.target.files[0];
+  if (f) sendData(f.name, new Uint8Array(await f.arrayBuffer()));
+});
+$('data-paste-use').addEventListener('click', () => {
+  const text = $('data-paste').value;
+  const name = text.trimStart().startsWith('{') ? 'pasted.jsonl' : text.split('\n')[0].includes('\t') ? 'pasted.tsv' : 'pasted.csv';
+  sendData(name, new TextEncoder().encode(text));
+});
+const drop = $('drop');
+drop.addEventListener('dragover', (e) => { e.preventDefault(); drop.classList.add('over'); });
+drop.addEventListener('dragleave', () => drop.classList.remove('over'));
+drop.addEventListener('drop', async (e) => {
+  e.preventDefault();
+  drop.classList.remove('over');
+  const f = e.dataTransfer.files[0];
+  if (f) sendData(f.name, new Uint8Array(await f.arrayBuffer()));
+});
+drop.addEventListener('keydown', (e) => { if (e.key === 'Enter' || e.key === ' ') $('data-file').click(); });
+
+function dataReady(summary) {
+  state.data = summary;
+  // The stratified split keeps round(20%) of each class (at least one) for validation: shown per class.
+  const split = summary.counts.map((n) => Math.min(Math.max(Math.round(n * 0.2), n > 1 ? 1 : 0), Math.max(n - 1, 0)));
+  renderDataset($('data-summary'), $('data-problems'), summary, split);
+  if (!$('token-text').value && summary.sample.length) $('token-text').value = summary.sample[0][0];
+  previewTokens();
+  updateFigures();
+}
+
+function previewTokens() {
+  const text = $('token-text').value;
+  if (state.model && text) send('tokens', { text, max_len: Number($('max-len').value) || 64 });
+}
+$('token-text').addEventListener('input', previewTokens);
+$('max-len').addEventListener('input', previewTokens);
+
+// ---- plan and live figures -------------------------------------------------------------------------------
+
+function targets() {
+  if ($('all-linear').checked) return ['all-linear'];
+  return [...document.querySelectorAll('input[name=target]:checked')].map((b) => b.value);
+}
+
+function plan() {
+  return {
+    method: $('method').value,
+    r: Number($('r').value),
+    lora_alpha: Number($('alpha').value),
+    target_modules: targets(),
+    lr: Number($('lr').value),
+    epochs: Number($('epochs').value),
+    batch_size: Number($('batch').value),
+    max_len: Number($('max-len').value),
+    seed: Number($('seed').value),
+  };
+}
+
+const METHOD_ROW = { lora: 'lora', full: 'full', head: 'head_only', bitfit: 'bitfit' };
+
+// What the calculator says this plan costs, for the loaded model: the same code as the calculator page.
+function updateFigures() {
+  const p = plan();
+  document.body.dataset.method = p.method;
+  showError('err-plan', null);
+  state.calc = null;
+  if (!state.model || !state.data || !engineReady) return;
+  try {
+    const report = engine.compute({
+      config_json: state.model.config_json,
+      num_labels: state.data.labels.length,
+      lora: { r: p.r, lora_alpha: p.lora_alpha, target_modules: p.target_modules.length === 1 && p.target_modules[0] === 'all-linear' ? 'all-linear' : p.target_modules },
+    });
+    const row = report.methods.find((m) => m.method === METHOD_ROW[p.method]);
+    state.calc = { trainable: row.trainable, all: row.all, optimizer: row.memory.optimizer_state, file: row.checkpoint_bytes };
+    const cells = { trainable: `${grouped(row.trainable)} (${((100 * row.trainable) / row.all).toFixed(3)}%)`, all: grouped(row.all),
+      optimizer: bytes(row.memory.optimizer_state), file: `${bytes(row.checkpoint_bytes)} (${p.method === 'lora' ? 'adapter_model.safetensors' : p.method === 'full' ? 'model.safetensors' : 'trained tensors'})` };
+    for (const [k, v] of Object.entries(cells)) {
+      const td = document.querySelector(`[data-live=${k}]`);
+      td.textContent = v;
+      td.dataset.value = k === 'trainable' ? row.trainable : k === 'all' ? row.all : k === 'optimizer' ? row.memory.optimizer_state : row.checkpoint_bytes;
+    }
+  } catch (e) {
+    showError('err-plan', e);
+  }
+}
+$('plan').addEventListener('input', updateFigures);
+$('all-linear').addEventListener('change', () => {
+  for (const box of document.querySelectorAll('input[name=target]')) box.disabled = $('all-linear').checked;
+});
+
+// ---- training --------------------------------------------------------------------------------------------
+
+function setRunning(running) {
+  $('start').disabled = running;
+  $('pause').disabled = !running;
+  $('stop').disabled = !running;
+  $('pause').textContent = 'Pause';
+  for (const el of document.querySelectorAll('#plan input, #plan select, #device, #model-load, #builtin-load')) el.disabled = running;
+}
+
+$('start').addEventListener('click', () => {
+  showError('err-plan', null);
+  if (!state.model || !state.data) {
+    showError('err-plan', { field: 'start', message: 'load a model and a dataset first' });
+    return;
+  }
+  const p = plan();
+  state.run = {
+    plan: p, device: state.device?.backend ?? '?', steps: [], losses: [], valSteps: [], valLosses: [], epochs: [], accs: [],
+    started: performance.now(), evaluation: null, finished: false,
+  };
+  loss.update([], [], []);
+  acc.update([], []);
+  $('train-text').textContent = 'preparing the model...';
+  setRunning(true);
+  send('start', { plan: p });
+});
+
+$('pause').addEventListener('click', () => {
+  const pausing = $('pause').textContent === 'Pause';
+  send(pausing ? 'pause' : 'resume');
+  $('pause').textContent = pausing ? 'Resume' : 'Pause';
+});
+$('stop').addEventListener('click', () => send('stop'));
+
+function fmtTime(s) {
+  if (!Number.isFinite(s)) return '-';
+  const m = Math.floor(s / 60);
+  return `${m}:${String(Math.round(s % 60)).padStart(2, '0')}`;
+}
+
+function progress({ step: s, steps_per_s: sps, examples_per_s: eps }) {
+  const r = state.run;
+  r.steps.push(s.global_step);
+  r.losses.push(s.loss);
+  $('train-bar').max = s.total_steps;
+  $('train-bar').value = s.global_step;
+  const eta = (s.total_steps - s.global_step) / sps;
+  const text = $('train-text');
+  text.dataset.step = s.global_step;
+  text.dataset.loss = s.loss;
+  text.textContent = `step ${s.global_step}/${s.total_steps} \u00b7 epoch ${s.epoch}/${r.plan.epochs} \u00b7 loss ${s.loss.toFixed(4)} \u00b7 ` +
+    `${sps.toFixed(2)} steps/s \u00b7 ${eps.toFixed(1)} examples/s \u00b7 ETA ${fmtTime(eta)}`;
+  loss.update(r.steps, r.losses, r.steps.map((x) => { const i = r.valSteps.indexOf(x); return i < 0 ? null : r.valLosses[i]; }));
+}
+
+function metricsReady({ epoch, evaluation }) {
+  const r = state.run;
+  r.valSteps.push(r.steps[r.steps.length - 1]);
+  r.valLosses.push(evaluation.val_loss);
+  r.epochs.push(epoch);
+  r.accs.push(evaluation.accuracy);
+  r.evaluation = evaluation;
+  acc.update(r.epochs, r.accs);
+  loss.update(r.steps, r.losses, r.steps.map((x) => { const i = r.valSteps.indexOf(x); return i < 0 ? null : r.valLosses[i]; }));
+  renderResults($('results'), evaluation);
+}
+
+function finishRun(finished) {
+  const r = state.run;
+  if (!r) return;
+  r.finished = finished;
+  setRunning(false);
+  const p = r.plan;
+  state.runs.push({
+    method: p.method, r: p.r, alpha: p.lora_alpha, targets: p.target_modules.join(','), trainable: r.info?.trainable ?? 0,
+    optimizer_bytes: state.calc?.optimizer ?? 0, file_bytes: state.calc?.file ?? 0, device: r.device,
+    seconds: (performance.now() - r.started) / 1000, accuracy: r.evaluation?.accuracy ?? null, macro_f1: r.evaluation?.macro_f1 ?? null,
+    finished, losses: r.losses, steps: r.steps,
+  });
+  drawHistory();
+  $('train-text').textContent += finished ? ' \u00b7 done' : ' \u00b7 stopped';
+}
+
+function drawHistory() {
+  renderHistory(document.querySelector('#history tbody'), state.runs, state.compare, (i, on) => {
+    if (on) state.compare.add(i); else state.compare.delete(i);
+    while (state.compare.size > 2) state.compare.delete(state.compare.values().next().value);
+    drawHistory();
+  });
+  const [a, b] = [...state.compare].map((i) => ({ ...state.runs[i], label: `#${i + 1} ${state.runs[i].method}${state.runs[i].method === 'lora' ? ` r=${state.runs[i].r}` : ''}` }));
+  if (a && b) compareChart($('compare-chart'), a, b); else $('compare-chart').replaceChildren();
+}
+
+// ---- predict ---------------------------------------------------------------------------------------------
+
+function predict() {
+  showError('err-predict', null);
+  const text = $('predict-text').value;
+  send('predict', { text });
+}
+$('predict').addEventListener('click', predict);
+$('predict-text').addEventListener('keydown', (e) => { if (e.key === 'Enter') predict(); });
+
+// ---- worker replies --------------------------------------------------------------------------------------
+
+worker.onmessage = ({ data: m }) => {
+  switch (m.type) {
+    case 'device': deviceReady(m); break;
+    case 'model': modelReady(m.summary); break;
+    case 'builtin': if (m.text !== null) sendData(`${m.name}.jsonl`, new TextEncoder().encode(m.text)); break;
+    case 'data': dataReady(m.summary); break;
+    case 'tokens': renderTokens($('tokens'), m.preview, Number($('max-len').value)); break;
+    case 'prepared':
+      state.run.info = m.info;
+      $('train-text').textContent = `${m.info.train_examples} training / ${m.info.val_examples} validation examples; ` +
+        `${grouped(m.info.trainable)} trainable of ${grouped(m.info.total)} parameters` +
+        (m.info.truncated ? `; ${m.info.truncated} texts cut at max length` : '');
+      break;
+    case 'progress': progress(m); break;
+    case 'metrics': metricsReady(m); break;
+    case 'paused': $('train-text').textContent += ' \u00b7 paused'; break;
+    case 'done': finishRun(true); break;
+    case 'stopped': finishRun(false); break;
+    case 'prediction': renderPrediction($('prediction'), m.result); break;
+    case 'error': onError(m); break;
+    default: break;
+  }
+};
+worker.onerror = (e) => showError('err-model', { field: 'worker', message: e.message || 'the training worker failed to start' });
+
+function onError(m) {
+  const where = { device: 'err-model', model: 'err-model', data: 'err-data', builtin: 'err-data', tokens: 'err-data', predict: 'err-predict' }[m.where] ?? 'err-plan';
+  if (m.where === 'device' && deviceWanted === 'webgpu') {
+    // WebGPU refused (no adapter, or it failed to start): the CPU backend always works.
+    $('device-note').dataset.fallback = 'no-webgpu';
+    deviceWanted = 'cpu';
+    send('device', { kind: 'cpu' });
+    return;
+  }
+  if (m.where === 'start' || m.where === 'step') {
+    setRunning(false);
+    if (state.run) finishRun(false);
+  }
+  showError(where, m);
+}
+
+// ---- boot ------------------------------------------------------------------------------------------------
+
+let engineReady = false;
+$('device').addEventListener('change', chooseDevice);
+$('model-load').addEventListener('click', loadModel);
+initEngine().then(() => { engineReady = true; updateFigures(); });
+await chooseDevice();
+loadModel();
+send('builtin', { name: $('builtin').value });

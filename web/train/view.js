@@ -1,0 +1,110 @@
+// Rendering for the training page. Text from datasets and models is only ever set as textContent, never parsed
+// as HTML, so a row like `<img onerror=...>` shows as the characters it is.
+import { bytes, grouped } from '../format.js';
+
+export function h(tag, attrs = {}, ...children) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (k === 'class') e.className = v;
+    else if (k.startsWith('data-')) e.setAttribute(k, v);
+    else e[k] = v;
+  }
+  for (const c of children) e.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  return e;
+}
+
+function table(head, rows, attrs = {}) {
+  return h('table', attrs,
+    h('thead', {}, h('tr', {}, ...head.map((c) => h('th', {}, c)))),
+    h('tbody', {}, ...rows.map((r) => h('tr', {}, ...r.map((c) => (c instanceof Node ? h('td', {}, c) : h('td', {}, c)))))));
+}
+
+export function renderDataset(el, problemsEl, summary, split) {
+  const total = summary.counts.reduce((a, b) => a + b, 0);
+  const classes = table(['label', 'examples', 'validation', 'share'], summary.labels.map((l, i) => {
+    const val = split ? split[i] : '';
+    return [l, grouped(summary.counts[i]), val, `${((100 * summary.counts[i]) / total).toFixed(1)}%`];
+  }), { id: 'class-table' });
+  const sample = table(['line', 'text', 'label'], summary.sample.map(([text, label, line]) => [line, text, label]), { id: 'sample-table' });
+  el.replaceChildren(
+    h('p', { id: 'data-count', 'data-examples': summary.examples },
+      `${grouped(summary.examples)} examples in ${summary.labels.length} classes`),
+    classes,
+    h('details', {}, h('summary', {}, 'First rows'), sample),
+  );
+  if (summary.problems.length === 0) {
+    problemsEl.replaceChildren();
+    return;
+  }
+  const shown = summary.problems.slice(0, 50);
+  problemsEl.replaceChildren(
+    h('p', { class: 'warn', id: 'problem-count' }, `${summary.problems.length} row(s) skipped:`),
+    h('ul', { id: 'problem-list' }, ...shown.map((p) => h('li', {}, `line ${p.line}: ${p.reason}`))),
+    summary.problems.length > shown.length ? h('p', {}, `... and ${summary.problems.length - shown.length} more`) : '',
+  );
+}
+
+export function renderTokens(el, preview, maxLen) {
+  const pieces = preview.tokens.map((t, i) => h('span', { class: i < preview.kept ? 'tok' : 'tok cut', title: `id ${preview.ids[i]}` }, t));
+  if (preview.full_length > preview.kept) pieces.splice(preview.kept, 0, h('span', { class: 'cutmark', title: `max length ${maxLen}` }, '| cut'));
+  el.replaceChildren(
+    h('div', { class: 'pieces' }, ...pieces),
+    h('p', { class: 'hint' }, `${preview.full_length} tokens; ${preview.kept} kept at max length ${maxLen}` +
+      (preview.full_length > preview.kept ? ` (${preview.full_length - preview.kept} cut)` : '')),
+    h('p', { class: 'ids' }, `ids: ${preview.ids.join(' ')}`),
+  );
+}
+
+export function renderResults(el, evaluation) {
+  const m = evaluation;
+  const per = table(['label', 'precision', 'recall', 'F1', 'support'],
+    m.per_class.map((c) => [c.label, c.precision.toFixed(3), c.recall.toFixed(3), c.f1.toFixed(3), c.support]), { id: 'per-class' });
+  const labels = m.per_class.map((c) => c.label);
+  const max = Math.max(1, ...m.confusion.flat());
+  const cm = h('table', { id: 'confusion', class: 'confusion' },
+    h('thead', {}, h('tr', {}, h('th', {}, 'true \\ predicted'), ...labels.map((l) => h('th', {}, l)))),
+    h('tbody', {}, ...m.confusion.map((row, i) => h('tr', {}, h('th', {}, labels[i]),
+      ...row.map((v, j) => {
+        const td = h('td', { class: i === j ? 'diag' : '' }, v);
+        td.style.setProperty('--heat', (v / max).toFixed(3));
+        return td;
+      })))));
+  el.replaceChildren(
+    h('p', { class: 'headline' },
+      h('span', { id: 'result-accuracy', 'data-value': m.accuracy }, `accuracy ${(100 * m.accuracy).toFixed(1)}%`), ' \u00b7 ',
+      h('span', { id: 'result-f1', 'data-value': m.macro_f1 }, `macro-F1 ${m.macro_f1.toFixed(3)}`), ' \u00b7 ',
+      `validation loss ${m.val_loss.toFixed(4)}`),
+    per, h('h3', {}, 'Confusion matrix'), cm);
+}
+
+export function renderPrediction(el, result) {
+  const order = result.labels.map((l, i) => [l, result.probs[i]]).sort((a, b) => b[1] - a[1]);
+  el.replaceChildren(
+    h('p', { id: 'predicted-label' }, 'predicted: ', h('strong', {}, result.label)),
+    h('ul', { class: 'probs' }, ...order.map(([l, p]) => {
+      const li = h('li', {}, h('span', { class: 'bar' }), `${l}: ${(100 * p).toFixed(1)}%`);
+      li.style.setProperty('--p', p.toFixed(4));
+      return li;
+    })));
+}
+
+export function renderHistory(tbody, runs, selected, onToggle) {
+  tbody.replaceChildren(...runs.map((r, i) => {
+    const box = h('input', { type: 'checkbox', checked: selected.has(i), ariaLabel: `compare run ${i + 1}` });
+    box.addEventListener('change', () => onToggle(i, box.checked));
+    return h('tr', {},
+      h('td', {}, box), h('td', {}, i + 1), h('td', {}, r.method), h('td', {}, r.method === 'lora' ? r.r : '-'),
+      h('td', {}, r.method === 'lora' ? r.alpha : '-'), h('td', {}, r.method === 'lora' ? r.targets : '-'),
+      h('td', {}, grouped(r.trainable)), h('td', {}, bytes(r.optimizer_bytes)), h('td', {}, bytes(r.file_bytes)),
+      h('td', {}, r.device), h('td', {}, `${r.seconds.toFixed(1)} s${r.finished ? '' : ' (stopped)'}`),
+      h('td', {}, r.accuracy === null ? '-' : `${(100 * r.accuracy).toFixed(1)}%`),
+      h('td', {}, r.macro_f1 === null ? '-' : r.macro_f1.toFixed(3)));
+  }));
+}
+
+export function showError(id, e) {
+  const el = document.getElementById(id);
+  if (!e) { el.textContent = ''; return; }
+  const where = e.line ? ` (line ${e.line})` : '';
+  el.textContent = `${e.field ?? ''}${where}: ${e.message ?? e}`;
+}

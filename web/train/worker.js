@@ -1,0 +1,119 @@
+// The training worker: owns the trainer wasm (burn + tokenizers) so the page never freezes. It speaks small
+// messages: requests {type, ...} from the page; replies 'device', 'model', 'data', 'tokens', 'prepared',
+// 'progress', 'metrics', 'paused', 'resumed', 'stopped', 'done', 'prediction' and 'error' {where, field, message}.
+import init, { Trainer } from '../pkg-train/lora_playground.js';
+
+let trainer = null;
+const ready = init().then(() => { trainer = new Trainer(); });
+
+// One trainer call at a time: the model lives in one place, and a predict typed mid-run waits for the step.
+let queue = Promise.resolve();
+function serial(fn) {
+  const next = queue.then(fn, fn);
+  queue = next.catch(() => {});
+  return next;
+}
+
+const run = { active: false, paused: false, stop: false, wake: null };
+
+function post(type, body = {}) { self.postMessage({ type, ...body }); }
+
+// Errors from Rust are {field, message}; anything else (a JS exception, a wasm trap) becomes one.
+function fail(where, e) {
+  const err = e && typeof e === 'object' && 'message' in e ? e : { message: String(e) };
+  post('error', { where, field: err.field ?? where, message: err.message, line: err.line ?? null });
+}
+
+const yieldToMessages = () => new Promise((r) => setTimeout(r, 0));
+
+async function train(plan) {
+  const info = await serial(() => trainer.prepare(plan));
+  post('prepared', { info });
+  Object.assign(run, { active: true, paused: false, stop: false });
+  const started = performance.now();
+  let busyMs = 0;
+  let examples = 0;
+  let done = info.total_steps === 0;
+  while (!done) {
+    if (run.stop) { post('stopped'); break; }
+    if (run.paused) {
+      post('paused');
+      await new Promise((r) => { run.wake = r; });
+      run.wake = null;
+      if (!run.stop) post('resumed');
+      continue;
+    }
+    const t0 = performance.now();
+    const s = await serial(() => trainer.step());
+    busyMs += performance.now() - t0;
+    examples += s.batch_size;
+    post('progress', {
+      step: s, elapsed_s: (performance.now() - started) / 1000, steps_per_s: s.global_step / (busyMs / 1000),
+      examples_per_s: examples / (busyMs / 1000),
+    });
+    if (s.epoch_done) {
+      const evaluation = await serial(() => trainer.evaluate());
+      post('metrics', { epoch: s.epoch, train_loss: s.epoch_train_loss, evaluation });
+    }
+    done = s.global_step >= s.total_steps;
+    await yieldToMessages();
+  }
+  if (done) post('done', { seconds: (performance.now() - started) / 1000 });
+  run.active = false;
+}
+
+self.onmessage = async ({ data: msg }) => {
+  try {
+    await ready;
+  } catch (e) {
+    fail('wasm', e);
+    return;
+  }
+  try {
+    switch (msg.type) {
+      case 'device':
+        post('device', await serial(() => trainer.use_device(msg.kind)));
+        break;
+      case 'model':
+        post('model', {
+          summary: await serial(() => (msg.source === 'tiny'
+            ? trainer.load_tiny(BigInt(msg.seed ?? 0))
+            : trainer.load_model(msg.name, msg.config_json, new Uint8Array(msg.safetensors), new Uint8Array(msg.tokenizer_json)))),
+        });
+        break;
+      case 'builtin':
+        post('builtin', { name: msg.name, text: Trainer.builtin_dataset(msg.name) ?? null });
+        break;
+      case 'data':
+        post('data', { summary: await serial(() => trainer.load_dataset(msg.name, new Uint8Array(msg.bytes))) });
+        break;
+      case 'tokens':
+        post('tokens', { preview: await serial(() => trainer.preview_tokens(msg.text, msg.max_len)) });
+        break;
+      case 'start':
+        if (run.active) throw { field: 'run', message: 'a run is already in progress: stop it first' };
+        await train(msg.plan);
+        break;
+      case 'pause':
+        run.paused = true;
+        break;
+      case 'resume':
+        run.paused = false;
+        run.wake?.();
+        break;
+      case 'stop':
+        run.stop = true;
+        run.paused = false;
+        run.wake?.();
+        break;
+      case 'predict':
+        post('prediction', { text: msg.text, result: await serial(() => trainer.predict(msg.text)) });
+        break;
+      default:
+        throw { field: 'message', message: `unknown request '${msg.type}'` };
+    }
+  } catch (e) {
+    run.active = false;
+    fail(msg.type, e);
+  }
+};
