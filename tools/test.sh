@@ -18,9 +18,20 @@ step "cargo test (wasm32 in headless Chromium)"
   CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
   cargo test --target wasm32-unknown-unknown --no-default-features --test wasm)
 
+step "cargo test (wasm32 trainer in headless Chromium: burn on the CPU backend and on WebGPU)"
+(cd "$ROOT/crate" && CHROMEDRIVER=/usr/bin/chromedriver WASM_BINDGEN_TEST_TIMEOUT=300 \
+  CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
+  CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="$TRAIN_WASM_RUSTFLAGS" \
+  cargo test --profile wasm-train --target wasm32-unknown-unknown --test wasm_train)
+
 build_wasm
+build_train_wasm
+vendor_web
 build_cli
 step "page end-to-end tests (Playwright + Debian chromium)"
 (cd "$ROOT" && LORA_PLAYGROUND_CLI="$CLI" node tests/e2e/run.mjs)
+step "training page end-to-end tests (tiny model, WebGPU and CPU; screenshots in tests/artifacts/)"
+# The training-enabled CLI that `cargo test` built above (native, for the same-seed comparison and the server).
+(cd "$ROOT" && LORA_PLAYGROUND_CLI="$CARGO_TARGET_DIR/debug/lora-playground" node tests/e2e/train.mjs)
 echo
 echo "all tests passed"

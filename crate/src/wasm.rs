@@ -190,6 +190,8 @@ mod trainer {
     #[derive(Default)]
     struct State {
         device: Option<Device>,
+        /// The WebGPU device and its adapter's name, once started.
+        webgpu: Option<(Device, String)>,
         model: Option<ModelFiles>,
         data: Option<Dataset>,
         job: Option<Job>,
@@ -223,14 +225,24 @@ mod trainer {
             future_to_promise(async move {
                 let info = match kind.as_str() {
                     "webgpu" => {
-                        let (device, setup) = Device::wgpu_options()
-                            .graphics_api(WgpuBackend::WebGpu)
-                            .init_with_setup_async()
-                            .await
-                            .map_err(|e| missing("device", &format!("WebGPU is not available: {e}")))?;
-                        let name = setup.adapter.get_info().name;
+                        // burn's wgpu runtime starts once per page; switching back reuses it.
+                        let known = state.borrow().webgpu.clone();
+                        let (device, name) = match known {
+                            Some(d) => d,
+                            None => {
+                                let (device, setup) = Device::wgpu_options()
+                                    .graphics_api(WgpuBackend::WebGpu)
+                                    .init_with_setup_async()
+                                    .await
+                                    .map_err(|e| missing("device", &format!("WebGPU is not available: {e}")))?;
+                                let name = setup.adapter.get_info().name;
+                                let name = if name.is_empty() { "a WebGPU adapter".to_string() } else { name };
+                                state.borrow_mut().webgpu = Some((device.clone(), name.clone()));
+                                (device, name)
+                            }
+                        };
                         state.borrow_mut().device = Some(device);
-                        DeviceInfo { backend: "webgpu".into(), adapter: if name.is_empty() { "WebGPU adapter".into() } else { name } }
+                        DeviceInfo { backend: "webgpu".into(), adapter: name }
                     }
                     "cpu" => {
                         state.borrow_mut().device = Some(Device::flex());

@@ -172,3 +172,27 @@ fn bench_runs_each_method_in_its_own_process() {
     let trainable = |m: &str| rows.iter().find(|r| r["method"] == m).unwrap()["trainable"].as_u64().unwrap();
     assert!(trainable("head") < trainable("lora") && trainable("lora") < trainable("full"));
 }
+
+#[test]
+fn compare_trains_each_method_on_the_same_split_and_prints_one_table() {
+    let dir = workspace("compare");
+    let o = run(&[
+        "compare", "--model", "tiny", "--data", s(&dir.join("data.csv")), "--methods", "lora,head", "--epochs", "1",
+        "--batch-size", "8", "--max-len", "16", "--quiet", "--json", "--out", s(&dir.join("runs")),
+    ]);
+    let (stdout, stderr) = text(&o);
+    assert!(o.status.success(), "{stderr}");
+    let rows: Vec<Value> = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(rows.iter().map(|r| r["method"].as_str().unwrap()).collect::<Vec<_>>(), ["lora", "head"]);
+    for r in &rows {
+        let acc = r["val_accuracy"].as_f64().unwrap();
+        assert!((0.0..=1.0).contains(&acc), "{r}");
+        // The size in the table is the size of the file on disk.
+        let file = dir.join("runs").join(r["method"].as_str().unwrap()).join(r["saved_file"].as_str().unwrap());
+        assert_eq!(std::fs::metadata(file).unwrap().len(), r["saved_bytes"].as_u64().unwrap());
+    }
+    assert!(rows[1]["trainable"].as_u64() < rows[0]["trainable"].as_u64(), "the head alone trains less than LoRA + head");
+    let bad = run(&["compare", "--model", "tiny", "--data", s(&dir.join("data.csv")), "--methods", "lora,prefix", "--out", s(&dir)]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(text(&bad).1.contains("--methods"), "{}", text(&bad).1);
+}

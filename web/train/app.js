@@ -31,12 +31,15 @@ const state = {
   compare: new Set(),
   calc: null, // the calculator's figures for the current plan
 };
+let engineReady = false; // the calculator's wasm, for the live figures
 
 const worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
 const send = (type, body = {}, transfer = []) => worker.postMessage({ type, ...body }, transfer);
 
 const loss = lossChart($('loss-chart'));
 const acc = accuracyChart($('acc-chart'));
+// Read-only handles for the end-to-end tests (tests/e2e/train.mjs) and for the curious in the console.
+window.lpTrain = { runs: state.runs, lossChart: loss, accChart: acc };
 
 // ---- device ----------------------------------------------------------------------------------------------
 
@@ -80,6 +83,7 @@ async function loadModel() {
   const choice = $('model-choice').value;
   if (choice === 'tiny') {
     $('model-note').textContent = 'loading the tiny model...';
+    modelSource = 'Random weights (std 0.2), made in the page: no download.';
     send('model', { source: 'tiny', seed: 0 });
     return;
   }
@@ -96,7 +100,7 @@ async function loadModel() {
       $('download-text').textContent = `${cached ? 'from the browser cache' : 'downloading'} ${file}: ` +
         `${bytes(loaded)} of ${bytes(total)} (${total ? ((100 * loaded) / total).toFixed(0) : 0}%)`;
     });
-    $('model-note').textContent = files.fromCache ? 'loaded from the browser cache (no network needed)' : 'downloaded and cached for next time';
+    modelSource = files.fromCache ? 'Loaded from the browser cache (no network needed).' : 'Downloaded, and cached for next time.';
     sendModel(choice, files);
   } catch (e) {
     showError('err-model', e);
@@ -112,17 +116,18 @@ function sendModel(name, files) {
 $('model-folder').addEventListener('change', async (e) => {
   try {
     const files = await readPickedFolder(e.target.files);
-    $('model-note').textContent = 'read from your disk';
+    modelSource = 'Read from your disk.';
     sendModel('local folder', files);
   } catch (err) {
     showError('err-model', err);
   }
 });
 
+let modelSource = '';
 function modelReady(summary) {
   state.model = summary;
   $('model-note').textContent = `${summary.name}: ${summary.num_hidden_layers} layers, hidden ${summary.hidden_size}, ` +
-    `${summary.num_attention_heads} heads, vocabulary ${grouped(summary.vocab_size)}. ${$('model-note').textContent}`;
+    `${summary.num_attention_heads} heads, vocabulary ${grouped(summary.vocab_size)}. ${modelSource}`;
   $('max-len').max = summary.max_position_embeddings;
   previewTokens();
   updateFigures();
@@ -297,9 +302,10 @@ function metricsReady({ epoch, evaluation }) {
 
 function finishRun(finished) {
   const r = state.run;
-  if (!r) return;
-  r.finished = finished;
+  state.run = null;
   setRunning(false);
+  if (!r || r.steps.length === 0) return; // nothing ran (the plan was refused): nothing to keep
+  r.finished = finished;
   const p = r.plan;
   state.runs.push({
     method: p.method, r: p.r, alpha: p.lora_alpha, targets: p.target_modules.join(','), trainable: r.info?.trainable ?? 0,
@@ -341,13 +347,14 @@ worker.onmessage = ({ data: m }) => {
     case 'data': dataReady(m.summary); break;
     case 'tokens': renderTokens($('tokens'), m.preview, Number($('max-len').value)); break;
     case 'prepared':
+      if (!state.run) break;
       state.run.info = m.info;
       $('train-text').textContent = `${m.info.train_examples} training / ${m.info.val_examples} validation examples; ` +
         `${grouped(m.info.trainable)} trainable of ${grouped(m.info.total)} parameters` +
         (m.info.truncated ? `; ${m.info.truncated} texts cut at max length` : '');
       break;
-    case 'progress': progress(m); break;
-    case 'metrics': metricsReady(m); break;
+    case 'progress': if (state.run) progress(m); break;
+    case 'metrics': if (state.run) metricsReady(m); break;
     case 'paused': $('train-text').textContent += ' \u00b7 paused'; break;
     case 'done': finishRun(true); break;
     case 'stopped': finishRun(false); break;
@@ -376,7 +383,11 @@ function onError(m) {
 
 // ---- boot ------------------------------------------------------------------------------------------------
 
-let engineReady = false;
+// Keep an offline copy of the app (sw.js); browsers allow it on https and on localhost.
+if ('serviceWorker' in navigator && window.isSecureContext) {
+  navigator.serviceWorker.register(new URL('../../sw.js', import.meta.url), { scope: new URL('../../', import.meta.url).pathname }).catch(() => {});
+}
+
 $('device').addEventListener('change', chooseDevice);
 $('model-load').addEventListener('click', loadModel);
 initEngine().then(() => { engineReady = true; updateFigures(); });

@@ -24,6 +24,20 @@ function fail(where, e) {
   post('error', { where, field: err.field ?? where, message: err.message, line: err.line ?? null });
 }
 
+// Browsers often hide the adapter's description (wgpu then reports no name); its vendor and architecture
+// (e.g. "google swiftshader") are still given.
+async function adapterName(fromWgpu) {
+  if (fromWgpu && fromWgpu !== 'a WebGPU adapter') return fromWgpu;
+  try {
+    const adapter = await navigator.gpu.requestAdapter();
+    const i = adapter?.info ?? {};
+    const name = [i.vendor, i.architecture, i.description].filter(Boolean).join(' ');
+    return name || fromWgpu;
+  } catch {
+    return fromWgpu;
+  }
+}
+
 const yieldToMessages = () => new Promise((r) => setTimeout(r, 0));
 
 async function train(plan) {
@@ -71,9 +85,12 @@ self.onmessage = async ({ data: msg }) => {
   }
   try {
     switch (msg.type) {
-      case 'device':
-        post('device', await serial(() => trainer.use_device(msg.kind)));
+      case 'device': {
+        const info = await serial(() => trainer.use_device(msg.kind));
+        if (info.backend === 'webgpu') info.adapter = await adapterName(info.adapter);
+        post('device', info);
         break;
+      }
       case 'model':
         post('model', {
           summary: await serial(() => (msg.source === 'tiny'

@@ -37,7 +37,11 @@ pub fn resolve(model: &str) -> Result<(PathBuf, String), String> {
     Err(format!("--model {model}: no such folder (give a folder with config.json, model.safetensors, tokenizer.json, or {DEFAULT_MODEL})"))
 }
 
+/// `--model tiny` is the tiny random BERT the page offers for slow devices (seed 0, as the page loads it).
 pub fn read(model: &str) -> Result<ModelFiles, String> {
+    if model == "tiny" {
+        return Ok(lora_playground::model::tiny::files(0));
+    }
     let (dir, name) = resolve(model)?;
     let file = |f: &str| std::fs::read(dir.join(f)).map_err(|e| format!("{}: {e}", dir.join(f).display()));
     let config_json = String::from_utf8(file("config.json")?).map_err(|_| format!("{}/config.json is not UTF-8", dir.display()))?;

@@ -1,0 +1,164 @@
+// End-to-end tests of the training page in headless Chromium (Debian's, driven by playwright-core, WebGPU through
+// --enable-unsafe-webgpu, i.e. SwiftShader on a CPU): the tiny model trains at least 20 steps on WebGPU and 20 on
+// the CPU backend, the loss falls, the progress bar and charts move, predict answers, the CPU run's losses equal
+// the native CLI's for the same seed, and bad data gets line-numbered messages, shown as text. Screenshots go
+// to tests/artifacts/.
+// Usage: LORA_PLAYGROUND_CLI=path/to/lora-playground (built with training) node tests/e2e/train.mjs
+import { chromium } from 'playwright-core';
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import assert from 'node:assert/strict';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const CLI = process.env.LORA_PLAYGROUND_CLI;
+if (!CLI) throw new Error('set LORA_PLAYGROUND_CLI to a lora-playground binary built with training');
+const PORT = Number(process.env.E2E_PORT ?? 8182);
+const BASE = `http://127.0.0.1:${PORT}/`;
+const ARTIFACTS = join(ROOT, 'tests', 'artifacts');
+mkdirSync(ARTIFACTS, { recursive: true });
+
+// A random tiny encoder learns nothing of real text in a few dozen steps, so the training tests upload a
+// keyword task it can learn: 80 rows, two classes, each text four words from its class's list. 20% held out:
+// 64 training rows at batch 8 = 8 steps an epoch, 24 in 3 epochs.
+const WORDS = [['card', 'fee', 'bank', 'money', 'charged', 'account', 'refund', 'payment'],
+  ['school', 'student', 'loan', 'interest', 'rate', 'month', 'late', 'letter']];
+const KEYWORDS_CSV = 'text,label\n' + Array.from({ length: 80 }, (_, i) => {
+  const w = WORDS[i % 2];
+  return `${[0, 1, 2, 3].map((j) => w[(i * 3 + j * 5) % 8]).join(' ')},${i % 2 ? 'school' : 'bank'}`;
+}).join('\n') + '\n';
+const KEYWORDS_FILE = join(ARTIFACTS, 'keywords.csv');
+writeFileSync(KEYWORDS_FILE, KEYWORDS_CSV);
+const PLAN = { model: 'tiny', data: 'complaints', method: 'lora', r: 8, alpha: 16, lr: 0.01, epochs: 3, batch: 8, maxlen: 16, seed: 0 };
+const hashFor = (p) => '#' + Object.entries(p).map(([k, v]) => `${k}=${v}`).join('&');
+
+async function openTrained(page, device) {
+  await page.goto(`${BASE}train.html${hashFor({ ...PLAN, device })}`);
+  await page.waitForFunction(() => document.querySelector('#data-count') && document.querySelector('#model-note').textContent.includes('layers'));
+  await page.waitForFunction(() => document.querySelector('#device-note').dataset.state !== 'idle');
+  return page.evaluate(() => document.querySelector('#device-note').textContent);
+}
+
+async function trainAndCheck(page, device) {
+  const note = await openTrained(page, device);
+  assert.match(note, device === 'webgpu' ? /^WebGPU on / : /^CPU/, note);
+  await page.setInputFiles('#data-file', { name: 'keywords.csv', mimeType: 'text/csv', buffer: Buffer.from(KEYWORDS_CSV) });
+  await page.waitForSelector('#data-count[data-examples="80"]');
+  // The live figures come from the calculator for the loaded model.
+  const trainable = await page.locator('[data-live=trainable]').getAttribute('data-value');
+  assert.ok(Number(trainable) > 0, `live trainable ${trainable}`);
+  await page.click('#start');
+  await page.waitForFunction(() => Number(document.querySelector('#train-text').dataset.step) >= 10, null, { timeout: 300_000 });
+  await page.screenshot({ path: join(ARTIFACTS, `train-${device}-running.png`), fullPage: true });
+  await page.waitForFunction(() => document.querySelector('#train-text').textContent.includes('done'), null, { timeout: 600_000 });
+  const run = await page.evaluate(() => ({
+    losses: window.lpTrain.runs.at(-1).losses,
+    steps: Number(document.querySelector('#train-text').dataset.step),
+    bar: [document.querySelector('#train-bar').value, document.querySelector('#train-bar').max],
+    accuracy: Number(document.querySelector('#result-accuracy')?.dataset.value),
+    lossPoints: window.lpTrain.lossChart.plot.data[1].length,
+    accPoints: window.lpTrain.accChart.plot.data[1].length,
+    history: document.querySelectorAll('#history tbody tr').length,
+    trainable: window.lpTrain.runs.at(-1).trainable,
+  }));
+  assert.equal(run.steps, 24, 'three epochs of 8 steps');
+  assert.deepEqual(run.bar, [run.steps, run.steps]);
+  assert.equal(run.lossPoints, run.steps, 'the loss chart has a point per step');
+  assert.equal(run.accPoints, 3, 'the accuracy chart has a point per epoch');
+  const mean = (a) => a.reduce((x, y) => x + y, 0) / a.length;
+  const first = mean(run.losses.slice(0, 5));
+  const last = mean(run.losses.slice(-5));
+  assert.ok(last < first, `${device}: loss did not fall: ${run.losses.map((l) => l.toFixed(3)).join(' ')}`);
+  assert.ok(run.accuracy >= 0 && run.accuracy <= 1);
+  assert.equal(run.trainable, Number(trainable), 'the live model has the trainable count the calculator showed');
+  await page.fill('#predict-text', 'student loan interest rate');
+  await page.click('#predict');
+  await page.waitForSelector('#predicted-label');
+  const probs = await page.locator('.probs li').count();
+  assert.equal(probs, 2, 'a probability for each class');
+  assert.match(await page.locator('#predicted-label').textContent(), /school/);
+  await page.screenshot({ path: join(ARTIFACTS, `train-${device}-done.png`), fullPage: true });
+  return run;
+}
+
+const tests = [
+  ['trains 24 steps on WebGPU: loss falls, bar and charts move, predict answers', async (page) => {
+    await trainAndCheck(page, 'webgpu');
+  }],
+  ['trains 24 steps on the CPU backend with the losses of the native CLI for the same seed', async (page) => {
+    const run = await trainAndCheck(page, 'cpu');
+    const out = execFileSync(CLI, ['train', '--model', 'tiny', '--data', KEYWORDS_FILE, '--method', 'lora', '--r', '8',
+      '--alpha', '16', '--targets', 'query,value', '--lr', '0.01', '--epochs', '3', '--batch-size', '8', '--max-len', '16',
+      '--seed', '0', '--quiet', '--out', join(ARTIFACTS, 'cli-tiny-run')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    const epochs = out.trim().split('\n').map((l) => JSON.parse(l));
+    // Each epoch's train_loss is the mean of its 8 step losses (all batches full): the page's must match.
+    epochs.forEach((e, i) => {
+      const page = run.losses.slice(8 * i, 8 * i + 8).reduce((a, b) => a + b, 0) / 8;
+      assert.ok(Math.abs(e.train_loss - page) < 1e-3, `epoch ${i + 1}: CLI ${e.train_loss}, page ${page}`);
+    });
+  }],
+  ['bad data: messages by line, good rows kept, text never parsed as HTML', async (page) => {
+    await openTrained(page, 'cpu');
+    const csv = 'text,label\n' +
+      '"<img src=x onerror=""window.pwned=1"">card fee",bank\n' +
+      ',bank\n' +
+      'student loan,\n' +
+      'mortgage rate,home\nhome loan,home\nbank card,bank\nescrow,home\n' +
+      '"never closed,bank\n';
+    await page.setInputFiles('#data-file', { name: 'bad.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
+    await page.waitForSelector('#problem-list');
+    const problems = await page.locator('#problem-list li').allTextContents();
+    assert.ok(problems.some((p) => p.startsWith('line 3:') && p.includes('empty text')), problems.join(' | '));
+    assert.ok(problems.some((p) => p.startsWith('line 4:')), problems.join(' | '));
+    assert.ok(problems.some((p) => p.startsWith('line 9:') && p.includes('quote')), problems.join(' | '));
+    const kept = await page.locator('#data-count').getAttribute('data-examples');
+    assert.equal(Number(kept), 5, 'the good rows stay');
+    const shown = await page.evaluate(() => [...document.querySelectorAll('#sample-table td')].map((td) => td.textContent).join(' '));
+    assert.ok(shown.includes('<img src=x'), 'the markup shows as text');
+    assert.equal(await page.evaluate(() => window.pwned), undefined, 'nothing in the data ran');
+    await page.setInputFiles('#data-file', { name: 'one.csv', mimeType: 'text/csv', buffer: Buffer.from('text,label\nonly,one\n') });
+    await page.waitForFunction(() => document.querySelector('#err-data').textContent.length > 0);
+    await page.screenshot({ path: join(ARTIFACTS, 'train-bad-data.png'), fullPage: true });
+  }],
+];
+
+async function main() {
+  const server = spawn(CLI, ['serve', '--root', ROOT, '--port', String(PORT)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise((resolve, reject) => {
+    server.stdout.once('data', resolve);
+    server.once('exit', (code) => reject(new Error(`server exited with ${code}`)));
+  });
+  const browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: ['--no-sandbox', '--enable-unsafe-webgpu', '--disable-background-networking', '--no-first-run',
+      '--disable-component-update', '--disable-sync'],
+  });
+  let failed = 0;
+  try {
+    for (const [name, fn] of tests) {
+      const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+      const page = await context.newPage();
+      const problems = [];
+      page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+      page.on('request', (r) => { if (!r.url().startsWith(BASE) && !r.url().startsWith('data:') && !r.url().startsWith('blob:')) problems.push(`request outside localhost: ${r.url()}`); });
+      try {
+        await fn(page);
+        assert.deepEqual(problems, []);
+        console.log(`ok   ${name}`);
+      } catch (e) {
+        failed++;
+        await page.screenshot({ path: join(ARTIFACTS, `failed-${tests.findIndex((t) => t[0] === name)}.png`), fullPage: true }).catch(() => {});
+        console.log(`FAIL ${name}\n     ${String(e.stack ?? e).split('\n').slice(0, 8).join('\n     ')}`);
+      }
+      await context.close();
+    }
+  } finally {
+    await browser.close();
+    server.kill();
+  }
+  console.log(`\n${tests.length - failed} passed, ${failed} failed`);
+  process.exit(failed ? 1 : 0);
+}
+
+main();

@@ -1,0 +1,58 @@
+// Measures the training page in headless Chromium (prints figures; asserts nothing about speed):
+//   - page load to the first figure (the dataset summary, computed by the trainer wasm), and that wasm's size;
+//   - all-MiniLM-L6-v2's download (a fresh browser profile) and its load from Cache Storage (a reload);
+//   - training steps/s for MiniLM LoRA r=8 (query, value) at batch 16, max length 64 on the CPU path
+//     (burn's CPU backend in wasm), and on WebGPU with --webgpu (only meaningful on a machine with a GPU: headless
+//     Chromium here has SwiftShader, a CPU emulation of a GPU).
+// Usage: tools/serve.sh in another terminal, then: node tests/e2e/train_bench.mjs [--steps 6] [--webgpu]
+import { chromium } from 'playwright-core';
+import { statSync } from 'node:fs';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const BASE = process.env.LP_URL ?? 'http://127.0.0.1:8080/';
+const args = process.argv.slice(2);
+const STEPS = Number(args[args.indexOf('--steps') + 1] || 6);
+const DEVICE = args.includes('--webgpu') ? 'webgpu' : 'cpu';
+
+const browser = await chromium.launch({
+  executablePath: '/usr/bin/chromium',
+  args: ['--no-sandbox', '--enable-unsafe-webgpu', '--disable-background-networking', '--no-first-run',
+    '--disable-component-update', '--disable-sync'],
+});
+const context = await browser.newContext();
+const page = await context.newPage();
+const hash = `#model=all-MiniLM-L6-v2&device=${DEVICE}&data=complaints&method=lora&r=8&alpha=16&lr=0.001&epochs=1&batch=16&maxlen=64`;
+
+let t0 = performance.now();
+await page.goto(`${BASE}train.html${hash}`);
+// The trainer wasm is up once the built-in dataset's summary shows (it is parsed in the worker).
+await page.waitForSelector('#data-count', { timeout: 600_000 });
+const firstFigure = performance.now() - t0;
+const download = await page.evaluate(() => document.querySelector('#download-text').textContent);
+await page.waitForFunction(() => document.querySelector('#model-note').textContent.includes('layers'), null, { timeout: 600_000 });
+const firstLoad = performance.now() - t0;
+
+t0 = performance.now();
+await page.reload();
+await page.waitForFunction(() => document.querySelector('#model-note').textContent.includes('layers'), null, { timeout: 600_000 });
+const cachedLoad = performance.now() - t0;
+const cachedNote = await page.evaluate(() => document.querySelector('#model-note').textContent);
+
+await page.click('#start');
+await page.waitForFunction(() => Number(document.querySelector('#train-text').dataset.step) >= 1, null, { timeout: 1_200_000 });
+const t1 = performance.now();
+await page.waitForFunction((n) => Number(document.querySelector('#train-text').dataset.step) >= n, STEPS + 1, { timeout: 3_600_000 });
+const stepsPerS = STEPS / ((performance.now() - t1) / 1000);
+const device = await page.evaluate(() => document.querySelector('#device-note').textContent);
+await page.click('#stop');
+await browser.close();
+
+const wasm = statSync(join(ROOT, 'web/pkg-train/lora_playground_bg.wasm')).size;
+console.log(`trainer wasm: ${(wasm / 2 ** 20).toFixed(1)} MiB`);
+console.log(`page load to the first figure (dataset summary, from the trainer wasm in its worker): ${(firstFigure / 1000).toFixed(2)} s (model download then: ${download})`);
+console.log(`first visit, model downloaded and loaded: ${(firstLoad / 1000).toFixed(2)} s`);
+console.log(`reload, model from the browser cache: ${(cachedLoad / 1000).toFixed(2)} s (${cachedNote})`);
+console.log(`${device}: MiniLM LoRA r=8 query,value, batch 16, max length 64: ${stepsPerS.toFixed(3)} steps/s ` +
+  `(${(16 * stepsPerS).toFixed(1)} examples/s) over ${STEPS} steps after the first`);
