@@ -4,7 +4,25 @@
 // (web/train/model-files.js) with a download progress bar, so they are left alone here.
 const CACHE = 'lora-playground-app-v1';
 
-self.addEventListener('install', () => self.skipWaiting());
+// The whole app, fetched when the worker installs (the first visit's own requests came before it ran).
+const APP = [
+  'index.html', 'train.html',
+  'web/style.css', 'web/format.js', 'web/app.js', 'web/state.js', 'web/view.js', 'web/chart.js',
+  'web/pkg/lora_playground.js', 'web/pkg/lora_playground_bg.wasm',
+  'web/train/app.js', 'web/train/worker.js', 'web/train/model-files.js', 'web/train/charts.js', 'web/train/view.js',
+  'web/train/train.css', 'web/vendor/uPlot.esm.js', 'web/vendor/uPlot.min.css',
+  'web/pkg-train/lora_playground.js', 'web/pkg-train/lora_playground_bg.wasm',
+];
+
+self.addEventListener('install', (event) => {
+  event.waitUntil((async () => {
+    const cache = await caches.open(CACHE);
+    const base = new URL('./', self.location.href);
+    // One missing file must not stop the rest from being kept.
+    await Promise.all(APP.map((f) => cache.add(new URL(f, base)).catch(() => {})));
+    await self.skipWaiting();
+  })());
+});
 self.addEventListener('activate', (e) => e.waitUntil(self.clients.claim()));
 
 self.addEventListener('fetch', (event) => {
@@ -17,7 +35,8 @@ self.addEventListener('fetch', (event) => {
       if (response.ok) await cache.put(event.request, response.clone());
       return response;
     } catch (err) {
-      const kept = await cache.match(event.request, { ignoreSearch: true });
+      const kept = await cache.match(event.request, { ignoreSearch: true })
+        ?? (event.request.mode === 'navigate' && url.pathname.endsWith('/') ? await cache.match(new URL('index.html', url)) : undefined);
       if (kept) return kept;
       throw err;
     }

@@ -6,7 +6,7 @@
 // Usage: LORA_PLAYGROUND_CLI=path/to/lora-playground (built with training) node tests/e2e/train.mjs
 import { chromium } from 'playwright-core';
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import assert from 'node:assert/strict';
@@ -30,6 +30,9 @@ const KEYWORDS_CSV = 'text,label\n' + Array.from({ length: 80 }, (_, i) => {
 }).join('\n') + '\n';
 const KEYWORDS_FILE = join(ARTIFACTS, 'keywords.csv');
 writeFileSync(KEYWORDS_FILE, KEYWORDS_CSV);
+// The tiny model's files, as a folder (the CLI writes it).
+const TINY_DIR = join(ARTIFACTS, 'tiny-model');
+execFileSync(CLI, ['tiny-model', '--out', TINY_DIR]);
 const PLAN = { model: 'tiny', data: 'complaints', method: 'lora', r: 8, alpha: 16, lr: 0.01, epochs: 3, batch: 8, maxlen: 16, seed: 0 };
 const hashFor = (p) => '#' + Object.entries(p).map(([k, v]) => `${k}=${v}`).join('&');
 
@@ -94,9 +97,42 @@ const tests = [
     const epochs = out.trim().split('\n').map((l) => JSON.parse(l));
     // Each epoch's train_loss is the mean of its 8 step losses (all batches full): the page's must match.
     epochs.forEach((e, i) => {
-      const page = run.losses.slice(8 * i, 8 * i + 8).reduce((a, b) => a + b, 0) / 8;
-      assert.ok(Math.abs(e.train_loss - page) < 1e-3, `epoch ${i + 1}: CLI ${e.train_loss}, page ${page}`);
+      const mean = run.losses.slice(8 * i, 8 * i + 8).reduce((a, b) => a + b, 0) / 8;
+      assert.ok(Math.abs(e.train_loss - mean) < 1e-3, `epoch ${i + 1}: CLI ${e.train_loss}, page ${mean}`);
     });
+    // A second run (head-only) joins the history; ticking both overlays their loss curves.
+    await page.selectOption('#method', 'head');
+    await page.click('#start');
+    await page.waitForFunction(() => document.querySelectorAll('#history tbody tr').length === 2, null, { timeout: 300_000 });
+    const rows = await page.locator('#history tbody tr td:nth-child(3)').allTextContents();
+    assert.deepEqual(rows, ['lora', 'head']);
+    await page.locator('#history tbody input[type=checkbox]').nth(0).check();
+    await page.locator('#history tbody input[type=checkbox]').nth(1).check();
+    await page.waitForSelector('#compare-chart .uplot');
+    const legend = await page.locator('#compare-chart .u-legend').textContent();
+    assert.ok(legend.includes('#1 lora r=8') && legend.includes('#2 head'), legend);
+    await page.screenshot({ path: join(ARTIFACTS, 'train-history-overlay.png'), fullPage: true });
+  }],
+  ['a served model downloads with a progress bar, then loads from the cache, also with the network off', async (page) => {
+    // The tiny model as a folder on the server, as a course would put its own model.
+    const dir = join(ROOT, 'models', 'tiny-e2e');
+    mkdirSync(dir, { recursive: true });
+    for (const f of ['config.json', 'tokenizer.json', 'model.safetensors']) copyFileSync(join(TINY_DIR, f), join(dir, f));
+    await page.goto(`${BASE}train.html#model=tiny-e2e&device=cpu`);
+    await page.waitForFunction(() => document.querySelector('#model-note').textContent.includes('layers'));
+    const bar = await page.evaluate(() => [document.querySelector('#download-bar').value, document.querySelector('#download-bar').max,
+      document.querySelector('#download-text').textContent, document.querySelector('#model-note').textContent]);
+    assert.ok(bar[1] > 100_000 && bar[0] === bar[1], `bar ${bar}`);
+    assert.match(bar[2], /\(100%\)/);
+    assert.match(bar[3], /Downloaded/);
+    // The service worker has kept the app once it is active.
+    await page.evaluate(() => navigator.serviceWorker.ready);
+    await page.context().setOffline(true);
+    await page.reload();
+    await page.waitForFunction(() => document.querySelector('#model-note').textContent.includes('layers'));
+    assert.match(await page.locator('#model-note').textContent(), /from the browser cache/);
+    await page.waitForSelector('#data-count');
+    await page.context().setOffline(false);
   }],
   ['bad data: messages by line, good rows kept, text never parsed as HTML', async (page) => {
     await openTrained(page, 'cpu');

@@ -18,7 +18,14 @@ if (params.has('targets')) {
   $('all-linear').checked = want.includes('all-linear');
   for (const box of document.querySelectorAll('input[name=target]')) box.checked = want.includes(box.value);
 }
-if (params.has('model')) $('model-choice').value = params.get('model');
+if (params.has('model')) {
+  // Any folder the server has under models/ can be named in the link (a course's own model).
+  const name = params.get('model');
+  if (![...$('model-choice').options].some((o) => o.value === name) && /^[\w.-]+$/.test(name)) {
+    $('model-choice').append(new Option(`${name} (from this server)`, name));
+  }
+  $('model-choice').value = name;
+}
 if (params.has('device')) $('device').value = params.get('device');
 if (params.has('data')) $('builtin').value = params.get('data');
 

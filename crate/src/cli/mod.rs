@@ -27,6 +27,7 @@ usage:
   lora-playground train --data <file | builtin:NAME> --out DIR [options]
   lora-playground predict --adapter DIR --input <file | -> [--model M] [--device cpu|wgpu]
   lora-playground compare --data <file | builtin:NAME> --out DIR [--methods lora,full,head,bitfit] [--full-lr 5e-5] [train options] [--json]
+  lora-playground tiny-model --out DIR   (writes the tiny random BERT the page offers as a model folder)
   lora-playground bench [--model M] [--steps N] [--batch-size 16] [--seq-len 64] [--methods lora,full,head,bitfit,inference] [--json]
 
 train options:
@@ -68,11 +69,13 @@ pub fn run(args: &[String]) -> i32 {
         #[cfg(feature = "train")]
         Some("compare") => compare::run(&args[1..]),
         #[cfg(feature = "train")]
+        Some("tiny-model") => model_files::write_tiny(&args[1..]),
+        #[cfg(feature = "train")]
         Some("bench") => bench::run(&args[1..]),
         #[cfg(feature = "train")]
         Some("bench-one") => bench::run_one(&args[1..]),
         #[cfg(not(feature = "train"))]
-        Some(cmd @ ("train" | "predict" | "compare" | "bench")) => {
+        Some(cmd @ ("train" | "predict" | "compare" | "tiny-model" | "bench")) => {
             eprintln!("error: '{cmd}' needs the `train` feature (this build has only the calculator)");
             2
         }

@@ -47,3 +47,25 @@ pub fn read(model: &str) -> Result<ModelFiles, String> {
     let config_json = String::from_utf8(file("config.json")?).map_err(|_| format!("{}/config.json is not UTF-8", dir.display()))?;
     Ok(ModelFiles { name, config_json, safetensors: file("model.safetensors")?, tokenizer_json: file("tokenizer.json")? })
 }
+
+/// `tiny-model --out DIR`: the tiny model as a folder, to try loading a folder (in the page, or `--model DIR`).
+pub fn write_tiny(args: &[String]) -> i32 {
+    let out = match args {
+        [flag, dir] if flag == "--out" => Path::new(dir),
+        _ => return super::usage_error("tiny-model needs --out DIR"),
+    };
+    let files = lora_playground::model::tiny::files(0);
+    let write = || -> std::io::Result<()> {
+        std::fs::create_dir_all(out)?;
+        std::fs::write(out.join("config.json"), &files.config_json)?;
+        std::fs::write(out.join("tokenizer.json"), &files.tokenizer_json)?;
+        std::fs::write(out.join("model.safetensors"), &files.safetensors)
+    };
+    match write() {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("error: --out {}: {e}", out.display());
+            1
+        }
+    }
+}
