@@ -9,6 +9,11 @@ impl Rng {
         Self(seed)
     }
 
+    /// The whole state: `Rng::new(rng.state())` continues the same sequence.
+    pub fn state(&self) -> u64 {
+        self.0
+    }
+
     pub fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
         let mut z = self.0;

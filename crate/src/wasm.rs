@@ -83,7 +83,7 @@ mod trainer {
     use crate::lora_config::{Bias, LoraConfig, TargetModules};
     use crate::model::methods::Method;
     use crate::model::tiny;
-    use crate::train::job::{Job, preview_tokens};
+    use crate::train::job::{Job, Snapshot, preview_tokens};
     use crate::train::session::{ModelFiles, Plan};
     use crate::train::trainer::TrainConfig;
 
@@ -187,8 +187,16 @@ mod trainer {
         sample: Vec<(&'a str, &'a str, usize)>,
     }
 
+    /// Runs whose trainable part is at most this many parameters are snapshotted after every step (LoRA,
+    /// head-only, BitFit: a few hundred KB read back); bigger ones (full fine-tuning) at each epoch's end.
+    const SNAPSHOT_EVERY_STEP_UP_TO: u64 = 2_000_000;
+
     #[derive(Default)]
     struct State {
+        /// The last snapshot of the job in progress, in host memory: what a lost GPU leaves to carry on from.
+        snapshot: Option<Snapshot>,
+        /// A test's stand-in for a lost GPU: the next step fails as a lost device does.
+        fail_next_step: bool,
         device: Option<Device>,
         /// The WebGPU device and its adapter's name, once started.
         webgpu: Option<(Device, String)>,
@@ -320,16 +328,59 @@ mod trainer {
             let job = Job::new(files, &plan, data, &device).map_err(err)?;
             let info = to_js(job.info());
             s.job = Some(job);
+            s.snapshot = None;
             Ok(info)
+        }
+
+        /// After a lost GPU: the job rebuilt on the CPU backend from its last snapshot (from the start if none was
+        /// taken yet). Resolves with `{backend, adapter, resumed_at}`.
+        pub fn fallback_to_cpu(&self) -> Result<JsValue, JsValue> {
+            let mut s = self.state.borrow_mut();
+            let plan = match (&s.job, &s.snapshot) {
+                (Some(job), _) => job.plan().clone(),
+                _ => return Err(missing("job", "nothing to carry on: prepare first")),
+            };
+            let device = Device::flex();
+            let files = s.model.as_ref().ok_or_else(|| missing("model", "no model is loaded"))?;
+            let data = s.data.as_ref().ok_or_else(|| missing("data", "no dataset is loaded"))?;
+            let job = match &s.snapshot {
+                Some(snap) => Job::resume(files, &plan, data, &device, snap),
+                None => Job::new(files, &plan, data, &device),
+            }
+            .map_err(err)?;
+            let resumed_at = job.global_step();
+            s.job = Some(job);
+            s.device = Some(device);
+            s.fail_next_step = false;
+            Ok(to_js(&serde_json::json!({"backend": "cpu", "adapter": "burn CPU backend (wasm)", "resumed_at": resumed_at})))
+        }
+
+        /// For tests: make the next step fail as a lost GPU does (the real thing cannot be provoked on demand).
+        pub fn simulate_device_loss(&self) {
+            self.state.borrow_mut().fail_next_step = true;
         }
 
         /// One optimizer step; resolves with the step's report (`loss`, `epoch`, `step`, `epoch_done`, ...).
         pub fn step(&self) -> js_sys::Promise {
             let state = self.state.clone();
             future_to_promise(async move {
+                if std::mem::take(&mut state.borrow_mut().fail_next_step) {
+                    return Err(missing("device", "the GPU device was lost (simulated)"));
+                }
                 let mut job = state.borrow_mut().job.take().ok_or_else(|| missing("job", "nothing to train: prepare first"))?;
                 let result = job.step().await;
-                state.borrow_mut().job = Some(job);
+                // Keep what was learned in host memory, so a GPU lost later does not take it along.
+                let snapshot = match &result {
+                    Ok(r) if r.epoch_done || job.info().trainable <= SNAPSHOT_EVERY_STEP_UP_TO => Some(job.snapshot().await),
+                    _ => None,
+                };
+                let mut s = state.borrow_mut();
+                s.job = Some(job);
+                match snapshot {
+                    Some(Ok(snap)) => s.snapshot = Some(snap),
+                    Some(Err(e)) => return Err(err(e)),
+                    None => {}
+                }
                 result.map(|r| to_js(&r)).map_err(err)
             })
         }

@@ -127,3 +127,42 @@ fn the_table_prints_peft_s_own_line() {
     assert!(text.contains("trainable params: 74,498 || all params: 22,788,484 || trainable%: 0.3269"), "{text}");
     assert!(text.contains("adapter_model.safetensors"));
 }
+
+/// One HTTP/1.1 request to a server on this machine; the status line and the body.
+fn http_get(addr: &str, path: &str) -> (String, Vec<u8>) {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(addr).expect("the server accepts connections");
+    write!(s, "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").unwrap();
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw).unwrap();
+    let split = raw.windows(4).position(|w| w == b"\r\n\r\n").expect("headers end");
+    let head = String::from_utf8_lossy(&raw[..split]).into_owned();
+    (head.lines().next().unwrap_or_default().to_string(), raw[split + 4..].to_vec())
+}
+
+#[test]
+fn serve_listens_where_told_serves_the_pages_and_refuses_to_climb_out() {
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
+    // 127.0.0.2 is loopback too: it stands in for a classroom address without leaving this machine.
+    let mut server = Command::new(env!("CARGO_BIN_EXE_lora-playground"))
+        .args(["serve", "--root", root, "--port", "18923", "--host", "127.0.0.2"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufRead::read_line(&mut std::io::BufReader::new(server.stdout.take().unwrap()), &mut line).unwrap();
+    assert_eq!(line.trim(), "LoRA Playground: http://127.0.0.2:18923/");
+    let addr = "127.0.0.2:18923";
+    let (status, body) = http_get(addr, "/train.html");
+    assert_eq!(status, "HTTP/1.1 200 OK");
+    assert!(String::from_utf8_lossy(&body).contains("web/train/app.js"));
+    assert_eq!(http_get(addr, "/../Cargo.toml").0, "HTTP/1.1 404 Not Found");
+    assert_eq!(http_get(addr, "/%2e%2e/Cargo.toml").0, "HTTP/1.1 404 Not Found");
+    // A '%' before non-ASCII bytes is not an escape (and must not crash the server).
+    assert_eq!(http_get(addr, "/%\u{e9}x").0, "HTTP/1.1 404 Not Found");
+    assert_eq!(http_get(addr, "/index.html").0, "HTTP/1.1 200 OK");
+    server.kill().unwrap();
+    let bad = run(&["serve", "--host", "everywhere"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(stderr(&bad).contains("--host: 'everywhere' is not an IP address"), "{}", stderr(&bad));
+}

@@ -89,6 +89,26 @@ const tests = [
   ['trains 24 steps on WebGPU: loss falls, bar and charts move, predict answers', async (page) => {
     await trainAndCheck(page, 'webgpu');
   }],
+  ['a GPU lost mid-run: the run carries on on the CPU from the last completed step', async (page) => {
+    await openTrained(page, 'webgpu');
+    await page.setInputFiles('#data-file', { name: 'keywords.csv', mimeType: 'text/csv', buffer: Buffer.from(KEYWORDS_CSV) });
+    await page.waitForSelector('#data-count[data-examples="80"]');
+    await page.click('#start');
+    await page.waitForFunction(() => Number(document.querySelector('#train-text').dataset.step) >= 10, null, { timeout: 300_000 });
+    const lostAfter = await page.evaluate(() => { window.lpTrain.simulateDeviceLoss(); return Number(document.querySelector('#train-text').dataset.step); });
+    await page.waitForFunction(() => document.querySelector('#train-text').textContent.includes('done'), null, { timeout: 600_000 });
+    const note = await page.locator('#device-note').textContent();
+    const m = note.match(/carried on from step (\d+) on the CPU/);
+    assert.ok(m, note);
+    // Snapshots are taken after every LoRA step: nothing learned is lost, at most the step in flight.
+    assert.ok(Number(m[1]) >= lostAfter, `resumed at ${m[1]}, lost after ${lostAfter}`);
+    const run = await page.evaluate(() => window.lpTrain.runs.at(-1));
+    assert.deepEqual(run.steps, Array.from({ length: 24 }, (_, i) => i + 1), 'every step once, none repeated or skipped');
+    assert.equal(run.device, 'webgpu, then cpu');
+    const mean = (a) => a.reduce((x, y) => x + y, 0) / a.length;
+    assert.ok(mean(run.losses.slice(-5)) < mean(run.losses.slice(0, 5)), run.losses.join(' '));
+    await page.screenshot({ path: join(ARTIFACTS, 'train-device-lost.png'), fullPage: true });
+  }],
   ['trains 24 steps on the CPU backend with the losses of the native CLI for the same seed', async (page) => {
     const run = await trainAndCheck(page, 'cpu');
     const out = execFileSync(CLI, ['train', '--model', 'tiny', '--data', KEYWORDS_FILE, '--method', 'lora', '--r', '8',

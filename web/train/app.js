@@ -46,7 +46,7 @@ const send = (type, body = {}, transfer = []) => worker.postMessage({ type, ...b
 const loss = lossChart($('loss-chart'));
 const acc = accuracyChart($('acc-chart'));
 // Read-only handles for the end-to-end tests (tests/e2e/train.mjs) and for the curious in the console.
-window.lpTrain = { runs: state.runs, lossChart: loss, accChart: acc };
+window.lpTrain = { runs: state.runs, lossChart: loss, accChart: acc, simulateDeviceLoss: () => send('simulate-device-loss') };
 
 // ---- device ----------------------------------------------------------------------------------------------
 
@@ -173,7 +173,8 @@ function dataReady(summary) {
   // The stratified split keeps round(20%) of each class (at least one) for validation: shown per class.
   const split = summary.counts.map((n) => Math.min(Math.max(Math.round(n * 0.2), n > 1 ? 1 : 0), Math.max(n - 1, 0)));
   renderDataset($('data-summary'), $('data-problems'), summary, split);
-  if (!$('token-text').value && summary.sample.length) $('token-text').value = summary.sample[0][0];
+  // The preview follows the data until someone types their own sentence.
+  if (!tokenTextTyped && summary.sample.length) $('token-text').value = summary.sample[0][0];
   previewTokens();
   updateFigures();
 }
@@ -182,7 +183,8 @@ function previewTokens() {
   const text = $('token-text').value;
   if (state.model && text) send('tokens', { text, max_len: Number($('max-len').value) || 64 });
 }
-$('token-text').addEventListener('input', previewTokens);
+let tokenTextTyped = false;
+$('token-text').addEventListener('input', () => { tokenTextTyped = true; previewTokens(); });
 $('max-len').addEventListener('input', previewTokens);
 
 // ---- plan and live figures -------------------------------------------------------------------------------
@@ -362,6 +364,17 @@ worker.onmessage = ({ data: m }) => {
       break;
     case 'progress': if (state.run) progress(m); break;
     case 'metrics': if (state.run) metricsReady(m); break;
+    case 'fallback': {
+      state.device = { backend: m.backend, adapter: m.adapter };
+      if (state.run) state.run.device = 'webgpu, then cpu';
+      const note = $('device-note');
+      note.dataset.state = 'cpu';
+      note.dataset.fallback = 'device-lost';
+      note.textContent = `WebGPU failed (${m.reason}); the run carried on from step ${m.resumed_at} on the CPU: ${m.adapter}. ` +
+        'AdamW restarted its moment estimates there.';
+      $('device').value = 'cpu';
+      break;
+    }
     case 'paused': $('train-text').textContent += ' \u00b7 paused'; break;
     case 'done': finishRun(true); break;
     case 'stopped': finishRun(false); break;

@@ -1,6 +1,7 @@
 // The training worker: owns the trainer wasm (burn + tokenizers) so the page never freezes. It speaks small
 // messages: requests {type, ...} from the page; replies 'device', 'model', 'data', 'tokens', 'prepared',
-// 'progress', 'metrics', 'paused', 'resumed', 'stopped', 'done', 'prediction' and 'error' {where, field, message}.
+// 'progress', 'metrics', 'fallback', 'paused', 'resumed', 'stopped', 'done', 'prediction' and 'error'
+// {where, field, message}.
 import init, { Trainer } from '../pkg-train/lora_playground.js';
 
 let trainer = null;
@@ -15,6 +16,7 @@ function serial(fn) {
 }
 
 const run = { active: false, paused: false, stop: false, wake: null };
+let backend = null; // 'webgpu' or 'cpu', as the trainer last reported
 
 function post(type, body = {}) { self.postMessage({ type, ...body }); }
 
@@ -58,7 +60,18 @@ async function train(plan) {
       continue;
     }
     const t0 = performance.now();
-    const s = await serial(() => trainer.step());
+    let s;
+    try {
+      s = await serial(() => trainer.step());
+    } catch (e) {
+      // A lost GPU (a driver reset, a laptop's GPU switched off) must not lose the run: carry on on the CPU from
+      // the last step whose weights were read back.
+      if (backend !== 'webgpu' || e?.field !== 'device') throw e;
+      const r = await serial(() => trainer.fallback_to_cpu());
+      backend = 'cpu';
+      post('fallback', { reason: e.message, resumed_at: r.resumed_at, backend: r.backend, adapter: r.adapter });
+      continue;
+    }
     busyMs += performance.now() - t0;
     examples += s.batch_size;
     post('progress', {
@@ -88,6 +101,7 @@ self.onmessage = async ({ data: msg }) => {
       case 'device': {
         const info = await serial(() => trainer.use_device(msg.kind));
         if (info.backend === 'webgpu') info.adapter = await adapterName(info.adapter);
+        backend = info.backend;
         post('device', info);
         break;
       }
@@ -122,6 +136,9 @@ self.onmessage = async ({ data: msg }) => {
         run.stop = true;
         run.paused = false;
         run.wake?.();
+        break;
+      case 'simulate-device-loss':
+        trainer.simulate_device_loss();
         break;
       case 'predict':
         post('prediction', { text: msg.text, result: await serial(() => trainer.predict(msg.text)) });

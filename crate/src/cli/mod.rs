@@ -23,7 +23,8 @@ mod train;
 pub const USAGE: &str = "\
 usage:
   lora-playground count --model <preset id | path to config.json> [options]
-  lora-playground serve [--root DIR] [--port N]     (PORT env var also sets the port; default 8080)
+  lora-playground serve [--root DIR] [--port N] [--host IP]   (PORT env var also sets the port; default 8080;
+                        --host 0.0.0.0 serves a classroom's network, default 127.0.0.1)
   lora-playground train --data <file | builtin:NAME> --out DIR [options]
   lora-playground predict --adapter DIR --input <file | -> [--model M] [--device cpu|wgpu]
   lora-playground compare --data <file | builtin:NAME> --out DIR [--methods lora,full,head,bitfit] [--full-lr 5e-5] [train options] [--json]

@@ -1,5 +1,6 @@
-//! A small static file server for the playground: no dependencies, loopback only, correct MIME types
-//! (browsers refuse to compile wasm served as anything but `application/wasm`).
+//! A small static file server for the playground: no dependencies, loopback by default (`--host` opens it to a
+//! classroom's network), correct MIME types (browsers refuse to compile wasm served as anything but
+//! `application/wasm`).
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
@@ -9,6 +10,7 @@ use super::usage_error;
 
 pub fn run(args: &[String]) -> i32 {
     let mut root = PathBuf::from(".");
+    let mut host: std::net::IpAddr = std::net::Ipv4Addr::LOCALHOST.into();
     let mut port: u16 = match std::env::var("PORT") {
         Ok(p) => match p.parse() {
             Ok(p) => p,
@@ -20,6 +22,10 @@ pub fn run(args: &[String]) -> i32 {
     while i < args.len() {
         match (args[i].as_str(), args.get(i + 1)) {
             ("--root", Some(v)) => root = PathBuf::from(v),
+            ("--host", Some(v)) => match v.parse() {
+                Ok(h) => host = h,
+                Err(_) => return usage_error(&format!("--host: '{v}' is not an IP address (127.0.0.1, or 0.0.0.0 for every interface)")),
+            },
             ("--port", Some(v)) => match v.parse() {
                 Ok(p) => port = p,
                 Err(_) => return usage_error(&format!("--port: '{v}' is not a port number")),
@@ -32,14 +38,22 @@ pub fn run(args: &[String]) -> i32 {
         eprintln!("error: {} has no index.html; run from the repository root or pass --root", root.display());
         return 1;
     }
-    let listener = match TcpListener::bind(("127.0.0.1", port)) {
+    let listener = match TcpListener::bind((host, port)) {
         Ok(l) => l,
         Err(e) => {
-            eprintln!("error: cannot listen on 127.0.0.1:{port}: {e} (set PORT to use another port)");
+            eprintln!("error: cannot listen on {host}:{port}: {e} (set PORT to use another port)");
             return 1;
         }
     };
-    println!("LoRA Playground: http://127.0.0.1:{port}/");
+    let shown = if host.is_unspecified() { "127.0.0.1".to_string() } else { host.to_string() };
+    println!("LoRA Playground: http://{shown}:{port}/");
+    if !host.is_loopback() {
+        // Browsers grant WebGPU, Cache Storage and service workers to https and localhost only.
+        eprintln!(
+            "note: serving beyond this machine ({host}). Other machines open http://<this machine's address>:{port}/; \
+             over plain http their browsers train on the CPU path and keep no offline copy."
+        );
+    }
     for stream in listener.incoming().flatten() {
         let root = root.clone();
         std::thread::spawn(move || {
@@ -91,12 +105,12 @@ fn percent_decode(s: &str) -> String {
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            if let Ok(b) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
-                out.push(b);
-                i += 3;
-                continue;
-            }
+        // Only two ASCII hex digits make an escape (slicing `s` at a non-ASCII byte would panic).
+        if bytes[i] == b'%' && i + 2 < bytes.len() && bytes[i + 1].is_ascii_hexdigit() && bytes[i + 2].is_ascii_hexdigit() {
+            let hex = |b: u8| (b as char).to_digit(16).unwrap_or(0) as u8;
+            out.push(hex(bytes[i + 1]) * 16 + hex(bytes[i + 2]));
+            i += 3;
+            continue;
         }
         out.push(bytes[i]);
         i += 1;

@@ -3,19 +3,21 @@
 //! reads back from the device is read asynchronously. Natively testable (`block_on`), so the browser's training is
 //! the same code the CLI runs, and the same seed gives the same losses.
 
-use burn::module::Module;
-use burn::tensor::Device;
+use burn::module::{Module, ModuleVisitor, Param};
 use burn::tensor::activation::softmax;
+use burn::tensor::{Device, Tensor};
 use serde::Serialize;
 
 use super::batch::{TextEncoder, to_input};
 use super::metrics::{Metrics, metrics};
-use super::run::{Run, StepReport, read_floats};
-use super::session::{ModelFiles, Plan, encoder_config, prepare};
+use super::run::{Run, RunPosition, StepReport, read_floats};
+use super::session::{ModelFiles, Plan, encoder_config, prepare_with};
 use super::trainer::{Sample, evaluate_async};
 use crate::data::Dataset;
 use crate::error::Error;
+use crate::model::bert::{BertForSequenceClassification, hf_name};
 use crate::model::config::EncoderConfig;
+use crate::model::load::Overrides;
 use crate::model::methods::count;
 
 /// What the page shows once a job is ready.
@@ -51,7 +53,17 @@ pub struct Prediction {
     pub labels: Vec<String>,
 }
 
+/// What a run has learned and where it stands, in host memory: it outlives the device it was read from, so a
+/// run whose GPU is lost carries on on the CPU from here.
+#[derive(Debug, Clone)]
+pub struct Snapshot {
+    /// Every trainable tensor by Hugging Face name, torch layout.
+    pub tensors: Overrides,
+    pub position: RunPosition,
+}
+
 pub struct Job {
+    plan: Plan,
     config: EncoderConfig,
     encoder: TextEncoder,
     train: Vec<Sample>,
@@ -67,10 +79,22 @@ pub struct Job {
 impl Job {
     /// Builds the model for `plan` over `files` on `device` (a plain device; autodiff is added here).
     pub fn new(files: &ModelFiles, plan: &Plan, data: &Dataset, device: &Device) -> Result<Self, Error> {
+        Self::build(files, plan, data, device, None)
+    }
+
+    /// The job `snapshot` was taken from, carried on on `device` (a fresh AdamW: its moments are not kept).
+    pub fn resume(files: &ModelFiles, plan: &Plan, data: &Dataset, device: &Device, snapshot: &Snapshot) -> Result<Self, Error> {
+        Self::build(files, plan, data, device, Some(snapshot))
+    }
+
+    fn build(files: &ModelFiles, plan: &Plan, data: &Dataset, device: &Device, from: Option<&Snapshot>) -> Result<Self, Error> {
         let device = device.clone().autodiff();
-        let p = prepare(files, plan, data, &device)?;
+        let p = prepare_with(files, plan, data, from.map(|s| &s.tensors), &device)?;
         let live = count(&p.model);
-        let run = Run::new(p.model, &plan.train, p.train.len());
+        let run = match from {
+            Some(s) => Run::resume(p.model, &plan.train, p.train.len(), s.position.clone()),
+            None => Run::new(p.model, &plan.train, p.train.len()),
+        };
         let info = JobInfo {
             method: plan.method.name().to_string(),
             trainable: live.trainable,
@@ -83,6 +107,7 @@ impl Job {
             truncated: p.truncated,
         };
         Ok(Self {
+            plan: plan.clone(),
             config: p.config,
             encoder: p.encoder,
             train: p.train,
@@ -101,6 +126,19 @@ impl Job {
 
     pub fn finished(&self) -> bool {
         self.run.finished()
+    }
+
+    pub fn plan(&self) -> &Plan {
+        &self.plan
+    }
+
+    pub fn global_step(&self) -> usize {
+        self.run.global_step()
+    }
+
+    /// The trainable tensors and the run's position, read back from the device.
+    pub async fn snapshot(&self) -> Result<Snapshot, Error> {
+        Ok(Snapshot { tensors: trainable_tensors(self.run.model()).await?, position: self.run.position() })
     }
 
     /// One optimizer step.
@@ -145,4 +183,42 @@ pub fn preview_tokens(files: &ModelFiles, text: &str, max_len: usize) -> Result<
     let full = TextEncoder::from_bytes(&files.tokenizer_json, config.max_position_embeddings.max(max_len))?;
     let (tokens, ids) = full.pieces(text)?;
     Ok(TokenPreview { full_length: ids.len(), kept: ids.len().min(max_len), tokens, ids })
+}
+
+/// Every trainable parameter by Hugging Face name in torch layout (`[out, in]` linear weights), read asynchronously.
+pub async fn trainable_tensors(model: &BertForSequenceClassification) -> Result<Overrides, Error> {
+    struct Collect {
+        path: Vec<String>,
+        out: Vec<(String, Tensor<1>, Vec<usize>)>,
+    }
+    impl ModuleVisitor for Collect {
+        fn enter_module(&mut self, name: &str, _container: &str) {
+            self.path.push(name.to_string());
+        }
+        fn exit_module(&mut self, _name: &str, _container: &str) {
+            self.path.pop();
+        }
+        fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+            if !param.is_require_grad() {
+                return;
+            }
+            let name = hf_name(&self.path.join("."));
+            let mut t = param.val();
+            let mut shape = t.dims().to_vec();
+            // As `export::named_tensors`: LoraLinear keeps `[in, out]`, files keep torch's `[out, in]`.
+            if D == 2 && name.ends_with(".weight") && !name.contains("embeddings.") && !name.contains(".lora_") {
+                t = t.transpose();
+                shape.reverse();
+            }
+            let n: usize = shape.iter().product();
+            self.out.push((name, t.reshape([n]), shape));
+        }
+    }
+    let mut c = Collect { path: Vec::new(), out: Vec::new() };
+    model.visit(&mut c);
+    let mut tensors = Overrides::new();
+    for (name, t, shape) in c.out {
+        tensors.insert(name, (read_floats(t).await?, shape));
+    }
+    Ok(tensors)
 }

@@ -41,6 +41,18 @@ pub struct StepReport {
     pub epoch_train_loss: f64,
 }
 
+/// Where a run stands between two steps: with the trained tensors, enough to carry it on on another device.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunPosition {
+    pub epoch: usize,
+    pub next_batch: usize,
+    pub global: usize,
+    pub loss_sum: f64,
+    pub seen: usize,
+    pub rng_state: u64,
+    pub order: Vec<usize>,
+}
+
 pub struct Run {
     /// `None` only while a step holds it (burn's optimizer takes the model by value).
     model: Option<BertForSequenceClassification>,
@@ -85,6 +97,31 @@ impl Run {
         };
         run.start_epoch();
         run
+    }
+
+    /// A run carried on from `position` with `model` (its trained tensors laid in); AdamW's moments start afresh.
+    pub fn resume(model: BertForSequenceClassification, config: &TrainConfig, n_train: usize, position: RunPosition) -> Self {
+        let mut run = Self::new(model, config, n_train);
+        run.epoch = position.epoch;
+        run.next_batch = position.next_batch;
+        run.global = position.global;
+        run.loss_sum = position.loss_sum;
+        run.seen = position.seen;
+        run.rng = Rng::new(position.rng_state);
+        run.order = position.order;
+        run
+    }
+
+    pub fn position(&self) -> RunPosition {
+        RunPosition {
+            epoch: self.epoch,
+            next_batch: self.next_batch,
+            global: self.global,
+            loss_sum: self.loss_sum,
+            seen: self.seen,
+            rng_state: self.rng.state(),
+            order: self.order.clone(),
+        }
     }
 
     fn start_epoch(&mut self) {

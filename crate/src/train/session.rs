@@ -93,6 +93,11 @@ fn tokenize(encoder: &TextEncoder, examples: &[Example], truncated: &mut usize) 
 
 /// Builds the model for `plan` (seeded: the same seed gives the same adapter and head) and the tokenized split.
 pub fn prepare(files: &ModelFiles, plan: &Plan, data: &Dataset, device: &Device) -> Result<Prepared, Error> {
+    prepare_with(files, plan, data, None, device)
+}
+
+/// `prepare`, with trained tensors (by Hugging Face name) laid over the fresh model: a run carried on.
+pub fn prepare_with(files: &ModelFiles, plan: &Plan, data: &Dataset, overrides: Option<&Overrides>, device: &Device) -> Result<Prepared, Error> {
     if plan.max_len < 3 {
         return Err(Error::invalid("max_len", "must be at least 3 tokens ([CLS], a word, [SEP])"));
     }
@@ -117,7 +122,7 @@ pub fn prepare(files: &ModelFiles, plan: &Plan, data: &Dataset, device: &Device)
     let mut truncated = 0;
     let train = tokenize(&encoder, &train_ex, &mut truncated)?;
     let val = tokenize(&encoder, &val_ex, &mut truncated)?;
-    let model = build_model(&config, files, None, data.labels.len(), plan.method, &plan.lora, plan.lora_dropout, plan.train.seed, device)?;
+    let model = build_model(&config, files, overrides, data.labels.len(), plan.method, &plan.lora, plan.lora_dropout, plan.train.seed, device)?;
     Ok(Prepared { config, model, encoder, train, val, labels: data.labels.clone(), truncated })
 }
 
