@@ -96,6 +96,8 @@ mod trainer {
         lora_alpha: f64,
         target_modules: Vec<String>,
         use_rslora: bool,
+        /// Block numbers to adapt; `null` for every block.
+        layers_to_transform: Option<Vec<usize>>,
         bias: String,
         lora_dropout: f64,
         epochs: usize,
@@ -117,6 +119,7 @@ mod trainer {
                 lora_alpha: p.lora.lora_alpha,
                 target_modules: vec!["query".into(), "value".into()],
                 use_rslora: false,
+                layers_to_transform: None,
                 bias: "none".into(),
                 lora_dropout: p.lora_dropout,
                 epochs: t.epochs,
@@ -143,8 +146,8 @@ mod trainer {
                 lora_alpha: self.lora_alpha,
                 use_rslora: self.use_rslora,
                 target_modules: Some(target_modules),
+                layers_to_transform: self.layers_to_transform,
                 bias: Bias::parse(&self.bias)?,
-                ..LoraConfig::default()
             };
             lora.validate()?;
             if !(0.0..1.0).contains(&self.lora_dropout) {

@@ -5,25 +5,13 @@
 
 use burn::tensor::Device;
 use futures_lite::future::block_on;
-use lora_playground::data::parse;
 use lora_playground::model::tiny;
 use lora_playground::train::job::{Job, preview_tokens};
-use lora_playground::train::session::{Plan, prepare};
-use lora_playground::train::trainer::{Progress, TrainConfig, train};
+use lora_playground::train::session::prepare;
+use lora_playground::train::trainer::{Progress, train};
 
-fn data() -> lora_playground::data::Dataset {
-    let mut jsonl = String::new();
-    let words = [("money bank card fee", "bank"), ("school student loan", "school"), ("love great good", "happy")];
-    for i in 0..36 {
-        let (w, l) = words[i % 3];
-        jsonl.push_str(&format!("{{\"text\": \"{w} {} {i}\", \"label\": \"{l}\"}}\n", w.split(' ').nth(i % 3).unwrap()));
-    }
-    parse("d.jsonl", jsonl.as_bytes()).unwrap()
-}
-
-fn plan() -> Plan {
-    Plan { max_len: 16, train: TrainConfig { epochs: 3, batch_size: 8, lr: 5e-3, seed: 4, ..TrainConfig::default() }, ..Plan::default() }
-}
+mod common;
+use common::{keyword_data as data, tiny_plan as plan};
 
 #[test]
 fn a_job_stepped_from_outside_trains_exactly_like_the_cli_loop() {

@@ -5,25 +5,12 @@
 
 use burn::tensor::Device;
 use futures_lite::future::block_on;
-use lora_playground::data::parse;
 use lora_playground::model::tiny;
 use lora_playground::train::job::Job;
 use lora_playground::train::session::Plan;
-use lora_playground::train::trainer::TrainConfig;
 
-fn data() -> lora_playground::data::Dataset {
-    let mut jsonl = String::new();
-    let words = [("money bank card fee", "bank"), ("school student loan", "school"), ("love great good", "happy")];
-    for i in 0..36 {
-        let (w, l) = words[i % 3];
-        jsonl.push_str(&format!("{{\"text\": \"{w} {i}\", \"label\": \"{l}\"}}\n"));
-    }
-    parse("d.jsonl", jsonl.as_bytes()).unwrap()
-}
-
-fn plan() -> Plan {
-    Plan { max_len: 16, train: TrainConfig { epochs: 3, batch_size: 8, lr: 5e-3, seed: 4, ..TrainConfig::default() }, ..Plan::default() }
-}
+mod common;
+use common::{keyword_data as data, tiny_plan as plan};
 
 #[test]
 fn a_snapshot_carries_a_run_on_on_another_device_from_the_same_step() {

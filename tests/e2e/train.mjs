@@ -120,17 +120,24 @@ const tests = [
       const mean = run.losses.slice(8 * i, 8 * i + 8).reduce((a, b) => a + b, 0) / 8;
       assert.ok(Math.abs(e.train_loss - mean) < 1e-3, `epoch ${i + 1}: CLI ${e.train_loss}, page ${mean}`);
     });
-    // A second run (head-only) joins the history; ticking both overlays their loss curves.
-    await page.selectOption('#method', 'head');
+    // A second run, LoRA on layer 1 only with bias="lora_only" and rsLoRA at r=4: the live model again has
+    // exactly the trainable count the calculator shows for it.
+    await page.fill('#r', '4');
+    await page.fill('#layers', '1');
+    await page.selectOption('#bias', 'lora_only');
+    await page.check('#rslora');
+    await page.waitForFunction(() => document.querySelector('#scaling').textContent.startsWith('8 '));
+    const shown = Number(await page.locator('[data-live=trainable]').getAttribute('data-value'));
+    assert.ok(shown < run.trainable, `${shown} should be below ${run.trainable}`);
     await page.click('#start');
     await page.waitForFunction(() => document.querySelectorAll('#history tbody tr').length === 2, null, { timeout: 300_000 });
-    const rows = await page.locator('#history tbody tr td:nth-child(3)').allTextContents();
-    assert.deepEqual(rows, ['lora', 'head']);
+    assert.equal(await page.evaluate(() => window.lpTrain.runs[1].trainable), shown);
+    // Ticking both runs overlays their loss curves.
     await page.locator('#history tbody input[type=checkbox]').nth(0).check();
     await page.locator('#history tbody input[type=checkbox]').nth(1).check();
     await page.waitForSelector('#compare-chart .uplot');
     const legend = await page.locator('#compare-chart .u-legend').textContent();
-    assert.ok(legend.includes('#1 lora r=8') && legend.includes('#2 head'), legend);
+    assert.ok(legend.includes('#1 lora r=8') && legend.includes('#2 lora r=4'), legend);
     await page.screenshot({ path: join(ARTIFACTS, 'train-history-overlay.png'), fullPage: true });
   }],
   ['a served model downloads with a progress bar, then loads from the cache, also with the network off', async (page) => {

@@ -11,8 +11,12 @@ const $ = (id) => document.getElementById(id);
 
 // Settings a link can carry: #model=tiny&device=cpu&data=sentiment&method=lora&r=4&epochs=2 ...
 const params = new URLSearchParams(location.hash.slice(1));
-const CONTROLS = { method: 'method', r: 'r', alpha: 'alpha', lr: 'lr', epochs: 'epochs', batch: 'batch', maxlen: 'max-len', seed: 'seed' };
+const CONTROLS = {
+  method: 'method', r: 'r', alpha: 'alpha', lr: 'lr', epochs: 'epochs', batch: 'batch', maxlen: 'max-len', seed: 'seed',
+  layers: 'layers', bias: 'bias', dropout: 'lora-dropout',
+};
 for (const [key, id] of Object.entries(CONTROLS)) if (params.has(key)) $(id).value = params.get(key);
+if (params.get('rslora') === '1') $('rslora').checked = true;
 if (params.has('targets')) {
   const want = params.get('targets').split(',');
   $('all-linear').checked = want.includes('all-linear');
@@ -194,12 +198,23 @@ function targets() {
   return [...document.querySelectorAll('input[name=target]:checked')].map((b) => b.value);
 }
 
+// "0, 2" -> [0, 2]; empty -> null (every layer); anything else is reported by the engine as it is.
+function layers() {
+  const text = $('layers').value.trim();
+  if (!text) return null;
+  return text.split(',').map((t) => (/^\s*\d+\s*$/.test(t) ? Number(t) : t.trim()));
+}
+
 function plan() {
   return {
     method: $('method').value,
     r: Number($('r').value),
     lora_alpha: Number($('alpha').value),
     target_modules: targets(),
+    layers_to_transform: layers(),
+    bias: $('bias').value,
+    lora_dropout: Number($('lora-dropout').value),
+    use_rslora: $('rslora').checked,
     lr: Number($('lr').value),
     epochs: Number($('epochs').value),
     batch_size: Number($('batch').value),
@@ -221,8 +236,12 @@ function updateFigures() {
     const report = engine.compute({
       config_json: state.model.config_json,
       num_labels: state.data.labels.length,
-      lora: { r: p.r, lora_alpha: p.lora_alpha, target_modules: p.target_modules.length === 1 && p.target_modules[0] === 'all-linear' ? 'all-linear' : p.target_modules },
+      lora: {
+        r: p.r, lora_alpha: p.lora_alpha, use_rslora: p.use_rslora, bias: p.bias, layers_to_transform: p.layers_to_transform,
+        target_modules: p.target_modules.length === 1 && p.target_modules[0] === 'all-linear' ? 'all-linear' : p.target_modules,
+      },
     });
+    $('scaling').textContent = `${report.scaling} (lora_alpha / ${p.use_rslora ? '\u221ar' : 'r'})`;
     const row = report.methods.find((m) => m.method === METHOD_ROW[p.method]);
     state.calc = { trainable: row.trainable, all: row.all, optimizer: row.memory.optimizer_state, file: row.checkpoint_bytes };
     const cells = { trainable: `${grouped(row.trainable)} (${((100 * row.trainable) / row.all).toFixed(3)}%)`, all: grouped(row.all),

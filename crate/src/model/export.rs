@@ -22,12 +22,21 @@ use crate::safetensors::{SafeTensors, write_f32};
 /// PEFT's key prefix inside `adapter_model.safetensors`.
 pub const PEFT_PREFIX: &str = "base_model.model.";
 
-/// Every float parameter by Hugging Face name, in torch layout (`[out, in]` linear weights), with whether it
-/// trains. Reads tensors back synchronously, so it is for native code and CPU tensors.
-pub fn named_tensors(model: &BertForSequenceClassification) -> BTreeMap<String, (Vec<f32>, Vec<usize>, bool)> {
+/// A parameter as the files have it: its Hugging Face name, its values flattened in torch layout (not yet read
+/// back from the device), its shape, and whether it trains.
+pub struct TorchParam {
+    pub name: String,
+    pub values: Tensor<1>,
+    pub shape: Vec<usize>,
+    pub trains: bool,
+}
+
+/// Every float parameter in torch layout (`[out, in]` linear weights). Reading the values is left to the caller:
+/// synchronously natively (`named_tensors`), asynchronously in a browser (`train::job::trainable_tensors`).
+pub fn torch_params(model: &BertForSequenceClassification) -> Vec<TorchParam> {
     struct Collect {
         path: Vec<String>,
-        out: BTreeMap<String, (Vec<f32>, Vec<usize>, bool)>,
+        out: Vec<TorchParam>,
     }
     impl ModuleVisitor for Collect {
         fn enter_module(&mut self, name: &str, _container: &str) {
@@ -47,13 +56,25 @@ pub fn named_tensors(model: &BertForSequenceClassification) -> BTreeMap<String, 
                 t = t.transpose();
                 shape.reverse();
             }
-            let values = t.into_data().convert::<f32>().try_to_vec::<f32>().expect("float parameters read as f32");
-            self.out.insert(name, (values, shape, param.is_require_grad()));
+            let n: usize = shape.iter().product();
+            self.out.push(TorchParam { name, values: t.reshape([n]), shape, trains: param.is_require_grad() });
         }
     }
-    let mut c = Collect { path: Vec::new(), out: BTreeMap::new() };
+    let mut c = Collect { path: Vec::new(), out: Vec::new() };
     model.visit(&mut c);
     c.out
+}
+
+/// Every float parameter by Hugging Face name, in torch layout, with whether it trains. Reads tensors back
+/// synchronously, so it is for native code.
+pub fn named_tensors(model: &BertForSequenceClassification) -> BTreeMap<String, (Vec<f32>, Vec<usize>, bool)> {
+    torch_params(model)
+        .into_iter()
+        .map(|p| {
+            let values = p.values.into_data().convert::<f32>().try_to_vec::<f32>().expect("float parameters read as f32");
+            (p.name, (values, p.shape, p.trains))
+        })
+        .collect()
 }
 
 /// The files of a PEFT LoRA adapter for this model: `adapter_model.safetensors` with exactly the tensors (names,

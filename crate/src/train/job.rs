@@ -3,9 +3,9 @@
 //! reads back from the device is read asynchronously. Natively testable (`block_on`), so the browser's training is
 //! the same code the CLI runs, and the same seed gives the same losses.
 
-use burn::module::{Module, ModuleVisitor, Param};
+use burn::module::Module;
 use burn::tensor::activation::softmax;
-use burn::tensor::{Device, Tensor};
+use burn::tensor::Device;
 use serde::Serialize;
 
 use super::batch::{TextEncoder, to_input};
@@ -15,7 +15,8 @@ use super::session::{ModelFiles, Plan, encoder_config, prepare_with};
 use super::trainer::{Sample, evaluate_async};
 use crate::data::Dataset;
 use crate::error::Error;
-use crate::model::bert::{BertForSequenceClassification, hf_name};
+use crate::model::bert::BertForSequenceClassification;
+use crate::model::export::torch_params;
 use crate::model::config::EncoderConfig;
 use crate::model::load::Overrides;
 use crate::model::methods::count;
@@ -187,38 +188,9 @@ pub fn preview_tokens(files: &ModelFiles, text: &str, max_len: usize) -> Result<
 
 /// Every trainable parameter by Hugging Face name in torch layout (`[out, in]` linear weights), read asynchronously.
 pub async fn trainable_tensors(model: &BertForSequenceClassification) -> Result<Overrides, Error> {
-    struct Collect {
-        path: Vec<String>,
-        out: Vec<(String, Tensor<1>, Vec<usize>)>,
-    }
-    impl ModuleVisitor for Collect {
-        fn enter_module(&mut self, name: &str, _container: &str) {
-            self.path.push(name.to_string());
-        }
-        fn exit_module(&mut self, _name: &str, _container: &str) {
-            self.path.pop();
-        }
-        fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
-            if !param.is_require_grad() {
-                return;
-            }
-            let name = hf_name(&self.path.join("."));
-            let mut t = param.val();
-            let mut shape = t.dims().to_vec();
-            // As `export::named_tensors`: LoraLinear keeps `[in, out]`, files keep torch's `[out, in]`.
-            if D == 2 && name.ends_with(".weight") && !name.contains("embeddings.") && !name.contains(".lora_") {
-                t = t.transpose();
-                shape.reverse();
-            }
-            let n: usize = shape.iter().product();
-            self.out.push((name, t.reshape([n]), shape));
-        }
-    }
-    let mut c = Collect { path: Vec::new(), out: Vec::new() };
-    model.visit(&mut c);
     let mut tensors = Overrides::new();
-    for (name, t, shape) in c.out {
-        tensors.insert(name, (read_floats(t).await?, shape));
+    for p in torch_params(model).into_iter().filter(|p| p.trains) {
+        tensors.insert(p.name, (read_floats(p.values).await?, p.shape));
     }
     Ok(tensors)
 }
