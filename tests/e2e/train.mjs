@@ -52,6 +52,17 @@ async function trainAndCheck(page, device) {
   const trainable = await page.locator('[data-live=trainable]').getAttribute('data-value');
   assert.ok(Number(trainable) > 0, `live trainable ${trainable}`);
   await page.click('#start');
+  if (device === 'webgpu') {
+    // Pause holds the run between steps; resume carries on from there.
+    await page.waitForFunction(() => Number(document.querySelector('#train-text').dataset.step) >= 3, null, { timeout: 300_000 });
+    await page.click('#pause');
+    await page.waitForFunction(() => document.querySelector('#train-text').textContent.includes('paused'), null, { timeout: 60_000 });
+    const held = await page.evaluate(() => Number(document.querySelector('#train-text').dataset.step));
+    await page.waitForTimeout(1500);
+    assert.equal(await page.evaluate(() => Number(document.querySelector('#train-text').dataset.step)), held, 'no step while paused');
+    assert.equal(await page.locator('#pause').textContent(), 'Resume');
+    await page.click('#pause');
+  }
   await page.waitForFunction(() => Number(document.querySelector('#train-text').dataset.step) >= 10, null, { timeout: 300_000 });
   await page.screenshot({ path: join(ARTIFACTS, `train-${device}-running.png`), fullPage: true });
   await page.waitForFunction(() => document.querySelector('#train-text').textContent.includes('done'), null, { timeout: 600_000 });
@@ -160,6 +171,10 @@ const tests = [
     assert.match(await page.locator('#model-note').textContent(), /from the browser cache/);
     await page.waitForSelector('#data-count');
     await page.context().setOffline(false);
+    // The same folder picked from disk.
+    await page.selectOption('#model-choice', 'folder');
+    await page.setInputFiles('#model-folder', ['config.json', 'tokenizer.json', 'model.safetensors'].map((f) => join(TINY_DIR, f)));
+    await page.waitForFunction(() => document.querySelector('#model-note').textContent.includes('Read from your disk'));
   }],
   ['bad data: messages by line, good rows kept, text never parsed as HTML', async (page) => {
     await openTrained(page, 'cpu');
@@ -182,6 +197,11 @@ const tests = [
     assert.equal(await page.evaluate(() => window.pwned), undefined, 'nothing in the data ran');
     await page.setInputFiles('#data-file', { name: 'one.csv', mimeType: 'text/csv', buffer: Buffer.from('text,label\nonly,one\n') });
     await page.waitForFunction(() => document.querySelector('#err-data').textContent.length > 0);
+    // Pasted JSON Lines take the same path.
+    await page.click('#paste-box summary');
+    await page.fill('#data-paste', Array.from({ length: 6 }, (_, i) => JSON.stringify({ text: `pasted ${i}`, label: i % 2 ? 'b' : 'a' })).join('\n'));
+    await page.click('#data-paste-use');
+    await page.waitForSelector('#data-count[data-examples="6"]');
     await page.screenshot({ path: join(ARTIFACTS, 'train-bad-data.png'), fullPage: true });
   }],
 ];
