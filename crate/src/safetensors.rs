@@ -62,8 +62,9 @@ impl<'a> SafeTensors<'a> {
                 serde_json::from_value(v["data_offsets"].clone()).map_err(|_| bad(file, format!("tensor {name}: bad data_offsets")))?;
             let [start, end] = offsets;
             let width = dtype_bytes(&dtype).ok_or_else(|| bad(file, format!("tensor {name}: unsupported dtype {dtype}")))?;
-            let elements: usize = shape.iter().product();
-            if start > end || end > data.len() || end - start != elements * width {
+            // Checked: a damaged header can claim shapes whose product overflows.
+            let bytes = shape.iter().try_fold(width, |acc, &d| acc.checked_mul(d));
+            if start > end || end > data.len() || Some(end - start) != bytes {
                 return Err(bad(file, format!("tensor {name}: offsets {start}..{end} do not hold {shape:?} {dtype} (file truncated?)")));
             }
             entries.insert(name, Entry { dtype, shape, start, end });
@@ -179,6 +180,44 @@ mod tests {
         assert_eq!(f16_to_f32(0xc000), -2.0);
         assert_eq!(f16_to_f32(0x0001), 2f32.powi(-24));
         assert!(f16_to_f32(0x7c00).is_infinite());
+    }
+
+    #[test]
+    fn damaged_files_are_errors_never_panics() {
+        let good = write_f32(&[("a.weight".into(), vec![2, 3], vec![1.0; 6]), ("b".into(), vec![4], vec![2.0; 4])]);
+        let mut rng = crate::rng::Rng::new(7);
+        let mut cases: Vec<Vec<u8>> = (0..good.len()).map(|n| good[..n].to_vec()).collect();
+        for _ in 0..3000 {
+            let mut bad = good.clone();
+            for _ in 0..1 + rng.below(4) {
+                let i = rng.below(bad.len());
+                bad[i] = rng.below(256) as u8;
+            }
+            cases.push(bad);
+        }
+        // Absurd header lengths, shapes that overflow, non-UTF-8 in the header.
+        let mut huge = good.clone();
+        huge[..8].copy_from_slice(&u64::MAX.to_le_bytes());
+        cases.push(huge);
+        let header = br#"{"x":{"dtype":"F32","shape":[4294967296,4294967296,16],"data_offsets":[0,0]}}"#;
+        let mut overflow = (header.len() as u64).to_le_bytes().to_vec();
+        overflow.extend_from_slice(header);
+        cases.push(overflow);
+        let mut latin1 = (6u64).to_le_bytes().to_vec();
+        latin1.extend_from_slice(b"{\"\xe9\":1}");
+        cases.push(latin1);
+        for bytes in &cases {
+            let outcome = std::panic::catch_unwind(|| {
+                if let Ok(f) = SafeTensors::parse("m", bytes) {
+                    for name in f.entries.keys() {
+                        let _ = f.f32(name);
+                    }
+                }
+            });
+            assert!(outcome.is_ok(), "panicked on {bytes:?}");
+        }
+        let e = SafeTensors::parse("m", &cases[cases.len() - 2]).err().expect("overflowing shape");
+        assert!(e.message.contains("do not hold"), "{e}");
     }
 
     #[test]

@@ -85,6 +85,12 @@ fn train_prints_epochs_saves_a_peft_adapter_and_predict_reads_it() {
         assert!((sum - 1.0).abs() < 1e-5, "{sum}");
         let best = probs.iter().max_by(|a, b| a.1.as_f64().partial_cmp(&b.1.as_f64()).unwrap()).unwrap().0;
         assert_eq!(p["label"].as_str(), Some(best.as_str()));
+        // The logits (what PEFT's model returns, for tests/reference/peft_roundtrip.py) are the probabilities' source.
+        let z: Vec<f64> = p["logits"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
+        let norm: f64 = z.iter().map(|v| v.exp()).sum();
+        for (zi, pi) in z.iter().zip(probs.values()) {
+            assert!((zi.exp() / norm - pi.as_f64().unwrap()).abs() < 1e-5, "{p}");
+        }
     }
     assert_eq!(preds[0]["text"], "my bank card fee");
 }

@@ -1,5 +1,5 @@
 //! `lora-playground predict`: classify texts with a saved adapter (ours or PEFT's) over the base model; one JSON
-//! line per text with the predicted label and every class's probability.
+//! line per text with the predicted label, every class's probability and the logits (in the labels' order).
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -59,11 +59,12 @@ fn go(f: &Flags) -> Result<(), String> {
     }
     let only: Vec<String> = texts.iter().map(|(_, t)| t.clone()).collect();
     let probs = classifier.predict(&only, batch, &device).map_err(|e| e.to_string())?;
-    for (text, p) in only.iter().zip(&probs) {
+    let logits = classifier.logits(&only, batch, &device).map_err(|e| e.to_string())?;
+    for ((text, p), z) in only.iter().zip(&probs).zip(&logits) {
         let best = p.iter().enumerate().fold(0, |b, (i, v)| if *v > p[b] { i } else { b });
         let map: serde_json::Map<String, serde_json::Value> =
             classifier.labels.iter().zip(p).map(|(l, v)| (l.clone(), serde_json::json!(v))).collect();
-        println!("{}", serde_json::json!({ "text": text, "label": classifier.labels[best], "probs": map }));
+        println!("{}", serde_json::json!({ "text": text, "label": classifier.labels[best], "probs": map, "logits": z }));
     }
     Ok(())
 }

@@ -256,12 +256,21 @@ pub fn load_trained(files: &ModelFiles, saved: &BTreeMap<String, Vec<u8>>, devic
 impl Classifier {
     /// Class probabilities for each text, in `labels` order.
     pub async fn predict_async(&self, texts: &[String], batch_size: usize, device: &Device) -> Result<Vec<Vec<f32>>, Error> {
+        self.scores(texts, batch_size, device, true).await
+    }
+
+    /// The raw logits for each text, in `labels` order (what PEFT's model returns, for comparing with it).
+    pub fn logits(&self, texts: &[String], batch_size: usize, device: &Device) -> Result<Vec<Vec<f32>>, Error> {
+        futures_lite::future::block_on(self.scores(texts, batch_size, device, false))
+    }
+
+    async fn scores(&self, texts: &[String], batch_size: usize, device: &Device, probabilities: bool) -> Result<Vec<Vec<f32>>, Error> {
         let mut out = Vec::with_capacity(texts.len());
         for chunk in texts.chunks(batch_size.max(1)) {
             let tokens = chunk.iter().map(|t| self.encoder.encode(t)).collect::<Result<Vec<_>, _>>()?;
             let refs: Vec<_> = tokens.iter().collect();
-            let probs = softmax(self.model.forward(&to_input(&self.config, &refs, device)), 1);
-            let values = read_floats(probs).await?;
+            let logits = self.model.forward(&to_input(&self.config, &refs, device));
+            let values = read_floats(if probabilities { softmax(logits, 1) } else { logits }).await?;
             out.extend(values.chunks(self.labels.len()).map(<[f32]>::to_vec));
         }
         Ok(out)
