@@ -339,10 +339,7 @@ mod trainer {
         /// taken yet). Resolves with `{backend, adapter, resumed_at}`.
         pub fn fallback_to_cpu(&self) -> Result<JsValue, JsValue> {
             let mut s = self.state.borrow_mut();
-            let plan = match (&s.job, &s.snapshot) {
-                (Some(job), _) => job.plan().clone(),
-                _ => return Err(missing("job", "nothing to carry on: prepare first")),
-            };
+            let plan = s.job.as_ref().map(|j| j.plan().clone()).ok_or_else(|| missing("job", "nothing to carry on: prepare first"))?;
             let device = Device::flex();
             let files = s.model.as_ref().ok_or_else(|| missing("model", "no model is loaded"))?;
             let data = s.data.as_ref().ok_or_else(|| missing("data", "no dataset is loaded"))?;

@@ -1,13 +1,13 @@
 // End-to-end tests of the page in headless Chromium (Debian's, driven by playwright-core): the figures the
 // page shows must equal what the CLI computes for the same setup, live, with bad input handled in place.
 // Usage: LORA_PLAYGROUND_CLI=path/to/lora-playground node tests/e2e/run.mjs   (tools/test.sh does this)
-import { chromium } from 'playwright-core';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { writeFileSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import assert from 'node:assert/strict';
+import { runPageTests } from './harness.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const CLI = process.env.LORA_PLAYGROUND_CLI;
@@ -236,41 +236,4 @@ test('every input control has a visible label', async (page) => {
   assert.deepEqual(unlabelled, []);
 });
 
-async function main() {
-  const server = spawn(CLI, ['serve', '--root', ROOT, '--port', String(PORT)], { stdio: ['ignore', 'pipe', 'inherit'] });
-  await new Promise((resolve, reject) => {
-    server.stdout.once('data', resolve);
-    server.once('exit', (code) => reject(new Error(`server exited with ${code}`)));
-  });
-  const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-    args: ['--no-sandbox', '--enable-unsafe-webgpu', '--disable-background-networking', '--no-first-run',
-      '--disable-component-update', '--disable-sync'],
-  });
-  let failed = 0;
-  try {
-    for (const { name, fn } of tests) {
-      const context = await browser.newContext();
-      const page = await context.newPage();
-      const problems = [];
-      page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-      page.on('request', (r) => { if (!r.url().startsWith(BASE) && !r.url().startsWith('data:')) problems.push(`request outside localhost: ${r.url()}`); });
-      try {
-        await fn(page);
-        assert.deepEqual(problems, []);
-        console.log(`ok   ${name}`);
-      } catch (e) {
-        failed++;
-        console.log(`FAIL ${name}\n     ${String(e.stack ?? e).split('\n').slice(0, 6).join('\n     ')}`);
-      }
-      await context.close();
-    }
-  } finally {
-    await browser.close();
-    server.kill();
-  }
-  console.log(`\n${tests.length - failed} passed, ${failed} failed`);
-  process.exit(failed ? 1 : 0);
-}
-
-main();
+runPageTests(tests, { cli: CLI, root: ROOT, port: PORT });

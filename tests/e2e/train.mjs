@@ -4,12 +4,12 @@
 // the native CLI's for the same seed, and bad data gets line-numbered messages, shown as text. Screenshots go
 // to tests/artifacts/.
 // Usage: LORA_PLAYGROUND_CLI=path/to/lora-playground (built with training) node tests/e2e/train.mjs
-import { chromium } from 'playwright-core';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import assert from 'node:assert/strict';
+import { runPageTests } from './harness.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const CLI = process.env.LORA_PLAYGROUND_CLI;
@@ -206,42 +206,7 @@ const tests = [
   }],
 ];
 
-async function main() {
-  const server = spawn(CLI, ['serve', '--root', ROOT, '--port', String(PORT)], { stdio: ['ignore', 'pipe', 'inherit'] });
-  await new Promise((resolve, reject) => {
-    server.stdout.once('data', resolve);
-    server.once('exit', (code) => reject(new Error(`server exited with ${code}`)));
-  });
-  const browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--no-sandbox', '--enable-unsafe-webgpu', '--disable-background-networking', '--no-first-run',
-      '--disable-component-update', '--disable-sync'],
-  });
-  let failed = 0;
-  try {
-    for (const [name, fn] of tests) {
-      const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-      const page = await context.newPage();
-      const problems = [];
-      page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-      page.on('request', (r) => { if (!r.url().startsWith(BASE) && !r.url().startsWith('data:') && !r.url().startsWith('blob:')) problems.push(`request outside localhost: ${r.url()}`); });
-      try {
-        await fn(page);
-        assert.deepEqual(problems, []);
-        console.log(`ok   ${name}`);
-      } catch (e) {
-        failed++;
-        await page.screenshot({ path: join(ARTIFACTS, `failed-${tests.findIndex((t) => t[0] === name)}.png`), fullPage: true }).catch(() => {});
-        console.log(`FAIL ${name}\n     ${String(e.stack ?? e).split('\n').slice(0, 8).join('\n     ')}`);
-      }
-      await context.close();
-    }
-  } finally {
-    await browser.close();
-    server.kill();
-  }
-  console.log(`\n${tests.length - failed} passed, ${failed} failed`);
-  process.exit(failed ? 1 : 0);
-}
-
-main();
+runPageTests(tests.map(([name, fn]) => ({ name, fn })), {
+  cli: CLI, root: ROOT, port: PORT, local: ['data:', 'blob:'], contextOptions: { viewport: { width: 1280, height: 900 } },
+  onFailure: (page, i) => page.screenshot({ path: join(ARTIFACTS, `failed-${i}.png`), fullPage: true }),
+});

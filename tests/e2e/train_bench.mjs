@@ -5,7 +5,7 @@
 //     (burn's CPU backend in wasm), and on WebGPU with --webgpu (only meaningful on a machine with a GPU: headless
 //     Chromium here has SwiftShader, a CPU emulation of a GPU).
 // Usage: tools/serve.sh in another terminal, then: node tests/e2e/train_bench.mjs [--steps 6] [--webgpu]
-import { chromium } from 'playwright-core';
+import { launchChromium } from './harness.mjs';
 import { statSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,11 +16,7 @@ const args = process.argv.slice(2);
 const STEPS = Number(args[args.indexOf('--steps') + 1] || 6);
 const DEVICE = args.includes('--webgpu') ? 'webgpu' : 'cpu';
 
-const browser = await chromium.launch({
-  executablePath: '/usr/bin/chromium',
-  args: ['--no-sandbox', '--enable-unsafe-webgpu', '--disable-background-networking', '--no-first-run',
-    '--disable-component-update', '--disable-sync'],
-});
+const browser = await launchChromium();
 const context = await browser.newContext();
 const page = await context.newPage();
 const hash = `#model=all-MiniLM-L6-v2&device=${DEVICE}&data=complaints&method=lora&r=8&alpha=16&lr=0.001&epochs=1&batch=16&maxlen=64`;

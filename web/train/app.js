@@ -79,12 +79,6 @@ function deviceReady(info) {
   note.textContent = info.backend === 'webgpu'
     ? `WebGPU on ${info.adapter}`
     : `CPU: ${info.adapter}${note.dataset.fallback === 'no-webgpu' ? ' (this browser offers no WebGPU, so the CPU runs the model)' : ''}`;
-  if (state.model) reloadModelAfterDeviceChange();
-}
-
-// The worker drops its job when the device changes; the loaded model files stay.
-function reloadModelAfterDeviceChange() {
-  $('start').disabled = !(state.model && state.data);
 }
 
 // ---- model -----------------------------------------------------------------------------------------------

@@ -69,8 +69,6 @@ pub struct Job {
     encoder: TextEncoder,
     train: Vec<Sample>,
     val: Vec<Sample>,
-    labels: Vec<String>,
-    batch_size: usize,
     run: Run,
     /// The autodiff device the run trains on.
     device: Device,
@@ -102,7 +100,7 @@ impl Job {
             total: live.total,
             train_examples: p.train.len(),
             val_examples: p.val.len(),
-            labels: p.labels.clone(),
+            labels: p.labels,
             steps_per_epoch: run.steps_per_epoch(),
             total_steps: run.total_steps(),
             truncated: p.truncated,
@@ -113,8 +111,6 @@ impl Job {
             encoder: p.encoder,
             train: p.train,
             val: p.val,
-            labels: p.labels,
-            batch_size: plan.train.batch_size,
             run,
             device,
             info,
@@ -149,9 +145,9 @@ impl Job {
 
     /// Loss and metrics on the validation split with the model as it is now.
     pub async fn evaluate(&self) -> Result<Evaluation, Error> {
-        let (val_loss, predicted) = evaluate_async(self.run.model(), &self.config, &self.val, self.batch_size, &self.device).await?;
+        let (val_loss, predicted) = evaluate_async(self.run.model(), &self.config, &self.val, self.plan.train.batch_size, &self.device).await?;
         let truth: Vec<usize> = self.val.iter().map(|s| s.1).collect();
-        Ok(Evaluation { val_loss, metrics: metrics(&self.labels, &truth, &predicted) })
+        Ok(Evaluation { val_loss, metrics: metrics(&self.info.labels, &truth, &predicted) })
     }
 
     /// Class probabilities for one text, in inference mode.
@@ -164,7 +160,7 @@ impl Job {
         let model = self.run.model().valid();
         let probs = read_floats(softmax(model.forward(&to_input(&self.config, &[&tokens], &inner)), 1)).await?;
         let best = probs.iter().enumerate().fold(0, |b, (i, v)| if *v > probs[b] { i } else { b });
-        Ok(Prediction { label: self.labels[best].clone(), probs, labels: self.labels.clone() })
+        Ok(Prediction { label: self.info.labels[best].clone(), probs, labels: self.info.labels.clone() })
     }
 }
 

@@ -8,6 +8,7 @@
 
 use burn::optim::{GradientsParams, ModuleOptimizer};
 use burn::nn::loss::CrossEntropyLossConfig;
+use burn::tensor::kind::Basic;
 use burn::tensor::{Device, Int, Tensor, TensorData};
 use serde::Serialize;
 
@@ -219,15 +220,18 @@ pub fn forward_backward_step(
     (optim.step(lr, model, grads), loss.detach())
 }
 
-/// A one-element tensor's value, read the way every backend allows (WebGPU in a browser only asynchronously).
-pub async fn read_scalar(t: Tensor<1>) -> Result<f64, Error> {
-    let data = t.into_data_async().await.map_err(|e| Error::invalid("device", format!("reading a result failed: {e}")))?;
-    let v = data.convert::<f32>().try_to_vec::<f32>().map_err(|e| Error::invalid("device", format!("{e:?}")))?;
-    v.first().map(|&x| x as f64).ok_or_else(|| Error::invalid("device", "an empty result"))
+/// A tensor's data, read the way every backend allows (WebGPU in a browser only asynchronously), with a failed
+/// read as an error naming the device.
+pub async fn read_data<const D: usize, K: Basic>(t: Tensor<D, K>) -> Result<TensorData, Error> {
+    t.into_data_async().await.map_err(|e| Error::invalid("device", format!("reading a result failed: {e}")))
 }
 
-/// A float tensor's values, read asynchronously.
+/// A float tensor's values.
 pub async fn read_floats<const D: usize>(t: Tensor<D>) -> Result<Vec<f32>, Error> {
-    let data = t.into_data_async().await.map_err(|e| Error::invalid("device", format!("reading a result failed: {e}")))?;
-    data.convert::<f32>().try_to_vec::<f32>().map_err(|e| Error::invalid("device", format!("{e:?}")))
+    read_data(t).await?.convert::<f32>().try_to_vec::<f32>().map_err(|e| Error::invalid("device", format!("{e:?}")))
+}
+
+/// A one-element tensor's value.
+pub async fn read_scalar(t: Tensor<1>) -> Result<f64, Error> {
+    read_floats(t).await?.first().map(|&x| x as f64).ok_or_else(|| Error::invalid("device", "an empty result"))
 }

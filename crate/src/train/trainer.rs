@@ -13,7 +13,7 @@ use serde::Serialize;
 
 use super::batch::{Tokens, to_input};
 use super::metrics::{Metrics, metrics};
-use super::run::{Run, forward_backward_step, read_scalar, targets};
+use super::run::{Run, forward_backward_step, read_data, read_scalar, targets};
 use crate::error::Error;
 use crate::model::bert::BertForSequenceClassification;
 use crate::model::config::EncoderConfig;
@@ -100,7 +100,7 @@ pub async fn evaluate_async(
         let logits = model.forward(&to_input(encoder, &tokens, &device));
         let loss = CrossEntropyLossConfig::new().init(&device).forward(logits.clone(), targets(&labels, &device));
         total += read_scalar(loss).await? * chunk.len() as f64;
-        let best = logits.argmax(1).into_data_async().await.map_err(|e| Error::invalid("device", format!("reading a result failed: {e}")))?;
+        let best = read_data(logits.argmax(1)).await?;
         predicted.extend(best.iter::<i64>().map(|v| v as usize));
     }
     Ok((total / samples.len().max(1) as f64, predicted))

@@ -1,0 +1,54 @@
+// What every page test run shares: the app served by the CLI on loopback, Debian's chromium with WebGPU, one
+// fresh context per test, and a test failing on any page error or request that leaves localhost.
+import { chromium } from 'playwright-core';
+import { spawn } from 'node:child_process';
+import assert from 'node:assert/strict';
+
+// --enable-unsafe-webgpu gives headless Chromium WebGPU (SwiftShader); the rest keep it off the network.
+export function launchChromium() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    args: ['--no-sandbox', '--enable-unsafe-webgpu', '--disable-background-networking', '--no-first-run',
+      '--disable-component-update', '--disable-sync'],
+  });
+}
+
+// Runs `tests` ([{name, fn(page)}]) against `lora-playground serve` and exits with their outcome.
+// `local`: URL prefixes besides the server's that a page may request (data:, blob:).
+// `onFailure(page, index)`: e.g. a screenshot, before the context closes.
+export async function runPageTests(tests, { cli, root, port, local = ['data:'], contextOptions = {}, onFailure }) {
+  const base = `http://127.0.0.1:${port}/`;
+  const server = spawn(cli, ['serve', '--root', root, '--port', String(port)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise((resolve, reject) => {
+    server.stdout.once('data', resolve);
+    server.once('exit', (code) => reject(new Error(`server exited with ${code}`)));
+  });
+  const browser = await launchChromium();
+  let failed = 0;
+  try {
+    for (const [i, { name, fn }] of tests.entries()) {
+      const context = await browser.newContext(contextOptions);
+      const page = await context.newPage();
+      const problems = [];
+      page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+      page.on('request', (r) => {
+        if (![base, ...local].some((p) => r.url().startsWith(p))) problems.push(`request outside localhost: ${r.url()}`);
+      });
+      try {
+        await fn(page);
+        assert.deepEqual(problems, []);
+        console.log(`ok   ${name}`);
+      } catch (e) {
+        failed++;
+        if (onFailure) await onFailure(page, i).catch(() => {});
+        console.log(`FAIL ${name}\n     ${String(e.stack ?? e).split('\n').slice(0, 8).join('\n     ')}`);
+      }
+      await context.close();
+    }
+  } finally {
+    await browser.close();
+    server.kill();
+  }
+  console.log(`\n${tests.length - failed} passed, ${failed} failed`);
+  process.exit(failed ? 1 : 0);
+}
