@@ -14,6 +14,7 @@ use lora_playground::inject::inject;
 use lora_playground::lora_config::{Bias, LoraConfig, TargetModules};
 use lora_playground::model::methods::{Method, architecture};
 use lora_playground::model::tiny;
+use lora_playground::safetensors::{SafeTensors, write_f32};
 use lora_playground::train::batch::to_input;
 use lora_playground::train::session::{Plan, load_trained, prepare, saved_files};
 use lora_playground::train::trainer::{TrainConfig, train};
@@ -127,4 +128,59 @@ fn adapters_that_do_not_fit_get_a_clear_message() {
     let mut missing = saved.clone();
     missing.remove("adapter_model.safetensors");
     assert!(err(&missing).contains("adapter_model.safetensors is missing"));
+
+    // Header damage: an absurd length, a header that is not UTF-8, a header that is not an object.
+    let header = |json: &[u8]| {
+        let mut b = (json.len() as u64).to_le_bytes().to_vec();
+        b.extend_from_slice(json);
+        b
+    };
+    let mut absurd = saved["adapter_model.safetensors"].clone();
+    absurd[..8].copy_from_slice(&u64::MAX.to_le_bytes());
+    for (bytes, want) in [
+        (absurd, "header length"),
+        (header(b"{\"a\xff\": 1}"), "header is not JSON"),
+        (header(b"[1, 2]"), "not a JSON object"),
+        (header(br#"{"x": {"dtype": "F32", "shape": [4611686018427387904, 8], "data_offsets": [0, 0]}}"#), "do not hold"),
+    ] {
+        let mut damaged = saved.clone();
+        damaged.insert("adapter_model.safetensors".into(), bytes);
+        let e = err(&damaged);
+        assert!(e.contains(want), "{want}: {e}");
+    }
+    let mut not_utf8 = saved.clone();
+    not_utf8.insert("adapter_config.json".into(), b"{\"r\": 4, \xff}".to_vec());
+    assert!(err(&not_utf8).contains("not UTF-8"), "{}", err(&not_utf8));
+
+    // Tensor-level mismatches, rewriting the adapter file.
+    let rewrite = |f: &dyn Fn(&mut Vec<(String, Vec<usize>, Vec<f32>)>)| {
+        let file = SafeTensors::parse("a", &saved["adapter_model.safetensors"]).unwrap();
+        let mut t: Vec<(String, Vec<usize>, Vec<f32>)> =
+            file.entries.keys().map(|k| { let (v, s) = file.f32(k).unwrap(); (k.clone(), s, v) }).collect();
+        f(&mut t);
+        let mut changed = saved.clone();
+        changed.insert("adapter_model.safetensors".into(), write_f32(&t));
+        err(&changed)
+    };
+    let b1 = "base_model.model.bert.encoder.layer.1.attention.self.value.lora_B.weight";
+    // A matrix missing: named, with the likely causes.
+    let e = rewrite(&|t| t.retain(|(k, _, _)| k != b1));
+    assert!(e.contains("has no bert.encoder.layer.1.attention.self.value.lora_B.weight"), "{e}");
+    // Another rank than adapter_config.json's r.
+    let e = rewrite(&|t| {
+        let a = t.iter_mut().find(|(k, _, _)| k.ends_with("layer.0.attention.self.query.lora_A.weight")).unwrap();
+        a.1[0] = 2;
+        a.2.truncate(2 * a.1[1]);
+    });
+    assert!(e.contains("has shape [2, 32]") && e.contains("another r"), "{e}");
+    // A tensor this model has no place for.
+    let e = rewrite(&|t| t.push(("base_model.model.bert.encoder.layer.0.attention.self.gate.weight".into(), vec![1], vec![0.0])));
+    assert!(e.contains("bert.encoder.layer.0.attention.self.gate.weight: this base model has no such tensor"), "{e}");
+    // An integer tensor where a float one belongs.
+    let mut ints = saved.clone();
+    let json = format!(r#"{{"{b1}": {{"dtype": "I32", "shape": [32, 4], "data_offsets": [0, 512]}}}}"#);
+    let mut bytes = header(json.as_bytes());
+    bytes.extend(vec![0u8; 512]);
+    ints.insert("adapter_model.safetensors".into(), bytes);
+    assert!(err(&ints).contains("is I32; expected a float tensor"), "{}", err(&ints));
 }

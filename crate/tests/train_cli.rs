@@ -96,6 +96,54 @@ fn train_prints_epochs_saves_a_peft_adapter_and_predict_reads_it() {
 }
 
 #[test]
+fn merge_checks_on_the_validation_texts_times_both_and_saves_a_model_predict_reads() {
+    let dir = workspace("merge");
+    let (model, data, adapter, merged) = (dir.join("tiny"), dir.join("data.csv"), dir.join("adapter"), dir.join("merged"));
+    let o = run(&[
+        "train", "--model", s(&model), "--data", s(&data), "--targets", "all-linear", "--epochs", "2", "--lr", "5e-3",
+        "--max-len", "16", "--val-fraction", "0.3", "--quiet", "--out", s(&adapter),
+    ]);
+    assert!(o.status.success(), "{}", text(&o).1);
+    let o = run(&["merge", "--model", s(&model), "--adapter", s(&adapter), "--data", s(&data), "--out", s(&merged), "--json"]);
+    let (stdout, stderr) = text(&o);
+    assert!(o.status.success(), "{stderr}");
+    let v: Value = serde_json::from_str(stdout.trim()).unwrap();
+    // 30 texts in three classes, 30% of each held out: the run's own validation split.
+    assert_eq!(v["texts"], 9, "{v}");
+    assert!(v["max_abs_logit_diff"].as_f64().unwrap() < 1e-4, "{v}");
+    assert_eq!(v["same_prediction"], 9);
+    for k in ["ms_per_text_unmerged", "ms_per_text_merged"] {
+        assert!(v[k].as_f64().is_some_and(|x| x > 0.0 && x.is_finite()), "{k}: {v}");
+    }
+    for f in ["config.json", "model.safetensors", "tokenizer.json", "training.json"] {
+        assert!(merged.join(f).is_file(), "{f}");
+    }
+    // The merged folder predicts what the adapter predicts, on its own as a model and over the base.
+    std::fs::write(dir.join("in.txt"), "good love\nschool loan\n").unwrap();
+    let logits = |args: &[&str]| -> Vec<Value> {
+        let o = run(args);
+        assert!(o.status.success(), "{}", text(&o).1);
+        text(&o).0.lines().map(|l| serde_json::from_str::<Value>(l).unwrap()["logits"].clone()).collect()
+    };
+    let a = logits(&["predict", "--model", s(&model), "--adapter", s(&adapter), "--input", s(&dir.join("in.txt"))]);
+    let b = logits(&["predict", "--model", s(&merged), "--adapter", s(&merged), "--input", s(&dir.join("in.txt"))]);
+    for (x, y) in a.iter().zip(&b) {
+        for (p, q) in x.as_array().unwrap().iter().zip(y.as_array().unwrap()) {
+            assert!((p.as_f64().unwrap() - q.as_f64().unwrap()).abs() < 1e-4, "{a:?} vs {b:?}");
+        }
+    }
+    // The human-readable form says the same things.
+    let o = run(&["merge", "--model", s(&model), "--adapter", s(&adapter), "--data", s(&data), "--out", s(&merged)]);
+    let (stdout, _) = text(&o);
+    assert!(stdout.contains("largest logit difference") && stdout.contains("same predicted label       9 / 9"), "{stdout}");
+    // Only an adapter merges; the flags it needs are named.
+    let o = run(&["merge", "--model", s(&model), "--adapter", s(&merged), "--data", s(&data), "--out", s(&dir.join("x"))]);
+    assert!(!o.status.success() && text(&o).1.contains("only a LoRA adapter can be merged"), "{}", text(&o).1);
+    let o = run(&["merge", "--model", s(&model), "--adapter", s(&adapter), "--out", s(&dir.join("x"))]);
+    assert!(text(&o).1.contains("--data is required"), "{}", text(&o).1);
+}
+
+#[test]
 fn every_method_saves_what_it_trained_and_predicts_from_it() {
     let dir = workspace("train_methods");
     let (model, data) = (dir.join("tiny"), dir.join("data.csv"));

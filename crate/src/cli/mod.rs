@@ -10,6 +10,8 @@ mod device;
 #[cfg(feature = "train")]
 mod flags;
 #[cfg(feature = "train")]
+mod merge;
+#[cfg(feature = "train")]
 mod model_files;
 #[cfg(feature = "train")]
 mod predict;
@@ -27,6 +29,9 @@ usage:
                         --host 0.0.0.0 serves a classroom's network, default 127.0.0.1)
   lora-playground train --data <file | builtin:NAME> --out DIR [options]
   lora-playground predict --adapter DIR --input <file | -> [--model M] [--device cpu|wgpu]
+  lora-playground merge --adapter DIR --data <file | builtin:NAME> --out DIR [--model M] [--batch-size 1] [--repeats 3] [--json]
+                        (folds the adapter into the base weights, checks it on the validation texts, times both,
+                        saves a transformers model folder)
   lora-playground compare --data <file | builtin:NAME> --out DIR [--methods lora,full,head,bitfit] [--full-lr 5e-5] [train options] [--json]
   lora-playground tiny-model --out DIR   (writes the tiny random BERT the page offers as a model folder)
   lora-playground bench [--model M] [--steps N] [--batch-size 16] [--seq-len 64] [--methods lora,full,head,bitfit,inference] [--json]
@@ -68,6 +73,8 @@ pub fn run(args: &[String]) -> i32 {
         #[cfg(feature = "train")]
         Some("predict") => predict::run(&args[1..]),
         #[cfg(feature = "train")]
+        Some("merge") => merge::run(&args[1..]),
+        #[cfg(feature = "train")]
         Some("compare") => compare::run(&args[1..]),
         #[cfg(feature = "train")]
         Some("tiny-model") => model_files::write_tiny(&args[1..]),
@@ -76,7 +83,7 @@ pub fn run(args: &[String]) -> i32 {
         #[cfg(feature = "train")]
         Some("bench-one") => bench::run_one(&args[1..]),
         #[cfg(not(feature = "train"))]
-        Some(cmd @ ("train" | "predict" | "compare" | "tiny-model" | "bench")) => {
+        Some(cmd @ ("train" | "predict" | "merge" | "compare" | "tiny-model" | "bench")) => {
             eprintln!("error: '{cmd}' needs the `train` feature (this build has only the calculator)");
             2
         }

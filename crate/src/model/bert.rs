@@ -185,6 +185,20 @@ impl BertForSequenceClassification {
         self.map_linears(LoraLinear::unmerge)
     }
 
+    /// Whether every adapter in the model is folded into its weight (true for a model with none).
+    pub fn is_merged(&self) -> bool {
+        let mut all = true;
+        let mut visit = |l: &LoraLinear| all &= !l.has_lora() || l.merged;
+        for layer in &self.bert.encoder.layer {
+            let a = &layer.attention.self_attention;
+            for l in [&a.query, &a.key, &a.value, &layer.attention.output.dense, &layer.intermediate.dense, &layer.output.dense] {
+                visit(l);
+            }
+        }
+        visit(&self.bert.pooler.dense);
+        all
+    }
+
     fn map_linears(mut self, f: impl Fn(LoraLinear) -> LoraLinear) -> Self {
         self.bert.encoder.layer = self
             .bert

@@ -187,9 +187,17 @@ pub fn read_adapter_config(text: &str) -> Result<(LoraConfig, f64), Error> {
             return Err(Error::invalid("adapter_config.json", format!("peft_type is {t}; only LORA adapters load here")));
         }
     }
-    for unsupported in ["use_dora"] {
+    // Fields that change what the adapter computes (or where it sits) and that this encoder does not implement:
+    // refusing them is better than predicting something PEFT would not.
+    for unsupported in ["use_dora", "lora_bias", "fan_in_fan_out", "use_qalora", "use_bdlora"] {
         if field(unsupported).and_then(Value::as_bool) == Some(true) {
-            return Err(Error::invalid("adapter_config.json", format!("{unsupported} is true: not supported")));
+            return Err(Error::invalid("adapter_config.json", format!("{unsupported} is true: not supported here")));
+        }
+    }
+    for unsupported in ["exclude_modules", "layer_replication", "trainable_token_indices", "target_parameters", "alora_invocation_tokens"] {
+        let set = field(unsupported).is_some_and(|v| !(v.as_array().is_some_and(Vec::is_empty) || v.as_object().is_some_and(|m| m.is_empty())));
+        if set {
+            return Err(Error::invalid("adapter_config.json", format!("{unsupported} is set: not supported here")));
         }
     }
     for pattern in ["rank_pattern", "alpha_pattern"] {

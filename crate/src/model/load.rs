@@ -80,7 +80,12 @@ impl Builder<'_> {
             }
         };
         if got != shape {
-            return Err(Error::invalid(file, format!("tensor {name} has shape {got:?}, expected {shape:?} from config.json")));
+            let why = if file == "adapter" {
+                "for this base model and the adapter's r (an adapter trained on another base model, or for another r?)"
+            } else {
+                "from config.json"
+            };
+            return Err(Error::invalid(file, format!("tensor {name} has shape {got:?}, expected {shape:?} {why}")));
         }
         Ok(Tensor::from_data(TensorData::new(values, shape), &self.device))
     }

@@ -14,6 +14,7 @@ pub struct Tokens {
 }
 
 /// The model's tokenizer, truncating to `max_len` tokens (special tokens included).
+#[derive(Clone)]
 pub struct TextEncoder {
     tokenizer: tokenizers::Tokenizer,
     max_len: usize,

@@ -4,6 +4,7 @@ pub mod batch;
 pub mod metrics;
 pub mod schedule;
 pub mod job;
+pub mod merge;
 pub mod run;
 pub mod trainer;
 pub mod session;

@@ -151,7 +151,7 @@ pub fn build_model(
 }
 
 /// `training.json`: what was trained, so `predict` (and a person) can read the folder back.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct TrainingRecord {
     pub method: String,
     pub base_model: String,
@@ -161,6 +161,14 @@ pub struct TrainingRecord {
     pub weights: String,
     #[serde(default)]
     pub epochs: Vec<serde_json::Value>,
+    /// The split's seed and validation share, so `merge` checks on the same validation texts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seed: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub val_fraction: Option<f64>,
+    /// `"lora"` for a model `merge` folded an adapter into.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub merged_from: Option<String>,
 }
 
 /// The files to save for a trained model (name, bytes): PEFT's adapter files for LoRA, a transformers folder for
@@ -190,12 +198,16 @@ pub fn saved_files(
         max_len: plan.max_len,
         weights,
         epochs: reports.iter().map(|r| serde_json::to_value(r).expect("reports serialize")).collect(),
+        seed: Some(plan.train.seed),
+        val_fraction: Some(plan.val_fraction),
+        merged_from: None,
     };
     out.push(("training.json".into(), (serde_json::to_string_pretty(&record).expect("json") + "\n").into_bytes()));
     Ok(out)
 }
 
 /// A model ready to classify.
+#[derive(Clone)]
 pub struct Classifier {
     pub config: EncoderConfig,
     pub model: BertForSequenceClassification,
@@ -241,13 +253,32 @@ pub fn load_trained(files: &ModelFiles, saved: &BTreeMap<String, Vec<u8>>, devic
             let module = key.split(".lora_").next().unwrap_or_default();
             if !modules.iter().any(|m| m == module) {
                 return Err(Error::invalid(
-                    weights_name,
+                    &weights_name,
                     format!("{key}: no such LoRA module in this base model with this adapter_config.json (another base model?)"),
                 ));
             }
         }
+        // And every module the config targets must have both matrices: a missing one would silently stay a no-op.
+        for module in &modules {
+            for matrix in ["lora_A", "lora_B"] {
+                if !overrides.contains_key(&format!("{module}.{matrix}.weight")) {
+                    return Err(Error::invalid(
+                        &weights_name,
+                        format!(
+                            "has no {module}.{matrix}.weight, which adapter_config.json targets \
+                             (a damaged adapter, or one saved with other target_modules/layers_to_transform?)"
+                        ),
+                    ));
+                }
+            }
+        }
     }
     let model = build_model(&config, files, Some(&overrides), num_labels, method, &lora, lora_dropout, 0, device)?;
+    // A tensor the model has no place for (another architecture, a typo'd name) must not be dropped silently.
+    let known: std::collections::BTreeSet<String> = export::torch_params(&model).into_iter().map(|p| p.name).collect();
+    if let Some(key) = overrides.keys().find(|k| !known.contains(*k)) {
+        return Err(Error::invalid(&weights_name, format!("{key}: this base model has no such tensor (an adapter for another architecture?)")));
+    }
     let max_len = record.as_ref().map_or(config.max_position_embeddings.min(512), |r| r.max_len);
     let encoder = TextEncoder::from_bytes(&files.tokenizer_json, max_len)?;
     Ok(Classifier { config, model: burn::module::Module::valid(&model), encoder, labels })

@@ -1,0 +1,75 @@
+//! Merge and verify (PEFT's `merge_and_unload`): fold each adapter's `scaling * B A` into its base weight, check
+//! that the merged model computes what the adapter did, and save it as a plain transformers model, which then
+//! costs exactly what the base model costs at inference.
+
+use serde::Serialize;
+
+use super::session::{Classifier, ModelFiles, TrainingRecord};
+use crate::error::Error;
+use crate::model::export;
+use crate::safetensors::write_f32;
+
+/// How closely the merged model reproduces the unmerged one on the same texts.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct MergeCheck {
+    pub texts: usize,
+    /// Largest `|merged - unmerged|` over every text's logits.
+    pub max_abs_logit_diff: f32,
+    /// Texts whose predicted label is the same both ways.
+    pub same_prediction: usize,
+}
+
+impl Classifier {
+    /// The same classifier with every adapter folded into its weight. The LoRA matrices stay (unused), so the merge
+    /// can be undone; `merged_files` leaves them out.
+    pub fn merged(&self) -> Classifier {
+        Classifier { model: self.model.clone().merge(), ..self.clone() }
+    }
+}
+
+/// Compares two models' logits for the same texts.
+pub fn check(unmerged: &[Vec<f32>], merged: &[Vec<f32>]) -> MergeCheck {
+    let argmax = |v: &[f32]| v.iter().enumerate().fold(0, |best, (i, x)| if *x > v[best] { i } else { best });
+    let mut check = MergeCheck { texts: unmerged.len().min(merged.len()), max_abs_logit_diff: 0.0, same_prediction: 0 };
+    for (u, m) in unmerged.iter().zip(merged) {
+        for (a, b) in u.iter().zip(m) {
+            // NaN must not hide as "no difference".
+            let d = (a - b).abs();
+            check.max_abs_logit_diff = if d.is_nan() { f32::NAN } else { check.max_abs_logit_diff.max(d) };
+        }
+        if argmax(u) == argmax(m) {
+            check.same_prediction += 1;
+        }
+    }
+    check
+}
+
+/// The merged model as a transformers folder: `config.json` (the base's, with `BertForSequenceClassification`
+/// and the labels), `model.safetensors` (Hugging Face names, no `lora_*` tensors), `tokenizer.json`, and a
+/// `training.json` so `predict` reads the folder back.
+pub fn merged_files(merged: &Classifier, base: &ModelFiles, max_len: usize) -> Result<Vec<(String, Vec<u8>)>, Error> {
+    if !merged.model.is_merged() {
+        return Err(Error::invalid("adapter", "the model is not merged (call Classifier::merged first)"));
+    }
+    let tensors: Vec<(String, Vec<usize>, Vec<f32>)> = export::named_tensors(&merged.model)
+        .into_iter()
+        .filter(|(name, _)| !name.contains(".lora_"))
+        .map(|(name, (values, shape, _))| (name, shape, values))
+        .collect();
+    let record = TrainingRecord {
+        method: "full".into(),
+        base_model: base.name.clone(),
+        labels: merged.labels.clone(),
+        max_len,
+        weights: "model.safetensors".into(),
+        epochs: Vec::new(),
+        merged_from: Some("lora".into()),
+        ..TrainingRecord::default()
+    };
+    Ok(vec![
+        ("config.json".into(), export::classifier_config_json(&base.config_json, &merged.labels)?.into_bytes()),
+        ("model.safetensors".into(), write_f32(&tensors)),
+        ("tokenizer.json".into(), base.tokenizer_json.clone()),
+        ("training.json".into(), (serde_json::to_string_pretty(&record).expect("json") + "\n").into_bytes()),
+    ])
+}

@@ -1,0 +1,58 @@
+//! An adapter folder written by Python PEFT itself (`tests/reference/peft_written_fixture.py`: rsLoRA on query,
+//! value and intermediate.dense, bias="all", every value random) loads over the same tiny base model and gives
+//! the logits PEFT computed, within 1e-4; PEFT's fields this encoder does not implement are refused by name.
+#![cfg(feature = "train")]
+
+use std::collections::BTreeMap;
+
+use burn::tensor::Device;
+use lora_playground::model::tiny;
+use lora_playground::train::session::load_trained;
+
+const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/peft_tiny");
+
+fn folder() -> BTreeMap<String, Vec<u8>> {
+    ["adapter_config.json", "adapter_model.safetensors"]
+        .iter()
+        .map(|f| (f.to_string(), std::fs::read(format!("{FIXTURE}/{f}")).expect("the committed fixture")))
+        .collect()
+}
+
+#[test]
+fn a_folder_peft_saved_predicts_what_peft_predicted() {
+    let expected: serde_json::Value = serde_json::from_slice(&std::fs::read(format!("{FIXTURE}/expected.json")).unwrap()).unwrap();
+    let texts: Vec<String> = expected["texts"].as_array().unwrap().iter().map(|t| t.as_str().unwrap().to_string()).collect();
+    let want: Vec<Vec<f64>> = serde_json::from_value(expected["logits"].clone()).unwrap();
+    // The fixture's base: `lora-playground tiny-model` (seed 0).
+    let device = Device::flex();
+    let classifier = load_trained(&tiny::files(0), &folder(), &device).unwrap();
+    assert_eq!(classifier.labels, ["LABEL_0", "LABEL_1", "LABEL_2"]);
+    let got = classifier.logits(&texts, 2, &device).unwrap();
+    let diff = got.iter().flatten().zip(want.iter().flatten()).map(|(a, b)| (*a as f64 - b).abs()).fold(0.0, f64::max);
+    assert!(diff < 1e-4, "logits differ from PEFT's by {diff}: {got:?} vs {want:?}");
+    // The adapter moves the model: without it, the logits are far off (so agreeing is not an accident).
+    let mut no_lora = folder();
+    let config = String::from_utf8(no_lora["adapter_config.json"].clone()).unwrap().replace("\"r\": 4", "\"r\": 2");
+    no_lora.insert("adapter_config.json".into(), config.into_bytes());
+    assert!(load_trained(&tiny::files(0), &no_lora, &device).err().unwrap().to_string().contains("another r"));
+}
+
+#[test]
+fn peft_features_this_encoder_lacks_are_refused_by_name() {
+    let device = Device::flex();
+    for (field, value, want) in [
+        ("use_dora", "true", "use_dora is true"),
+        ("lora_bias", "true", "lora_bias is true"),
+        ("exclude_modules", "[\"key\"]", "exclude_modules is set"),
+        ("trainable_token_indices", "[1, 2]", "trainable_token_indices is set"),
+        ("rank_pattern", "{\"query\": 8}", "rank_pattern is set"),
+        ("peft_type", "\"IA3\"", "only LORA"),
+    ] {
+        let mut f = folder();
+        let mut config: serde_json::Value = serde_json::from_slice(&f["adapter_config.json"]).unwrap();
+        config[field] = serde_json::from_str(value).unwrap();
+        f.insert("adapter_config.json".into(), serde_json::to_vec(&config).unwrap());
+        let e = load_trained(&tiny::files(0), &f, &device).err().expect("refused").to_string();
+        assert!(e.contains(want), "{field}: {e}");
+    }
+}
