@@ -124,15 +124,17 @@ fn f16_to_f32(h: u16) -> f32 {
 
 /// Writes float32 tensors as `safetensors` does: sorted by name (one dtype), `{"format":"pt"}` metadata,
 /// header padded with spaces to a multiple of 8.
-pub fn write_f32(tensors: &[(String, Vec<usize>, Vec<f32>)]) -> Vec<u8> {
-    let mut order: Vec<&(String, Vec<usize>, Vec<f32>)> = tensors.iter().collect();
-    order.sort_by(|a, b| a.0.cmp(&b.0));
+/// Takes names, shapes and values by reference or owned (`String`/`&str`, `Vec`/slices), so saving a whole model
+/// copies no tensor.
+pub fn write_f32<N: AsRef<str>, S: AsRef<[usize]>, V: AsRef<[f32]>>(tensors: &[(N, S, V)]) -> Vec<u8> {
+    let mut order: Vec<&(N, S, V)> = tensors.iter().collect();
+    order.sort_by(|a, b| a.0.as_ref().cmp(b.0.as_ref()));
     let mut header = String::from(r#"{"__metadata__":{"format":"pt"}"#);
     let mut offset = 0usize;
     for (name, shape, values) in &order {
-        let end = offset + values.len() * 4;
-        let shape: Vec<String> = shape.iter().map(usize::to_string).collect();
-        let name = serde_json::to_string(name).expect("strings serialize");
+        let end = offset + values.as_ref().len() * 4;
+        let shape: Vec<String> = shape.as_ref().iter().map(usize::to_string).collect();
+        let name = serde_json::to_string(name.as_ref()).expect("strings serialize");
         header.push_str(&format!(r#",{name}:{{"dtype":"F32","shape":[{}],"data_offsets":[{offset},{end}]}}"#, shape.join(",")));
         offset = end;
     }
@@ -144,7 +146,7 @@ pub fn write_f32(tensors: &[(String, Vec<usize>, Vec<f32>)]) -> Vec<u8> {
     out.extend_from_slice(&(header.len() as u64).to_le_bytes());
     out.extend_from_slice(header.as_bytes());
     for (_, _, values) in &order {
-        for v in values.iter() {
+        for v in values.as_ref() {
             out.extend_from_slice(&v.to_le_bytes());
         }
     }
@@ -184,7 +186,7 @@ mod tests {
 
     #[test]
     fn damaged_files_are_errors_never_panics() {
-        let good = write_f32(&[("a.weight".into(), vec![2, 3], vec![1.0; 6]), ("b".into(), vec![4], vec![2.0; 4])]);
+        let good = write_f32(&[("a.weight", vec![2, 3], vec![1.0; 6]), ("b", vec![4], vec![2.0; 4])]);
         let mut rng = crate::rng::Rng::new(7);
         let mut cases: Vec<Vec<u8>> = (0..good.len()).map(|n| good[..n].to_vec()).collect();
         for _ in 0..3000 {
@@ -223,10 +225,10 @@ mod tests {
     #[test]
     fn broken_files_say_what_is_wrong() {
         assert!(SafeTensors::parse("m", b"abc").err().expect("too short").message.contains("too short"));
-        let mut bytes = write_f32(&[("x".into(), vec![4], vec![0.0; 4])]);
+        let mut bytes = write_f32(&[("x", vec![4], vec![0.0; 4])]);
         bytes.truncate(bytes.len() - 4);
         assert!(SafeTensors::parse("m", &bytes).err().expect("truncated").message.contains("tensor x"));
-        let ok = write_f32(&[("x".into(), vec![1], vec![0.0])]);
+        let ok = write_f32(&[("x", vec![1], vec![0.0])]);
         let file = SafeTensors::parse("m", &ok).unwrap();
         assert_eq!(file.f32("y").unwrap_err().message, "tensor y is missing");
     }

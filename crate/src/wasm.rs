@@ -69,6 +69,7 @@ pub use trainer::Trainer;
 #[cfg(feature = "train")]
 mod trainer {
     use std::cell::RefCell;
+    use std::collections::BTreeMap;
     use std::rc::Rc;
 
     use burn::tensor::Device;
@@ -83,6 +84,7 @@ mod trainer {
     use crate::lora_config::{Bias, LoraConfig, TargetModules};
     use crate::model::methods::Method;
     use crate::model::tiny;
+    use crate::train::adapters::AdapterSet;
     use crate::train::job::{Job, Snapshot, preview_tokens};
     use crate::train::session::{ModelFiles, Plan};
     use crate::train::trainer::TrainConfig;
@@ -206,6 +208,31 @@ mod trainer {
         model: Option<ModelFiles>,
         data: Option<Dataset>,
         job: Option<Job>,
+        /// Adapters kept over the loaded base model, as folders (name, files): the set below is rebuilt from them
+        /// when the device changes, so switching device loses none.
+        kept: Vec<(String, BTreeMap<String, Vec<u8>>)>,
+        adapters: Option<AdapterSet>,
+    }
+
+    impl State {
+        /// The adapter set on the current device, built (from the kept folders) when first needed.
+        fn adapter_set(&mut self) -> Result<&mut AdapterSet, Error> {
+            if self.adapters.is_none() {
+                let device = self.device.clone().ok_or_else(|| Error::invalid("device", "choose WebGPU or CPU first"))?;
+                let files = self.model.as_ref().ok_or_else(|| Error::invalid("model", "no model is loaded"))?;
+                let mut set = AdapterSet::new(files, &device)?;
+                for (name, folder) in &self.kept {
+                    set.add(name, folder)?;
+                }
+                self.adapters = Some(set);
+            }
+            Ok(self.adapters.as_mut().expect("just built"))
+        }
+
+        fn adapters_summary(&mut self) -> Result<JsValue, Error> {
+            let set = self.adapter_set()?;
+            Ok(to_js(&serde_json::json!({"adapters": set.infos(), "memory": set.memory()})))
+        }
     }
 
     /// The worker's handle on the trainer.
@@ -263,6 +290,7 @@ mod trainer {
                 };
                 let mut s = state.borrow_mut();
                 s.job = None;
+                s.adapters = None;
                 Ok(to_js(&info))
             })
         }
@@ -280,6 +308,9 @@ mod trainer {
             let mut s = self.state.borrow_mut();
             s.model = Some(files);
             s.job = None;
+            // Adapters belong to the base model they were trained on.
+            s.kept.clear();
+            s.adapters = None;
             Ok(to_js(&summary))
         }
 
@@ -392,6 +423,77 @@ mod trainer {
                 let job = state.borrow_mut().job.take().ok_or_else(|| missing("job", "nothing to evaluate: prepare first"))?;
                 let result = job.evaluate().await;
                 state.borrow_mut().job = Some(job);
+                result.map(|r| to_js(&r)).map_err(err)
+            })
+        }
+
+        /// The files `train` saves for the current model (PEFT's adapter folder for LoRA), read back from the
+        /// device: resolves with `[[name, Uint8Array], ...]`.
+        pub fn export_job(&self) -> js_sys::Promise {
+            let state = self.state.clone();
+            future_to_promise(async move {
+                let job = state.borrow_mut().job.take().ok_or_else(|| missing("job", "nothing to save: train a model first"))?;
+                let files = state.borrow().model.as_ref().map(|m| ModelFiles {
+                    name: m.name.clone(),
+                    config_json: m.config_json.clone(),
+                    safetensors: Vec::new(),
+                    tokenizer_json: m.tokenizer_json.clone(),
+                });
+                let result = match files {
+                    Some(f) => job.saved_files(&f).await,
+                    None => Err(Error::invalid("model", "no model is loaded")),
+                };
+                state.borrow_mut().job = Some(job);
+                let out = js_sys::Array::new();
+                for (name, bytes) in result.map_err(err)? {
+                    out.push(&js_sys::Array::of2(&JsValue::from_str(&name), &js_sys::Uint8Array::from(&bytes[..])));
+                }
+                Ok(out.into())
+            })
+        }
+
+        /// Keeps a saved folder (PEFT's adapter files, or what `export_job` gave) over the loaded base model;
+        /// resolves with `{adapters, memory}`. A folder that does not fit is refused and nothing is kept.
+        pub fn add_adapter(&self, name: String, file_names: Vec<String>, file_bytes: Vec<js_sys::Uint8Array>) -> Result<JsValue, JsValue> {
+            if file_names.len() != file_bytes.len() {
+                return Err(missing("adapter", "file names and contents do not pair up"));
+            }
+            let folder: BTreeMap<String, Vec<u8>> = file_names
+                .into_iter()
+                // A folder picked from disk gives paths (`my-adapter/adapter_config.json`): the file name counts.
+                .map(|n| n.rsplit('/').next().unwrap_or(&n).to_string())
+                .zip(file_bytes.iter().map(|b| b.to_vec()))
+                .collect();
+            let mut s = self.state.borrow_mut();
+            s.adapter_set().map_err(err)?.add(&name, &folder).map_err(err)?;
+            s.kept.push((name, folder));
+            s.adapters_summary().map_err(err)
+        }
+
+        /// Forgets kept adapter `index`; resolves with `{adapters, memory}`.
+        pub fn remove_adapter(&self, index: usize) -> Result<JsValue, JsValue> {
+            let mut s = self.state.borrow_mut();
+            s.adapter_set().map_err(err)?.remove(index).map_err(err)?;
+            s.kept.remove(index);
+            s.adapters_summary().map_err(err)
+        }
+
+        /// `{adapters, memory}` for the kept adapters.
+        pub fn adapters(&self) -> Result<JsValue, JsValue> {
+            self.state.borrow_mut().adapters_summary().map_err(err)
+        }
+
+        /// Class probabilities for a typed text with kept adapter `index`.
+        pub fn predict_with_adapter(&self, index: usize, text: String) -> js_sys::Promise {
+            let state = self.state.clone();
+            future_to_promise(async move {
+                let set = {
+                    let mut s = state.borrow_mut();
+                    s.adapter_set().map_err(err)?;
+                    s.adapters.take().expect("built above")
+                };
+                let result = set.predict(index, &text).await;
+                state.borrow_mut().adapters = Some(set);
                 result.map(|r| to_js(&r)).map_err(err)
             })
         }

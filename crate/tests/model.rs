@@ -232,14 +232,14 @@ fn checkpoints_with_wrong_shapes_name_the_tensor() {
     let small = build(&bad, Weights::Random, LABELS, None, &d).unwrap();
     let w = small.bert.embeddings.word_embeddings.weight.val();
     let bytes = lora_playground::safetensors::write_f32(&[(
-        "embeddings.word_embeddings.weight".into(),
+        "embeddings.word_embeddings.weight",
         w.dims().to_vec(),
         w.into_data().try_into_vec::<f32>().unwrap(),
     )]);
     let file = lora_playground::safetensors::SafeTensors::parse("model.safetensors", &bytes).unwrap();
     let e = build(&config, Weights::Checkpoint(file), LABELS, None, &d).unwrap_err();
     assert!(e.message.contains("embeddings.word_embeddings.weight has shape [40, 8], expected [40, 16]"), "{e}");
-    let empty = lora_playground::safetensors::write_f32(&[("x".into(), vec![1], vec![0.0])]);
+    let empty = lora_playground::safetensors::write_f32(&[("x", vec![1], vec![0.0])]);
     let file = lora_playground::safetensors::SafeTensors::parse("model.safetensors", &empty).unwrap();
     assert!(build(&config, Weights::Checkpoint(file), LABELS, None, &d).unwrap_err().message.contains("not a BERT checkpoint"));
     let _ = TensorData::new(vec![0f32], [1]);

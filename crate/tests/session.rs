@@ -99,7 +99,7 @@ fn adapters_that_do_not_fit_get_a_clear_message() {
     c.intermediate_size = 96;
     let other = {
         let m = lora_playground::model::load::build(&c, lora_playground::model::load::Weights::Random, 2, None, &device).unwrap();
-        lora_playground::model::export::model_safetensors(&m)
+        lora_playground::model::export::model_safetensors(&lora_playground::model::export::named_tensors(&m))
     };
     wide.config_json = c.to_hf_json();
     wide.safetensors = other;

@@ -178,46 +178,45 @@ impl BertForSequenceClassification {
 
     /// Folds every adapter into its weight.
     pub fn merge(self) -> Self {
-        self.map_linears(LoraLinear::merge)
+        self.map_linears(|_, l| l.merge())
     }
 
     pub fn unmerge(self) -> Self {
-        self.map_linears(LoraLinear::unmerge)
+        self.map_linears(|_, l| l.unmerge())
     }
 
     /// Whether every adapter in the model is folded into its weight (true for a model with none).
     pub fn is_merged(&self) -> bool {
         let mut all = true;
-        let mut visit = |l: &LoraLinear| all &= !l.has_lora() || l.merged;
-        for layer in &self.bert.encoder.layer {
-            let a = &layer.attention.self_attention;
-            for l in [&a.query, &a.key, &a.value, &layer.attention.output.dense, &layer.intermediate.dense, &layer.output.dense] {
-                visit(l);
-            }
-        }
-        visit(&self.bert.pooler.dense);
+        let _ = self.clone().map_linears(|_, l| {
+            all &= !l.has_lora() || l.merged;
+            l
+        });
         all
     }
 
-    fn map_linears(mut self, f: impl Fn(LoraLinear) -> LoraLinear) -> Self {
-        self.bert.encoder.layer = self
-            .bert
-            .encoder
-            .layer
-            .into_iter()
-            .map(|mut l| {
-                let a = &mut l.attention.self_attention;
-                a.query = f(a.query.clone());
-                a.key = f(a.key.clone());
-                a.value = f(a.value.clone());
-                l.attention.output.dense = f(l.attention.output.dense.clone());
-                l.intermediate.dense = f(l.intermediate.dense.clone());
-                l.output.dense = f(l.output.dense.clone());
-                l
-            })
-            .collect();
-        self.bert.pooler.dense = f(self.bert.pooler.dense);
-        self
+    fn map_linears(self, mut f: impl FnMut(&str, LoraLinear) -> LoraLinear) -> Self {
+        self.try_map_linears(|name, l| Ok::<_, std::convert::Infallible>(f(name, l))).unwrap_or_else(|e| match e {})
+    }
+
+    /// Every linear layer of the encoder (not the head) through `f`, with its Hugging Face module name
+    /// (`bert.encoder.layer.0.attention.self.query`, `bert.pooler.dense`); stops at the first error.
+    pub fn try_map_linears<E>(mut self, mut f: impl FnMut(&str, LoraLinear) -> Result<LoraLinear, E>) -> Result<Self, E> {
+        let mut layers = Vec::with_capacity(self.bert.encoder.layer.len());
+        for (n, mut l) in std::mem::take(&mut self.bert.encoder.layer).into_iter().enumerate() {
+            let p = format!("bert.encoder.layer.{n}");
+            let a = &mut l.attention.self_attention;
+            a.query = f(&format!("{p}.attention.self.query"), a.query.clone())?;
+            a.key = f(&format!("{p}.attention.self.key"), a.key.clone())?;
+            a.value = f(&format!("{p}.attention.self.value"), a.value.clone())?;
+            l.attention.output.dense = f(&format!("{p}.attention.output.dense"), l.attention.output.dense.clone())?;
+            l.intermediate.dense = f(&format!("{p}.intermediate.dense"), l.intermediate.dense.clone())?;
+            l.output.dense = f(&format!("{p}.output.dense"), l.output.dense.clone())?;
+            layers.push(l);
+        }
+        self.bert.encoder.layer = layers;
+        self.bert.pooler.dense = f("bert.pooler.dense", self.bert.pooler.dense)?;
+        Ok(self)
     }
 }
 

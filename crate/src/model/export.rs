@@ -31,6 +31,12 @@ pub struct TorchParam {
     pub trains: bool,
 }
 
+/// Whether a parameter is a linear layer's weight, which LoraLinear keeps as `[in, out]` while torch (and every
+/// file format here) keeps `[out, in]`. Embeddings and LoRA matrices are already in torch layout.
+pub fn is_linear_weight(name: &str, rank: usize) -> bool {
+    rank == 2 && name.ends_with(".weight") && !name.contains("embeddings.") && !name.contains(".lora_")
+}
+
 /// Every float parameter in torch layout (`[out, in]` linear weights). Reading the values is left to the caller:
 /// synchronously natively (`named_tensors`), asynchronously in a browser (`train::job::trainable_tensors`).
 pub fn torch_params(model: &BertForSequenceClassification) -> Vec<TorchParam> {
@@ -49,10 +55,7 @@ pub fn torch_params(model: &BertForSequenceClassification) -> Vec<TorchParam> {
             let name = hf_name(&self.path.join("."));
             let mut t = param.val();
             let mut shape = t.dims().to_vec();
-            // LoraLinear keeps `[in, out]`; torch (and every file format here) keeps `[out, in]`. Embeddings and
-            // LoRA matrices are already in torch layout.
-            let linear_weight = D == 2 && name.ends_with(".weight") && !name.contains("embeddings.") && !name.contains(".lora_");
-            if linear_weight {
+            if is_linear_weight(&name, D) {
                 t = t.transpose();
                 shape.reverse();
             }
@@ -65,9 +68,12 @@ pub fn torch_params(model: &BertForSequenceClassification) -> Vec<TorchParam> {
     c.out
 }
 
+/// Parameters read back to the host, by Hugging Face name: values in torch layout, shape, whether it trains.
+pub type NamedTensors = BTreeMap<String, (Vec<f32>, Vec<usize>, bool)>;
+
 /// Every float parameter by Hugging Face name, in torch layout, with whether it trains. Reads tensors back
-/// synchronously, so it is for native code.
-pub fn named_tensors(model: &BertForSequenceClassification) -> BTreeMap<String, (Vec<f32>, Vec<usize>, bool)> {
+/// synchronously, so it is for native code (`train::session::read_named_tensors` is the async reader).
+pub fn named_tensors(model: &BertForSequenceClassification) -> NamedTensors {
     torch_params(model)
         .into_iter()
         .map(|p| {
@@ -80,17 +86,16 @@ pub fn named_tensors(model: &BertForSequenceClassification) -> BTreeMap<String, 
 /// The files of a PEFT LoRA adapter for this model: `adapter_model.safetensors` with exactly the tensors (names,
 /// shapes, order) PEFT saves, so its size is the calculator's `adapter_tensors` prediction to the byte.
 pub fn peft_adapter(
-    model: &BertForSequenceClassification,
+    tensors: &NamedTensors,
     config: &EncoderConfig,
     lora: &LoraConfig,
     lora_dropout: f64,
     base_model: &str,
 ) -> Result<Vec<(String, Vec<u8>)>, Error> {
-    let num_labels = model.num_labels();
+    let num_labels = tensors.get("classifier.weight").map(|t| t.1[0]).ok_or_else(|| Error::invalid("adapter", "the model has no classifier"))?;
     let arch = architecture(config, num_labels)?;
     let injection = inject(&arch, lora)?;
     let entries = adapter_tensors(&arch, lora, &injection, AdapterDtypes { lora: Dtype::F32, base: Dtype::F32 });
-    let tensors = named_tensors(model);
     let mut out = Vec::with_capacity(entries.len());
     for e in &entries {
         let key = e.name.clone();
@@ -247,15 +252,20 @@ pub fn read_model_weights(file: &SafeTensors<'_>) -> Result<Overrides, Error> {
 }
 
 /// The trained tensors only (head-only and BitFit), with model names.
-pub fn trained_tensors(model: &BertForSequenceClassification) -> Vec<u8> {
-    let t: Vec<(String, Vec<usize>, Vec<f32>)> =
-        named_tensors(model).into_iter().filter(|(_, v)| v.2).map(|(k, (v, s, _))| (k, s, v)).collect();
+pub fn trained_tensors(tensors: &NamedTensors) -> Vec<u8> {
+    let t: Vec<(&str, &[usize], &[f32])> =
+        tensors.iter().filter(|(_, v)| v.2).map(|(k, (v, s, _))| (k.as_str(), s.as_slice(), v.as_slice())).collect();
     write_f32(&t)
 }
 
-/// A whole `BertForSequenceClassification` as transformers saves it (full fine-tuning).
-pub fn model_safetensors(model: &BertForSequenceClassification) -> Vec<u8> {
-    let t: Vec<(String, Vec<usize>, Vec<f32>)> = named_tensors(model).into_iter().map(|(k, (v, s, _))| (k, s, v)).collect();
+/// A whole `BertForSequenceClassification` as transformers saves it (full fine-tuning; a merged adapter): every
+/// tensor but LoRA's.
+pub fn model_safetensors(tensors: &NamedTensors) -> Vec<u8> {
+    let t: Vec<(&str, &[usize], &[f32])> = tensors
+        .iter()
+        .filter(|(k, _)| !k.contains(".lora_"))
+        .map(|(k, (v, s, _))| (k.as_str(), s.as_slice(), v.as_slice()))
+        .collect();
     write_f32(&t)
 }
 

@@ -5,5 +5,6 @@ pub mod config;
 pub mod load;
 pub mod lora;
 pub mod export;
+pub mod graft;
 pub mod methods;
 pub mod tiny;

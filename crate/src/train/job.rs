@@ -11,7 +11,7 @@ use serde::Serialize;
 use super::batch::{TextEncoder, to_input};
 use super::metrics::{Metrics, metrics};
 use super::run::{Run, RunPosition, StepReport, read_floats};
-use super::session::{ModelFiles, Plan, encoder_config, prepare_with};
+use super::session::{ModelFiles, Plan, encoder_config, prepare_with, read_named_tensors, saved_files_from};
 use super::trainer::{Sample, evaluate_async};
 use crate::data::Dataset;
 use crate::error::Error;
@@ -139,6 +139,13 @@ impl Job {
     }
 
     /// One optimizer step.
+    /// The files `train` would save for the model as it is now (PEFT's adapter files for LoRA), read back
+    /// asynchronously; `training.json` records the plan but no epochs.
+    pub async fn saved_files(&self, files: &ModelFiles) -> Result<Vec<(String, Vec<u8>)>, Error> {
+        let tensors = read_named_tensors(self.run.model()).await?;
+        saved_files_from(&tensors, files, &self.plan, &self.info.labels, Vec::new())
+    }
+
     pub async fn step(&mut self) -> Result<StepReport, Error> {
         self.run.step(&self.config, &self.train, &self.device).await
     }

@@ -7,7 +7,6 @@ use serde::Serialize;
 use super::session::{Classifier, ModelFiles, TrainingRecord};
 use crate::error::Error;
 use crate::model::export;
-use crate::safetensors::write_f32;
 
 /// How closely the merged model reproduces the unmerged one on the same texts.
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -51,11 +50,6 @@ pub fn merged_files(merged: &Classifier, base: &ModelFiles, max_len: usize) -> R
     if !merged.model.is_merged() {
         return Err(Error::invalid("adapter", "the model is not merged (call Classifier::merged first)"));
     }
-    let tensors: Vec<(String, Vec<usize>, Vec<f32>)> = export::named_tensors(&merged.model)
-        .into_iter()
-        .filter(|(name, _)| !name.contains(".lora_"))
-        .map(|(name, (values, shape, _))| (name, shape, values))
-        .collect();
     let record = TrainingRecord {
         method: "full".into(),
         base_model: base.name.clone(),
@@ -68,7 +62,7 @@ pub fn merged_files(merged: &Classifier, base: &ModelFiles, max_len: usize) -> R
     };
     Ok(vec![
         ("config.json".into(), export::classifier_config_json(&base.config_json, &merged.labels)?.into_bytes()),
-        ("model.safetensors".into(), write_f32(&tensors)),
+        ("model.safetensors".into(), export::model_safetensors(&export::named_tensors(&merged.model))),
         ("tokenizer.json".into(), base.tokenizer_json.clone()),
         ("training.json".into(), (serde_json::to_string_pretty(&record).expect("json") + "\n").into_bytes()),
     ])

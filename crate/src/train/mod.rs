@@ -1,5 +1,6 @@
 //! Training: batching, metrics, the learning-rate schedule and the loop shared by every method.
 
+pub mod adapters;
 pub mod batch;
 pub mod metrics;
 pub mod schedule;

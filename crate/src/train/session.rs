@@ -171,6 +171,16 @@ pub struct TrainingRecord {
     pub merged_from: Option<String>,
 }
 
+/// Every float parameter read back to the host (asynchronously: the browser's way; natively, `block_on` it).
+pub async fn read_named_tensors(model: &BertForSequenceClassification) -> Result<export::NamedTensors, Error> {
+    let mut out = export::NamedTensors::new();
+    for p in export::torch_params(model) {
+        let values = read_floats(p.values).await?;
+        out.insert(p.name, (values, p.shape, p.trains));
+    }
+    Ok(out)
+}
+
 /// The files to save for a trained model (name, bytes): PEFT's adapter files for LoRA, a transformers folder for
 /// full fine-tuning, the trained tensors for head-only and BitFit; always `training.json`.
 pub fn saved_files(
@@ -180,15 +190,27 @@ pub fn saved_files(
     labels: &[String],
     reports: &[EpochReport],
 ) -> Result<Vec<(String, Vec<u8>)>, Error> {
+    let reports: Vec<serde_json::Value> = reports.iter().map(|r| serde_json::to_value(r).expect("reports serialize")).collect();
+    saved_files_from(&export::named_tensors(model), files, plan, labels, reports)
+}
+
+/// `saved_files` from tensors already read back (the page reads them asynchronously); `epochs` for training.json.
+pub fn saved_files_from(
+    tensors: &export::NamedTensors,
+    files: &ModelFiles,
+    plan: &Plan,
+    labels: &[String],
+    epochs: Vec<serde_json::Value>,
+) -> Result<Vec<(String, Vec<u8>)>, Error> {
     let config = encoder_config(&files.config_json)?;
     let mut out = match plan.method {
-        Method::Lora => export::peft_adapter(model, &config, &plan.lora, plan.lora_dropout, &files.name)?,
+        Method::Lora => export::peft_adapter(tensors, &config, &plan.lora, plan.lora_dropout, &files.name)?,
         Method::Full => vec![
             ("config.json".into(), export::classifier_config_json(&files.config_json, labels)?.into_bytes()),
-            ("model.safetensors".into(), export::model_safetensors(model)),
+            ("model.safetensors".into(), export::model_safetensors(tensors)),
             ("tokenizer.json".into(), files.tokenizer_json.clone()),
         ],
-        Method::Head | Method::Bitfit => vec![("trained.safetensors".into(), export::trained_tensors(model))],
+        Method::Head | Method::Bitfit => vec![("trained.safetensors".into(), export::trained_tensors(tensors))],
     };
     let weights = out.iter().find(|(n, _)| n.ends_with(".safetensors")).map(|(n, _)| n.clone()).expect("a weights file");
     let record = TrainingRecord {
@@ -197,7 +219,7 @@ pub fn saved_files(
         labels: labels.to_vec(),
         max_len: plan.max_len,
         weights,
-        epochs: reports.iter().map(|r| serde_json::to_value(r).expect("reports serialize")).collect(),
+        epochs,
         seed: Some(plan.train.seed),
         val_fraction: Some(plan.val_fraction),
         merged_from: None,
@@ -215,10 +237,25 @@ pub struct Classifier {
     pub labels: Vec<String>,
 }
 
-/// Reads a saved folder (ours, or a PEFT adapter folder from Python) over the base model.
-/// `saved` maps file names to bytes; `training.json` is optional (labels then default to `LABEL_i`).
-pub fn load_trained(files: &ModelFiles, saved: &BTreeMap<String, Vec<u8>>, device: &Device) -> Result<Classifier, Error> {
-    let config = encoder_config(&files.config_json)?;
+/// A saved folder (ours, or a PEFT adapter folder from Python), read and checked against the base model's config;
+/// not yet on a device.
+pub struct Saved {
+    pub method: Method,
+    /// For `Method::Lora`: the adapter's settings, and the modules (full Hugging Face names) they place LoRA on.
+    pub lora: LoraConfig,
+    pub lora_dropout: f64,
+    pub lora_modules: Vec<String>,
+    /// Every tensor the folder holds, by model name (PEFT's prefixes taken off).
+    pub tensors: Overrides,
+    pub labels: Vec<String>,
+    /// Tokens per text the model was trained with (`training.json`), if recorded.
+    pub max_len: Option<usize>,
+    /// The weights file, for messages.
+    pub weights_name: String,
+}
+
+/// Reads `saved` (file name -> bytes); `training.json` is optional (labels then default to `LABEL_i`).
+pub fn read_saved(config: &EncoderConfig, saved: &BTreeMap<String, Vec<u8>>) -> Result<Saved, Error> {
     let record: Option<TrainingRecord> = match saved.get("training.json") {
         Some(b) => Some(serde_json::from_slice(b).map_err(|e| Error::json("training.json", &e))?),
         None => None,
@@ -234,8 +271,8 @@ pub fn load_trained(files: &ModelFiles, saved: &BTreeMap<String, Vec<u8>>, devic
     };
     let bytes = saved.get(&weights_name).ok_or_else(|| Error::invalid("adapter", format!("{weights_name} is missing")))?;
     let file = SafeTensors::parse(&weights_name, bytes)?;
-    let overrides = if method == Method::Lora { export::read_peft_weights(&file)? } else { export::read_model_weights(&file)? };
-    let num_labels = match overrides.get("classifier.weight") {
+    let tensors = if method == Method::Lora { export::read_peft_weights(&file)? } else { export::read_model_weights(&file)? };
+    let num_labels = match tensors.get("classifier.weight") {
         Some((_, shape)) if shape.len() == 2 => shape[0],
         _ => return Err(Error::invalid(weights_name, "has no classifier.weight [num_labels, hidden]: not a sequence-classification adapter")),
     };
@@ -246,42 +283,48 @@ pub fn load_trained(files: &ModelFiles, saved: &BTreeMap<String, Vec<u8>>, devic
         }
         None => (0..num_labels).map(|i| format!("LABEL_{i}")).collect(),
     };
-    if method == Method::Lora {
-        // Every adapter tensor must land somewhere: a key the model does not have means another base model.
-        let modules = lora_modules(&config, num_labels, &lora)?;
-        for key in overrides.keys().filter(|k| k.contains(".lora_")) {
-            let module = key.split(".lora_").next().unwrap_or_default();
-            if !modules.iter().any(|m| m == module) {
+    let lora_modules = if method == Method::Lora { lora_modules(config, num_labels, &lora)? } else { Vec::new() };
+    // Every adapter tensor must land somewhere: a key the model does not have means another base model.
+    for key in tensors.keys().filter(|k| k.contains(".lora_")) {
+        let module = key.split(".lora_").next().unwrap_or_default();
+        if !lora_modules.iter().any(|m| m == module) {
+            return Err(Error::invalid(
+                &weights_name,
+                format!("{key}: no such LoRA module in this base model with this adapter_config.json (another base model?)"),
+            ));
+        }
+    }
+    // And every module the config targets must have both matrices: a missing one would silently stay a no-op.
+    for module in &lora_modules {
+        for matrix in ["lora_A", "lora_B"] {
+            if !tensors.contains_key(&format!("{module}.{matrix}.weight")) {
                 return Err(Error::invalid(
                     &weights_name,
-                    format!("{key}: no such LoRA module in this base model with this adapter_config.json (another base model?)"),
+                    format!(
+                        "has no {module}.{matrix}.weight, which adapter_config.json targets \
+                         (a damaged adapter, or one saved with other target_modules/layers_to_transform?)"
+                    ),
                 ));
             }
         }
-        // And every module the config targets must have both matrices: a missing one would silently stay a no-op.
-        for module in &modules {
-            for matrix in ["lora_A", "lora_B"] {
-                if !overrides.contains_key(&format!("{module}.{matrix}.weight")) {
-                    return Err(Error::invalid(
-                        &weights_name,
-                        format!(
-                            "has no {module}.{matrix}.weight, which adapter_config.json targets \
-                             (a damaged adapter, or one saved with other target_modules/layers_to_transform?)"
-                        ),
-                    ));
-                }
-            }
-        }
     }
-    let model = build_model(&config, files, Some(&overrides), num_labels, method, &lora, lora_dropout, 0, device)?;
+    Ok(Saved { method, lora, lora_dropout, lora_modules, tensors, labels, max_len: record.map(|r| r.max_len), weights_name })
+}
+
+/// Reads a saved folder (see `read_saved`) over the base model.
+pub fn load_trained(files: &ModelFiles, saved: &BTreeMap<String, Vec<u8>>, device: &Device) -> Result<Classifier, Error> {
+    let config = encoder_config(&files.config_json)?;
+    let s = read_saved(&config, saved)?;
+    let num_labels = s.labels.len();
+    let model = build_model(&config, files, Some(&s.tensors), num_labels, s.method, &s.lora, s.lora_dropout, 0, device)?;
     // A tensor the model has no place for (another architecture, a typo'd name) must not be dropped silently.
     let known: std::collections::BTreeSet<String> = export::torch_params(&model).into_iter().map(|p| p.name).collect();
-    if let Some(key) = overrides.keys().find(|k| !known.contains(*k)) {
-        return Err(Error::invalid(&weights_name, format!("{key}: this base model has no such tensor (an adapter for another architecture?)")));
+    if let Some(key) = s.tensors.keys().find(|k| !known.contains(*k)) {
+        return Err(Error::invalid(&s.weights_name, format!("{key}: this base model has no such tensor (an adapter for another architecture?)")));
     }
-    let max_len = record.as_ref().map_or(config.max_position_embeddings.min(512), |r| r.max_len);
+    let max_len = s.max_len.unwrap_or(config.max_position_embeddings.min(512));
     let encoder = TextEncoder::from_bytes(&files.tokenizer_json, max_len)?;
-    Ok(Classifier { config, model: burn::module::Module::valid(&model), encoder, labels })
+    Ok(Classifier { config, model: burn::module::Module::valid(&model), encoder, labels: s.labels })
 }
 
 impl Classifier {

@@ -1,0 +1,105 @@
+//! One base model, many adapters: lays an adapter's tensors over a base model that is already on the device.
+//! burn tensors are reference-counted handles, so the grafted model shares every tensor the adapter does not
+//! replace with the base (cloning a module copies no data): N adapters cost one base plus N adapters, which is
+//! how LoRA is served (and what the page's adapter panel shows).
+
+use std::collections::BTreeSet;
+
+use burn::module::{Module, ModuleMapper, Param};
+use burn::nn::DropoutConfig;
+use burn::tensor::{Tensor, TensorData};
+
+use super::bert::{BertForSequenceClassification, hf_name};
+use super::export::is_linear_weight;
+use super::load::Overrides;
+use super::lora::LoraShape;
+use crate::error::Error;
+
+/// `base` with LoRA on `modules` (A and B from `tensors`, scaled by `shape`) and every other tensor `tensors`
+/// names (biases, LayerNorms, the classifier) replaced. The classifier may have another number of labels than
+/// the base's; every other tensor must have the base's shape. `file` names the adapter's weights in errors.
+pub fn graft(
+    base: &BertForSequenceClassification,
+    modules: &[String],
+    shape: LoraShape,
+    tensors: &Overrides,
+    file: &str,
+) -> Result<BertForSequenceClassification, Error> {
+    let bad = |m: String| Error::invalid(file, m);
+    let model = base.clone().try_map_linears(|name, mut l| {
+        if !modules.iter().any(|m| m == name) {
+            return Ok(l);
+        }
+        let (d_in, d_out) = (l.in_features(), l.out_features());
+        let device = l.weight.val().device();
+        let matrix = |which: &str, want: [usize; 2]| -> Result<Param<Tensor<2>>, Error> {
+            let key = format!("{name}.{which}.weight");
+            let (values, got) = tensors.get(&key).ok_or_else(|| bad(format!("has no {key}, which adapter_config.json targets")))?;
+            if got[..] != want[..] {
+                return Err(bad(format!("tensor {key} has shape {got:?}, expected {want:?} for this base model and r={}", shape.r)));
+            }
+            Ok(Param::from_tensor(Tensor::from_data(TensorData::new(values.clone(), want), &device)).set_require_grad(false))
+        };
+        l.lora_a = Some(matrix("lora_A", [shape.r, d_in])?);
+        l.lora_b = Some(matrix("lora_B", [d_out, shape.r])?);
+        l.scaling = shape.scaling();
+        // Inference only: no dropout on the LoRA path.
+        l.lora_dropout = DropoutConfig::new(0.0).init();
+        l.merged = false;
+        Ok(l)
+    })?;
+
+    let mut mapper = Replace { path: Vec::new(), tensors, used: BTreeSet::new(), error: None, file };
+    let model = model.map(&mut mapper);
+    if let Some(e) = mapper.error {
+        return Err(e);
+    }
+    let placed: BTreeSet<String> =
+        modules.iter().flat_map(|m| [format!("{m}.lora_A.weight"), format!("{m}.lora_B.weight")]).collect();
+    if let Some(key) = tensors.keys().find(|k| !mapper.used.contains(*k) && !placed.contains(*k)) {
+        return Err(bad(format!("{key}: this base model has no such tensor (an adapter for another architecture?)")));
+    }
+    Ok(model)
+}
+
+/// Replaces every float parameter whose Hugging Face name is in `tensors`.
+struct Replace<'a> {
+    path: Vec<String>,
+    tensors: &'a Overrides,
+    used: BTreeSet<String>,
+    error: Option<Error>,
+    file: &'a str,
+}
+
+impl ModuleMapper for Replace<'_> {
+    fn enter_module(&mut self, name: &str, _container: &str) {
+        self.path.push(name.to_string());
+    }
+
+    fn exit_module(&mut self, _name: &str, _container: &str) {
+        self.path.pop();
+    }
+
+    fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
+        let name = hf_name(&self.path.join("."));
+        let Some((values, shape)) = self.tensors.get(&name).filter(|_| !name.contains(".lora_")) else { return param };
+        let current = param.val();
+        // Torch layout (`[out, in]` for a linear weight) is what files hold.
+        let mut want = current.dims().to_vec();
+        let linear = is_linear_weight(&name, D);
+        if linear {
+            want.reverse();
+        }
+        // The head may be for another number of labels; the rest must fit the base exactly.
+        let fits = shape.len() == D && (shape == &want || (name.starts_with("classifier.") && (D == 1 || shape[D - 1] == want[D - 1])));
+        if !fits {
+            self.error.get_or_insert_with(|| {
+                Error::invalid(self.file, format!("tensor {name} has shape {shape:?}, expected {want:?} for this base model (another base model?)"))
+            });
+            return param;
+        }
+        self.used.insert(name);
+        let t: Tensor<D> = Tensor::from_data(TensorData::new(values.clone(), shape.clone()), &current.device());
+        param.map(|_| if linear { t.transpose() } else { t })
+    }
+}

@@ -1,0 +1,158 @@
+//! Several trained adapters on one loaded base model, as LoRA is served: the base's tensors live on the device
+//! once, each adapter adds only its own (LoRA matrices, its head, any biases it trained), and switching is picking
+//! another grafted model (no tensor moves). `memory` compares that with keeping N fine-tuned copies.
+
+use std::collections::BTreeMap;
+
+use burn::module::Module;
+use burn::tensor::Device;
+use serde::Serialize;
+
+use super::batch::TextEncoder;
+use super::job::Prediction;
+use super::session::{Classifier, ModelFiles, encoder_config, read_saved};
+use crate::error::Error;
+use crate::model::bert::BertForSequenceClassification;
+use crate::model::config::EncoderConfig;
+use crate::model::export::torch_params;
+use crate::model::graft::graft;
+use crate::model::load::{Weights, build};
+use crate::model::lora::LoraShape;
+use crate::model::methods::Method;
+use crate::safetensors::SafeTensors;
+
+/// What the page lists for an adapter.
+#[derive(Debug, Clone, Serialize)]
+pub struct AdapterInfo {
+    pub name: String,
+    pub method: String,
+    pub labels: Vec<String>,
+    /// LoRA rank, alpha and the modules it sits on (short names: `query`, `value`); absent for other methods.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub r: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lora_alpha: Option<f64>,
+    pub lora_modules: usize,
+    /// Values this adapter holds on the device (LoRA A and B, its head, biases it trained).
+    pub params: u64,
+    /// `params` as float32 bytes.
+    pub bytes: u64,
+}
+
+/// Parameter memory (float32, on the device) of the set against one fine-tuned copy of the model per adapter.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Memory {
+    /// The base encoder, held once (its placeholder head left out: every adapter brings its own).
+    pub base_bytes: u64,
+    pub adapter_bytes: Vec<u64>,
+    /// `base_bytes + sum(adapter_bytes)`.
+    pub shared_bytes: u64,
+    /// One whole model per adapter: `N * base_bytes + each one's head`.
+    pub copies_bytes: u64,
+}
+
+struct Entry {
+    info: AdapterInfo,
+    classifier: Classifier,
+    head_params: u64,
+}
+
+pub struct AdapterSet {
+    config: EncoderConfig,
+    tokenizer_json: Vec<u8>,
+    base: BertForSequenceClassification,
+    base_params: u64,
+    entries: Vec<Entry>,
+    device: Device,
+}
+
+const BYTES_PER_PARAM: u64 = 4;
+
+impl AdapterSet {
+    /// Loads the base model once on `device`.
+    pub fn new(files: &ModelFiles, device: &Device) -> Result<Self, Error> {
+        let config = encoder_config(&files.config_json)?;
+        let weights = SafeTensors::parse("model.safetensors", &files.safetensors)?;
+        // The head is a placeholder: every adapter replaces it with its own.
+        let base = build(&config, Weights::Checkpoint(weights), 2, None, device)?.valid();
+        let base_params = torch_params(&base)
+            .iter()
+            .filter(|p| !p.name.starts_with("classifier."))
+            .map(|p| p.shape.iter().product::<usize>() as u64)
+            .sum();
+        Ok(Self { config, tokenizer_json: files.tokenizer_json.clone(), base, base_params, entries: Vec::new(), device: device.clone() })
+    }
+
+    /// Reads a saved folder (file name -> bytes: a PEFT adapter, ours, a head-only or BitFit run) and lays it over
+    /// the base; returns what the page lists. Nothing is added on error.
+    pub fn add(&mut self, name: &str, saved: &BTreeMap<String, Vec<u8>>) -> Result<AdapterInfo, Error> {
+        let s = read_saved(&self.config, saved)?;
+        if !s.tensors.contains_key("classifier.bias") {
+            return Err(Error::invalid(&s.weights_name, "has no classifier.bias: not a sequence-classification head"));
+        }
+        let shape = LoraShape { r: s.lora.r as usize, lora_alpha: s.lora.lora_alpha, use_rslora: s.lora.use_rslora, lora_dropout: 0.0 };
+        let model = graft(&self.base, &s.lora_modules, shape, &s.tensors, &s.weights_name)?;
+        let encoder = TextEncoder::from_bytes(&self.tokenizer_json, s.max_len.unwrap_or(self.config.max_position_embeddings.min(512)))?;
+        let params: u64 = s.tensors.values().map(|(v, _)| v.len() as u64).sum();
+        let head_params = s.tensors.iter().filter(|(k, _)| k.starts_with("classifier.")).map(|(_, (v, _))| v.len() as u64).sum();
+        let lora = s.method == Method::Lora;
+        let info = AdapterInfo {
+            name: name.to_string(),
+            method: s.method.name().to_string(),
+            labels: s.labels.clone(),
+            r: lora.then_some(s.lora.r),
+            lora_alpha: lora.then_some(s.lora.lora_alpha),
+            lora_modules: s.lora_modules.len(),
+            params,
+            bytes: params * BYTES_PER_PARAM,
+        };
+        let classifier = Classifier { config: self.config.clone(), model, encoder, labels: s.labels };
+        self.entries.push(Entry { info: info.clone(), classifier, head_params });
+        Ok(info)
+    }
+
+    pub fn remove(&mut self, index: usize) -> Result<(), Error> {
+        self.check(index)?;
+        self.entries.remove(index);
+        Ok(())
+    }
+
+    pub fn infos(&self) -> Vec<AdapterInfo> {
+        self.entries.iter().map(|e| e.info.clone()).collect()
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    fn check(&self, index: usize) -> Result<&Entry, Error> {
+        self.entries.get(index).ok_or_else(|| Error::invalid("adapter", format!("no adapter number {index} (there are {})", self.entries.len())))
+    }
+
+    /// The classifier with adapter `index` laid over the base.
+    pub fn classifier(&self, index: usize) -> Result<&Classifier, Error> {
+        Ok(&self.check(index)?.classifier)
+    }
+
+    /// Class probabilities for `text` with adapter `index`.
+    pub async fn predict(&self, index: usize, text: &str) -> Result<Prediction, Error> {
+        if text.trim().is_empty() {
+            return Err(Error::invalid("text", "is empty: type a sentence to classify"));
+        }
+        let c = &self.check(index)?.classifier;
+        let probs = c.predict_async(&[text.to_string()], 1, &self.device).await?.remove(0);
+        let best = probs.iter().enumerate().fold(0, |b, (i, v)| if *v > probs[b] { i } else { b });
+        Ok(Prediction { label: c.labels[best].clone(), probs, labels: c.labels.clone() })
+    }
+
+    pub fn memory(&self) -> Memory {
+        let base_bytes = self.base_params * BYTES_PER_PARAM;
+        let adapter_bytes: Vec<u64> = self.entries.iter().map(|e| e.info.bytes).collect();
+        let copies_bytes = self.entries.iter().map(|e| base_bytes + e.head_params * BYTES_PER_PARAM).sum();
+        Memory { base_bytes, shared_bytes: base_bytes + adapter_bytes.iter().sum::<u64>(), adapter_bytes, copies_bytes }
+    }
+}
