@@ -16,7 +16,9 @@ export function launchChromium() {
 // Runs `tests` ([{name, fn(page)}]) against `lora-playground serve` and exits with their outcome.
 // `local`: URL prefixes besides the server's that a page may request (data:, blob:).
 // `onFailure(page, index)`: e.g. a screenshot, before the context closes.
-export async function runPageTests(tests, { cli, root, port, local = ['data:'], contextOptions = {}, onFailure }) {
+// E2E_ONLY=text runs only the tests whose name contains it (while working on one; CI runs them all).
+export async function runPageTests(all, { cli, root, port, local = ['data:'], contextOptions = {}, onFailure }) {
+  const tests = all.filter((t) => !process.env.E2E_ONLY || t.name.includes(process.env.E2E_ONLY));
   const base = `http://127.0.0.1:${port}/`;
   const server = spawn(cli, ['serve', '--root', root, '--port', String(port)], { stdio: ['ignore', 'pipe', 'inherit'] });
   await new Promise((resolve, reject) => {

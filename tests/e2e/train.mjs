@@ -5,7 +5,7 @@
 // to tests/artifacts/.
 // Usage: LORA_PLAYGROUND_CLI=path/to/lora-playground (built with training) node tests/e2e/train.mjs
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import assert from 'node:assert/strict';
@@ -150,6 +150,71 @@ const tests = [
     const legend = await page.locator('#compare-chart .u-legend').textContent();
     assert.ok(legend.includes('#1 lora r=8') && legend.includes('#2 lora r=4'), legend);
     await page.screenshot({ path: join(ARTIFACTS, 'train-history-overlay.png'), fullPage: true });
+  }],
+  ['adapters: two runs and a folder PEFT saved, kept on one base, switched, downloaded at the predicted size', async (page) => {
+    await openTrained(page, 'cpu');
+    await page.fill('#epochs', '1');
+    await page.setInputFiles('#data-file', { name: 'keywords.csv', mimeType: 'text/csv', buffer: Buffer.from(KEYWORDS_CSV) });
+    await page.waitForSelector('#data-count[data-examples="80"]');
+    const predicted = Number(await page.locator('[data-live=file]').getAttribute('data-value'));
+    await page.click('#start');
+    await page.waitForFunction(() => document.querySelector('#train-text').textContent.includes('done'), null, { timeout: 300_000 });
+    // The download is PEFT's adapter folder, its weights file the size the calculator showed, to the byte.
+    await page.click('#download-run');
+    await page.waitForSelector('#downloads a');
+    const links = await page.$$eval('#downloads a', (as) => as.map((a) => ({ name: a.download, bytes: Number(a.dataset.bytes), href: a.href })));
+    assert.deepEqual(links.map((l) => l.name).sort(), ['adapter_config.json', 'adapter_model.safetensors', 'training.json']);
+    assert.equal(links.find((l) => l.name === 'adapter_model.safetensors').bytes, predicted, 'adapter size = calculator');
+    const config = await page.evaluate(async (href) => (await fetch(href)).json(), links.find((l) => l.name === 'adapter_config.json').href);
+    assert.equal(config.peft_type, 'LORA');
+    assert.equal(config.r, 8);
+    assert.equal(config.task_type, 'SEQ_CLS');
+    // Keep it, train a second adapter (r=4) and keep that too.
+    await page.click('#keep-run');
+    await page.waitForFunction(() => document.querySelectorAll('#adapters tbody tr').length === 1);
+    await page.fill('#r', '4');
+    await page.click('#start');
+    await page.waitForFunction(() => document.querySelectorAll('#history tbody tr').length === 2, null, { timeout: 300_000 });
+    await page.click('#keep-run');
+    await page.waitForFunction(() => document.querySelectorAll('#adapters tbody tr').length === 2);
+    // A folder Python PEFT saved for this tiny base (crate/tests/fixtures/peft_tiny), picked from disk.
+    const fixture = join(ROOT, 'crate', 'tests', 'fixtures', 'peft_tiny');
+    await page.setInputFiles('#adapter-files', ['adapter_config.json', 'adapter_model.safetensors'].map((f) => join(fixture, f)));
+    await page.waitForFunction(() => document.querySelectorAll('#adapters tbody tr').length === 3);
+    // Its prediction is PEFT's: softmax of the logits PEFT computed.
+    const expected = JSON.parse(readFileSync(join(fixture, 'expected.json'), 'utf8'));
+    await page.fill('#adapter-text', expected.texts[0]);
+    await page.click('#adapter-predict');
+    await page.waitForSelector('#adapter-used[data-index="2"]');
+    const shown = await page.$$eval('#adapter-prediction .probs li', (lis) => lis.map((li) => li.textContent));
+    const z = expected.logits[0];
+    const e = z.map((v) => Math.exp(v - Math.max(...z)));
+    const want = e.map((v) => v / e.reduce((a, b) => a + b, 0));
+    want.forEach((p, i) => assert.ok(shown.includes(`LABEL_${i}: ${(100 * p).toFixed(1)}%`), `${shown} vs LABEL_${i} ${p}`));
+    // Switching re-classifies the same text with the other adapter at once.
+    await page.locator('#adapters tbody input[type=radio]').nth(0).check();
+    await page.waitForSelector('#adapter-used[data-index="0"]');
+    assert.match(await page.locator('#adapter-used').textContent(), /^with #1 lora r=8/);
+    assert.equal(await page.locator('#adapter-prediction .probs li').count(), 2);
+    // Memory: the base once plus each adapter's own tensors, against three whole copies.
+    const held = await page.$$eval('#adapters td[data-params]', (tds) => tds.map((td) => Number(td.dataset.params)));
+    const runs = await page.evaluate(() => window.lpTrain.runs.map((r) => r.trainable));
+    assert.deepEqual(held.slice(0, 2), runs, 'each kept adapter holds what trained');
+    const shared = Number(await page.locator('#memory-shared').getAttribute('data-value'));
+    const copies = Number(await page.locator('#memory-copies').getAttribute('data-value'));
+    assert.ok(shared < copies, `${shared} < ${copies}`);
+    // A damaged folder is refused with a message, and the list stays as it was.
+    await page.setInputFiles('#adapter-files', [
+      { name: 'adapter_config.json', mimeType: 'application/json', buffer: readFileSync(join(fixture, 'adapter_config.json')) },
+      { name: 'adapter_model.safetensors', mimeType: 'application/octet-stream', buffer: readFileSync(join(fixture, 'adapter_model.safetensors')).subarray(0, 500) },
+    ]);
+    await page.waitForFunction(() => document.querySelector('#err-adapters').textContent.length > 0);
+    assert.match(await page.locator('#err-adapters').textContent(), /adapter_model\.safetensors/);
+    assert.equal(await page.locator('#adapters tbody tr').count(), 3);
+    await page.screenshot({ path: join(ARTIFACTS, 'train-adapters.png'), fullPage: true });
+    // Removing one leaves the others.
+    await page.locator('#adapters tbody button.remove').nth(1).click();
+    await page.waitForFunction(() => document.querySelectorAll('#adapters tbody tr').length === 2);
   }],
   ['a served model downloads with a progress bar, then loads from the cache, also with the network off', async (page) => {
     // The tiny model as a folder on the server, as a course would put its own model.

@@ -5,7 +5,7 @@ import initEngine, * as engine from '../pkg/lora_playground.js';
 import { bytes, grouped } from '../format.js';
 import { accuracyChart, compareChart, lossChart } from './charts.js';
 import { loadModelFiles, readPickedFolder } from './model-files.js';
-import { renderDataset, renderHistory, renderPrediction, renderResults, renderTokens, showError } from './view.js';
+import { renderAdapters, renderDataset, renderHistory, renderMemory, renderPrediction, renderResults, renderTokens, showError } from './view.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -41,6 +41,9 @@ const state = {
   runs: [], // history
   compare: new Set(),
   calc: null, // the calculator's figures for the current plan
+  adapters: [], // kept adapters (the worker holds their tensors over the one base model)
+  chosen: -1, // the adapter that classifies
+  downloads: [], // object URLs of the last download links, revoked when replaced
 };
 let engineReady = false; // the calculator's wasm, for the live figures
 
@@ -129,8 +132,21 @@ $('model-folder').addEventListener('change', async (e) => {
 });
 
 let modelSource = '';
+// Keep and download act on the worker's last trained job, which a new model or dataset replaces.
+function exportable(on) {
+  $('keep-run').disabled = !on;
+  $('download-run').disabled = !on;
+}
+
 function modelReady(summary) {
   state.model = summary;
+  exportable(false);
+  // The worker forgot the adapters: they belonged to the previous base model.
+  state.adapters = [];
+  state.chosen = -1;
+  drawAdapters();
+  renderMemory($('adapter-memory'), { adapter_bytes: [] });
+  $('adapter-prediction').replaceChildren();
   $('model-note').textContent = `${summary.name}: ${summary.num_hidden_layers} layers, hidden ${summary.hidden_size}, ` +
     `${summary.num_attention_heads} heads, vocabulary ${grouped(summary.vocab_size)}. ${modelSource}`;
   $('max-len').max = summary.max_position_embeddings;
@@ -168,6 +184,7 @@ drop.addEventListener('keydown', (e) => { if (e.key === 'Enter' || e.key === ' '
 
 function dataReady(summary) {
   state.data = summary;
+  exportable(false);
   // The stratified split keeps round(20%) of each class (at least one) for validation: shown per class.
   const split = summary.counts.map((n) => Math.min(Math.max(Math.round(n * 0.2), n > 1 ? 1 : 0), Math.max(n - 1, 0)));
   renderDataset($('data-summary'), $('data-problems'), summary, split);
@@ -257,6 +274,7 @@ $('all-linear').addEventListener('change', () => {
 // ---- training --------------------------------------------------------------------------------------------
 
 function setRunning(running) {
+  if (running) exportable(false);
   $('start').disabled = running;
   $('pause').disabled = !running;
   $('stop').disabled = !running;
@@ -327,6 +345,7 @@ function finishRun(finished) {
   state.run = null;
   setRunning(false);
   if (!r || r.steps.length === 0) return; // nothing ran (the plan was refused): nothing to keep
+  exportable(true);
   r.finished = finished;
   const p = r.plan;
   state.runs.push({
@@ -358,6 +377,82 @@ function predict() {
 }
 $('predict').addEventListener('click', predict);
 $('predict-text').addEventListener('keydown', (e) => { if (e.key === 'Enter') predict(); });
+
+// ---- adapters: keep, download, load, switch ---------------------------------------------------------------
+
+function runName() {
+  const r = state.runs.at(-1);
+  if (!r) return 'trained model';
+  const i = state.runs.length;
+  return r.method === 'lora' ? `#${i} lora r=${r.r} ${r.targets}` : `#${i} ${r.method}`;
+}
+
+$('keep-run').addEventListener('click', () => {
+  showError('err-adapters', null);
+  send('keep', { name: runName() });
+});
+$('download-run').addEventListener('click', () => {
+  showError('err-adapters', null);
+  send('export');
+});
+
+// Files picked from a folder (webkitdirectory) or one by one: every file goes to the worker, which keeps the
+// ones it knows (adapter_config.json, adapter_model.safetensors, training.json, ...) by name.
+async function loadAdapterFiles(list) {
+  showError('err-adapters', null);
+  const files = [...list];
+  if (files.length === 0) return;
+  const folder = files[0].webkitRelativePath?.split('/')[0] || files.map((f) => f.name).join(' + ');
+  const buffers = await Promise.all(files.map((f) => f.arrayBuffer()));
+  send('add-adapter', { name: folder, names: files.map((f) => f.webkitRelativePath || f.name), buffers }, buffers);
+}
+$('adapter-folder').addEventListener('change', (e) => { loadAdapterFiles(e.target.files); e.target.value = ''; });
+$('adapter-files').addEventListener('change', (e) => { loadAdapterFiles(e.target.files); e.target.value = ''; });
+
+function showDownloads(files) {
+  for (const url of state.downloads) URL.revokeObjectURL(url);
+  state.downloads = files.map((f) => URL.createObjectURL(new Blob([f.bytes], { type: 'application/octet-stream' })));
+  const links = files.map((f, i) => {
+    const a = document.createElement('a');
+    a.href = state.downloads[i];
+    a.download = f.name;
+    a.dataset.bytes = f.bytes.length;
+    a.textContent = `${f.name} (${bytes(f.bytes.length)})`;
+    return a;
+  });
+  $('downloads').replaceChildren('Save these into one folder: ', ...links);
+  links[0]?.focus();
+}
+
+function adaptersReady(summary) {
+  const before = state.adapters.length;
+  state.adapters = summary.adapters;
+  // A new adapter becomes the chosen one; a removed one moves the choice to a neighbour.
+  if (state.adapters.length > before) state.chosen = state.adapters.length - 1;
+  state.chosen = Math.min(state.chosen, state.adapters.length - 1);
+  drawAdapters();
+  renderMemory($('adapter-memory'), summary.memory);
+}
+
+function drawAdapters() {
+  renderAdapters(document.querySelector('#adapters tbody'), state.adapters, state.chosen, (i) => {
+    state.chosen = i;
+    drawAdapters();
+    // Switching is instant: classify the same text again with the newly chosen adapter.
+    if ($('adapter-text').value.trim()) adapterPredict();
+  }, (i) => send('remove-adapter', { index: i }));
+}
+
+function adapterPredict() {
+  showError('err-adapter-predict', null);
+  if (state.chosen < 0) {
+    showError('err-adapter-predict', { field: 'adapter', message: 'keep or load an adapter first' });
+    return;
+  }
+  send('adapter-predict', { index: state.chosen, text: $('adapter-text').value });
+}
+$('adapter-predict').addEventListener('click', adapterPredict);
+$('adapter-text').addEventListener('keydown', (e) => { if (e.key === 'Enter') adapterPredict(); });
 
 // ---- worker replies --------------------------------------------------------------------------------------
 
@@ -392,6 +487,19 @@ worker.onmessage = ({ data: m }) => {
     case 'done': finishRun(true); break;
     case 'stopped': finishRun(false); break;
     case 'prediction': renderPrediction($('prediction'), m.result); break;
+    case 'exported': showDownloads(m.files); break;
+    case 'adapters': adaptersReady(m.summary); break;
+    case 'adapter-prediction': {
+      const name = state.adapters[m.index]?.name ?? '';
+      renderPrediction($('adapter-prediction'), m.result);
+      const note = document.createElement('p');
+      note.className = 'hint';
+      note.id = 'adapter-used';
+      note.dataset.index = m.index;
+      note.textContent = `with ${name}, in ${m.ms.toFixed(0)} ms (the base model stays loaded; only the adapter changes)`;
+      $('adapter-prediction').append(note);
+      break;
+    }
     case 'error': onError(m); break;
     default: break;
   }
@@ -399,7 +507,11 @@ worker.onmessage = ({ data: m }) => {
 worker.onerror = (e) => showError('err-model', { field: 'worker', message: e.message || 'the training worker failed to start' });
 
 function onError(m) {
-  const where = { device: 'err-model', model: 'err-model', data: 'err-data', builtin: 'err-data', tokens: 'err-data', predict: 'err-predict' }[m.where] ?? 'err-plan';
+  const where = {
+    device: 'err-model', model: 'err-model', data: 'err-data', builtin: 'err-data', tokens: 'err-data', predict: 'err-predict',
+    export: 'err-adapters', keep: 'err-adapters', 'add-adapter': 'err-adapters', 'remove-adapter': 'err-adapters',
+    'adapter-predict': 'err-adapter-predict',
+  }[m.where] ?? 'err-plan';
   if (m.where === 'device' && deviceWanted === 'webgpu') {
     // WebGPU refused (no adapter, or it failed to start): the CPU backend always works.
     $('device-note').dataset.fallback = 'no-webgpu';

@@ -102,6 +102,34 @@ export function renderHistory(tbody, runs, selected, onToggle) {
   }));
 }
 
+// The kept adapters, one radio button each to choose which one classifies.
+export function renderAdapters(tbody, adapters, chosen, onChoose, onRemove) {
+  tbody.replaceChildren(...adapters.map((a, i) => {
+    const radio = h('input', { type: 'radio', name: 'adapter-choice', checked: i === chosen, ariaLabel: `use ${a.name}` });
+    radio.addEventListener('change', () => onChoose(i));
+    const remove = h('button', { type: 'button', class: 'remove' }, 'remove');
+    remove.addEventListener('click', () => onRemove(i));
+    const row = h('tr', { class: i === chosen ? 'chosen' : '' },
+      h('td', {}, radio), h('td', {}, a.name), h('td', {}, a.method), h('td', {}, a.r ?? '-'),
+      h('td', {}, a.labels.join(', ')), h('td', { 'data-params': a.params }, `${grouped(a.params)} params (${bytes(a.bytes)})`),
+      h('td', {}, remove));
+    return row;
+  }));
+}
+
+// One base plus N adapters against N fine-tuned copies, from the tensors the worker holds.
+export function renderMemory(el, memory) {
+  const n = memory.adapter_bytes.length;
+  if (n === 0) { el.textContent = ''; return; }
+  el.replaceChildren(
+    'On the device: the base model once (', h('strong', {}, bytes(memory.base_bytes)), `) + ${n} adapter${n > 1 ? 's' : ''} (`,
+    h('strong', {}, bytes(memory.shared_bytes - memory.base_bytes)), ') = ',
+    h('strong', { id: 'memory-shared', 'data-value': memory.shared_bytes }, bytes(memory.shared_bytes)),
+    `. ${n} fine-tuned cop${n > 1 ? 'ies' : 'y'} would take `,
+    h('strong', { id: 'memory-copies', 'data-value': memory.copies_bytes }, bytes(memory.copies_bytes)),
+    ` (${(memory.copies_bytes / memory.shared_bytes).toFixed(1)}x). Parameters in float32; activations not counted.`);
+}
+
 export function showError(id, e) {
   const el = document.getElementById(id);
   if (!e) { el.textContent = ''; return; }

@@ -1,7 +1,7 @@
 // The training worker: owns the trainer wasm (burn + tokenizers) so the page never freezes. It speaks small
 // messages: requests {type, ...} from the page; replies 'device', 'model', 'data', 'tokens', 'prepared',
-// 'progress', 'metrics', 'fallback', 'paused', 'resumed', 'stopped', 'done', 'prediction' and 'error'
-// {where, field, message}.
+// 'progress', 'metrics', 'fallback', 'paused', 'resumed', 'stopped', 'done', 'prediction', 'exported', 'adapters',
+// 'adapter-prediction' and 'error' {where, field, message}.
 import init, { Trainer } from '../pkg-train/lora_playground.js';
 
 let trainer = null;
@@ -143,6 +143,31 @@ self.onmessage = async ({ data: msg }) => {
       case 'predict':
         post('prediction', { text: msg.text, result: await serial(() => trainer.predict(msg.text)) });
         break;
+      case 'export': {
+        // What `train` would save, read back from the device: PEFT's adapter folder for LoRA.
+        const files = await serial(() => trainer.export_job());
+        post('exported', { files: files.map(([name, bytes]) => ({ name, bytes })) });
+        break;
+      }
+      case 'keep': {
+        // Kept through its saved files, so what the list holds is exactly what a download would give.
+        const files = await serial(() => trainer.export_job());
+        const summary = await serial(() => trainer.add_adapter(msg.name, files.map((f) => f[0]), files.map((f) => f[1])));
+        post('adapters', { summary });
+        break;
+      }
+      case 'add-adapter':
+        post('adapters', { summary: await serial(() => trainer.add_adapter(msg.name, msg.names, msg.buffers.map((b) => new Uint8Array(b)))) });
+        break;
+      case 'remove-adapter':
+        post('adapters', { summary: await serial(() => trainer.remove_adapter(msg.index)) });
+        break;
+      case 'adapter-predict': {
+        const t0 = performance.now();
+        const result = await serial(() => trainer.predict_with_adapter(msg.index, msg.text));
+        post('adapter-prediction', { index: msg.index, result, ms: performance.now() - t0 });
+        break;
+      }
       default:
         throw { field: 'message', message: `unknown request '${msg.type}'` };
     }
