@@ -144,6 +144,32 @@ fn merge_checks_on_the_validation_texts_times_both_and_saves_a_model_predict_rea
 }
 
 #[test]
+fn adapters_holds_several_on_one_base_and_reports_memory_and_switch_time() {
+    let dir = workspace("adapters");
+    let (model, data) = (dir.join("tiny"), dir.join("data.csv"));
+    for (method, out) in [("lora", "a"), ("head", "b")] {
+        let o = run(&["train", "--model", s(&model), "--data", s(&data), "--method", method, "--epochs", "1", "--quiet", "--out", s(&dir.join(out))]);
+        assert!(o.status.success(), "{}", text(&o).1);
+    }
+    let list = format!("{},{}", s(&dir.join("a")), s(&dir.join("b")));
+    let o = run(&["adapters", "--model", s(&model), "--adapters", &list, "--rounds", "2", "--json"]);
+    let (stdout, stderr) = text(&o);
+    assert!(o.status.success(), "{stderr}");
+    let v: Value = serde_json::from_str(stdout.trim()).unwrap();
+    assert_eq!(v["adapters"].as_array().unwrap().len(), 2);
+    assert_eq!(v["adapters"][0]["method"], "lora");
+    assert_eq!(v["adapters"][1]["method"], "head");
+    let m = &v["memory"];
+    let adapters: u64 = m["adapter_bytes"].as_array().unwrap().iter().map(|b| b.as_u64().unwrap()).sum();
+    assert_eq!(m["shared_bytes"].as_u64().unwrap(), m["base_bytes"].as_u64().unwrap() + adapters);
+    assert!(m["shared_bytes"].as_u64() < m["copies_bytes"].as_u64(), "{m}");
+    assert!(v["ms_switch_and_classify"].as_array().unwrap().iter().all(|x| x.as_f64().unwrap() > 0.0));
+    // A folder that is not an adapter is named in the message.
+    let o = run(&["adapters", "--model", s(&model), "--adapters", s(&dir.join("tiny"))]);
+    assert!(!o.status.success() && text(&o).1.contains("neither adapter_config.json nor training.json"), "{}", text(&o).1);
+}
+
+#[test]
 fn every_method_saves_what_it_trained_and_predicts_from_it() {
     let dir = workspace("train_methods");
     let (model, data) = (dir.join("tiny"), dir.join("data.csv"));

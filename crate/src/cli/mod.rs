@@ -1,6 +1,8 @@
 //! Command dispatch. Every failure becomes a message and an exit code, never a panic.
 
 #[cfg(feature = "train")]
+mod adapters;
+#[cfg(feature = "train")]
 mod bench;
 #[cfg(feature = "train")]
 mod compare;
@@ -32,6 +34,8 @@ usage:
   lora-playground merge --adapter DIR --data <file | builtin:NAME> --out DIR [--model M] [--batch-size 1] [--repeats 3] [--json]
                         (folds the adapter into the base weights, checks it on the validation texts, times both,
                         saves a transformers model folder)
+  lora-playground adapters --adapters DIR,DIR,... [--model M] [--text T] [--rounds 5] [--json]
+                        (several adapters on one base: memory of 1 base + N adapters vs N copies, switch time)
   lora-playground compare --data <file | builtin:NAME> --out DIR [--methods lora,full,head,bitfit] [--full-lr 5e-5] [train options] [--json]
   lora-playground tiny-model --out DIR   (writes the tiny random BERT the page offers as a model folder)
   lora-playground bench [--model M] [--steps N] [--batch-size 16] [--seq-len 64] [--methods lora,full,head,bitfit,inference] [--json]
@@ -75,6 +79,8 @@ pub fn run(args: &[String]) -> i32 {
         #[cfg(feature = "train")]
         Some("merge") => merge::run(&args[1..]),
         #[cfg(feature = "train")]
+        Some("adapters") => adapters::run(&args[1..]),
+        #[cfg(feature = "train")]
         Some("compare") => compare::run(&args[1..]),
         #[cfg(feature = "train")]
         Some("tiny-model") => model_files::write_tiny(&args[1..]),
@@ -83,7 +89,7 @@ pub fn run(args: &[String]) -> i32 {
         #[cfg(feature = "train")]
         Some("bench-one") => bench::run_one(&args[1..]),
         #[cfg(not(feature = "train"))]
-        Some(cmd @ ("train" | "predict" | "merge" | "compare" | "tiny-model" | "bench")) => {
+        Some(cmd @ ("train" | "predict" | "merge" | "adapters" | "compare" | "tiny-model" | "bench")) => {
             eprintln!("error: '{cmd}' needs the `train` feature (this build has only the calculator)");
             2
         }
