@@ -432,18 +432,21 @@ mod trainer {
         pub fn export_job(&self) -> js_sys::Promise {
             let state = self.state.clone();
             future_to_promise(async move {
-                let job = state.borrow_mut().job.take().ok_or_else(|| missing("job", "nothing to save: train a model first"))?;
-                let files = state.borrow().model.as_ref().map(|m| ModelFiles {
-                    name: m.name.clone(),
-                    config_json: m.config_json.clone(),
-                    safetensors: Vec::new(),
-                    tokenizer_json: m.tokenizer_json.clone(),
-                });
-                let result = match files {
-                    Some(f) => job.saved_files(&f).await,
-                    None => Err(Error::invalid("model", "no model is loaded")),
+                // Both are taken out while the read is awaited (the worker makes one call at a time) and put back.
+                let (job, files) = {
+                    let mut s = state.borrow_mut();
+                    (s.job.take(), s.model.take())
                 };
-                state.borrow_mut().job = Some(job);
+                let result = match (&job, &files) {
+                    (Some(j), Some(f)) => j.saved_files(f).await,
+                    (None, _) => Err(Error::invalid("job", "nothing to save: train a model first")),
+                    (_, None) => Err(Error::invalid("model", "no model is loaded")),
+                };
+                {
+                    let mut s = state.borrow_mut();
+                    s.job = job;
+                    s.model = files;
+                }
                 let out = js_sys::Array::new();
                 for (name, bytes) in result.map_err(err)? {
                     out.push(&js_sys::Array::of2(&JsValue::from_str(&name), &js_sys::Uint8Array::from(&bytes[..])));

@@ -164,6 +164,7 @@ fn adapters_holds_several_on_one_base_and_reports_memory_and_switch_time() {
     assert_eq!(m["shared_bytes"].as_u64().unwrap(), m["base_bytes"].as_u64().unwrap() + adapters);
     assert!(m["shared_bytes"].as_u64() < m["copies_bytes"].as_u64(), "{m}");
     assert!(v["ms_switch_and_classify"].as_array().unwrap().iter().all(|x| x.as_f64().unwrap() > 0.0));
+    assert!(v["ms_same_adapter"].as_f64().unwrap() > 0.0);
     // A folder that is not an adapter is named in the message.
     let o = run(&["adapters", "--model", s(&model), "--adapters", s(&dir.join("tiny"))]);
     assert!(!o.status.success() && text(&o).1.contains("neither adapter_config.json nor training.json"), "{}", text(&o).1);

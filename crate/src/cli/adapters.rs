@@ -60,17 +60,23 @@ fn go(f: &Flags) -> Result<(), String> {
             }
         }
     }
-    let medians: Vec<f64> = times
-        .into_iter()
-        .map(|mut t| {
-            t.sort_by(f64::total_cmp);
-            t[t.len() / 2]
-        })
-        .collect();
+    // The baseline: the first adapter again and again, no switch between calls.
+    let mut same = Vec::new();
+    for _ in 0..rounds {
+        let start = Instant::now();
+        futures_lite::future::block_on(set.predict(0, text)).map_err(|e| e.to_string())?;
+        same.push(start.elapsed().as_secs_f64() * 1e3);
+    }
+    let median = |mut t: Vec<f64>| {
+        t.sort_by(f64::total_cmp);
+        t[t.len() / 2]
+    };
+    let medians: Vec<f64> = times.into_iter().map(median).collect();
+    let ms_same = median(same);
     let m = set.memory();
     let infos = set.infos();
     if f.on("--json") {
-        println!("{}", json!({"adapters": infos, "memory": m, "ms_switch_and_classify": medians, "rounds": rounds}));
+        println!("{}", json!({"adapters": infos, "memory": m, "ms_switch_and_classify": medians, "ms_same_adapter": ms_same, "rounds": rounds}));
         return Ok(());
     }
     println!("base model, held once          {:>10}", mib(m.base_bytes));
@@ -84,6 +90,7 @@ fn go(f: &Flags) -> Result<(), String> {
     let n = infos.len();
     println!("1 base + {n} adapter(s)           {:>10}", mib(m.shared_bytes));
     println!("{n} fine-tuned copies             {:>10}  ({:.1}x)", mib(m.copies_bytes), m.copies_bytes as f64 / m.shared_bytes as f64);
+    println!("classify without switching     {ms_same:>7.1} ms  (the first adapter {rounds} times in a row)");
     println!("(float32 parameters on the device; switch + classify: median of {rounds} round-robin calls, one text)");
     Ok(())
 }

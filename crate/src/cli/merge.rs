@@ -28,17 +28,12 @@ pub fn run(args: &[String]) -> i32 {
     }
 }
 
-/// Median seconds per text of `repeats` timed passes over `texts` (after one untimed pass to warm up).
-fn per_text_seconds(c: &Classifier, texts: &[String], batch: usize, device: &burn::tensor::Device, repeats: usize) -> Result<f64, String> {
+/// Seconds per text of one pass over `texts` (after one untimed batch to warm up).
+fn per_text_seconds(c: &Classifier, texts: &[String], batch: usize, device: &burn::tensor::Device) -> Result<f64, String> {
     c.logits(&texts[..texts.len().min(batch)], batch, device).map_err(|e| e.to_string())?;
-    let mut times: Vec<f64> = (0..repeats)
-        .map(|_| {
-            let t = Instant::now();
-            c.logits(texts, batch, device).map(|_| t.elapsed().as_secs_f64() / texts.len() as f64).map_err(|e| e.to_string())
-        })
-        .collect::<Result<_, _>>()?;
-    times.sort_by(f64::total_cmp);
-    Ok(times[times.len() / 2])
+    let t = Instant::now();
+    c.logits(texts, batch, device).map_err(|e| e.to_string())?;
+    Ok(t.elapsed().as_secs_f64() / texts.len() as f64)
 }
 
 fn go(f: &Flags) -> Result<(), String> {
@@ -83,8 +78,8 @@ fn go(f: &Flags) -> Result<(), String> {
     // Alternate the two so neither gets a warmer machine.
     let (mut t_unmerged, mut t_merged) = (Vec::new(), Vec::new());
     for _ in 0..repeats {
-        t_unmerged.push(per_text_seconds(&unmerged, &texts, batch, &device, 1)?);
-        t_merged.push(per_text_seconds(&merged, &texts, batch, &device, 1)?);
+        t_unmerged.push(per_text_seconds(&unmerged, &texts, batch, &device)?);
+        t_merged.push(per_text_seconds(&merged, &texts, batch, &device)?);
     }
     let median = |mut v: Vec<f64>| {
         v.sort_by(f64::total_cmp);
