@@ -19,7 +19,7 @@ step "cargo test (wasm32 in headless Chromium)"
   cargo test --target wasm32-unknown-unknown --no-default-features --test wasm)
 
 step "cargo test (wasm32 trainer in headless Chromium: burn on the CPU backend and on WebGPU)"
-(cd "$ROOT/crate" && CHROMEDRIVER=/usr/bin/chromedriver WASM_BINDGEN_TEST_TIMEOUT=300 \
+(cd "$ROOT/crate" && CHROMEDRIVER=/usr/bin/chromedriver WASM_BINDGEN_TEST_TIMEOUT=480 \
   CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
   CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="$TRAIN_WASM_RUSTFLAGS" \
   cargo test --profile wasm-train --target wasm32-unknown-unknown --test wasm_train)

@@ -203,8 +203,6 @@ mod trainer {
         /// A test's stand-in for a lost GPU: the next step fails as a lost device does.
         fail_next_step: bool,
         device: Option<Device>,
-        /// The WebGPU device and its adapter's name, once started.
-        webgpu: Option<(Device, String)>,
         model: Option<ModelFiles>,
         data: Option<Dataset>,
         job: Option<Job>,
@@ -235,6 +233,11 @@ mod trainer {
         }
     }
 
+    thread_local! {
+        /// The page's WebGPU device and its adapter's name, once started.
+        static WEBGPU: RefCell<Option<(Device, String)>> = const { RefCell::new(None) };
+    }
+
     /// The worker's handle on the trainer.
     #[wasm_bindgen]
     pub struct Trainer {
@@ -263,8 +266,9 @@ mod trainer {
             future_to_promise(async move {
                 let info = match kind.as_str() {
                     "webgpu" => {
-                        // burn's wgpu runtime starts once per page; switching back reuses it.
-                        let known = state.borrow().webgpu.clone();
+                        // burn's wgpu runtime starts once per page (a second start fails), so every trainer in the
+                        // page shares it; switching back reuses it.
+                        let known = WEBGPU.with(|w| w.borrow().clone());
                         let (device, name) = match known {
                             Some(d) => d,
                             None => {
@@ -275,7 +279,7 @@ mod trainer {
                                     .map_err(|e| missing("device", &format!("WebGPU is not available: {e}")))?;
                                 let name = setup.adapter.get_info().name;
                                 let name = if name.is_empty() { "a WebGPU adapter".to_string() } else { name };
-                                state.borrow_mut().webgpu = Some((device.clone(), name.clone()));
+                                WEBGPU.with(|w| *w.borrow_mut() = Some((device.clone(), name.clone())));
                                 (device, name)
                             }
                         };

@@ -5,6 +5,8 @@
 
 mod common;
 
+use common::max_diff;
+
 use std::collections::BTreeMap;
 
 use burn::tensor::Device;
@@ -27,10 +29,6 @@ fn trained(files: &ModelFiles, plan: &Plan) -> (Folder, u64) {
         }
         (job.saved_files(files).await.unwrap().into_iter().collect(), job.info().trainable)
     })
-}
-
-fn max_diff(a: &[Vec<f32>], b: &[Vec<f32>]) -> f32 {
-    a.iter().flatten().zip(b.iter().flatten()).map(|(x, y)| (x - y).abs()).fold(0.0, f32::max)
 }
 
 #[test]

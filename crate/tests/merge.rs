@@ -5,6 +5,8 @@
 
 mod common;
 
+use common::max_diff;
+
 use std::collections::{BTreeMap, BTreeSet};
 
 use burn::tensor::Device;
@@ -30,10 +32,6 @@ fn trained_adapter(files: &lora_playground::train::session::ModelFiles) -> BTree
     let p = prepare(files, &plan, &data, &device).unwrap();
     let (model, reports) = train(p.model, &plan.train, &p.config, &p.train, &p.val, &p.labels, &device, |_| {});
     saved_files(&model, files, &plan, &p.labels, &reports).unwrap().into_iter().collect()
-}
-
-fn max_diff(a: &[Vec<f32>], b: &[Vec<f32>]) -> f32 {
-    a.iter().flatten().zip(b.iter().flatten()).map(|(x, y)| (x - y).abs()).fold(0.0, f32::max)
 }
 
 #[test]

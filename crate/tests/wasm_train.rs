@@ -73,3 +73,51 @@ fn bad_input_throws_objects_naming_the_field() {
     let e = t.prepare(JSON::parse(r#"{"method": "lora", "bogus": 1}"#).unwrap()).unwrap_err();
     assert!(get(&e, "message").as_string().unwrap().contains("bogus"));
 }
+
+/// The adapter panel's calls on WebGPU: a folder Python PEFT saved (the committed fixture) laid over the tiny base
+/// predicts PEFT's probabilities; a trained job's exported files join it on the same base.
+#[wasm_bindgen_test]
+async fn adapters_share_the_base_on_webgpu_and_a_peft_folder_predicts_what_peft_did() {
+    const CONFIG: &[u8] = include_bytes!("fixtures/peft_tiny/adapter_config.json");
+    const WEIGHTS: &[u8] = include_bytes!("fixtures/peft_tiny/adapter_model.safetensors");
+    let expected: serde_json::Value = serde_json::from_str(include_str!("fixtures/peft_tiny/expected.json")).unwrap();
+    let t = Trainer::new();
+    JsFuture::from(t.use_device("webgpu".into())).await.unwrap();
+    t.load_tiny(0).unwrap();
+    let names = vec!["peft/adapter_config.json".to_string(), "peft/adapter_model.safetensors".to_string()];
+    let bytes = vec![js_sys::Uint8Array::from(CONFIG), js_sys::Uint8Array::from(WEIGHTS)];
+    let summary = t.add_adapter("peft".into(), names, bytes).unwrap();
+    assert_eq!(js_sys::Array::from(&get(&summary, "adapters")).length(), 1);
+    let text = expected["texts"][0].as_str().unwrap().to_string();
+    let p = JsFuture::from(t.predict_with_adapter(0, text)).await.unwrap();
+    let probs: Vec<f64> = js_sys::Array::from(&get(&p, "probs")).iter().map(|v| v.as_f64().unwrap()).collect();
+    let z: Vec<f64> = expected["logits"][0].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
+    let top = z.iter().cloned().fold(f64::MIN, f64::max);
+    let e: Vec<f64> = z.iter().map(|v| (v - top).exp()).collect();
+    let want: Vec<f64> = e.iter().map(|v| v / e.iter().sum::<f64>()).collect();
+    for (g, w) in probs.iter().zip(&want) {
+        assert!((g - w).abs() < 1e-4, "{probs:?} vs PEFT's {want:?}");
+    }
+
+    // Train a few steps, export, keep: two adapters on one base, the memory adds up.
+    t.load_dataset("d.csv", DATA.as_bytes()).unwrap();
+    t.prepare(JSON::parse(r#"{"r": 4, "lora_alpha": 8, "lr": 0.01, "epochs": 1, "batch_size": 4, "max_len": 16}"#).unwrap()).unwrap();
+    JsFuture::from(t.step()).await.unwrap();
+    let files = js_sys::Array::from(&JsFuture::from(t.export_job()).await.unwrap());
+    let (mut names, mut bytes) = (Vec::new(), Vec::new());
+    for f in files.iter() {
+        let pair = js_sys::Array::from(&f);
+        names.push(pair.get(0).as_string().unwrap());
+        bytes.push(js_sys::Uint8Array::from(pair.get(1)));
+    }
+    assert!(names.contains(&"adapter_model.safetensors".to_string()), "{names:?}");
+    let summary = t.add_adapter("trained".into(), names, bytes).unwrap();
+    assert_eq!(js_sys::Array::from(&get(&summary, "adapters")).length(), 2);
+    let memory = get(&summary, "memory");
+    assert!(num(&memory, "shared_bytes") < num(&memory, "copies_bytes"));
+    let p = JsFuture::from(t.predict_with_adapter(1, "school loan".into())).await.unwrap();
+    assert_eq!(js_sys::Array::from(&get(&p, "probs")).length(), 2);
+    // A bad index is an error object, not a trap.
+    let e = JsFuture::from(t.predict_with_adapter(5, "x".into())).await.unwrap_err();
+    assert_eq!(get(&e, "field").as_string().as_deref(), Some("adapter"));
+}

@@ -17,13 +17,7 @@ pub fn run(args: &[String]) -> i32 {
         Ok(f) => f,
         Err(m) => return usage_error(&m),
     };
-    match go(&flags) {
-        Ok(()) => 0,
-        Err(m) => {
-            eprintln!("error: {m}");
-            1
-        }
-    }
+    super::exit_code(go(&flags))
 }
 
 fn mib(bytes: u64) -> String {

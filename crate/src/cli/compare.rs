@@ -37,13 +37,7 @@ pub fn run(args: &[String]) -> i32 {
         Ok(v) => v,
         Err(m) => return usage_error(&m),
     };
-    match go(&flags, &base, &methods, full_lr) {
-        Ok(()) => 0,
-        Err(m) => {
-            eprintln!("error: {m}");
-            1
-        }
-    }
+    super::exit_code(go(&flags, &base, &methods, full_lr))
 }
 
 fn go(f: &Flags, base: &lora_playground::train::session::Plan, methods: &[Method], full_lr: f64) -> Result<(), String> {

@@ -102,6 +102,17 @@ pub fn run(args: &[String]) -> i32 {
     }
 }
 
+/// A command's outcome as its exit code: 0, or the message on stderr and 1.
+pub fn exit_code(outcome: Result<(), String>) -> i32 {
+    match outcome {
+        Ok(()) => 0,
+        Err(m) => {
+            eprintln!("error: {m}");
+            1
+        }
+    }
+}
+
 pub fn usage_error(message: &str) -> i32 {
     eprintln!("error: {message}\n\n{USAGE}");
     2

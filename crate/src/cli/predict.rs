@@ -15,13 +15,7 @@ pub fn run(args: &[String]) -> i32 {
         Ok(f) => f,
         Err(m) => return usage_error(&m),
     };
-    match go(&flags) {
-        Ok(()) => 0,
-        Err(m) => {
-            eprintln!("error: {m}");
-            1
-        }
-    }
+    super::exit_code(go(&flags))
 }
 
 /// Every file of a saved folder, by name.

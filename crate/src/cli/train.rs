@@ -28,13 +28,7 @@ pub fn run(args: &[String]) -> i32 {
         Ok(p) => p,
         Err(m) => return usage_error(&m),
     };
-    match go(&flags, &plan) {
-        Ok(()) => 0,
-        Err(m) => {
-            eprintln!("error: {m}");
-            1
-        }
-    }
+    super::exit_code(go(&flags, &plan))
 }
 
 pub fn plan(f: &Flags) -> Result<Plan, String> {

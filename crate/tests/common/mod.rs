@@ -19,3 +19,9 @@ pub fn keyword_data() -> Dataset {
 pub fn tiny_plan() -> Plan {
     Plan { max_len: 16, train: TrainConfig { epochs: 3, batch_size: 8, lr: 5e-3, seed: 4, ..TrainConfig::default() }, ..Plan::default() }
 }
+
+/// The largest absolute difference between two sets of logits (or any rows of floats).
+#[allow(dead_code)] // not every test binary that shares this module compares logits
+pub fn max_diff(a: &[Vec<f32>], b: &[Vec<f32>]) -> f32 {
+    a.iter().flatten().zip(b.iter().flatten()).map(|(x, y)| (x - y).abs()).fold(0.0, f32::max)
+}
