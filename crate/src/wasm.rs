@@ -492,16 +492,36 @@ mod trainer {
 
         /// Class probabilities for a typed text with kept adapter `index`.
         pub fn predict_with_adapter(&self, index: usize, text: String) -> js_sys::Promise {
-            let state = self.state.clone();
-            future_to_promise(async move {
-                let set = {
-                    let mut s = state.borrow_mut();
-                    s.adapter_set().map_err(err)?;
-                    s.adapters.take().expect("built above")
-                };
-                let result = set.predict(index, &text).await;
-                state.borrow_mut().adapters = Some(set);
-                result.map(|r| to_js(&r)).map_err(err)
+            self.with_adapters(move |set| async move {
+                let r = set.predict(index, &text).await.map(|p| to_js(&p));
+                (set, r)
+            })
+        }
+
+        /// Up to `n` texts of the loaded dataset to check a merge on: its validation split (seed 0), as many as
+        /// there are.
+        pub fn sample_texts(&self, n: usize) -> Result<Vec<String>, JsValue> {
+            let s = self.state.borrow();
+            let d = s.data.as_ref().ok_or_else(|| missing("data", "load a dataset first: a merge is checked on its texts"))?;
+            let (_, val) = crate::data::split::stratified(&d.examples, d.labels.len(), Plan::default().val_fraction, 0);
+            Ok(val.into_iter().take(n).map(|e| e.text).collect())
+        }
+
+        /// Kept adapter `index` merged into the weights against as it is, on `texts`: resolves with
+        /// `{texts, max_abs_logit_diff, same_prediction}`.
+        pub fn verify_merge(&self, index: usize, texts: Vec<String>) -> js_sys::Promise {
+            self.with_adapters(move |mut set| async move {
+                let r = set.verify_merge(index, &texts).await.map(|c| to_js(&c));
+                (set, r)
+            })
+        }
+
+        /// Classifies `texts` with kept adapter `index`, merged or not, and resolves with nothing: the worker
+        /// times it (wasm has no clock of its own).
+        pub fn run_adapter(&self, index: usize, merged: bool, texts: Vec<String>) -> js_sys::Promise {
+            self.with_adapters(move |mut set| async move {
+                let r = set.logits(index, merged, &texts).await.map(|_| JsValue::UNDEFINED);
+                (set, r)
             })
         }
 
@@ -513,6 +533,27 @@ mod trainer {
                 let result = job.predict(&text).await;
                 state.borrow_mut().job = Some(job);
                 result.map(|r| to_js(&r)).map_err(err)
+            })
+        }
+    }
+
+    impl Trainer {
+        /// Runs `f` on the adapter set, taken out of the state while it is awaited and put back after.
+        fn with_adapters<F, Fut>(&self, f: F) -> js_sys::Promise
+        where
+            F: FnOnce(AdapterSet) -> Fut + 'static,
+            Fut: std::future::Future<Output = (AdapterSet, Result<JsValue, Error>)> + 'static,
+        {
+            let state = self.state.clone();
+            future_to_promise(async move {
+                let set = {
+                    let mut s = state.borrow_mut();
+                    s.adapter_set().map_err(err)?;
+                    s.adapters.take().expect("built above")
+                };
+                let (set, result) = f(set).await;
+                state.borrow_mut().adapters = Some(set);
+                result.map_err(err)
             })
         }
     }

@@ -77,6 +77,14 @@ fn adapters_share_one_base_switch_cleanly_and_cost_what_they_hold() {
     assert_eq!(p.probs.len(), 3);
     assert!((p.probs.iter().sum::<f32>() - 1.0).abs() < 1e-5);
 
+    // Merge and verify, on the shared base: the LoRA adapter merged gives its own logits; a head has nothing to merge.
+    let c = futures_lite::future::block_on(set.verify_merge(1, &texts)).unwrap();
+    assert!(c.max_abs_logit_diff < 1e-5 && c.same_prediction == texts.len(), "{c:?}");
+    assert!(futures_lite::future::block_on(set.verify_merge(2, &texts)).unwrap_err().to_string().contains("only a LoRA adapter"));
+    // Merging one adapter leaves the base, and so every other adapter, as it was.
+    let again = set.classifier(0).unwrap().logits(&texts, 4, &device).unwrap();
+    assert!(max_diff(&again, &alone[0]) < 1e-6);
+
     // Memory: the base once, plus what each adapter holds; against a whole model per adapter.
     let m = set.memory();
     let infos = set.infos();

@@ -196,6 +196,14 @@ const tests = [
     await page.waitForSelector('#adapter-used[data-index="0"]');
     assert.match(await page.locator('#adapter-used').textContent(), /^with #1 lora r=8/);
     assert.equal(await page.locator('#adapter-prediction .probs li').count(), 2);
+    // Merge and verify the chosen (first) adapter on the validation texts: the same logits, and both timed.
+    await page.click('#merge-verify');
+    await page.waitForSelector('#merge-diff');
+    const merge = await page.evaluate(() => ['merge-diff', 'merge-same', 'merge-adapter-ms', 'merge-merged-ms']
+      .map((id) => Number(document.getElementById(id).dataset.value)));
+    assert.ok(merge[0] < 1e-4, `merged differs by ${merge[0]}`);
+    assert.equal(merge[1], 16, 'every one of the 16 validation texts gets the same label');
+    assert.ok(merge[2] > 0 && merge[3] > 0, `${merge}`);
     // Memory: the base once plus each adapter's own tensors, against three whole copies.
     const held = await page.$$eval('#adapters td[data-params]', (tds) => tds.map((td) => Number(td.dataset.params)));
     const runs = await page.evaluate(() => window.lpTrain.runs.map((r) => r.trainable));

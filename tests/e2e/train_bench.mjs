@@ -4,9 +4,12 @@
 //   - training steps/s for MiniLM LoRA r=8 (query, value) at batch 16, max length 64 on the CPU path
 //     (burn's CPU backend in wasm), and on WebGPU with --webgpu (only meaningful on a machine with a GPU: headless
 //     Chromium here has SwiftShader, a CPU emulation of a GPU).
-// Usage: tools/serve.sh in another terminal, then: node tests/e2e/train_bench.mjs [--steps 6] [--webgpu]
+//   - with --adapters DIR,DIR (MiniLM adapter folders, e.g. from tools/lp.sh train): each loaded into the adapter
+//     panel, the time to classify a text after switching to it, and the first one's merge and verify.
+// Usage: tools/serve.sh in another terminal, then:
+//   node tests/e2e/train_bench.mjs [--steps 6] [--webgpu] [--adapters runs/complaints-lora,runs/topics-lora]
 import { launchChromium } from './harness.mjs';
-import { statSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -15,6 +18,7 @@ const BASE = process.env.LP_URL ?? 'http://127.0.0.1:8080/';
 const args = process.argv.slice(2);
 const STEPS = Number(args[args.indexOf('--steps') + 1] || 6);
 const DEVICE = args.includes('--webgpu') ? 'webgpu' : 'cpu';
+const ADAPTERS = args.includes('--adapters') ? args[args.indexOf('--adapters') + 1].split(',') : [];
 
 const browser = await launchChromium();
 const context = await browser.newContext();
@@ -43,6 +47,30 @@ await page.waitForFunction((n) => Number(document.querySelector('#train-text').d
 const stepsPerS = STEPS / ((performance.now() - t1) / 1000);
 const device = await page.evaluate(() => document.querySelector('#device-note').textContent);
 await page.click('#stop');
+await page.waitForFunction(() => document.querySelector('#train-text').textContent.includes('stopped'), null, { timeout: 600_000 });
+
+const adapterLines = [];
+for (const [i, dir] of ADAPTERS.entries()) {
+  await page.setInputFiles('#adapter-files', readdirSync(dir).map((f) => join(dir, f)));
+  await page.waitForFunction((n) => document.querySelectorAll('#adapters tbody tr').length === n, i + 1, { timeout: 600_000 });
+}
+if (ADAPTERS.length) {
+  await page.fill('#adapter-text', 'I was charged a late fee on my student loan payment');
+  for (let round = 0; round < 2; round++) {
+    for (let i = 0; i < ADAPTERS.length; i++) {
+      await page.locator('#adapters tbody input[type=radio]').nth(i).check();
+      await page.waitForSelector(`#adapter-used[data-index="${i}"]`, { timeout: 600_000 });
+      // The worker's own time for switch + classify (the second round: warm).
+      if (round === 1) adapterLines.push(`${ADAPTERS[i]}: ${await page.locator('#adapter-used').textContent()}`);
+      await page.evaluate(() => document.querySelector('#adapter-used').remove());
+    }
+  }
+  adapterLines.push(await page.locator('#adapter-memory').textContent());
+  await page.locator('#adapters tbody input[type=radio]').nth(0).check();
+  await page.click('#merge-verify');
+  await page.waitForSelector('#merge-diff', { timeout: 1_200_000 });
+  adapterLines.push(await page.locator('#merge-result').textContent());
+}
 await browser.close();
 
 const wasm = statSync(join(ROOT, 'web/pkg-train/lora_playground_bg.wasm')).size;
@@ -52,3 +80,4 @@ console.log(`first visit, model downloaded and loaded: ${(firstLoad / 1000).toFi
 console.log(`reload, model from the browser cache: ${(cachedLoad / 1000).toFixed(2)} s (${cachedNote})`);
 console.log(`${device}: MiniLM LoRA r=8 query,value, batch 16, max length 64: ${stepsPerS.toFixed(3)} steps/s ` +
   `(${(16 * stepsPerS).toFixed(1)} examples/s) over ${STEPS} steps after the first`);
+for (const line of adapterLines) console.log(line);

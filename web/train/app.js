@@ -5,7 +5,9 @@ import initEngine, * as engine from '../pkg/lora_playground.js';
 import { bytes, grouped } from '../format.js';
 import { accuracyChart, compareChart, lossChart } from './charts.js';
 import { loadModelFiles, readPickedFolder } from './model-files.js';
-import { renderAdapters, renderDataset, renderHistory, renderMemory, renderPrediction, renderResults, renderTokens, showError } from './view.js';
+import {
+  renderAdapters, renderDataset, renderHistory, renderMemory, renderMergeCheck, renderPrediction, renderResults, renderTokens, showError,
+} from './view.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -402,7 +404,8 @@ async function loadAdapterFiles(list) {
   showError('err-adapters', null);
   const files = [...list];
   if (files.length === 0) return;
-  const folder = files[0].webkitRelativePath?.split('/')[0] || files.map((f) => f.name).join(' + ');
+  // A folder's name when one was picked; files picked one by one carry no folder, so they are numbered.
+  const folder = files[0].webkitRelativePath?.split('/')[0] || `loaded adapter ${state.adapters.length + 1}`;
   const buffers = await Promise.all(files.map((f) => f.arrayBuffer()));
   send('add-adapter', { name: folder, names: files.map((f) => f.webkitRelativePath || f.name), buffers }, buffers);
 }
@@ -452,6 +455,16 @@ function adapterPredict() {
   send('adapter-predict', { index: state.chosen, text: $('adapter-text').value });
 }
 $('adapter-predict').addEventListener('click', adapterPredict);
+$('merge-verify').addEventListener('click', () => {
+  showError('err-merge', null);
+  if (state.chosen < 0) {
+    showError('err-merge', { field: 'adapter', message: 'keep or load an adapter first' });
+    return;
+  }
+  $('merge-verify').disabled = true;
+  $('merge-result').textContent = 'merging, comparing and timing...';
+  send('merge-verify', { index: state.chosen });
+});
 $('adapter-text').addEventListener('keydown', (e) => { if (e.key === 'Enter') adapterPredict(); });
 
 // ---- worker replies --------------------------------------------------------------------------------------
@@ -489,6 +502,11 @@ worker.onmessage = ({ data: m }) => {
     case 'prediction': renderPrediction($('prediction'), m.result); break;
     case 'exported': showDownloads(m.files); break;
     case 'adapters': adaptersReady(m.summary); break;
+    case 'merge-verified': {
+      $('merge-verify').disabled = false;
+      renderMergeCheck($('merge-result'), state.adapters[m.index]?.name ?? '', m);
+      break;
+    }
     case 'adapter-prediction': {
       const name = state.adapters[m.index]?.name ?? '';
       renderPrediction($('adapter-prediction'), m.result);
@@ -510,7 +528,7 @@ function onError(m) {
   const where = {
     device: 'err-model', model: 'err-model', data: 'err-data', builtin: 'err-data', tokens: 'err-data', predict: 'err-predict',
     export: 'err-adapters', keep: 'err-adapters', 'add-adapter': 'err-adapters', 'remove-adapter': 'err-adapters',
-    'adapter-predict': 'err-adapter-predict',
+    'adapter-predict': 'err-adapter-predict', 'merge-verify': 'err-merge',
   }[m.where] ?? 'err-plan';
   if (m.where === 'device' && deviceWanted === 'webgpu') {
     // WebGPU refused (no adapter, or it failed to start): the CPU backend always works.
@@ -518,6 +536,10 @@ function onError(m) {
     deviceWanted = 'cpu';
     send('device', { kind: 'cpu' });
     return;
+  }
+  if (m.where === 'merge-verify') {
+    $('merge-verify').disabled = false;
+    $('merge-result').textContent = '';
   }
   if (m.where === 'start' || m.where === 'step') {
     setRunning(false);

@@ -130,6 +130,19 @@ export function renderMemory(el, memory) {
     ` (${(memory.copies_bytes / memory.shared_bytes).toFixed(1)}x). Parameters in float32; activations not counted.`);
 }
 
+// Merged against unmerged: the largest logit difference, the labels that agree, and one pass's time each way.
+export function renderMergeCheck(el, name, { check, adapter_ms: a, merged_ms: m }) {
+  el.replaceChildren(
+    `${name} merged: largest logit difference `,
+    h('strong', { id: 'merge-diff', 'data-value': check.max_abs_logit_diff }, check.max_abs_logit_diff.toExponential(1)),
+    ` over ${check.texts} validation texts, `,
+    h('strong', { id: 'merge-same', 'data-value': check.same_prediction }, `${check.same_prediction} / ${check.texts}`),
+    ' the same label. One pass over them: ',
+    h('strong', { id: 'merge-adapter-ms', 'data-value': a }, `${a.toFixed(0)} ms`), ' with the adapter beside the weights, ',
+    h('strong', { id: 'merge-merged-ms', 'data-value': m }, `${m.toFixed(0)} ms`), ` merged (${(m / a).toFixed(2)}x): a merged `,
+    'adapter costs what the base model costs.');
+}
+
 export function showError(id, e) {
   const el = document.getElementById(id);
   if (!e) { el.textContent = ''; return; }

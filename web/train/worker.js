@@ -1,7 +1,7 @@
 // The training worker: owns the trainer wasm (burn + tokenizers) so the page never freezes. It speaks small
 // messages: requests {type, ...} from the page; replies 'device', 'model', 'data', 'tokens', 'prepared',
 // 'progress', 'metrics', 'fallback', 'paused', 'resumed', 'stopped', 'done', 'prediction', 'exported', 'adapters',
-// 'adapter-prediction' and 'error' {where, field, message}.
+// 'adapter-prediction', 'merge-verified' and 'error' {where, field, message}.
 import init, { Trainer } from '../pkg-train/lora_playground.js';
 
 let trainer = null;
@@ -162,6 +162,26 @@ self.onmessage = async ({ data: msg }) => {
       case 'remove-adapter':
         post('adapters', { summary: await serial(() => trainer.remove_adapter(msg.index)) });
         break;
+      case 'merge-verify': {
+        // PEFT's merge_and_unload, checked: the merged model's logits against the adapter's on the dataset's
+        // validation texts, then the time of one pass over them each way (alternating, median of 3).
+        const texts = trainer.sample_texts(16);
+        const check = await serial(() => trainer.verify_merge(msg.index, texts));
+        const time = async (merged) => {
+          const t0 = performance.now();
+          await serial(() => trainer.run_adapter(msg.index, merged, texts));
+          return performance.now() - t0;
+        };
+        const adapter = [];
+        const merged = [];
+        for (let i = 0; i < 3; i++) {
+          adapter.push(await time(false));
+          merged.push(await time(true));
+        }
+        const median = (a) => [...a].sort((x, y) => x - y)[1];
+        post('merge-verified', { index: msg.index, check, adapter_ms: median(adapter), merged_ms: median(merged) });
+        break;
+      }
       case 'adapter-predict': {
         const t0 = performance.now();
         const result = await serial(() => trainer.predict_with_adapter(msg.index, msg.text));

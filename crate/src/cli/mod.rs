@@ -103,6 +103,7 @@ pub fn run(args: &[String]) -> i32 {
 }
 
 /// A command's outcome as its exit code: 0, or the message on stderr and 1.
+#[cfg(feature = "train")]
 pub fn exit_code(outcome: Result<(), String>) -> i32 {
     match outcome {
         Ok(()) => 0,

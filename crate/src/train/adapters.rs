@@ -10,6 +10,7 @@ use serde::Serialize;
 
 use super::batch::TextEncoder;
 use super::job::Prediction;
+use super::merge::{MergeCheck, check};
 use super::session::{Classifier, ModelFiles, encoder_config, read_saved};
 use crate::error::Error;
 use crate::model::bert::BertForSequenceClassification;
@@ -54,6 +55,8 @@ pub struct Memory {
 struct Entry {
     info: AdapterInfo,
     classifier: Classifier,
+    /// The same adapter merged into its own copy of the weights it touches (built on first use).
+    merged: Option<Classifier>,
     head_params: u64,
 }
 
@@ -107,7 +110,7 @@ impl AdapterSet {
             bytes: params * BYTES_PER_PARAM,
         };
         let classifier = Classifier { config: self.config.clone(), model, encoder, labels: s.labels };
-        self.entries.push(Entry { info: info.clone(), classifier, head_params });
+        self.entries.push(Entry { info: info.clone(), classifier, merged: None, head_params });
         Ok(info)
     }
 
@@ -147,6 +150,33 @@ impl AdapterSet {
         let probs = c.predict_async(&[text.to_string()], 1, &self.device).await?.remove(0);
         let best = probs.iter().enumerate().fold(0, |b, (i, v)| if *v > probs[b] { i } else { b });
         Ok(Prediction { label: c.labels[best].clone(), probs, labels: c.labels.clone() })
+    }
+
+    /// Logits of `texts` (batches of 16) with adapter `index` as it is, or merged into the weights (PEFT's
+    /// `merge_and_unload`; only LoRA has something to merge).
+    pub async fn logits(&mut self, index: usize, merged: bool, texts: &[String]) -> Result<Vec<Vec<f32>>, Error> {
+        self.check(index)?;
+        let device = self.device.clone();
+        let entry = &mut self.entries[index];
+        let classifier = if merged {
+            if entry.info.method != Method::Lora.name() {
+                return Err(Error::invalid("adapter", format!("{} is {}: only a LoRA adapter has something to merge", entry.info.name, entry.info.method)));
+            }
+            entry.merged.get_or_insert_with(|| entry.classifier.merged())
+        } else {
+            &entry.classifier
+        };
+        classifier.logits_async(texts, 16, &device).await
+    }
+
+    /// Merged against unmerged on `texts`: the largest logit difference and the predictions that agree.
+    pub async fn verify_merge(&mut self, index: usize, texts: &[String]) -> Result<MergeCheck, Error> {
+        if texts.is_empty() {
+            return Err(Error::invalid("texts", "no texts to compare on: load a dataset"));
+        }
+        let before = self.logits(index, false, texts).await?;
+        let after = self.logits(index, true, texts).await?;
+        Ok(check(&before, &after))
     }
 
     pub fn memory(&self) -> Memory {

@@ -334,8 +334,13 @@ impl Classifier {
     }
 
     /// The raw logits for each text, in `labels` order (what PEFT's model returns, for comparing with it).
+    pub async fn logits_async(&self, texts: &[String], batch_size: usize, device: &Device) -> Result<Vec<Vec<f32>>, Error> {
+        self.scores(texts, batch_size, device, false).await
+    }
+
+    /// `logits_async`, natively.
     pub fn logits(&self, texts: &[String], batch_size: usize, device: &Device) -> Result<Vec<Vec<f32>>, Error> {
-        futures_lite::future::block_on(self.scores(texts, batch_size, device, false))
+        futures_lite::future::block_on(self.logits_async(texts, batch_size, device))
     }
 
     async fn scores(&self, texts: &[String], batch_size: usize, device: &Device, probabilities: bool) -> Result<Vec<Vec<f32>>, Error> {
