@@ -30,6 +30,24 @@ fn a_folder_peft_saved_predicts_what_peft_predicted() {
     let got = classifier.logits(&texts, 2, &device).unwrap();
     let diff = got.iter().flatten().zip(want.iter().flatten()).map(|(a, b)| (*a as f64 - b).abs()).fold(0.0, f64::max);
     assert!(diff < 1e-4, "logits differ from PEFT's by {diff}: {got:?} vs {want:?}");
+    // PEFT saves the head's bias twice with bias="all"; the modules_to_save copy is the one it uses.
+    let mut twice = folder();
+    let file = lora_playground::safetensors::SafeTensors::parse("a", &twice["adapter_model.safetensors"]).unwrap();
+    let tensors: Vec<(String, Vec<usize>, Vec<f32>)> = file
+        .entries
+        .keys()
+        .map(|k| {
+            let (mut v, shape) = file.f32(k).unwrap();
+            if k == "base_model.model.classifier.bias" {
+                v.iter_mut().for_each(|x| *x += 5.0);
+            }
+            (k.clone(), shape, v)
+        })
+        .collect();
+    twice.insert("adapter_model.safetensors".into(), lora_playground::safetensors::write_f32(&tensors));
+    let got2 = load_trained(&tiny::files(0), &twice, &device).unwrap().logits(&texts, 2, &device).unwrap();
+    let diff2 = got2.iter().flatten().zip(&got.concat()).map(|(a, b)| (a - b).abs()).fold(0.0f32, f32::max);
+    assert!(diff2 < 1e-6, "the plain classifier.bias copy was used: {diff2}");
     // The adapter moves the model: without it, the logits are far off (so agreeing is not an accident).
     let mut no_lora = folder();
     let config = String::from_utf8(no_lora["adapter_config.json"].clone()).unwrap().replace("\"r\": 4", "\"r\": 2");

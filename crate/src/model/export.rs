@@ -238,7 +238,10 @@ pub fn read_adapter_config(text: &str) -> Result<(LoraConfig, f64), Error> {
 /// An `adapter_model.safetensors` (PEFT names) as overrides for `load::build_with`.
 pub fn read_peft_weights(file: &SafeTensors<'_>) -> Result<Overrides, Error> {
     let mut out = Overrides::new();
-    for key in file.entries.keys() {
+    // With bias="all" PEFT saves the head's bias twice (`classifier.bias` and `classifier.modules_to_save.bias`);
+    // the `modules_to_save` copy is the one its forward uses, so it is read last and wins.
+    let (saved_copies, rest): (Vec<&String>, Vec<&String>) = file.entries.keys().partition(|k| k.contains(".modules_to_save."));
+    for key in rest.into_iter().chain(saved_copies) {
         if let PeftKey::Model(name) = peft_to_model_name(key) {
             out.insert(name, file.f32(key)?);
         }
