@@ -48,6 +48,17 @@ fn a_folder_peft_saved_predicts_what_peft_predicted() {
     let got2 = load_trained(&tiny::files(0), &twice, &device).unwrap().logits(&texts, 2, &device).unwrap();
     let diff2 = got2.iter().flatten().zip(&got.concat()).map(|(a, b)| (a - b).abs()).fold(0.0f32, f32::max);
     assert!(diff2 < 1e-6, "the plain classifier.bias copy was used: {diff2}");
+    // A base that is itself a fine-tuned classifier (here with a 2-label head) takes the adapter's 3-label head.
+    let mut with_head = tiny::files(0);
+    let file = lora_playground::safetensors::SafeTensors::parse("m", &with_head.safetensors).unwrap();
+    let mut tensors: Vec<(String, Vec<usize>, Vec<f32>)> =
+        file.entries.keys().map(|k| { let (v, shape) = file.f32(k).unwrap(); (k.clone(), shape, v) }).collect();
+    tensors.push(("classifier.weight".into(), vec![2, 32], vec![0.5; 64]));
+    tensors.push(("classifier.bias".into(), vec![2], vec![1.0, -1.0]));
+    with_head.safetensors = lora_playground::safetensors::write_f32(&tensors);
+    let got3 = load_trained(&with_head, &folder(), &device).unwrap().logits(&texts, 2, &device).unwrap();
+    let diff3 = got3.iter().flatten().zip(&got.concat()).map(|(a, b)| (a - b).abs()).fold(0.0f32, f32::max);
+    assert!(diff3 < 1e-6, "over a base with its own head: {diff3}");
     // The adapter moves the model: without it, the logits are far off (so agreeing is not an accident).
     let mut no_lora = folder();
     let config = String::from_utf8(no_lora["adapter_config.json"].clone()).unwrap().replace("\"r\": 4", "\"r\": 2");

@@ -36,7 +36,11 @@ pub fn graft(
             let key = format!("{name}.{which}.weight");
             let (values, got) = tensors.get(&key).ok_or_else(|| bad(format!("has no {key}, which adapter_config.json targets")))?;
             if got[..] != want[..] {
-                return Err(bad(format!("tensor {key} has shape {got:?}, expected {want:?} for this base model and r={}", shape.r)));
+                return Err(bad(format!(
+                    "tensor {key} has shape {got:?}, expected {want:?} for this base model and r={} \
+                     (an adapter for another base model, or for another r?)",
+                    shape.r
+                )));
             }
             Ok(Param::from_tensor(Tensor::from_data(TensorData::new(values.clone(), want), &device)).set_require_grad(false))
         };

@@ -154,6 +154,12 @@ impl Builder<'_> {
     }
 }
 
+/// How many labels a checkpoint's own classification head has (`classifier.weight` `[num_labels, hidden]`), if it
+/// has one: a fine-tuned model used as a base keeps its head's shape until an adapter replaces it.
+pub fn checkpoint_num_labels(file: &SafeTensors<'_>) -> Option<usize> {
+    file.entries.get("classifier.weight").filter(|e| e.shape.len() == 2).map(|e| e.shape[0])
+}
+
 /// Builds `BertForSequenceClassification` for `num_labels` on `device`.
 pub fn build(
     config: &EncoderConfig,

@@ -4,23 +4,20 @@
 
 use std::collections::BTreeMap;
 
-use burn::module::Module;
 use burn::tensor::Device;
 use serde::Serialize;
 
 use super::batch::TextEncoder;
 use super::job::Prediction;
 use super::merge::{MergeCheck, check};
-use super::session::{Classifier, ModelFiles, encoder_config, read_saved};
+use super::session::{Classifier, ModelFiles, base_model, encoder_config, read_saved};
 use crate::error::Error;
 use crate::model::bert::BertForSequenceClassification;
 use crate::model::config::EncoderConfig;
 use crate::model::export::torch_params;
 use crate::model::graft::graft;
-use crate::model::load::{Weights, build};
 use crate::model::lora::LoraShape;
 use crate::model::methods::Method;
-use crate::safetensors::SafeTensors;
 
 /// What the page lists for an adapter.
 #[derive(Debug, Clone, Serialize)]
@@ -75,9 +72,7 @@ impl AdapterSet {
     /// Loads the base model once on `device`.
     pub fn new(files: &ModelFiles, device: &Device) -> Result<Self, Error> {
         let config = encoder_config(&files.config_json)?;
-        let weights = SafeTensors::parse("model.safetensors", &files.safetensors)?;
-        // The head is a placeholder: every adapter replaces it with its own.
-        let base = build(&config, Weights::Checkpoint(weights), 2, None, device)?.valid();
+        let base = base_model(&config, files, device)?;
         let base_params = torch_params(&base)
             .iter()
             .filter(|p| !p.name.starts_with("classifier."))
@@ -90,9 +85,6 @@ impl AdapterSet {
     /// the base; returns what the page lists. Nothing is added on error.
     pub fn add(&mut self, name: &str, saved: &BTreeMap<String, Vec<u8>>) -> Result<AdapterInfo, Error> {
         let s = read_saved(&self.config, saved)?;
-        if !s.tensors.contains_key("classifier.bias") {
-            return Err(Error::invalid(&s.weights_name, "has no classifier.bias: not a sequence-classification head"));
-        }
         let shape = LoraShape { r: s.lora.r as usize, lora_alpha: s.lora.lora_alpha, use_rslora: s.lora.use_rslora, lora_dropout: 0.0 };
         let model = graft(&self.base, &s.lora_modules, shape, &s.tensors, &s.weights_name)?;
         let encoder = TextEncoder::from_bytes(&self.tokenizer_json, s.max_len.unwrap_or(self.config.max_position_embeddings.min(512)))?;

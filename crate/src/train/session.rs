@@ -18,7 +18,8 @@ use crate::lora_config::{Bias, LoraConfig};
 use crate::model::bert::BertForSequenceClassification;
 use crate::model::config::EncoderConfig;
 use crate::model::export;
-use crate::model::load::{LoraPlacement, Overrides, Weights, build_with};
+use crate::model::graft::graft;
+use crate::model::load::{LoraPlacement, Overrides, Weights, build, build_with, checkpoint_num_labels};
 use crate::model::lora::LoraShape;
 use crate::model::methods::{Method, apply, lora_modules};
 use crate::safetensors::SafeTensors;
@@ -272,9 +273,14 @@ pub fn read_saved(config: &EncoderConfig, saved: &BTreeMap<String, Vec<u8>>) -> 
     let bytes = saved.get(&weights_name).ok_or_else(|| Error::invalid("adapter", format!("{weights_name} is missing")))?;
     let file = SafeTensors::parse(&weights_name, bytes)?;
     let tensors = if method == Method::Lora { export::read_peft_weights(&file)? } else { export::read_model_weights(&file)? };
-    let num_labels = match tensors.get("classifier.weight") {
-        Some((_, shape)) if shape.len() == 2 => shape[0],
-        _ => return Err(Error::invalid(weights_name, "has no classifier.weight [num_labels, hidden]: not a sequence-classification adapter")),
+    let num_labels = match (tensors.get("classifier.weight"), tensors.get("classifier.bias")) {
+        (Some((_, w)), Some((_, b))) if w.len() == 2 && b[..] == [w[0]] => w[0],
+        _ => {
+            return Err(Error::invalid(
+                weights_name,
+                "has no classifier.weight [num_labels, hidden] with classifier.bias [num_labels]: not a sequence-classification head",
+            ));
+        }
     };
     let labels = match &record {
         Some(r) if r.labels.len() == num_labels => r.labels.clone(),
@@ -311,20 +317,25 @@ pub fn read_saved(config: &EncoderConfig, saved: &BTreeMap<String, Vec<u8>>) -> 
     Ok(Saved { method, lora, lora_dropout, lora_modules, tensors, labels, max_len: record.map(|r| r.max_len), weights_name })
 }
 
-/// Reads a saved folder (see `read_saved`) over the base model.
+/// The base model for grafting, in inference mode. Its head is a placeholder every adapter replaces: the
+/// checkpoint's own if it has one (a fine-tuned model as base), else a fresh one.
+pub fn base_model(config: &EncoderConfig, files: &ModelFiles, device: &Device) -> Result<BertForSequenceClassification, Error> {
+    let weights = SafeTensors::parse("model.safetensors", &files.safetensors)?;
+    let num_labels = checkpoint_num_labels(&weights).unwrap_or(2);
+    Ok(burn::module::Module::valid(&build(config, Weights::Checkpoint(weights), num_labels, None, device)?))
+}
+
+/// Reads a saved folder (see `read_saved`) over the base model: the base built once, the saved tensors grafted
+/// over it (what the page's adapter set does for each of its adapters).
 pub fn load_trained(files: &ModelFiles, saved: &BTreeMap<String, Vec<u8>>, device: &Device) -> Result<Classifier, Error> {
     let config = encoder_config(&files.config_json)?;
     let s = read_saved(&config, saved)?;
-    let num_labels = s.labels.len();
-    let model = build_model(&config, files, Some(&s.tensors), num_labels, s.method, &s.lora, s.lora_dropout, 0, device)?;
-    // A tensor the model has no place for (another architecture, a typo'd name) must not be dropped silently.
-    let known: std::collections::BTreeSet<String> = export::torch_params(&model).into_iter().map(|p| p.name).collect();
-    if let Some(key) = s.tensors.keys().find(|k| !known.contains(*k)) {
-        return Err(Error::invalid(&s.weights_name, format!("{key}: this base model has no such tensor (an adapter for another architecture?)")));
-    }
+    let base = base_model(&config, files, device)?;
+    let shape = LoraShape { r: s.lora.r as usize, lora_alpha: s.lora.lora_alpha, use_rslora: s.lora.use_rslora, lora_dropout: 0.0 };
+    let model = graft(&base, &s.lora_modules, shape, &s.tensors, &s.weights_name)?;
     let max_len = s.max_len.unwrap_or(config.max_position_embeddings.min(512));
     let encoder = TextEncoder::from_bytes(&files.tokenizer_json, max_len)?;
-    Ok(Classifier { config, model: burn::module::Module::valid(&model), encoder, labels: s.labels })
+    Ok(Classifier { config, model, encoder, labels: s.labels })
 }
 
 impl Classifier {
