@@ -153,9 +153,10 @@ fn adapters_that_do_not_fit_get_a_clear_message() {
     assert!(err(&not_utf8).contains("not UTF-8"), "{}", err(&not_utf8));
 
     // Tensor-level mismatches, rewriting the adapter file.
-    let rewrite = |f: &dyn Fn(&mut Vec<(String, Vec<usize>, Vec<f32>)>)| {
+    type Tensors = Vec<(String, Vec<usize>, Vec<f32>)>;
+    let rewrite = |f: &dyn Fn(&mut Tensors)| {
         let file = SafeTensors::parse("a", &saved["adapter_model.safetensors"]).unwrap();
-        let mut t: Vec<(String, Vec<usize>, Vec<f32>)> =
+        let mut t: Tensors =
             file.entries.keys().map(|k| { let (v, s) = file.f32(k).unwrap(); (k.clone(), s, v) }).collect();
         f(&mut t);
         let mut changed = saved.clone();
