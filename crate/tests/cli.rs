@@ -141,6 +141,46 @@ fn http_get(addr: &str, path: &str) -> (String, Vec<u8>) {
 }
 
 #[test]
+fn serve_sends_a_fresh_gzipped_copy_to_browsers_that_accept_gzip() {
+    use std::io::{Read, Write};
+    let root = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("serve-gzip");
+    let _ = std::fs::remove_dir_all(&root);
+    std::fs::create_dir_all(&root).unwrap();
+    std::fs::write(root.join("a.wasm"), b"plain").unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    std::fs::write(root.join("a.wasm.gz"), b"gzipped").unwrap();
+    std::fs::write(root.join("b.js"), b"new").unwrap();
+    std::fs::write(root.join("index.html"), b"<!doctype html>").unwrap();
+    let mut server = Command::new(env!("CARGO_BIN_EXE_lora-playground"))
+        .args(["serve", "--root", root.to_str().unwrap(), "--port", "18924"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufRead::read_line(&mut std::io::BufReader::new(server.stdout.take().unwrap()), &mut line).unwrap();
+    let get = |path: &str, accept: &str| -> (String, Vec<u8>) {
+        let mut s = std::net::TcpStream::connect("127.0.0.1:18924").unwrap();
+        write!(s, "GET {path} HTTP/1.1\r\nHost: x\r\n{accept}Connection: close\r\n\r\n").unwrap();
+        let mut raw = Vec::new();
+        s.read_to_end(&mut raw).unwrap();
+        let split = raw.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
+        (String::from_utf8_lossy(&raw[..split]).into_owned(), raw[split + 4..].to_vec())
+    };
+    let (head, body) = get("/a.wasm", "Accept-Encoding: gzip, deflate, br\r\n");
+    assert!(head.contains("Content-Encoding: gzip") && head.contains("Content-Type: application/wasm"), "{head}");
+    assert_eq!(body, b"gzipped");
+    let (head, body) = get("/a.wasm", "");
+    assert!(!head.contains("Content-Encoding"), "{head}");
+    assert_eq!(body, b"plain");
+    assert_eq!(get("/a.wasm", "accept-encoding: gzip;q=0\r\n").1, b"plain");
+    // A stale .gz (older than the file) is never sent.
+    std::fs::write(root.join("a.wasm"), b"rebuilt").unwrap();
+    assert_eq!(get("/a.wasm", "Accept-Encoding: gzip\r\n").1, b"rebuilt");
+    assert_eq!(get("/b.js", "Accept-Encoding: gzip\r\n").1, b"new");
+    server.kill().unwrap();
+}
+
+#[test]
 fn serve_listens_where_told_serves_the_pages_and_refuses_to_climb_out() {
     let root = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
     // 127.0.0.2 is loopback too: it stands in for a classroom address without leaving this machine.

@@ -67,24 +67,52 @@ fn handle(mut stream: TcpStream, root: &Path) -> std::io::Result<()> {
     let mut reader = BufReader::new(stream.try_clone()?);
     let mut request = String::new();
     reader.read_line(&mut request)?;
-    // Drain headers.
+    // Read the headers; only Accept-Encoding matters here.
+    let mut gzip_ok = false;
     let mut line = String::new();
     while reader.read_line(&mut line)? > 2 {
+        if let Some((name, value)) = line.split_once(':') {
+            gzip_ok |= name.trim().eq_ignore_ascii_case("accept-encoding") && accepts_gzip(value);
+        }
         line.clear();
     }
     let mut parts = request.split_whitespace();
     let (method, target) = (parts.next().unwrap_or(""), parts.next().unwrap_or("/"));
     if method != "GET" && method != "HEAD" {
-        return respond(&mut stream, 405, "text/plain", b"method not allowed\n", method == "HEAD");
+        return respond(&mut stream, 405, "text/plain", false, b"method not allowed\n", method == "HEAD");
     }
     let path = target.split(['?', '#']).next().unwrap_or("/");
     let Some(file) = resolve(root, &percent_decode(path)) else {
-        return respond(&mut stream, 404, "text/plain", b"not found\n", false);
+        return respond(&mut stream, 404, "text/plain", false, b"not found\n", false);
     };
-    match std::fs::read(&file) {
-        Ok(body) => respond(&mut stream, 200, mime(&file), &body, method == "HEAD"),
-        Err(_) => respond(&mut stream, 404, "text/plain", b"not found\n", false),
+    let (body_file, gzipped) = match gzip_ok.then(|| fresh_gzip(&file)).flatten() {
+        Some(gz) => (gz, true),
+        None => (file.clone(), false),
+    };
+    match std::fs::read(&body_file) {
+        Ok(body) => respond(&mut stream, 200, mime(&file), gzipped, &body, method == "HEAD"),
+        Err(_) => respond(&mut stream, 404, "text/plain", false, b"not found\n", false),
     }
+}
+
+/// Whether an Accept-Encoding value allows gzip (`gzip`, `gzip;q=0.5`, not `gzip;q=0`).
+fn accepts_gzip(value: &str) -> bool {
+    value.split(',').any(|coding| {
+        let mut parts = coding.split(';').map(str::trim);
+        let name = parts.next().unwrap_or_default();
+        let q = parts.find_map(|p| p.strip_prefix("q=").and_then(|q| q.trim().parse::<f64>().ok())).unwrap_or(1.0);
+        name.eq_ignore_ascii_case("gzip") && q > 0.0
+    })
+}
+
+/// `file.gz` when the build wrote one that is not older than the file (the trainer's wasm: 35 MiB, a sixth of
+/// that gzipped, which matters to a classroom downloading it over one laptop's Wi-Fi).
+fn fresh_gzip(file: &Path) -> Option<PathBuf> {
+    let mut name = file.file_name()?.to_os_string();
+    name.push(".gz");
+    let gz = file.with_file_name(name);
+    let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+    (modified(&gz)? >= modified(file)?).then_some(gz)
 }
 
 /// Maps a URL path to a file under `root`, refusing anything that climbs out of it.
@@ -131,7 +159,7 @@ fn mime(path: &Path) -> &'static str {
     }
 }
 
-fn respond(stream: &mut TcpStream, status: u16, mime: &str, body: &[u8], head: bool) -> std::io::Result<()> {
+fn respond(stream: &mut TcpStream, status: u16, mime: &str, gzipped: bool, body: &[u8], head: bool) -> std::io::Result<()> {
     let reason = match status {
         200 => "OK",
         404 => "Not Found",
@@ -139,7 +167,8 @@ fn respond(stream: &mut TcpStream, status: u16, mime: &str, body: &[u8], head: b
     };
     write!(
         stream,
-        "HTTP/1.1 {status} {reason}\r\nContent-Type: {mime}\r\nContent-Length: {}\r\nCache-Control: no-cache\r\nConnection: close\r\n\r\n",
+        "HTTP/1.1 {status} {reason}\r\nContent-Type: {mime}\r\n{}Content-Length: {}\r\nCache-Control: no-cache\r\nVary: Accept-Encoding\r\nConnection: close\r\n\r\n",
+        if gzipped { "Content-Encoding: gzip\r\n" } else { "" },
         body.len()
     )?;
     if !head {
@@ -159,5 +188,16 @@ mod tests {
         assert!(resolve(&root, "/web/../../etc/passwd").is_none());
         assert_eq!(percent_decode("/a%20b"), "/a b");
         assert_eq!(percent_decode("/100%"), "/100%");
+    }
+
+    #[test]
+    fn gzip_is_sent_only_to_clients_that_accept_it() {
+        assert!(accepts_gzip(" gzip, deflate, br, zstd"));
+        assert!(accepts_gzip("br;q=1.0, gzip;q=0.5"));
+        assert!(accepts_gzip("GZIP"));
+        assert!(!accepts_gzip("gzip;q=0"));
+        assert!(!accepts_gzip("gzip; q=0.0"));
+        assert!(!accepts_gzip("identity"));
+        assert!(!accepts_gzip("x-gzip2"));
     }
 }
