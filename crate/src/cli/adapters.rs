@@ -10,7 +10,7 @@ use serde_json::json;
 
 use super::flags::Flags;
 use super::predict::read_folder;
-use super::{device, model_files, usage_error};
+use super::{device, median, model_files, usage_error};
 
 pub fn run(args: &[String]) -> i32 {
     let flags = match Flags::parse(args, &["--model", "--adapters", "--device", "--text", "--rounds"], &["--json"]) {
@@ -61,10 +61,6 @@ fn go(f: &Flags) -> Result<(), String> {
         futures_lite::future::block_on(set.predict(0, text)).map_err(|e| e.to_string())?;
         same.push(start.elapsed().as_secs_f64() * 1e3);
     }
-    let median = |mut t: Vec<f64>| {
-        t.sort_by(f64::total_cmp);
-        t[t.len() / 2]
-    };
     let medians: Vec<f64> = times.into_iter().map(median).collect();
     let ms_same = median(same);
     let m = set.memory();

@@ -12,7 +12,7 @@ use serde_json::json;
 
 use super::flags::Flags;
 use super::predict::read_folder;
-use super::{device, model_files, usage_error};
+use super::{device, median, model_files, usage_error};
 
 pub fn run(args: &[String]) -> i32 {
     let flags = match Flags::parse(args, &["--model", "--adapter", "--data", "--out", "--device", "--batch-size", "--repeats"], &["--json"]) {
@@ -75,11 +75,7 @@ fn go(f: &Flags) -> Result<(), String> {
         t_unmerged.push(per_text_seconds(&unmerged, &texts, batch, &device)?);
         t_merged.push(per_text_seconds(&merged, &texts, batch, &device)?);
     }
-    let median = |mut v: Vec<f64>| {
-        v.sort_by(f64::total_cmp);
-        v[v.len() / 2] * 1e3
-    };
-    let (ms_unmerged, ms_merged) = (median(t_unmerged), median(t_merged));
+    let (ms_unmerged, ms_merged) = (median(t_unmerged) * 1e3, median(t_merged) * 1e3);
 
     let max_len = if record.max_len > 0 { record.max_len } else { unmerged.encoder.max_len() };
     let written = merged_files(&merged, &files, max_len).map_err(|e| e.to_string())?;

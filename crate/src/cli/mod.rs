@@ -114,6 +114,13 @@ pub fn exit_code(outcome: Result<(), String>) -> i32 {
     }
 }
 
+/// The middle value of timings (the upper middle of an even count).
+#[cfg(feature = "train")]
+pub fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
+}
+
 pub fn usage_error(message: &str) -> i32 {
     eprintln!("error: {message}\n\n{USAGE}");
     2

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use lora_playground::data;
+use lora_playground::train::metrics::argmax;
 use lora_playground::train::session::load_trained;
 
 use super::flags::Flags;
@@ -55,7 +56,7 @@ fn go(f: &Flags) -> Result<(), String> {
     let probs = classifier.predict(&only, batch, &device).map_err(|e| e.to_string())?;
     let logits = classifier.logits(&only, batch, &device).map_err(|e| e.to_string())?;
     for ((text, p), z) in only.iter().zip(&probs).zip(&logits) {
-        let best = p.iter().enumerate().fold(0, |b, (i, v)| if *v > p[b] { i } else { b });
+        let best = argmax(p);
         let map: serde_json::Map<String, serde_json::Value> =
             classifier.labels.iter().zip(p).map(|(l, v)| (l.clone(), serde_json::json!(v))).collect();
         println!("{}", serde_json::json!({ "text": text, "label": classifier.labels[best], "probs": map, "logits": z }));

@@ -7,7 +7,6 @@ use std::collections::BTreeMap;
 use burn::tensor::Device;
 use serde::Serialize;
 
-use super::batch::TextEncoder;
 use super::job::Prediction;
 use super::merge::{MergeCheck, check};
 use super::session::{Classifier, ModelFiles, base_model, encoder_config, read_saved};
@@ -15,8 +14,6 @@ use crate::error::Error;
 use crate::model::bert::BertForSequenceClassification;
 use crate::model::config::EncoderConfig;
 use crate::model::export::torch_params;
-use crate::model::graft::graft;
-use crate::model::lora::LoraShape;
 use crate::model::methods::Method;
 
 /// What the page lists for an adapter.
@@ -85,9 +82,6 @@ impl AdapterSet {
     /// the base; returns what the page lists. Nothing is added on error.
     pub fn add(&mut self, name: &str, saved: &BTreeMap<String, Vec<u8>>) -> Result<AdapterInfo, Error> {
         let s = read_saved(&self.config, saved)?;
-        let shape = LoraShape { r: s.lora.r as usize, lora_alpha: s.lora.lora_alpha, use_rslora: s.lora.use_rslora, lora_dropout: 0.0 };
-        let model = graft(&self.base, &s.lora_modules, shape, &s.tensors, &s.weights_name)?;
-        let encoder = TextEncoder::from_bytes(&self.tokenizer_json, s.max_len.unwrap_or(self.config.max_position_embeddings.min(512)))?;
         let params: u64 = s.tensors.values().map(|(v, _)| v.len() as u64).sum();
         let head_params = s.tensors.iter().filter(|(k, _)| k.starts_with("classifier.")).map(|(_, (v, _))| v.len() as u64).sum();
         let lora = s.method == Method::Lora;
@@ -101,7 +95,7 @@ impl AdapterSet {
             params,
             bytes: params * BYTES_PER_PARAM,
         };
-        let classifier = Classifier { config: self.config.clone(), model, encoder, labels: s.labels };
+        let classifier = s.classifier(&self.base, &self.config, &self.tokenizer_json)?;
         self.entries.push(Entry { info: info.clone(), classifier, merged: None, head_params });
         Ok(info)
     }
@@ -140,8 +134,7 @@ impl AdapterSet {
         }
         let c = &self.check(index)?.classifier;
         let probs = c.predict_async(&[text.to_string()], 1, &self.device).await?.remove(0);
-        let best = probs.iter().enumerate().fold(0, |b, (i, v)| if *v > probs[b] { i } else { b });
-        Ok(Prediction { label: c.labels[best].clone(), probs, labels: c.labels.clone() })
+        Ok(Prediction::new(probs, &c.labels))
     }
 
     /// Logits of `texts` (batches of 16) with adapter `index` as it is, or merged into the weights (PEFT's

@@ -9,9 +9,9 @@ use burn::tensor::Device;
 use serde::Serialize;
 
 use super::batch::{TextEncoder, to_input};
-use super::metrics::{Metrics, metrics};
+use super::metrics::{Metrics, argmax, metrics};
 use super::run::{Run, RunPosition, StepReport, read_floats};
-use super::session::{ModelFiles, Plan, encoder_config, prepare_with, read_named_tensors, saved_files_from};
+use super::session::{ModelFiles, Plan, encoder_config, prepare_with, read_named_tensors, read_params, saved_files_from};
 use super::trainer::{Sample, evaluate_async};
 use crate::data::Dataset;
 use crate::error::Error;
@@ -52,6 +52,13 @@ pub struct Prediction {
     /// In `labels` order.
     pub probs: Vec<f32>,
     pub labels: Vec<String>,
+}
+
+impl Prediction {
+    /// The most probable label with every class's probability.
+    pub fn new(probs: Vec<f32>, labels: &[String]) -> Self {
+        Prediction { label: labels[argmax(&probs)].clone(), probs, labels: labels.to_vec() }
+    }
 }
 
 /// What a run has learned and where it stands, in host memory: it outlives the device it was read from, so a
@@ -138,7 +145,6 @@ impl Job {
         Ok(Snapshot { tensors: trainable_tensors(self.run.model()).await?, position: self.run.position() })
     }
 
-    /// One optimizer step.
     /// The files `train` would save for the model as it is now (PEFT's adapter files for LoRA), read back
     /// asynchronously; `training.json` records the plan but no epochs.
     pub async fn saved_files(&self, files: &ModelFiles) -> Result<Vec<(String, Vec<u8>)>, Error> {
@@ -146,6 +152,7 @@ impl Job {
         saved_files_from(&tensors, files, &self.plan, &self.info.labels, Vec::new())
     }
 
+    /// One optimizer step.
     pub async fn step(&mut self) -> Result<StepReport, Error> {
         self.run.step(&self.config, &self.train, &self.device).await
     }
@@ -166,8 +173,7 @@ impl Job {
         let inner = self.device.clone().inner();
         let model = self.run.model().valid();
         let probs = read_floats(softmax(model.forward(&to_input(&self.config, &[&tokens], &inner)), 1)).await?;
-        let best = probs.iter().enumerate().fold(0, |b, (i, v)| if *v > probs[b] { i } else { b });
-        Ok(Prediction { label: self.info.labels[best].clone(), probs, labels: self.info.labels.clone() })
+        Ok(Prediction::new(probs, &self.info.labels))
     }
 }
 
@@ -191,9 +197,6 @@ pub fn preview_tokens(files: &ModelFiles, text: &str, max_len: usize) -> Result<
 
 /// Every trainable parameter by Hugging Face name in torch layout (`[out, in]` linear weights), read asynchronously.
 pub async fn trainable_tensors(model: &BertForSequenceClassification) -> Result<Overrides, Error> {
-    let mut tensors = Overrides::new();
-    for p in torch_params(model).into_iter().filter(|p| p.trains) {
-        tensors.insert(p.name, (read_floats(p.values).await?, p.shape));
-    }
-    Ok(tensors)
+    let read = read_params(torch_params(model).into_iter().filter(|p| p.trains)).await?;
+    Ok(read.into_iter().map(|(name, (values, shape, _))| (name, (values, shape))).collect())
 }

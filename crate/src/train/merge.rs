@@ -4,6 +4,7 @@
 
 use serde::Serialize;
 
+use super::metrics::argmax;
 use super::session::{Classifier, ModelFiles, TrainingRecord};
 use crate::error::Error;
 use crate::model::export;
@@ -28,7 +29,6 @@ impl Classifier {
 
 /// Compares two models' logits for the same texts.
 pub fn check(unmerged: &[Vec<f32>], merged: &[Vec<f32>]) -> MergeCheck {
-    let argmax = |v: &[f32]| v.iter().enumerate().fold(0, |best, (i, x)| if *x > v[best] { i } else { best });
     let mut check = MergeCheck { texts: unmerged.len().min(merged.len()), max_abs_logit_diff: 0.0, same_prediction: 0 };
     for (u, m) in unmerged.iter().zip(merged) {
         for (a, b) in u.iter().zip(m) {

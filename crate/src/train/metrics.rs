@@ -44,6 +44,11 @@ pub fn metrics(labels: &[String], truth: &[usize], predicted: &[usize]) -> Metri
     Metrics { accuracy: ratio(correct, total), macro_f1, per_class, confusion }
 }
 
+/// The index of the largest score (the first of equals): the predicted class from probabilities or logits.
+pub fn argmax(scores: &[f32]) -> usize {
+    scores.iter().enumerate().fold(0, |best, (i, x)| if *x > scores[best] { i } else { best })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

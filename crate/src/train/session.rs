@@ -174,8 +174,13 @@ pub struct TrainingRecord {
 
 /// Every float parameter read back to the host (asynchronously: the browser's way; natively, `block_on` it).
 pub async fn read_named_tensors(model: &BertForSequenceClassification) -> Result<export::NamedTensors, Error> {
+    read_params(export::torch_params(model)).await
+}
+
+/// `params` read back to the host, one at a time, by name.
+pub async fn read_params(params: impl IntoIterator<Item = export::TorchParam>) -> Result<export::NamedTensors, Error> {
     let mut out = export::NamedTensors::new();
-    for p in export::torch_params(model) {
+    for p in params {
         let values = read_floats(p.values).await?;
         out.insert(p.name, (values, p.shape, p.trains));
     }
@@ -244,7 +249,6 @@ pub struct Saved {
     pub method: Method,
     /// For `Method::Lora`: the adapter's settings, and the modules (full Hugging Face names) they place LoRA on.
     pub lora: LoraConfig,
-    pub lora_dropout: f64,
     pub lora_modules: Vec<String>,
     /// Every tensor the folder holds, by model name (PEFT's prefixes taken off).
     pub tensors: Overrides,
@@ -261,12 +265,13 @@ pub fn read_saved(config: &EncoderConfig, saved: &BTreeMap<String, Vec<u8>>) -> 
         Some(b) => Some(serde_json::from_slice(b).map_err(|e| Error::json("training.json", &e))?),
         None => None,
     };
-    let (method, lora, lora_dropout, weights_name) = if let Some(text) = saved.get("adapter_config.json") {
+    // lora_dropout only matters while training; a loaded folder is for inference.
+    let (method, lora, weights_name) = if let Some(text) = saved.get("adapter_config.json") {
         let text = std::str::from_utf8(text).map_err(|_| Error::invalid("adapter_config.json", "is not UTF-8"))?;
-        let (lora, dropout) = export::read_adapter_config(text)?;
-        (Method::Lora, lora, dropout, "adapter_model.safetensors".to_string())
+        let (lora, _dropout) = export::read_adapter_config(text)?;
+        (Method::Lora, lora, "adapter_model.safetensors".to_string())
     } else if let Some(r) = &record {
-        (Method::parse(&r.method)?, LoraConfig::default(), 0.0, r.weights.clone())
+        (Method::parse(&r.method)?, LoraConfig::default(), r.weights.clone())
     } else {
         return Err(Error::invalid("adapter", "has neither adapter_config.json nor training.json"));
     };
@@ -314,7 +319,18 @@ pub fn read_saved(config: &EncoderConfig, saved: &BTreeMap<String, Vec<u8>>) -> 
             }
         }
     }
-    Ok(Saved { method, lora, lora_dropout, lora_modules, tensors, labels, max_len: record.map(|r| r.max_len), weights_name })
+    Ok(Saved { method, lora, lora_modules, tensors, labels, max_len: record.map(|r| r.max_len), weights_name })
+}
+
+impl Saved {
+    /// The folder laid over `base` (see `graft`: tensors the folder does not replace are shared with `base`),
+    /// with the tokenizer at the folder's max length.
+    pub fn classifier(self, base: &BertForSequenceClassification, config: &EncoderConfig, tokenizer_json: &[u8]) -> Result<Classifier, Error> {
+        let shape = LoraShape { r: self.lora.r as usize, lora_alpha: self.lora.lora_alpha, use_rslora: self.lora.use_rslora, lora_dropout: 0.0 };
+        let model = graft(base, &self.lora_modules, shape, &self.tensors, &self.weights_name)?;
+        let encoder = TextEncoder::from_bytes(tokenizer_json, self.max_len.unwrap_or(config.max_position_embeddings.min(512)))?;
+        Ok(Classifier { config: config.clone(), model, encoder, labels: self.labels })
+    }
 }
 
 /// The base model for grafting, in inference mode. Its head is a placeholder every adapter replaces: the
@@ -330,12 +346,7 @@ pub fn base_model(config: &EncoderConfig, files: &ModelFiles, device: &Device) -
 pub fn load_trained(files: &ModelFiles, saved: &BTreeMap<String, Vec<u8>>, device: &Device) -> Result<Classifier, Error> {
     let config = encoder_config(&files.config_json)?;
     let s = read_saved(&config, saved)?;
-    let base = base_model(&config, files, device)?;
-    let shape = LoraShape { r: s.lora.r as usize, lora_alpha: s.lora.lora_alpha, use_rslora: s.lora.use_rslora, lora_dropout: 0.0 };
-    let model = graft(&base, &s.lora_modules, shape, &s.tensors, &s.weights_name)?;
-    let max_len = s.max_len.unwrap_or(config.max_position_embeddings.min(512));
-    let encoder = TextEncoder::from_bytes(&files.tokenizer_json, max_len)?;
-    Ok(Classifier { config, model, encoder, labels: s.labels })
+    s.classifier(&base_model(&config, files, device)?, &config, &files.tokenizer_json)
 }
 
 impl Classifier {
