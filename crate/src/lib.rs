@@ -1,16 +1,8 @@
 //! LoRA Playground's core: architectures and exact PEFT accounting (no tensors), and, in later layers,
 //! the burn model and trainer. Nothing here knows about the browser; `wasm.rs` is the only boundary.
 
-pub mod arch;
+pub mod accounting;
 pub mod error;
-pub mod inject;
-pub mod lora_config;
-pub mod checkpoint;
-pub mod count;
-pub mod memory;
-pub mod methods;
-pub mod report;
-pub mod presets;
 pub mod safetensors;
 
 pub mod rng;

@@ -156,7 +156,7 @@ pub fn write_f32<N: AsRef<str>, S: AsRef<[usize]>, V: AsRef<[f32]>>(tensors: &[(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::checkpoint::{Dtype, TensorEntry, safetensors_bytes};
+    use crate::accounting::checkpoint::{Dtype, TensorEntry, safetensors_bytes};
 
     #[test]
     fn writes_what_the_size_calculator_predicts_and_reads_it_back() {

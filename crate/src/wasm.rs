@@ -5,8 +5,8 @@ use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
 use crate::error::Error;
-use crate::presets::PRESETS;
-use crate::report::{self, Setup};
+use crate::accounting::presets::PRESETS;
+use crate::accounting::report::{self, Setup};
 
 fn to_js<T: Serialize>(value: &T) -> JsValue {
     // json_compatible: u64 counts become JS numbers (all figures here are far below 2^53), maps become objects.
@@ -49,7 +49,7 @@ pub fn presets() -> JsValue {
 /// A preset's `config.json` text (for "edit this config").
 #[wasm_bindgen]
 pub fn preset_config(id: &str) -> Option<String> {
-    crate::presets::preset_config(id).map(str::to_string)
+    crate::accounting::presets::preset_config(id).map(str::to_string)
 }
 
 /// The defaults the page starts from (PEFT's `LoraConfig` defaults and the calculator's own).
@@ -81,7 +81,7 @@ mod trainer {
     use super::to_js;
     use crate::data::{self, Dataset};
     use crate::error::Error;
-    use crate::lora_config::{Bias, LoraConfig, TargetModules};
+    use crate::accounting::lora_config::{Bias, LoraConfig, TargetModules};
     use crate::model::methods::Method;
     use crate::model::tiny;
     use crate::train::adapters::AdapterSet;

@@ -10,7 +10,7 @@ use common::max_diff;
 use std::collections::BTreeMap;
 
 use burn::tensor::Device;
-use lora_playground::lora_config::{Bias, LoraConfig, TargetModules};
+use lora_playground::accounting::lora_config::{Bias, LoraConfig, TargetModules};
 use lora_playground::model::methods::Method;
 use lora_playground::model::tiny;
 use lora_playground::train::adapters::AdapterSet;

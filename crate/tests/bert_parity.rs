@@ -5,7 +5,7 @@
 
 use burn::module::Module;
 use burn::tensor::Device;
-use lora_playground::arch::HfConfig;
+use lora_playground::accounting::arch::HfConfig;
 use lora_playground::model::config::EncoderConfig;
 use lora_playground::model::load::{Weights, build};
 use lora_playground::safetensors::SafeTensors;

@@ -1,14 +1,14 @@
 //! File sizes and optimizer state against what PEFT, transformers, safetensors and torch produced
 //! (`tests/reference/peft_reference.json`).
 
-use lora_playground::arch::{Architecture, HfConfig, Task};
-use lora_playground::checkpoint::{AdapterDtypes, Dtype, adapter_tensors, model_tensors, safetensors_bytes};
-use lora_playground::count::count_lora;
-use lora_playground::inject::inject;
-use lora_playground::lora_config::{Bias, LoraConfig, TargetModules};
-use lora_playground::memory::{Batch, Optimizer, Precision};
-use lora_playground::methods::{self, CostInputs};
-use lora_playground::presets::preset_config;
+use lora_playground::accounting::arch::{Architecture, HfConfig, Task};
+use lora_playground::accounting::checkpoint::{AdapterDtypes, Dtype, adapter_tensors, model_tensors, safetensors_bytes};
+use lora_playground::accounting::count::count_lora;
+use lora_playground::accounting::inject::inject;
+use lora_playground::accounting::lora_config::{Bias, LoraConfig, TargetModules};
+use lora_playground::accounting::memory::{Batch, Optimizer, Precision};
+use lora_playground::accounting::method_costs::{self, CostInputs};
+use lora_playground::accounting::presets::preset_config;
 use serde_json::Value;
 
 fn reference() -> Value {
@@ -94,8 +94,8 @@ fn optimizer_state_matches_torch_after_one_step() {
         let optimizer = Optimizer::parse(row["optimizer"].as_str().unwrap()).unwrap();
         let inputs = CostInputs { precision: Precision::Fp32, optimizer, batch: Batch::default() };
         let cost = match row["method"].as_str().unwrap() {
-            "lora" => methods::lora(&a, &config, &inj, &count, inputs, Dtype::F32),
-            "full" => methods::full(&a, inputs),
+            "lora" => method_costs::lora(&a, &config, &inj, &count, inputs, Dtype::F32),
+            "full" => method_costs::full(&a, inputs),
             other => panic!("unexpected method {other}"),
         };
         assert_eq!(cost.trainable_tensors, row["trainable_tensors"].as_u64().unwrap(), "{row}");

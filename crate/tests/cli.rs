@@ -62,7 +62,7 @@ fn config_json_paths_and_folders_work_and_bad_ones_say_where() {
     let dir = std::env::temp_dir().join(format!("lp-cli-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join("config.json");
-    std::fs::write(&file, lora_playground::presets::preset_config("gpt2").unwrap()).unwrap();
+    std::fs::write(&file, lora_playground::accounting::presets::preset_config("gpt2").unwrap()).unwrap();
     let by_file = json(&["--model", file.to_str().unwrap()]);
     let by_dir = json(&["--model", dir.to_str().unwrap()]);
     let preset = json(&["--model", "gpt2"]);

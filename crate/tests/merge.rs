@@ -10,7 +10,7 @@ use common::max_diff;
 use std::collections::{BTreeMap, BTreeSet};
 
 use burn::tensor::Device;
-use lora_playground::lora_config::{Bias, LoraConfig, TargetModules};
+use lora_playground::accounting::lora_config::{Bias, LoraConfig, TargetModules};
 use lora_playground::model::export::named_tensors;
 use lora_playground::model::load::{Weights, build};
 use lora_playground::model::tiny;

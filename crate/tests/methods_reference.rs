@@ -1,10 +1,10 @@
 //! Full fine-tuning, head-only, BitFit, prompt and prefix tuning against transformers + PEFT
 //! (`tests/reference/peft_methods_reference.json`).
 
-use lora_playground::arch::{Architecture, HfConfig, Task};
-use lora_playground::memory::{Batch, Optimizer, Precision};
-use lora_playground::methods::{self, CostInputs};
-use lora_playground::presets::preset_config;
+use lora_playground::accounting::arch::{Architecture, HfConfig, Task};
+use lora_playground::accounting::memory::{Batch, Optimizer, Precision};
+use lora_playground::accounting::method_costs::{self, CostInputs};
+use lora_playground::accounting::presets::preset_config;
 use serde_json::Value;
 
 #[test]
@@ -18,14 +18,14 @@ fn every_method_row_matches_the_reference() {
         let task = if row["task"] == "seq-cls" { Task::SeqCls } else { Task::Base };
         let a = Architecture::from_config(&HfConfig::parse(preset_config(preset).unwrap()).unwrap(), task, 2).unwrap();
         let what = format!("{preset} {task:?}");
-        for (name, cost) in [("full", methods::full(&a, inputs)), ("head_only", methods::head_only(&a, inputs)), ("bitfit", methods::bitfit(&a, inputs))] {
+        for (name, cost) in [("full", method_costs::full(&a, inputs)), ("head_only", method_costs::head_only(&a, inputs)), ("bitfit", method_costs::bitfit(&a, inputs))] {
             let want = &row[name];
             assert_eq!(cost.trainable, want["trainable"].as_u64().unwrap(), "{name} trainable, {what}");
             assert_eq!(cost.all, want["all"].as_u64().unwrap(), "{name} all, {what}");
             assert_eq!(cost.trainable_tensors, want["trainable_tensors"].as_u64().unwrap(), "{name} tensors, {what}");
         }
         let n = row["virtual_tokens"].as_u64().unwrap();
-        for (name, got) in [("prompt_tuning", methods::prompt_tuning(&a, n)), ("prefix_tuning", methods::prefix_tuning(&a, n))] {
+        for (name, got) in [("prompt_tuning", method_costs::prompt_tuning(&a, n)), ("prefix_tuning", method_costs::prefix_tuning(&a, n))] {
             let want = &row[name];
             if let Some(err) = want.get("error") {
                 // PEFT cannot find DistilBERT's width (`dim`): the page must say so next to the figure.

@@ -5,10 +5,10 @@
 
 use burn::module::{Module, ModuleVisitor, Param};
 use burn::tensor::{Device, Distribution, Tensor, TensorData};
-use lora_playground::count::count_lora;
-use lora_playground::lora_config::{Bias, LoraConfig, TargetModules};
-use lora_playground::methods as calc;
-use lora_playground::memory::{Batch, Optimizer, Precision};
+use lora_playground::accounting::count::count_lora;
+use lora_playground::accounting::lora_config::{Bias, LoraConfig, TargetModules};
+use lora_playground::accounting::method_costs as calc;
+use lora_playground::accounting::memory::{Batch, Optimizer, Precision};
 use lora_playground::model::bert::{BertForSequenceClassification, hf_name};
 use lora_playground::model::config::EncoderConfig;
 use lora_playground::model::load::{LoraPlacement, Weights, build};

@@ -1,10 +1,10 @@
 //! Every row of `tests/reference/peft_reference.json` (written by real transformers + PEFT through
 //! `tests/reference/peft_reference.py`) must come out of the calculator exactly.
 
-use lora_playground::arch::{Architecture, HfConfig, Task};
-use lora_playground::count::count_lora;
-use lora_playground::lora_config::{Bias, LoraConfig, TargetModules};
-use lora_playground::presets::preset_config;
+use lora_playground::accounting::arch::{Architecture, HfConfig, Task};
+use lora_playground::accounting::count::count_lora;
+use lora_playground::accounting::lora_config::{Bias, LoraConfig, TargetModules};
+use lora_playground::accounting::presets::preset_config;
 use serde_json::Value;
 
 fn reference() -> Value {

@@ -1,8 +1,8 @@
 //! The whole report for a setup: internal consistency the page relies on, and bad settings refused by field.
 
-use lora_playground::count::count_lora;
-use lora_playground::lora_config::{LoraConfig, TargetModules};
-use lora_playground::report::{MAX_RANK, Setup, architecture, compute};
+use lora_playground::accounting::count::count_lora;
+use lora_playground::accounting::lora_config::{LoraConfig, TargetModules};
+use lora_playground::accounting::report::{MAX_RANK, Setup, architecture, compute};
 
 fn setup(model: &str) -> Setup {
     Setup { model: model.into(), ..Setup::default() }
@@ -25,7 +25,7 @@ fn the_rank_curve_is_the_exact_count_at_every_rank() {
 #[test]
 fn figures_add_up() {
     let mut s = setup("bert-base-uncased");
-    s.lora.bias = lora_playground::lora_config::Bias::All;
+    s.lora.bias = lora_playground::accounting::lora_config::Bias::All;
     let r = compute(&s).unwrap();
     assert_eq!(r.trainable, r.lora_params + r.head_copy_params + r.trainable_bias_params);
     let m = &r.memory;
@@ -46,7 +46,7 @@ fn figures_add_up() {
 fn quantized_bases_shrink_frozen_memory_but_not_the_adapter() {
     let fp32 = compute(&setup("Llama-2-7b")).unwrap();
     let mut s = setup("Llama-2-7b");
-    s.precision = lora_playground::memory::Precision::Nf4;
+    s.precision = lora_playground::accounting::memory::Precision::Nf4;
     let nf4 = compute(&s).unwrap();
     assert!(nf4.memory.frozen_weights * 5 < fp32.memory.frozen_weights, "NF4 is ~4.1 bits against 32");
     assert_eq!(nf4.lora_params, fp32.lora_params);

@@ -3,7 +3,7 @@
 #![cfg(feature = "train")]
 
 use burn::tensor::Device;
-use lora_playground::lora_config::{LoraConfig, TargetModules};
+use lora_playground::accounting::lora_config::{LoraConfig, TargetModules};
 use lora_playground::model::config::EncoderConfig;
 use lora_playground::model::load::{LoraPlacement, Weights, build};
 use lora_playground::model::lora::LoraShape;

@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use burn::module::Module;
 use burn::tensor::Device;
-use lora_playground::lora_config::{LoraConfig, TargetModules};
+use lora_playground::accounting::lora_config::{LoraConfig, TargetModules};
 use lora_playground::model::methods::{Method, count};
 use lora_playground::train::batch::{Tokens, to_input};
 use lora_playground::train::session::{build_model, encoder_config};

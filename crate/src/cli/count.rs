@@ -2,11 +2,11 @@
 
 use std::path::Path;
 
-use lora_playground::arch::Task;
-use lora_playground::lora_config::{Bias, TargetModules};
-use lora_playground::memory::{Optimizer, Precision};
-use lora_playground::presets::preset_config;
-use lora_playground::report::{AdapterDtype, Setup, compute};
+use lora_playground::accounting::arch::Task;
+use lora_playground::accounting::lora_config::{Bias, TargetModules};
+use lora_playground::accounting::memory::{Optimizer, Precision};
+use lora_playground::accounting::presets::preset_config;
+use lora_playground::accounting::report::{AdapterDtype, Setup, compute};
 
 use super::{table, usage_error};
 

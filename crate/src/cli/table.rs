@@ -2,7 +2,7 @@
 
 use std::fmt::Write;
 
-use lora_playground::report::{Report, Setup};
+use lora_playground::accounting::report::{Report, Setup};
 
 /// `1234567` -> `1,234,567`.
 pub fn grouped(n: u64) -> String {

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use burn::tensor::Device;
 
 use lora_playground::data::{self, Dataset};
-use lora_playground::lora_config::{Bias, TargetModules};
+use lora_playground::accounting::lora_config::{Bias, TargetModules};
 use lora_playground::model::methods::{Method, count};
 use lora_playground::train::session::{ModelFiles, Plan, prepare, saved_files};
 use lora_playground::train::trainer::{EpochReport, Progress, TrainConfig, train};

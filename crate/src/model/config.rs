@@ -1,6 +1,6 @@
 //! The encoder's hyper-parameters, read from a Hugging Face `config.json` with transformers' defaults.
 
-use crate::arch::HfConfig;
+use crate::accounting::arch::HfConfig;
 use crate::error::Error;
 
 /// BERT and RoBERTa differ only in position ids (RoBERTa counts from `pad_token_id + 1`) and token types.

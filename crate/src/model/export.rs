@@ -13,10 +13,10 @@ use super::bert::{BertForSequenceClassification, hf_name};
 use super::config::EncoderConfig;
 use super::load::Overrides;
 use super::methods::architecture;
-use crate::checkpoint::{AdapterDtypes, Dtype, adapter_tensors};
+use crate::accounting::checkpoint::{AdapterDtypes, Dtype, adapter_tensors};
 use crate::error::Error;
-use crate::inject::inject;
-use crate::lora_config::{Bias, LoraConfig, TargetModules};
+use crate::accounting::inject::inject;
+use crate::accounting::lora_config::{Bias, LoraConfig, TargetModules};
 use crate::safetensors::{SafeTensors, write_f32};
 
 /// PEFT's key prefix inside `adapter_model.safetensors`.

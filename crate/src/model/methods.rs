@@ -8,10 +8,10 @@ use burn::tensor::Tensor;
 
 use super::bert::{BertForSequenceClassification, hf_name};
 use super::config::EncoderConfig;
-use crate::arch::{Architecture, HfConfig, ModuleKind, Task};
+use crate::accounting::arch::{Architecture, HfConfig, ModuleKind, Task};
 use crate::error::Error;
-use crate::inject::inject;
-use crate::lora_config::{Bias, LoraConfig};
+use crate::accounting::inject::inject;
+use crate::accounting::lora_config::{Bias, LoraConfig};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Method {
@@ -47,7 +47,7 @@ impl Method {
 pub fn lora_modules(config: &EncoderConfig, num_labels: usize, lora: &LoraConfig) -> Result<Vec<String>, Error> {
     let arch = architecture(config, num_labels)?;
     let injection = inject(&arch, lora)?;
-    let modules: Vec<&crate::arch::ModuleSpec> = injection.lora.iter().map(|&i| &arch.modules[i]).collect();
+    let modules: Vec<&crate::accounting::arch::ModuleSpec> = injection.lora.iter().map(|&i| &arch.modules[i]).collect();
     if let Some(m) = modules.iter().find(|m| m.kind == ModuleKind::Embedding) {
         return Err(Error::invalid("target_modules", format!("{}: LoRA on embeddings is not implemented in the trainer", m.name)));
     }

@@ -11,10 +11,10 @@ use serde::{Deserialize, Serialize};
 use super::batch::{TextEncoder, to_input};
 use super::run::read_floats;
 use super::trainer::{EpochReport, Sample, TrainConfig};
-use crate::arch::HfConfig;
+use crate::accounting::arch::HfConfig;
 use crate::data::{Dataset, Example, split::stratified};
 use crate::error::Error;
-use crate::lora_config::{Bias, LoraConfig};
+use crate::accounting::lora_config::{Bias, LoraConfig};
 use crate::model::bert::BertForSequenceClassification;
 use crate::model::config::EncoderConfig;
 use crate::model::export;
@@ -51,7 +51,7 @@ impl Default for Plan {
     fn default() -> Self {
         Self {
             method: Method::Lora,
-            lora: LoraConfig { r: 8, lora_alpha: 16.0, target_modules: Some(crate::lora_config::TargetModules::Names(vec!["query".into(), "value".into()])), ..LoraConfig::default() },
+            lora: LoraConfig { r: 8, lora_alpha: 16.0, target_modules: Some(crate::accounting::lora_config::TargetModules::Names(vec!["query".into(), "value".into()])), ..LoraConfig::default() },
             lora_dropout: 0.1,
             train: TrainConfig::default(),
             max_len: 128,

@@ -7,9 +7,10 @@ use std::collections::BTreeSet;
 
 use serde::Serialize;
 
-use crate::arch::{Architecture, ModuleSpec, Task};
+use crate::accounting::arch::{Architecture, ModuleSpec, Task};
+use crate::accounting::path::within;
 use crate::error::Error;
-use crate::lora_config::{LoraConfig, TargetModules};
+use crate::accounting::lora_config::{LoraConfig, TargetModules};
 
 /// `PeftModelForSequenceClassification` adds these to `modules_to_save`.
 pub const SEQ_CLS_MODULES_TO_SAVE: [&str; 2] = ["classifier", "score"];
@@ -28,11 +29,6 @@ impl Injection {
     pub fn saved(&self, module: &ModuleSpec) -> bool {
         self.modules_to_save.iter().any(|p| within(&module.name, p))
     }
-}
-
-/// `name` is `path` or a descendant of it.
-pub fn within(name: &str, path: &str) -> bool {
-    name == path || (name.starts_with(path) && name.as_bytes().get(path.len()) == Some(&b'.'))
 }
 
 /// Every module path `named_modules()` yields that has parameters below it: the leaves and their parents.
@@ -73,7 +69,7 @@ pub fn target_choices(arch: &Architecture) -> Vec<String> {
     arch.modules
         .iter()
         .filter(|m| m.kind.lora_supported() && !saved.iter().any(|p| within(&m.name, p)))
-        .map(|m| crate::arch::block_relative(&m.name))
+        .map(|m| crate::accounting::arch::block_relative(&m.name))
         .filter(|n| seen.insert(n.clone()))
         .collect()
 }
@@ -196,7 +192,7 @@ fn matches(path: &str, targets: &Targets, layers: Option<&[usize]>) -> bool {
                 path.as_bytes()[path.len() - n.len() - 1] == b'.'
             });
             match layers {
-                Some(layers) if suffix => crate::arch::layer_index(path).is_some_and(|l| layers.contains(&l)),
+                Some(layers) if suffix => crate::accounting::arch::layer_index(path).is_some_and(|l| layers.contains(&l)),
                 _ => suffix,
             }
         }

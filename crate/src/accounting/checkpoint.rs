@@ -7,9 +7,9 @@
 
 use serde::Serialize;
 
-use crate::arch::{Architecture, ModuleKind, ModuleSpec};
-use crate::inject::Injection;
-use crate::lora_config::{Bias, LoraConfig};
+use crate::accounting::arch::{Architecture, ModuleKind, ModuleSpec};
+use crate::accounting::inject::Injection;
+use crate::accounting::lora_config::{Bias, LoraConfig};
 
 /// Element types a checkpoint may hold, with safetensors' names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -146,7 +146,7 @@ pub fn adapter_tensors(arch: &Architecture, config: &LoraConfig, inj: &Injection
             if m.bias && config.bias != Bias::None {
                 out.push(TensorEntry::new(format!("{P}.{}.base_layer.bias", m.name), vec![m.out_features], dtypes.base));
             }
-        } else if let Some(wrapper) = inj.modules_to_save.iter().find(|p| crate::inject::within(&m.name, p)) {
+        } else if let Some(wrapper) = inj.modules_to_save.iter().find(|p| crate::accounting::path::within(&m.name, p)) {
             let rest = &m.name[wrapper.len()..];
             for (p, shape) in params_of(m) {
                 head.push(TensorEntry::new(format!("{P}.{}.{p}", m.name), shape.clone(), dtypes.base));

@@ -248,7 +248,7 @@ impl Architecture {
 
     /// Whether a module belongs to the sequence-classification head (outside the backbone).
     pub fn in_head(&self, module: &ModuleSpec) -> bool {
-        self.task == Task::SeqCls && !crate::inject::within(&module.name, self.base_model_prefix)
+        self.task == Task::SeqCls && !crate::accounting::path::within(&module.name, self.base_model_prefix)
     }
 
     pub fn module(&self, name: &str) -> Option<&ModuleSpec> {

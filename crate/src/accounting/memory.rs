@@ -5,8 +5,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::arch::{Architecture, ModuleKind, ModuleSpec};
-use crate::checkpoint::Dtype;
+use crate::accounting::arch::{Architecture, ModuleKind, ModuleSpec};
+use crate::accounting::checkpoint::Dtype;
 use crate::error::Error;
 
 /// How the frozen base model is stored.

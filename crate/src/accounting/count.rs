@@ -5,10 +5,10 @@
 
 use serde::Serialize;
 
-use crate::arch::{Architecture, ModuleSpec};
+use crate::accounting::arch::{Architecture, ModuleSpec};
 use crate::error::Error;
-use crate::inject::{Injection, inject};
-use crate::lora_config::{Bias, LoraConfig};
+use crate::accounting::inject::{Injection, inject};
+use crate::accounting::lora_config::{Bias, LoraConfig};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct LoraCount {

@@ -3,12 +3,12 @@
 
 use serde::Serialize;
 
-use crate::arch::{Architecture, ModuleSpec, Task};
-use crate::checkpoint::{AdapterDtypes, Dtype, TensorEntry, adapter_tensors, model_tensors, safetensors_bytes};
-use crate::count::{LoraCount, lora_params_of};
-use crate::inject::Injection;
-use crate::lora_config::{Bias, LoraConfig};
-use crate::memory::{Batch, Memory, Optimizer, Precision, activation_bytes, frozen_module_bytes};
+use crate::accounting::arch::{Architecture, ModuleSpec, Task};
+use crate::accounting::checkpoint::{AdapterDtypes, Dtype, TensorEntry, adapter_tensors, model_tensors, safetensors_bytes};
+use crate::accounting::count::{LoraCount, lora_params_of};
+use crate::accounting::inject::Injection;
+use crate::accounting::lora_config::{Bias, LoraConfig};
+use crate::accounting::memory::{Batch, Memory, Optimizer, Precision, activation_bytes, frozen_module_bytes};
 
 /// Trainable and frozen tensors of one way of training, and what it costs.
 #[derive(Debug, Clone, Serialize)]
@@ -189,8 +189,8 @@ fn head_params(arch: &Architecture) -> u64 {
 
 /// Parameters PEFT's sequence-classification models copy and train as `modules_to_save` (`classifier`, `score`).
 fn saved_params(arch: &Architecture) -> u64 {
-    let saved = crate::inject::modules_to_save(arch);
-    arch.modules.iter().filter(|m| saved.iter().any(|p| crate::inject::within(&m.name, p))).map(ModuleSpec::params).sum()
+    let saved = crate::accounting::inject::modules_to_save(arch);
+    arch.modules.iter().filter(|m| saved.iter().any(|p| crate::accounting::path::within(&m.name, p))).map(ModuleSpec::params).sum()
 }
 
 /// Bottleneck adapters as Houlsby et al. (2019) place them: two per layer (after attention and after the

@@ -2,15 +2,15 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::arch::{Architecture, HfConfig, ModuleKind, Task, block_relative, display_layer};
-use crate::checkpoint::{AdapterDtypes, Dtype, adapter_tensors, model_tensors, safetensors_bytes};
-use crate::count::{LoraCount, count_lora, lora_params_of};
+use crate::accounting::arch::{Architecture, HfConfig, ModuleKind, Task, block_relative, display_layer};
+use crate::accounting::checkpoint::{AdapterDtypes, Dtype, adapter_tensors, model_tensors, safetensors_bytes};
+use crate::accounting::count::{LoraCount, count_lora, lora_params_of};
 use crate::error::Error;
-use crate::inject::inject;
-use crate::lora_config::LoraConfig;
-use crate::memory::{Batch, Memory, Optimizer, Precision};
-use crate::methods::{self, CostInputs, MethodCost, PeftMethod};
-use crate::presets::{PRESETS, preset_config};
+use crate::accounting::inject::inject;
+use crate::accounting::lora_config::LoraConfig;
+use crate::accounting::memory::{Batch, Memory, Optimizer, Precision};
+use crate::accounting::method_costs::{self, CostInputs, MethodCost, PeftMethod};
+use crate::accounting::presets::{PRESETS, preset_config};
 
 /// Everything a user can set. Field names follow PEFT where PEFT has the setting.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -222,8 +222,8 @@ pub fn architecture(setup: &Setup) -> Result<Architecture, Error> {
 pub fn target_choices(arch: &Architecture) -> Vec<TargetChoice> {
     let mut out: Vec<TargetChoice> = Vec::new();
     // The same modules PEFT could wrap: everything LoRA supports except the modules_to_save heads.
-    let saved = crate::inject::modules_to_save(arch);
-    for m in arch.modules.iter().filter(|m| m.kind.lora_supported() && !saved.iter().any(|p| crate::inject::within(&m.name, p))) {
+    let saved = crate::accounting::inject::modules_to_save(arch);
+    for m in arch.modules.iter().filter(|m| m.kind.lora_supported() && !saved.iter().any(|p| crate::accounting::path::within(&m.name, p))) {
         let name = block_relative(&m.name);
         if let Some(c) = out.iter_mut().find(|c| c.name == name) {
             c.count += 1;
@@ -329,10 +329,10 @@ pub fn compute(setup: &Setup) -> Result<Report, Error> {
     let count: LoraCount = count_lora(&arch, config)?;
     let inputs = CostInputs { precision: setup.precision, optimizer: setup.optimizer, batch: setup.batch };
     let float = setup.precision.float_dtype();
-    let lora_cost = methods::lora(&arch, config, &inj, &count, inputs, setup.adapter_dtype.dtype());
-    let full = methods::full(&arch, inputs);
-    let head = methods::head_only(&arch, inputs);
-    let bitfit = methods::bitfit(&arch, inputs);
+    let lora_cost = method_costs::lora(&arch, config, &inj, &count, inputs, setup.adapter_dtype.dtype());
+    let full = method_costs::full(&arch, inputs);
+    let head = method_costs::head_only(&arch, inputs);
+    let bitfit = method_costs::bitfit(&arch, inputs);
     let module_groups = groups(&arch, config, &inj.lora);
 
     // trainable(r) = r * sum(in + out) + (head copy + biases): two exact counts pin the line.
@@ -342,13 +342,13 @@ pub fn compute(setup: &Setup) -> Result<Report, Error> {
 
     let full_model_bytes = safetensors_bytes(&model_tensors(&arch, float));
     let peft_methods = vec![
-        methods::from_cost(&lora_cost, false, "merges into the base weights after training: no added latency"),
-        methods::from_cost(&full, false, "a full copy of the model per task"),
-        methods::from_cost(&head, false, "features stay frozen: often weakest"),
-        methods::from_cost(&bitfit, false, "bias terms only"),
-        methods::houlsby(&arch, setup.bottleneck),
-        methods::prompt_tuning(&arch, setup.num_virtual_tokens),
-        methods::prefix_tuning(&arch, setup.num_virtual_tokens),
+        method_costs::from_cost(&lora_cost, false, "merges into the base weights after training: no added latency"),
+        method_costs::from_cost(&full, false, "a full copy of the model per task"),
+        method_costs::from_cost(&head, false, "features stay frozen: often weakest"),
+        method_costs::from_cost(&bitfit, false, "bias terms only"),
+        method_costs::houlsby(&arch, setup.bottleneck),
+        method_costs::prompt_tuning(&arch, setup.num_virtual_tokens),
+        method_costs::prefix_tuning(&arch, setup.num_virtual_tokens),
     ];
     let adapter = adapter_tensors(&arch, config, &inj, AdapterDtypes { lora: setup.adapter_dtype.dtype(), base: float });
     debug_assert_eq!(safetensors_bytes(&adapter), lora_cost.checkpoint_bytes);
