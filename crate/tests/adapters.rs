@@ -15,7 +15,9 @@ use lora_playground::model::methods::Method;
 use lora_playground::model::tiny;
 use lora_playground::train::adapters::AdapterSet;
 use lora_playground::train::job::Job;
-use lora_playground::train::session::{ModelFiles, Plan, load_trained};
+use lora_playground::train::classifier::load_trained;
+use lora_playground::model::files::ModelFiles;
+use lora_playground::train::plan::Plan;
 
 type Folder = BTreeMap<String, Vec<u8>>;
 

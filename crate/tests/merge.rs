@@ -16,12 +16,15 @@ use lora_playground::model::load::{Weights, build};
 use lora_playground::model::tiny;
 use lora_playground::safetensors::SafeTensors;
 use lora_playground::train::merge::{check, merged_files};
-use lora_playground::train::session::{Plan, load_trained, prepare, saved_files};
-use lora_playground::train::trainer::train;
+use lora_playground::train::classifier::load_trained;
+use lora_playground::train::folder::saved_files;
+use lora_playground::train::plan::Plan;
+use lora_playground::train::prepare::prepare;
+use lora_playground::train::fit::train;
 
 /// Trains a LoRA adapter on every linear layer (with biases, so the merged folder carries trained biases too)
 /// and returns the saved adapter folder.
-fn trained_adapter(files: &lora_playground::train::session::ModelFiles) -> BTreeMap<String, Vec<u8>> {
+fn trained_adapter(files: &lora_playground::model::files::ModelFiles) -> BTreeMap<String, Vec<u8>> {
     let data = common::keyword_data();
     let plan = Plan {
         lora: LoraConfig { r: 4, lora_alpha: 8.0, target_modules: Some(TargetModules::Shorthand("all-linear".into())), bias: Bias::All, ..LoraConfig::default() },
@@ -47,7 +50,7 @@ fn a_merged_adapter_computes_what_the_adapter_did_and_saves_as_a_plain_model() {
     // The adapter must have moved the model, or "merged == unmerged" would prove nothing.
     let untouched = {
         let plain = build(&adapter.config, Weights::Checkpoint(SafeTensors::parse("m", &files.safetensors).unwrap()), 3, None, &device).unwrap();
-        lora_playground::train::session::Classifier { model: plain, ..base }.logits(&texts, 8, &device).unwrap()
+        lora_playground::train::classifier::Classifier { model: plain, ..base }.logits(&texts, 8, &device).unwrap()
     };
     assert!(max_diff(&before, &untouched) > 1e-3, "training changed nothing ({})", max_diff(&before, &untouched));
 
@@ -86,7 +89,7 @@ fn a_merged_adapter_computes_what_the_adapter_did_and_saves_as_a_plain_model() {
     assert_eq!(back.labels, adapter.labels);
     assert!(max_diff(&back.logits(&texts, 8, &device).unwrap(), &after) < 1e-6);
     // And as a base model of its own (its model.safetensors carries the head).
-    let own = lora_playground::train::session::ModelFiles {
+    let own = lora_playground::model::files::ModelFiles {
         name: "merged".into(),
         config_json: String::from_utf8(out["config.json"].clone()).unwrap(),
         safetensors: out["model.safetensors"].clone(),

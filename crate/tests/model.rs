@@ -15,7 +15,8 @@ use lora_playground::model::load::{LoraPlacement, Weights, build};
 use lora_playground::model::lora::LoraShape;
 use lora_playground::model::methods::{Method, apply, architecture, count, lora_modules};
 use lora_playground::train::batch::{Tokens, to_input};
-use lora_playground::train::trainer::{Sample, TrainConfig, train};
+use lora_playground::train::config::{Sample, TrainConfig};
+use lora_playground::train::fit::train;
 
 const LABELS: usize = 3;
 
@@ -65,7 +66,7 @@ fn toy_data(n: usize) -> Vec<Sample> {
             let label = i % LABELS;
             let len = 3 + i % 5;
             let words: Vec<u32> = (0..len).map(|j| 3 + (label * 12) as u32 + ((i * 7 + j * 3) % 12) as u32).collect();
-            (tokens(&words), label)
+            Sample { tokens: tokens(&words), label }
         })
         .collect()
 }

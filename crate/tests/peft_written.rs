@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use burn::tensor::Device;
 use lora_playground::model::tiny;
-use lora_playground::train::session::load_trained;
+use lora_playground::train::classifier::load_trained;
 
 const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/peft_tiny");
 

@@ -9,7 +9,8 @@ use lora_playground::model::load::{LoraPlacement, Weights, build};
 use lora_playground::model::lora::LoraShape;
 use lora_playground::model::methods::{Method, apply, lora_modules};
 use lora_playground::train::batch::Tokens;
-use lora_playground::train::trainer::{Progress, Sample, TrainConfig, train};
+use lora_playground::train::config::{Sample, TrainConfig};
+use lora_playground::train::fit::{Progress, train};
 
 fn run(seed: u64) -> Vec<f64> {
     let config = EncoderConfig::tiny(40);
@@ -21,7 +22,7 @@ fn run(seed: u64) -> Vec<f64> {
     let m = build(&config, Weights::Random, 3, Some(LoraPlacement { modules: &modules, shape }), &device).unwrap();
     let m = apply(m, Method::Lora, lora.bias, &modules);
     let data: Vec<Sample> = (0..30u32)
-        .map(|i| (Tokens { ids: vec![1, 3 + i % 30, 5 + i % 7, 2], type_ids: vec![0; 4] }, (i % 3) as usize))
+        .map(|i| Sample { tokens: Tokens { ids: vec![1, 3 + i % 30, 5 + i % 7, 2], type_ids: vec![0; 4] }, label: (i % 3) as usize })
         .collect();
     let labels: Vec<String> = (0..3).map(|i| i.to_string()).collect();
     let cfg = TrainConfig { epochs: 2, batch_size: 8, lr: 5e-3, seed, ..TrainConfig::default() };

@@ -7,7 +7,7 @@ use burn::tensor::Device;
 use futures_lite::future::block_on;
 use lora_playground::model::tiny;
 use lora_playground::train::job::Job;
-use lora_playground::train::session::Plan;
+use lora_playground::train::plan::Plan;
 
 mod common;
 use common::{keyword_data as data, tiny_plan as plan};

@@ -16,8 +16,12 @@ use lora_playground::model::methods::{Method, architecture};
 use lora_playground::model::tiny;
 use lora_playground::safetensors::{SafeTensors, write_f32};
 use lora_playground::train::batch::to_input;
-use lora_playground::train::session::{Plan, load_trained, prepare, saved_files};
-use lora_playground::train::trainer::{TrainConfig, train};
+use lora_playground::train::classifier::load_trained;
+use lora_playground::train::folder::saved_files;
+use lora_playground::train::plan::Plan;
+use lora_playground::train::prepare::prepare;
+use lora_playground::train::config::TrainConfig;
+use lora_playground::train::fit::train;
 
 fn dataset() -> lora_playground::data::Dataset {
     let mut jsonl = String::new();

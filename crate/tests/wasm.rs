@@ -51,10 +51,3 @@ fn describe_lists_the_real_module_names() {
     let names = JSON::stringify(&get(&d, "target_choices")).unwrap().as_string().unwrap();
     assert!(names.contains("attn.c_attn") && names.contains("fused query, key and value"), "{names}");
 }
-
-#[wasm_bindgen_test]
-fn the_test_browser_exposes_webgpu() {
-    // The trainer (later issues) runs on WebGPU; this pins the harness flag (--enable-unsafe-webgpu).
-    let navigator = get(&js_sys::global(), "navigator");
-    assert!(!get(&navigator, "gpu").is_undefined(), "navigator.gpu is missing: is --enable-unsafe-webgpu passed?");
-}

@@ -23,7 +23,9 @@ const DATA: &str = "text,label\n\
     money bank card fee,bank\nbank card money,bank\nfee card bank money,bank\ncard money fee,bank\nbank fee,bank\nmoney card,bank\n\
     school student loan,school\nstudent loan school,school\nloan school student,school\nschool loan,school\nstudent school,school\nloan student,school\n";
 
-async fn train_on(kind: &str) -> Vec<f64> {
+/// Trains the tiny model on the keyword task for `steps` steps through `advance`, as the worker does; returns the
+/// losses and the last epoch's evaluation.
+async fn train_on(kind: &str, steps: usize) -> (Vec<f64>, JsValue) {
     let t = Trainer::new();
     let info = JsFuture::from(t.use_device(kind.into())).await.unwrap();
     assert_eq!(get(&info, "backend").as_string().as_deref(), Some(kind));
@@ -34,28 +36,42 @@ async fn train_on(kind: &str) -> Vec<f64> {
     let job = t.prepare(plan).unwrap();
     // 12 examples, 6 a class; round(20% of 6) = 1 a class held out: 10 training, 3 steps of 4 an epoch, 20 epochs.
     assert_eq!(num(&job, "total_steps"), 60.0);
-    let mut losses = Vec::new();
-    for _ in 0..24 {
-        let s = JsFuture::from(t.step()).await.unwrap();
-        losses.push(num(&s, "loss"));
+    let (mut losses, mut evaluation, mut epochs) = (Vec::new(), JsValue::NULL, 0);
+    for i in 1..=steps {
+        let tick = JsFuture::from(t.advance()).await.unwrap();
+        let step = get(&tick, "step");
+        losses.push(num(&step, "loss"));
+        assert_eq!(num(&step, "global_step"), i as f64);
+        // The policy is Rust's: every third step ends an epoch and comes back with its evaluation.
+        let e = get(&tick, "evaluation");
+        assert_eq!(!e.is_null(), i % 3 == 0, "step {i}: {:?}", JSON::stringify(&tick));
+        if !e.is_null() {
+            epochs += 1;
+            assert_eq!(num(&e, "epoch"), epochs as f64);
+            evaluation = e;
+        }
+        assert!(get(&tick, "fallback").is_null());
+        assert_eq!(get(&tick, "done").as_bool(), Some(i == 60));
     }
-    let eval = JsFuture::from(t.evaluate()).await.unwrap();
-    assert!(num(&eval, "accuracy") >= 0.0);
+    // "student loan" is made only of the school class's keywords.
     let p = JsFuture::from(t.predict("student loan".into())).await.unwrap();
-    assert!(get(&p, "label").as_string().is_some());
-    losses
+    assert_eq!(get(&p, "label").as_string().as_deref(), Some("school"), "{:?}", JSON::stringify(&p));
+    (losses, evaluation)
 }
 
 #[wasm_bindgen_test]
 async fn the_tiny_model_trains_on_the_cpu_backend_in_wasm() {
-    let losses = train_on("cpu").await;
+    let (losses, evaluation) = train_on("cpu", 60).await;
+    // Both held-out texts (one a class) right after 20 epochs; the same run natively: crate/tests/workbench.rs.
+    assert_eq!(num(&evaluation, "accuracy"), 1.0, "{:?}", JSON::stringify(&evaluation));
     let (head, tail) = (losses[..4].iter().sum::<f64>(), losses[losses.len() - 4..].iter().sum::<f64>());
     assert!(tail < head, "losses did not fall: {losses:?}");
 }
 
 #[wasm_bindgen_test]
 async fn the_tiny_model_trains_on_webgpu() {
-    let losses = train_on("webgpu").await;
+    let (losses, evaluation) = train_on("webgpu", 24).await;
+    assert_eq!(num(&evaluation, "epoch"), 8.0);
     let (head, tail) = (losses[..4].iter().sum::<f64>(), losses[losses.len() - 4..].iter().sum::<f64>());
     assert!(tail < head, "losses did not fall: {losses:?}");
 }
@@ -64,14 +80,22 @@ async fn the_tiny_model_trains_on_webgpu() {
 fn bad_input_throws_objects_naming_the_field() {
     let t = Trainer::new();
     let e = t.load_dataset("d.csv", b"text,label\nonly one class,a\n").unwrap_err();
-    assert!(get(&e, "message").as_string().is_some());
+    assert!(get(&e, "message").as_string().unwrap().contains("class"), "{:?}", JSON::stringify(&e));
     let e = t.prepare(JSON::parse("{}").unwrap()).unwrap_err();
     assert_eq!(get(&e, "field").as_string().as_deref(), Some("device"));
     let e = t.load_model("m".into(), "{".into(), vec![], vec![]).unwrap_err();
     assert_eq!(get(&e, "field").as_string().as_deref(), Some("config.json"));
     assert_eq!(get(&e, "line").as_f64(), Some(1.0));
     let e = t.prepare(JSON::parse(r#"{"method": "lora", "bogus": 1}"#).unwrap()).unwrap_err();
-    assert!(get(&e, "message").as_string().unwrap().contains("bogus"));
+    assert_eq!(get(&e, "field").as_string().as_deref(), Some("bogus"));
+    // The plan is checked before anything else, field by field, with the page's own reader.
+    for (plan, field) in [(r#"{"r": -3}"#, "r"), (r#"{"lr": "NaN"}"#, "lr"), (r#"{"epochs": 1e9}"#, "epochs"), (r#"{"batch_size": 0}"#, "batch_size")] {
+        let e = Trainer::check_plan(JSON::parse(plan).unwrap()).unwrap_err();
+        assert_eq!(get(&e, "field").as_string().as_deref(), Some(field), "{plan}");
+    }
+    let defaults = Trainer::default_plan();
+    assert_eq!(num(&defaults, "r"), 8.0);
+    assert_eq!(num(&Trainer::check_plan(JSON::parse(r#"{"r": "4"}"#).unwrap()).unwrap(), "r"), 4.0);
 }
 
 /// The adapter panel's calls on WebGPU: a folder Python PEFT saved (the committed fixture) laid over the tiny base
@@ -102,7 +126,7 @@ async fn adapters_share_the_base_on_webgpu_and_a_peft_folder_predicts_what_peft_
     // Train a few steps, export, keep: two adapters on one base, the memory adds up.
     t.load_dataset("d.csv", DATA.as_bytes()).unwrap();
     t.prepare(JSON::parse(r#"{"r": 4, "lora_alpha": 8, "lr": 0.01, "epochs": 1, "batch_size": 4, "max_len": 16}"#).unwrap()).unwrap();
-    JsFuture::from(t.step()).await.unwrap();
+    JsFuture::from(t.advance()).await.unwrap();
     let files = js_sys::Array::from(&JsFuture::from(t.export_job()).await.unwrap());
     let (mut names, mut bytes) = (Vec::new(), Vec::new());
     for f in files.iter() {

@@ -6,11 +6,12 @@
 use burn::module::Module;
 use burn::tensor::Device;
 use lora_playground::data::parse;
-use lora_playground::model::methods::Method;
 use lora_playground::model::tiny;
 use lora_playground::train::batch::to_input;
-use lora_playground::train::session::{Plan, prepare};
-use lora_playground::train::trainer::{Sample, TrainConfig, optimizer, step};
+use lora_playground::train::plan::Plan;
+use lora_playground::train::prepare::prepare;
+use lora_playground::train::config::{Sample, TrainConfig, optimizer};
+use lora_playground::train::fit::step;
 
 #[test]
 fn wgpu_and_cpu_agree_on_logits_and_training_losses() {
@@ -30,13 +31,12 @@ fn wgpu_and_cpu_agree_on_logits_and_training_losses() {
     }
     let data = parse("d.jsonl", jsonl.as_bytes()).unwrap();
     let plan = Plan { lora_dropout: 0.0, max_len: 16, train: TrainConfig { lr: 1e-2, ..TrainConfig::default() }, ..Plan::default() };
-    assert_eq!(plan.method, Method::Lora);
 
     let run = |device: &Device| -> (Vec<f32>, Vec<f64>) {
         let ad = device.clone().autodiff();
         let p = prepare(&files, &plan, &data, &ad).unwrap();
         let batch: Vec<&Sample> = p.train.iter().take(8).collect();
-        let tokens: Vec<_> = batch.iter().map(|s| &s.0).collect();
+        let tokens: Vec<_> = batch.iter().map(|s| &s.tokens).collect();
         let logits = p.model.valid().forward(&to_input(&p.config, &tokens, device)).into_data().convert::<f32>().try_to_vec::<f32>().unwrap();
         let (mut model, mut optim, mut losses) = (p.model, optimizer(&plan.train), Vec::new());
         for _ in 0..4 {
@@ -48,6 +48,7 @@ fn wgpu_and_cpu_agree_on_logits_and_training_losses() {
     };
     let (cpu_logits, cpu_losses) = run(&Device::flex());
     let (gpu_logits, gpu_losses) = run(&device);
+    assert_eq!((cpu_logits.len(), cpu_losses.len()), (gpu_logits.len(), gpu_losses.len()));
     let d = cpu_logits.iter().zip(&gpu_logits).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);
     assert!(d < 1e-4, "logits differ by {d}: {cpu_logits:?} vs {gpu_logits:?}");
     for (c, g) in cpu_losses.iter().zip(&gpu_losses) {

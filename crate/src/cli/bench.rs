@@ -7,11 +7,12 @@ use std::time::Instant;
 
 use burn::module::Module;
 use burn::tensor::Device;
-use lora_playground::accounting::lora_config::{LoraConfig, TargetModules};
 use lora_playground::model::methods::{Method, count};
 use lora_playground::train::batch::{Tokens, to_input};
-use lora_playground::train::session::{build_model, encoder_config};
-use lora_playground::train::trainer::{Sample, TrainConfig, optimizer, step};
+use lora_playground::train::config::{Sample, TrainConfig, optimizer};
+use lora_playground::train::fit::step;
+use lora_playground::train::plan::Plan;
+use lora_playground::train::prepare::build_model;
 use serde_json::{Value, json};
 
 use super::flags::Flags;
@@ -98,7 +99,7 @@ pub fn batch(batch: usize, seq: usize, vocab_size: usize) -> Vec<Sample> {
             let mut ids = vec![101 % vocab_size as u32];
             ids.extend((1..seq - 1).map(|j| ((1000 + (i * 31 + j * 17) % 20000) % vocab_size) as u32));
             ids.push(102 % vocab_size as u32);
-            (Tokens { type_ids: vec![0; ids.len()], ids }, i % LABELS)
+            Sample { tokens: Tokens { type_ids: vec![0; ids.len()], ids }, label: i % LABELS }
         })
         .collect()
 }
@@ -137,23 +138,19 @@ fn one(f: &Flags) -> Result<Value, String> {
     let which = f.str("--methods").unwrap_or("lora");
     let files = model_files::read(f.str("--model").unwrap_or(model_files::DEFAULT_MODEL))?;
     let device: Device = device::parse(f.str("--device").unwrap_or("cpu"))?;
-    let config = encoder_config(&files.config_json).map_err(|e| e.to_string())?;
-    let lora = LoraConfig {
-        r: 8,
-        lora_alpha: 16.0,
-        target_modules: Some(TargetModules::Names(vec!["query".into(), "value".into()])),
-        ..LoraConfig::default()
-    };
+    let config = files.encoder_config().map_err(|e| e.to_string())?;
     let method = if which == "inference" { Method::Head } else { Method::parse(which).map_err(|e| e.to_string())? };
+    // LoRA r=8, alpha 16 on query and value (the default plan), no dropout: the figures the README compares.
+    let plan = Plan { method, lora_dropout: 0.0, ..Plan::default() };
     let samples = batch(bs, seq, config.vocab_size);
     let refs: Vec<&Sample> = samples.iter().collect();
     let train_device = device.clone().autodiff();
-    let model = build_model(&config, &files, None, LABELS, method, &lora, 0.0, 0, &train_device).map_err(|e| e.to_string())?;
+    let model = build_model(&config, &files, None, LABELS, &plan, &train_device).map_err(|e| e.to_string())?;
     let trainable = count(&model).trainable;
     let warmup = 2;
     let seconds = if which == "inference" {
         let model = model.valid();
-        let tokens: Vec<&Tokens> = samples.iter().map(|s| &s.0).collect();
+        let tokens: Vec<&Tokens> = samples.iter().map(|s| &s.tokens).collect();
         let mut started = Instant::now();
         for i in 0..warmup + steps {
             if i == warmup {

@@ -40,7 +40,7 @@ pub fn run(args: &[String]) -> i32 {
     super::exit_code(go(&flags, &base, &methods, full_lr))
 }
 
-fn go(f: &Flags, base: &lora_playground::train::session::Plan, methods: &[Method], full_lr: f64) -> Result<(), String> {
+fn go(f: &Flags, base: &lora_playground::train::plan::Plan, methods: &[Method], full_lr: f64) -> Result<(), String> {
     let data_spec = f.str("--data").ok_or("--data is required (a CSV/TSV/JSONL file or builtin:complaints)")?;
     let out = PathBuf::from(f.str("--out").ok_or("--out DIR is required (each method is saved to DIR/<method>)")?);
     let data = dataset(data_spec)?;

@@ -7,7 +7,9 @@ use std::time::Instant;
 
 use lora_playground::data::split::stratified;
 use lora_playground::train::merge::{MergeCheck, check, merged_files};
-use lora_playground::train::session::{Classifier, Plan, TrainingRecord, load_trained};
+use lora_playground::train::classifier::{Classifier, load_trained};
+use lora_playground::train::folder::TrainingRecord;
+use lora_playground::train::plan::Plan;
 use serde_json::json;
 
 use super::flags::Flags;

@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use lora_playground::train::session::ModelFiles;
+use lora_playground::model::files::ModelFiles;
 
 /// The default model's short name and its Hub id.
 pub const DEFAULT_MODEL: &str = "all-MiniLM-L6-v2";

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use lora_playground::data;
 use lora_playground::train::metrics::argmax;
-use lora_playground::train::session::load_trained;
+use lora_playground::train::classifier::load_trained;
 
 use super::flags::Flags;
 use super::{device, model_files, usage_error};

@@ -5,17 +5,21 @@ use std::path::{Path, PathBuf};
 
 use burn::tensor::Device;
 
+use serde_json::Value;
+
 use lora_playground::data::{self, Dataset};
-use lora_playground::accounting::lora_config::{Bias, TargetModules};
-use lora_playground::model::methods::{Method, count};
-use lora_playground::train::session::{ModelFiles, Plan, prepare, saved_files};
-use lora_playground::train::trainer::{EpochReport, Progress, TrainConfig, train};
+use lora_playground::model::methods::count;
+use lora_playground::train::fit::{EpochReport, Progress, train};
+use lora_playground::train::folder::saved_files;
+use lora_playground::model::files::ModelFiles;
+use lora_playground::train::plan::{FIELDS, Plan};
+use lora_playground::train::prepare::prepare;
 
 use super::flags::Flags;
 use super::{device, model_files, progress::Bar, usage_error};
 
 pub const VALUED: &[&str] = &[
-    "--model", "--data", "--method", "--r", "--alpha", "--targets", "--bias", "--lora-dropout", "--epochs", "--batch-size",
+    "--model", "--data", "--method", "--r", "--alpha", "--targets", "--layers", "--bias", "--lora-dropout", "--epochs", "--batch-size",
     "--lr", "--weight-decay", "--warmup-ratio", "--max-grad-norm", "--max-len", "--seed", "--val-fraction", "--out", "--device",
 ];
 
@@ -31,34 +35,23 @@ pub fn run(args: &[String]) -> i32 {
     super::exit_code(go(&flags, &plan))
 }
 
+/// The plan from the flags: each flag sets the `Plan` field `plan::FIELDS` maps it to, over `Plan`'s defaults (the
+/// page's too), with `Plan`'s checks; a bad value names its flag.
 pub fn plan(f: &Flags) -> Result<Plan, String> {
-    let d = Plan::default();
-    let t = TrainConfig::default();
-    let mut lora = d.lora.clone();
-    lora.r = f.get("--r", 8, "a positive integer")?;
-    lora.lora_alpha = f.get("--alpha", 16.0, "a number")?;
-    lora.use_rslora = f.on("--rslora");
-    if let Some(targets) = f.str("--targets") {
-        lora.target_modules = Some(TargetModules::parse_list(targets));
+    let mut plan = Plan::default();
+    let flag_of = |field: &str| FIELDS.iter().find(|(k, _)| *k == field).map_or(field.to_string(), |(_, flag)| flag.to_string());
+    let named = |e: lora_playground::error::Error| format!("{} {}", flag_of(&e.field), e.message);
+    for (field, flag) in FIELDS {
+        if flag == "--rslora" {
+            if f.on(flag) {
+                plan.set(field, &Value::Bool(true)).map_err(named)?;
+            }
+        } else if let Some(v) = f.str(flag) {
+            plan.set(field, &Value::String(v.to_string())).map_err(named)?;
+        }
     }
-    lora.bias = Bias::parse(f.str("--bias").unwrap_or("none")).map_err(|e| format!("--bias: {}", e.message))?;
-    lora.validate().map_err(|e| format!("--{}: {}", e.field.replace('_', "-"), e.message))?;
-    Ok(Plan {
-        method: Method::parse(f.str("--method").unwrap_or("lora")).map_err(|e| format!("--method {}", e.message))?,
-        lora,
-        lora_dropout: f.get("--lora-dropout", d.lora_dropout, "a number in [0, 1)")?,
-        train: TrainConfig {
-            epochs: f.get("--epochs", t.epochs, "a positive integer")?,
-            batch_size: f.get("--batch-size", t.batch_size, "a positive integer")?,
-            lr: f.get("--lr", t.lr, "a number such as 2e-4")?,
-            weight_decay: f.get("--weight-decay", t.weight_decay, "a number")?,
-            warmup_ratio: f.get("--warmup-ratio", t.warmup_ratio, "a number in [0, 1]")?,
-            max_grad_norm: f.get("--max-grad-norm", t.max_grad_norm, "a positive number")?,
-            seed: f.get("--seed", t.seed, "a non-negative integer")?,
-        },
-        max_len: f.get("--max-len", d.max_len, "a positive integer")?,
-        val_fraction: f.get("--val-fraction", d.val_fraction, "a number in (0, 1)")?,
-    })
+    plan.validate().map_err(named)?;
+    Ok(plan)
 }
 
 /// `--data`: `builtin:NAME` or a file; bad rows are listed on stderr and skipped.

@@ -6,6 +6,10 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+pub use super::problem::RowProblem;
+use super::jsonl;
+use super::lines::{Format, decode, format_of};
+use super::records::{column, records};
 use crate::error::Error;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -17,11 +21,6 @@ pub struct Example {
     pub line: usize,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct RowProblem {
-    pub line: usize,
-    pub reason: String,
-}
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Dataset {
@@ -42,38 +41,10 @@ impl Dataset {
     }
 }
 
-/// The formats `parse` understands; `name` decides unless the content is clearly JSON Lines.
-fn format_of(name: &str, first_line: &str) -> Format {
-    let lower = name.to_ascii_lowercase();
-    if lower.ends_with(".jsonl") || lower.ends_with(".ndjson") || first_line.trim_start().starts_with('{') {
-        Format::Jsonl
-    } else if lower.ends_with(".tsv") || (first_line.contains('\t') && !first_line.contains(',')) {
-        Format::Delimited(b'\t')
-    } else {
-        Format::Delimited(b',')
-    }
-}
-
-enum Format {
-    Jsonl,
-    Delimited(u8),
-}
-
 /// Parses a labelled dataset from raw bytes; `name` (a file name) only picks the format and labels messages.
 pub fn parse(name: &str, bytes: &[u8]) -> Result<Dataset, Error> {
-    let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
-    let mut problems = Vec::new();
-    // Decode line by line so one bad byte costs one row, not the file.
-    let mut lines: Vec<(usize, String)> = Vec::new();
-    for (i, raw) in bytes.split(|&b| b == b'\n').enumerate() {
-        let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
-        match std::str::from_utf8(raw) {
-            Ok(s) => lines.push((i + 1, s.to_string())),
-            Err(e) => problems.push(RowProblem { line: i + 1, reason: format!("not valid UTF-8 (byte {})", e.valid_up_to() + 1) }),
-        }
-    }
-    let first = lines.iter().find(|(_, l)| !l.trim().is_empty()).map(|(_, l)| l.clone()).unwrap_or_default();
-    let rows = match format_of(name, &first) {
+    let (lines, mut problems) = decode(bytes);
+    let rows = match format_of(name, &lines) {
         Format::Jsonl => jsonl_rows(&lines, &mut problems),
         Format::Delimited(sep) => delimited_rows(name, &lines, sep, &mut problems)?,
     };
@@ -89,20 +60,14 @@ fn jsonl_rows(lines: &[(usize, String)], problems: &mut Vec<RowProblem>) -> Rows
         if text.trim().is_empty() {
             continue;
         }
-        let value: serde_json::Value = match serde_json::from_str(text) {
+        let value = match jsonl::object(*line, text) {
             Ok(v) => v,
-            Err(e) => {
-                problems.push(RowProblem { line: *line, reason: format!("not a JSON object: {}", e.to_string().split(" at line ").next().unwrap_or("")) });
+            Err(problem) => {
+                problems.push(problem);
                 continue;
             }
         };
-        let field = |k: &str| match value.get(k) {
-            Some(serde_json::Value::String(s)) => Some(s.clone()),
-            Some(serde_json::Value::Number(n)) => Some(n.to_string()),
-            Some(serde_json::Value::Bool(b)) => Some(b.to_string()),
-            _ => None,
-        };
-        match (field("text"), field("label")) {
+        match (jsonl::field(&value, "text"), jsonl::field(&value, "label")) {
             (None, _) => problems.push(RowProblem { line: *line, reason: "no \"text\" string".into() }),
             (_, None) => problems.push(RowProblem { line: *line, reason: "missing label (no \"label\" field)".into() }),
             (Some(t), Some(l)) => rows.push((*line, t, l)),
@@ -111,77 +76,12 @@ fn jsonl_rows(lines: &[(usize, String)], problems: &mut Vec<RowProblem>) -> Rows
     rows
 }
 
-/// RFC 4180 records: quoted fields may hold separators, doubled quotes and newlines.
-fn records(lines: &[(usize, String)], sep: u8, problems: &mut Vec<RowProblem>) -> Vec<(usize, Vec<String>)> {
-    let sep = sep as char;
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < lines.len() {
-        let (start, _) = lines[i];
-        let mut fields = Vec::new();
-        let mut field = String::new();
-        let mut quoted = false;
-        let mut at_field_start = true;
-        let mut text = lines[i].1.clone();
-        let mut chars: Vec<char> = text.chars().collect();
-        let mut j = 0;
-        loop {
-            if j == chars.len() {
-                if quoted {
-                    // The quoted field continues on the next line.
-                    i += 1;
-                    if i >= lines.len() {
-                        problems.push(RowProblem { line: start, reason: "a quoted field is never closed".into() });
-                        break;
-                    }
-                    field.push('\n');
-                    text = lines[i].1.clone();
-                    chars = text.chars().collect();
-                    j = 0;
-                    continue;
-                }
-                fields.push(std::mem::take(&mut field));
-                break;
-            }
-            let c = chars[j];
-            if quoted {
-                if c == '"' {
-                    if chars.get(j + 1) == Some(&'"') {
-                        field.push('"');
-                        j += 1;
-                    } else {
-                        quoted = false;
-                    }
-                } else {
-                    field.push(c);
-                }
-            } else if c == '"' && at_field_start {
-                quoted = true;
-            } else if c == sep {
-                fields.push(std::mem::take(&mut field));
-                at_field_start = true;
-                j += 1;
-                continue;
-            } else {
-                field.push(c);
-            }
-            at_field_start = false;
-            j += 1;
-        }
-        if !(fields.len() == 1 && fields[0].trim().is_empty()) {
-            out.push((start, fields));
-        }
-        i += 1;
-    }
-    out
-}
-
 fn delimited_rows(name: &str, lines: &[(usize, String)], sep: u8, problems: &mut Vec<RowProblem>) -> Result<Rows, Error> {
     let records = records(lines, sep, problems);
     let Some((header_line, header)) = records.first() else {
         return Err(Error::invalid(name, "is empty"));
     };
-    let find = |want: &str| header.iter().position(|h| h.trim().eq_ignore_ascii_case(want));
+    let find = |want: &str| column(header, want);
     let what = if sep == b'\t' { "TSV" } else { "CSV" };
     let (Some(ti), Some(li)) = (find("text"), find("label")) else {
         let mut e = Error::invalid(
@@ -247,61 +147,6 @@ fn finish(name: &str, rows: Rows, mut problems: Vec<RowProblem>) -> Result<Datas
     Ok(Dataset { examples, labels, problems })
 }
 
-/// Texts to classify: JSON Lines with a `text` field, CSV/TSV whose header names a `text` column, or else one
-/// text per line. Unreadable rows are reported like `parse` does; returns `(line, text)` pairs.
-pub fn texts(name: &str, bytes: &[u8]) -> Result<(Vec<(usize, String)>, Vec<RowProblem>), Error> {
-    let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
-    let mut problems = Vec::new();
-    let mut lines: Vec<(usize, String)> = Vec::new();
-    for (i, raw) in bytes.split(|&b| b == b'\n').enumerate() {
-        let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
-        match std::str::from_utf8(raw) {
-            Ok(s) => lines.push((i + 1, s.to_string())),
-            Err(e) => problems.push(RowProblem { line: i + 1, reason: format!("not valid UTF-8 (byte {})", e.valid_up_to() + 1) }),
-        }
-    }
-    let first = lines.iter().find(|(_, l)| !l.trim().is_empty()).map(|(_, l)| l.clone()).unwrap_or_default();
-    let lower = name.to_ascii_lowercase();
-    let mut out = Vec::new();
-    match format_of(name, &first) {
-        Format::Jsonl => {
-            for (line, text) in lines.iter().filter(|(_, t)| !t.trim().is_empty()) {
-                match serde_json::from_str::<serde_json::Value>(text) {
-                    Ok(v) => match v.get("text").and_then(|t| t.as_str()) {
-                        Some(t) if !t.trim().is_empty() => out.push((*line, t.to_string())),
-                        Some(_) => problems.push(RowProblem { line: *line, reason: "empty text".into() }),
-                        None => problems.push(RowProblem { line: *line, reason: "no \"text\" string".into() }),
-                    },
-                    Err(e) => problems.push(RowProblem {
-                        line: *line,
-                        reason: format!("not a JSON object: {}", e.to_string().split(" at line ").next().unwrap_or("")),
-                    }),
-                }
-            }
-        }
-        Format::Delimited(sep) if lower.ends_with(".csv") || lower.ends_with(".tsv") => {
-            let records = records(&lines, sep, &mut problems);
-            let Some((header_line, header)) = records.first() else { return Err(Error::invalid(name, "is empty")) };
-            let Some(ti) = header.iter().position(|h| h.trim().eq_ignore_ascii_case("text")) else {
-                let mut e = Error::invalid(name, format!("the header must name a `text` column; found: {}", header.join(", ")));
-                e.line = Some(*header_line);
-                return Err(e);
-            };
-            for (line, fields) in &records[1..] {
-                match fields.get(ti).map(|t| t.trim()) {
-                    Some(t) if !t.is_empty() => out.push((*line, t.to_string())),
-                    _ => problems.push(RowProblem { line: *line, reason: "empty text".into() }),
-                }
-            }
-        }
-        Format::Delimited(_) => out.extend(lines.into_iter().filter(|(_, t)| !t.trim().is_empty()).map(|(l, t)| (l, t.trim().to_string()))),
-    }
-    if out.is_empty() {
-        return Err(Error::invalid(name, "holds no text to classify"));
-    }
-    Ok((out, problems))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -364,21 +209,5 @@ mod tests {
         for junk in [&b"\xff\xfe\x00"[..], b"{", b"\"", b",,,\n,,,", b"\n\n\n"] {
             assert!(parse("junk.csv", junk).is_err());
         }
-    }
-
-    #[test]
-    fn texts_come_from_lines_csv_or_jsonl() {
-        let (t, p) = texts("in.txt", b"first text\n\n second, with a comma \n").unwrap();
-        assert_eq!(t, [(1, "first text".to_string()), (3, "second, with a comma".to_string())]);
-        assert!(p.is_empty());
-        let (t, _) = texts("in.csv", b"id,text\n1,\"quoted, text\"\n2,plain\n").unwrap();
-        assert_eq!(t.iter().map(|x| x.1.as_str()).collect::<Vec<_>>(), ["quoted, text", "plain"]);
-        let (t, p) = texts("in.jsonl", b"{\"text\": \"a\"}\n{\"label\": 1}\nnot json\n").unwrap();
-        assert_eq!(t, [(1, "a".to_string())]);
-        assert_eq!(p.iter().map(|x| x.line).collect::<Vec<_>>(), [2, 3]);
-        assert!(texts("in.csv", b"id,label\n1,x\n").unwrap_err().message.contains("`text` column"));
-        assert!(texts("in.txt", b"\n \n").is_err());
-        let (t, p) = texts("in.txt", b"ok\n\xff\xfe\n").unwrap();
-        assert_eq!((t.len(), p[0].line), (1, 2));
     }
 }

@@ -5,6 +5,7 @@ pub mod config;
 pub mod load;
 pub mod lora;
 pub mod export;
+pub mod files;
 pub mod graft;
 pub mod methods;
 pub mod tiny;

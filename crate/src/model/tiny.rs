@@ -9,7 +9,7 @@ use super::config::EncoderConfig;
 use super::export::named_tensors;
 use super::load::{Weights, build_with};
 use crate::safetensors::write_f32;
-use crate::train::session::ModelFiles;
+use crate::model::files::ModelFiles;
 
 const SPECIAL: [&str; 5] = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"];
 

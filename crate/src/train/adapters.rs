@@ -9,7 +9,9 @@ use serde::Serialize;
 
 use super::job::Prediction;
 use super::merge::{MergeCheck, check};
-use super::session::{Classifier, ModelFiles, base_model, encoder_config, read_saved};
+use super::classifier::{Classifier, base_model};
+use super::folder::read_saved;
+use crate::model::files::ModelFiles;
 use crate::error::Error;
 use crate::model::bert::BertForSequenceClassification;
 use crate::model::config::EncoderConfig;
@@ -68,7 +70,7 @@ const BYTES_PER_PARAM: u64 = 4;
 impl AdapterSet {
     /// Loads the base model once on `device`.
     pub fn new(files: &ModelFiles, device: &Device) -> Result<Self, Error> {
-        let config = encoder_config(&files.config_json)?;
+        let config = files.encoder_config()?;
         let base = base_model(&config, files, device)?;
         let base_params = torch_params(&base)
             .iter()

@@ -1,7 +1,9 @@
 //! Text to tensors: tokenization with the model's own `tokenizer.json`, and padded batches.
 
 use burn::tensor::{Device, Int, Tensor, TensorData};
+use serde::Serialize;
 
+use crate::model::files::ModelFiles;
 use crate::error::Error;
 use crate::model::bert::EncoderInput;
 use crate::model::config::{EncoderConfig, Flavor};
@@ -83,4 +85,22 @@ pub fn to_input(config: &EncoderConfig, batch: &[&Tokens], device: &Device) -> E
         position_ids: int(positions),
         attention_mask: Tensor::<2>::from_data(TensorData::new(mask, [b, s]), device),
     }
+}
+
+/// A tokenizer preview: the word pieces and ids of `text`, and where `max_len` cuts it.
+#[derive(Debug, Clone, Serialize)]
+pub struct TokenPreview {
+    pub tokens: Vec<String>,
+    pub ids: Vec<u32>,
+    /// Tokens the text has without truncation (special tokens included).
+    pub full_length: usize,
+    /// Tokens kept at `max_len`.
+    pub kept: usize,
+}
+
+pub fn preview_tokens(files: &ModelFiles, text: &str, max_len: usize) -> Result<TokenPreview, Error> {
+    let config = files.encoder_config()?;
+    let full = TextEncoder::from_bytes(&files.tokenizer_json, config.max_position_embeddings.max(max_len))?;
+    let (tokens, ids) = full.pieces(text)?;
+    Ok(TokenPreview { full_length: ids.len(), kept: ids.len().min(max_len), tokens, ids })
 }

@@ -9,14 +9,17 @@ use burn::tensor::Device;
 use serde::Serialize;
 
 use super::batch::{TextEncoder, to_input};
+use super::config::Sample;
+use super::fit::evaluate_async;
+use super::folder::saved_files_from;
 use super::metrics::{Metrics, argmax, metrics};
-use super::run::{Run, RunPosition, StepReport, read_floats};
-use super::session::{ModelFiles, Plan, encoder_config, prepare_with, read_named_tensors, read_params, saved_files_from};
-use super::trainer::{Sample, evaluate_async};
+use crate::model::files::ModelFiles;
+use super::plan::Plan;
+use super::prepare::prepare_with;
+use super::readback::{read_floats, read_named_tensors, trainable_tensors};
+use super::run::{Run, RunPosition, StepReport};
 use crate::data::Dataset;
 use crate::error::Error;
-use crate::model::bert::BertForSequenceClassification;
-use crate::model::export::torch_params;
 use crate::model::config::EncoderConfig;
 use crate::model::load::Overrides;
 use crate::model::methods::count;
@@ -160,7 +163,7 @@ impl Job {
     /// Loss and metrics on the validation split with the model as it is now.
     pub async fn evaluate(&self) -> Result<Evaluation, Error> {
         let (val_loss, predicted) = evaluate_async(self.run.model(), &self.config, &self.val, self.plan.train.batch_size, &self.device).await?;
-        let truth: Vec<usize> = self.val.iter().map(|s| s.1).collect();
+        let truth: Vec<usize> = self.val.iter().map(|s| s.label).collect();
         Ok(Evaluation { val_loss, metrics: metrics(&self.info.labels, &truth, &predicted) })
     }
 
@@ -175,28 +178,4 @@ impl Job {
         let probs = read_floats(softmax(model.forward(&to_input(&self.config, &[&tokens], &inner)), 1)).await?;
         Ok(Prediction::new(probs, &self.info.labels))
     }
-}
-
-/// A tokenizer preview: the word pieces and ids of `text`, and where `max_len` cuts it.
-#[derive(Debug, Clone, Serialize)]
-pub struct TokenPreview {
-    pub tokens: Vec<String>,
-    pub ids: Vec<u32>,
-    /// Tokens the text has without truncation (special tokens included).
-    pub full_length: usize,
-    /// Tokens kept at `max_len`.
-    pub kept: usize,
-}
-
-pub fn preview_tokens(files: &ModelFiles, text: &str, max_len: usize) -> Result<TokenPreview, Error> {
-    let config = encoder_config(&files.config_json)?;
-    let full = TextEncoder::from_bytes(&files.tokenizer_json, config.max_position_embeddings.max(max_len))?;
-    let (tokens, ids) = full.pieces(text)?;
-    Ok(TokenPreview { full_length: ids.len(), kept: ids.len().min(max_len), tokens, ids })
-}
-
-/// Every trainable parameter by Hugging Face name in torch layout (`[out, in]` linear weights), read asynchronously.
-pub async fn trainable_tensors(model: &BertForSequenceClassification) -> Result<Overrides, Error> {
-    let read = read_params(torch_params(model).into_iter().filter(|p| p.trains)).await?;
-    Ok(read.into_iter().map(|(name, (values, shape, _))| (name, (values, shape))).collect())
 }

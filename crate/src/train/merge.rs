@@ -5,7 +5,9 @@
 use serde::Serialize;
 
 use super::metrics::argmax;
-use super::session::{Classifier, ModelFiles, TrainingRecord};
+use super::classifier::Classifier;
+use super::folder::TrainingRecord;
+use crate::model::files::ModelFiles;
 use crate::error::Error;
 use crate::model::export;
 
@@ -64,6 +66,6 @@ pub fn merged_files(merged: &Classifier, base: &ModelFiles, max_len: usize) -> R
         ("config.json".into(), export::classifier_config_json(&base.config_json, &merged.labels)?.into_bytes()),
         ("model.safetensors".into(), export::model_safetensors(&export::named_tensors(&merged.model))),
         ("tokenizer.json".into(), base.tokenizer_json.clone()),
-        ("training.json".into(), (serde_json::to_string_pretty(&record).expect("json") + "\n").into_bytes()),
+        ("training.json".into(), record.to_bytes()),
     ])
 }

@@ -1,11 +1,18 @@
-//! Training: batching, metrics, the learning-rate schedule and the loop shared by every method.
+//! Training: one `Plan`, the step-wise `Run` shared by the CLI loop (`fit`) and the browser (`Workbench`), saved
+//! folders written and read side by side, and serving several adapters on one base.
 
 pub mod adapters;
 pub mod batch;
-pub mod metrics;
-pub mod schedule;
+pub mod classifier;
+pub mod config;
+pub mod fit;
+pub mod folder;
 pub mod job;
 pub mod merge;
+pub mod metrics;
+pub mod plan;
+pub mod prepare;
+pub mod readback;
 pub mod run;
-pub mod trainer;
-pub mod session;
+pub mod schedule;
+pub mod workbench;

@@ -8,13 +8,13 @@
 
 use burn::optim::{GradientsParams, ModuleOptimizer};
 use burn::nn::loss::CrossEntropyLossConfig;
-use burn::tensor::kind::Basic;
 use burn::tensor::{Device, Int, Tensor, TensorData};
 use serde::Serialize;
 
 use super::batch::{Tokens, to_input};
+use super::config::{Sample, TrainConfig, optimizer};
+use super::readback::read_scalar;
 use super::schedule::LinearSchedule;
-use super::trainer::{Sample, TrainConfig, optimizer};
 use crate::error::Error;
 use crate::model::bert::BertForSequenceClassification;
 use crate::model::config::EncoderConfig;
@@ -211,27 +211,11 @@ pub fn forward_backward_step(
     batch: &[&Sample],
     device: &Device,
 ) -> (BertForSequenceClassification, Tensor<1>) {
-    let tokens: Vec<&Tokens> = batch.iter().map(|s| &s.0).collect();
-    let labels: Vec<usize> = batch.iter().map(|s| s.1).collect();
+    let tokens: Vec<&Tokens> = batch.iter().map(|s| &s.tokens).collect();
+    let labels: Vec<usize> = batch.iter().map(|s| s.label).collect();
     let logits = model.forward(&to_input(encoder, &tokens, device));
     let loss = CrossEntropyLossConfig::new().init(device).forward(logits, targets(&labels, device));
     let grads = GradientsParams::from_grads(loss.backward(), &model);
     // The loss tensor keeps only its value once backward has run; detach it from the graph for reading.
     (optim.step(lr, model, grads), loss.detach())
-}
-
-/// A tensor's data, read the way every backend allows (WebGPU in a browser only asynchronously), with a failed
-/// read as an error naming the device.
-pub async fn read_data<const D: usize, K: Basic>(t: Tensor<D, K>) -> Result<TensorData, Error> {
-    t.into_data_async().await.map_err(|e| Error::invalid("device", format!("reading a result failed: {e}")))
-}
-
-/// A float tensor's values.
-pub async fn read_floats<const D: usize>(t: Tensor<D>) -> Result<Vec<f32>, Error> {
-    read_data(t).await?.convert::<f32>().try_to_vec::<f32>().map_err(|e| Error::invalid("device", format!("{e:?}")))
-}
-
-/// A one-element tensor's value.
-pub async fn read_scalar(t: Tensor<1>) -> Result<f64, Error> {
-    read_floats(t).await?.first().map(|&x| x as f64).ok_or_else(|| Error::invalid("device", "an empty result"))
 }

@@ -1,8 +1,8 @@
 //! What the job and resume tests share (each is its own binary, so each draws from burn's random state alone).
 
 use lora_playground::data::{Dataset, parse};
-use lora_playground::train::session::Plan;
-use lora_playground::train::trainer::TrainConfig;
+use lora_playground::train::plan::Plan;
+use lora_playground::train::config::TrainConfig;
 
 /// 36 short texts in three classes (12 each), words the tiny model's vocabulary has.
 pub fn keyword_data() -> Dataset {

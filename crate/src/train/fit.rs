@@ -1,43 +1,24 @@
-//! One training loop for every method: AdamW with weight decay, linear warm-up and decay, gradient clipping,
-//! seeded shuffling. Frozen parameters have no gradient, so the optimizer never moves them.
+//! The native training loop (`train`: every epoch, evaluated after each) and evaluation, for every method.
+//! Frozen parameters have no gradient, so the optimizer never moves them. The browser drives the same `Run`
+//! one step at a time through `Workbench`.
 
 use std::time::Instant;
 
 use burn::module::Module;
 use burn::nn::loss::CrossEntropyLossConfig;
-use burn::optim::{AdamWConfig, ModuleOptimizer};
-use burn::grad_clipping::GradientClippingConfig;
+use burn::optim::ModuleOptimizer;
 use burn::tensor::Device;
 use futures_lite::future::block_on;
 use serde::Serialize;
 
 use super::batch::{Tokens, to_input};
+use super::config::{Sample, TrainConfig};
 use super::metrics::{Metrics, metrics};
-use super::run::{Run, forward_backward_step, read_data, read_scalar, targets};
+use super::readback::{read_data, read_scalar};
+use super::run::{Run, forward_backward_step, targets};
 use crate::error::Error;
 use crate::model::bert::BertForSequenceClassification;
 use crate::model::config::EncoderConfig;
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct TrainConfig {
-    pub epochs: usize,
-    pub batch_size: usize,
-    /// Peak learning rate.
-    pub lr: f64,
-    /// AdamW's decoupled weight decay (transformers' Trainer default 0.0; 0.01 is the common choice).
-    pub weight_decay: f64,
-    /// Share of all steps spent warming up linearly from 0.
-    pub warmup_ratio: f64,
-    /// Clip each gradient tensor to this L2 norm (burn's `GradientClippingConfig::Norm`).
-    pub max_grad_norm: f64,
-    pub seed: u64,
-}
-
-impl Default for TrainConfig {
-    fn default() -> Self {
-        Self { epochs: 3, batch_size: 16, lr: 2e-4, weight_decay: 0.01, warmup_ratio: 0.1, max_grad_norm: 1.0, seed: 0 }
-    }
-}
 
 /// What one epoch did.
 #[derive(Debug, Clone, Serialize)]
@@ -56,17 +37,6 @@ pub struct EpochReport {
 pub enum Progress<'a> {
     Step { epoch: usize, step: usize, steps: usize, loss: f64 },
     Epoch(&'a EpochReport),
-}
-
-/// A labelled, tokenized example.
-pub type Sample = (Tokens, usize);
-
-pub fn optimizer(config: &TrainConfig) -> ModuleOptimizer {
-    AdamWConfig::new()
-        .with_epsilon(1e-8)
-        .with_weight_decay(config.weight_decay as f32)
-        .with_grad_clipping(Some(GradientClippingConfig::Norm(config.max_grad_norm as f32)))
-        .init()
 }
 
 /// One optimizer step on a batch; returns the updated model and the batch's mean loss (native: reads the loss
@@ -95,8 +65,8 @@ pub async fn evaluate_async(
     let device = device.clone().inner();
     let (mut total, mut predicted) = (0.0, Vec::with_capacity(samples.len()));
     for chunk in samples.chunks(batch_size.max(1)) {
-        let tokens: Vec<&Tokens> = chunk.iter().map(|s| &s.0).collect();
-        let labels: Vec<usize> = chunk.iter().map(|s| s.1).collect();
+        let tokens: Vec<&Tokens> = chunk.iter().map(|s| &s.tokens).collect();
+        let labels: Vec<usize> = chunk.iter().map(|s| s.label).collect();
         let logits = model.forward(&to_input(encoder, &tokens, &device));
         let loss = CrossEntropyLossConfig::new().init(&device).forward(logits.clone(), targets(&labels, &device));
         total += read_scalar(loss).await? * chunk.len() as f64;
@@ -142,7 +112,7 @@ pub fn train(
         };
         let seconds = started.elapsed().as_secs_f64();
         let (val_loss, predicted) = evaluate(run.model(), encoder, val, config.batch_size, device);
-        let truth: Vec<usize> = val.iter().map(|s| s.1).collect();
+        let truth: Vec<usize> = val.iter().map(|s| s.label).collect();
         let m = metrics(labels, &truth, &predicted);
         let report = EpochReport {
             epoch,

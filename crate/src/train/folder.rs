@@ -1,0 +1,179 @@
+//! A saved folder, written and read side by side so the two cannot drift: what `train` saves (PEFT's adapter
+//! files for LoRA, a transformers folder for full fine-tuning, the trained tensors for head-only and BitFit, always
+//! `training.json`), and what reading such a folder back (ours or one Python PEFT wrote) gives, checked against
+//! the base model's config.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::fit::EpochReport;
+use crate::model::files::ModelFiles;
+use super::plan::Plan;
+use crate::accounting::lora_config::LoraConfig;
+use crate::error::Error;
+use crate::model::bert::BertForSequenceClassification;
+use crate::model::config::EncoderConfig;
+use crate::model::export;
+use crate::model::load::Overrides;
+use crate::model::methods::{Method, lora_modules};
+use crate::safetensors::SafeTensors;
+
+/// `training.json`: what was trained, so `predict` (and a person) can read the folder back.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct TrainingRecord {
+    pub method: String,
+    pub base_model: String,
+    pub labels: Vec<String>,
+    pub max_len: usize,
+    /// The weights file in this folder (`adapter_model.safetensors`, `model.safetensors`, `trained.safetensors`).
+    pub weights: String,
+    #[serde(default)]
+    pub epochs: Vec<serde_json::Value>,
+    /// The split's seed and validation share, so `merge` checks on the same validation texts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seed: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub val_fraction: Option<f64>,
+    /// The whole plan as `Plan::to_json` writes it (what the page's link and the CLI's flags set).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plan: Option<Value>,
+    /// `"lora"` for a model `merge` folded an adapter into.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub merged_from: Option<String>,
+}
+
+/// The files to save for a trained model (name, bytes): PEFT's adapter files for LoRA, a transformers folder for
+/// full fine-tuning, the trained tensors for head-only and BitFit; always `training.json`.
+pub fn saved_files(
+    model: &BertForSequenceClassification,
+    files: &ModelFiles,
+    plan: &Plan,
+    labels: &[String],
+    reports: &[EpochReport],
+) -> Result<Vec<(String, Vec<u8>)>, Error> {
+    let reports: Vec<serde_json::Value> = reports.iter().map(|r| serde_json::to_value(r).expect("reports serialize")).collect();
+    saved_files_from(&export::named_tensors(model), files, plan, labels, reports)
+}
+
+/// `saved_files` from tensors already read back (the page reads them asynchronously); `epochs` for training.json.
+pub fn saved_files_from(
+    tensors: &export::NamedTensors,
+    files: &ModelFiles,
+    plan: &Plan,
+    labels: &[String],
+    epochs: Vec<serde_json::Value>,
+) -> Result<Vec<(String, Vec<u8>)>, Error> {
+    let config = files.encoder_config()?;
+    let mut out = match plan.method {
+        Method::Lora => export::peft_adapter(tensors, &config, &plan.lora, plan.lora_dropout, &files.name)?,
+        Method::Full => vec![
+            ("config.json".into(), export::classifier_config_json(&files.config_json, labels)?.into_bytes()),
+            ("model.safetensors".into(), export::model_safetensors(tensors)),
+            ("tokenizer.json".into(), files.tokenizer_json.clone()),
+        ],
+        Method::Head | Method::Bitfit => vec![("trained.safetensors".into(), export::trained_tensors(tensors))],
+    };
+    let weights = out.iter().find(|(n, _)| n.ends_with(".safetensors")).map(|(n, _)| n.clone()).expect("a weights file");
+    let record = TrainingRecord {
+        method: plan.method.name().into(),
+        base_model: files.name.clone(),
+        labels: labels.to_vec(),
+        max_len: plan.max_len,
+        weights,
+        epochs,
+        seed: Some(plan.train.seed),
+        val_fraction: Some(plan.val_fraction),
+        plan: Some(plan.to_json()),
+        merged_from: None,
+    };
+    out.push(("training.json".into(), record.to_bytes()));
+    Ok(out)
+}
+
+/// A saved folder (ours, or a PEFT adapter folder from Python), read and checked against the base model's config;
+/// not yet on a device.
+pub struct Saved {
+    pub method: Method,
+    /// For `Method::Lora`: the adapter's settings, and the modules (full Hugging Face names) they place LoRA on.
+    pub lora: LoraConfig,
+    pub lora_modules: Vec<String>,
+    /// Every tensor the folder holds, by model name (PEFT's prefixes taken off).
+    pub tensors: Overrides,
+    pub labels: Vec<String>,
+    /// Tokens per text the model was trained with (`training.json`), if recorded.
+    pub max_len: Option<usize>,
+    /// The weights file, for messages.
+    pub weights_name: String,
+}
+
+/// Reads `saved` (file name -> bytes); `training.json` is optional (labels then default to `LABEL_i`).
+pub fn read_saved(config: &EncoderConfig, saved: &BTreeMap<String, Vec<u8>>) -> Result<Saved, Error> {
+    let record: Option<TrainingRecord> = match saved.get("training.json") {
+        Some(b) => Some(serde_json::from_slice(b).map_err(|e| Error::json("training.json", &e))?),
+        None => None,
+    };
+    // lora_dropout only matters while training; a loaded folder is for inference.
+    let (method, lora, weights_name) = if let Some(text) = saved.get("adapter_config.json") {
+        let text = std::str::from_utf8(text).map_err(|_| Error::invalid("adapter_config.json", "is not UTF-8"))?;
+        let (lora, _dropout) = export::read_adapter_config(text)?;
+        (Method::Lora, lora, "adapter_model.safetensors".to_string())
+    } else if let Some(r) = &record {
+        (Method::parse(&r.method)?, LoraConfig::default(), r.weights.clone())
+    } else {
+        return Err(Error::invalid("adapter", "has neither adapter_config.json nor training.json"));
+    };
+    let bytes = saved.get(&weights_name).ok_or_else(|| Error::invalid("adapter", format!("{weights_name} is missing")))?;
+    let file = SafeTensors::parse(&weights_name, bytes)?;
+    let tensors = if method == Method::Lora { export::read_peft_weights(&file)? } else { export::read_model_weights(&file)? };
+    let num_labels = match (tensors.get("classifier.weight"), tensors.get("classifier.bias")) {
+        (Some((_, w)), Some((_, b))) if w.len() == 2 && b[..] == [w[0]] => w[0],
+        _ => {
+            return Err(Error::invalid(
+                weights_name,
+                "has no classifier.weight [num_labels, hidden] with classifier.bias [num_labels]: not a sequence-classification head",
+            ));
+        }
+    };
+    let labels = match &record {
+        Some(r) if r.labels.len() == num_labels => r.labels.clone(),
+        Some(r) => {
+            return Err(Error::invalid("training.json", format!("lists {} labels but the classifier has {num_labels}", r.labels.len())));
+        }
+        None => (0..num_labels).map(|i| format!("LABEL_{i}")).collect(),
+    };
+    let lora_modules = if method == Method::Lora { lora_modules(config, num_labels, &lora)? } else { Vec::new() };
+    // Every adapter tensor must land somewhere: a key the model does not have means another base model.
+    for key in tensors.keys().filter(|k| k.contains(".lora_")) {
+        let module = key.split(".lora_").next().unwrap_or_default();
+        if !lora_modules.iter().any(|m| m == module) {
+            return Err(Error::invalid(
+                &weights_name,
+                format!("{key}: no such LoRA module in this base model with this adapter_config.json (another base model?)"),
+            ));
+        }
+    }
+    // And every module the config targets must have both matrices: a missing one would silently stay a no-op.
+    for module in &lora_modules {
+        for matrix in ["lora_A", "lora_B"] {
+            if !tensors.contains_key(&format!("{module}.{matrix}.weight")) {
+                return Err(Error::invalid(
+                    &weights_name,
+                    format!(
+                        "has no {module}.{matrix}.weight, which adapter_config.json targets \
+                         (a damaged adapter, or one saved with other target_modules/layers_to_transform?)"
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(Saved { method, lora, lora_modules, tensors, labels, max_len: record.map(|r| r.max_len), weights_name })
+}
+
+impl TrainingRecord {
+    /// `training.json`'s bytes.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        (serde_json::to_string_pretty(self).expect("a record serializes") + "\n").into_bytes()
+    }
+}

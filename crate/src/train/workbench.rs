@@ -1,0 +1,357 @@
+//! The training page's bench, with the whole run policy in Rust and testable natively (`block_on`): it owns the
+//! device, the model files, the dataset, the job, the snapshots and the adapters kept over the base model. The
+//! browser worker only forwards messages to it and yields between `advance` calls; what happens after a step
+//! (evaluate at an epoch's end, snapshot to host memory, carry on on the CPU when the GPU is lost) is decided here.
+
+use std::collections::BTreeMap;
+
+use burn::tensor::Device;
+use serde::Serialize;
+
+use super::adapters::{AdapterInfo, AdapterSet, Memory};
+use super::batch::{TokenPreview, preview_tokens};
+use super::job::{Evaluation, Job, JobInfo, Prediction, Snapshot};
+use super::merge::MergeCheck;
+use crate::model::files::ModelFiles;
+use super::plan::Plan;
+use super::run::StepReport;
+use crate::data::{self, Dataset, RowProblem, split::stratified};
+use crate::error::Error;
+use crate::safetensors::SafeTensors;
+
+/// Runs whose trainable part is at most this many parameters are snapshotted after every step (LoRA, head-only,
+/// BitFit: a few hundred KB read back); bigger ones (full fine-tuning) at each epoch's end.
+pub const SNAPSHOT_EVERY_STEP_UP_TO: u64 = 2_000_000;
+
+/// A saved folder: file name -> bytes.
+pub type Folder = BTreeMap<String, Vec<u8>>;
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DeviceInfo {
+    /// `webgpu`, `wgpu` (native) or `cpu`.
+    pub backend: String,
+    /// The GPU adapter's name (SwiftShader, a vendor's GPU), or the CPU backend's.
+    pub adapter: String,
+}
+
+impl DeviceInfo {
+    /// burn's CPU backend, where a run carries on when its GPU is lost.
+    pub fn cpu() -> Self {
+        let adapter = if cfg!(target_arch = "wasm32") { "burn CPU backend (wasm)" } else { "burn CPU backend" };
+        Self { backend: "cpu".into(), adapter: adapter.into() }
+    }
+
+    pub fn is_gpu(&self) -> bool {
+        self.backend != "cpu"
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ModelSummary {
+    pub name: String,
+    pub hidden_size: usize,
+    pub num_hidden_layers: usize,
+    pub num_attention_heads: usize,
+    pub vocab_size: usize,
+    pub max_position_embeddings: usize,
+    pub config_json: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DatasetSummary {
+    pub examples: usize,
+    pub labels: Vec<String>,
+    pub counts: Vec<usize>,
+    pub problems: Vec<RowProblem>,
+    /// The first rows (text, label, line), for the preview table.
+    pub sample: Vec<(String, String, usize)>,
+}
+
+/// Examples per class on each side of the split a run with these settings uses.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SplitCounts {
+    pub train: Vec<usize>,
+    pub val: Vec<usize>,
+}
+
+/// What one `advance` did.
+#[derive(Debug, Clone, Serialize)]
+pub struct Tick {
+    /// The step, unless the GPU was lost during it (then `fallback` says where the run resumed).
+    pub step: Option<StepReport>,
+    /// Set when the step ended an epoch.
+    pub evaluation: Option<EpochResult>,
+    pub fallback: Option<Fallback>,
+    /// The run has done its last step.
+    pub done: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct EpochResult {
+    pub epoch: usize,
+    /// Mean training loss over the epoch.
+    pub train_loss: f64,
+    #[serde(flatten)]
+    pub evaluation: Evaluation,
+}
+
+/// A run carried on on the CPU after its GPU was lost.
+#[derive(Debug, Clone, Serialize)]
+pub struct Fallback {
+    /// What the GPU's failure said.
+    pub reason: String,
+    /// Steps already done, kept from the last snapshot.
+    pub resumed_at: usize,
+    pub backend: String,
+    pub adapter: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct AdapterSummary {
+    pub adapters: Vec<AdapterInfo>,
+    pub memory: Memory,
+}
+
+#[derive(Default)]
+pub struct Workbench {
+    device: Option<(Device, DeviceInfo)>,
+    model: Option<ModelFiles>,
+    data: Option<Dataset>,
+    job: Option<Job>,
+    /// The last snapshot of the job, in host memory: what a lost GPU leaves to carry on from.
+    snapshot: Option<Snapshot>,
+    /// A test's stand-in for a lost GPU: the next step fails as a lost device does.
+    fail_next_step: bool,
+    /// Adapters kept over the loaded base model, as folders: the set below is rebuilt from them when the device
+    /// changes, so switching device loses none.
+    kept: Vec<(String, Folder)>,
+    adapters: Option<AdapterSet>,
+}
+
+fn missing(field: &str, what: &str) -> Error {
+    Error::invalid(field, what)
+}
+
+impl Workbench {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Trains and classifies on `device` from now on; a job in progress is dropped (its tensors live on the old one).
+    pub fn set_device(&mut self, device: Device, info: DeviceInfo) {
+        self.device = Some((device, info));
+        self.job = None;
+        self.snapshot = None;
+        self.adapters = None;
+    }
+
+    pub fn device_info(&self) -> Option<&DeviceInfo> {
+        self.device.as_ref().map(|(_, i)| i)
+    }
+
+    fn device(&self) -> Result<&Device, Error> {
+        self.device.as_ref().map(|(d, _)| d).ok_or_else(|| missing("device", "choose WebGPU or CPU first"))
+    }
+
+    fn files(&self) -> Result<&ModelFiles, Error> {
+        self.model.as_ref().ok_or_else(|| missing("model", "no model is loaded"))
+    }
+
+    fn dataset(&self) -> Result<&Dataset, Error> {
+        self.data.as_ref().ok_or_else(|| missing("data", "no dataset is loaded"))
+    }
+
+    fn job(&self) -> Result<&Job, Error> {
+        self.job.as_ref().ok_or_else(|| missing("job", "nothing trained yet: start a run first"))
+    }
+
+    /// A model folder's files, checked; the job and the kept adapters (which belong to a base model) are dropped.
+    pub fn load_model(&mut self, files: ModelFiles) -> Result<ModelSummary, Error> {
+        let c = files.encoder_config()?;
+        SafeTensors::parse("model.safetensors", &files.safetensors)?;
+        let summary = ModelSummary {
+            name: files.name.clone(),
+            hidden_size: c.hidden_size,
+            num_hidden_layers: c.num_hidden_layers,
+            num_attention_heads: c.num_attention_heads,
+            vocab_size: c.vocab_size,
+            max_position_embeddings: c.max_position_embeddings,
+            config_json: files.config_json.clone(),
+        };
+        self.model = Some(files);
+        self.job = None;
+        self.snapshot = None;
+        self.kept.clear();
+        self.adapters = None;
+        Ok(summary)
+    }
+
+    /// CSV/TSV/JSONL bytes parsed with the CLI's rules; the good rows are kept and every problem listed by line.
+    pub fn load_dataset(&mut self, name: &str, bytes: &[u8]) -> Result<DatasetSummary, Error> {
+        let d = data::parse(name, bytes)?;
+        let summary = DatasetSummary {
+            examples: d.examples.len(),
+            labels: d.labels.clone(),
+            counts: d.counts(),
+            problems: d.problems.clone(),
+            sample: d.examples.iter().take(8).map(|e| (e.text.clone(), d.labels[e.label].clone(), e.line)).collect(),
+        };
+        self.data = Some(d);
+        self.job = None;
+        self.snapshot = None;
+        Ok(summary)
+    }
+
+    /// Per-class counts of the split a run with `val_fraction` and `seed` trains and validates on.
+    pub fn split_counts(&self, val_fraction: f64, seed: u64) -> Result<SplitCounts, Error> {
+        let d = self.dataset()?;
+        let mut plan = Plan::default();
+        plan.val_fraction = val_fraction;
+        plan.validate()?;
+        let (train, val) = stratified(&d.examples, d.labels.len(), val_fraction, seed);
+        let count = |part: &[data::Example]| -> Vec<usize> { (0..d.labels.len()).map(|l| part.iter().filter(|e| e.label == l).count()).collect() };
+        Ok(SplitCounts { train: count(&train), val: count(&val) })
+    }
+
+    pub fn preview_tokens(&self, text: &str, max_len: usize) -> Result<TokenPreview, Error> {
+        preview_tokens(self.files()?, text, max_len)
+    }
+
+    /// Builds the model for `plan` on the chosen device; returns the job's figures.
+    pub fn prepare(&mut self, plan: Plan) -> Result<JobInfo, Error> {
+        let job = Job::new(self.files()?, &plan, self.dataset()?, self.device()?)?;
+        let info = job.info().clone();
+        self.job = Some(job);
+        self.snapshot = None;
+        Ok(info)
+    }
+
+    /// For tests: the next step fails as a lost GPU does (a real loss cannot be provoked on demand).
+    pub fn simulate_device_loss(&mut self) {
+        self.fail_next_step = true;
+    }
+
+    /// One optimizer step, the epoch's evaluation when it ends one, and a snapshot to host memory. On a GPU, a
+    /// failure anywhere in that carries the run on on the CPU from the last snapshot instead of ending it.
+    pub async fn advance(&mut self) -> Result<Tick, Error> {
+        if self.job()?.finished() {
+            return Err(missing("run", "has finished every epoch: start a new one"));
+        }
+        match self.step_evaluate_snapshot().await {
+            Ok((step, evaluation)) => Ok(Tick { step: Some(step), evaluation, fallback: None, done: self.job()?.finished() }),
+            Err(e) if self.device_info().is_some_and(DeviceInfo::is_gpu) => {
+                let fallback = self.fall_back_to_cpu(e.message)?;
+                Ok(Tick { step: None, evaluation: None, fallback: Some(fallback), done: false })
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn step_evaluate_snapshot(&mut self) -> Result<(StepReport, Option<EpochResult>), Error> {
+        if std::mem::take(&mut self.fail_next_step) {
+            return Err(missing("device", "the GPU device was lost (simulated)"));
+        }
+        let job = self.job.as_mut().ok_or_else(|| missing("job", "nothing to train: prepare first"))?;
+        let step = job.step().await?;
+        let evaluation = if step.epoch_done {
+            Some(EpochResult { epoch: step.epoch, train_loss: step.epoch_train_loss, evaluation: job.evaluate().await? })
+        } else {
+            None
+        };
+        // After the evaluation, so a snapshot never stands for an epoch whose results were not delivered.
+        if step.epoch_done || job.info().trainable <= SNAPSHOT_EVERY_STEP_UP_TO {
+            self.snapshot = Some(job.snapshot().await?);
+        }
+        Ok((step, evaluation))
+    }
+
+    /// The job rebuilt on the CPU backend from its last snapshot (from the start if none was taken yet). AdamW's
+    /// moments are not in the snapshot: they restart.
+    fn fall_back_to_cpu(&mut self, reason: String) -> Result<Fallback, Error> {
+        let plan = self.job()?.plan().clone();
+        let device = Device::flex();
+        let (files, data) = (self.files()?, self.dataset()?);
+        let job = match &self.snapshot {
+            Some(s) => Job::resume(files, &plan, data, &device, s)?,
+            None => Job::new(files, &plan, data, &device)?,
+        };
+        let info = DeviceInfo::cpu();
+        let fallback = Fallback { reason, resumed_at: job.global_step(), backend: info.backend.clone(), adapter: info.adapter.clone() };
+        self.job = Some(job);
+        self.device = Some((device, info));
+        self.adapters = None;
+        Ok(fallback)
+    }
+
+    /// Class probabilities for a typed text with the model being (or last) trained.
+    pub async fn predict(&self, text: &str) -> Result<Prediction, Error> {
+        self.job()?.predict(text).await
+    }
+
+    /// The files `train` saves for the model as it is now (PEFT's adapter folder for LoRA), read back.
+    pub async fn export_job(&self) -> Result<Vec<(String, Vec<u8>)>, Error> {
+        self.job()?.saved_files(self.files()?).await
+    }
+
+    /// Keeps the model as it is now in the adapter list, through its saved files (so the list holds exactly what
+    /// a download gives).
+    pub async fn keep_job(&mut self, name: &str) -> Result<AdapterSummary, Error> {
+        let folder: Folder = self.export_job().await?.into_iter().collect();
+        self.add_adapter(name, folder)
+    }
+
+    /// The adapter set on the current device, built (from the kept folders) when first needed.
+    fn adapter_set(&mut self) -> Result<&mut AdapterSet, Error> {
+        if self.adapters.is_none() {
+            let mut set = AdapterSet::new(self.files()?, self.device()?)?;
+            for (name, folder) in &self.kept {
+                set.add(name, folder)?;
+            }
+            self.adapters = Some(set);
+        }
+        Ok(self.adapters.as_mut().expect("just built"))
+    }
+
+    /// Keeps a saved folder (PEFT's adapter files, or ours) over the loaded base model. A folder that does not fit
+    /// is refused and nothing is kept.
+    pub fn add_adapter(&mut self, name: &str, folder: Folder) -> Result<AdapterSummary, Error> {
+        self.adapter_set()?.add(name, &folder)?;
+        self.kept.push((name.to_string(), folder));
+        self.adapters()
+    }
+
+    pub fn remove_adapter(&mut self, index: usize) -> Result<AdapterSummary, Error> {
+        self.adapter_set()?.remove(index)?;
+        self.kept.remove(index);
+        self.adapters()
+    }
+
+    /// The kept adapters and the memory of the base once plus each against one copy per adapter.
+    pub fn adapters(&mut self) -> Result<AdapterSummary, Error> {
+        let set = self.adapter_set()?;
+        Ok(AdapterSummary { adapters: set.infos(), memory: set.memory() })
+    }
+
+    pub async fn predict_with_adapter(&mut self, index: usize, text: &str) -> Result<Prediction, Error> {
+        self.adapter_set()?.predict(index, text).await
+    }
+
+    /// Up to `n` validation texts of the current job's split (of the default plan's split with no job), to check a
+    /// merge on texts no adapter trained on.
+    pub fn merge_texts(&self, n: usize) -> Result<Vec<String>, Error> {
+        let d = self.data.as_ref().ok_or_else(|| missing("data", "load a dataset first: a merge is checked on its texts"))?;
+        let plan = self.job.as_ref().map_or_else(Plan::default, |j| j.plan().clone());
+        let (_, val) = stratified(&d.examples, d.labels.len(), plan.val_fraction, plan.train.seed);
+        Ok(val.into_iter().take(n).map(|e| e.text).collect())
+    }
+
+    /// Kept adapter `index` merged into the weights against as it is, on `texts`.
+    pub async fn verify_merge(&mut self, index: usize, texts: &[String]) -> Result<MergeCheck, Error> {
+        self.adapter_set()?.verify_merge(index, texts).await
+    }
+
+    /// Classifies `texts` with kept adapter `index`, merged or not (the caller times it).
+    pub async fn run_adapter(&mut self, index: usize, merged: bool, texts: &[String]) -> Result<(), Error> {
+        self.adapter_set()?.logits(index, merged, texts).await.map(|_| ())
+    }
+}

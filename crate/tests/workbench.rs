@@ -1,0 +1,148 @@
+//! The training page's bench, natively (`block_on`): the run policy the browser worker no longer holds, namely
+//! evaluation at each epoch's end, the snapshot cadence and carrying a run on on the CPU when the GPU is lost, plus
+//! the adapter list and the merge texts. `crate/tests/wasm_train.rs` runs the same calls in Chromium.
+#![cfg(feature = "train")]
+
+use burn::tensor::Device;
+use futures_lite::future::block_on;
+use lora_playground::data::split::stratified;
+use lora_playground::model::tiny;
+use lora_playground::train::plan::Plan;
+use lora_playground::train::workbench::{DeviceInfo, Tick, Workbench};
+use serde_json::json;
+
+/// The keyword task of the wasm test: 6 texts a class, one a class held out.
+const DATA: &str = "text,label\n\
+    money bank card fee,bank\nbank card money,bank\nfee card bank money,bank\ncard money fee,bank\nbank fee,bank\nmoney card,bank\n\
+    school student loan,school\nstudent loan school,school\nloan school student,school\nschool loan,school\nstudent school,school\nloan student,school\n";
+
+fn plan() -> Plan {
+    Plan::from_json(&json!({"r": 4, "lora_alpha": 8, "lr": 0.01, "epochs": 20, "batch_size": 4, "max_len": 16, "lora_dropout": 0})).unwrap()
+}
+
+/// A bench on `info`'s backend (natively always burn's CPU: a "GPU" here is a label that turns the GPU policy on).
+fn bench(info: DeviceInfo) -> Workbench {
+    let mut wb = Workbench::new();
+    wb.set_device(Device::flex(), info);
+    wb.load_model(tiny::files(3)).unwrap();
+    wb.load_dataset("d.csv", DATA.as_bytes()).unwrap();
+    wb
+}
+
+fn pretend_gpu() -> DeviceInfo {
+    DeviceInfo { backend: "wgpu".into(), adapter: "a GPU that will be lost".into() }
+}
+
+fn advance(wb: &mut Workbench) -> Tick {
+    block_on(wb.advance()).unwrap()
+}
+
+#[test]
+fn advance_evaluates_at_each_epochs_end_and_the_keyword_task_is_learned() {
+    let mut wb = bench(DeviceInfo::cpu());
+    let info = wb.prepare(plan()).unwrap();
+    // 12 texts, 6 a class; round(20% of 6) = 1 a class held out: 10 training, 3 steps of 4 an epoch, 20 epochs.
+    assert_eq!((info.train_examples, info.val_examples, info.total_steps), (10, 2, 60));
+    let mut evaluations = Vec::new();
+    for i in 1..=60 {
+        let tick = advance(&mut wb);
+        let step = tick.step.expect("a step on the CPU always happens");
+        assert_eq!(step.global_step, i);
+        assert_eq!(tick.evaluation.is_some(), i % 3 == 0, "step {i}");
+        assert!(tick.fallback.is_none());
+        assert_eq!(tick.done, i == 60);
+        evaluations.extend(tick.evaluation);
+    }
+    assert_eq!(evaluations.iter().map(|e| e.epoch).collect::<Vec<_>>(), (1..=20).collect::<Vec<_>>());
+    let last = evaluations.last().unwrap();
+    assert_eq!(last.evaluation.metrics.accuracy, 1.0, "{last:?}");
+    assert!(last.train_loss < evaluations[0].train_loss, "{} then {}", evaluations[0].train_loss, last.train_loss);
+    assert_eq!(block_on(wb.predict("student loan")).unwrap().label, "school");
+    assert!(block_on(wb.advance()).unwrap_err().message.contains("finished"));
+}
+
+#[test]
+fn a_lost_gpu_carries_the_run_on_on_the_cpu_from_the_last_step_with_every_step_done_once() {
+    let mut wb = bench(pretend_gpu());
+    wb.prepare(plan()).unwrap();
+    let mut steps = Vec::new();
+    for _ in 0..5 {
+        steps.push(advance(&mut wb).step.unwrap().global_step);
+    }
+    wb.simulate_device_loss();
+    let tick = advance(&mut wb);
+    let fallback = tick.fallback.expect("the loss is caught, not returned as an error");
+    assert!(tick.step.is_none() && tick.evaluation.is_none() && !tick.done);
+    // LoRA is snapshotted after every step: nothing done is lost.
+    assert_eq!(fallback.resumed_at, 5);
+    assert_eq!(fallback.backend, "cpu");
+    assert!(fallback.reason.contains("lost"), "{}", fallback.reason);
+    assert_eq!(wb.device_info(), Some(&DeviceInfo::cpu()));
+    loop {
+        let tick = advance(&mut wb);
+        steps.push(tick.step.unwrap().global_step);
+        if tick.done {
+            break;
+        }
+    }
+    assert_eq!(steps, (1..=60).collect::<Vec<_>>());
+}
+
+#[test]
+fn on_the_cpu_a_failed_step_is_an_error_named_device_not_a_fallback() {
+    let mut wb = bench(DeviceInfo::cpu());
+    wb.prepare(plan()).unwrap();
+    wb.simulate_device_loss();
+    let e = block_on(wb.advance()).unwrap_err();
+    assert_eq!(e.field, "device");
+}
+
+#[test]
+fn calls_before_their_inputs_name_what_is_missing() {
+    let mut wb = Workbench::new();
+    assert_eq!(wb.prepare(plan()).unwrap_err().field, "model");
+    assert_eq!(block_on(wb.advance()).unwrap_err().field, "job");
+    assert_eq!(wb.merge_texts(4).unwrap_err().field, "data");
+    wb.load_model(tiny::files(3)).unwrap();
+    assert_eq!(wb.split_counts(0.2, 0).unwrap_err().field, "data");
+    wb.load_dataset("d.csv", DATA.as_bytes()).unwrap();
+    assert_eq!(wb.prepare(plan()).unwrap_err().field, "device");
+}
+
+#[test]
+fn the_split_counts_and_merge_texts_are_the_runs_own_split() {
+    let mut wb = bench(DeviceInfo::cpu());
+    let counts = wb.split_counts(0.5, 7).unwrap();
+    // 6 a class, half held out.
+    assert_eq!((counts.train.clone(), counts.val.clone()), (vec![3, 3], vec![3, 3]));
+    let data = lora_playground::data::parse("d.csv", DATA.as_bytes()).unwrap();
+    let own = |fraction: f64, seed: u64| -> Vec<String> { stratified(&data.examples, 2, fraction, seed).1.into_iter().map(|e| e.text).collect() };
+    // No job: the default plan's split.
+    assert_eq!(wb.merge_texts(16).unwrap(), own(0.2, 0));
+    let mut p = plan();
+    (p.val_fraction, p.train.seed) = (0.5, 7);
+    wb.prepare(p).unwrap();
+    assert_eq!(wb.merge_texts(16).unwrap(), own(0.5, 7));
+    assert_eq!(wb.merge_texts(2).unwrap().len(), 2);
+}
+
+#[test]
+fn a_kept_run_joins_the_adapter_list_and_a_new_model_clears_it() {
+    let mut wb = bench(DeviceInfo::cpu());
+    wb.prepare(plan()).unwrap();
+    for _ in 0..3 {
+        advance(&mut wb);
+    }
+    let summary = block_on(wb.keep_job("first")).unwrap();
+    assert_eq!(summary.adapters.len(), 1);
+    assert_eq!(summary.adapters[0].method, "lora");
+    assert_eq!(summary.memory.adapter_bytes.len(), 1);
+    // The kept adapter predicts what the job predicts.
+    let (a, b) = (block_on(wb.predict("bank card")).unwrap(), block_on(wb.predict_with_adapter(0, "bank card")).unwrap());
+    for (x, y) in a.probs.iter().zip(&b.probs) {
+        assert!((x - y).abs() < 1e-5, "{:?} vs {:?}", a.probs, b.probs);
+    }
+    assert_eq!(wb.remove_adapter(3).unwrap_err().field, "adapter");
+    wb.load_model(tiny::files(3)).unwrap();
+    assert_eq!(wb.adapters().unwrap().adapters.len(), 0);
+}
