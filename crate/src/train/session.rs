@@ -20,7 +20,7 @@ use crate::model::config::EncoderConfig;
 use crate::model::export;
 use crate::model::graft::graft;
 use crate::model::load::{LoraPlacement, Overrides, Weights, build, build_with, checkpoint_num_labels};
-use crate::model::lora::LoraShape;
+use crate::model::lora::LoraLinearConfig;
 use crate::model::methods::{Method, apply, lora_modules};
 use crate::safetensors::SafeTensors;
 
@@ -141,8 +141,8 @@ pub fn build_model(
     device: &Device,
 ) -> Result<BertForSequenceClassification, Error> {
     let modules = if method == Method::Lora { lora_modules(config, num_labels, lora)? } else { Vec::new() };
-    let shape = LoraShape { r: lora.r as usize, lora_alpha: lora.lora_alpha, use_rslora: lora.use_rslora, lora_dropout };
-    let placement = (method == Method::Lora).then_some(LoraPlacement { modules: &modules, shape });
+    let adapter = LoraLinearConfig::from_peft(lora, lora_dropout);
+    let placement = (method == Method::Lora).then_some(LoraPlacement { modules: &modules, config: adapter });
     let weights = SafeTensors::parse("model.safetensors", &files.safetensors)?;
     // Dropout draws from the backend's generator; everything else random comes from `seed` via `crate::rng`.
     device.seed(seed);
@@ -326,8 +326,8 @@ impl Saved {
     /// The folder laid over `base` (see `graft`: tensors the folder does not replace are shared with `base`),
     /// with the tokenizer at the folder's max length.
     pub fn classifier(self, base: &BertForSequenceClassification, config: &EncoderConfig, tokenizer_json: &[u8]) -> Result<Classifier, Error> {
-        let shape = LoraShape { r: self.lora.r as usize, lora_alpha: self.lora.lora_alpha, use_rslora: self.lora.use_rslora, lora_dropout: 0.0 };
-        let model = graft(base, &self.lora_modules, shape, &self.tensors, &self.weights_name)?;
+        let lora = LoraLinearConfig::from_peft(&self.lora, 0.0);
+        let model = graft(base, &self.lora_modules, lora, &self.tensors, &self.weights_name)?;
         let encoder = TextEncoder::from_bytes(tokenizer_json, self.max_len.unwrap_or(config.max_position_embeddings.min(512)))?;
         Ok(Classifier { config: config.clone(), model, encoder, labels: self.labels })
     }
