@@ -13,11 +13,12 @@ use lora_playground::accounting::method_costs as calc;
 use lora_playground::accounting::memory::{Batch, Optimizer, Precision};
 use lora_playground::model::bert::BertForSequenceClassification;
 use lora_playground::model::config::EncoderConfig;
-use lora_playground::model::load::{LoraPlacement, Weights, build};
+use lora_playground::model::load::{LoraPlacement, Weights, build, build_with};
 use lora_playground::model::export::named_tensors;
 use lora_playground::model::lora::LoraLinearConfig;
 use lora_playground::model::methods::{Method, apply, architecture, count, lora_modules};
 use lora_playground::model::paths::{hf_name, map_linears};
+use lora_playground::rng::Rng;
 use lora_playground::train::batch::{Tokens, to_input};
 use lora_playground::train::trainer::{Sample, TrainConfig, train};
 
@@ -122,6 +123,33 @@ fn merging_folds_the_adapter_into_the_weight_and_leaves_the_original_alone() {
     assert_eq!(named_tensors(&m), original);
     let diff = (before - m.forward(&input)).abs().max().into_scalar::<f32>();
     assert_eq!(diff, 0.0, "the original model changed");
+}
+
+#[test]
+fn a_seeded_random_model_draws_its_values_in_checkpoint_order() {
+    // One generator hands out every random value in build order, so a block built out of turn would change
+    // every model (and the tiny model's files) a seed gives.
+    let config = EncoderConfig::tiny(40);
+    let lora = lora_config(4, &["query"], Bias::None);
+    let modules = lora_modules(&config, LABELS, &lora).unwrap();
+    let placement = LoraPlacement { modules: &modules, config: LoraLinearConfig::from_peft(&lora, 0.0) };
+    let m = build_with(&config, Weights::Random, None, LABELS, Some(placement), 7, &Device::flex()).unwrap();
+    let got = named_tensors(&m);
+    let mut rng = Rng::new(7);
+    let std = config.initializer_range;
+    let (h, bound) = (config.hidden_size, 1.0 / (config.hidden_size as f64).sqrt());
+    let q = "bert.encoder.layer.0.attention.self.query";
+    for (name, n, uniform) in [
+        ("bert.embeddings.word_embeddings.weight".to_string(), 40 * h, false),
+        ("bert.embeddings.position_embeddings.weight".to_string(), config.max_position_embeddings * h, false),
+        ("bert.embeddings.token_type_embeddings.weight".to_string(), config.type_vocab_size * h, false),
+        (format!("{q}.weight"), h * h, false),
+        (format!("{q}.lora_A.weight"), 4 * h, true),
+        ("bert.encoder.layer.0.attention.self.key.weight".to_string(), h * h, false),
+    ] {
+        let want: Vec<f32> = (0..n).map(|_| if uniform { rng.uniform(-bound, bound) } else { rng.normal(std) } as f32).collect();
+        assert_eq!(got[&name].0, want, "{name}");
+    }
 }
 
 #[test]
