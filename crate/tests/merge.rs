@@ -1,6 +1,7 @@
 //! Merge and verify on the tiny model: a trained adapter folded into the base weights gives the adapter's logits;
 //! the merged folder has exactly the tensors a plain `BertForSequenceClassification` has (no `lora_*`), and reads
-//! back to the same logits; undoing the merge restores the base weights.
+//! back to the same logits; each merged weight is the base weight plus `scaling * B A`, and the adapter it was
+//! merged from is left as it was.
 #![cfg(feature = "train")]
 
 mod common;
@@ -54,22 +55,34 @@ fn a_merged_adapter_computes_what_the_adapter_did_and_saves_as_a_plain_model() {
     };
     assert!(max_diff(&before, &untouched) > 1e-3, "training changed nothing ({})", max_diff(&before, &untouched));
 
+    let adapter_w = named_tensors(&adapter.model);
     let merged = adapter.merged();
-    assert!(merged.model.is_merged() && !adapter.model.is_merged());
     let after = merged.logits(&texts, 8, &device).unwrap();
     let c = check(&before, &after);
     assert_eq!(c.texts, texts.len());
     assert!(c.max_abs_logit_diff < 1e-5, "merged differs from the adapter by {}", c.max_abs_logit_diff);
     assert_eq!(c.same_prediction, texts.len());
 
-    // The merged weights really differ from the base's (the merge did something) ...
-    let base_w = named_tensors(&adapter.model);
+    // The merged weight is the base weight plus scaling * B A (PEFT's `get_delta_weight`), in torch's [out, in] ...
     let merged_w = named_tensors(&merged.model);
-    let q = "bert.encoder.layer.0.attention.self.query.weight";
-    assert!(max_diff(&[base_w[q].0.clone()], &[merged_w[q].0.clone()]) > 1e-6);
-    // ... and unmerging gives them back.
-    let undone = named_tensors(&merged.model.clone().unmerge());
-    assert!(max_diff(&[base_w[q].0.clone()], &[undone[q].0.clone()]) < 1e-6);
+    assert!(!merged_w.keys().any(|k| k.contains(".lora_")), "a LoRA path is left: {:?}", merged_w.keys());
+    // `trained_adapter`'s lora_alpha / r.
+    let (scaling, r) = (8.0 / 4.0, 4);
+    let q = "bert.encoder.layer.0.attention.self.query";
+    let (w, shape, _) = &adapter_w[&format!("{q}.weight")];
+    let (out, inp) = (shape[0], shape[1]);
+    let (a, b) = (&adapter_w[&format!("{q}.lora_A.weight")].0, &adapter_w[&format!("{q}.lora_B.weight")].0);
+    let want: Vec<f32> = (0..out * inp)
+        .map(|i| {
+            let (o, j) = (i / inp, i % inp);
+            w[i] + scaling * (0..r).map(|k| b[o * r + k] * a[k * inp + j]).sum::<f32>()
+        })
+        .collect();
+    assert!(max_diff(&[want], &[merged_w[&format!("{q}.weight")].0.clone()]) < 1e-6);
+    assert!(max_diff(&[w.clone()], &[merged_w[&format!("{q}.weight")].0.clone()]) > 1e-6, "the merge changed nothing");
+    // ... and the adapter's model is as it was: merging made a new model, it did not change this one.
+    assert_eq!(named_tensors(&adapter.model), adapter_w);
+    assert_eq!(adapter.logits(&texts, 8, &device).unwrap(), before);
 
     // The folder: exactly a plain BertForSequenceClassification's tensors, with Hugging Face names and shapes.
     let out: BTreeMap<String, Vec<u8>> = merged_files(&merged, &files, 16).unwrap().into_iter().collect();

@@ -1,19 +1,24 @@
-//! The burn encoder with LoRA on tiny random models: PEFT's initialisation, merge/unmerge, the method flags,
+//! The burn encoder with LoRA on tiny random models: PEFT's initialisation, merging, the method flags,
 //! parameter counts equal to the calculator's, frozen weights untouched by training, seeded reproducibility,
 //! and a short training run that learns.
 #![cfg(feature = "train")]
 
-use burn::module::{Module, ModuleVisitor, Param};
+use std::collections::BTreeSet;
+
+use burn::module::{Module, Param};
 use burn::tensor::{Device, Distribution, Tensor, TensorData};
 use lora_playground::accounting::count::count_lora;
 use lora_playground::accounting::lora_config::{Bias, LoraConfig, TargetModules};
 use lora_playground::accounting::method_costs as calc;
 use lora_playground::accounting::memory::{Batch, Optimizer, Precision};
-use lora_playground::model::bert::{BertForSequenceClassification, hf_name};
+use lora_playground::model::bert::BertForSequenceClassification;
 use lora_playground::model::config::EncoderConfig;
-use lora_playground::model::load::{LoraPlacement, Weights, build};
-use lora_playground::model::lora::LoraShape;
+use lora_playground::model::load::{LoraPlacement, Weights, build, build_with};
+use lora_playground::model::export::named_tensors;
+use lora_playground::model::lora::LoraLinearConfig;
 use lora_playground::model::methods::{Method, apply, architecture, count, lora_modules};
+use lora_playground::model::paths::{hf_name, map_linears};
+use lora_playground::rng::Rng;
 use lora_playground::train::batch::{Tokens, to_input};
 use lora_playground::train::config::{Sample, TrainConfig};
 use lora_playground::train::fit::train;
@@ -46,8 +51,7 @@ fn model_with(config: EncoderConfig, method: Method, lora: &LoraConfig, seed: u6
     let device = device();
     device.seed(seed);
     let modules = if method == Method::Lora { lora_modules(&config, LABELS, lora).unwrap() } else { Vec::new() };
-    let shape = LoraShape { r: lora.r as usize, lora_alpha: lora.lora_alpha, use_rslora: lora.use_rslora, lora_dropout: 0.0 };
-    let placement = (method == Method::Lora).then(|| LoraPlacement { modules: &modules, shape });
+    let placement = (method == Method::Lora).then(|| LoraPlacement { modules: &modules, config: LoraLinearConfig::from_peft(lora, 0.0) });
     let m = build(&config, Weights::Random, LABELS, placement, &device).unwrap();
     (config, apply(m, method, lora.bias, &modules))
 }
@@ -74,39 +78,79 @@ fn toy_data(n: usize) -> Vec<Sample> {
 #[test]
 fn lora_b_is_zero_initialized_so_the_initial_delta_is_zero() {
     let (_, m) = model(Method::Lora, &lora_config(4, &["query", "value"], Bias::None), 0);
-    let q = &m.bert.encoder.layer[0].attention.self_attention.query;
-    let a = q.lora_a.as_ref().unwrap().val();
+    let q = m.bert.encoder.layer[0].attention.self_attention.query.lora.as_ref().unwrap();
+    let a = q.lora_a.val();
     assert_eq!(a.dims(), [4, 16], "A is [r, in]");
     // kaiming_uniform(a=sqrt(5)) on [r, in]: U(-1/sqrt(in), 1/sqrt(in)) = U(-0.25, 0.25) for in = 16.
     let max = a.clone().abs().max().into_scalar::<f32>();
     assert!(max <= 0.25 && max > 0.1, "{max}");
-    assert_eq!(q.lora_b.as_ref().unwrap().val().dims(), [16, 4], "B is [out, r]");
-    assert_eq!(q.delta_weight().unwrap().abs().sum().into_scalar::<f32>(), 0.0);
+    assert_eq!(q.lora_b.val().dims(), [16, 4], "B is [out, r]");
+    assert_eq!(q.delta_weight().abs().sum().into_scalar::<f32>(), 0.0);
     assert_eq!(q.scaling, 2.0, "lora_alpha / r = 8 / 4");
 }
 
 #[test]
-fn merged_and_unmerged_outputs_agree() {
+fn merging_folds_the_adapter_into_the_weight_and_leaves_the_original_alone() {
     let (config, mut m) = model(Method::Lora, &lora_config(4, &["all-linear"], Bias::None), 1);
     let device = device();
     // Give B real values so the adapter matters.
     for layer in &mut m.bert.encoder.layer {
-        let q = &mut layer.attention.self_attention.query;
-        q.lora_b = Some(Param::from_tensor(Tensor::random([16, 4], Distribution::Normal(0.0, 0.5), &device)));
+        let q = layer.attention.self_attention.query.lora.as_mut().unwrap();
+        q.lora_b = Param::from_tensor(Tensor::random([16, 4], Distribution::Normal(0.0, 0.5), &device));
     }
     let m = m.valid();
     let d = Device::flex();
     let batch = [&tokens(&[5, 6, 7]), &tokens(&[8, 9])];
     let input = to_input(&config, &batch, &d);
     let before = m.forward(&input);
+    let original = named_tensors(&m);
     let merged = m.clone().merge();
-    assert!(merged.bert.encoder.layer[0].attention.self_attention.query.merged);
-    let after = merged.forward(&input);
-    let diff = (before.clone() - after).abs().max().into_scalar::<f32>();
+    let diff = (before.clone() - merged.forward(&input)).abs().max().into_scalar::<f32>();
     assert!(diff < 1e-5, "merged differs by {diff}");
-    let unmerged = merged.unmerge().forward(&input);
-    let diff = (before - unmerged).abs().max().into_scalar::<f32>();
-    assert!(diff < 1e-5, "unmerged differs by {diff}");
+
+    // No LoRA path is left, and each merged weight is the base weight plus scaling * B A ...
+    let merged_w = named_tensors(&merged);
+    assert!(!merged_w.keys().any(|k| k.contains("lora")), "{:?}", merged_w.keys());
+    let lora = m.bert.encoder.layer[0].attention.self_attention.query.lora.as_ref().unwrap();
+    // burn keeps [in, out]; the named tensors are torch's [out, in], as is B A.
+    let delta = lora.lora_b.val().matmul(lora.lora_a.val()).mul_scalar(lora.scaling);
+    let q = "bert.encoder.layer.0.attention.self.query.weight";
+    let (base, shape, _) = &original[q];
+    let want = Tensor::<2>::from_data(TensorData::new(base.clone(), [shape[0], shape[1]]), &d) + delta;
+    let got = Tensor::<2>::from_data(TensorData::new(merged_w[q].0.clone(), [shape[0], shape[1]]), &d);
+    let diff = (want - got).abs().max().into_scalar::<f32>();
+    assert!(diff < 1e-6, "merged weight differs from W + scaling * B A by {diff}");
+    // ... and the model it was merged from is unchanged: same tensors, same outputs.
+    assert_eq!(named_tensors(&m), original);
+    let diff = (before - m.forward(&input)).abs().max().into_scalar::<f32>();
+    assert_eq!(diff, 0.0, "the original model changed");
+}
+
+#[test]
+fn a_seeded_random_model_draws_its_values_in_checkpoint_order() {
+    // One generator hands out every random value in build order, so a block built out of turn would change
+    // every model (and the tiny model's files) a seed gives.
+    let config = EncoderConfig::tiny(40);
+    let lora = lora_config(4, &["query"], Bias::None);
+    let modules = lora_modules(&config, LABELS, &lora).unwrap();
+    let placement = LoraPlacement { modules: &modules, config: LoraLinearConfig::from_peft(&lora, 0.0) };
+    let m = build_with(&config, Weights::Random, None, LABELS, Some(placement), 7, &Device::flex()).unwrap();
+    let got = named_tensors(&m);
+    let mut rng = Rng::new(7);
+    let std = config.initializer_range;
+    let (h, bound) = (config.hidden_size, 1.0 / (config.hidden_size as f64).sqrt());
+    let q = "bert.encoder.layer.0.attention.self.query";
+    for (name, n, uniform) in [
+        ("bert.embeddings.word_embeddings.weight".to_string(), 40 * h, false),
+        ("bert.embeddings.position_embeddings.weight".to_string(), config.max_position_embeddings * h, false),
+        ("bert.embeddings.token_type_embeddings.weight".to_string(), config.type_vocab_size * h, false),
+        (format!("{q}.weight"), h * h, false),
+        (format!("{q}.lora_A.weight"), 4 * h, true),
+        ("bert.encoder.layer.0.attention.self.key.weight".to_string(), h * h, false),
+    ] {
+        let want: Vec<f32> = (0..n).map(|_| if uniform { rng.uniform(-bound, bound) } else { rng.normal(std) } as f32).collect();
+        assert_eq!(got[&name].0, want, "{name}");
+    }
 }
 
 #[test]
@@ -147,28 +191,16 @@ fn parameter_paths_are_hugging_face_names() {
     assert!(names.contains(&"bert.encoder.layer.1.attention.self.query.lora_A.weight".to_string()), "{names:?}");
     assert!(names.contains(&"classifier.weight".to_string()), "{names:?}");
     assert_eq!(hf_name("bert.embeddings.layer_norm.beta"), "bert.embeddings.LayerNorm.bias");
-}
-
-/// Every parameter's values with its name and whether it trains.
-struct Snapshot(Vec<(String, bool, Vec<f32>)>, Vec<String>);
-
-impl ModuleVisitor for Snapshot {
-    fn enter_module(&mut self, name: &str, _: &str) {
-        self.1.push(name.to_string());
-    }
-    fn exit_module(&mut self, _: &str, _: &str) {
-        self.1.pop();
-    }
-    fn visit_float<const D: usize>(&mut self, p: &Param<Tensor<D>>) {
-        let values = p.val().into_data().convert::<f32>().try_into_vec::<f32>().unwrap();
-        self.0.push((self.1.join("."), p.is_require_grad(), values));
-    }
-}
-
-fn snapshot(m: &BertForSequenceClassification) -> Vec<(String, bool, Vec<f32>)> {
-    let mut s = Snapshot(Vec::new(), Vec::new());
-    m.visit(&mut s);
-    s.0
+    // The calculator names modules on its own (it counts without burn); LoRA lands where its names and the
+    // model's paths agree, so they must agree on every linear layer.
+    let (config, m) = model(Method::Full, &LoraConfig::default(), 0);
+    let calculator: BTreeSet<String> = lora_modules(&config, LABELS, &lora_config(2, &["all-linear"], Bias::None)).unwrap().into_iter().collect();
+    let mut walked = BTreeSet::new();
+    map_linears(m, |name, l| {
+        walked.insert(name.to_string());
+        l
+    });
+    assert_eq!(walked, calculator);
 }
 
 #[test]
@@ -179,24 +211,25 @@ fn frozen_parameters_stay_bit_identical_and_trained_ones_move() {
         (Method::Bitfit, LoraConfig::default()),
     ] {
         let (config, m) = model(method, &lora, 3);
-        let before = snapshot(&m);
+        let before = named_tensors(&m);
         let data = toy_data(24);
         let labels: Vec<String> = (0..LABELS).map(|i| i.to_string()).collect();
         let cfg = TrainConfig { epochs: 1, batch_size: 8, lr: 1e-2, warmup_ratio: 0.0, ..TrainConfig::default() };
         let (m, _) = train(m, &cfg, &config, &data, &data[..6], &labels, &device(), |_| {});
-        let after = snapshot(&m);
+        let after = named_tensors(&m);
         assert_eq!(before.len(), after.len());
-        let (mut frozen, mut moved) = (0, 0);
-        for ((name, trains, a), (_, _, b)) in before.iter().zip(&after) {
+        let (mut frozen, mut trained) = (0, 0);
+        for ((name, (a, _, trains)), (_, (b, _, _))) in before.iter().zip(&after) {
             if *trains {
-                // lora_A can stay put on the first steps only if B were zero forever; every trainable tensor moves.
-                moved += usize::from(a != b);
+                // lora_A would stay put only if B stayed zero; B moves on the first step, so A moves after it.
+                assert!(a != b, "{method:?}: trainable {name} did not move");
+                trained += 1;
             } else {
                 assert!(a == b, "{method:?}: frozen {name} changed");
                 frozen += 1;
             }
         }
-        assert!(frozen > 0 && moved > 0, "{method:?}: {frozen} frozen, {moved} moved");
+        assert!(frozen > 0 && trained > 0, "{method:?}: {frozen} frozen, {trained} trained");
     }
 }
 
@@ -243,5 +276,4 @@ fn checkpoints_with_wrong_shapes_name_the_tensor() {
     let empty = lora_playground::safetensors::write_f32(&[("x", vec![1], vec![0.0])]);
     let file = lora_playground::safetensors::SafeTensors::parse("model.safetensors", &empty).unwrap();
     assert!(build(&config, Weights::Checkpoint(file), LABELS, None, &d).unwrap_err().message.contains("not a BERT checkpoint"));
-    let _ = TensorData::new(vec![0f32], [1]);
 }

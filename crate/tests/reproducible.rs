@@ -6,7 +6,7 @@ use burn::tensor::Device;
 use lora_playground::accounting::lora_config::{LoraConfig, TargetModules};
 use lora_playground::model::config::EncoderConfig;
 use lora_playground::model::load::{LoraPlacement, Weights, build};
-use lora_playground::model::lora::LoraShape;
+use lora_playground::model::lora::LoraLinearConfig;
 use lora_playground::model::methods::{Method, apply, lora_modules};
 use lora_playground::train::batch::Tokens;
 use lora_playground::train::config::{Sample, TrainConfig};
@@ -18,8 +18,8 @@ fn run(seed: u64) -> Vec<f64> {
     device.seed(seed);
     let lora = LoraConfig { r: 4, lora_alpha: 8.0, target_modules: Some(TargetModules::Names(vec!["query".into(), "value".into()])), ..LoraConfig::default() };
     let modules = lora_modules(&config, 3, &lora).unwrap();
-    let shape = LoraShape { r: 4, lora_alpha: 8.0, use_rslora: false, lora_dropout: 0.1 };
-    let m = build(&config, Weights::Random, 3, Some(LoraPlacement { modules: &modules, shape }), &device).unwrap();
+    let adapter = LoraLinearConfig::new(4, 8.0).with_dropout(0.1);
+    let m = build(&config, Weights::Random, 3, Some(LoraPlacement { modules: &modules, config: adapter }), &device).unwrap();
     let m = apply(m, Method::Lora, lora.bias, &modules);
     let data: Vec<Sample> = (0..30u32)
         .map(|i| Sample { tokens: Tokens { ids: vec![1, 3 + i % 30, 5 + i % 7, 2], type_ids: vec![0; 4] }, label: (i % 3) as usize })

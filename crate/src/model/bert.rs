@@ -1,14 +1,21 @@
 //! A BERT-family encoder in burn that computes what transformers' `BertModel` / `BertForSequenceClassification`
 //! compute (`transformers/models/bert/modeling_bert.py`, eager attention). Field names follow the Hugging Face
-//! module names (`encoder.layer.N.attention.self_attention.query` is `...attention.self.query`; `self` is a Rust
-//! keyword), so `hf_name` maps a burn parameter path to its checkpoint key.
+//! module names (`paths` maps the few that cannot: `self` is a Rust keyword), so a parameter's path is its
+//! checkpoint key. The blocks live in `embeddings`, `attention` and `layer`.
 
+use burn::config::Config;
 use burn::module::Module;
-use burn::nn::{Dropout, DropoutConfig, Embedding, LayerNorm};
-use burn::tensor::activation::{gelu, softmax, tanh};
+use burn::nn::{Dropout, DropoutConfig};
+use burn::tensor::activation::tanh;
 use burn::tensor::{Int, Tensor};
 
+use super::config::EncoderConfig;
+use super::embeddings::{Embeddings, EmbeddingsConfig};
+use super::layer::{BertEncoder, BertEncoderConfig, LayerConfig};
+use super::load::{Init, Loader};
 use super::lora::LoraLinear;
+use super::paths::{child, map_linears};
+use crate::error::Error;
 
 /// One batch of token ids, padded to the same length.
 #[derive(Debug, Clone)]
@@ -23,105 +30,32 @@ pub struct EncoderInput {
     pub attention_mask: Tensor<2>,
 }
 
-#[derive(Module, Debug)]
-pub struct Embeddings {
-    pub word_embeddings: Embedding,
-    pub position_embeddings: Embedding,
-    pub token_type_embeddings: Embedding,
-    pub layer_norm: LayerNorm,
-    pub dropout: Dropout,
+/// Configuration to create [`Pooler`] using the [init function](PoolerConfig::init).
+#[derive(Config, Debug)]
+pub struct PoolerConfig {
+    /// Width of the hidden states (`hidden_size`).
+    pub hidden_size: usize,
 }
 
-impl Embeddings {
-    /// `[batch, seq]` ids -> `[batch, seq, hidden]`
-    pub fn forward(&self, input: &EncoderInput) -> Tensor<3> {
-        let x = self.word_embeddings.forward(input.input_ids.clone())
-            + self.position_embeddings.forward(input.position_ids.clone())
-            + self.token_type_embeddings.forward(input.token_type_ids.clone());
-        self.dropout.forward(self.layer_norm.forward(x))
+impl PoolerConfig {
+    /// The pooler at `path` (`bert.pooler`), its tensors from `loader`.
+    pub fn init(&self, loader: &mut Loader, path: &str) -> Result<Pooler, Error> {
+        Ok(Pooler { dense: loader.linear(&child(path, "dense"), self.hidden_size, self.hidden_size)? })
     }
-}
-
-#[derive(Module, Debug)]
-pub struct SelfAttention {
-    pub query: LoraLinear,
-    pub key: LoraLinear,
-    pub value: LoraLinear,
-    pub dropout: Dropout,
-    pub num_heads: usize,
-}
-
-impl SelfAttention {
-    /// `x [batch, seq, hidden]`, `mask [batch, 1, 1, seq]` (0 or a large negative) -> `[batch, seq, hidden]`
-    pub fn forward(&self, x: Tensor<3>, mask: Tensor<4>) -> Tensor<3> {
-        let [b, s, h] = x.dims();
-        let d = h / self.num_heads;
-        // [b, s, h] -> [b, heads, s, d]
-        let split = |t: Tensor<3>| t.reshape([b, s, self.num_heads, d]).swap_dims(1, 2);
-        let q = split(self.query.forward(x.clone()));
-        let k = split(self.key.forward(x.clone()));
-        let v = split(self.value.forward(x));
-        // [b, heads, s, s]
-        let scores = q.matmul(k.transpose()).div_scalar((d as f64).sqrt()) + mask;
-        let probs = self.dropout.forward(softmax(scores, 3));
-        // [b, heads, s, d] -> [b, s, h]
-        probs.matmul(v).swap_dims(1, 2).reshape([b, s, h])
-    }
-}
-
-/// `BertSelfOutput` and `BertOutput`: dense, dropout, residual, LayerNorm.
-#[derive(Module, Debug)]
-pub struct ResidualOutput {
-    pub dense: LoraLinear,
-    pub layer_norm: LayerNorm,
-    pub dropout: Dropout,
-}
-
-impl ResidualOutput {
-    pub fn forward(&self, x: Tensor<3>, residual: Tensor<3>) -> Tensor<3> {
-        self.layer_norm.forward(self.dropout.forward(self.dense.forward(x)) + residual)
-    }
-}
-
-#[derive(Module, Debug)]
-pub struct Attention {
-    /// Hugging Face: `attention.self`.
-    pub self_attention: SelfAttention,
-    pub output: ResidualOutput,
-}
-
-#[derive(Module, Debug)]
-pub struct Intermediate {
-    pub dense: LoraLinear,
-}
-
-#[derive(Module, Debug)]
-pub struct Layer {
-    pub attention: Attention,
-    pub intermediate: Intermediate,
-    pub output: ResidualOutput,
-}
-
-impl Layer {
-    pub fn forward(&self, x: Tensor<3>, mask: Tensor<4>) -> Tensor<3> {
-        let attended = self.attention.output.forward(self.attention.self_attention.forward(x.clone(), mask), x);
-        let inner = gelu(self.intermediate.dense.forward(attended.clone()));
-        self.output.forward(inner, attended)
-    }
-}
-
-#[derive(Module, Debug)]
-pub struct Encoder {
-    pub layer: Vec<Layer>,
 }
 
 #[derive(Module, Debug)]
 pub struct Pooler {
+    /// `[hidden_size, hidden_size]`.
     pub dense: LoraLinear,
 }
 
 impl Pooler {
-    /// The first token's hidden state through dense + tanh: `[batch, seq, hidden]` -> `[batch, hidden]`.
+    /// The first token's hidden state through dense + tanh.
+    ///
+    /// # Shapes
+    /// - input: `[batch, seq, hidden_size]`
+    /// - output: `[batch, hidden_size]`
     pub fn forward(&self, hidden: Tensor<3>) -> Tensor<2> {
         let [b, _, h] = hidden.dims();
         let first = hidden.slice([0..b, 0..1]).reshape([b, h]);
@@ -129,32 +63,107 @@ impl Pooler {
     }
 }
 
+/// Configuration to create [`BertModel`] using the [init function](BertModelConfig::init): the sizes of
+/// `config.json` (see `from_encoder`).
+#[derive(Config, Debug)]
+pub struct BertModelConfig {
+    /// Embeddings (vocabulary, positions, token types).
+    pub embeddings: EmbeddingsConfig,
+    /// The stack of layers.
+    pub encoder: BertEncoderConfig,
+}
+
+impl BertModelConfig {
+    /// The model a `config.json` describes.
+    pub fn from_encoder(config: &EncoderConfig) -> Self {
+        let h = config.hidden_size;
+        let embeddings = EmbeddingsConfig::new(config.vocab_size, config.max_position_embeddings, config.type_vocab_size, h)
+            .with_layer_norm_eps(config.layer_norm_eps)
+            .with_hidden_dropout_prob(config.hidden_dropout_prob);
+        let layer = LayerConfig::new(h, config.num_attention_heads, config.intermediate_size)
+            .with_layer_norm_eps(config.layer_norm_eps)
+            .with_hidden_dropout_prob(config.hidden_dropout_prob)
+            .with_attention_probs_dropout_prob(config.attention_probs_dropout_prob);
+        Self::new(embeddings, BertEncoderConfig::new(config.num_hidden_layers, layer))
+    }
+
+    /// Width of the hidden states (`hidden_size`).
+    pub fn hidden_size(&self) -> usize {
+        self.embeddings.hidden_size
+    }
+
+    /// The model at `path` (`bert`), its tensors from `loader`, in checkpoint order (embeddings, layers, pooler).
+    pub fn init(&self, loader: &mut Loader, path: &str) -> Result<BertModel, Error> {
+        Ok(BertModel {
+            embeddings: self.embeddings.init(loader, &child(path, "embeddings"))?,
+            encoder: self.encoder.init(loader, &child(path, "encoder"))?,
+            pooler: PoolerConfig::new(self.hidden_size()).init(loader, &child(path, "pooler"))?,
+        })
+    }
+}
+
 #[derive(Module, Debug)]
 pub struct BertModel {
     pub embeddings: Embeddings,
-    pub encoder: Encoder,
+    pub encoder: BertEncoder,
     pub pooler: Pooler,
 }
 
 /// `BertModel`'s outputs.
 pub struct EncoderOutput {
-    /// `[batch, seq, hidden]`
+    /// `[batch, seq, hidden_size]`
     pub last_hidden_state: Tensor<3>,
-    /// `[batch, hidden]`
+    /// `[batch, hidden_size]`
     pub pooler_output: Tensor<2>,
 }
 
 impl BertModel {
+    /// # Shapes
+    /// - input: ids and mask `[batch, seq]`
+    /// - output: see `EncoderOutput`
     pub fn forward(&self, input: &EncoderInput) -> EncoderOutput {
         let [b, s] = input.attention_mask.dims();
         // transformers' extended attention mask: (1 - mask) * finfo(float32).min, broadcast over heads and queries.
         let mask = (input.attention_mask.clone().neg() + 1.0).mul_scalar(f32::MIN).reshape([b, 1, 1, s]);
-        let mut x = self.embeddings.forward(input);
-        for layer in &self.encoder.layer {
-            x = layer.forward(x, mask.clone());
-        }
+        let x = self.encoder.forward(self.embeddings.forward(input), mask);
         let pooler_output = self.pooler.forward(x.clone());
         EncoderOutput { last_hidden_state: x, pooler_output }
+    }
+}
+
+/// Configuration to create [`BertForSequenceClassification`] using the
+/// [init function](BertForSequenceClassificationConfig::init).
+#[derive(Config, Debug)]
+pub struct BertForSequenceClassificationConfig {
+    /// The encoder.
+    pub bert: BertModelConfig,
+    /// Classes the head scores (`num_labels`).
+    pub num_labels: usize,
+    /// Dropout probability before the head (`classifier_dropout`, else `hidden_dropout_prob`).
+    #[config(default = 0.1)]
+    pub classifier_dropout: f64,
+}
+
+impl BertForSequenceClassificationConfig {
+    /// The classifier a `config.json` describes, for `num_labels` classes.
+    pub fn from_encoder(config: &EncoderConfig, num_labels: usize) -> Self {
+        Self::new(BertModelConfig::from_encoder(config), num_labels).with_classifier_dropout(config.classifier_dropout)
+    }
+
+    /// The whole model, its tensors from `loader`. The head comes from the overrides or the checkpoint when they
+    /// have one, else it is fresh: `N(0, initializer_range)` weight, zero bias (transformers' `_init_weights`).
+    pub fn init(&self, loader: &mut Loader) -> Result<BertForSequenceClassification, Error> {
+        let bert = self.bert.init(loader, &child("", "bert"))?;
+        let (h, n) = (self.bert.hidden_size(), self.num_labels);
+        let (weight, bias) = (child("classifier", "weight"), child("classifier", "bias"));
+        let classifier = if loader.has(&weight) {
+            let w: Tensor<2> = loader.tensor(&weight, [n, h], Init::Normal(loader.std()))?;
+            LoraLinear::new(w.transpose(), Some(loader.tensor(&bias, [n], Init::Zeros)?))
+        } else {
+            let w: Tensor<2> = loader.normal([n, h], loader.std());
+            LoraLinear::new(w.transpose(), Some(Tensor::zeros([n], loader.device())))
+        };
+        Ok(BertForSequenceClassification { bert, dropout: DropoutConfig::new(self.classifier_dropout).init(), classifier })
     }
 }
 
@@ -162,11 +171,14 @@ impl BertModel {
 pub struct BertForSequenceClassification {
     pub bert: BertModel,
     pub dropout: Dropout,
+    /// `[hidden_size, num_labels]`.
     pub classifier: LoraLinear,
 }
 
 impl BertForSequenceClassification {
-    /// Logits `[batch, num_labels]`.
+    /// # Shapes
+    /// - input: ids and mask `[batch, seq]`
+    /// - output: logits `[batch, num_labels]`
     pub fn forward(&self, input: &EncoderInput) -> Tensor<2> {
         let pooled = self.bert.forward(input).pooler_output;
         self.classifier.forward(self.dropout.forward(pooled))
@@ -176,70 +188,8 @@ impl BertForSequenceClassification {
         self.classifier.out_features()
     }
 
-    /// Folds every adapter into its weight.
+    /// Every adapter folded into its weight (PEFT's `merge_and_unload`); the model has no LoRA path after.
     pub fn merge(self) -> Self {
-        self.map_linears(|_, l| l.merge())
-    }
-
-    pub fn unmerge(self) -> Self {
-        self.map_linears(|_, l| l.unmerge())
-    }
-
-    /// Whether every adapter in the model is folded into its weight (true for a model with none).
-    pub fn is_merged(&self) -> bool {
-        let mut all = true;
-        let _ = self.clone().map_linears(|_, l| {
-            all &= !l.has_lora() || l.merged;
-            l
-        });
-        all
-    }
-
-    fn map_linears(self, mut f: impl FnMut(&str, LoraLinear) -> LoraLinear) -> Self {
-        self.try_map_linears(|name, l| Ok::<_, std::convert::Infallible>(f(name, l))).unwrap_or_else(|e| match e {})
-    }
-
-    /// Every linear layer of the encoder (not the head) through `f`, with its Hugging Face module name
-    /// (`bert.encoder.layer.0.attention.self.query`, `bert.pooler.dense`); stops at the first error.
-    pub fn try_map_linears<E>(mut self, mut f: impl FnMut(&str, LoraLinear) -> Result<LoraLinear, E>) -> Result<Self, E> {
-        let mut layers = Vec::with_capacity(self.bert.encoder.layer.len());
-        for (n, mut l) in std::mem::take(&mut self.bert.encoder.layer).into_iter().enumerate() {
-            let p = format!("bert.encoder.layer.{n}");
-            let a = &mut l.attention.self_attention;
-            a.query = f(&format!("{p}.attention.self.query"), a.query.clone())?;
-            a.key = f(&format!("{p}.attention.self.key"), a.key.clone())?;
-            a.value = f(&format!("{p}.attention.self.value"), a.value.clone())?;
-            l.attention.output.dense = f(&format!("{p}.attention.output.dense"), l.attention.output.dense.clone())?;
-            l.intermediate.dense = f(&format!("{p}.intermediate.dense"), l.intermediate.dense.clone())?;
-            l.output.dense = f(&format!("{p}.output.dense"), l.output.dense.clone())?;
-            layers.push(l);
-        }
-        self.bert.encoder.layer = layers;
-        self.bert.pooler.dense = f("bert.pooler.dense", self.bert.pooler.dense)?;
-        Ok(self)
+        map_linears(self, |_, l| l.merge())
     }
 }
-
-/// Dropout modules for a config (training mode until `valid()`/`freeze`).
-pub fn dropout(p: f64) -> Dropout {
-    DropoutConfig::new(p).init()
-}
-
-/// A burn parameter path (`bert.encoder.layer.0.attention.self_attention.query.weight`) as the Hugging Face key
-/// (`bert.encoder.layer.0.attention.self.query.weight`).
-pub fn hf_name(path: &str) -> String {
-    path.split('.')
-        .map(|c| match c {
-            "self_attention" => "self",
-            "layer_norm" => "LayerNorm",
-            "gamma" => "weight",
-            "beta" => "bias",
-            // LoraLinear holds A and B as bare parameters; PEFT's are `nn.Linear`s, hence `.weight`.
-            "lora_a" => "lora_A.weight",
-            "lora_b" => "lora_B.weight",
-            other => other,
-        })
-        .collect::<Vec<_>>()
-        .join(".")
-}
-

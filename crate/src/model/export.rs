@@ -5,14 +5,15 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use burn::module::{Module, ModuleVisitor, Param};
+use burn::module::Param;
 use burn::tensor::Tensor;
 use serde_json::{Value, json};
 
-use super::bert::{BertForSequenceClassification, hf_name};
+use super::bert::BertForSequenceClassification;
 use super::config::EncoderConfig;
 use super::load::Overrides;
 use super::methods::architecture;
+use super::paths::{VisitParam, visit_params};
 use crate::accounting::checkpoint::{AdapterDtypes, Dtype, adapter_tensors};
 use crate::error::Error;
 use crate::accounting::inject::inject;
@@ -40,32 +41,22 @@ pub fn is_linear_weight(name: &str, rank: usize) -> bool {
 /// Every float parameter in torch layout (`[out, in]` linear weights). Reading the values is left to the caller:
 /// synchronously natively (`named_tensors`), asynchronously in a browser (`train::job::trainable_tensors`).
 pub fn torch_params(model: &BertForSequenceClassification) -> Vec<TorchParam> {
-    struct Collect {
-        path: Vec<String>,
-        out: Vec<TorchParam>,
-    }
-    impl ModuleVisitor for Collect {
-        fn enter_module(&mut self, name: &str, _container: &str) {
-            self.path.push(name.to_string());
-        }
-        fn exit_module(&mut self, _name: &str, _container: &str) {
-            self.path.pop();
-        }
-        fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
-            let name = hf_name(&self.path.join("."));
+    struct Collect(Vec<TorchParam>);
+    impl VisitParam for Collect {
+        fn visit<const D: usize>(&mut self, name: &str, param: &Param<Tensor<D>>) {
             let mut t = param.val();
             let mut shape = t.dims().to_vec();
-            if is_linear_weight(&name, D) {
+            if is_linear_weight(name, D) {
                 t = t.transpose();
                 shape.reverse();
             }
             let n: usize = shape.iter().product();
-            self.out.push(TorchParam { name, values: t.reshape([n]), shape, trains: param.is_require_grad() });
+            self.0.push(TorchParam { name: name.to_string(), values: t.reshape([n]), shape, trains: param.is_require_grad() });
         }
     }
-    let mut c = Collect { path: Vec::new(), out: Vec::new() };
-    model.visit(&mut c);
-    c.out
+    let mut c = Collect(Vec::new());
+    visit_params(model, &mut c);
+    c.0
 }
 
 /// Parameters read back to the host, by Hugging Face name: values in torch layout, shape, whether it trains.

@@ -5,61 +5,60 @@
 
 use std::collections::BTreeSet;
 
-use burn::module::{Module, ModuleMapper, Param};
-use burn::nn::DropoutConfig;
+use burn::module::Param;
 use burn::tensor::{Tensor, TensorData};
 
-use super::bert::{BertForSequenceClassification, hf_name};
+use super::bert::BertForSequenceClassification;
 use super::export::is_linear_weight;
 use super::load::Overrides;
-use super::lora::LoraShape;
+use super::lora::LoraLinearConfig;
+use super::paths::{MapParam, child, map_params, try_map_linears};
 use crate::error::Error;
 
-/// `base` with LoRA on `modules` (A and B from `tensors`, scaled by `shape`) and every other tensor `tensors`
+/// `base` with LoRA on `modules` (A and B from `tensors`, scaled as `config` says) and every other tensor `tensors`
 /// names (biases, LayerNorms, the classifier) replaced. The classifier may have another number of labels than
 /// the base's; every other tensor must have the base's shape. `file` names the adapter's weights in errors.
 pub fn graft(
     base: &BertForSequenceClassification,
     modules: &[String],
-    shape: LoraShape,
+    config: LoraLinearConfig,
     tensors: &Overrides,
     file: &str,
 ) -> Result<BertForSequenceClassification, Error> {
     let bad = |m: String| Error::invalid(file, m);
-    let model = base.clone().try_map_linears(|name, mut l| {
+    // Inference only: no dropout on the LoRA path.
+    let config = config.with_dropout(0.0);
+    let model = try_map_linears(base.clone(), |name, l| {
         if !modules.iter().any(|m| m == name) {
             return Ok(l);
         }
         let (d_in, d_out) = (l.in_features(), l.out_features());
         let device = l.weight.val().device();
-        let matrix = |which: &str, want: [usize; 2]| -> Result<Param<Tensor<2>>, Error> {
-            let key = format!("{name}.{which}.weight");
+        let matrix = |which: &str, want: [usize; 2]| -> Result<Tensor<2>, Error> {
+            let key = child(name, which);
             let (values, got) = tensors.get(&key).ok_or_else(|| bad(format!("has no {key}, which adapter_config.json targets")))?;
             if got[..] != want[..] {
                 return Err(bad(format!(
                     "tensor {key} has shape {got:?}, expected {want:?} for this base model and r={} \
                      (an adapter for another base model, or for another r?)",
-                    shape.r
+                    config.r
                 )));
             }
-            Ok(Param::from_tensor(Tensor::from_data(TensorData::new(values.clone(), want), &device)).set_require_grad(false))
+            Ok(Tensor::from_data(TensorData::new(values.clone(), want), &device))
         };
-        l.lora_a = Some(matrix("lora_A", [shape.r, d_in])?);
-        l.lora_b = Some(matrix("lora_B", [d_out, shape.r])?);
-        l.scaling = shape.scaling();
-        // Inference only: no dropout on the LoRA path.
-        l.lora_dropout = DropoutConfig::new(0.0).init();
-        l.merged = false;
-        Ok(l)
+        let mut lora = config.init_with(matrix("lora_a", [config.r, d_in])?, matrix("lora_b", [d_out, config.r])?);
+        // Served, not trained.
+        lora.lora_a = lora.lora_a.set_require_grad(false);
+        lora.lora_b = lora.lora_b.set_require_grad(false);
+        Ok(l.with_lora(lora))
     })?;
 
-    let mut mapper = Replace { path: Vec::new(), tensors, used: BTreeSet::new(), error: None, file };
-    let model = model.map(&mut mapper);
+    let mut mapper = Replace { tensors, used: BTreeSet::new(), error: None, file };
+    let model = map_params(model, &mut mapper);
     if let Some(e) = mapper.error {
         return Err(e);
     }
-    let placed: BTreeSet<String> =
-        modules.iter().flat_map(|m| [format!("{m}.lora_A.weight"), format!("{m}.lora_B.weight")]).collect();
+    let placed: BTreeSet<String> = modules.iter().flat_map(|m| [child(m, "lora_a"), child(m, "lora_b")]).collect();
     if let Some(key) = tensors.keys().find(|k| !mapper.used.contains(*k) && !placed.contains(*k)) {
         return Err(bad(format!("{key}: this base model has no such tensor (an adapter for another architecture?)")));
     }
@@ -68,29 +67,19 @@ pub fn graft(
 
 /// Replaces every float parameter whose Hugging Face name is in `tensors`.
 struct Replace<'a> {
-    path: Vec<String>,
     tensors: &'a Overrides,
     used: BTreeSet<String>,
     error: Option<Error>,
     file: &'a str,
 }
 
-impl ModuleMapper for Replace<'_> {
-    fn enter_module(&mut self, name: &str, _container: &str) {
-        self.path.push(name.to_string());
-    }
-
-    fn exit_module(&mut self, _name: &str, _container: &str) {
-        self.path.pop();
-    }
-
-    fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
-        let name = hf_name(&self.path.join("."));
-        let Some((values, shape)) = self.tensors.get(&name).filter(|_| !name.contains(".lora_")) else { return param };
+impl MapParam for Replace<'_> {
+    fn map<const D: usize>(&mut self, name: &str, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
+        let Some((values, shape)) = self.tensors.get(name).filter(|_| !name.contains(".lora_")) else { return param };
         let current = param.val();
         // Torch layout (`[out, in]` for a linear weight) is what files hold.
         let mut want = current.dims().to_vec();
-        let linear = is_linear_weight(&name, D);
+        let linear = is_linear_weight(name, D);
         if linear {
             want.reverse();
         }
@@ -102,7 +91,7 @@ impl ModuleMapper for Replace<'_> {
             });
             return param;
         }
-        self.used.insert(name);
+        self.used.insert(name.to_string());
         let t: Tensor<D> = Tensor::from_data(TensorData::new(values.clone(), shape.clone()), &current.device());
         param.map(|_| if linear { t.transpose() } else { t })
     }

@@ -2,58 +2,114 @@
 //! `y = x W + b + scaling * dropout(x) A^T B^T`, A `[r, in]` kaiming-uniform (a = sqrt(5)), B `[out, r]` zeros,
 //! so the adapter starts as an exact no-op.
 
+use burn::config::Config;
 use burn::module::{Module, Param};
 use burn::nn::{Dropout, DropoutConfig};
 use burn::tensor::module::linear;
 use burn::tensor::{Device, Tensor, TensorData};
 
+use crate::accounting::lora_config::LoraConfig;
 use crate::rng::Rng;
 
-/// What a LoRA adapter is made of (PEFT's `LoraConfig` fields that shape the layer).
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct LoraShape {
+/// Configuration of a LoRA adapter (the fields of PEFT's `LoraConfig` that shape one layer's adapter), built
+/// with [`init`](LoraLinearConfig::init).
+#[derive(Config, Debug, Copy, PartialEq)]
+pub struct LoraLinearConfig {
+    /// Rank of the update `B A` (PEFT's `r`).
     pub r: usize,
-    pub lora_alpha: f64,
-    pub use_rslora: bool,
-    pub lora_dropout: f64,
+    /// Numerator of the update's scaling (PEFT's `lora_alpha`).
+    pub alpha: f64,
+    /// Whether the scaling is `alpha / sqrt(r)` (rsLoRA, PEFT's `use_rslora`) rather than `alpha / r`.
+    #[config(default = false)]
+    pub rslora: bool,
+    /// Dropout probability on the input of the LoRA path only (PEFT's `lora_dropout`).
+    #[config(default = 0.0)]
+    pub dropout: f64,
 }
 
-impl LoraShape {
-    /// `lora_alpha / r`, or `lora_alpha / sqrt(r)` with rsLoRA (Kalajdzievski 2023).
+impl LoraLinearConfig {
+    /// The adapter PEFT's `LoraConfig` describes, with `dropout` (which PEFT keeps in the same config).
+    pub fn from_peft(lora: &LoraConfig, dropout: f64) -> Self {
+        Self::new(lora.r as usize, lora.lora_alpha).with_rslora(lora.use_rslora).with_dropout(dropout)
+    }
+
+    /// `alpha / r`, or `alpha / sqrt(r)` with rsLoRA (Kalajdzievski 2023, which keeps large ranks learning).
     pub fn scaling(&self) -> f64 {
-        if self.use_rslora { self.lora_alpha / (self.r as f64).sqrt() } else { self.lora_alpha / self.r as f64 }
+        if self.rslora { self.alpha / (self.r as f64).sqrt() } else { self.alpha / self.r as f64 }
+    }
+
+    /// A fresh adapter for a `[d_input, d_output]` layer. A's values come from our seeded generator, not the
+    /// backend's, so a seed gives the same adapter on the CPU and on WebGPU.
+    pub fn init(&self, d_input: usize, d_output: usize, rng: &mut Rng, device: &Device) -> Lora {
+        // PEFT's `kaiming_uniform_(a=sqrt(5))`: gain sqrt(2/(1+5)) times sqrt(3/fan_in) is 1/sqrt(fan_in).
+        let bound = 1.0 / (d_input as f64).sqrt();
+        let a: Vec<f32> = (0..self.r * d_input).map(|_| rng.uniform(-bound, bound) as f32).collect();
+        let a = Tensor::from_data(TensorData::new(a, [self.r, d_input]), device);
+        self.init_with(a, Tensor::zeros([d_output, self.r], device))
+    }
+
+    /// The adapter with given matrices (a trained adapter): `lora_a` `[r, d_input]`, `lora_b` `[d_output, r]`.
+    pub fn init_with(&self, lora_a: Tensor<2>, lora_b: Tensor<2>) -> Lora {
+        Lora {
+            lora_a: Param::from_tensor(lora_a),
+            lora_b: Param::from_tensor(lora_b),
+            scaling: self.scaling(),
+            dropout: DropoutConfig::new(self.dropout).init(),
+        }
     }
 }
 
+/// One layer's adapter: the low-rank update `scaling * B A` and the dropout on its input.
+#[derive(Module, Debug)]
+pub struct Lora {
+    /// PEFT's `lora_A.weight`: `[r, d_input]`, `U(-k, k)` with `k = 1 / sqrt(d_input)`.
+    pub lora_a: Param<Tensor<2>>,
+    /// PEFT's `lora_B.weight`: `[d_output, r]`, zeros.
+    pub lora_b: Param<Tensor<2>>,
+    /// `LoraLinearConfig::scaling`.
+    pub scaling: f64,
+    /// Applied to the input of the LoRA path only (PEFT's `lora_dropout`).
+    pub dropout: Dropout,
+}
+
+impl Lora {
+    /// What the adapter adds to the layer's output.
+    ///
+    /// # Shapes
+    /// - input `[..., d_input]`, output `[..., d_output]`.
+    pub fn forward<const D: usize>(&self, x: Tensor<D>) -> Tensor<D> {
+        let h = linear(self.dropout.forward(x), self.lora_a.val().transpose(), None);
+        linear(h, self.lora_b.val().transpose(), None).mul_scalar(self.scaling)
+    }
+
+    /// `scaling * (B A)^T`: the change to the layer's weight, `[d_input, d_output]` (burn's layout).
+    pub fn delta_weight(&self) -> Tensor<2> {
+        self.lora_a.val().transpose().matmul(self.lora_b.val().transpose()).mul_scalar(self.scaling)
+    }
+}
+
+/// A linear layer (burn's `Linear` parameters) with an optional LoRA adapter (PEFT's `lora.Linear`).
 #[derive(Module, Debug)]
 pub struct LoraLinear {
-    /// `[in, out]`: burn's layout, the transpose of the `[out, in]` torch stores.
+    /// `[d_input, d_output]` (burn's layout, the transpose of torch's `[out, in]`), from the checkpoint, else
+    /// `N(0, initializer_range)`.
     pub weight: Param<Tensor<2>>,
-    /// `[out]`.
+    /// `[d_output]`, from the checkpoint, else zeros.
     pub bias: Option<Param<Tensor<1>>>,
-    /// PEFT's `lora_A.weight`: `[r, in]`.
-    pub lora_a: Option<Param<Tensor<2>>>,
-    /// PEFT's `lora_B.weight`: `[out, r]`.
-    pub lora_b: Option<Param<Tensor<2>>>,
-    pub scaling: f64,
-    /// Dropout applied to the input of the LoRA path only (`lora_dropout`).
-    pub lora_dropout: Dropout,
-    /// Whether `B A` has been folded into `weight` (then the LoRA path is skipped).
-    pub merged: bool,
+    /// The adapter, where LoRA is placed; `merge` folds it into `weight`.
+    pub lora: Option<Lora>,
 }
 
 impl LoraLinear {
-    /// A plain linear layer from a torch-layout weight `[out, in]` given as `[in, out]` already transposed.
+    /// A plain layer: `weight` `[d_input, d_output]` (already transposed from torch's `[out, in]`), `bias`
+    /// `[d_output]`.
     pub fn new(weight: Tensor<2>, bias: Option<Tensor<1>>) -> Self {
-        Self {
-            weight: Param::from_tensor(weight),
-            bias: bias.map(Param::from_tensor),
-            lora_a: None,
-            lora_b: None,
-            scaling: 1.0,
-            lora_dropout: DropoutConfig::new(0.0).init(),
-            merged: false,
-        }
+        Self { weight: Param::from_tensor(weight), bias: bias.map(Param::from_tensor), lora: None }
+    }
+
+    /// The layer with `lora` on it.
+    pub fn with_lora(self, lora: Lora) -> Self {
+        Self { lora: Some(lora), ..self }
     }
 
     pub fn in_features(&self) -> usize {
@@ -64,59 +120,29 @@ impl LoraLinear {
         self.weight.shape().dims::<2>()[1]
     }
 
-    /// Adds a fresh adapter. A is drawn from U(-1/sqrt(in), 1/sqrt(in)), which is what
-    /// `kaiming_uniform_(a=sqrt(5))` gives: gain sqrt(2/(1+5)) times sqrt(3/fan_in). Drawn from our seeded
-    /// generator, not the backend's, so a seed gives the same adapter on the CPU and on WebGPU.
-    pub fn with_lora(mut self, shape: LoraShape, rng: &mut Rng, device: &Device) -> Self {
-        let (d_in, d_out) = (self.in_features(), self.out_features());
-        let bound = 1.0 / (d_in as f64).sqrt();
-        let a: Vec<f32> = (0..shape.r * d_in).map(|_| rng.uniform(-bound, bound) as f32).collect();
-        self.lora_a = Some(Param::from_tensor(Tensor::from_data(TensorData::new(a, [shape.r, d_in]), device)));
-        self.lora_b = Some(Param::from_tensor(Tensor::zeros([d_out, shape.r], device)));
-        self.scaling = shape.scaling();
-        self.lora_dropout = DropoutConfig::new(shape.lora_dropout).init();
-        self
-    }
-
     pub fn has_lora(&self) -> bool {
-        self.lora_a.is_some()
+        self.lora.is_some()
     }
 
     /// # Shapes
-    /// - input `[..., in]`, output `[..., out]`.
+    /// - input `[..., d_input]`, output `[..., d_output]`.
     pub fn forward<const D: usize>(&self, x: Tensor<D>) -> Tensor<D> {
         let base = linear(x.clone(), self.weight.val(), self.bias.as_ref().map(|b| b.val()));
-        match (&self.lora_a, &self.lora_b) {
-            (Some(a), Some(b)) if !self.merged => {
-                // [..., in] x [in, r] -> [..., r] x [r, out] -> [..., out]
-                let h = linear(self.lora_dropout.forward(x), a.val().transpose(), None);
-                base + linear(h, b.val().transpose(), None).mul_scalar(self.scaling)
+        match &self.lora {
+            Some(lora) => base + lora.forward(x),
+            None => base,
+        }
+    }
+
+    /// The adapter folded into the weight (PEFT's `merge_and_unload`): the same outputs at the base layer's
+    /// cost, and no LoRA path left. Keep `self` (a clone shares its tensors) to have the adapter still.
+    pub fn merge(self) -> Self {
+        match self.lora {
+            Some(lora) => {
+                let delta = lora.delta_weight();
+                Self { weight: self.weight.map(|w| w + delta), bias: self.bias, lora: None }
             }
-            _ => base,
+            None => self,
         }
-    }
-
-    /// `scaling * (B A)^T`, the change LoRA makes to `weight` (in burn's `[in, out]` layout).
-    pub fn delta_weight(&self) -> Option<Tensor<2>> {
-        let (a, b) = (self.lora_a.as_ref()?, self.lora_b.as_ref()?);
-        Some(a.val().transpose().matmul(b.val().transpose()).mul_scalar(self.scaling))
-    }
-
-    /// Folds the adapter into the weight, as PEFT's `merge()`: inference then costs what the base layer costs.
-    pub fn merge(mut self) -> Self {
-        if let (false, Some(delta)) = (self.merged, self.delta_weight()) {
-            self.weight = self.weight.map(|w| w + delta);
-            self.merged = true;
-        }
-        self
-    }
-
-    /// Takes the adapter back out of the weight (PEFT's `unmerge()`).
-    pub fn unmerge(mut self) -> Self {
-        if let (true, Some(delta)) = (self.merged, self.delta_weight()) {
-            self.weight = self.weight.map(|w| w - delta);
-            self.merged = false;
-        }
-        self
     }
 }

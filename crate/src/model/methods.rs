@@ -3,11 +3,12 @@
 
 use std::collections::BTreeSet;
 
-use burn::module::{Module, ModuleMapper, ModuleVisitor, Param};
+use burn::module::Param;
 use burn::tensor::Tensor;
 
-use super::bert::{BertForSequenceClassification, hf_name};
+use super::bert::BertForSequenceClassification;
 use super::config::EncoderConfig;
+use super::paths::{MapParam, VisitParam, map_params, visit_params};
 use crate::accounting::arch::{Architecture, HfConfig, ModuleKind, Task};
 use crate::error::Error;
 use crate::accounting::inject::inject;
@@ -81,30 +82,13 @@ pub fn trains(method: Method, bias: Bias, lora_modules: &BTreeSet<String>, name:
     }
 }
 
-/// Walks the parameters with their paths.
-struct PathStack(Vec<String>);
-
-impl PathStack {
-    fn name(&self) -> String {
-        hf_name(&self.0.join("."))
-    }
-}
-
 struct SetTrainable<'a> {
-    path: PathStack,
     rule: &'a dyn Fn(&str) -> bool,
 }
 
-impl ModuleMapper for SetTrainable<'_> {
-    fn enter_module(&mut self, name: &str, _container: &str) {
-        self.path.0.push(name.to_string());
-    }
-    fn exit_module(&mut self, _name: &str, _container: &str) {
-        self.path.0.pop();
-    }
-    fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
-        let trains = (self.rule)(&self.path.name());
-        param.set_require_grad(trains)
+impl MapParam for SetTrainable<'_> {
+    fn map<const D: usize>(&mut self, name: &str, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
+        param.set_require_grad((self.rule)(name))
     }
 }
 
@@ -112,7 +96,7 @@ impl ModuleMapper for SetTrainable<'_> {
 pub fn apply(model: BertForSequenceClassification, method: Method, bias: Bias, lora_modules: &[String]) -> BertForSequenceClassification {
     let set: BTreeSet<String> = lora_modules.iter().cloned().collect();
     let rule = |name: &str| trains(method, bias, &set, name);
-    model.map(&mut SetTrainable { path: PathStack(Vec::new()), rule: &rule })
+    map_params(model, &mut SetTrainable { rule: &rule })
 }
 
 /// Parameters of the live model: every float parameter, and those that require gradients.
@@ -124,30 +108,21 @@ pub struct LiveCount {
     pub trainable_names: Vec<String>,
 }
 
-struct Counter {
-    path: PathStack,
-    count: LiveCount,
-}
+struct Counter(LiveCount);
 
-impl ModuleVisitor for Counter {
-    fn enter_module(&mut self, name: &str, _container: &str) {
-        self.path.0.push(name.to_string());
-    }
-    fn exit_module(&mut self, _name: &str, _container: &str) {
-        self.path.0.pop();
-    }
-    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+impl VisitParam for Counter {
+    fn visit<const D: usize>(&mut self, name: &str, param: &Param<Tensor<D>>) {
         let n = param.shape().num_elements() as u64;
-        self.count.total += n;
+        self.0.total += n;
         if param.is_require_grad() {
-            self.count.trainable += n;
-            self.count.trainable_names.push(self.path.name());
+            self.0.trainable += n;
+            self.0.trainable_names.push(name.to_string());
         }
     }
 }
 
 pub fn count(model: &BertForSequenceClassification) -> LiveCount {
-    let mut c = Counter { path: PathStack(Vec::new()), count: LiveCount::default() };
-    model.visit(&mut c);
-    c.count
+    let mut c = Counter(LiveCount::default());
+    visit_params(model, &mut c);
+    c.0
 }

@@ -1,11 +1,16 @@
-//! The trainable encoder (burn): configuration, the LoRA layer, the BERT modules and checkpoint loading.
+//! The trainable encoder (burn): configuration, the LoRA layer, the BERT blocks, their Hugging Face names and
+//! checkpoint loading.
 
+pub mod attention;
 pub mod bert;
 pub mod config;
-pub mod load;
-pub mod lora;
+pub mod embeddings;
 pub mod export;
 pub mod files;
 pub mod graft;
+pub mod layer;
+pub mod load;
+pub mod lora;
 pub mod methods;
+pub mod paths;
 pub mod tiny;

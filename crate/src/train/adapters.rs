@@ -51,7 +51,8 @@ pub struct Memory {
 struct Entry {
     info: AdapterInfo,
     classifier: Classifier,
-    /// The same adapter merged into its own copy of the weights it touches (built on first use).
+    /// The same adapter merged into its own copy of the weights it touches, with no LoRA path (built on first use;
+    /// `classifier` keeps the adapter).
     merged: Option<Classifier>,
     head_params: u64,
 }

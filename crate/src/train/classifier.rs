@@ -15,7 +15,7 @@ use crate::model::bert::BertForSequenceClassification;
 use crate::model::config::EncoderConfig;
 use crate::model::graft::graft;
 use crate::model::load::{Weights, build, checkpoint_num_labels};
-use crate::model::lora::LoraShape;
+use crate::model::lora::LoraLinearConfig;
 use crate::safetensors::SafeTensors;
 
 /// A model ready to classify.
@@ -31,8 +31,8 @@ impl Saved {
     /// The folder laid over `base` (see `graft`: tensors the folder does not replace are shared with `base`),
     /// with the tokenizer at the folder's max length.
     pub fn classifier(self, base: &BertForSequenceClassification, config: &EncoderConfig, tokenizer_json: &[u8]) -> Result<Classifier, Error> {
-        let shape = LoraShape { r: self.lora.r as usize, lora_alpha: self.lora.lora_alpha, use_rslora: self.lora.use_rslora, lora_dropout: 0.0 };
-        let model = graft(base, &self.lora_modules, shape, &self.tensors, &self.weights_name)?;
+        let lora = LoraLinearConfig::from_peft(&self.lora, 0.0);
+        let model = graft(base, &self.lora_modules, lora, &self.tensors, &self.weights_name)?;
         let encoder = TextEncoder::from_bytes(tokenizer_json, self.max_len.unwrap_or(config.max_position_embeddings.min(512)))?;
         Ok(Classifier { config: config.clone(), model, encoder, labels: self.labels })
     }

@@ -22,8 +22,8 @@ pub struct MergeCheck {
 }
 
 impl Classifier {
-    /// The same classifier with every adapter folded into its weight. The LoRA matrices stay (unused), so the merge
-    /// can be undone; `merged_files` leaves them out.
+    /// The same classifier with every adapter folded into its weight and no LoRA path left. `self` is unchanged
+    /// (the merged model shares every tensor the merge does not touch), so keep it to have the adapter still.
     pub fn merged(&self) -> Classifier {
         Classifier { model: self.model.clone().merge(), ..self.clone() }
     }
@@ -49,7 +49,8 @@ pub fn check(unmerged: &[Vec<f32>], merged: &[Vec<f32>]) -> MergeCheck {
 /// and the labels), `model.safetensors` (Hugging Face names, no `lora_*` tensors), `tokenizer.json`, and a
 /// `training.json` so `predict` reads the folder back.
 pub fn merged_files(merged: &Classifier, base: &ModelFiles, max_len: usize) -> Result<Vec<(String, Vec<u8>)>, Error> {
-    if !merged.model.is_merged() {
+    let tensors = export::named_tensors(&merged.model);
+    if tensors.keys().any(|k| k.contains(".lora_")) {
         return Err(Error::invalid("adapter", "the model is not merged (call Classifier::merged first)"));
     }
     let record = TrainingRecord {
@@ -64,7 +65,7 @@ pub fn merged_files(merged: &Classifier, base: &ModelFiles, max_len: usize) -> R
     };
     Ok(vec![
         ("config.json".into(), export::classifier_config_json(&base.config_json, &merged.labels)?.into_bytes()),
-        ("model.safetensors".into(), export::model_safetensors(&export::named_tensors(&merged.model))),
+        ("model.safetensors".into(), export::model_safetensors(&tensors)),
         ("tokenizer.json".into(), base.tokenizer_json.clone()),
         ("training.json".into(), record.to_bytes()),
     ])

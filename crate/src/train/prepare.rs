@@ -13,7 +13,7 @@ use crate::error::Error;
 use crate::model::bert::BertForSequenceClassification;
 use crate::model::config::EncoderConfig;
 use crate::model::load::{LoraPlacement, Overrides, Weights, build_with};
-use crate::model::lora::LoraShape;
+use crate::model::lora::LoraLinearConfig;
 use crate::model::methods::{Method, apply, lora_modules};
 use crate::safetensors::SafeTensors;
 
@@ -78,8 +78,8 @@ pub fn build_model(
 ) -> Result<BertForSequenceClassification, Error> {
     let (method, lora): (Method, &LoraConfig) = (plan.method, &plan.lora);
     let modules = if method == Method::Lora { lora_modules(config, num_labels, lora)? } else { Vec::new() };
-    let shape = LoraShape { r: lora.r as usize, lora_alpha: lora.lora_alpha, use_rslora: lora.use_rslora, lora_dropout: plan.lora_dropout };
-    let placement = (method == Method::Lora).then_some(LoraPlacement { modules: &modules, shape });
+    let adapter = LoraLinearConfig::from_peft(lora, plan.lora_dropout);
+    let placement = (method == Method::Lora).then_some(LoraPlacement { modules: &modules, config: adapter });
     let weights = SafeTensors::parse("model.safetensors", &files.safetensors)?;
     // Dropout draws from the backend's generator; everything else random comes from the seed via `crate::rng`.
     let seed = plan.train.seed;

@@ -1,0 +1,142 @@
+//! The model's Hugging Face names, in one place: the burn field names that differ from transformers' and PEFT's
+//! module and parameter names, and the walks over a model that hand each parameter (or linear layer) its name.
+//! Loading, export, grafting, the method flags and the LoRA placement all name tensors through here, so a
+//! checkpoint key is spelled once.
+
+use burn::module::{Module, ModuleMapper, ModuleVisitor, Param};
+use burn::tensor::Tensor;
+
+use super::bert::BertForSequenceClassification;
+use super::lora::LoraLinear;
+
+/// burn field names whose Hugging Face (or PEFT) name differs; every other field is named as in transformers.
+const RENAMED: [(&str, &str); 7] = [
+    // `self` is a Rust keyword.
+    ("self_attention", "self"),
+    ("layer_norm", "LayerNorm"),
+    // burn's LayerNorm parameters.
+    ("gamma", "weight"),
+    ("beta", "bias"),
+    // PEFT keeps A and B directly on the wrapped layer, with no module of their own around them.
+    ("lora", ""),
+    // PEFT's A and B are `nn.Linear`s, hence `.weight`.
+    ("lora_a", "lora_A.weight"),
+    ("lora_b", "lora_B.weight"),
+];
+
+/// The Hugging Face name of one burn field (`self_attention` -> `self`); empty for a field PEFT has no level for.
+pub fn hf_field(field: &str) -> &str {
+    RENAMED.iter().find(|(burn, _)| *burn == field).map_or(field, |(_, hf)| hf)
+}
+
+/// `parent.field` in Hugging Face names: `child("bert.encoder.layer.0.attention", "self_attention")` is
+/// `bert.encoder.layer.0.attention.self`.
+pub fn child(parent: &str, field: &str) -> String {
+    match (parent, hf_field(field)) {
+        (p, "") => p.to_string(),
+        ("", f) => f.to_string(),
+        (p, f) => format!("{p}.{f}"),
+    }
+}
+
+/// A burn parameter path (`bert.encoder.layer.0.attention.self_attention.query.lora.lora_a`) as its Hugging Face
+/// key (`bert.encoder.layer.0.attention.self.query.lora_A.weight`).
+pub fn hf_name(path: &str) -> String {
+    path.split('.').fold(String::new(), |name, field| child(&name, field))
+}
+
+/// Looks at every float parameter with its Hugging Face name (see `visit_params`).
+pub trait VisitParam {
+    fn visit<const D: usize>(&mut self, name: &str, param: &Param<Tensor<D>>);
+}
+
+/// Replaces every float parameter, given its Hugging Face name (see `map_params`).
+pub trait MapParam {
+    fn map<const D: usize>(&mut self, name: &str, param: Param<Tensor<D>>) -> Param<Tensor<D>>;
+}
+
+/// burn's visitors see one field name at a time; this keeps the path down to the current parameter.
+struct Named<T> {
+    path: Vec<String>,
+    inner: T,
+}
+
+impl<T> Named<T> {
+    fn name(&self) -> String {
+        hf_name(&self.path.join("."))
+    }
+}
+
+impl<V: VisitParam> ModuleVisitor for Named<&mut V> {
+    fn enter_module(&mut self, name: &str, _container: &str) {
+        self.path.push(name.to_string());
+    }
+
+    fn exit_module(&mut self, _name: &str, _container: &str) {
+        self.path.pop();
+    }
+
+    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+        let name = self.name();
+        self.inner.visit(&name, param);
+    }
+}
+
+impl<M: MapParam> ModuleMapper for Named<&mut M> {
+    fn enter_module(&mut self, name: &str, _container: &str) {
+        self.path.push(name.to_string());
+    }
+
+    fn exit_module(&mut self, _name: &str, _container: &str) {
+        self.path.pop();
+    }
+
+    fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
+        let name = self.name();
+        self.inner.map(&name, param)
+    }
+}
+
+/// Every float parameter of `module` through `visitor`, in the module's order, with its Hugging Face name.
+pub fn visit_params<M: Module>(module: &M, visitor: &mut impl VisitParam) {
+    module.visit(&mut Named { path: Vec::new(), inner: visitor });
+}
+
+/// Every float parameter of `module` through `mapper`, with its Hugging Face name.
+pub fn map_params<M: Module>(module: M, mapper: &mut impl MapParam) -> M {
+    module.map(&mut Named { path: Vec::new(), inner: mapper })
+}
+
+/// Every linear layer of the encoder (not the head) through `f`, with its Hugging Face module name
+/// (`bert.encoder.layer.0.attention.self.query`, `bert.pooler.dense`); stops at the first error. burn's mappers
+/// reach parameters only, and merging or grafting replaces a whole layer, so this walk is written out.
+pub fn try_map_linears<E>(
+    mut model: BertForSequenceClassification,
+    mut f: impl FnMut(&str, LoraLinear) -> Result<LoraLinear, E>,
+) -> Result<BertForSequenceClassification, E> {
+    let bert = child("", "bert");
+    let layers = child(&child(&bert, "encoder"), "layer");
+    let mut mapped = Vec::with_capacity(model.bert.encoder.layer.len());
+    for (n, mut l) in std::mem::take(&mut model.bert.encoder.layer).into_iter().enumerate() {
+        let layer = child(&layers, &n.to_string());
+        let attention = child(&layer, "attention");
+        let s = child(&attention, "self_attention");
+        let a = &mut l.attention.self_attention;
+        a.query = f(&child(&s, "query"), a.query.clone())?;
+        a.key = f(&child(&s, "key"), a.key.clone())?;
+        a.value = f(&child(&s, "value"), a.value.clone())?;
+        let out = &mut l.attention.output;
+        out.dense = f(&child(&child(&attention, "output"), "dense"), out.dense.clone())?;
+        l.intermediate.dense = f(&child(&child(&layer, "intermediate"), "dense"), l.intermediate.dense.clone())?;
+        l.output.dense = f(&child(&child(&layer, "output"), "dense"), l.output.dense.clone())?;
+        mapped.push(l);
+    }
+    model.bert.encoder.layer = mapped;
+    model.bert.pooler.dense = f(&child(&child(&bert, "pooler"), "dense"), model.bert.pooler.dense)?;
+    Ok(model)
+}
+
+/// `try_map_linears` for a map that cannot fail.
+pub fn map_linears(model: BertForSequenceClassification, mut f: impl FnMut(&str, LoraLinear) -> LoraLinear) -> BertForSequenceClassification {
+    try_map_linears(model, |name, l| Ok::<_, std::convert::Infallible>(f(name, l))).unwrap_or_else(|e| match e {})
+}
