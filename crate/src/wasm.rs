@@ -86,7 +86,8 @@ mod trainer {
     use crate::model::tiny;
     use crate::model::files::ModelFiles;
     use crate::train::plan::Plan;
-    use crate::train::workbench::{DeviceInfo, Folder, Workbench};
+    use crate::train::bench_reports::DeviceInfo;
+    use crate::train::workbench::{Folder, Workbench};
 
     thread_local! {
         /// The page's WebGPU device and its adapter's name, once started: burn's wgpu runtime starts once per

@@ -8,7 +8,8 @@ use futures_lite::future::block_on;
 use lora_playground::data::split::stratified;
 use lora_playground::model::tiny;
 use lora_playground::train::plan::Plan;
-use lora_playground::train::workbench::{DeviceInfo, Tick, Workbench};
+use lora_playground::train::bench_reports::{DeviceInfo, Tick};
+use lora_playground::train::workbench::Workbench;
 use serde_json::json;
 
 /// The keyword task of the wasm test: 6 texts a class, one a class held out.
@@ -99,14 +100,18 @@ fn on_the_cpu_a_failed_step_is_an_error_named_device_not_a_fallback() {
 
 #[test]
 fn calls_before_their_inputs_name_what_is_missing() {
+    // In the page's order: device, model, data.
     let mut wb = Workbench::new();
-    assert_eq!(wb.prepare(plan()).unwrap_err().field, "model");
+    assert_eq!(wb.prepare(plan()).unwrap_err().field, "device");
     assert_eq!(block_on(wb.advance()).unwrap_err().field, "job");
     assert_eq!(wb.merge_texts(4).unwrap_err().field, "data");
+    wb.set_device(Device::flex(), DeviceInfo::cpu());
+    assert_eq!(wb.prepare(plan()).unwrap_err().field, "model");
     wb.load_model(tiny::files(3)).unwrap();
     assert_eq!(wb.split_counts(0.2, 0).unwrap_err().field, "data");
+    assert_eq!(wb.prepare(plan()).unwrap_err().field, "data");
     wb.load_dataset("d.csv", DATA.as_bytes()).unwrap();
-    assert_eq!(wb.prepare(plan()).unwrap_err().field, "device");
+    assert!(wb.prepare(plan()).is_ok());
 }
 
 #[test]

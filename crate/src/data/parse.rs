@@ -6,9 +6,9 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-pub use super::problem::RowProblem;
 use super::jsonl;
 use super::lines::{Format, decode, format_of};
+pub use super::problem::RowProblem;
 use super::records::{column, records};
 use crate::error::Error;
 

@@ -7,15 +7,15 @@ use std::collections::BTreeMap;
 use burn::tensor::Device;
 use serde::Serialize;
 
-use super::job::Prediction;
-use super::merge::{MergeCheck, check};
 use super::classifier::{Classifier, base_model};
 use super::folder::read_saved;
-use crate::model::files::ModelFiles;
+use super::job::Prediction;
+use super::merge::{MergeCheck, check};
 use crate::error::Error;
 use crate::model::bert::BertForSequenceClassification;
 use crate::model::config::EncoderConfig;
 use crate::model::export::torch_params;
+use crate::model::files::ModelFiles;
 use crate::model::methods::Method;
 
 /// What the page lists for an adapter.

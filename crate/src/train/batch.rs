@@ -3,10 +3,10 @@
 use burn::tensor::{Device, Int, Tensor, TensorData};
 use serde::Serialize;
 
-use crate::model::files::ModelFiles;
 use crate::error::Error;
 use crate::model::bert::EncoderInput;
 use crate::model::config::{EncoderConfig, Flavor};
+use crate::model::files::ModelFiles;
 
 /// One tokenized text: ids with the tokenizer's special tokens, and token types.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -8,11 +8,11 @@ use burn::tensor::activation::softmax;
 
 use super::batch::{TextEncoder, to_input};
 use super::folder::{Saved, read_saved};
-use crate::model::files::ModelFiles;
 use super::readback::read_floats;
 use crate::error::Error;
 use crate::model::bert::BertForSequenceClassification;
 use crate::model::config::EncoderConfig;
+use crate::model::files::ModelFiles;
 use crate::model::graft::graft;
 use crate::model::load::{Weights, build, checkpoint_num_labels};
 use crate::model::lora::LoraLinearConfig;

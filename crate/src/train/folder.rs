@@ -9,13 +9,13 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::fit::EpochReport;
-use crate::model::files::ModelFiles;
 use super::plan::Plan;
 use crate::accounting::lora_config::LoraConfig;
 use crate::error::Error;
 use crate::model::bert::BertForSequenceClassification;
 use crate::model::config::EncoderConfig;
 use crate::model::export;
+use crate::model::files::ModelFiles;
 use crate::model::load::Overrides;
 use crate::model::methods::{Method, lora_modules};
 use crate::safetensors::SafeTensors;

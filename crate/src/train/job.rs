@@ -13,7 +13,6 @@ use super::config::Sample;
 use super::fit::evaluate_async;
 use super::folder::saved_files_from;
 use super::metrics::{Metrics, argmax, metrics};
-use crate::model::files::ModelFiles;
 use super::plan::Plan;
 use super::prepare::prepare_with;
 use super::readback::{read_floats, read_named_tensors, trainable_tensors};
@@ -21,6 +20,7 @@ use super::run::{Run, RunPosition, StepReport};
 use crate::data::Dataset;
 use crate::error::Error;
 use crate::model::config::EncoderConfig;
+use crate::model::files::ModelFiles;
 use crate::model::load::Overrides;
 use crate::model::methods::count;
 

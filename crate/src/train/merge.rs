@@ -4,12 +4,12 @@
 
 use serde::Serialize;
 
-use super::metrics::argmax;
 use super::classifier::Classifier;
 use super::folder::TrainingRecord;
-use crate::model::files::ModelFiles;
+use super::metrics::argmax;
 use crate::error::Error;
 use crate::model::export;
+use crate::model::files::ModelFiles;
 
 /// How closely the merged model reproduces the unmerged one on the same texts.
 #[derive(Debug, Clone, Serialize, PartialEq)]

@@ -3,6 +3,7 @@
 
 pub mod adapters;
 pub mod batch;
+pub mod bench_reports;
 pub mod classifier;
 pub mod config;
 pub mod fit;

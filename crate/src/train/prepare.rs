@@ -5,13 +5,13 @@ use burn::tensor::Device;
 
 use super::batch::TextEncoder;
 use super::config::Sample;
-use crate::model::files::ModelFiles;
 use super::plan::Plan;
 use crate::accounting::lora_config::{Bias, LoraConfig};
 use crate::data::{Dataset, Example, split::stratified};
 use crate::error::Error;
 use crate::model::bert::BertForSequenceClassification;
 use crate::model::config::EncoderConfig;
+use crate::model::files::ModelFiles;
 use crate::model::load::{LoraPlacement, Overrides, Weights, build_with};
 use crate::model::lora::LoraLinearConfig;
 use crate::model::methods::{Method, apply, lora_modules};

@@ -6,17 +6,17 @@
 use std::collections::BTreeMap;
 
 use burn::tensor::Device;
-use serde::Serialize;
 
-use super::adapters::{AdapterInfo, AdapterSet, Memory};
+use super::adapters::AdapterSet;
 use super::batch::{TokenPreview, preview_tokens};
-use super::job::{Evaluation, Job, JobInfo, Prediction, Snapshot};
+use super::bench_reports::{AdapterSummary, DatasetSummary, DeviceInfo, EpochResult, Fallback, ModelSummary, SplitCounts, Tick};
+use super::job::{Job, JobInfo, Prediction, Snapshot};
 use super::merge::MergeCheck;
-use crate::model::files::ModelFiles;
 use super::plan::Plan;
 use super::run::StepReport;
-use crate::data::{self, Dataset, RowProblem, split::stratified};
+use crate::data::{self, Dataset, split::stratified};
 use crate::error::Error;
+use crate::model::files::ModelFiles;
 use crate::safetensors::SafeTensors;
 
 /// Runs whose trainable part is at most this many parameters are snapshotted after every step (LoRA, head-only,
@@ -25,92 +25,6 @@ pub const SNAPSHOT_EVERY_STEP_UP_TO: u64 = 2_000_000;
 
 /// A saved folder: file name -> bytes.
 pub type Folder = BTreeMap<String, Vec<u8>>;
-
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct DeviceInfo {
-    /// `webgpu`, `wgpu` (native) or `cpu`.
-    pub backend: String,
-    /// The GPU adapter's name (SwiftShader, a vendor's GPU), or the CPU backend's.
-    pub adapter: String,
-}
-
-impl DeviceInfo {
-    /// burn's CPU backend, where a run carries on when its GPU is lost.
-    pub fn cpu() -> Self {
-        let adapter = if cfg!(target_arch = "wasm32") { "burn CPU backend (wasm)" } else { "burn CPU backend" };
-        Self { backend: "cpu".into(), adapter: adapter.into() }
-    }
-
-    pub fn is_gpu(&self) -> bool {
-        self.backend != "cpu"
-    }
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct ModelSummary {
-    pub name: String,
-    pub hidden_size: usize,
-    pub num_hidden_layers: usize,
-    pub num_attention_heads: usize,
-    pub vocab_size: usize,
-    pub max_position_embeddings: usize,
-    pub config_json: String,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct DatasetSummary {
-    pub examples: usize,
-    pub labels: Vec<String>,
-    pub counts: Vec<usize>,
-    pub problems: Vec<RowProblem>,
-    /// The first rows (text, label, line), for the preview table.
-    pub sample: Vec<(String, String, usize)>,
-}
-
-/// Examples per class on each side of the split a run with these settings uses.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct SplitCounts {
-    pub train: Vec<usize>,
-    pub val: Vec<usize>,
-}
-
-/// What one `advance` did.
-#[derive(Debug, Clone, Serialize)]
-pub struct Tick {
-    /// The step, unless the GPU was lost during it (then `fallback` says where the run resumed).
-    pub step: Option<StepReport>,
-    /// Set when the step ended an epoch.
-    pub evaluation: Option<EpochResult>,
-    pub fallback: Option<Fallback>,
-    /// The run has done its last step.
-    pub done: bool,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct EpochResult {
-    pub epoch: usize,
-    /// Mean training loss over the epoch.
-    pub train_loss: f64,
-    #[serde(flatten)]
-    pub evaluation: Evaluation,
-}
-
-/// A run carried on on the CPU after its GPU was lost.
-#[derive(Debug, Clone, Serialize)]
-pub struct Fallback {
-    /// What the GPU's failure said.
-    pub reason: String,
-    /// Steps already done, kept from the last snapshot.
-    pub resumed_at: usize,
-    pub backend: String,
-    pub adapter: String,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct AdapterSummary {
-    pub adapters: Vec<AdapterInfo>,
-    pub memory: Memory,
-}
 
 #[derive(Default)]
 pub struct Workbench {
@@ -219,7 +133,9 @@ impl Workbench {
 
     /// Builds the model for `plan` on the chosen device; returns the job's figures.
     pub fn prepare(&mut self, plan: Plan) -> Result<JobInfo, Error> {
-        let job = Job::new(self.files()?, &plan, self.dataset()?, self.device()?)?;
+        // In the page's order: device, model, data.
+        let device = self.device()?;
+        let job = Job::new(self.files()?, &plan, self.dataset()?, device)?;
         let info = job.info().clone();
         self.job = Some(job);
         self.snapshot = None;
