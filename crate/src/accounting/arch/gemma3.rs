@@ -4,7 +4,7 @@
 //! block has four norms.
 
 use super::bert::Built;
-use super::llama::with_score_head;
+use super::llama::{attention_projections, gated_mlp, with_score_head};
 use super::{HfConfig, ModuleSpec, Task};
 use crate::error::Error;
 
@@ -21,15 +21,10 @@ pub fn modules(config: &HfConfig, task: Task, num_labels: u64) -> Result<Built, 
     let mut m = vec![ModuleSpec::embedding("embed_tokens", vocab, hidden)];
     for i in 0..layers {
         let p = format!("layers.{i}");
-        m.push(ModuleSpec::linear(format!("{p}.self_attn.q_proj"), hidden, heads * head_dim, attention_bias));
-        m.push(ModuleSpec::linear(format!("{p}.self_attn.k_proj"), hidden, kv_heads * head_dim, attention_bias));
-        m.push(ModuleSpec::linear(format!("{p}.self_attn.v_proj"), hidden, kv_heads * head_dim, attention_bias));
-        m.push(ModuleSpec::linear(format!("{p}.self_attn.o_proj"), heads * head_dim, hidden, attention_bias));
+        m.extend(attention_projections(&p, hidden, heads * head_dim, kv_heads * head_dim, attention_bias));
         m.push(ModuleSpec::rms_norm(format!("{p}.self_attn.q_norm"), head_dim));
         m.push(ModuleSpec::rms_norm(format!("{p}.self_attn.k_norm"), head_dim));
-        m.push(ModuleSpec::linear(format!("{p}.mlp.gate_proj"), hidden, intermediate, false));
-        m.push(ModuleSpec::linear(format!("{p}.mlp.up_proj"), hidden, intermediate, false));
-        m.push(ModuleSpec::linear(format!("{p}.mlp.down_proj"), intermediate, hidden, false));
+        m.extend(gated_mlp(&p, hidden, intermediate, false));
         m.push(ModuleSpec::rms_norm(format!("{p}.input_layernorm"), hidden));
         m.push(ModuleSpec::rms_norm(format!("{p}.post_attention_layernorm"), hidden));
         m.push(ModuleSpec::rms_norm(format!("{p}.pre_feedforward_layernorm"), hidden));

@@ -23,18 +23,33 @@ pub fn modules(config: &HfConfig, task: Task, num_labels: u64) -> Result<Built, 
     let mut m = vec![ModuleSpec::embedding("embed_tokens", vocab, hidden)];
     for i in 0..layers {
         let p = format!("layers.{i}");
-        m.push(ModuleSpec::linear(format!("{p}.self_attn.q_proj"), hidden, heads * head_dim, attention_bias));
-        m.push(ModuleSpec::linear(format!("{p}.self_attn.k_proj"), hidden, kv_heads * head_dim, attention_bias));
-        m.push(ModuleSpec::linear(format!("{p}.self_attn.v_proj"), hidden, kv_heads * head_dim, attention_bias));
-        m.push(ModuleSpec::linear(format!("{p}.self_attn.o_proj"), heads * head_dim, hidden, attention_bias));
-        m.push(ModuleSpec::linear(format!("{p}.mlp.gate_proj"), hidden, intermediate, mlp_bias));
-        m.push(ModuleSpec::linear(format!("{p}.mlp.up_proj"), hidden, intermediate, mlp_bias));
-        m.push(ModuleSpec::linear(format!("{p}.mlp.down_proj"), intermediate, hidden, mlp_bias));
+        m.extend(attention_projections(&p, hidden, heads * head_dim, kv_heads * head_dim, attention_bias));
+        m.extend(gated_mlp(&p, hidden, intermediate, mlp_bias));
         m.push(ModuleSpec::rms_norm(format!("{p}.input_layernorm"), hidden));
         m.push(ModuleSpec::rms_norm(format!("{p}.post_attention_layernorm"), hidden));
     }
     m.push(ModuleSpec::rms_norm("norm", hidden));
     Ok((with_score_head(m, task, hidden, num_labels), layers as usize, Some(&["q_proj", "v_proj"])))
+}
+
+/// `self_attn.{q,k,v,o}_proj` of a grouped-query attention block at `p`: queries `q_width` wide, keys and values
+/// `kv_width` (`num_key_value_heads * head_dim`). Shared by the Llama family (Llama, Gemma 3).
+pub fn attention_projections(p: &str, hidden: u64, q_width: u64, kv_width: u64, bias: bool) -> [ModuleSpec; 4] {
+    [
+        ModuleSpec::linear(format!("{p}.self_attn.q_proj"), hidden, q_width, bias),
+        ModuleSpec::linear(format!("{p}.self_attn.k_proj"), hidden, kv_width, bias),
+        ModuleSpec::linear(format!("{p}.self_attn.v_proj"), hidden, kv_width, bias),
+        ModuleSpec::linear(format!("{p}.self_attn.o_proj"), q_width, hidden, bias),
+    ]
+}
+
+/// `mlp.{gate,up,down}_proj`: the gated feed-forward of the Llama family.
+pub fn gated_mlp(p: &str, hidden: u64, intermediate: u64, bias: bool) -> [ModuleSpec; 3] {
+    [
+        ModuleSpec::linear(format!("{p}.mlp.gate_proj"), hidden, intermediate, bias),
+        ModuleSpec::linear(format!("{p}.mlp.up_proj"), hidden, intermediate, bias),
+        ModuleSpec::linear(format!("{p}.mlp.down_proj"), intermediate, hidden, bias),
+    ]
 }
 
 /// `*ForSequenceClassification` for decoder models: the backbone under `model.` and a bias-free `score`.
