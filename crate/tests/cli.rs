@@ -3,6 +3,11 @@
 
 use std::process::{Command, Output};
 
+// The server's tests use symlinks and /proc: Unix (and Linux for the memory figure).
+#[cfg(unix)]
+#[path = "serve/mod.rs"]
+mod serve;
+
 fn run(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_lora-playground")).args(args).output().expect("the binary runs")
 }
@@ -128,58 +133,7 @@ fn the_table_prints_peft_s_own_line() {
     assert!(text.contains("adapter_model.safetensors"));
 }
 
-/// One HTTP/1.1 request to a server on this machine; the status line and the body.
-fn http_get(addr: &str, path: &str) -> (String, Vec<u8>) {
-    use std::io::{Read, Write};
-    let mut s = std::net::TcpStream::connect(addr).expect("the server accepts connections");
-    write!(s, "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").unwrap();
-    let mut raw = Vec::new();
-    s.read_to_end(&mut raw).unwrap();
-    let split = raw.windows(4).position(|w| w == b"\r\n\r\n").expect("headers end");
-    let head = String::from_utf8_lossy(&raw[..split]).into_owned();
-    (head.lines().next().unwrap_or_default().to_string(), raw[split + 4..].to_vec())
-}
-
-#[test]
-fn serve_sends_a_fresh_gzipped_copy_to_browsers_that_accept_gzip() {
-    use std::io::{Read, Write};
-    let root = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("serve-gzip");
-    let _ = std::fs::remove_dir_all(&root);
-    std::fs::create_dir_all(&root).unwrap();
-    std::fs::write(root.join("a.wasm"), b"plain").unwrap();
-    std::thread::sleep(std::time::Duration::from_millis(20));
-    std::fs::write(root.join("a.wasm.gz"), b"gzipped").unwrap();
-    std::fs::write(root.join("b.js"), b"new").unwrap();
-    std::fs::write(root.join("index.html"), b"<!doctype html>").unwrap();
-    let mut server = Command::new(env!("CARGO_BIN_EXE_lora-playground"))
-        .args(["serve", "--root", root.to_str().unwrap(), "--port", "18924"])
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    std::io::BufRead::read_line(&mut std::io::BufReader::new(server.stdout.take().unwrap()), &mut line).unwrap();
-    let get = |path: &str, accept: &str| -> (String, Vec<u8>) {
-        let mut s = std::net::TcpStream::connect("127.0.0.1:18924").unwrap();
-        write!(s, "GET {path} HTTP/1.1\r\nHost: x\r\n{accept}Connection: close\r\n\r\n").unwrap();
-        let mut raw = Vec::new();
-        s.read_to_end(&mut raw).unwrap();
-        let split = raw.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
-        (String::from_utf8_lossy(&raw[..split]).into_owned(), raw[split + 4..].to_vec())
-    };
-    let (head, body) = get("/a.wasm", "Accept-Encoding: gzip, deflate, br\r\n");
-    assert!(head.contains("Content-Encoding: gzip") && head.contains("Content-Type: application/wasm"), "{head}");
-    assert_eq!(body, b"gzipped");
-    let (head, body) = get("/a.wasm", "");
-    assert!(!head.contains("Content-Encoding"), "{head}");
-    assert_eq!(body, b"plain");
-    assert_eq!(get("/a.wasm", "accept-encoding: gzip;q=0\r\n").1, b"plain");
-    // A stale .gz (older than the file) is never sent.
-    std::fs::write(root.join("a.wasm"), b"rebuilt").unwrap();
-    assert_eq!(get("/a.wasm", "Accept-Encoding: gzip\r\n").1, b"rebuilt");
-    assert_eq!(get("/b.js", "Accept-Encoding: gzip\r\n").1, b"new");
-    server.kill().unwrap();
-}
-
+#[cfg(unix)]
 #[test]
 fn serve_listens_where_told_serves_the_pages_and_refuses_to_climb_out() {
     let root = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
@@ -193,15 +147,17 @@ fn serve_listens_where_told_serves_the_pages_and_refuses_to_climb_out() {
     std::io::BufRead::read_line(&mut std::io::BufReader::new(server.stdout.take().unwrap()), &mut line).unwrap();
     assert_eq!(line.trim(), "LoRA Playground: http://127.0.0.2:18923/");
     let addr = "127.0.0.2:18923";
-    let (status, body) = http_get(addr, "/train.html");
-    assert_eq!(status, "HTTP/1.1 200 OK");
-    assert!(String::from_utf8_lossy(&body).contains("web/train/app.js"));
-    assert_eq!(http_get(addr, "/../Cargo.toml").0, "HTTP/1.1 404 Not Found");
-    assert_eq!(http_get(addr, "/%2e%2e/Cargo.toml").0, "HTTP/1.1 404 Not Found");
-    // A '%' before non-ASCII bytes is not an escape (and must not crash the server).
-    assert_eq!(http_get(addr, "/%\u{e9}x").0, "HTTP/1.1 404 Not Found");
-    assert_eq!(http_get(addr, "/index.html").0, "HTTP/1.1 200 OK");
+    let r = serve::get(addr, "/train.html", "");
+    assert!(r.head.starts_with("HTTP/1.1 200 OK"), "{}", r.head);
+    assert!(String::from_utf8_lossy(&r.body).contains("web/train/app.js"));
+    // The repository's own files are not the app's: only the pages, web/ and models/ are served.
+    for path in ["/../Cargo.toml", "/%2e%2e/Cargo.toml", "/Cargo.toml", "/crate/Cargo.toml", "/.git/config", "/README.md"] {
+        assert!(serve::get(addr, path, "").head.starts_with("HTTP/1.1 404 Not Found"), "{path}");
+    }
+    assert!(serve::get(addr, "/web/app.js", "").head.starts_with("HTTP/1.1 200 OK"));
+    assert!(serve::get(addr, "/index.html", "").head.starts_with("HTTP/1.1 200 OK"));
     server.kill().unwrap();
+    let _ = server.wait();
     let bad = run(&["serve", "--host", "everywhere"]);
     assert_eq!(bad.status.code(), Some(2));
     assert!(stderr(&bad).contains("--host: 'everywhere' is not an IP address"), "{}", stderr(&bad));

@@ -1,0 +1,144 @@
+//! `lora-playground serve`: the static server a class downloads the playground from. Loopback by default;
+//! `--host 0.0.0.0` opens it to a classroom's network, which is why it serves only the app and stays bounded.
+//!
+//! Built on kept libraries rather than hand-written HTTP: hyper (parsing, keep-alive, header size limit and
+//! header read timeout), axum (routing, the handler) and tower-http's `ServeFile` (files streamed in 64 KiB
+//! chunks, `Range`/206 so an interrupted model download resumes, `Last-Modified`/`If-Modified-Since`, a `.gz` or
+//! `.br` beside a file sent with `Content-Encoding` to browsers that accept it), plus its layers for response
+//! headers, body limit and request timeout. What is this project's own: the allow-list ([`routes`]: only the app's
+//! pages, `web/` and `models/`, symlinks checked on the canonical path), the ETag and `If-Range` checks ([`etag`]),
+//! the rule that a stale or out-of-root `.gz`/`.br` is never sent ([`files`]), the security headers
+//! ([`policy`]), and the connection limit in the accept loop below.
+
+mod etag;
+mod files;
+mod policy;
+mod routes;
+
+use std::net::{IpAddr, Ipv4Addr};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use hyper::server::conn::http1;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::service::TowerToHyperService;
+use tokio::sync::Semaphore;
+
+use super::usage_error;
+
+/// Connections served at once; the next ones wait in the kernel's backlog until one closes (a class of 30, each
+/// browser opening about 6, fits with room to spare).
+const MAX_CONNECTIONS: usize = 256;
+/// A client has this long to send a request's headers (slowloris: trickled headers would hold a connection).
+const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// The read buffer, which bounds a request's headers (larger ones get 431).
+const MAX_HEADER_BYTES: usize = 16 * 1024;
+
+pub fn run(args: &[String]) -> i32 {
+    let (root, host, port) = match flags(args) {
+        Ok(f) => f,
+        Err(code) => return code,
+    };
+    if !root.join("index.html").is_file() {
+        eprintln!("error: {} has no index.html; run from the repository root or pass --root", root.display());
+        return 1;
+    }
+    // The allow-list compares canonical paths, so the root is canonical too.
+    let Ok(root) = root.canonicalize() else {
+        eprintln!("error: cannot resolve {}", root.display());
+        return 1;
+    };
+    // Bound before the runtime starts, so a taken port is reported as today, with the same words.
+    let listener = match std::net::TcpListener::bind((host, port)).and_then(|l| l.set_nonblocking(true).map(|_| l)) {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("error: cannot listen on {host}:{port}: {e} (set PORT to use another port)");
+            return 1;
+        }
+    };
+    let port = listener.local_addr().map(|a| a.port()).unwrap_or(port);
+    let shown = if host.is_unspecified() { "127.0.0.1".to_string() } else { host.to_string() };
+    println!("LoRA Playground: http://{shown}:{port}/");
+    if !host.is_loopback() {
+        // Browsers grant WebGPU, Cache Storage and service workers to https and localhost only.
+        eprintln!(
+            "note: serving beyond this machine ({host}). Other machines open http://<this machine's address>:{port}/; \
+             over plain http their browsers train on the CPU path and keep no offline copy."
+        );
+    }
+    // File reads run on tokio's blocking pool; a cap keeps its threads (and their stacks) bounded under load.
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().max_blocking_threads(64).build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the server's runtime: {e}");
+            return 1;
+        }
+    };
+    match runtime.block_on(accept_loop(listener, root)) {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("error: {e}");
+            1
+        }
+    }
+}
+
+/// `[--root DIR] [--port N] [--host IP]`, with `PORT` from the environment as the default port.
+fn flags(args: &[String]) -> Result<(PathBuf, IpAddr, u16), i32> {
+    let mut root = PathBuf::from(".");
+    let mut host: IpAddr = Ipv4Addr::LOCALHOST.into();
+    let mut port: u16 = match std::env::var("PORT") {
+        Ok(p) => p.parse().map_err(|_| usage_error(&format!("PORT='{p}' is not a port number")))?,
+        Err(_) => 8080,
+    };
+    let mut i = 0;
+    while i < args.len() {
+        match (args[i].as_str(), args.get(i + 1)) {
+            ("--root", Some(v)) => root = PathBuf::from(v),
+            ("--host", Some(v)) => {
+                host = v.parse().map_err(|_| {
+                    usage_error(&format!("--host: '{v}' is not an IP address (127.0.0.1, or 0.0.0.0 for every interface)"))
+                })?
+            }
+            ("--port", Some(v)) => port = v.parse().map_err(|_| usage_error(&format!("--port: '{v}' is not a port number")))?,
+            (other, _) => return Err(usage_error(&format!("serve: unknown or incomplete option '{other}'"))),
+        }
+        i += 2;
+    }
+    Ok((root, host, port))
+}
+
+/// Accepts connections while fewer than `MAX_CONNECTIONS` are open, each served by hyper's HTTP/1.1 with the
+/// header limits; the app (routing, files, headers) is one axum router shared by all.
+async fn accept_loop(listener: std::net::TcpListener, root: PathBuf) -> std::io::Result<()> {
+    let listener = tokio::net::TcpListener::from_std(listener)?;
+    let app = policy::app(Arc::new(root));
+    let open = Arc::new(Semaphore::new(MAX_CONNECTIONS));
+    loop {
+        // Waiting for a permit before accepting leaves extra connections queued in the kernel, not in memory here.
+        let Ok(permit) = open.clone().acquire_owned().await else { return Ok(()) };
+        let stream = match listener.accept().await {
+            Ok((stream, _)) => stream,
+            Err(_) => {
+                // Out of file descriptors or a connection reset before accept: wait a moment rather than spin.
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        let _ = stream.set_nodelay(true);
+        let service = TowerToHyperService::new(app.clone());
+        tokio::spawn(async move {
+            let _ = http1::Builder::new()
+                .timer(TokioTimer::new())
+                .header_read_timeout(HEADER_READ_TIMEOUT)
+                .max_buf_size(MAX_HEADER_BYTES)
+                // `Content-Type:` as browsers and curl show it (and as the tests and people read it).
+                .title_case_headers(true)
+                .serve_connection(TokioIo::new(stream), service)
+                .await;
+            drop(permit);
+        });
+    }
+}
+

@@ -1,0 +1,84 @@
+//! The allow-list: which URL paths name a file of the app, and where that file is. Everything else is 404, so a
+//! classroom network never sees `.git/`, the sources, `runs/` or anything a symlink points at outside the root.
+
+use std::path::{Path, PathBuf};
+
+/// The files at the top of the root that the app is made of; every other file it needs is under `DIRS`.
+const TOP_FILES: [&str; 3] = ["index.html", "train.html", "sw.js"];
+/// The folders served whole: the JS modules and built wasm, and the models the pages load.
+const DIRS: [&str; 2] = ["web", "models"];
+
+/// The file a URL path names, relative to the root with `/` separators, if the app has such a file.
+///
+/// Refused (None): anything not under the allow-list; an empty segment (`//`, a trailing `/`: no directory is ever
+/// listed); a segment starting with `.` (`..`, `.`, `.git`, dotfiles); backslashes, NUL or other control bytes,
+/// raw or percent-encoded; an encoded `/` (`%2f`, which would otherwise hide a `..` from the segment check); a
+/// malformed escape or bytes that are not UTF-8. Checking decoded segments, not the decoded path, is what makes
+/// `%2e%2e` and `%2f` harmless.
+pub fn app_path(url_path: &str) -> Option<String> {
+    let rest = url_path.strip_prefix('/')?;
+    if rest.is_empty() {
+        return Some("index.html".into());
+    }
+    let segments = rest.split('/').map(decode_segment).collect::<Option<Vec<_>>>()?;
+    let allowed = match segments.as_slice() {
+        [file] => TOP_FILES.contains(&file.as_str()),
+        [dir, _, ..] => DIRS.contains(&dir.as_str()),
+        [] => false,
+    };
+    allowed.then(|| segments.join("/"))
+}
+
+/// One path segment, percent-decoded, or None if it is not a plain file or folder name.
+fn decode_segment(raw: &str) -> Option<String> {
+    let bytes = raw.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = |b: u8| (b as char).to_digit(16);
+            let (hi, lo) = (hex(*bytes.get(i + 1)?)?, hex(*bytes.get(i + 2)?)?);
+            out.push((hi * 16 + lo) as u8);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    let name = String::from_utf8(out).ok()?;
+    let plain = !name.is_empty() && !name.starts_with('.') && !name.contains(['/', '\\']) && !name.chars().any(char::is_control);
+    plain.then_some(name)
+}
+
+/// The file on disk for a URL path: allowed by `app_path`, existing, a regular file, and, once every symlink is
+/// resolved, still an allowed path under the (canonical) root. The second check is what stops a symlink under
+/// `web/` or `models/` that points at `/etc` or at the root's own `Cargo.toml`.
+pub fn resolve(root: &Path, url_path: &str) -> Option<PathBuf> {
+    let rel = app_path(url_path)?;
+    let file = root.join(&rel).canonicalize().ok()?;
+    let inside = file.strip_prefix(root).ok()?;
+    let parts = inside.iter().map(|p| p.to_str()).collect::<Option<Vec<_>>>()?;
+    app_path(&format!("/{}", parts.join("/")))?;
+    file.is_file().then_some(file)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_app_s_files_are_named() {
+        assert_eq!(app_path("/").as_deref(), Some("index.html"));
+        assert_eq!(app_path("/train.html").as_deref(), Some("train.html"));
+        assert_eq!(app_path("/web/pkg/a%20b.wasm").as_deref(), Some("web/pkg/a b.wasm"));
+        assert_eq!(app_path("/models/tiny/config.json").as_deref(), Some("models/tiny/config.json"));
+        for bad in [
+            "", "/web", "/web/", "/models/", "/Cargo.toml", "/.git/config", "/crate/src/lib.rs", "/runs/x",
+            "/web/../Cargo.toml", "/web/%2e%2e/Cargo.toml", "/web/a%2f..%2f..%2fCargo.toml", "/web/a%5c..",
+            "/web\\..\\Cargo.toml", "/web//app.js", "/web/a%00.js", "/web/.hidden", "/web/%zz", "/web/%ff",
+            "//etc/passwd", "/index.html/", "/web/./app.js", "/web/a%0a",
+        ] {
+            assert_eq!(app_path(bad), None, "{bad}");
+        }
+    }
+}
