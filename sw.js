@@ -9,8 +9,9 @@ const APP = [
   'index.html', 'train.html',
   'web/style.css', 'web/format.js', 'web/app.js', 'web/state.js', 'web/view.js', 'web/chart.js',
   'web/pkg/lora_playground.js', 'web/pkg/lora_playground_bg.wasm',
-  'web/train/app.js', 'web/train/worker.js', 'web/train/model-files.js', 'web/train/charts.js', 'web/train/view.js',
-  'web/train/train.css', 'web/vendor/uPlot.esm.js', 'web/vendor/uPlot.min.css',
+  'web/train/app.js', 'web/train/state.js', 'web/train/store.js', 'web/train/client.js', 'web/train/worker.js',
+  'web/train/model-files.js', 'web/train/charts.js', 'web/train/view.js', 'web/train/train.css',
+  ...['device', 'model', 'data', 'run', 'results', 'history', 'adapters'].map((p) => `web/train/panels/${p}.js`), 'web/vendor/uPlot.esm.js', 'web/vendor/uPlot.min.css',
   'web/pkg-train/lora_playground.js', 'web/pkg-train/lora_playground_bg.wasm',
 ];
 

@@ -1,8 +1,21 @@
 // What every page test run shares: the app served by the CLI on loopback, Debian's chromium with WebGPU, one
-// fresh context per test, and a test failing on any page error or request that leaves localhost.
+// fresh context per test, and a test failing on any page error, CSP violation or request that leaves localhost.
 import { chromium } from 'playwright-core';
 import { spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
 import assert from 'node:assert/strict';
+
+// axe-core (npm), injected into the page as it is; its rules (WCAG 2 A/AA and best practices) run on the page as
+// it stands, and every violation is returned as one line: rule, impact, the elements it found.
+const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
+export async function axeViolations(page) {
+  if (!await page.evaluate(() => 'axe' in window)) await page.addScriptTag({ path: AXE });
+  const violations = await page.evaluate(async () => (await window.axe.run()).violations);
+  return violations.map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+}
+
+// The page's width and the viewport's: a layout that fits has no sideways scrolling.
+export const pageWidth = (page) => page.evaluate(() => document.documentElement.scrollWidth);
 
 // --enable-unsafe-webgpu gives headless Chromium WebGPU (SwiftShader); the rest keep it off the network.
 export function launchChromium() {
@@ -33,6 +46,10 @@ export async function runPageTests(all, { cli, root, port, local = ['data:'], co
       const page = await context.newPage();
       const problems = [];
       page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+      // The server's Content-Security-Policy (crate/src/cli/serve/policy.rs) must let the app do all it does.
+      page.on('console', (m) => {
+        if (/Content Security Policy/i.test(m.text())) problems.push(`CSP: ${m.text()}`);
+      });
       page.on('request', (r) => {
         if (![base, ...local].some((p) => r.url().startsWith(p))) problems.push(`request outside localhost: ${r.url()}`);
       });

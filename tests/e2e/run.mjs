@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import assert from 'node:assert/strict';
-import { runPageTests } from './harness.mjs';
+import { axeViolations, pageWidth, runPageTests } from './harness.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const CLI = process.env.LORA_PLAYGROUND_CLI;
@@ -225,6 +225,17 @@ test('the layout fits a phone without sideways scrolling', async (page) => {
   await open(page, '#model=Llama-2-7b');
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   assert.ok(overflow <= 0, `page is ${overflow}px wider than the phone`);
+});
+
+test('axe finds no violations at desktop and phone widths, and the phone layout fits', async (page) => {
+  for (const [width, height] of [[1280, 800], [390, 844]]) {
+    await page.setViewportSize({ width, height });
+    for (const hash of ['', '#model=Llama-2-7b&precision=nf4&targets=all-linear']) {
+      await open(page, hash);
+      assert.deepEqual(await axeViolations(page), [], `${width}px, '${hash}'`);
+      assert.ok(await pageWidth(page) <= width, `${width}px, '${hash}': the page is ${await pageWidth(page)}px wide`);
+    }
+  }
 });
 
 test('every input control has a visible label', async (page) => {

@@ -6,7 +6,7 @@ export function h(tag, attrs = {}, ...children) {
   const e = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs)) {
     if (k === 'class') e.className = v;
-    else if (k.startsWith('data-')) e.setAttribute(k, v);
+    else if (k.startsWith('data-') || k.startsWith('aria-') || k === 'role' || k === 'scope') e.setAttribute(k, v);
     else e[k] = v;
   }
   for (const c of children) e.append(c instanceof Node ? c : document.createTextNode(String(c)));
@@ -15,22 +15,28 @@ export function h(tag, attrs = {}, ...children) {
 
 function table(head, rows, attrs = {}) {
   return h('table', attrs,
-    h('thead', {}, h('tr', {}, ...head.map((c) => h('th', {}, c)))),
-    h('tbody', {}, ...rows.map((r) => h('tr', {}, ...r.map((c) => (c instanceof Node ? h('td', {}, c) : h('td', {}, c)))))));
+    h('thead', {}, h('tr', {}, ...head.map((c) => h('th', { scope: 'col' }, c)))),
+    h('tbody', {}, ...rows.map((r) => h('tr', {}, ...r.map((c) => h('td', {}, c))))));
 }
 
+// A table that may be wider than a phone scrolls inside its own box, which the keyboard can reach and scroll.
+export function scrollBox(label, child) {
+  return h('div', { class: 'scroll', tabIndex: 0, role: 'region', 'aria-label': `${label} (scrolls sideways)` }, child);
+}
+
+// `split`: {train, val} examples per class from the trainer's own stratified split, or null while unknown.
 export function renderDataset(el, problemsEl, summary, split) {
   const total = summary.counts.reduce((a, b) => a + b, 0);
-  const classes = table(['label', 'examples', 'validation', 'share'], summary.labels.map((l, i) => {
-    const val = split ? split[i] : '';
-    return [l, grouped(summary.counts[i]), val, `${((100 * summary.counts[i]) / total).toFixed(1)}%`];
-  }), { id: 'class-table' });
+  const classes = table(['label', 'examples', 'training', 'validation', 'share'], summary.labels.map((l, i) => [
+    l, grouped(summary.counts[i]), split ? grouped(split.train[i]) : '', split ? grouped(split.val[i]) : '',
+    `${((100 * summary.counts[i]) / total).toFixed(1)}%`,
+  ]), { id: 'class-table' });
   const sample = table(['line', 'text', 'label'], summary.sample.map(([text, label, line]) => [line, text, label]), { id: 'sample-table' });
   el.replaceChildren(
     h('p', { id: 'data-count', 'data-examples': summary.examples },
       `${grouped(summary.examples)} examples in ${summary.labels.length} classes`),
-    classes,
-    h('details', {}, h('summary', {}, 'First rows'), sample),
+    scrollBox('Examples per class', classes),
+    h('details', {}, h('summary', {}, 'First rows'), scrollBox('First rows', sample)),
   );
   if (summary.problems.length === 0) {
     problemsEl.replaceChildren();
@@ -62,8 +68,8 @@ export function renderResults(el, evaluation) {
   const labels = m.per_class.map((c) => c.label);
   const max = Math.max(1, ...m.confusion.flat());
   const cm = h('table', { id: 'confusion', class: 'confusion' },
-    h('thead', {}, h('tr', {}, h('th', {}, 'true \\ predicted'), ...labels.map((l) => h('th', {}, l)))),
-    h('tbody', {}, ...m.confusion.map((row, i) => h('tr', {}, h('th', {}, labels[i]),
+    h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'true \\ predicted'), ...labels.map((l) => h('th', { scope: 'col' }, l)))),
+    h('tbody', {}, ...m.confusion.map((row, i) => h('tr', {}, h('th', { scope: 'row' }, labels[i]),
       ...row.map((v, j) => {
         const td = h('td', { class: i === j ? 'diag' : '' }, v);
         td.style.setProperty('--heat', (v / max).toFixed(3));
@@ -74,7 +80,7 @@ export function renderResults(el, evaluation) {
       h('span', { id: 'result-accuracy', 'data-value': m.accuracy }, `accuracy ${(100 * m.accuracy).toFixed(1)}%`), ' \u00b7 ',
       h('span', { id: 'result-f1', 'data-value': m.macro_f1 }, `macro-F1 ${m.macro_f1.toFixed(3)}`), ' \u00b7 ',
       `validation loss ${m.val_loss.toFixed(4)}`),
-    per, h('h3', {}, 'Confusion matrix'), cm);
+    scrollBox('Results per class', per), h('h3', {}, 'Confusion matrix'), scrollBox('Confusion matrix', cm));
 }
 
 export function renderPrediction(el, result) {
@@ -90,7 +96,7 @@ export function renderPrediction(el, result) {
 
 export function renderHistory(tbody, runs, selected, onToggle) {
   tbody.replaceChildren(...runs.map((r, i) => {
-    const box = h('input', { type: 'checkbox', checked: selected.has(i), ariaLabel: `compare run ${i + 1}` });
+    const box = h('input', { type: 'checkbox', checked: selected.has(i), 'aria-label': `compare run ${i + 1}` });
     box.addEventListener('change', () => onToggle(i, box.checked));
     return h('tr', {},
       h('td', {}, box), h('td', {}, i + 1), h('td', {}, r.method), h('td', {}, r.method === 'lora' ? r.r : '-'),
@@ -105,7 +111,7 @@ export function renderHistory(tbody, runs, selected, onToggle) {
 // The kept adapters, one radio button each to choose which one classifies.
 export function renderAdapters(tbody, adapters, chosen, onChoose, onRemove) {
   tbody.replaceChildren(...adapters.map((a, i) => {
-    const radio = h('input', { type: 'radio', name: 'adapter-choice', checked: i === chosen, ariaLabel: `use ${a.name}` });
+    const radio = h('input', { type: 'radio', name: 'adapter-choice', checked: i === chosen, 'aria-label': `use ${a.name}` });
     radio.addEventListener('change', () => onChoose(i));
     const remove = h('button', { type: 'button', class: 'remove' }, 'remove');
     remove.addEventListener('click', () => onRemove(i));
@@ -143,9 +149,15 @@ export function renderMergeCheck(el, name, { check, adapter_ms: a, merged_ms: m 
     'adapter costs what the base model costs.');
 }
 
+// An error `{field, message, line}` in the element `id` (null clears it); the field stays on it as data-field.
 export function showError(id, e) {
   const el = document.getElementById(id);
-  if (!e) { el.textContent = ''; return; }
+  if (!e) {
+    el.textContent = '';
+    delete el.dataset.field;
+    return;
+  }
   const where = e.line ? ` (line ${e.line})` : '';
   el.textContent = `${e.field ?? ''}${where}: ${e.message ?? e}`;
+  if (e.field) el.dataset.field = e.field;
 }

@@ -1,7 +1,9 @@
-// The training worker: owns the trainer wasm (burn + tokenizers) so the page never freezes. It speaks small
-// messages: requests {type, ...} from the page; replies 'device', 'model', 'data', 'tokens', 'prepared',
-// 'progress', 'metrics', 'fallback', 'paused', 'resumed', 'stopped', 'done', 'prediction', 'exported', 'adapters',
-// 'adapter-prediction', 'merge-verified' and 'error' {where, field, message}.
+// The training worker: owns the trainer wasm (burn + tokenizers) so the page never freezes. It forwards each
+// request {id, type, args} to the trainer and answers {id, result} or {id, error: {field, message, line}}
+// (web/train/client.js is the other side). The run policy (epochs, evaluation, snapshots, carrying on on the CPU
+// when the GPU is lost) is the trainer's `advance()`; what stays here is what wasm cannot do: a clock (steps/s,
+// merge timings), yielding between steps so pause, stop and predict get through, and one call at a time.
+// Run events {event, data}, after `start` has answered: 'tick', 'paused', 'resumed', 'stopped', 'done', 'failed'.
 import init, { Trainer } from '../pkg-train/lora_playground.js';
 
 let trainer = null;
@@ -15,15 +17,12 @@ function serial(fn) {
   return next;
 }
 
-const run = { active: false, paused: false, stop: false, wake: null };
-let backend = null; // 'webgpu' or 'cpu', as the trainer last reported
+const emit = (event, data = {}) => self.postMessage({ event, data });
 
-function post(type, body = {}) { self.postMessage({ type, ...body }); }
-
-// Errors from Rust are {field, message}; anything else (a JS exception, a wasm trap) becomes one.
-function fail(where, e) {
+// Errors from Rust are {field, message, line, column}; anything else (a JS exception, a wasm trap) becomes one.
+function asError(e, field) {
   const err = e && typeof e === 'object' && 'message' in e ? e : { message: String(e) };
-  post('error', { where, field: err.field ?? where, message: err.message, line: err.line ?? null });
+  return { field: err.field ?? field, message: err.message, line: err.line ?? null };
 }
 
 // Browsers often hide the adapter's description (wgpu then reports no name); its vendor and architecture
@@ -33,166 +32,131 @@ async function adapterName(fromWgpu) {
   try {
     const adapter = await navigator.gpu.requestAdapter();
     const i = adapter?.info ?? {};
-    const name = [i.vendor, i.architecture, i.description].filter(Boolean).join(' ');
-    return name || fromWgpu;
+    return [i.vendor, i.architecture, i.description].filter(Boolean).join(' ') || fromWgpu;
   } catch {
     return fromWgpu;
   }
 }
 
+// ---- the run loop ----------------------------------------------------------------------------------------
+
+const run = { active: false, paused: false, stop: false, wake: null };
 const yieldToMessages = () => new Promise((r) => setTimeout(r, 0));
 
-async function train(plan) {
-  const info = await serial(() => trainer.prepare(plan));
-  post('prepared', { info });
-  Object.assign(run, { active: true, paused: false, stop: false });
+// `prepare`, then `advance()` until done, each tick posted with the speed so far (time in `advance` only).
+async function loop(info) {
   const started = performance.now();
   let busyMs = 0;
+  let steps = 0;
   let examples = 0;
   let done = info.total_steps === 0;
-  while (!done) {
-    if (run.stop) { post('stopped'); break; }
-    if (run.paused) {
-      post('paused');
-      await new Promise((r) => { run.wake = r; });
-      run.wake = null;
-      if (!run.stop) post('resumed');
-      continue;
+  try {
+    while (!done) {
+      if (run.stop) {
+        emit('stopped', { seconds: (performance.now() - started) / 1000 });
+        return;
+      }
+      if (run.paused) {
+        emit('paused');
+        await new Promise((r) => { run.wake = r; });
+        run.wake = null;
+        if (!run.stop) emit('resumed');
+        continue;
+      }
+      const t0 = performance.now();
+      const tick = await serial(() => trainer.advance());
+      if (tick.step) {
+        busyMs += performance.now() - t0;
+        steps += 1;
+        examples += tick.step.batch_size;
+      }
+      const seconds = busyMs / 1000;
+      emit('tick', { ...tick, steps_per_s: steps / seconds, examples_per_s: examples / seconds });
+      done = tick.done;
+      await yieldToMessages();
     }
-    const t0 = performance.now();
-    let s;
-    try {
-      s = await serial(() => trainer.step());
-    } catch (e) {
-      // A lost GPU (a driver reset, a laptop's GPU switched off) must not lose the run: carry on on the CPU from
-      // the last step whose weights were read back.
-      if (backend !== 'webgpu' || e?.field !== 'device') throw e;
-      const r = await serial(() => trainer.fallback_to_cpu());
-      backend = 'cpu';
-      post('fallback', { reason: e.message, resumed_at: r.resumed_at, backend: r.backend, adapter: r.adapter });
-      continue;
-    }
-    busyMs += performance.now() - t0;
-    examples += s.batch_size;
-    post('progress', {
-      step: s, elapsed_s: (performance.now() - started) / 1000, steps_per_s: s.global_step / (busyMs / 1000),
-      examples_per_s: examples / (busyMs / 1000),
-    });
-    if (s.epoch_done) {
-      const evaluation = await serial(() => trainer.evaluate());
-      post('metrics', { epoch: s.epoch, train_loss: s.epoch_train_loss, evaluation });
-    }
-    done = s.global_step >= s.total_steps;
-    await yieldToMessages();
+    emit('done', { seconds: (performance.now() - started) / 1000 });
+  } catch (e) {
+    emit('failed', asError(e, 'run'));
+  } finally {
+    run.active = false;
   }
-  if (done) post('done', { seconds: (performance.now() - started) / 1000 });
-  run.active = false;
 }
 
-self.onmessage = async ({ data: msg }) => {
+async function start({ plan }) {
+  if (run.active) throw { field: 'run', message: 'a run is already in progress: stop it first' };
+  const checked = Trainer.check_plan(plan);
+  const info = await serial(() => trainer.prepare(checked));
+  Object.assign(run, { active: true, paused: false, stop: false });
+  setTimeout(() => loop(info), 0); // after this reply is posted, so the page hears of the run before its ticks
+  return { plan: checked, info };
+}
+
+// ---- merge check, timed here (wasm has no clock) -----------------------------------------------------------
+
+// PEFT's merge_and_unload, checked: the merged model's logits against the adapter's on validation texts, then
+// the time of one pass over them each way (alternating, median of 3).
+async function mergeVerify({ index }) {
+  const texts = await serial(() => trainer.merge_texts(16));
+  const check = await serial(() => trainer.verify_merge(index, texts));
+  const time = async (merged) => {
+    const t0 = performance.now();
+    await serial(() => trainer.run_adapter(index, merged, texts));
+    return performance.now() - t0;
+  };
+  const adapter = [];
+  const merged = [];
+  for (let i = 0; i < 3; i++) {
+    adapter.push(await time(false));
+    merged.push(await time(true));
+  }
+  const median = (a) => [...a].sort((x, y) => x - y)[1];
+  return { index, check, adapter_ms: median(adapter), merged_ms: median(merged) };
+}
+
+// ---- requests: type -> handler(args) -> result -----------------------------------------------------------
+
+const HANDLERS = {
+  default_plan: () => Trainer.default_plan(),
+  check_plan: ({ plan }) => Trainer.check_plan(plan),
+  builtin_dataset: ({ name }) => Trainer.builtin_dataset(name) ?? null,
+  use_device: async ({ kind }) => {
+    const info = await serial(() => trainer.use_device(kind));
+    if (info.backend === 'webgpu') info.adapter = await adapterName(info.adapter);
+    return info;
+  },
+  load_tiny: ({ seed }) => serial(() => trainer.load_tiny(BigInt(seed ?? 0))),
+  load_model: ({ name, config_json, safetensors, tokenizer_json }) =>
+    serial(() => trainer.load_model(name, config_json, new Uint8Array(safetensors), new Uint8Array(tokenizer_json))),
+  load_dataset: ({ name, bytes }) => serial(() => trainer.load_dataset(name, new Uint8Array(bytes))),
+  split_counts: ({ val_fraction, seed }) => serial(() => trainer.split_counts(val_fraction, BigInt(seed))),
+  preview_tokens: ({ text, max_len }) => serial(() => trainer.preview_tokens(text, max_len)),
+  start,
+  pause: () => { run.paused = true; },
+  resume: () => { run.paused = false; run.wake?.(); },
+  stop: () => { run.stop = true; run.paused = false; run.wake?.(); },
+  simulate_device_loss: () => serial(() => trainer.simulate_device_loss()),
+  predict: ({ text }) => serial(() => trainer.predict(text)),
+  // What `train` would save, read back from the device: PEFT's adapter folder for LoRA.
+  export_job: async () => (await serial(() => trainer.export_job())).map(([name, bytes]) => ({ name, bytes })),
+  keep_job: ({ name }) => serial(() => trainer.keep_job(name)),
+  add_adapter: ({ name, names, buffers }) => serial(() => trainer.add_adapter(name, names, buffers.map((b) => new Uint8Array(b)))),
+  remove_adapter: ({ index }) => serial(() => trainer.remove_adapter(index)),
+  predict_with_adapter: async ({ index, text }) => {
+    const t0 = performance.now();
+    const result = await serial(() => trainer.predict_with_adapter(index, text));
+    return { index, result, ms: performance.now() - t0 };
+  },
+  merge_verify: mergeVerify,
+};
+
+self.onmessage = async ({ data: { id, type, args } }) => {
   try {
     await ready;
+    const handler = HANDLERS[type];
+    if (!handler) throw { field: 'message', message: `unknown request '${type}'` };
+    self.postMessage({ id, result: await handler(args ?? {}) });
   } catch (e) {
-    fail('wasm', e);
-    return;
-  }
-  try {
-    switch (msg.type) {
-      case 'device': {
-        const info = await serial(() => trainer.use_device(msg.kind));
-        if (info.backend === 'webgpu') info.adapter = await adapterName(info.adapter);
-        backend = info.backend;
-        post('device', info);
-        break;
-      }
-      case 'model':
-        post('model', {
-          summary: await serial(() => (msg.source === 'tiny'
-            ? trainer.load_tiny(BigInt(msg.seed ?? 0))
-            : trainer.load_model(msg.name, msg.config_json, new Uint8Array(msg.safetensors), new Uint8Array(msg.tokenizer_json)))),
-        });
-        break;
-      case 'builtin':
-        post('builtin', { name: msg.name, text: Trainer.builtin_dataset(msg.name) ?? null });
-        break;
-      case 'data':
-        post('data', { summary: await serial(() => trainer.load_dataset(msg.name, new Uint8Array(msg.bytes))) });
-        break;
-      case 'tokens':
-        post('tokens', { preview: await serial(() => trainer.preview_tokens(msg.text, msg.max_len)) });
-        break;
-      case 'start':
-        if (run.active) throw { field: 'run', message: 'a run is already in progress: stop it first' };
-        await train(msg.plan);
-        break;
-      case 'pause':
-        run.paused = true;
-        break;
-      case 'resume':
-        run.paused = false;
-        run.wake?.();
-        break;
-      case 'stop':
-        run.stop = true;
-        run.paused = false;
-        run.wake?.();
-        break;
-      case 'simulate-device-loss':
-        trainer.simulate_device_loss();
-        break;
-      case 'predict':
-        post('prediction', { text: msg.text, result: await serial(() => trainer.predict(msg.text)) });
-        break;
-      case 'export': {
-        // What `train` would save, read back from the device: PEFT's adapter folder for LoRA.
-        const files = await serial(() => trainer.export_job());
-        post('exported', { files: files.map(([name, bytes]) => ({ name, bytes })) });
-        break;
-      }
-      case 'keep': {
-        // Kept through its saved files, so what the list holds is exactly what a download would give.
-        const files = await serial(() => trainer.export_job());
-        const summary = await serial(() => trainer.add_adapter(msg.name, files.map((f) => f[0]), files.map((f) => f[1])));
-        post('adapters', { summary });
-        break;
-      }
-      case 'add-adapter':
-        post('adapters', { summary: await serial(() => trainer.add_adapter(msg.name, msg.names, msg.buffers.map((b) => new Uint8Array(b)))) });
-        break;
-      case 'remove-adapter':
-        post('adapters', { summary: await serial(() => trainer.remove_adapter(msg.index)) });
-        break;
-      case 'merge-verify': {
-        // PEFT's merge_and_unload, checked: the merged model's logits against the adapter's on the dataset's
-        // validation texts, then the time of one pass over them each way (alternating, median of 3).
-        const texts = trainer.sample_texts(16);
-        const check = await serial(() => trainer.verify_merge(msg.index, texts));
-        const time = async (merged) => {
-          const t0 = performance.now();
-          await serial(() => trainer.run_adapter(msg.index, merged, texts));
-          return performance.now() - t0;
-        };
-        const adapter = [];
-        const merged = [];
-        for (let i = 0; i < 3; i++) {
-          adapter.push(await time(false));
-          merged.push(await time(true));
-        }
-        const median = (a) => [...a].sort((x, y) => x - y)[1];
-        post('merge-verified', { index: msg.index, check, adapter_ms: median(adapter), merged_ms: median(merged) });
-        break;
-      }
-      case 'adapter-predict': {
-        const t0 = performance.now();
-        const result = await serial(() => trainer.predict_with_adapter(msg.index, msg.text));
-        post('adapter-prediction', { index: msg.index, result, ms: performance.now() - t0 });
-        break;
-      }
-      default:
-        throw { field: 'message', message: `unknown request '${msg.type}'` };
-    }
-  } catch (e) {
-    run.active = false;
-    fail(msg.type, e);
+    self.postMessage({ id, error: asError(e, type) });
   }
 };

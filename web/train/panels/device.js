@@ -1,0 +1,77 @@
+// 1. Device: WebGPU or burn's CPU backend, chosen by the `device` setting ('auto' takes WebGPU when the browser
+// has it), with a note of what actually runs and why (no WebGPU here; the GPU was lost mid-run).
+import { showError } from '../view.js';
+
+const $ = (id) => document.getElementById(id);
+
+async function webgpuAvailable() {
+  try {
+    return Boolean(navigator.gpu && await navigator.gpu.requestAdapter());
+  } catch {
+    return false;
+  }
+}
+
+export function startDevicePanel({ store, client }) {
+  const select = $('device');
+  const note = $('device-note');
+  let chosen = null; // the setting last acted on
+  let why = null; // why the CPU runs although a GPU was asked for: 'no-webgpu' | 'device-lost' | null
+
+  function show(info) {
+    note.dataset.state = info.backend;
+    if (why) note.dataset.fallback = why; else delete note.dataset.fallback;
+    note.textContent = info.backend === 'webgpu'
+      ? `WebGPU on ${info.adapter}`
+      : `CPU: ${info.adapter}${why === 'no-webgpu' ? ' (this browser offers no WebGPU, so the CPU runs the model)' : ''}`;
+  }
+
+  async function choose(choice) {
+    chosen = choice;
+    showError('err-device', null);
+    note.dataset.state = 'idle';
+    note.textContent = 'starting...';
+    const hasGpu = choice !== 'cpu' && await webgpuAvailable();
+    const kind = choice === 'auto' ? (hasGpu ? 'webgpu' : 'cpu') : choice;
+    why = choice !== 'cpu' && kind === 'cpu' ? 'no-webgpu' : null;
+    let info;
+    try {
+      info = await client.call('use_device', { kind });
+    } catch (e) {
+      if (kind !== 'webgpu') {
+        note.textContent = '';
+        showError('err-device', e);
+        return;
+      }
+      // WebGPU refused (no adapter, or it failed to start): the CPU backend always works.
+      why = 'no-webgpu';
+      try {
+        info = await client.call('use_device', { kind: 'cpu' });
+      } catch (err) {
+        showError('err-device', err);
+        return;
+      }
+    }
+    if (choice !== chosen) return; // a newer choice is on its way
+    // A new device drops the trained job (its tensors lived on the old one).
+    store.set({ device: info, job: false });
+    show(info);
+  }
+
+  // The GPU was lost mid-run and the trainer carried the run on on the CPU: say so, and the link says cpu now.
+  client.on('tick', ({ fallback: f }) => {
+    if (!f) return;
+    chosen = 'cpu';
+    why = 'device-lost';
+    select.value = 'cpu';
+    store.set({ device: { backend: f.backend, adapter: f.adapter }, settings: { ...store.get().settings, device: 'cpu' } });
+    note.dataset.state = f.backend;
+    note.dataset.fallback = why;
+    note.textContent = `WebGPU failed (${f.reason}); the run carried on from step ${f.resumed_at} on the CPU: ${f.adapter}. ` +
+      'AdamW restarted its moment estimates there.';
+  });
+
+  store.watch(['settings'], ({ settings }) => { if (settings.device !== chosen) choose(settings.device); });
+  store.watch(['running'], ({ running }) => { select.disabled = running; });
+  return { ready: choose(store.get().settings.device) };
+}

@@ -1,0 +1,68 @@
+// 1. Model: the tiny random BERT, a model the server has under models/ (downloaded once with a progress bar,
+// then from the browser cache), or a folder picked from disk; sent to the worker, which checks and keeps it.
+import { bytes, grouped } from '../../format.js';
+import { loadModelFiles, readPickedFolder } from '../model-files.js';
+import { showError } from '../view.js';
+
+const $ = (id) => document.getElementById(id);
+
+export function startModelPanel({ store, client }) {
+  const note = $('model-note');
+  let source = ''; // where the loaded files came from, for the note
+
+  function ready(summary) {
+    store.set({ model: summary, job: false });
+    note.textContent = `${summary.name}: ${summary.num_hidden_layers} layers, hidden ${summary.hidden_size}, ` +
+      `${summary.num_attention_heads} heads, vocabulary ${grouped(summary.vocab_size)}. ${source}`;
+  }
+
+  async function send(name, files) {
+    const safetensors = files.safetensors.buffer;
+    const tokenizer = files.tokenizer_json.buffer;
+    ready(await client.call('load_model', { name, config_json: files.config_json, safetensors, tokenizer_json: tokenizer }, [safetensors, tokenizer]));
+  }
+
+  async function load() {
+    showError('err-model', null);
+    const choice = $('model-choice').value;
+    if (choice === 'folder') {
+      $('model-folder').click();
+      return;
+    }
+    try {
+      if (choice === 'tiny') {
+        note.textContent = 'loading the tiny model...';
+        source = 'Random weights (std 0.2), made in the page: no download.';
+        ready(await client.call('load_tiny', { seed: 0 }));
+        return;
+      }
+      const bar = $('download-bar');
+      $('download').hidden = false;
+      const files = await loadModelFiles(choice, ({ file, loaded, total, cached }) => {
+        bar.max = total || 1;
+        bar.value = loaded;
+        $('download-text').textContent = `${cached ? 'from the browser cache' : 'downloading'} ${file}: ` +
+          `${bytes(loaded)} of ${bytes(total)} (${total ? ((100 * loaded) / total).toFixed(0) : 0}%)`;
+      });
+      source = files.fromCache ? 'Loaded from the browser cache (no network needed).' : 'Downloaded, and cached for next time.';
+      await send(choice, files);
+    } catch (e) {
+      showError('err-model', e);
+    }
+  }
+
+  $('model-load').addEventListener('click', load);
+  $('model-folder').addEventListener('change', async (e) => {
+    showError('err-model', null);
+    try {
+      const files = await readPickedFolder(e.target.files);
+      source = 'Read from your disk.';
+      await send('local folder', files);
+    } catch (err) {
+      showError('err-model', err);
+    }
+  });
+  client.on('worker-error', (e) => showError('err-model', e));
+  store.watch(['running'], ({ running }) => { $('model-load').disabled = running; });
+  load();
+}

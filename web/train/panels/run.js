@@ -1,0 +1,230 @@
+// 3. Train: the plan's controls checked live by the trainer (`check_plan`, the error beside the control its
+// field names), what the plan costs for the loaded model (the calculator's engine, the same code as the
+// calculator page), and the run: start, pause, stop, the progress bar and the loss and accuracy charts.
+import initEngine, * as engine from '../../pkg/lora_playground.js';
+import { bytes, grouped } from '../../format.js';
+import { accuracyChart, lossChart } from '../charts.js';
+import { PROPS, keyForField, toPlan } from '../state.js';
+import { showError } from '../view.js';
+
+const $ = (id) => document.getElementById(id);
+const METHOD_ROW = { lora: 'lora', full: 'full', head: 'head_only', bitfit: 'bitfit' };
+const PLAN_KEYS = PROPS.filter((p) => p.field).map((p) => p.key);
+
+function fmtTime(s) {
+  if (!Number.isFinite(s)) return '-';
+  const m = Math.floor(s / 60);
+  return `${m}:${String(Math.round(s % 60)).padStart(2, '0')}`;
+}
+
+// One plan error at a time, beside the control of the field it names (the general line when no control has it).
+function showPlanError(e) {
+  for (const key of PLAN_KEYS) {
+    showError(`err-${key}`, null);
+    document.querySelector(`[data-control="${key}"]`)?.classList.remove('invalid');
+  }
+  for (const el of document.querySelectorAll('#plan [aria-invalid]')) el.removeAttribute('aria-invalid');
+  showError('err-plan', null);
+  if (!e) return;
+  const key = keyForField(e.field);
+  if (!key) {
+    showError('err-plan', e);
+    return;
+  }
+  showError(`err-${key}`, e);
+  const box = document.querySelector(`[data-control="${key}"]`);
+  box.classList.add('invalid');
+  for (const el of box.querySelectorAll('input, select')) el.setAttribute('aria-invalid', 'true');
+}
+
+export function startRunPanel({ store, client }) {
+  const loss = lossChart($('loss-chart'));
+  const acc = accuracyChart($('acc-chart'));
+  const text = $('train-text');
+  let engineReady = false; // the calculator's wasm, for the live figures
+  let calc = null; // the calculator's figures for the current plan
+  let computeFailed = false; // the calculator refused the plan for this model: its message is showing
+  let checks = 0; // check_plan calls made: only the latest one's answer counts
+  let planKey = null;
+  let run = null; // the run in progress: its plan, curves and figures
+  let paused = false;
+
+  // ---- the plan, checked live ----------------------------------------------------------------------------
+
+  async function check() {
+    const fields = toPlan(store.get().settings);
+    const key = JSON.stringify(fields);
+    if (key === planKey) return;
+    planKey = key;
+    const n = ++checks;
+    let plan = null;
+    let error = null;
+    try {
+      plan = await client.call('check_plan', { plan: fields });
+    } catch (e) {
+      error = e;
+    }
+    if (n !== checks) return;
+    showPlanError(error);
+    store.set({ plan });
+  }
+
+  // What the calculator says this plan costs, for the loaded model and dataset.
+  function updateFigures() {
+    const { model, data, plan, settings } = store.get();
+    $('plan').dataset.method = plan?.method ?? settings.method;
+    calc = null;
+    if (!model || !data || !plan || !engineReady) return;
+    try {
+      const all = plan.target_modules?.length === 1 && plan.target_modules[0] === 'all-linear';
+      const report = engine.compute({
+        config_json: model.config_json,
+        num_labels: data.labels.length,
+        lora: {
+          r: plan.r, lora_alpha: plan.lora_alpha, use_rslora: plan.use_rslora, bias: plan.bias,
+          layers_to_transform: plan.layers_to_transform, target_modules: all ? 'all-linear' : plan.target_modules,
+        },
+      });
+      $('scaling').textContent = `${report.scaling} (lora_alpha / ${plan.use_rslora ? '\u221ar' : 'r'})`;
+      const row = report.methods.find((m) => m.method === METHOD_ROW[plan.method]);
+      calc = { trainable: row.trainable, all: row.all, optimizer: row.memory.optimizer_state, file: row.checkpoint_bytes };
+      const fileName = { lora: 'adapter_model.safetensors', full: 'model.safetensors' }[plan.method] ?? 'trained tensors';
+      const cells = {
+        trainable: [`${grouped(row.trainable)} (${((100 * row.trainable) / row.all).toFixed(3)}%)`, row.trainable],
+        all: [grouped(row.all), row.all],
+        optimizer: [bytes(row.memory.optimizer_state), row.memory.optimizer_state],
+        file: [`${bytes(row.checkpoint_bytes)} (${fileName})`, row.checkpoint_bytes],
+      };
+      for (const [k, [shown, value]] of Object.entries(cells)) {
+        const td = document.querySelector(`[data-live=${k}]`);
+        td.textContent = shown;
+        td.dataset.value = value;
+      }
+      if (computeFailed) showPlanError(null);
+      computeFailed = false;
+    } catch (e) {
+      // Something only the model can refuse (a layer it does not have): beside that control too.
+      computeFailed = true;
+      showPlanError(e);
+    }
+  }
+
+  // ---- the run -------------------------------------------------------------------------------------------
+
+  function setRunning(running) {
+    $('start').disabled = running;
+    $('pause').disabled = !running;
+    $('stop').disabled = !running;
+    $('pause').textContent = 'Pause';
+    for (const el of document.querySelectorAll('#plan input, #plan select')) el.disabled = running;
+    // all-linear stands for every target: the named boxes stay off while it is ticked.
+    if (!running) for (const box of document.querySelectorAll('input[name=target]')) box.disabled = $('all-linear').checked;
+    store.set({ running });
+  }
+
+  const valAt = (r) => r.steps.map((x) => { const i = r.valSteps.indexOf(x); return i < 0 ? null : r.valLosses[i]; });
+
+  async function start() {
+    showPlanError(null);
+    const { model, data, device, settings } = store.get();
+    if (!model || !data) {
+      showError('err-plan', { field: 'start', message: 'load a model and a dataset first' });
+      return;
+    }
+    paused = false;
+    run = {
+      plan: null, info: null, calc, device: device?.backend ?? '?', started: performance.now(), evaluation: null,
+      steps: [], losses: [], valSteps: [], valLosses: [], epochs: [], accs: [],
+    };
+    loss.update([], [], []);
+    acc.update([], []);
+    text.textContent = 'preparing the model...';
+    store.set({ job: false });
+    setRunning(true);
+    try {
+      const { plan, info } = await client.call('start', { plan: toPlan(settings) });
+      Object.assign(run, { plan, info });
+      $('train-bar').max = Math.max(info.total_steps, 1);
+      $('train-bar').value = 0;
+      text.textContent = `${info.train_examples} training / ${info.val_examples} validation examples; ` +
+        `${grouped(info.trainable)} trainable of ${grouped(info.total)} parameters` +
+        (info.truncated ? `; ${info.truncated} texts cut at max length` : '');
+    } catch (e) {
+      run = null;
+      setRunning(false);
+      showPlanError(e);
+    }
+  }
+
+  function progress({ step: s, steps_per_s: sps, examples_per_s: eps }) {
+    const r = run;
+    r.steps.push(s.global_step);
+    r.losses.push(s.loss);
+    $('train-bar').max = s.total_steps;
+    $('train-bar').value = s.global_step;
+    const eta = (s.total_steps - s.global_step) / sps;
+    text.dataset.step = s.global_step;
+    text.dataset.loss = s.loss;
+    text.textContent = `step ${s.global_step}/${s.total_steps} \u00b7 epoch ${s.epoch}/${r.plan.epochs} \u00b7 loss ${s.loss.toFixed(4)} \u00b7 ` +
+      `${sps.toFixed(2)} steps/s \u00b7 ${eps.toFixed(1)} examples/s \u00b7 ETA ${fmtTime(eta)}`;
+    loss.update(r.steps, r.losses, valAt(r));
+  }
+
+  function evaluated(evaluation) {
+    const r = run;
+    r.valSteps.push(r.steps.at(-1));
+    r.valLosses.push(evaluation.val_loss);
+    r.epochs.push(evaluation.epoch);
+    r.accs.push(evaluation.accuracy);
+    r.evaluation = evaluation;
+    acc.update(r.epochs, r.accs);
+    loss.update(r.steps, r.losses, valAt(r));
+  }
+
+  function finish(finished) {
+    const r = run;
+    run = null;
+    paused = false;
+    setRunning(false);
+    if (!r || r.steps.length === 0) return; // nothing ran: nothing to keep
+    const p = r.plan;
+    const record = {
+      method: p.method, r: p.r, alpha: p.lora_alpha, targets: (p.target_modules ?? []).join(','),
+      trainable: r.info.trainable, optimizer_bytes: r.calc?.optimizer ?? 0, file_bytes: r.calc?.file ?? 0,
+      device: r.device, seconds: (performance.now() - r.started) / 1000, accuracy: r.evaluation?.accuracy ?? null,
+      macro_f1: r.evaluation?.macro_f1 ?? null, finished, losses: r.losses, steps: r.steps,
+    };
+    store.set({ runs: [...store.get().runs, record], job: true });
+    text.textContent += finished ? ' \u00b7 done' : ' \u00b7 stopped';
+  }
+
+  client.on('tick', (t) => {
+    if (!run) return;
+    if (t.fallback) run.device = 'webgpu, then cpu';
+    if (t.step) progress(t);
+    if (t.evaluation) evaluated(t.evaluation);
+  });
+  client.on('paused', () => { if (run) text.textContent += ' \u00b7 paused'; });
+  client.on('done', () => finish(true));
+  client.on('stopped', () => finish(false));
+  client.on('failed', (e) => {
+    finish(false);
+    showPlanError(e);
+  });
+
+  $('start').addEventListener('click', start);
+  // Pausing is this panel's state; the button only shows it.
+  $('pause').addEventListener('click', () => {
+    paused = !paused;
+    client.call(paused ? 'pause' : 'resume');
+    $('pause').textContent = paused ? 'Resume' : 'Pause';
+  });
+  $('stop').addEventListener('click', () => client.call('stop'));
+
+  store.watch(['settings'], check);
+  store.watch(['model', 'data', 'plan'], updateFigures);
+  store.watch(['model'], ({ model }) => { if (model) $('max-len').max = model.max_position_embeddings; });
+  initEngine().then(() => { engineReady = true; updateFigures(); });
+  check();
+  return { lossChart: loss, accChart: acc };
+}

@@ -1,0 +1,198 @@
+// The training page's settings and their URL-hash form, from ONE table: each row ties a hash key to the control
+// that shows it and to the Plan field (PEFT's name) the trainer reads. Parsing the hash, filling the controls,
+// reading them back, building the plan and writing the hash all walk this table, so a setting added here is a
+// control, a link parameter and a plan field at once. Any setup is a link:
+//   train.html#model=tiny&device=cpu&data=sentiment&method=lora&r=4&alpha=8&targets=query,value&layers=0,1
+// and `hide=` lists controls (the hash keys below, plus EXTRA_CONTROLS) or panels (PANELS) to hide for a lesson.
+// Values are kept as the text the hash carries; the trainer's `check_plan` parses and checks them (it accepts
+// "1e-3" where a number goes), so a bad value reaches it as typed and its message can name it.
+
+// kind: 'select', 'number' and 'text' hold el.value; 'check' el.checked (1/0 in the hash); 'targets' is the
+// target_modules checkboxes with `all-linear`. `fallback` is the default of a setting outside the plan; the plan's
+// defaults come from `Trainer.default_plan()`, the one source of them (the CLI's too).
+export const PROPS = [
+  // What to load: the page's own settings.
+  { key: 'device', control: 'device', kind: 'select', fallback: 'auto' },
+  { key: 'model', control: 'model-choice', kind: 'select', fallback: 'all-MiniLM-L6-v2' },
+  { key: 'data', control: 'builtin', kind: 'select', fallback: 'complaints' },
+  // The plan.
+  { key: 'method', control: 'method', kind: 'select', field: 'method' },
+  { key: 'r', control: 'r', kind: 'number', field: 'r' },
+  { key: 'alpha', control: 'alpha', kind: 'number', field: 'lora_alpha' },
+  { key: 'targets', control: 'all-linear', kind: 'targets', field: 'target_modules' },
+  { key: 'layers', control: 'layers', kind: 'text', field: 'layers_to_transform' },
+  { key: 'bias', control: 'bias', kind: 'select', field: 'bias' },
+  { key: 'dropout', control: 'lora-dropout', kind: 'number', field: 'lora_dropout' },
+  { key: 'rslora', control: 'rslora', kind: 'check', field: 'use_rslora' },
+  { key: 'lr', control: 'lr', kind: 'number', field: 'lr' },
+  { key: 'epochs', control: 'epochs', kind: 'number', field: 'epochs' },
+  { key: 'batch', control: 'batch', kind: 'number', field: 'batch_size' },
+  { key: 'maxlen', control: 'max-len', kind: 'number', field: 'max_len' },
+  { key: 'seed', control: 'seed', kind: 'number', field: 'seed' },
+  { key: 'decay', control: 'weight-decay', kind: 'number', field: 'weight_decay' },
+  { key: 'warmup', control: 'warmup', kind: 'number', field: 'warmup_ratio' },
+  { key: 'clip', control: 'max-grad-norm', kind: 'number', field: 'max_grad_norm' },
+  { key: 'val', control: 'val-fraction', kind: 'number', field: 'val_fraction' },
+];
+
+// Names `hide=` takes besides the hash keys: parts of panels, and the panels (train.html's data-panel).
+export const EXTRA_CONTROLS = ['upload', 'tokens', 'figures', 'charts', 'predict', 'merge'];
+export const PANELS = ['runtime', 'dataset', 'train', 'results', 'history', 'adapters'];
+
+const byField = new Map(PROPS.filter((p) => p.field).map((p) => [p.field, p]));
+const $ = (id) => document.getElementById(id);
+const targetBoxes = () => [...document.querySelectorAll('input[name=target]')];
+
+// The hash key whose control a plan field (an error's `field`) belongs to, or null.
+export function keyForField(field) {
+  return byField.get(field)?.key ?? null;
+}
+
+// A plan value as the text the hash and the controls hold.
+function toText(value) {
+  if (value === null || value === undefined) return '';
+  if (typeof value === 'boolean') return value ? '1' : '0';
+  if (Array.isArray(value)) return value.join(',');
+  return String(value);
+}
+
+// Settings' defaults: the plan's from `Trainer.default_plan()` (may be null when the trainer did not load: then
+// the controls' own values stand), the rest from the table.
+export function defaultSettings(plan, controls = null) {
+  const out = {};
+  for (const p of PROPS) {
+    if (!p.field) out[p.key] = p.fallback;
+    else if (plan && p.field in plan) out[p.key] = toText(plan[p.field]);
+    else out[p.key] = controls?.[p.key] ?? '';
+  }
+  return out;
+}
+
+// `#r=4&targets=query,value&hide=history` over the defaults. Unknown keys are ignored.
+export function parseHash(hash, defaults) {
+  const settings = { ...defaults, hide: [] };
+  const params = new URLSearchParams(hash.replace(/^#/, ''));
+  for (const [key, value] of params) {
+    if (key === 'hide') settings.hide = value.split(',').map((s) => s.trim()).filter(Boolean);
+    else if (key in defaults) settings[key] = value;
+  }
+  return settings;
+}
+
+// Only what differs from the defaults, so a link says what a lesson changed.
+export function toHash(settings, defaults) {
+  const params = new URLSearchParams();
+  for (const { key } of PROPS) if (settings[key] !== defaults[key]) params.set(key, settings[key]);
+  if (settings.hide?.length) params.set('hide', settings.hide.join(','));
+  const text = params.toString().replace(/%2C/g, ',');
+  return text ? `#${text}` : '#';
+}
+
+export function writeHash(settings, defaults) {
+  const hash = toHash(settings, defaults);
+  if (hash !== (location.hash || '#')) history.replaceState(null, '', hash === '#' ? location.pathname + location.search : hash);
+}
+
+// Puts settings into the controls.
+export function fillControls(settings) {
+  for (const p of PROPS) {
+    const value = settings[p.key];
+    if (p.kind === 'targets') {
+      fillTargets(value);
+      continue;
+    }
+    const el = $(p.control);
+    if (p.kind === 'check') el.checked = value === '1' || value === 'true';
+    else if (p.kind === 'select') fillSelect(p, el, value);
+    else el.value = value;
+  }
+}
+
+function fillSelect(p, el, value) {
+  if (![...el.options].some((o) => o.value === value)) {
+    // Any folder the server has under models/ can be named in a link (a course's own model).
+    if (p.key === 'model' && /^[\w.-]+$/.test(value)) el.append(new Option(`${value} (from this server)`, value));
+    else return; // a value the control does not offer keeps the control's choice
+  }
+  el.value = value;
+}
+
+function fillTargets(value) {
+  const names = value.split(',').map((s) => s.trim()).filter(Boolean);
+  const all = names.length === 1 && names[0] === 'all-linear';
+  $('all-linear').checked = all;
+  // A module the list does not offer (a link made for another model) gets its own box, so nothing is lost.
+  for (const name of names) {
+    if (all || targetBoxes().some((b) => b.value === name) || !/^[\w.-]+$/.test(name)) continue;
+    const box = Object.assign(document.createElement('input'), { type: 'checkbox', name: 'target', value: name });
+    const label = document.createElement('label');
+    label.append(box, ` ${name}`);
+    $('all-linear').closest('label').before(label);
+  }
+  for (const box of targetBoxes()) {
+    box.checked = !all && names.includes(box.value);
+    box.disabled = all;
+  }
+}
+
+// The settings the controls hold now.
+export function readControls() {
+  const out = {};
+  for (const p of PROPS) {
+    if (p.kind === 'targets') {
+      out[p.key] = $('all-linear').checked ? 'all-linear' : targetBoxes().filter((b) => b.checked).map((b) => b.value).join(',');
+    } else if (p.kind === 'check') out[p.key] = $(p.control).checked ? '1' : '0';
+    else out[p.key] = $(p.control).value.trim();
+  }
+  return out;
+}
+
+// The plan fields for `check_plan` / `prepare`, as typed: numbers as text (the trainer parses them and names
+// the field it cannot), target_modules as a list, use_rslora as a boolean, layers_to_transform as "0,1" or null.
+export function toPlan(settings) {
+  const plan = {};
+  for (const p of PROPS) {
+    if (!p.field) continue;
+    const text = settings[p.key];
+    if (p.kind === 'check') plan[p.field] = text === '1' || text === 'true';
+    else if (p.kind === 'targets') plan[p.field] = text.split(',').map((s) => s.trim()).filter(Boolean);
+    else if (p.field === 'layers_to_transform') plan[p.field] = text.trim() === '' ? null : text;
+    else plan[p.field] = text;
+  }
+  return plan;
+}
+
+// Is this element one of the table's controls (for one listener on the whole page)?
+export function isSettingControl(el) {
+  return el.name === 'target' || PROPS.some((p) => p.control === el.id);
+}
+
+// hide=r,alpha,history: controls and panels by name.
+export function applyHide(hide) {
+  for (const el of document.querySelectorAll('[data-control], [data-panel]')) {
+    el.hidden = hide.includes(el.dataset.control ?? el.dataset.panel);
+  }
+}
+
+// Binds controls, store and hash: a control the student changes updates `settings` in the store, and every
+// change of `settings` (from a control or a panel) is written into the hash; a hash edited by hand fills the
+// controls. `defaults` are what the hash leaves out.
+export function bindSettings(store, defaults) {
+  store.watch(['settings'], ({ settings }) => writeHash(settings, defaults));
+  const changed = () => {
+    const settings = { ...readControls(), hide: store.get().settings.hide };
+    if (JSON.stringify(settings) !== JSON.stringify(store.get().settings)) store.set({ settings });
+  };
+  document.addEventListener('input', (e) => { if (isSettingControl(e.target)) changed(); });
+  document.addEventListener('change', (e) => {
+    if (e.target.id === 'all-linear') for (const box of targetBoxes()) box.disabled = e.target.checked;
+    if (isSettingControl(e.target)) changed();
+  });
+  window.addEventListener('hashchange', () => {
+    if ((location.hash || '#') === toHash(store.get().settings, defaults)) return;
+    const settings = parseHash(location.hash, defaults);
+    fillControls(settings);
+    applyHide(settings.hide);
+    store.set({ settings: { ...readControls(), hide: settings.hide } });
+  });
+}
