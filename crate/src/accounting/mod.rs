@@ -8,6 +8,8 @@ pub mod inject;
 pub mod lora_config;
 pub mod memory;
 pub mod method_costs;
+pub mod module_table;
 pub mod path;
 pub mod presets;
 pub mod report;
+pub mod targets;

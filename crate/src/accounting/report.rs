@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::accounting::arch::{Architecture, HfConfig, ModuleKind, Task, block_relative, display_layer};
+use crate::accounting::arch::{Architecture, HfConfig, Task};
 use crate::accounting::checkpoint::{AdapterDtypes, Dtype, adapter_tensors, model_tensors, safetensors_bytes};
 use crate::accounting::count::{LoraCount, count_lora, lora_params_of};
 use crate::error::Error;
@@ -11,6 +11,9 @@ use crate::accounting::lora_config::LoraConfig;
 use crate::accounting::memory::{Batch, Memory, Optimizer, Precision};
 use crate::accounting::method_costs::{self, CostInputs, MethodCost, PeftMethod};
 use crate::accounting::presets::{PRESETS, preset_config};
+pub use crate::accounting::module_table::{ModuleGroup, RankRow, RankTable};
+use crate::accounting::module_table::{groups, percent, rank_table};
+pub use crate::accounting::targets::{TargetChoice, target_choices};
 
 /// Everything a user can set. Field names follow PEFT where PEFT has the setting.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -68,57 +71,6 @@ impl AdapterDtype {
             AdapterDtype::Bf16 => Dtype::BF16,
         }
     }
-}
-
-/// A module name a user can target, as a checkbox shows it.
-#[derive(Debug, Clone, Serialize)]
-pub struct TargetChoice {
-    /// The name to put in `target_modules`: the path inside a block (`attention.self.query`), or the full path
-    /// for modules outside the blocks.
-    pub name: String,
-    pub kind: ModuleKind,
-    pub in_features: u64,
-    pub out_features: u64,
-    /// How many modules the name matches.
-    pub count: usize,
-    /// What the module is, where its name does not say (fused projections).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub note: Option<String>,
-    /// Other choices this name also matches, because PEFT matches on a dotted suffix.
-    pub also_matches: Vec<String>,
-}
-
-/// LoRA modules grouped by their name inside a block.
-#[derive(Debug, Clone, Serialize)]
-pub struct ModuleGroup {
-    pub name: String,
-    pub kind: ModuleKind,
-    pub in_features: u64,
-    pub out_features: u64,
-    /// LoRA parameters added to each module: `r * (in + out)`.
-    pub lora_params_each: u64,
-    pub lora_params_total: u64,
-    /// Block numbers where this module got LoRA.
-    pub layers: Vec<usize>,
-    pub count: usize,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct RankRow {
-    pub r: u64,
-    pub lora_params: u64,
-    /// LoRA parameters as a percentage of the `d_out x d_in` weight they adapt.
-    pub percent_of_weight: f64,
-    /// `d_out * d_in / (r * (d_in + d_out))`.
-    pub reduction: f64,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct RankTable {
-    pub module: String,
-    pub in_features: u64,
-    pub out_features: u64,
-    pub rows: Vec<RankRow>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -200,10 +152,6 @@ fn model_info(arch: &Architecture) -> ModelInfo {
 /// The largest rank the page's slider and curve go to.
 pub const MAX_RANK: u64 = 256;
 
-fn percent(part: u64, whole: u64) -> f64 {
-    if whole == 0 { 0.0 } else { 100.0 * part as f64 / whole as f64 }
-}
-
 /// Builds the architecture a setup describes.
 pub fn architecture(setup: &Setup) -> Result<Architecture, Error> {
     let text = match &setup.config_json {
@@ -215,91 +163,6 @@ pub fn architecture(setup: &Setup) -> Result<Architecture, Error> {
     };
     let config = HfConfig::parse(text)?;
     Architecture::from_config(&config, setup.task, setup.num_labels)
-}
-
-/// Names a user can target in `arch`: for each LoRA-capable module outside the `modules_to_save` head, its path
-/// inside its block.
-pub fn target_choices(arch: &Architecture) -> Vec<TargetChoice> {
-    let mut out: Vec<TargetChoice> = Vec::new();
-    // The same modules PEFT could wrap: everything LoRA supports except the modules_to_save heads.
-    let saved = crate::accounting::inject::modules_to_save(arch);
-    for m in arch.modules.iter().filter(|m| m.kind.lora_supported() && !saved.iter().any(|p| crate::accounting::path::within(&m.name, p))) {
-        let name = block_relative(&m.name);
-        if let Some(c) = out.iter_mut().find(|c| c.name == name) {
-            c.count += 1;
-            continue;
-        }
-        out.push(TargetChoice {
-            note: module_note(m.short_name(), m.in_features, m.out_features),
-            name,
-            kind: m.kind,
-            in_features: m.in_features,
-            out_features: m.out_features,
-            count: 1,
-            also_matches: Vec::new(),
-        });
-    }
-    // Modules inside the blocks first (what LoRA usually targets), then embeddings and the like.
-    out.sort_by_key(|c| c.kind == ModuleKind::Embedding);
-    let names: Vec<String> = out.iter().map(|c| c.name.clone()).collect();
-    for c in &mut out {
-        c.also_matches = names.iter().filter(|n| n.ends_with(&format!(".{}", c.name))).cloned().collect();
-    }
-    out
-}
-
-fn module_note(short: &str, d_in: u64, d_out: u64) -> Option<String> {
-    match short {
-        "Wqkv" => Some(format!("fused query, key and value projection ({d_in} -> 3 x {})", d_out / 3)),
-        "c_attn" => Some(format!("GPT-2 Conv1D: fused query, key and value ({d_in} -> 3 x {})", d_out / 3)),
-        "Wi" => Some(format!("fused gate and up projection of the GeGLU MLP ({d_in} -> 2 x {})", d_out / 2)),
-        "c_fc" | "c_proj" => Some("GPT-2 Conv1D (weight stored [in, out], fan_in_fan_out)".into()),
-        _ => None,
-    }
-}
-
-fn groups(arch: &Architecture, config: &LoraConfig, lora: &[usize]) -> Vec<ModuleGroup> {
-    let mut out: Vec<ModuleGroup> = Vec::new();
-    for &i in lora {
-        let m = &arch.modules[i];
-        let name = block_relative(&m.name);
-        let each = lora_params_of(m, config.r);
-        match out.iter_mut().find(|g| g.name == name && g.in_features == m.in_features && g.out_features == m.out_features) {
-            Some(g) => {
-                g.count += 1;
-                g.lora_params_total += each;
-                g.layers.extend(display_layer(&m.name));
-            }
-            None => out.push(ModuleGroup {
-                name,
-                kind: m.kind,
-                in_features: m.in_features,
-                out_features: m.out_features,
-                lora_params_each: each,
-                lora_params_total: each,
-                layers: display_layer(&m.name).into_iter().collect(),
-                count: 1,
-            }),
-        }
-    }
-    out
-}
-
-fn rank_table(group: &ModuleGroup) -> RankTable {
-    let (d_in, d_out) = (group.in_features, group.out_features);
-    let rows = [1, 2, 4, 8, 16, 32, 64, 128, 256]
-        .into_iter()
-        .map(|r| {
-            let lora = r * (d_in + d_out);
-            RankRow {
-                r,
-                lora_params: lora,
-                percent_of_weight: percent(lora, d_in * d_out),
-                reduction: (d_in * d_out) as f64 / lora as f64,
-            }
-        })
-        .collect();
-    RankTable { module: group.name.clone(), in_features: d_in, out_features: d_out, rows }
 }
 
 fn validate(setup: &Setup) -> Result<(), Error> {

@@ -44,8 +44,8 @@ train options:
   --model <folder | all-MiniLM-L6-v2>   (default all-MiniLM-L6-v2)
   --method lora|full|head|bitfit        (default lora)
   --r 8 --alpha 16 --targets query,value [--rslora] [--layers 0,1] --bias none|all|lora_only --lora-dropout 0.1
-  --epochs 3 --batch-size 16 --lr 2e-4 --weight-decay 0.01 --warmup-ratio 0.1 --max-grad-norm 1.0
-  --max-len 128 --seed 0 --val-fraction 0.2 --device cpu|wgpu --quiet
+  --epochs 3 --batch-size 16 --lr 1e-3 --weight-decay 0.01 --warmup-ratio 0.1 --max-grad-norm 1.0
+  --max-len 64 --seed 0 --val-fraction 0.2 --device cpu|wgpu --quiet
   built-in datasets: builtin:complaints, builtin:sentiment, builtin:topics
 
 count options (defaults follow PEFT's LoraConfig):
