@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::jsonl;
-use super::lines::{Format, decode, format_of};
+use super::lines::{Format, check_text, decode, format_of};
 pub use super::problem::RowProblem;
 use super::records::{column, records};
 use crate::error::Error;
@@ -43,6 +43,7 @@ impl Dataset {
 
 /// Parses a labelled dataset from raw bytes; `name` (a file name) only picks the format and labels messages.
 pub fn parse(name: &str, bytes: &[u8]) -> Result<Dataset, Error> {
+    check_text(name, bytes)?;
     let (lines, mut problems) = decode(bytes);
     let rows = match format_of(name, &lines) {
         Format::Jsonl => jsonl_rows(&lines, &mut problems),
@@ -50,6 +51,9 @@ pub fn parse(name: &str, bytes: &[u8]) -> Result<Dataset, Error> {
     };
     finish(name, rows, problems)
 }
+
+/// More classes than this is a column mix-up (an id, a free-text field), not a classification task to learn here.
+pub const MAX_CLASSES: usize = 200;
 
 /// `(line, text, label)` rows, before label checks.
 type Rows = Vec<(usize, String, String)>;
@@ -83,6 +87,13 @@ fn delimited_rows(name: &str, lines: &[(usize, String)], sep: u8, problems: &mut
     };
     let find = |want: &str| column(header, want);
     let what = if sep == b'\t' { "TSV" } else { "CSV" };
+    for want in ["text", "label"] {
+        if header.iter().filter(|h| h.trim().eq_ignore_ascii_case(want)).count() > 1 {
+            let mut e = Error::invalid(name, format!("the {what} header names a `{want}` column twice: which one is meant?"));
+            e.line = Some(*header_line);
+            return Err(e);
+        }
+    }
     let (Some(ti), Some(li)) = (find("text"), find("label")) else {
         let mut e = Error::invalid(
             name,
@@ -137,6 +148,12 @@ fn finish(name: &str, rows: Rows, mut problems: Vec<RowProblem>) -> Result<Datas
                 "needs at least 2 classes with 2+ examples each; usable classes: {found}{}",
                 if detail.is_empty() { String::new() } else { format!(" (first problems: {detail})") }
             ),
+        ));
+    }
+    if counts.len() > MAX_CLASSES {
+        return Err(Error::invalid(
+            name,
+            format!("has {} classes; the playground trains at most {MAX_CLASSES} (is `label` the right column?)", counts.len()),
         ));
     }
     let labels: Vec<String> = counts.keys().cloned().collect();
@@ -195,6 +212,22 @@ mod tests {
         assert_eq!(lines, vec![1, 2, 3]);
         assert!(d.problems[0].reason.contains("missing label"));
         assert!(d.problems[1].reason.contains("not a JSON object"));
+    }
+
+    #[test]
+    fn what_is_not_utf8_text_is_named_for_what_it_is() {
+        let utf16: Vec<u8> = [0xff, 0xfe].into_iter().chain("text,label\na,x\n".encode_utf16().flat_map(u16::to_le_bytes)).collect();
+        let e = parse("d.csv", &utf16).unwrap_err();
+        assert!(e.message.contains("UTF-16") && e.message.contains("save it as UTF-8"), "{e}");
+        let e = parse("d.csv", b"PK\x03\x04\x14\x00\x00\x00").unwrap_err();
+        assert!(e.message.contains("not a text file") && e.message.contains("byte 6"), "{e}");
+        let e = parse("d.csv", b"text,label\ncaf\xe9,a\nna\xefve,b\n").unwrap_err();
+        assert!(e.message.contains("not UTF-8 text (2 of 3 lines"), "{e}");
+        let e = parse("d.csv", b"text,label,text\na,x,b\n").unwrap_err();
+        assert!(e.message.contains("`text` column twice") && e.line == Some(1), "{e}");
+        let many: String = (0..402).map(|i| format!("t{i},c{}\n", i / 2)).collect();
+        let e = parse("d.csv", format!("text,label\n{many}").as_bytes()).unwrap_err();
+        assert!(e.message.contains("has 201 classes"), "{e}");
     }
 
     #[test]
