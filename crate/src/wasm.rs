@@ -99,6 +99,11 @@ mod trainer {
         to_js(&e)
     }
 
+    /// A bench call's outcome as the page gets it: plain data, or an `Error` object.
+    fn reply<T: serde::Serialize>(result: Result<T, Error>) -> Result<JsValue, JsValue> {
+        result.map(|v| to_js(&v)).map_err(err)
+    }
+
     /// The bench, borrowed for one call. The worker makes one call at a time; a second call arriving while an
     /// async one is awaited gets an error instead of a panic.
     fn bench(state: &Rc<RefCell<Workbench>>) -> Result<RefMut<'_, Workbench>, JsValue> {
@@ -112,7 +117,7 @@ mod trainer {
             future_to_promise(async move {
                 #[allow(unused_mut)]
                 let mut $wb = bench(&state)?;
-                $body.await.map(|v| to_js(&v)).map_err(err)
+                reply($body.await)
             })
         }};
     }
@@ -169,29 +174,29 @@ mod trainer {
 
         pub fn load_model(&self, name: String, config_json: String, safetensors: Vec<u8>, tokenizer_json: Vec<u8>) -> Result<JsValue, JsValue> {
             let files = ModelFiles { name, config_json, safetensors, tokenizer_json };
-            bench(&self.state)?.load_model(files).map(|s| to_js(&s)).map_err(err)
+            reply(bench(&self.state)?.load_model(files))
         }
 
         /// The tiny random model (seeded), for slow devices and tests.
         pub fn load_tiny(&self, seed: u64) -> Result<JsValue, JsValue> {
-            bench(&self.state)?.load_model(tiny::files(seed)).map(|s| to_js(&s)).map_err(err)
+            reply(bench(&self.state)?.load_model(tiny::files(seed)))
         }
 
         pub fn load_dataset(&self, name: &str, bytes: &[u8]) -> Result<JsValue, JsValue> {
-            bench(&self.state)?.load_dataset(name, bytes).map(|s| to_js(&s)).map_err(err)
+            reply(bench(&self.state)?.load_dataset(name, bytes))
         }
 
         pub fn split_counts(&self, val_fraction: f64, seed: u64) -> Result<JsValue, JsValue> {
-            bench(&self.state)?.split_counts(val_fraction, seed).map(|s| to_js(&s)).map_err(err)
+            reply(bench(&self.state)?.split_counts(val_fraction, seed))
         }
 
         pub fn preview_tokens(&self, text: &str, max_len: usize) -> Result<JsValue, JsValue> {
-            bench(&self.state)?.preview_tokens(text, max_len).map(|p| to_js(&p)).map_err(err)
+            reply(bench(&self.state)?.preview_tokens(text, max_len))
         }
 
         pub fn prepare(&self, plan_fields: JsValue) -> Result<JsValue, JsValue> {
             let plan = plan(&plan_fields)?;
-            bench(&self.state)?.prepare(plan).map(|i| to_js(&i)).map_err(err)
+            reply(bench(&self.state)?.prepare(plan))
         }
 
         /// One step and what follows it: `{step, evaluation, fallback, done}`.
@@ -237,15 +242,15 @@ mod trainer {
                 .map(|n| n.rsplit('/').next().unwrap_or(&n).to_string())
                 .zip(file_bytes.iter().map(|b| b.to_vec()))
                 .collect();
-            bench(&self.state)?.add_adapter(&name, folder).map(|s| to_js(&s)).map_err(err)
+            reply(bench(&self.state)?.add_adapter(&name, folder))
         }
 
         pub fn remove_adapter(&self, index: usize) -> Result<JsValue, JsValue> {
-            bench(&self.state)?.remove_adapter(index).map(|s| to_js(&s)).map_err(err)
+            reply(bench(&self.state)?.remove_adapter(index))
         }
 
         pub fn adapters(&self) -> Result<JsValue, JsValue> {
-            bench(&self.state)?.adapters().map(|s| to_js(&s)).map_err(err)
+            reply(bench(&self.state)?.adapters())
         }
 
         pub fn predict_with_adapter(&self, index: usize, text: String) -> js_sys::Promise {

@@ -76,7 +76,7 @@ fn a_lost_gpu_carries_the_run_on_on_the_cpu_from_the_last_step_with_every_step_d
     assert!(tick.step.is_none() && tick.evaluation.is_none() && !tick.done);
     // LoRA is snapshotted after every step: nothing done is lost.
     assert_eq!(fallback.resumed_at, 5);
-    assert_eq!(fallback.backend, "cpu");
+    assert_eq!(fallback.device.backend, "cpu");
     assert!(fallback.reason.contains("lost"), "{}", fallback.reason);
     assert_eq!(wb.device_info(), Some(&DeviceInfo::cpu()));
     loop {

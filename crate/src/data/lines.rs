@@ -7,10 +7,10 @@ use crate::error::Error;
 /// How a spreadsheet or editor saves UTF-8, for the messages below.
 const SAVE_AS_UTF8: &str = "save it as UTF-8 (a spreadsheet's \"CSV UTF-8\", or UTF-8 in a text editor's encoding menu) and load it again";
 
-/// Refuses what is not UTF-8 text before any row is read, saying what it is instead: UTF-16 (what Excel's
-/// "Unicode text" and Windows' Notepad write), a binary file, or bytes that are mostly not UTF-8. Rows with a stray
-/// bad byte are left to `decode`, which reports them by line.
-pub fn check_text(name: &str, bytes: &[u8]) -> Result<(), Error> {
+/// `(1-based line, text)` pairs without line endings or a UTF-8 byte-order mark, and the lines that are not UTF-8
+/// (one bad byte costs its row). A file that is not UTF-8 text at all is refused, saying what it is instead: UTF-16
+/// (what Excel's "Unicode text" and Windows' Notepad write), a binary file, or lines mostly not UTF-8 (Latin-1).
+pub fn decode(name: &str, bytes: &[u8]) -> Result<(Vec<(usize, String)>, Vec<RowProblem>), Error> {
     let head = &bytes[..bytes.len().min(4096)];
     let nuls = head.iter().filter(|&&b| b == 0).count();
     // ASCII in UTF-16 has a NUL in every other byte; a BOM says so outright.
@@ -22,16 +22,6 @@ pub fn check_text(name: &str, bytes: &[u8]) -> Result<(), Error> {
     if let Some(at) = head.iter().position(|&b| b == 0) {
         return Err(Error::invalid(name, format!("is not a text file (byte {} is a NUL byte): a dataset is CSV, TSV or JSON Lines text", at + 1)));
     }
-    let bad = bytes.split(|&b| b == b'\n').filter(|l| std::str::from_utf8(l).is_err()).count();
-    let total = bytes.split(|&b| b == b'\n').filter(|l| !l.is_empty()).count();
-    if bad * 2 > total {
-        return Err(Error::invalid(name, format!("is not UTF-8 text ({bad} of {total} lines are not): {SAVE_AS_UTF8}")));
-    }
-    Ok(())
-}
-
-/// `(1-based line, text)` pairs without line endings or a UTF-8 byte-order mark, and the lines that are not UTF-8.
-pub fn decode(bytes: &[u8]) -> (Vec<(usize, String)>, Vec<RowProblem>) {
     let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
     let (mut lines, mut problems) = (Vec::new(), Vec::new());
     for (i, raw) in bytes.split(|&b| b == b'\n').enumerate() {
@@ -41,7 +31,11 @@ pub fn decode(bytes: &[u8]) -> (Vec<(usize, String)>, Vec<RowProblem>) {
             Err(e) => problems.push(RowProblem { line: i + 1, reason: format!("not valid UTF-8 (byte {})", e.valid_up_to() + 1) }),
         }
     }
-    (lines, problems)
+    let (bad, total) = (problems.len(), problems.len() + lines.iter().filter(|(_, l)| !l.is_empty()).count());
+    if bad * 2 > total {
+        return Err(Error::invalid(name, format!("is not UTF-8 text ({bad} of {total} lines are not): {SAVE_AS_UTF8}")));
+    }
+    Ok((lines, problems))
 }
 
 /// The formats `parse` understands; `name` decides unless the content is clearly JSON Lines.

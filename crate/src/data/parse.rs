@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::jsonl;
-use super::lines::{Format, check_text, decode, format_of};
+use super::lines::{Format, decode, format_of};
 pub use super::problem::RowProblem;
 use super::records::{column, records};
 use crate::error::Error;
@@ -33,18 +33,22 @@ pub struct Dataset {
 
 impl Dataset {
     pub fn counts(&self) -> Vec<usize> {
-        let mut c = vec![0; self.labels.len()];
-        for e in &self.examples {
-            c[e.label] += 1;
-        }
-        c
+        label_counts(&self.examples, self.labels.len())
     }
+}
+
+/// Examples per label index (of `num_labels`) in `examples`: a whole dataset, or one side of its split.
+pub fn label_counts(examples: &[Example], num_labels: usize) -> Vec<usize> {
+    let mut c = vec![0; num_labels];
+    for e in examples {
+        c[e.label] += 1;
+    }
+    c
 }
 
 /// Parses a labelled dataset from raw bytes; `name` (a file name) only picks the format and labels messages.
 pub fn parse(name: &str, bytes: &[u8]) -> Result<Dataset, Error> {
-    check_text(name, bytes)?;
-    let (lines, mut problems) = decode(bytes);
+    let (lines, mut problems) = decode(name, bytes)?;
     let rows = match format_of(name, &lines) {
         Format::Jsonl => jsonl_rows(&lines, &mut problems),
         Format::Delimited(sep) => delimited_rows(name, &lines, sep, &mut problems)?,

@@ -2,7 +2,7 @@
 //! column, or else one text per line, read with the same decoding, records and field rules as labelled datasets.
 
 use super::jsonl;
-use super::lines::{Format, check_text, decode, format_of};
+use super::lines::{Format, decode, format_of};
 use super::problem::RowProblem;
 use super::records::{column, records};
 use crate::error::Error;
@@ -10,8 +10,7 @@ use crate::error::Error;
 /// Texts to classify: JSON Lines with a `text` field, CSV/TSV whose header names a `text` column, or else one
 /// text per line. Unreadable rows are reported like `parse` does; returns `(line, text)` pairs.
 pub fn texts(name: &str, bytes: &[u8]) -> Result<(Vec<(usize, String)>, Vec<RowProblem>), Error> {
-    check_text(name, bytes)?;
-    let (lines, mut problems) = decode(bytes);
+    let (lines, mut problems) = decode(name, bytes)?;
     let lower = name.to_ascii_lowercase();
     let mut out = Vec::new();
     match format_of(name, &lines) {

@@ -83,8 +83,9 @@ pub struct Fallback {
     pub reason: String,
     /// Steps already done, kept from the last snapshot.
     pub resumed_at: usize,
-    pub backend: String,
-    pub adapter: String,
+    /// The CPU backend the run carries on on (`backend`, `adapter`, as `use_device` reports them).
+    #[serde(flatten)]
+    pub device: DeviceInfo,
 }
 
 #[derive(Debug, Clone, Serialize)]

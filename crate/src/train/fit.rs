@@ -53,14 +53,16 @@ pub fn step(
     (model, block_on(read_scalar(loss)).expect("a CPU or native GPU result reads back"))
 }
 
-/// Mean loss and predictions over `samples`, in inference mode (no dropout, no graph).
-pub async fn evaluate_async(
+/// Mean loss and the classification metrics over `samples` (whose labels index `labels`), in inference mode (no
+/// dropout, no graph): the evaluation after each epoch, for the CLI loop and for the page's job alike.
+pub async fn evaluate(
     model: &BertForSequenceClassification,
     encoder: &EncoderConfig,
     samples: &[Sample],
+    labels: &[String],
     batch_size: usize,
     device: &Device,
-) -> Result<(f64, Vec<usize>), Error> {
+) -> Result<(f64, Metrics), Error> {
     let model = model.valid();
     let device = device.clone().inner();
     let (mut total, mut predicted) = (0.0, Vec::with_capacity(samples.len()));
@@ -73,18 +75,8 @@ pub async fn evaluate_async(
         let best = read_data(logits.argmax(1)).await?;
         predicted.extend(best.iter::<i64>().map(|v| v as usize));
     }
-    Ok((total / samples.len().max(1) as f64, predicted))
-}
-
-/// `evaluate_async`, natively.
-pub fn evaluate(
-    model: &BertForSequenceClassification,
-    encoder: &EncoderConfig,
-    samples: &[Sample],
-    batch_size: usize,
-    device: &Device,
-) -> (f64, Vec<usize>) {
-    block_on(evaluate_async(model, encoder, samples, batch_size, device)).expect("a CPU or native GPU result reads back")
+    let truth: Vec<usize> = samples.iter().map(|s| s.label).collect();
+    Ok((total / samples.len().max(1) as f64, metrics(labels, &truth, &predicted)))
 }
 
 /// Trains `model` (whose `require_grad` flags already say what trains) and reports each epoch.
@@ -111,9 +103,8 @@ pub fn train(
             }
         };
         let seconds = started.elapsed().as_secs_f64();
-        let (val_loss, predicted) = evaluate(run.model(), encoder, val, config.batch_size, device);
-        let truth: Vec<usize> = val.iter().map(|s| s.label).collect();
-        let m = metrics(labels, &truth, &predicted);
+        let (val_loss, m) =
+            block_on(evaluate(run.model(), encoder, val, labels, config.batch_size, device)).expect("a CPU or native GPU result reads back");
         let report = EpochReport {
             epoch,
             train_loss,

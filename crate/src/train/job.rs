@@ -10,9 +10,9 @@ use serde::Serialize;
 
 use super::batch::{TextEncoder, to_input};
 use super::config::Sample;
-use super::fit::evaluate_async;
+use super::fit::evaluate;
 use super::folder::saved_files_from;
-use super::metrics::{Metrics, argmax, metrics};
+use super::metrics::{Metrics, argmax};
 use super::plan::Plan;
 use super::prepare::prepare_with;
 use super::readback::{read_floats, read_named_tensors, trainable_tensors};
@@ -162,9 +162,8 @@ impl Job {
 
     /// Loss and metrics on the validation split with the model as it is now.
     pub async fn evaluate(&self) -> Result<Evaluation, Error> {
-        let (val_loss, predicted) = evaluate_async(self.run.model(), &self.config, &self.val, self.plan.train.batch_size, &self.device).await?;
-        let truth: Vec<usize> = self.val.iter().map(|s| s.label).collect();
-        Ok(Evaluation { val_loss, metrics: metrics(&self.info.labels, &truth, &predicted) })
+        let (val_loss, metrics) = evaluate(self.run.model(), &self.config, &self.val, &self.info.labels, self.plan.train.batch_size, &self.device).await?;
+        Ok(Evaluation { val_loss, metrics })
     }
 
     /// Class probabilities for one text, in inference mode.

@@ -3,7 +3,7 @@
 //! keys (`FIELDS`), and `training.json` records it the same way, so the three can never disagree on a default or
 //! on what counts as valid. Every error names the field it concerns.
 
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 use super::config::TrainConfig;
 use crate::accounting::lora_config::{Bias, LoraConfig, TargetModules};
@@ -90,26 +90,14 @@ impl Plan {
             Some(TargetModules::Shorthand(s)) => json!([s]),
             None => Value::Null,
         };
-        let mut m = Map::new();
-        m.insert("method".into(), json!(self.method.name()));
-        m.insert("r".into(), json!(self.lora.r));
-        m.insert("lora_alpha".into(), json!(self.lora.lora_alpha));
-        m.insert("target_modules".into(), targets);
-        m.insert("use_rslora".into(), json!(self.lora.use_rslora));
-        m.insert("layers_to_transform".into(), json!(self.lora.layers_to_transform));
-        m.insert("bias".into(), serde_json::to_value(self.lora.bias).expect("an enum serializes"));
-        m.insert("lora_dropout".into(), json!(self.lora_dropout));
-        let t = &self.train;
-        for (k, v) in [("epochs", json!(t.epochs)), ("batch_size", json!(t.batch_size)), ("lr", json!(t.lr))] {
-            m.insert(k.into(), v);
-        }
-        m.insert("weight_decay".into(), json!(t.weight_decay));
-        m.insert("warmup_ratio".into(), json!(t.warmup_ratio));
-        m.insert("max_grad_norm".into(), json!(t.max_grad_norm));
-        m.insert("max_len".into(), json!(self.max_len));
-        m.insert("seed".into(), json!(t.seed));
-        m.insert("val_fraction".into(), json!(self.val_fraction));
-        Value::Object(m)
+        let (l, t) = (&self.lora, &self.train);
+        json!({
+            "method": self.method.name(), "r": l.r, "lora_alpha": l.lora_alpha, "target_modules": targets,
+            "use_rslora": l.use_rslora, "layers_to_transform": l.layers_to_transform, "bias": l.bias,
+            "lora_dropout": self.lora_dropout, "epochs": t.epochs, "batch_size": t.batch_size, "lr": t.lr,
+            "weight_decay": t.weight_decay, "warmup_ratio": t.warmup_ratio, "max_grad_norm": t.max_grad_norm,
+            "max_len": self.max_len, "seed": t.seed, "val_fraction": self.val_fraction,
+        })
     }
 
     /// Sets one field from a JSON value. Numbers may come as strings (a URL hash, a CLI flag) if they parse;

@@ -6,7 +6,7 @@ use burn::tensor::Device;
 use super::batch::TextEncoder;
 use super::config::Sample;
 use super::plan::Plan;
-use crate::accounting::lora_config::{Bias, LoraConfig};
+use crate::accounting::lora_config::Bias;
 use crate::data::{Dataset, Example, split::stratified};
 use crate::error::Error;
 use crate::model::bert::BertForSequenceClassification;
@@ -76,15 +76,14 @@ pub fn build_model(
     plan: &Plan,
     device: &Device,
 ) -> Result<BertForSequenceClassification, Error> {
-    let (method, lora): (Method, &LoraConfig) = (plan.method, &plan.lora);
-    let modules = if method == Method::Lora { lora_modules(config, num_labels, lora)? } else { Vec::new() };
-    let adapter = LoraLinearConfig::from_peft(lora, plan.lora_dropout);
-    let placement = (method == Method::Lora).then_some(LoraPlacement { modules: &modules, config: adapter });
+    let (lora, is_lora) = (&plan.lora, plan.method == Method::Lora);
+    let modules = if is_lora { lora_modules(config, num_labels, lora)? } else { Vec::new() };
+    let placement = is_lora.then(|| LoraPlacement { modules: &modules, config: LoraLinearConfig::from_peft(lora, plan.lora_dropout) });
     let weights = SafeTensors::parse("model.safetensors", &files.safetensors)?;
     // Dropout draws from the backend's generator; everything else random comes from the seed via `crate::rng`.
     let seed = plan.train.seed;
     device.seed(seed);
     let model = build_with(config, Weights::Checkpoint(weights), overrides, num_labels, placement, seed, device)?;
-    let bias = if method == Method::Lora { lora.bias } else { Bias::None };
-    Ok(apply(model, method, bias, &modules))
+    let bias = if is_lora { lora.bias } else { Bias::None };
+    Ok(apply(model, plan.method, bias, &modules))
 }

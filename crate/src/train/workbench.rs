@@ -14,6 +14,7 @@ use super::job::{Job, JobInfo, Prediction, Snapshot};
 use super::merge::MergeCheck;
 use super::plan::Plan;
 use super::run::StepReport;
+use crate::data::parse::label_counts;
 use crate::data::{self, Dataset, split::stratified};
 use crate::error::Error;
 use crate::model::files::ModelFiles;
@@ -42,10 +43,6 @@ pub struct Workbench {
     adapters: Option<AdapterSet>,
 }
 
-fn missing(field: &str, what: &str) -> Error {
-    Error::invalid(field, what)
-}
-
 impl Workbench {
     pub fn new() -> Self {
         Self::default()
@@ -64,19 +61,19 @@ impl Workbench {
     }
 
     fn device(&self) -> Result<&Device, Error> {
-        self.device.as_ref().map(|(d, _)| d).ok_or_else(|| missing("device", "choose WebGPU or CPU first"))
+        self.device.as_ref().map(|(d, _)| d).ok_or_else(|| Error::invalid("device", "choose WebGPU or CPU first"))
     }
 
     fn files(&self) -> Result<&ModelFiles, Error> {
-        self.model.as_ref().ok_or_else(|| missing("model", "no model is loaded"))
+        self.model.as_ref().ok_or_else(|| Error::invalid("model", "no model is loaded"))
     }
 
     fn dataset(&self) -> Result<&Dataset, Error> {
-        self.data.as_ref().ok_or_else(|| missing("data", "no dataset is loaded"))
+        self.data.as_ref().ok_or_else(|| Error::invalid("data", "no dataset is loaded"))
     }
 
     fn job(&self) -> Result<&Job, Error> {
-        self.job.as_ref().ok_or_else(|| missing("job", "nothing trained yet: start a run first"))
+        self.job.as_ref().ok_or_else(|| Error::invalid("job", "nothing trained yet: start a run first"))
     }
 
     /// A model folder's files, checked; the job and the kept adapters (which belong to a base model) are dropped.
@@ -119,12 +116,9 @@ impl Workbench {
     /// Per-class counts of the split a run with `val_fraction` and `seed` trains and validates on.
     pub fn split_counts(&self, val_fraction: f64, seed: u64) -> Result<SplitCounts, Error> {
         let d = self.dataset()?;
-        let mut plan = Plan::default();
-        plan.val_fraction = val_fraction;
-        plan.validate()?;
+        Plan { val_fraction, ..Plan::default() }.validate()?;
         let (train, val) = stratified(&d.examples, d.labels.len(), val_fraction, seed);
-        let count = |part: &[data::Example]| -> Vec<usize> { (0..d.labels.len()).map(|l| part.iter().filter(|e| e.label == l).count()).collect() };
-        Ok(SplitCounts { train: count(&train), val: count(&val) })
+        Ok(SplitCounts { train: label_counts(&train, d.labels.len()), val: label_counts(&val, d.labels.len()) })
     }
 
     pub fn preview_tokens(&self, text: &str, max_len: usize) -> Result<TokenPreview, Error> {
@@ -151,7 +145,7 @@ impl Workbench {
     /// failure anywhere in that carries the run on on the CPU from the last snapshot instead of ending it.
     pub async fn advance(&mut self) -> Result<Tick, Error> {
         if self.job()?.finished() {
-            return Err(missing("run", "has finished every epoch: start a new one"));
+            return Err(Error::invalid("run", "has finished every epoch: start a new one"));
         }
         match self.step_evaluate_snapshot().await {
             Ok((step, evaluation)) => Ok(Tick { step: Some(step), evaluation, fallback: None, done: self.job()?.finished() }),
@@ -165,9 +159,9 @@ impl Workbench {
 
     async fn step_evaluate_snapshot(&mut self) -> Result<(StepReport, Option<EpochResult>), Error> {
         if std::mem::take(&mut self.fail_next_step) {
-            return Err(missing("device", "the GPU device was lost (simulated)"));
+            return Err(Error::invalid("device", "the GPU device was lost (simulated)"));
         }
-        let job = self.job.as_mut().ok_or_else(|| missing("job", "nothing to train: prepare first"))?;
+        let job = self.job.as_mut().ok_or_else(|| Error::invalid("job", "nothing to train: prepare first"))?;
         let step = job.step().await?;
         let evaluation = if step.epoch_done {
             Some(EpochResult { epoch: step.epoch, train_loss: step.epoch_train_loss, evaluation: job.evaluate().await? })
@@ -191,10 +185,9 @@ impl Workbench {
             Some(s) => Job::resume(files, &plan, data, &device, s)?,
             None => Job::new(files, &plan, data, &device)?,
         };
-        let info = DeviceInfo::cpu();
-        let fallback = Fallback { reason, resumed_at: job.global_step(), backend: info.backend.clone(), adapter: info.adapter.clone() };
+        let fallback = Fallback { reason, resumed_at: job.global_step(), device: DeviceInfo::cpu() };
         self.job = Some(job);
-        self.device = Some((device, info));
+        self.device = Some((device, fallback.device.clone()));
         self.adapters = None;
         Ok(fallback)
     }
@@ -255,7 +248,7 @@ impl Workbench {
     /// Up to `n` validation texts of the current job's split (of the default plan's split with no job), to check a
     /// merge on texts no adapter trained on.
     pub fn merge_texts(&self, n: usize) -> Result<Vec<String>, Error> {
-        let d = self.data.as_ref().ok_or_else(|| missing("data", "load a dataset first: a merge is checked on its texts"))?;
+        let d = self.data.as_ref().ok_or_else(|| Error::invalid("data", "load a dataset first: a merge is checked on its texts"))?;
         let plan = self.job.as_ref().map_or_else(Plan::default, |j| j.plan().clone());
         let (_, val) = stratified(&d.examples, d.labels.len(), plan.val_fraction, plan.train.seed);
         Ok(val.into_iter().take(n).map(|e| e.text).collect())
