@@ -12,6 +12,14 @@ use lora_playground::train::bench_reports::{DeviceInfo, Tick};
 use lora_playground::train::workbench::Workbench;
 use serde_json::json;
 
+/// burn's CPU random state (dropout) is process-wide and each test seeds it when it prepares a run: tests that
+/// train must not interleave their draws, or a seed stops meaning one run. Each test holds this while it runs.
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn alone() -> std::sync::MutexGuard<'static, ()> {
+    ONE_AT_A_TIME.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 /// The keyword task of the wasm test: 6 texts a class, one a class held out.
 const DATA: &str = "text,label\n\
     money bank card fee,bank\nbank card money,bank\nfee card bank money,bank\ncard money fee,bank\nbank fee,bank\nmoney card,bank\n\
@@ -40,6 +48,7 @@ fn advance(wb: &mut Workbench) -> Tick {
 
 #[test]
 fn advance_evaluates_at_each_epochs_end_and_the_keyword_task_is_learned() {
+    let _alone = alone();
     let mut wb = bench(DeviceInfo::cpu());
     let info = wb.prepare(plan()).unwrap();
     // 12 texts, 6 a class; round(20% of 6) = 1 a class held out: 10 training, 3 steps of 4 an epoch, 20 epochs.
@@ -64,6 +73,7 @@ fn advance_evaluates_at_each_epochs_end_and_the_keyword_task_is_learned() {
 
 #[test]
 fn a_lost_gpu_carries_the_run_on_on_the_cpu_from_the_last_step_with_every_step_done_once() {
+    let _alone = alone();
     let mut wb = bench(pretend_gpu());
     wb.prepare(plan()).unwrap();
     let mut steps = Vec::new();
@@ -91,6 +101,7 @@ fn a_lost_gpu_carries_the_run_on_on_the_cpu_from_the_last_step_with_every_step_d
 
 #[test]
 fn on_the_cpu_a_failed_step_is_an_error_named_device_not_a_fallback() {
+    let _alone = alone();
     let mut wb = bench(DeviceInfo::cpu());
     wb.prepare(plan()).unwrap();
     wb.simulate_device_loss();
@@ -100,6 +111,7 @@ fn on_the_cpu_a_failed_step_is_an_error_named_device_not_a_fallback() {
 
 #[test]
 fn calls_before_their_inputs_name_what_is_missing() {
+    let _alone = alone();
     // In the page's order: device, model, data.
     let mut wb = Workbench::new();
     assert_eq!(wb.prepare(plan()).unwrap_err().field, "device");
@@ -116,6 +128,7 @@ fn calls_before_their_inputs_name_what_is_missing() {
 
 #[test]
 fn the_split_counts_and_merge_texts_are_the_runs_own_split() {
+    let _alone = alone();
     let mut wb = bench(DeviceInfo::cpu());
     let counts = wb.split_counts(0.5, 7).unwrap();
     // 6 a class, half held out.
@@ -133,6 +146,7 @@ fn the_split_counts_and_merge_texts_are_the_runs_own_split() {
 
 #[test]
 fn a_kept_run_joins_the_adapter_list_and_a_new_model_clears_it() {
+    let _alone = alone();
     let mut wb = bench(DeviceInfo::cpu());
     wb.prepare(plan()).unwrap();
     for _ in 0..3 {
