@@ -137,7 +137,7 @@ fn one(f: &Flags) -> Result<Value, String> {
     }
     let which = f.str("--methods").unwrap_or("lora");
     let files = model_files::read(f.str("--model").unwrap_or(model_files::DEFAULT_MODEL))?;
-    let device: Device = device::parse(f.str("--device").unwrap_or("cpu"))?;
+    let (device, adapter): (Device, String) = device::open(f.str("--device").unwrap_or("cpu"))?;
     let config = files.encoder_config().map_err(|e| e.to_string())?;
     let method = if which == "inference" { Method::Head } else { Method::parse(which).map_err(|e| e.to_string())? };
     // LoRA r=8, alpha 16 on query and value (the default plan), no dropout: the figures the README compares.
@@ -148,11 +148,16 @@ fn one(f: &Flags) -> Result<Value, String> {
     let model = build_model(&config, &files, None, LABELS, &plan, &train_device).map_err(|e| e.to_string())?;
     let trainable = count(&model).trainable;
     let warmup = 2;
+    // The first step apart: on a GPU it includes compiling every kernel (WGSL to the driver's code).
+    let mut first = f64::NAN;
     let seconds = if which == "inference" {
         let model = model.valid();
         let tokens: Vec<&Tokens> = samples.iter().map(|s| &s.tokens).collect();
         let mut started = Instant::now();
         for i in 0..warmup + steps {
+            if i == 1 {
+                first = started.elapsed().as_secs_f64();
+            }
             if i == warmup {
                 started = Instant::now();
             }
@@ -164,6 +169,9 @@ fn one(f: &Flags) -> Result<Value, String> {
         let mut model = model;
         let mut started = Instant::now();
         for i in 0..warmup + steps {
+            if i == 1 {
+                first = started.elapsed().as_secs_f64();
+            }
             if i == warmup {
                 started = Instant::now();
             }
@@ -173,12 +181,14 @@ fn one(f: &Flags) -> Result<Value, String> {
     };
     Ok(json!({
         "method": which,
+        "adapter": adapter,
         "trainable": if which == "inference" { Value::Null } else { json!(trainable) },
         "batch_size": bs,
         "seq_len": seq,
         "steps": steps,
         "examples_per_s": (steps * bs) as f64 / seconds,
         "ms_per_step": seconds * 1000.0 / steps as f64,
+        "first_step_ms": first * 1000.0,
         "peak_rss_mib": peak_rss_mib(),
     }))
 }
