@@ -11,6 +11,7 @@
 #   LP_TOKENIZER  a BERT tokenizer.json (default: the fetched MiniLM's)
 #   LP_STEPS    timed steps per figure (default 20)
 #   LP_SHAPES   batch x length pairs (default "16x64 32x128")
+#   LP_MODELS   preset shapes (default "all-MiniLM-L6-v2 bert-base-uncased")
 # Writes OUT/{burn,peft}-MODEL-SHAPE.json and OUT/table.md (default OUT: runs/gpu-bench). Needs python3 with
 # torch, transformers and peft, and a Vulkan driver for the GPU (`vulkaninfo --summary` should name it).
 set -euo pipefail
@@ -27,7 +28,7 @@ if [ -z "$bin" ]; then
 fi
 mkdir -p "$out"
 python3 -c "import torch; assert torch.cuda.is_available(), 'PyTorch sees no CUDA GPU'; print('GPU:', torch.cuda.get_device_name(0))"
-for model in all-MiniLM-L6-v2 bert-base-uncased; do
+for model in ${LP_MODELS:-all-MiniLM-L6-v2 bert-base-uncased}; do
   [ -f "$out/$model/model.safetensors" ] ||
     python3 "$ROOT/tools/random_model.py" "$ROOT/crate/presets/$model.json" "$tokenizer" "$out/$model"
   for shape in $shapes; do
