@@ -54,7 +54,7 @@ for path in sorted(glob.glob(os.path.join(out, "burn-*.json"))):
     peft = json.load(open(os.path.join(out, f"peft-{key}.json")))
     gpu = peft["machine"]["gpu"]
     for m, r in ours.items():
-        adapter = r["adapter"]
+        adapter = r.get("adapter", adapter)  # runs before bench named its adapter have none
         p = next(x for x in peft["rows"] if x["method"] == m)
         print(f"| {model} | {shape} | {m} | {r['ms_per_step']:.1f} | {r['first_step_ms']:.0f} | {p['ms_per_step']:.1f} "
               f"| {p['first_step_ms']:.0f} | {p['ms_per_step'] / r['ms_per_step']:.2f}x |")
