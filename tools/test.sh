@@ -33,5 +33,7 @@ step "page end-to-end tests (Playwright + Debian chromium)"
 step "training page end-to-end tests (tiny model, WebGPU and CPU; screenshots in tests/artifacts/)"
 # The training-enabled CLI that `cargo test` built above (native, for the same-seed comparison and the server).
 (cd "$ROOT" && LORA_PLAYGROUND_CLI="$CARGO_TARGET_DIR/debug/lora-playground" node tests/e2e/train.mjs)
+step "runs that survive: a trap mid-run and a reload mid-run carry the run on with the same losses"
+(cd "$ROOT" && LORA_PLAYGROUND_CLI="$CARGO_TARGET_DIR/debug/lora-playground" node tests/e2e/recovery.mjs)
 echo
 echo "all tests passed"

@@ -210,6 +210,26 @@ mod trainer {
             Ok(())
         }
 
+        /// The last snapshot as a `.safetensors` file (tensors, AdamW's moments, place), `undefined` before the first.
+        pub fn snapshot_file(&self) -> Result<Option<js_sys::Uint8Array>, JsValue> {
+            Ok(bench(&self.state)?.snapshot_file().map_err(err)?.map(|b| js_sys::Uint8Array::from(&b[..])))
+        }
+
+        /// Carries on the run a snapshot file was taken from, over the loaded model and data: `{job, plan, step}`.
+        pub fn resume(&self, file: &[u8]) -> Result<JsValue, JsValue> {
+            let mut wb = bench(&self.state)?;
+            let resumed = wb.resume(file).and_then(|(job, plan)| {
+                Ok(serde_json::json!({ "job": job, "plan": plan.to_json(), "step": wb.global_step()? }))
+            });
+            reply(resumed)
+        }
+
+        /// For tests of the page's recovery: the step that would bring the run to `step` steps traps.
+        pub fn panic_at_step(&self, step: usize) -> Result<(), JsValue> {
+            bench(&self.state)?.panic_at_step(step);
+            Ok(())
+        }
+
         pub fn predict(&self, text: String) -> js_sys::Promise {
             promise!(self, |wb| wb.predict(&text))
         }

@@ -12,13 +12,14 @@ import { startRunPanel } from './panels/run.js';
 import { startResultsPanel } from './panels/results.js';
 import { startHistoryPanel } from './panels/history.js';
 import { startAdaptersPanel } from './panels/adapters.js';
+import { startRecovery } from './recovery.js';
 
 // Keep an offline copy of the app (sw.js); browsers allow it on https and on localhost.
 if ('serviceWorker' in navigator && window.isSecureContext) {
   navigator.serviceWorker.register(new URL('../../sw.js', import.meta.url), { scope: new URL('../../', import.meta.url).pathname }).catch(() => {});
 }
 
-const client = connect(new Worker(new URL('./worker.js', import.meta.url), { type: 'module' }));
+const client = connect(() => new Worker(new URL('./worker.js', import.meta.url), { type: 'module' }));
 
 // The plan's defaults are the trainer's (the CLI's too); a link only says what differs from them.
 let planDefaults = null;
@@ -40,6 +41,7 @@ const store = createStore({
   data: null, // the loaded dataset's summary
   running: false,
   job: false, // the worker holds a trained job to keep or download
+  dataFile: null, // the loaded dataset's {name, bytes}: a saved run keeps it
   runs: [], // finished runs, oldest first
 });
 bindSettings(store, defaults);
@@ -47,11 +49,12 @@ bindSettings(store, defaults);
 const panels = { store, client };
 startDevicePanel(panels);
 startModelPanel(panels);
-startDataPanel(panels);
+const data = startDataPanel(panels);
 const run = startRunPanel(panels);
 startResultsPanel(panels);
 startHistoryPanel(panels);
 startAdaptersPanel(panels);
+const recovery = startRecovery({ ...panels, run, data });
 
 // Read-only handles for the end-to-end tests (tests/e2e/train.mjs) and for the curious in the console.
 window.lpTrain = {
@@ -59,5 +62,7 @@ window.lpTrain = {
   lossChart: run.lossChart,
   accChart: run.accChart,
   simulateDeviceLoss: () => client.call('simulate_device_loss'),
+  // A trap at that step, for the recovery tests (tests/e2e/recovery.mjs).
+  panicAtStep: recovery.panicAtStep,
   store,
 };

@@ -3,7 +3,10 @@
 // (web/train/client.js is the other side). The run policy (epochs, evaluation, snapshots, carrying on on the CPU
 // when the GPU is lost) is the trainer's `advance()`; what stays here is what wasm cannot do: a clock (steps/s,
 // merge timings), yielding between steps so pause, stop and predict get through, and one call at a time.
-// Run events {event, data}, after `start` has answered: 'tick', 'paused', 'resumed', 'stopped', 'done', 'failed'.
+// Run events {event, data}, after `start` has answered: 'tick', 'snapshot' (the run's snapshot file after a step
+// that took one), 'paused', 'resumed', 'stopped', 'done', 'failed', and 'trapped': the wasm instance trapped (a
+// Rust panic, an out-of-memory) and is dead; the page starts a fresh worker and carries the run on from the last
+// snapshot (web/train/recovery.js).
 import init, { Trainer } from '../pkg-train/lora_playground.js';
 
 let trainer = null;
@@ -18,6 +21,28 @@ function serial(fn) {
 }
 
 const emit = (event, data = {}) => self.postMessage({ event, data });
+
+// A trap leaves the wasm instance unusable: every later call would fail or lie, so the worker says so and
+// answers nothing more.
+let trapped = null;
+const isTrap = (e) => e instanceof WebAssembly.RuntimeError;
+function trap(e) {
+  trapped ??= { field: 'trap', message: `the trainer crashed (${e.message})`, line: null };
+  emit('trapped', trapped);
+}
+
+// An async trainer call runs in wasm-bindgen-futures' task queue, so its trap surfaces here, uncaught, and its
+// Promise never settles: this is where most traps are seen.
+self.addEventListener('error', (e) => {
+  if (!isTrap(e.error)) return;
+  e.preventDefault();
+  trap(e.error);
+});
+self.addEventListener('unhandledrejection', (e) => {
+  if (!isTrap(e.reason)) return;
+  e.preventDefault();
+  trap(e.reason);
+});
 
 // Errors from Rust are {field, message, line, column}; anything else (a JS exception, a wasm trap) becomes one.
 function asError(e, field) {
@@ -72,24 +97,41 @@ async function loop(info) {
       }
       const seconds = busyMs / 1000;
       emit('tick', { ...tick, steps_per_s: steps / seconds, examples_per_s: examples / seconds });
+      if (tick.snapshot) {
+        const file = await serial(() => trainer.snapshot_file());
+        if (file) self.postMessage({ event: 'snapshot', data: { step: tick.step.global_step, file: file.buffer } }, [file.buffer]);
+      }
       done = tick.done;
       await yieldToMessages();
     }
     emit('done', { seconds: (performance.now() - started) / 1000 });
   } catch (e) {
-    emit('failed', asError(e, 'run'));
+    if (isTrap(e)) trap(e);
+    else emit('failed', asError(e, 'run'));
   } finally {
     run.active = false;
   }
+}
+
+function begin(info) {
+  Object.assign(run, { active: true, paused: false, stop: false });
+  setTimeout(() => loop(info), 0); // after this reply is posted, so the page hears of the run before its ticks
 }
 
 async function start({ plan }) {
   if (run.active) throw { field: 'run', message: 'a run is already in progress: stop it first' };
   const checked = Trainer.check_plan(plan);
   const info = await serial(() => trainer.prepare(checked));
-  Object.assign(run, { active: true, paused: false, stop: false });
-  setTimeout(() => loop(info), 0); // after this reply is posted, so the page hears of the run before its ticks
+  begin(info);
   return { plan: checked, info };
+}
+
+// Carries on the run a snapshot file was taken from (after a trap, or in a reopened tab): {plan, info, step}.
+async function resumeRun({ file }) {
+  if (run.active) throw { field: 'run', message: 'a run is already in progress: stop it first' };
+  const { job, plan, step } = await serial(() => trainer.resume(new Uint8Array(file)));
+  begin(job);
+  return { plan, info: job, step };
 }
 
 // ---- merge check, timed here (wasm has no clock) -----------------------------------------------------------
@@ -132,6 +174,9 @@ const HANDLERS = {
   split_counts: ({ val_fraction, seed }) => serial(() => trainer.split_counts(val_fraction, BigInt(seed))),
   preview_tokens: ({ text, max_len }) => serial(() => trainer.preview_tokens(text, max_len)),
   start,
+  resume_run: resumeRun,
+  // For the recovery tests: the step that would bring the run to `step` steps traps.
+  panic_at_step: ({ step }) => serial(() => trainer.panic_at_step(step)),
   pause: () => { run.paused = true; },
   resume: () => { run.paused = false; run.wake?.(); },
   stop: () => { run.stop = true; run.paused = false; run.wake?.(); },
@@ -153,10 +198,12 @@ const HANDLERS = {
 self.onmessage = async ({ data: { id, type, args } }) => {
   try {
     await ready;
+    if (trapped) throw trapped;
     const handler = HANDLERS[type];
     if (!handler) throw { field: 'message', message: `unknown request '${type}'` };
     self.postMessage({ id, result: await handler(args ?? {}) });
   } catch (e) {
-    self.postMessage({ id, error: asError(e, type) });
+    if (isTrap(e)) trap(e);
+    self.postMessage({ id, error: isTrap(e) ? trapped : asError(e, type) });
   }
 };

@@ -63,6 +63,8 @@ pub struct Tick {
     /// Set when the step ended an epoch.
     pub evaluation: Option<EpochResult>,
     pub fallback: Option<Fallback>,
+    /// A snapshot was taken after this step (`Workbench::snapshot_file` has it).
+    pub snapshot: bool,
     /// The run has done its last step.
     pub done: bool,
 }

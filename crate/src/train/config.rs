@@ -1,8 +1,7 @@
 //! How the loop trains (`TrainConfig`, AdamW as transformers' Trainer sets it up) and what it trains on (`Sample`).
 
-use burn::grad_clipping::GradientClippingConfig;
-use burn::optim::{AdamWConfig, ModuleOptimizer};
 
+use super::adamw::AdamW;
 use super::batch::Tokens;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -37,10 +36,6 @@ pub struct Sample {
 }
 
 /// AdamW with `epsilon` 1e-8 (torch's default), decoupled weight decay and per-tensor gradient clipping.
-pub fn optimizer(config: &TrainConfig) -> ModuleOptimizer {
-    AdamWConfig::new()
-        .with_epsilon(1e-8)
-        .with_weight_decay(config.weight_decay as f32)
-        .with_grad_clipping(Some(GradientClippingConfig::Norm(config.max_grad_norm as f32)))
-        .init()
+pub fn optimizer(config: &TrainConfig) -> AdamW {
+    AdamW::new(config.weight_decay, config.max_grad_norm)
 }

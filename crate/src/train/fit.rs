@@ -6,11 +6,11 @@ use std::time::Instant;
 
 use burn::module::Module;
 use burn::nn::loss::CrossEntropyLossConfig;
-use burn::optim::ModuleOptimizer;
 use burn::tensor::Device;
 use futures_lite::future::block_on;
 use serde::Serialize;
 
+use super::adamw::AdamW;
 use super::batch::{Tokens, to_input};
 use super::config::{Sample, TrainConfig};
 use super::metrics::{Metrics, metrics};
@@ -43,7 +43,7 @@ pub enum Progress<'a> {
 /// synchronously; the browser goes through `Run::step`).
 pub fn step(
     model: BertForSequenceClassification,
-    optim: &mut ModuleOptimizer,
+    optim: &mut AdamW,
     lr: f64,
     encoder: &EncoderConfig,
     batch: &[&Sample],

@@ -16,12 +16,12 @@ use super::metrics::{Metrics, argmax};
 use super::plan::Plan;
 use super::prepare::prepare_with;
 use super::readback::{read_floats, read_named_tensors, trainable_tensors};
-use super::run::{Run, RunPosition, StepReport};
+use super::run::{Run, StepReport};
+use super::snapshot::Snapshot;
 use crate::data::Dataset;
 use crate::error::Error;
 use crate::model::config::EncoderConfig;
 use crate::model::files::ModelFiles;
-use crate::model::load::Overrides;
 use crate::model::methods::count;
 
 /// What the page shows once a job is ready.
@@ -64,15 +64,6 @@ impl Prediction {
     }
 }
 
-/// What a run has learned and where it stands, in host memory: it outlives the device it was read from, so a
-/// run whose GPU is lost carries on on the CPU from here.
-#[derive(Debug, Clone)]
-pub struct Snapshot {
-    /// Every trainable tensor by Hugging Face name, torch layout.
-    pub tensors: Overrides,
-    pub position: RunPosition,
-}
-
 pub struct Job {
     plan: Plan,
     config: EncoderConfig,
@@ -91,7 +82,7 @@ impl Job {
         Self::build(files, plan, data, device, None)
     }
 
-    /// The job `snapshot` was taken from, carried on on `device` (a fresh AdamW: its moments are not kept).
+    /// The job `snapshot` was taken from, carried on on `device` exactly (its tensors, AdamW's moments, its place).
     pub fn resume(files: &ModelFiles, plan: &Plan, data: &Dataset, device: &Device, snapshot: &Snapshot) -> Result<Self, Error> {
         Self::build(files, plan, data, device, Some(snapshot))
     }
@@ -101,7 +92,7 @@ impl Job {
         let p = prepare_with(files, plan, data, from.map(|s| &s.tensors), &device)?;
         let live = count(&p.model);
         let run = match from {
-            Some(s) => Run::resume(p.model, &plan.train, p.train.len(), s.position.clone()),
+            Some(s) => Run::resume(p.model, &plan.train, p.train.len(), s.position.clone(), &s.optimizer, &device),
             None => Run::new(p.model, &plan.train, p.train.len()),
         };
         let info = JobInfo {
@@ -143,9 +134,13 @@ impl Job {
         self.run.global_step()
     }
 
-    /// The trainable tensors and the run's position, read back from the device.
+    /// The trainable tensors, AdamW's moments and the run's position, read back from the device.
     pub async fn snapshot(&self) -> Result<Snapshot, Error> {
-        Ok(Snapshot { tensors: trainable_tensors(self.run.model()).await?, position: self.run.position() })
+        Ok(Snapshot {
+            tensors: trainable_tensors(self.run.model()).await?,
+            optimizer: self.run.optimizer_state().await?,
+            position: self.run.position(),
+        })
     }
 
     /// The files `train` would save for the model as it is now (PEFT's adapter files for LoRA), read back

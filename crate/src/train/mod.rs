@@ -1,6 +1,7 @@
 //! Training: one `Plan`, the step-wise `Run` shared by the CLI loop (`fit`) and the browser (`Workbench`), saved
 //! folders written and read side by side, and serving several adapters on one base.
 
+pub mod adamw;
 pub mod adapters;
 pub mod batch;
 pub mod bench_reports;
@@ -16,4 +17,5 @@ pub mod prepare;
 pub mod readback;
 pub mod run;
 pub mod schedule;
+pub mod snapshot;
 pub mod workbench;

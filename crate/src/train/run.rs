@@ -6,11 +6,12 @@
 //! The order of random draws is the contract that makes a seed mean the same run on the CPU and on WebGPU: each
 //! epoch shuffles `0..n` afresh with the seeded generator, then walks it in batches.
 
-use burn::optim::{GradientsParams, ModuleOptimizer};
+use burn::optim::GradientsParams;
 use burn::nn::loss::CrossEntropyLossConfig;
 use burn::tensor::{Device, Int, Tensor, TensorData};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
+use super::adamw::{AdamW, OptimizerState};
 use super::batch::{Tokens, to_input};
 use super::config::{Sample, TrainConfig, optimizer};
 use super::readback::read_scalar;
@@ -42,8 +43,9 @@ pub struct StepReport {
     pub epoch_train_loss: f64,
 }
 
-/// Where a run stands between two steps: with the trained tensors, enough to carry it on on another device.
-#[derive(Debug, Clone, PartialEq)]
+/// Where a run stands between two steps: with the trained tensors and AdamW's moments, enough to carry it on
+/// exactly, on another device or in another process.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RunPosition {
     pub epoch: usize,
     pub next_batch: usize,
@@ -57,11 +59,13 @@ pub struct RunPosition {
 pub struct Run {
     /// `None` only while a step holds it (burn's optimizer takes the model by value).
     model: Option<BertForSequenceClassification>,
-    optim: ModuleOptimizer,
+    optim: AdamW,
     schedule: LinearSchedule,
     batch_size: usize,
     epochs: usize,
     rng: Rng,
+    /// The plan's seed: each step's dropout masks are drawn from it and the step's number (below).
+    seed: u64,
     n_train: usize,
     order: Vec<usize>,
     epoch: usize,
@@ -88,6 +92,7 @@ impl Run {
             batch_size,
             epochs: config.epochs,
             rng: Rng::new(config.seed),
+            seed: config.seed,
             n_train,
             order: Vec::new(),
             epoch: 0,
@@ -100,9 +105,18 @@ impl Run {
         run
     }
 
-    /// A run carried on from `position` with `model` (its trained tensors laid in); AdamW's moments start afresh.
-    pub fn resume(model: BertForSequenceClassification, config: &TrainConfig, n_train: usize, position: RunPosition) -> Self {
+    /// A run carried on from `position` with `model` (its trained tensors laid in) and AdamW's moments laid back
+    /// on `device` (the autodiff device the run trains on).
+    pub fn resume(
+        model: BertForSequenceClassification,
+        config: &TrainConfig,
+        n_train: usize,
+        position: RunPosition,
+        optimizer: &OptimizerState,
+        device: &Device,
+    ) -> Self {
         let mut run = Self::new(model, config, n_train);
+        run.optim.load_state(optimizer, &device.clone().inner());
         run.epoch = position.epoch;
         run.next_batch = position.next_batch;
         run.global = position.global;
@@ -150,6 +164,11 @@ impl Run {
         self.global >= self.total_steps()
     }
 
+    /// AdamW's moments read back to the host.
+    pub async fn optimizer_state(&self) -> Result<OptimizerState, Error> {
+        self.optim.state().await
+    }
+
     pub fn model(&self) -> &BertForSequenceClassification {
         self.model.as_ref().expect("the model is only taken during a step")
     }
@@ -173,6 +192,10 @@ impl Run {
         let end = (start + self.batch_size).min(self.n_train);
         let batch: Vec<&Sample> = self.order[start..end].iter().map(|&i| &train[i]).collect();
         let lr = self.schedule.lr(self.global);
+        // Dropout draws from the backend's generator, which only a seed sets: seeding it per step makes a step's
+        // masks depend on the run's seed and the step alone, so a run carried on from a snapshot draws what the
+        // uninterrupted run draws.
+        device.seed(step_seed(self.seed, self.global));
         let model = self.model.take().expect("the model is only taken during a step");
         let (model, loss) = forward_backward_step(model, &mut self.optim, lr, encoder, &batch, device);
         self.model = Some(model);
@@ -196,6 +219,11 @@ impl Run {
     }
 }
 
+/// The generator's seed for step `global` of a run seeded `seed` (SplitMix64 of both, so neighbours differ).
+fn step_seed(seed: u64, global: usize) -> u64 {
+    Rng::new(seed ^ (global as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15)).next_u64()
+}
+
 /// Targets as an int tensor.
 pub fn targets(labels: &[usize], device: &Device) -> Tensor<1, Int> {
     Tensor::from_data(TensorData::new(labels.iter().map(|&l| l as i64).collect::<Vec<_>>(), [labels.len()]), device)
@@ -205,7 +233,7 @@ pub fn targets(labels: &[usize], device: &Device) -> Tensor<1, Int> {
 /// read it the way its platform allows.
 pub fn forward_backward_step(
     model: BertForSequenceClassification,
-    optim: &mut ModuleOptimizer,
+    optim: &mut AdamW,
     lr: f64,
     encoder: &EncoderConfig,
     batch: &[&Sample],

@@ -10,10 +10,11 @@ use burn::tensor::Device;
 use super::adapters::AdapterSet;
 use super::batch::{TokenPreview, preview_tokens};
 use super::bench_reports::{AdapterSummary, DatasetSummary, DeviceInfo, EpochResult, Fallback, ModelSummary, SplitCounts, Tick};
-use super::job::{Job, JobInfo, Prediction, Snapshot};
+use super::job::{Job, JobInfo, Prediction};
 use super::merge::MergeCheck;
 use super::plan::Plan;
 use super::run::StepReport;
+use super::snapshot::{Provenance, Snapshot, data_fingerprint, model_fingerprint};
 use crate::data::parse::label_counts;
 use crate::data::{self, Dataset, split::stratified};
 use crate::error::Error;
@@ -31,12 +32,17 @@ pub type Folder = BTreeMap<String, Vec<u8>>;
 pub struct Workbench {
     device: Option<(Device, DeviceInfo)>,
     model: Option<ModelFiles>,
+    /// SHA-256 of the loaded model's files and of the loaded dataset: what a snapshot file names as its own.
+    model_sha: String,
+    data_sha: String,
     data: Option<Dataset>,
     job: Option<Job>,
     /// The last snapshot of the job, in host memory: what a lost GPU leaves to carry on from.
     snapshot: Option<Snapshot>,
     /// A test's stand-in for a lost GPU: the next step fails as a lost device does.
     fail_next_step: bool,
+    /// A test's stand-in for a trap: the step that would make the run's step count this panics (once).
+    panic_at: Option<usize>,
     /// Adapters kept over the loaded base model, as folders: the set below is rebuilt from them when the device
     /// changes, so switching device loses none.
     kept: Vec<(String, Folder)>,
@@ -89,6 +95,7 @@ impl Workbench {
             max_position_embeddings: c.max_position_embeddings,
             config_json: files.config_json.clone(),
         };
+        self.model_sha = model_fingerprint(&files.config_json, &files.tokenizer_json, &files.safetensors);
         self.model = Some(files);
         self.job = None;
         self.snapshot = None;
@@ -107,6 +114,7 @@ impl Workbench {
             problems: d.problems.clone(),
             sample: d.examples.iter().take(8).map(|e| (e.text.clone(), d.labels[e.label].clone(), e.line)).collect(),
         };
+        self.data_sha = data_fingerprint(&d);
         self.data = Some(d);
         self.job = None;
         self.snapshot = None;
@@ -136,6 +144,43 @@ impl Workbench {
         Ok(info)
     }
 
+    /// The last snapshot as a file (`train/snapshot.rs`), tied to the loaded model and data; `None` before the
+    /// first. The page keeps it (IndexedDB) to carry the run on after a trap or a reload.
+    pub fn snapshot_file(&self) -> Result<Option<Vec<u8>>, Error> {
+        let (Some(s), Some(job)) = (&self.snapshot, &self.job) else { return Ok(None) };
+        let provenance = Provenance { plan: job.plan().to_json(), model: self.model_sha.clone(), data: self.data_sha.clone() };
+        s.to_bytes(&provenance).map(Some)
+    }
+
+    /// Carries on the run a snapshot file was taken from, over the loaded model and data (which must be the ones
+    /// it names) on the chosen device, exactly where it stood.
+    pub fn resume(&mut self, file: &[u8]) -> Result<(JobInfo, Plan), Error> {
+        let (snapshot, provenance) = Snapshot::from_bytes(file)?;
+        if self.model.is_some() && provenance.model != self.model_sha {
+            return Err(Error::invalid("snapshot", "was taken with another model: load the model the run was trained on"));
+        }
+        if self.data.is_some() && provenance.data != self.data_sha {
+            return Err(Error::invalid("snapshot", "was taken on another dataset: load the dataset the run was trained on"));
+        }
+        let plan = Plan::from_json(&provenance.plan)?;
+        let job = Job::resume(self.files()?, &plan, self.dataset()?, self.device()?, &snapshot)?;
+        let info = job.info().clone();
+        self.job = Some(job);
+        self.snapshot = Some(snapshot);
+        Ok((info, plan))
+    }
+
+    /// The run's global step count (0 before the first step).
+    pub fn global_step(&self) -> Result<usize, Error> {
+        Ok(self.job()?.global_step())
+    }
+
+    /// For tests of the page's recovery: the step that would bring the run to `step` steps panics, as a bug or an
+    /// out-of-memory in the backend would (a trap in the browser). Once; a fresh worker does not inherit it.
+    pub fn panic_at_step(&mut self, step: usize) {
+        self.panic_at = Some(step);
+    }
+
     /// For tests: the next step fails as a lost GPU does (a real loss cannot be provoked on demand).
     pub fn simulate_device_loss(&mut self) {
         self.fail_next_step = true;
@@ -148,20 +193,25 @@ impl Workbench {
             return Err(Error::invalid("run", "has finished every epoch: start a new one"));
         }
         match self.step_evaluate_snapshot().await {
-            Ok((step, evaluation)) => Ok(Tick { step: Some(step), evaluation, fallback: None, done: self.job()?.finished() }),
+            Ok((step, evaluation, snapshot)) => {
+                Ok(Tick { step: Some(step), evaluation, fallback: None, snapshot, done: self.job()?.finished() })
+            }
             Err(e) if self.device_info().is_some_and(DeviceInfo::is_gpu) => {
                 let fallback = self.fall_back_to_cpu(e.message)?;
-                Ok(Tick { step: None, evaluation: None, fallback: Some(fallback), done: false })
+                Ok(Tick { step: None, evaluation: None, fallback: Some(fallback), snapshot: false, done: false })
             }
             Err(e) => Err(e),
         }
     }
 
-    async fn step_evaluate_snapshot(&mut self) -> Result<(StepReport, Option<EpochResult>), Error> {
+    async fn step_evaluate_snapshot(&mut self) -> Result<(StepReport, Option<EpochResult>, bool), Error> {
         if std::mem::take(&mut self.fail_next_step) {
             return Err(Error::invalid("device", "the GPU device was lost (simulated)"));
         }
         let job = self.job.as_mut().ok_or_else(|| Error::invalid("job", "nothing to train: prepare first"))?;
+        if self.panic_at.is_some_and(|n| job.global_step() + 1 == n) {
+            panic!("injected for a test: a trap during step {}", job.global_step() + 1);
+        }
         let step = job.step().await?;
         let evaluation = if step.epoch_done {
             Some(EpochResult { epoch: step.epoch, train_loss: step.epoch_train_loss, evaluation: job.evaluate().await? })
@@ -169,14 +219,14 @@ impl Workbench {
             None
         };
         // After the evaluation, so a snapshot never stands for an epoch whose results were not delivered.
-        if step.epoch_done || job.info().trainable <= SNAPSHOT_EVERY_STEP_UP_TO {
+        let snapshot = step.epoch_done || job.info().trainable <= SNAPSHOT_EVERY_STEP_UP_TO;
+        if snapshot {
             self.snapshot = Some(job.snapshot().await?);
         }
-        Ok((step, evaluation))
+        Ok((step, evaluation, snapshot))
     }
 
-    /// The job rebuilt on the CPU backend from its last snapshot (from the start if none was taken yet). AdamW's
-    /// moments are not in the snapshot: they restart.
+    /// The job rebuilt on the CPU backend from its last snapshot (from the start if none was taken yet).
     fn fall_back_to_cpu(&mut self, reason: String) -> Result<Fallback, Error> {
         let plan = self.job()?.plan().clone();
         let device = Device::flex();

@@ -21,8 +21,14 @@ pub struct Server {
 impl Server {
     /// Serves `root` on 127.0.0.1 at a port the system picks (`--port 0`), read back from the first stdout line.
     pub fn start(root: &Path) -> Server {
+        Server::start_with(root, &[])
+    }
+
+    /// The same with environment variables set (the bounds tests shorten the server's time limits).
+    pub fn start_with(root: &Path, env: &[(&str, &str)]) -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_lora-playground"))
             .args(["serve", "--root", root.to_str().unwrap(), "--port", "0"])
+            .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .spawn()
             .expect("the binary runs");

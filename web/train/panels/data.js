@@ -18,10 +18,16 @@ export function startDataPanel({ store, client }) {
   async function load(name, data) {
     showError('err-data', null);
     try {
-      summary = await client.call('load_dataset', { name, bytes: data.buffer }, [data.buffer]);
+      // A copy stays here: a fresh worker after a trap gets the dataset again, and a saved run keeps it.
+      const kept = data.slice();
+      summary = await client.setup('data', 'load_dataset', async () => {
+        const bytes = kept.slice().buffer;
+        return { args: { name, bytes }, transfer: [bytes] };
+      });
+      store.set({ dataFile: { name, bytes: kept } });
     } catch (e) {
       showError('err-data', e);
-      return;
+      return null;
     }
     loads += 1;
     split = null;
@@ -30,6 +36,7 @@ export function startDataPanel({ store, client }) {
     if (!typed && summary.sample.length) $('token-text').value = summary.sample[0][0];
     refreshSplit();
     preview();
+    return summary;
   }
 
   async function useBuiltin() {
@@ -108,5 +115,6 @@ export function startDataPanel({ store, client }) {
   });
   store.watch(['plan'], refreshSplit);
   store.watch(['running'], ({ running }) => { $('builtin-load').disabled = running; });
-  useBuiltin();
+  // `load(name, bytes)`: a saved run's own dataset (web/train/recovery.js); resolves with its summary or null.
+  return { load, ready: useBuiltin() };
 }

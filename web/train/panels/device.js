@@ -36,7 +36,7 @@ export function startDevicePanel({ store, client }) {
     why = choice !== 'cpu' && kind === 'cpu' ? 'no-webgpu' : null;
     let info;
     try {
-      info = await client.call('use_device', { kind });
+      info = await client.setup('device', 'use_device', async () => ({ args: { kind } }));
     } catch (e) {
       if (kind !== 'webgpu') {
         note.textContent = '';
@@ -46,7 +46,7 @@ export function startDevicePanel({ store, client }) {
       // WebGPU refused (no adapter, or it failed to start): the CPU backend always works.
       why = 'no-webgpu';
       try {
-        info = await client.call('use_device', { kind: 'cpu' });
+        info = await client.setup('device', 'use_device', async () => ({ args: { kind: 'cpu' } }));
       } catch (err) {
         showError('err-device', err);
         return;
@@ -67,8 +67,8 @@ export function startDevicePanel({ store, client }) {
     store.set({ device: { backend: f.backend, adapter: f.adapter }, settings: { ...store.get().settings, device: 'cpu' } });
     note.dataset.state = f.backend;
     note.dataset.fallback = why;
-    note.textContent = `WebGPU failed (${f.reason}); the run carried on from step ${f.resumed_at} on the CPU: ${f.adapter}. ` +
-      'AdamW restarted its moment estimates there.';
+    note.textContent = `WebGPU failed (${f.reason}); the run carried on from step ${f.resumed_at} on the CPU: ${f.adapter}, ` +
+      'with its trained tensors and AdamW\'s moments from the last snapshot.';
   });
 
   store.watch(['settings'], ({ settings }) => { if (settings.device !== chosen) choose(settings.device); });

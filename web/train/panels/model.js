@@ -16,10 +16,16 @@ export function startModelPanel({ store, client }) {
       `${summary.num_attention_heads} heads, vocabulary ${grouped(summary.vocab_size)}. ${source}`;
   }
 
-  async function send(name, files) {
-    const safetensors = files.safetensors.buffer;
-    const tokenizer = files.tokenizer_json.buffer;
-    ready(await client.call('load_model', { name, config_json: files.config_json, safetensors, tokenizer_json: tokenizer }, [safetensors, tokenizer]));
+  // `files` now; `again()` gives them once more for a fresh worker after a trap (the cache, or the picked files).
+  async function send(name, files, again) {
+    let first = files;
+    ready(await client.setup('model', 'load_model', async () => {
+      const f = first ?? await again();
+      first = null;
+      const safetensors = f.safetensors.buffer;
+      const tokenizer = f.tokenizer_json.buffer;
+      return { args: { name, config_json: f.config_json, safetensors, tokenizer_json: tokenizer }, transfer: [safetensors, tokenizer] };
+    }));
   }
 
   async function load() {
@@ -33,7 +39,7 @@ export function startModelPanel({ store, client }) {
       if (choice === 'tiny') {
         note.textContent = 'loading the tiny model...';
         source = 'Random weights (std 0.2), made in the page: no download.';
-        ready(await client.call('load_tiny', { seed: 0 }));
+        ready(await client.setup('model', 'load_tiny', async () => ({ args: { seed: 0 } })));
         return;
       }
       const bar = $('download-bar');
@@ -45,7 +51,7 @@ export function startModelPanel({ store, client }) {
           `${bytes(loaded)} of ${bytes(total)} (${total ? ((100 * loaded) / total).toFixed(0) : 0}%)`;
       });
       source = files.fromCache ? 'Loaded from the browser cache (no network needed).' : 'Downloaded, and cached for next time.';
-      await send(choice, files);
+      await send(choice, files, () => loadModelFiles(choice, () => {}));
     } catch (e) {
       showError('err-model', e);
     }
@@ -55,9 +61,10 @@ export function startModelPanel({ store, client }) {
   $('model-folder').addEventListener('change', async (e) => {
     showError('err-model', null);
     try {
-      const files = await readPickedFolder(e.target.files);
+      const picked = [...e.target.files];
+      const files = await readPickedFolder(picked);
       source = 'Read from your disk.';
-      await send('local folder', files);
+      await send('local folder', files, () => readPickedFolder(picked));
     } catch (err) {
       showError('err-model', err);
     }

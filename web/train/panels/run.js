@@ -198,6 +198,25 @@ export function startRunPanel({ store, client }) {
     text.textContent += finished ? ' \u00b7 done' : ' \u00b7 stopped';
   }
 
+  // A run carried on from a snapshot (web/train/recovery.js): `reply` is the worker's {plan, info, step}; the
+  // curves so far (this run's, or a saved run's) are kept up to that step, since the steps after it are done again.
+  function adopt({ plan, info, step }, curves = run) {
+    const upTo = (xs, steps) => xs.slice(0, steps.filter((s) => s <= step).length);
+    const c = curves ?? { steps: [], losses: [], valSteps: [], valLosses: [], epochs: [], accs: [] };
+    run = {
+      plan, info, calc, device: store.get().device?.backend ?? '?', started: performance.now(), evaluation: null,
+      steps: upTo(c.steps, c.steps), losses: upTo(c.losses, c.steps), valSteps: upTo(c.valSteps, c.valSteps),
+      valLosses: upTo(c.valLosses, c.valSteps), epochs: upTo(c.epochs, c.valSteps), accs: upTo(c.accs, c.valSteps),
+    };
+    paused = false;
+    setRunning(true);
+    $('train-bar').max = Math.max(info.total_steps, 1);
+    $('train-bar').value = step;
+    text.textContent = `carried on from step ${step}/${info.total_steps}`;
+    loss.update(run.steps, run.losses, valAt(run));
+    acc.update(run.epochs, run.accs);
+  }
+
   client.on('tick', (t) => {
     if (!run) return;
     if (t.fallback) run.device = 'webgpu, then cpu';
@@ -226,5 +245,11 @@ export function startRunPanel({ store, client }) {
   store.watch(['model'], ({ model }) => { if (model) $('max-len').max = model.max_position_embeddings; });
   initEngine().then(() => { engineReady = true; updateFigures(); });
   check();
-  return { lossChart: loss, accChart: acc };
+  return {
+    lossChart: loss,
+    accChart: acc,
+    adopt,
+    // The run in progress (plan, info and curves), or null.
+    current: () => run,
+  };
 }

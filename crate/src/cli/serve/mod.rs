@@ -8,12 +8,14 @@
 //! headers, body limit and request timeout. What is this project's own: the allow-list ([`routes`]: only the app's
 //! pages, `web/` and `models/`, symlinks checked on the canonical path), the ETag and `If-Range` checks ([`etag`]),
 //! the rule that a stale or out-of-root `.gz`/`.br` is never sent ([`files`]), the security headers
-//! ([`policy`]), and the connection limit in the accept loop below.
+//! ([`policy`]), the connection limit in the accept loop below, and the time a connection may hold its place
+//! ([`stall`]: a client that stops reading; [`MAX_CONNECTION_TIME`]: one that reads too slowly to ever finish).
 
 mod etag;
 mod files;
 mod policy;
 mod routes;
+mod stall;
 
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::PathBuf;
@@ -34,6 +36,15 @@ const MAX_CONNECTIONS: usize = 256;
 const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 /// The read buffer, which bounds a request's headers (larger ones get 431).
 const MAX_HEADER_BYTES: usize = 16 * 1024;
+/// A response whose client takes no byte for this long is dropped (it stopped reading, or is gone). A minute is far
+/// beyond a Wi-Fi hiccup or a busy browser; TCP alone keeps a client that is there but not reading forever.
+const WRITE_STALL_TIMEOUT: Duration = Duration::from_secs(60);
+/// The most a connection is kept, whatever it does: a client trickling a few bytes at a time never stalls, but
+/// cannot hold a place for longer than this. An hour leaves the 35 MiB trainer wasm and the 87 MiB model (one
+/// connection may carry both) about 35 KB/s, a class of 30 sharing under 9 Mbit/s; generous, as the page's model
+/// download does not resume (a cut one starts over). Idle keep-alive connections are closed far sooner, by the
+/// header read timeout.
+const MAX_CONNECTION_TIME: Duration = Duration::from_secs(60 * 60);
 
 pub fn run(args: &[String]) -> i32 {
     let (root, host, port) = match flags(args) {
@@ -110,11 +121,15 @@ fn flags(args: &[String]) -> Result<(PathBuf, IpAddr, u16), i32> {
 }
 
 /// Accepts connections while fewer than `MAX_CONNECTIONS` are open, each served by hyper's HTTP/1.1 with the
-/// header limits; the app (routing, files, headers) is one axum router shared by all.
+/// header limits, the write stall timeout and the time cap; the app (routing, files, headers) is one axum router
+/// shared by all.
 async fn accept_loop(listener: std::net::TcpListener, root: PathBuf) -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::from_std(listener)?;
     let app = policy::app(Arc::new(root));
     let open = Arc::new(Semaphore::new(MAX_CONNECTIONS));
+    // The tests shorten both (nobody waits a minute in a test); an operator could too.
+    let stall_timeout = seconds_from_env("LP_SERVE_WRITE_STALL_SECS").unwrap_or(WRITE_STALL_TIMEOUT);
+    let max_connection_time = seconds_from_env("LP_SERVE_MAX_CONNECTION_SECS").unwrap_or(MAX_CONNECTION_TIME);
     loop {
         // Waiting for a permit before accepting leaves extra connections queued in the kernel, not in memory here.
         let Ok(permit) = open.clone().acquire_owned().await else { return Ok(()) };
@@ -129,16 +144,22 @@ async fn accept_loop(listener: std::net::TcpListener, root: PathBuf) -> std::io:
         let _ = stream.set_nodelay(true);
         let service = TowerToHyperService::new(app.clone());
         tokio::spawn(async move {
-            let _ = http1::Builder::new()
+            let connection = http1::Builder::new()
                 .timer(TokioTimer::new())
                 .header_read_timeout(HEADER_READ_TIMEOUT)
                 .max_buf_size(MAX_HEADER_BYTES)
                 // `Content-Type:` as browsers and curl show it (and as the tests and people read it).
                 .title_case_headers(true)
-                .serve_connection(TokioIo::new(stream), service)
-                .await;
+                .serve_connection(TokioIo::new(stall::StallLimit::new(stream, stall_timeout)), service);
+            // Past the time cap the connection is dropped mid-response: the socket closes and the place is freed.
+            let _ = tokio::time::timeout(max_connection_time, connection).await;
             drop(permit);
         });
     }
 }
 
+/// A whole number of seconds (above 0) from the environment, if set.
+fn seconds_from_env(name: &str) -> Option<Duration> {
+    let secs: u64 = std::env::var(name).ok()?.trim().parse().ok()?;
+    (secs > 0).then_some(Duration::from_secs(secs))
+}

@@ -22,8 +22,8 @@ pub const CSP: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval';
 
 /// A GET has no body worth reading; anything bigger is refused before it is buffered.
 const MAX_BODY_BYTES: usize = 1024;
-/// Time to answer a request once its headers are in (the body is then streamed without a deadline: a 90 MB
-/// model on a busy classroom Wi-Fi may take minutes).
+/// Time to answer a request once its headers are in (the body is then streamed without this deadline: a 90 MB
+/// model on a busy classroom Wi-Fi may take minutes; a stalled or endless one is cut by the bounds in `mod.rs`).
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
 pub fn app(root: Arc<PathBuf>) -> Router {
