@@ -87,12 +87,13 @@ mod trainer {
     use crate::model::files::ModelFiles;
     use crate::train::plan::Plan;
     use crate::train::bench_reports::DeviceInfo;
+    use crate::train::fits::Budget;
     use crate::train::workbench::{Folder, Workbench};
 
     thread_local! {
         /// The page's WebGPU device and its adapter's name, once started: burn's wgpu runtime starts once per
         /// page (a second start fails), so every trainer in the page shares it.
-        static WEBGPU: RefCell<Option<(Device, String)>> = const { RefCell::new(None) };
+        static WEBGPU: RefCell<Option<(Device, String, u64)>> = const { RefCell::new(None) };
     }
 
     fn err(e: Error) -> JsValue {
@@ -159,15 +160,17 @@ mod trainer {
         pub fn use_device(&self, kind: String) -> js_sys::Promise {
             let state = self.state.clone();
             future_to_promise(async move {
-                let (device, info) = match kind.as_str() {
+                let (device, info, budget) = match kind.as_str() {
                     "webgpu" => {
-                        let (device, adapter) = webgpu().await?;
-                        (device, DeviceInfo { backend: "webgpu".into(), adapter })
+                        let (device, adapter, buffer) = webgpu().await?;
+                        (device, DeviceInfo { backend: "webgpu".into(), adapter }, Budget::wasm_webgpu(buffer))
                     }
-                    "cpu" => (Device::flex(), DeviceInfo::cpu()),
+                    "cpu" => (Device::flex(), DeviceInfo::cpu(), Budget::wasm_cpu()),
                     other => return Err(err(Error::invalid("device", format!("'{other}' is not webgpu or cpu")))),
                 };
-                bench(&state)?.set_device(device, info.clone());
+                let mut wb = bench(&state)?;
+                wb.set_device(device, info.clone());
+                wb.set_budget(Some(budget));
                 Ok(to_js(&info))
             })
         }
@@ -175,6 +178,12 @@ mod trainer {
         pub fn load_model(&self, name: String, config_json: String, safetensors: Vec<u8>, tokenizer_json: Vec<u8>) -> Result<JsValue, JsValue> {
             let files = ModelFiles { name, config_json, safetensors, tokenizer_json };
             reply(bench(&self.state)?.load_model(files))
+        }
+
+        /// Whether a model of this `config.json` and weights size can train in this tab at all, before its download:
+        /// `{memory, file_bytes, host_bytes, ...}`, or throws `{field: "model", message}` naming what rules it out.
+        pub fn check_model(&self, config_json: &str, file_bytes: f64) -> Result<JsValue, JsValue> {
+            reply(bench(&self.state)?.check_model(config_json, file_bytes as u64))
         }
 
         /// The tiny random model (seeded), for slow devices and tests.
@@ -298,7 +307,8 @@ mod trainer {
     }
 
     /// The page's WebGPU device, started on first use.
-    async fn webgpu() -> Result<(Device, String), JsValue> {
+    /// The page's WebGPU device, its adapter's name and its largest storage buffer.
+    async fn webgpu() -> Result<(Device, String, u64), JsValue> {
         if let Some(known) = WEBGPU.with(|w| w.borrow().clone()) {
             return Ok(known);
         }
@@ -309,7 +319,8 @@ mod trainer {
             .map_err(|e| err(Error::invalid("device", format!("WebGPU is not available: {e}"))))?;
         let name = setup.adapter.get_info().name;
         let name = if name.is_empty() { "a WebGPU adapter".to_string() } else { name };
-        WEBGPU.with(|w| *w.borrow_mut() = Some((device.clone(), name.clone())));
-        Ok((device, name))
+        let buffer = u64::from(setup.device.limits().max_storage_buffer_binding_size);
+        WEBGPU.with(|w| *w.borrow_mut() = Some((device.clone(), name.clone(), buffer)));
+        Ok((device, name, buffer))
     }
 }

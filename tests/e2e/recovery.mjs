@@ -1,8 +1,12 @@
 // Runs that survive, in headless Chromium: a trap injected at a chosen step (a Rust panic in the trainer's wasm)
 // is caught, a fresh worker carries the run on from the last snapshot with a note saying so, and a reload mid-run
 // offers the run back from IndexedDB; both give the uninterrupted run's losses within 1e-4 (dropout on, CPU path,
-// tiny model). The page keeps working after each: it predicts, and a new run starts.
+// tiny model). The page keeps working after each: it predicts, and a new run starts. A model too big for the tab
+// and a batch too big for it are refused before anything is loaded or started; a 2,000-step run keeps the
+// worker's memory flat (its figures are printed).
 // Usage: LORA_PLAYGROUND_CLI=path/to/lora-playground node tests/e2e/recovery.mjs
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import assert from 'node:assert/strict';
@@ -45,6 +49,14 @@ async function stillWorks(page) {
   await page.click('#predict');
   await page.waitForFunction(() => document.querySelector('#prediction').textContent.length > 0);
 }
+
+const TINY_DIR = join(ROOT, 'tests', 'artifacts', 'tiny-model');
+mkdirSync(TINY_DIR, { recursive: true });
+execFileSync(CLI, ['tiny-model', '--out', TINY_DIR]);
+// A BERT of 24 layers x 2048 with 100,000 words: 1.3 billion parameters, 5.2 GB in float32.
+const HUGE_CONFIG = JSON.stringify({ model_type: 'bert', architectures: ['BertModel'], hidden_size: 2048, num_hidden_layers: 24,
+  num_attention_heads: 32, intermediate_size: 8192, vocab_size: 100000, max_position_embeddings: 512, type_vocab_size: 2,
+  hidden_act: 'gelu', layer_norm_eps: 1e-12 });
 
 let uninterrupted = null;
 const tests = [
@@ -89,6 +101,48 @@ const tests = [
     assert.equal(await page.locator('#saved-run').isHidden(), true);
     await page.click('#start');
     assertSameLosses(await trained(page), uninterrupted);
+  }],
+  ['a model too big for the tab is refused before it is loaded, and the loaded one stays', async (page) => {
+    await open(page);
+    await page.selectOption('#model-choice', 'folder');
+    await page.setInputFiles('#model-folder', [
+      { name: 'config.json', mimeType: 'application/json', buffer: Buffer.from(HUGE_CONFIG) },
+      { name: 'tokenizer.json', mimeType: 'application/json', buffer: readFileSync(join(TINY_DIR, 'tokenizer.json')) },
+      { name: 'model.safetensors', mimeType: 'application/octet-stream', buffer: Buffer.alloc(16) },
+    ]);
+    await page.waitForFunction(() => document.querySelector('#err-model').textContent.length > 0);
+    const refused = await page.locator('#err-model').textContent();
+    assert.match(refused, /cannot train here even one example at a time: it needs about [\d.]+ GiB .*4\.00 GiB of WebAssembly memory; choose a smaller model/, refused);
+    assert.match(await page.locator('#model-note').textContent(), /2 layers, hidden 32/);
+    await page.click('#start');
+    await trained(page);
+  }],
+  ['a batch and length that cannot fit in the tab are refused beside the batch control, before anything is built', async (page) => {
+    // all-MiniLM-L6-v2 (tools/test.sh fetches it) at 1024 x 256 tokens: about 89 GB of activations on the CPU path.
+    await page.goto(URL_.replace('model=tiny', 'model=all-MiniLM-L6-v2').replace('batch=16', 'batch=1024').replace('maxlen=16', 'maxlen=256'));
+    await loaded(page);
+    await page.click('#start');
+    await page.waitForFunction(() => document.querySelector('#err-batch').textContent.length > 0);
+    const refused = await page.locator('#err-batch').textContent();
+    assert.match(refused, /this run needs about [\d.]+ GiB .*activations [\d.]+ GiB for 1024 x 256 tokens\), and a browser tab has 4\.00 GiB of WebAssembly memory: a batch of at most \d+ fits at max_len 256/, refused);
+    assert.equal(await page.locator('#start').isDisabled(), false, 'the page is ready for another try');
+    assert.equal(await page.locator('#train-text').textContent(), 'not started');
+  }],
+  ["2,000 steps: the worker's memory stays flat after warm-up", async (page) => {
+    await page.goto(URL_.replace('epochs=1', 'epochs=200').replace('batch=16', 'batch=32'));
+    await loaded(page);
+    await page.click('#start');
+    const at = {};
+    for (const step of [100, 500, 1000, 1500, 2000]) {
+      await page.waitForFunction((n) => Number(document.querySelector('#train-text').dataset.step) >= n, step, { timeout: 600_000 });
+      at[step] = Number(await page.locator('#train-text').getAttribute('data-wasm-bytes'));
+    }
+    const run = await trained(page);
+    const mib = (b) => (b / 2 ** 20).toFixed(1);
+    console.log(`     wasm memory at steps 100/500/1000/1500/2000 of ${run.steps.length}: ` +
+      Object.values(at).map(mib).join(' / ') + ' MiB');
+    assert.ok(run.steps.length >= 2000, `${run.steps.length} steps`);
+    assert.equal(at[2000], at[500], 'no growth after warm-up');
   }],
 ];
 

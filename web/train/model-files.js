@@ -35,8 +35,10 @@ async function readWithProgress(response, onBytes) {
 }
 
 // Fetches every file of a model folder; onProgress({file, loaded, total, cached}) after each chunk.
+// `check(configText, weightsBytes)` runs once config.json is in, before the weights are fetched: it throws to
+// stop a model that cannot fit from downloading at all.
 // Resolves with {config_json, tokenizer_json, safetensors, fromCache}.
-export async function loadModelFiles(name, onProgress) {
+export async function loadModelFiles(name, onProgress, check = null) {
   const cache = await openCache();
   const sizes = {};
   const bytes = {};
@@ -68,6 +70,7 @@ export async function loadModelFiles(name, onProgress) {
     bytes[file] = data;
     before += data.length;
     onProgress({ file, loaded: before, total, cached });
+    if (file === 'config.json' && check) await check(new TextDecoder().decode(data), sizes['model.safetensors']);
   }
   const text = new TextDecoder();
   return {

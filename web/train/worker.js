@@ -10,7 +10,11 @@
 import init, { Trainer } from '../pkg-train/lora_playground.js';
 
 let trainer = null;
-const ready = init().then(() => { trainer = new Trainer(); });
+let memory = null; // the wasm instance's memory: its size goes with each tick (it only ever grows)
+const ready = init().then((wasm) => {
+  memory = wasm.memory;
+  trainer = new Trainer();
+});
 
 // One trainer call at a time: the model lives in one place, and a predict typed mid-run waits for the step.
 let queue = Promise.resolve();
@@ -96,7 +100,7 @@ async function loop(info) {
         examples += tick.step.batch_size;
       }
       const seconds = busyMs / 1000;
-      emit('tick', { ...tick, steps_per_s: steps / seconds, examples_per_s: examples / seconds });
+      emit('tick', { ...tick, steps_per_s: steps / seconds, examples_per_s: examples / seconds, wasm_bytes: memory.buffer.byteLength });
       if (tick.snapshot) {
         const file = await serial(() => trainer.snapshot_file());
         if (file) self.postMessage({ event: 'snapshot', data: { step: tick.step.global_step, file: file.buffer } }, [file.buffer]);
@@ -167,6 +171,8 @@ const HANDLERS = {
     if (info.backend === 'webgpu') info.adapter = await adapterName(info.adapter);
     return info;
   },
+  // Whether a model of this config and weights size can train here at all (before its download).
+  check_model: ({ config_json, file_bytes }) => serial(() => trainer.check_model(config_json, file_bytes)),
   load_tiny: ({ seed }) => serial(() => trainer.load_tiny(BigInt(seed ?? 0))),
   load_model: ({ name, config_json, safetensors, tokenizer_json }) =>
     serial(() => trainer.load_model(name, config_json, new Uint8Array(safetensors), new Uint8Array(tokenizer_json))),

@@ -8,6 +8,7 @@ pub mod bench_reports;
 pub mod classifier;
 pub mod config;
 pub mod fit;
+pub mod fits;
 pub mod folder;
 pub mod job;
 pub mod merge;

@@ -9,6 +9,7 @@ use burn::tensor::Device;
 
 use super::adapters::AdapterSet;
 use super::batch::{TokenPreview, preview_tokens};
+use super::fits::{self, Budget, Need};
 use super::bench_reports::{AdapterSummary, DatasetSummary, DeviceInfo, EpochResult, Fallback, ModelSummary, SplitCounts, Tick};
 use super::job::{Job, JobInfo, Prediction};
 use super::merge::MergeCheck;
@@ -31,6 +32,8 @@ pub type Folder = BTreeMap<String, Vec<u8>>;
 #[derive(Default)]
 pub struct Workbench {
     device: Option<(Device, DeviceInfo)>,
+    /// What the device offers (a browser tab's); `None` natively, where the CLI checks nothing.
+    budget: Option<Budget>,
     model: Option<ModelFiles>,
     /// SHA-256 of the loaded model's files and of the loaded dataset: what a snapshot file names as its own.
     model_sha: String,
@@ -60,6 +63,28 @@ impl Workbench {
         self.job = None;
         self.snapshot = None;
         self.adapters = None;
+    }
+
+    /// Runs are checked against `budget` before they start (`train/fits.rs`).
+    pub fn set_budget(&mut self, budget: Option<Budget>) {
+        self.budget = budget;
+    }
+
+    /// Whether a model of `config_json` with a `file_bytes` weights file can train here at all (LoRA, one example
+    /// of 16 tokens): asked before its download. Without a budget, everything fits.
+    pub fn check_model(&self, config_json: &str, file_bytes: u64) -> Result<Option<Need>, Error> {
+        let Some(budget) = self.budget else { return Ok(None) };
+        let mut smallest = Plan::default();
+        smallest.train.batch_size = 1;
+        smallest.max_len = 16;
+        fits::check(config_json, file_bytes, 2, &smallest, budget).map(Some)
+    }
+
+    /// The memory `plan` needs with the loaded model and data, checked against the budget.
+    pub fn check_run(&self, plan: &Plan) -> Result<Option<Need>, Error> {
+        let Some(budget) = self.budget else { return Ok(None) };
+        let files = self.files()?;
+        fits::check(&files.config_json, files.safetensors.len() as u64, self.dataset()?.labels.len(), plan, budget).map(Some)
     }
 
     pub fn device_info(&self) -> Option<&DeviceInfo> {
@@ -137,6 +162,8 @@ impl Workbench {
     pub fn prepare(&mut self, plan: Plan) -> Result<JobInfo, Error> {
         // In the page's order: device, model, data.
         let device = self.device()?;
+        plan.validate()?;
+        self.check_run(&plan)?;
         let job = Job::new(self.files()?, &plan, self.dataset()?, device)?;
         let info = job.info().clone();
         self.job = Some(job);
@@ -163,6 +190,7 @@ impl Workbench {
             return Err(Error::invalid("snapshot", "was taken on another dataset: load the dataset the run was trained on"));
         }
         let plan = Plan::from_json(&provenance.plan)?;
+        self.check_run(&plan)?;
         let job = Job::resume(self.files()?, &plan, self.dataset()?, self.device()?, &snapshot)?;
         let info = job.info().clone();
         self.job = Some(job);

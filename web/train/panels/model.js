@@ -49,7 +49,7 @@ export function startModelPanel({ store, client }) {
         bar.value = loaded;
         $('download-text').textContent = `${cached ? 'from the browser cache' : 'downloading'} ${file}: ` +
           `${bytes(loaded)} of ${bytes(total)} (${total ? ((100 * loaded) / total).toFixed(0) : 0}%)`;
-      });
+      }, (config_json, weights) => client.call('check_model', { config_json, file_bytes: weights }));
       source = files.fromCache ? 'Loaded from the browser cache (no network needed).' : 'Downloaded, and cached for next time.';
       await send(choice, files, () => loadModelFiles(choice, () => {}));
     } catch (e) {
@@ -63,6 +63,7 @@ export function startModelPanel({ store, client }) {
     try {
       const picked = [...e.target.files];
       const files = await readPickedFolder(picked);
+      await client.call('check_model', { config_json: files.config_json, file_bytes: files.safetensors.length });
       source = 'Read from your disk.';
       await send('local folder', files, () => readPickedFolder(picked));
     } catch (err) {

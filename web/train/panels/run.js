@@ -152,11 +152,13 @@ export function startRunPanel({ store, client }) {
     } catch (e) {
       run = null;
       setRunning(false);
+      text.textContent = 'not started';
       showPlanError(e);
     }
   }
 
-  function progress({ step: s, steps_per_s: sps, examples_per_s: eps }) {
+  function progress(t) {
+    const { step: s, steps_per_s: sps, examples_per_s: eps } = t;
     const r = run;
     r.steps.push(s.global_step);
     r.losses.push(s.loss);
@@ -164,6 +166,7 @@ export function startRunPanel({ store, client }) {
     $('train-bar').value = s.global_step;
     const eta = (s.total_steps - s.global_step) / sps;
     text.dataset.step = s.global_step;
+    if (t.wasm_bytes) text.dataset.wasmBytes = t.wasm_bytes;
     text.dataset.loss = s.loss;
     text.textContent = `step ${s.global_step}/${s.total_steps} \u00b7 epoch ${s.epoch}/${r.plan.epochs} \u00b7 loss ${s.loss.toFixed(4)} \u00b7 ` +
       `${sps.toFixed(2)} steps/s \u00b7 ${eps.toFixed(1)} examples/s \u00b7 ETA ${fmtTime(eta)}`;
