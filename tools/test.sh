@@ -35,5 +35,7 @@ step "training page end-to-end tests (tiny model, WebGPU and CPU; screenshots in
 (cd "$ROOT" && LORA_PLAYGROUND_CLI="$CARGO_TARGET_DIR/debug/lora-playground" node tests/e2e/train.mjs)
 step "runs that survive: a trap mid-run and a reload mid-run carry the run on with the same losses"
 (cd "$ROOT" && LORA_PLAYGROUND_CLI="$CARGO_TARGET_DIR/debug/lora-playground" node tests/e2e/recovery.mjs)
+step "bad input in the page: broken datasets, damaged adapter folders, bad link settings"
+(cd "$ROOT" && LORA_PLAYGROUND_CLI="$CARGO_TARGET_DIR/debug/lora-playground" node tests/e2e/bad_input.mjs)
 echo
 echo "all tests passed"

@@ -6,7 +6,7 @@
 // phone widths. Screenshots go to tests/artifacts/.
 // Usage: LORA_PLAYGROUND_CLI=path/to/lora-playground (built with training) node tests/e2e/train.mjs
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import assert from 'node:assert/strict';
@@ -239,13 +239,26 @@ const tests = [
     await page.locator('#adapters tbody button.remove').nth(1).click();
     await page.waitForFunction(() => document.querySelectorAll('#adapters tbody tr').length === 2);
   }],
+  ['the offline copy (sw.js) lists every file of the app', async () => {
+    // The first visit's own requests come before the service worker runs, so a file missing from its list is
+    // missing offline: the page would not start.
+    const source = readFileSync(join(ROOT, 'sw.js'), 'utf8');
+    const listed = new Set(eval(source.slice(source.indexOf('const APP = [') + 'const APP = '.length, source.indexOf('];', source.indexOf('const APP = [')) + 1)));
+    const files = (dir) => readdirSync(join(ROOT, dir), { withFileTypes: true })
+      .flatMap((e) => (e.isDirectory() ? files(`${dir}/${e.name}`) : [`${dir}/${e.name}`]));
+    const app = ['web', 'web/train', 'web/train/panels'].flatMap((d) => readdirSync(join(ROOT, d)).filter((f) => /\.(js|css)$/.test(f)).map((f) => `${d}/${f}`));
+    assert.deepEqual(app.filter((f) => !listed.has(f)), [], 'files the offline copy lacks');
+    assert.ok(files('web/train').length > 0);
+  }],
   ['a served model downloads with a progress bar, then loads from the cache, also with the network off', async (page) => {
     // The tiny model as a folder on the server, as a course would put its own model.
     const dir = join(ROOT, 'models', 'tiny-e2e');
     mkdirSync(dir, { recursive: true });
     for (const f of ['config.json', 'tokenizer.json', 'model.safetensors']) copyFileSync(join(TINY_DIR, f), join(dir, f));
     await page.goto(`${BASE}train.html#model=tiny-e2e&device=cpu`);
-    await page.waitForFunction(() => document.querySelector('#model-note').textContent.includes('layers'));
+    await page.waitForFunction(() => document.querySelector('#model-note').textContent.includes('layers') ||
+      document.querySelector('#err-model').textContent);
+    assert.equal(await page.locator('#err-model').textContent(), '');
     const bar = await page.evaluate(() => [document.querySelector('#download-bar').value, document.querySelector('#download-bar').max,
       document.querySelector('#download-text').textContent, document.querySelector('#model-note').textContent]);
     assert.ok(bar[1] > 100_000 && bar[0] === bar[1], `bar ${bar}`);
