@@ -37,5 +37,9 @@ step "runs that survive: a trap mid-run and a reload mid-run carry the run on wi
 (cd "$ROOT" && LORA_PLAYGROUND_CLI="$CARGO_TARGET_DIR/debug/lora-playground" node tests/e2e/recovery.mjs)
 step "bad input in the page: broken datasets, damaged adapter folders, bad link settings"
 (cd "$ROOT" && LORA_PLAYGROUND_CLI="$CARGO_TARGET_DIR/debug/lora-playground" node tests/e2e/bad_input.mjs)
+step "the static site under a sub-path, served by Python's http.server (tools/build-site.sh --no-model)"
+SITE="$ROOT/tests/artifacts/site-root/course/playground"
+"$ROOT/tools/build-site.sh" "$SITE" --no-model >/dev/null
+(cd "$ROOT" && SITE_DIR="$SITE" LORA_PLAYGROUND_CLI="$CARGO_TARGET_DIR/debug/lora-playground" node tests/e2e/site.mjs)
 echo
 echo "all tests passed"

@@ -33,10 +33,13 @@ export function launchChromium() {
 // `local`: URL prefixes besides the server's that a page may request (data:, blob:).
 // `onFailure(page, index)`: e.g. a screenshot, before the context closes.
 // E2E_ONLY=text runs only the tests whose name contains it (while working on one; CI runs them all).
-export async function runPageTests(all, { cli, root, port, local = ['data:'], contextOptions = {}, onFailure }) {
+// `server`: [command, args] to serve with instead (a static file server that is not this project's own).
+export async function runPageTests(all, { cli, root, port, local = ['data:'], contextOptions = {}, onFailure, server: other }) {
   const tests = all.filter((t) => !process.env.E2E_ONLY || t.name.includes(process.env.E2E_ONLY));
   const base = `http://127.0.0.1:${port}/`;
-  const server = spawn(cli, ['serve', '--root', root, '--port', String(port)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const [command, args] = other ?? [cli, ['serve', '--root', root, '--port', String(port)]];
+  // Another server's request log is noise here; ours logs only what matters.
+  const server = spawn(command, args, { stdio: ['ignore', 'pipe', other ? 'ignore' : 'inherit'] });
   await new Promise((resolve, reject) => {
     server.stdout.once('data', resolve);
     server.once('exit', (code) => reject(new Error(`server exited with ${code}`)));
