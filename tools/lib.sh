@@ -81,7 +81,15 @@ build_train_wasm() {
   local wasm="$CARGO_TARGET_DIR/wasm32-unknown-unknown/wasm-train/lora_playground.wasm"
   if [ ! -f "$ROOT/web/pkg-train/lora_playground_bg.wasm" ] || [ "$wasm" -nt "$ROOT/web/pkg-train/lora_playground_bg.wasm" ]; then
     step "wasm-bindgen --target web -> web/pkg-train"
-    wasm-bindgen --target web --no-typescript --out-dir "$ROOT/web/pkg-train" "$wasm"
+    # Written aside and moved in whole: a page served meanwhile (tools/serve.sh serves while this builds) never
+    # sees the new glue with the old wasm.
+    rm -rf "$ROOT/web/pkg-train.new"
+    wasm-bindgen --target web --no-typescript --out-dir "$ROOT/web/pkg-train.new" "$wasm"
+    gzip -9 -k -f "$ROOT/web/pkg-train.new/lora_playground_bg.wasm"
+    rm -rf "$ROOT/web/pkg-train.old"
+    [ -d "$ROOT/web/pkg-train" ] && mv "$ROOT/web/pkg-train" "$ROOT/web/pkg-train.old"
+    mv "$ROOT/web/pkg-train.new" "$ROOT/web/pkg-train"
+    rm -rf "$ROOT/web/pkg-train.old"
   fi
   # A gzipped copy beside it: `serve` sends it to browsers that accept gzip (a sixth of the bytes to download).
   local bg="$ROOT/web/pkg-train/lora_playground_bg.wasm"

@@ -4,8 +4,9 @@
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 ensure_wasm_target
 ensure_wasm_bindgen
-# chromium for the browser tests; Mesa's lavapipe (a CPU Vulkan driver) for the native wgpu test.
-ensure_apt chromium chromium-driver mesa-vulkan-drivers libvulkan1
+# chromium for the browser tests; Mesa's lavapipe (a CPU Vulkan driver) for the native wgpu test; python3 for the
+# static-site test (a static file server that is not ours).
+ensure_apt chromium chromium-driver mesa-vulkan-drivers libvulkan1 python3
 ensure_npm
 ensure_model
 

@@ -4,6 +4,7 @@
 // reload with the network off still works (the offline copy's scope follows the sub-path).
 // Usage: LORA_PLAYGROUND_CLI=path/to/lora-playground SITE_DIR=path/to/parent/course/playground node tests/e2e/site.mjs
 import { execFileSync } from 'node:child_process';
+import { renameSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import assert from 'node:assert/strict';
@@ -44,6 +45,20 @@ const tests = [
     await page.click('#start');
     await page.waitForFunction(() => window.lpTrain.runs.length === 1, null, { timeout: 120_000 });
     await page.context().setOffline(false);
+  }],
+  ['while the trainer is still being built the page says so, and starts by itself when it lands', async (page) => {
+    const pkg = join(SITE, 'web', 'pkg-train');
+    renameSync(pkg, `${pkg}.away`);
+    try {
+      await page.goto(`${BASE}train.html#device=cpu&model=tiny&data=complaints`);
+      await page.waitForSelector('#building:not([hidden])');
+      assert.match(await page.locator('#building').textContent(), /still being built .* starts by itself/);
+      assert.equal(await page.locator('#model-note').textContent(), '', 'nothing starts without the trainer');
+    } finally {
+      renameSync(`${pkg}.away`, pkg);
+    }
+    await page.waitForFunction(() => document.querySelector('#model-note').textContent.includes('layers'), null, { timeout: 30_000 });
+    assert.equal(await page.locator('#building').isHidden(), true);
   }],
 ];
 

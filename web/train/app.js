@@ -13,12 +13,16 @@ import { startResultsPanel } from './panels/results.js';
 import { startHistoryPanel } from './panels/history.js';
 import { startAdaptersPanel } from './panels/adapters.js';
 import { startRecovery } from './recovery.js';
+import { untilTrainerBuilt } from './building.js';
 
 // Keep an offline copy of the app (sw.js); browsers allow it on https and on localhost.
 if ('serviceWorker' in navigator && window.isSecureContext) {
   navigator.serviceWorker.register(new URL('../../sw.js', import.meta.url), { scope: new URL('../../', import.meta.url).pathname }).catch(() => {});
 }
 
+// On a machine still building the trainer (tools/serve.sh serves the calculator first: burn takes 30-45 minutes to
+// compile the first time), say so and start by ourselves once it lands.
+await untilTrainerBuilt(document.getElementById('building'));
 const client = connect(() => new Worker(new URL('./worker.js', import.meta.url), { type: 'module' }));
 
 // The plan's defaults are the trainer's (the CLI's too); a link only says what differs from them.
