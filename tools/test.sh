@@ -38,6 +38,8 @@ step "runs that survive: a trap mid-run and a reload mid-run carry the run on wi
 (cd "$ROOT" && LORA_PLAYGROUND_CLI="$CARGO_TARGET_DIR/debug/lora-playground" node tests/e2e/recovery.mjs)
 step "bad input in the page: broken datasets, damaged adapter folders, bad link settings"
 (cd "$ROOT" && LORA_PLAYGROUND_CLI="$CARGO_TARGET_DIR/debug/lora-playground" node tests/e2e/bad_input.mjs)
+step "both pages embedded in a lesson (another origin, hide=), and a setup from the calculator to the trainer and back"
+(cd "$ROOT" && LORA_PLAYGROUND_CLI="$CARGO_TARGET_DIR/debug/lora-playground" node tests/e2e/lesson.mjs)
 step "the static site under a sub-path, served by Python's http.server (tools/build-site.sh --no-model)"
 SITE="$ROOT/tests/artifacts/site-root/course/playground"
 "$ROOT/tools/build-site.sh" "$SITE" --no-model >/dev/null

@@ -1,6 +1,7 @@
 // Wiring: controls -> state -> URL hash -> engine (wasm) -> view, once per animation frame.
 import init, * as engine from './pkg/lora_playground.js';
 import { DEFAULTS, parseHash, toHash, toSetup } from './state.js';
+import { trainLink } from './links.js';
 import {
   applyHide, controlFor, formatEngineError, renderModelControls, renderPresets, renderRankTable, renderReport, showErrors,
 } from './view.js';
@@ -44,6 +45,10 @@ function update() {
 
 function compute() {
   history.replaceState(null, '', toHash(state));
+  const train = trainLink(state);
+  $('train-this').href = train.href;
+  $('train-this').title = train.sameModel ? 'the same model and LoRA settings in the training page'
+    : 'these LoRA settings in the training page, on its own model (it trains BERT-family encoders)';
   const { setup, errors } = toSetup(state);
   if (setup) {
     const key = modelKey(state);

@@ -14,6 +14,7 @@ import { startHistoryPanel } from './panels/history.js';
 import { startAdaptersPanel } from './panels/adapters.js';
 import { startRecovery } from './recovery.js';
 import { untilTrainerBuilt } from './building.js';
+import { calculatorLink } from '../links.js';
 
 // Keep an offline copy of the app (sw.js); browsers allow it on https and on localhost.
 if ('serviceWorker' in navigator && window.isSecureContext) {
@@ -49,6 +50,12 @@ const store = createStore({
   runs: [], // finished runs, oldest first
 });
 bindSettings(store, defaults);
+// "Open this setup in the calculator": the same LoRA settings, model and number of classes.
+const linkBack = ({ settings, model, data }) => {
+  document.getElementById('open-calculator').href = calculatorLink(settings, model, data);
+};
+store.watch(['settings', 'model', 'data'], linkBack);
+linkBack(store.get());
 
 const panels = { store, client };
 startDevicePanel(panels);

@@ -1,0 +1,36 @@
+// "Train this setup" (calculator -> trainer) and "open in the calculator" (trainer -> calculator): the settings
+// both pages share, carried as explicit values. Each page's own link leaves out its defaults, and the two pages'
+// defaults differ (lora_alpha 8 in the calculator, as PEFT's LoraConfig; 16 in the trainer), so a setting left out
+// would change meaning on the way.
+
+// Presets the trainer can load by name (the server's models/); for the others the LoRA numbers go over and the
+// trainer keeps its own model (and module names).
+const TRAINABLE = ['all-MiniLM-L6-v2'];
+const hash = (params) => params.toString().replace(/%2C/g, ',');
+
+// The calculator's state -> train.html's link, and whether it trains the same model.
+export function trainLink(s) {
+  const p = new URLSearchParams();
+  const sameModel = TRAINABLE.includes(s.model) && !s.config;
+  if (sameModel) p.set('model', s.model);
+  p.set('r', s.r);
+  p.set('alpha', s.alpha);
+  p.set('rslora', s.rslora ? '1' : '0');
+  p.set('bias', s.bias);
+  if (sameModel && s.targets) p.set('targets', Array.isArray(s.targets) ? s.targets.join(',') : s.targets);
+  if (s.layers?.length) p.set('layers', s.layers.join(','));
+  return { href: `train.html#${hash(p)}`, sameModel };
+}
+
+// The trainer's settings (the hash's texts) and the loaded model and dataset -> the calculator's link. A model that
+// is not a preset (the tiny one, a folder) goes as its config.json, so the counts are that model's.
+export function calculatorLink(settings, model, data) {
+  const p = new URLSearchParams();
+  if (TRAINABLE.includes(settings.model)) p.set('model', settings.model);
+  else if (model?.config_json) p.set('config', btoa(String.fromCharCode(...new TextEncoder().encode(model.config_json)))
+    .replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, ''));
+  for (const k of ['r', 'alpha', 'bias', 'targets', 'layers']) if (settings[k]) p.set(k, settings[k]);
+  p.set('rslora', settings.rslora === '1' || settings.rslora === 'true' ? '1' : '0');
+  if (data?.labels?.length) p.set('labels', data.labels.length);
+  return `index.html#${hash(p)}`;
+}
