@@ -25,5 +25,7 @@ exec 3>&2 # the terminal, for the one line that says the trainer is ready
   fi
 ) >"$log" 2>&1 &
 echo "==> building the trainer and fetching the model in the background (tail -f runs/trainer-build.log)"
-# LP_HOST=0.0.0.0 tools/serve.sh serves a classroom's network (default: this machine only).
-exec "$CLI" serve --root "$ROOT" --host "${LP_HOST:-127.0.0.1}"
+# LP_HOST=0.0.0.0 tools/serve.sh serves a classroom's network (default: this machine only); LP_TLS=1 serves it over
+# https with a self-signed certificate kept in runs/tls/ (browsers give WebGPU and the offline copy to https only).
+tls=(); [ "${LP_TLS:-0}" = 1 ] && tls=(--tls)
+exec "$CLI" serve --root "$ROOT" --host "${LP_HOST:-127.0.0.1}" "${tls[@]}"

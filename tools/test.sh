@@ -40,6 +40,8 @@ step "bad input in the page: broken datasets, damaged adapter folders, bad link 
 (cd "$ROOT" && LORA_PLAYGROUND_CLI="$CARGO_TARGET_DIR/debug/lora-playground" node tests/e2e/bad_input.mjs)
 step "both pages embedded in a lesson (another origin, hide=), and a setup from the calculator to the trainer and back"
 (cd "$ROOT" && LORA_PLAYGROUND_CLI="$CARGO_TARGET_DIR/debug/lora-playground" node tests/e2e/lesson.mjs)
+step "a classroom in a secure context: serve --tls at a non-localhost address; plain http says what it lacks"
+(cd "$ROOT" && LORA_PLAYGROUND_CLI="$CARGO_TARGET_DIR/debug/lora-playground" node tests/e2e/tls.mjs)
 step "the static site under a sub-path, served by Python's http.server (tools/build-site.sh --no-model)"
 SITE="$ROOT/tests/artifacts/site-root/course/playground"
 "$ROOT/tools/build-site.sh" "$SITE" --no-model >/dev/null

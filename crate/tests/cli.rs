@@ -162,3 +162,35 @@ fn serve_listens_where_told_serves_the_pages_and_refuses_to_climb_out() {
     assert_eq!(bad.status.code(), Some(2));
     assert!(stderr(&bad).contains("--host: 'everywhere' is not an IP address"), "{}", stderr(&bad));
 }
+
+#[test]
+fn serve_tls_options_that_cannot_work_are_refused_by_name() {
+    let out = run(&["serve", "--cert", "c.pem"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("--cert and --key go together"), "{}", stderr(&out));
+    let dir = std::env::temp_dir().join(format!("lp-tls-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("index.html"), "<!doctype html>").unwrap();
+    let not_pem = dir.join("not.pem");
+    std::fs::write(&not_pem, "hello").unwrap();
+    let root = dir.to_str().unwrap();
+    let out = run(&["serve", "--root", root, "--port", "0", "--cert", not_pem.to_str().unwrap(), "--key", not_pem.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("--cert") && stderr(&out).contains("holds no certificate"), "{}", stderr(&out));
+    // A school's own pair: the certificate the self-signed path made, with another one's key, does not pair up.
+    let own = tempfile_pair(&dir);
+    let out = run(&["serve", "--root", root, "--port", "0", "--cert", own.0.to_str().unwrap(), "--key", own.1.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("do not make a pair"), "{}", stderr(&out));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Two certificates made by rcgen (a kept library): the first's certificate with the second's key.
+fn tempfile_pair(dir: &std::path::Path) -> (std::path::PathBuf, std::path::PathBuf) {
+    let a = rcgen::generate_simple_self_signed(vec!["a.example".to_string()]).unwrap();
+    let b = rcgen::generate_simple_self_signed(vec!["b.example".to_string()]).unwrap();
+    let (cert, key) = (dir.join("a.pem"), dir.join("b-key.pem"));
+    std::fs::write(&cert, a.cert.pem()).unwrap();
+    std::fs::write(&key, b.signing_key.serialize_pem()).unwrap();
+    (cert, key)
+}

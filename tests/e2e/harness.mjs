@@ -21,11 +21,11 @@ export async function axeViolations(page) {
 export const pageWidth = (page) => page.evaluate(() => document.documentElement.scrollWidth);
 
 // --enable-unsafe-webgpu gives headless Chromium WebGPU (SwiftShader); the rest keep it off the network.
-export function launchChromium() {
+export function launchChromium(extra = []) {
   return chromium.launch({
     executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
     args: ['--no-sandbox', '--enable-unsafe-webgpu', '--disable-background-networking', '--no-first-run',
-      '--disable-component-update', '--disable-sync'],
+      '--disable-component-update', '--disable-sync', ...extra],
   });
 }
 
@@ -33,6 +33,9 @@ export function launchChromium() {
 // `local`: URL prefixes besides the server's that a page may request (data:, blob:).
 // `onFailure(page, index)`: e.g. a screenshot, before the context closes.
 // E2E_ONLY=text runs only the tests whose name contains it (while working on one; CI runs them all).
+// What the server printed on its standard output (its addresses, a certificate's fingerprint).
+export const serverOutput = [];
+
 // `server`: [command, args] to serve with instead (a static file server that is not this project's own).
 export async function runPageTests(all, { cli, root, port, local = ['data:'], contextOptions = {}, onFailure, server: other }) {
   const tests = all.filter((t) => !process.env.E2E_ONLY || t.name.includes(process.env.E2E_ONLY));
@@ -40,6 +43,7 @@ export async function runPageTests(all, { cli, root, port, local = ['data:'], co
   const [command, args] = other ?? [cli, ['serve', '--root', root, '--port', String(port)]];
   // Another server's request log is noise here; ours logs only what matters.
   const server = spawn(command, args, { stdio: ['ignore', 'pipe', other ? 'ignore' : 'inherit'] });
+  server.stdout.on('data', (d) => serverOutput.push(...String(d).split('\n').filter(Boolean)));
   await new Promise((resolve, reject) => {
     server.stdout.once('data', resolve);
     server.once('exit', (code) => reject(new Error(`server exited with ${code}`)));

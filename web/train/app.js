@@ -21,6 +21,9 @@ if ('serviceWorker' in navigator && window.isSecureContext) {
   navigator.serviceWorker.register(new URL('../../sw.js', import.meta.url), { scope: new URL('../../', import.meta.url).pathname }).catch(() => {});
 }
 
+// Plain http from another machine: say what the student loses there, and why.
+document.getElementById('insecure').hidden = window.isSecureContext;
+
 // On a machine still building the trainer (tools/serve.sh serves the calculator first: burn takes 30-45 minutes to
 // compile the first time), say so and start by ourselves once it lands.
 await untilTrainerBuilt(document.getElementById('building'));

@@ -16,6 +16,7 @@ mod files;
 mod policy;
 mod routes;
 mod stall;
+mod tls;
 
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::PathBuf;
@@ -46,8 +47,15 @@ const WRITE_STALL_TIMEOUT: Duration = Duration::from_secs(60);
 /// header read timeout.
 const MAX_CONNECTION_TIME: Duration = Duration::from_secs(60 * 60);
 
+/// How the server speaks: plain HTTP, or HTTPS with the kept self-signed certificate or a given one.
+enum Scheme {
+    Http,
+    SelfSigned,
+    Files(PathBuf, PathBuf),
+}
+
 pub fn run(args: &[String]) -> i32 {
-    let (root, host, port) = match flags(args) {
+    let (root, host, port, scheme) = match flags(args) {
         Ok(f) => f,
         Err(code) => return code,
     };
@@ -70,14 +78,53 @@ pub fn run(args: &[String]) -> i32 {
     };
     let port = listener.local_addr().map(|a| a.port()).unwrap_or(port);
     let shown = if host.is_unspecified() { "127.0.0.1".to_string() } else { host.to_string() };
+    let tls = match scheme {
+        Scheme::Http => None,
+        Scheme::SelfSigned => {
+            let names = tls::names(host);
+            let made = tls::self_signed(&root.join("runs").join("tls"), &names);
+            match made.and_then(|(cert, key, new)| {
+                let how = if new { "made now" } else { "kept from before" };
+                tls::load(&cert, &key, format!("self-signed, {how}, in {}, for {}", cert.display(), names.join(", ")))
+            }) {
+                Ok(t) => Some(t),
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return 1;
+                }
+            }
+        }
+        Scheme::Files(cert, key) => match tls::load(&cert, &key, format!("from {}", cert.display())) {
+            Ok(t) => Some(t),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return 1;
+            }
+        },
+    };
+    if let Some(t) = &tls {
+        println!("LoRA Playground: https://{shown}:{port}/");
+        if host.is_unspecified() {
+            for name in tls::names(host).iter().filter(|n| !n.contains(':') && *n != "127.0.0.1") {
+                println!("                 https://{name}:{port}/");
+            }
+        }
+        println!("certificate: {}", t.source);
+        println!("certificate SHA-256: {} (students compare it with what their browser shows)", t.fingerprint);
+        return start(listener, root, tls.map(|t| t.acceptor));
+    }
     println!("LoRA Playground: http://{shown}:{port}/");
     if !host.is_loopback() {
         // Browsers grant WebGPU, Cache Storage and service workers to https and localhost only.
         eprintln!(
             "note: serving beyond this machine ({host}). Other machines open http://<this machine's address>:{port}/; \
-             over plain http their browsers train on the CPU path and keep no offline copy."
+             over plain http their browsers train on the CPU path and keep no offline copy (--tls serves https)."
         );
     }
+    start(listener, root, None)
+}
+
+fn start(listener: std::net::TcpListener, root: PathBuf, tls: Option<tokio_rustls::TlsAcceptor>) -> i32 {
     // File reads run on tokio's blocking pool; a cap keeps its threads (and their stacks) bounded under load.
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().max_blocking_threads(64).build() {
         Ok(r) => r,
@@ -86,7 +133,7 @@ pub fn run(args: &[String]) -> i32 {
             return 1;
         }
     };
-    match runtime.block_on(accept_loop(listener, root)) {
+    match runtime.block_on(accept_loop(listener, root, tls)) {
         Ok(()) => 0,
         Err(e) => {
             eprintln!("error: {e}");
@@ -95,8 +142,10 @@ pub fn run(args: &[String]) -> i32 {
     }
 }
 
-/// `[--root DIR] [--port N] [--host IP]`, with `PORT` from the environment as the default port.
-fn flags(args: &[String]) -> Result<(PathBuf, IpAddr, u16), i32> {
+/// `[--root DIR] [--port N] [--host IP] [--tls [--cert PEM --key PEM]]`, with `PORT` from the environment as the
+/// default port.
+fn flags(args: &[String]) -> Result<(PathBuf, IpAddr, u16, Scheme), i32> {
+    let (mut tls, mut cert, mut key) = (false, None, None);
     let mut root = PathBuf::from(".");
     let mut host: IpAddr = Ipv4Addr::LOCALHOST.into();
     let mut port: u16 = match std::env::var("PORT") {
@@ -105,8 +154,15 @@ fn flags(args: &[String]) -> Result<(PathBuf, IpAddr, u16), i32> {
     };
     let mut i = 0;
     while i < args.len() {
+        if args[i] == "--tls" {
+            tls = true;
+            i += 1;
+            continue;
+        }
         match (args[i].as_str(), args.get(i + 1)) {
             ("--root", Some(v)) => root = PathBuf::from(v),
+            ("--cert", Some(v)) => cert = Some(PathBuf::from(v)),
+            ("--key", Some(v)) => key = Some(PathBuf::from(v)),
             ("--host", Some(v)) => {
                 host = v.parse().map_err(|_| {
                     usage_error(&format!("--host: '{v}' is not an IP address (127.0.0.1, or 0.0.0.0 for every interface)"))
@@ -117,13 +173,19 @@ fn flags(args: &[String]) -> Result<(PathBuf, IpAddr, u16), i32> {
         }
         i += 2;
     }
-    Ok((root, host, port))
+    let scheme = match (tls, cert, key) {
+        (false, None, None) => Scheme::Http,
+        (true, None, None) => Scheme::SelfSigned,
+        (_, Some(c), Some(k)) => Scheme::Files(c, k),
+        _ => return Err(usage_error("serve: --cert and --key go together (a school's own certificate and its key)")),
+    };
+    Ok((root, host, port, scheme))
 }
 
 /// Accepts connections while fewer than `MAX_CONNECTIONS` are open, each served by hyper's HTTP/1.1 with the
 /// header limits, the write stall timeout and the time cap; the app (routing, files, headers) is one axum router
 /// shared by all.
-async fn accept_loop(listener: std::net::TcpListener, root: PathBuf) -> std::io::Result<()> {
+async fn accept_loop(listener: std::net::TcpListener, root: PathBuf, tls: Option<tokio_rustls::TlsAcceptor>) -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::from_std(listener)?;
     let app = policy::app(Arc::new(root));
     let open = Arc::new(Semaphore::new(MAX_CONNECTIONS));
@@ -143,16 +205,28 @@ async fn accept_loop(listener: std::net::TcpListener, root: PathBuf) -> std::io:
         };
         let _ = stream.set_nodelay(true);
         let service = TowerToHyperService::new(app.clone());
+        let tls = tls.clone();
         tokio::spawn(async move {
-            let connection = http1::Builder::new()
+            let io = stall::StallLimit::new(stream, stall_timeout);
+            let http = http1::Builder::new()
                 .timer(TokioTimer::new())
                 .header_read_timeout(HEADER_READ_TIMEOUT)
                 .max_buf_size(MAX_HEADER_BYTES)
                 // `Content-Type:` as browsers and curl show it (and as the tests and people read it).
                 .title_case_headers(true)
-                .serve_connection(TokioIo::new(stall::StallLimit::new(stream, stall_timeout)), service);
+                .clone();
             // Past the time cap the connection is dropped mid-response: the socket closes and the place is freed.
-            let _ = tokio::time::timeout(max_connection_time, connection).await;
+            match tls {
+                None => {
+                    let _ = tokio::time::timeout(max_connection_time, http.serve_connection(TokioIo::new(io), service)).await;
+                }
+                // The handshake gets the header read's time limit: a client that opens and says nothing is dropped.
+                Some(acceptor) => {
+                    if let Ok(Ok(tls_stream)) = tokio::time::timeout(HEADER_READ_TIMEOUT, acceptor.accept(io)).await {
+                        let _ = tokio::time::timeout(max_connection_time, http.serve_connection(TokioIo::new(tls_stream), service)).await;
+                    }
+                }
+            }
             drop(permit);
         });
     }
