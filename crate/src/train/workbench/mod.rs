@@ -2,6 +2,9 @@
 //! device, the model files, the dataset, the job, the snapshots and the adapters kept over the base model. The
 //! browser worker only forwards messages to it and yields between `advance` calls; what happens after a step
 //! (evaluate at an epoch's end, snapshot to host memory, carry on on the CPU when the GPU is lost) is decided here.
+//! The adapters kept over the base model and the merge check are in `kept.rs`.
+
+mod kept;
 
 use std::collections::BTreeMap;
 
@@ -10,9 +13,8 @@ use burn::tensor::Device;
 use super::adapters::AdapterSet;
 use super::batch::{TokenPreview, preview_tokens};
 use super::fits::{self, Budget, Need};
-use super::bench_reports::{AdapterSummary, DatasetSummary, DeviceInfo, EpochResult, Fallback, ModelSummary, SplitCounts, Tick};
+use super::bench_reports::{DatasetSummary, DeviceInfo, EpochResult, Fallback, ModelSummary, SplitCounts, Tick};
 use super::job::{Job, JobInfo, Prediction};
-use super::merge::MergeCheck;
 use super::plan::Plan;
 use super::run::StepReport;
 use super::snapshot::{Provenance, Snapshot, data_fingerprint, model_fingerprint};
@@ -278,67 +280,5 @@ impl Workbench {
     /// The files `train` saves for the model as it is now (PEFT's adapter folder for LoRA), read back.
     pub async fn export_job(&self) -> Result<Vec<(String, Vec<u8>)>, Error> {
         self.job()?.saved_files(self.files()?).await
-    }
-
-    /// Keeps the model as it is now in the adapter list, through its saved files (so the list holds exactly what
-    /// a download gives).
-    pub async fn keep_job(&mut self, name: &str) -> Result<AdapterSummary, Error> {
-        let folder: Folder = self.export_job().await?.into_iter().collect();
-        self.add_adapter(name, folder)
-    }
-
-    /// The adapter set on the current device, built (from the kept folders) when first needed.
-    fn adapter_set(&mut self) -> Result<&mut AdapterSet, Error> {
-        if self.adapters.is_none() {
-            let mut set = AdapterSet::new(self.files()?, self.device()?)?;
-            for (name, folder) in &self.kept {
-                set.add(name, folder)?;
-            }
-            self.adapters = Some(set);
-        }
-        Ok(self.adapters.as_mut().expect("just built"))
-    }
-
-    /// Keeps a saved folder (PEFT's adapter files, or ours) over the loaded base model. A folder that does not fit
-    /// is refused and nothing is kept.
-    pub fn add_adapter(&mut self, name: &str, folder: Folder) -> Result<AdapterSummary, Error> {
-        self.adapter_set()?.add(name, &folder)?;
-        self.kept.push((name.to_string(), folder));
-        self.adapters()
-    }
-
-    pub fn remove_adapter(&mut self, index: usize) -> Result<AdapterSummary, Error> {
-        self.adapter_set()?.remove(index)?;
-        self.kept.remove(index);
-        self.adapters()
-    }
-
-    /// The kept adapters and the memory of the base once plus each against one copy per adapter.
-    pub fn adapters(&mut self) -> Result<AdapterSummary, Error> {
-        let set = self.adapter_set()?;
-        Ok(AdapterSummary { adapters: set.infos(), memory: set.memory() })
-    }
-
-    pub async fn predict_with_adapter(&mut self, index: usize, text: &str) -> Result<Prediction, Error> {
-        self.adapter_set()?.predict(index, text).await
-    }
-
-    /// Up to `n` validation texts of the current job's split (of the default plan's split with no job), to check a
-    /// merge on texts no adapter trained on.
-    pub fn merge_texts(&self, n: usize) -> Result<Vec<String>, Error> {
-        let d = self.data.as_ref().ok_or_else(|| Error::invalid("data", "load a dataset first: a merge is checked on its texts"))?;
-        let plan = self.job.as_ref().map_or_else(Plan::default, |j| j.plan().clone());
-        let (_, val) = stratified(&d.examples, d.labels.len(), plan.val_fraction, plan.train.seed);
-        Ok(val.into_iter().take(n).map(|e| e.text).collect())
-    }
-
-    /// Kept adapter `index` merged into the weights against as it is, on `texts`.
-    pub async fn verify_merge(&mut self, index: usize, texts: &[String]) -> Result<MergeCheck, Error> {
-        self.adapter_set()?.verify_merge(index, texts).await
-    }
-
-    /// Classifies `texts` with kept adapter `index`, merged or not (the caller times it).
-    pub async fn run_adapter(&mut self, index: usize, merged: bool, texts: &[String]) -> Result<(), Error> {
-        self.adapter_set()?.logits(index, merged, texts).await.map(|_| ())
     }
 }

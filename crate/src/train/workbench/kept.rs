@@ -1,0 +1,75 @@
+//! The adapters kept over the loaded base model (as saved folders, so a device change rebuilds them) and the merge
+//! check on the current job's own validation texts.
+
+use super::{Folder, Workbench};
+use crate::data::split::stratified;
+use crate::error::Error;
+use crate::train::adapters::AdapterSet;
+use crate::train::bench_reports::AdapterSummary;
+use crate::train::job::Prediction;
+use crate::train::merge::MergeCheck;
+use crate::train::plan::Plan;
+
+impl Workbench {
+    /// Keeps the model as it is now in the adapter list, through its saved files (so the list holds exactly what
+    /// a download gives).
+    pub async fn keep_job(&mut self, name: &str) -> Result<AdapterSummary, Error> {
+        let folder: Folder = self.export_job().await?.into_iter().collect();
+        self.add_adapter(name, folder)
+    }
+
+    /// The adapter set on the current device, built (from the kept folders) when first needed.
+    fn adapter_set(&mut self) -> Result<&mut AdapterSet, Error> {
+        if self.adapters.is_none() {
+            let mut set = AdapterSet::new(self.files()?, self.device()?)?;
+            for (name, folder) in &self.kept {
+                set.add(name, folder)?;
+            }
+            self.adapters = Some(set);
+        }
+        Ok(self.adapters.as_mut().expect("just built"))
+    }
+
+    /// Keeps a saved folder (PEFT's adapter files, or ours) over the loaded base model. A folder that does not fit
+    /// is refused and nothing is kept.
+    pub fn add_adapter(&mut self, name: &str, folder: Folder) -> Result<AdapterSummary, Error> {
+        self.adapter_set()?.add(name, &folder)?;
+        self.kept.push((name.to_string(), folder));
+        self.adapters()
+    }
+
+    pub fn remove_adapter(&mut self, index: usize) -> Result<AdapterSummary, Error> {
+        self.adapter_set()?.remove(index)?;
+        self.kept.remove(index);
+        self.adapters()
+    }
+
+    /// The kept adapters and the memory of the base once plus each against one copy per adapter.
+    pub fn adapters(&mut self) -> Result<AdapterSummary, Error> {
+        let set = self.adapter_set()?;
+        Ok(AdapterSummary { adapters: set.infos(), memory: set.memory() })
+    }
+
+    pub async fn predict_with_adapter(&mut self, index: usize, text: &str) -> Result<Prediction, Error> {
+        self.adapter_set()?.predict(index, text).await
+    }
+
+    /// Up to `n` validation texts of the current job's split (of the default plan's split with no job), to check a
+    /// merge on texts no adapter trained on.
+    pub fn merge_texts(&self, n: usize) -> Result<Vec<String>, Error> {
+        let d = self.data.as_ref().ok_or_else(|| Error::invalid("data", "load a dataset first: a merge is checked on its texts"))?;
+        let plan = self.job.as_ref().map_or_else(Plan::default, |j| j.plan().clone());
+        let (_, val) = stratified(&d.examples, d.labels.len(), plan.val_fraction, plan.train.seed);
+        Ok(val.into_iter().take(n).map(|e| e.text).collect())
+    }
+
+    /// Kept adapter `index` merged into the weights against as it is, on `texts`.
+    pub async fn verify_merge(&mut self, index: usize, texts: &[String]) -> Result<MergeCheck, Error> {
+        self.adapter_set()?.verify_merge(index, texts).await
+    }
+
+    /// Classifies `texts` with kept adapter `index`, merged or not (the caller times it).
+    pub async fn run_adapter(&mut self, index: usize, merged: bool, texts: &[String]) -> Result<(), Error> {
+        self.adapter_set()?.logits(index, merged, texts).await.map(|_| ())
+    }
+}
