@@ -31,20 +31,22 @@ vendor_web
 build_cli
 step "page end-to-end tests (Playwright + Debian chromium)"
 (cd "$ROOT" && LORA_PLAYGROUND_CLI="$CLI" node tests/e2e/run.mjs)
-step "training page end-to-end tests (tiny model, WebGPU and CPU; screenshots in tests/artifacts/)"
 # The training-enabled CLI that `cargo test` built above (native, for the same-seed comparison and the server).
-(cd "$ROOT" && LORA_PLAYGROUND_CLI="$CARGO_TARGET_DIR/debug/lora-playground" node tests/e2e/train.mjs)
+TRAIN_CLI="$CARGO_TARGET_DIR/debug/lora-playground"
+page_test() { (cd "$ROOT" && LORA_PLAYGROUND_CLI="$TRAIN_CLI" node "tests/e2e/$1"); }
+step "training page end-to-end tests (tiny model, WebGPU and CPU; screenshots in tests/artifacts/)"
+page_test train.mjs
 step "runs that survive: a trap mid-run and a reload mid-run carry the run on with the same losses"
-(cd "$ROOT" && LORA_PLAYGROUND_CLI="$CARGO_TARGET_DIR/debug/lora-playground" node tests/e2e/recovery.mjs)
+page_test recovery.mjs
 step "bad input in the page: broken datasets, damaged adapter folders, bad link settings"
-(cd "$ROOT" && LORA_PLAYGROUND_CLI="$CARGO_TARGET_DIR/debug/lora-playground" node tests/e2e/bad_input.mjs)
+page_test bad_input.mjs
 step "both pages embedded in a lesson (another origin, hide=), and a setup from the calculator to the trainer and back"
-(cd "$ROOT" && LORA_PLAYGROUND_CLI="$CARGO_TARGET_DIR/debug/lora-playground" node tests/e2e/lesson.mjs)
+page_test lesson.mjs
 step "a classroom in a secure context: serve --tls at a non-localhost address; plain http says what it lacks"
-(cd "$ROOT" && LORA_PLAYGROUND_CLI="$CARGO_TARGET_DIR/debug/lora-playground" node tests/e2e/tls.mjs)
+page_test tls.mjs
 step "the static site under a sub-path, served by Python's http.server (tools/build-site.sh --no-model)"
 SITE="$ROOT/tests/artifacts/site-root/course/playground"
 "$ROOT/tools/build-site.sh" "$SITE" --no-model >/dev/null
-(cd "$ROOT" && SITE_DIR="$SITE" LORA_PLAYGROUND_CLI="$CARGO_TARGET_DIR/debug/lora-playground" node tests/e2e/site.mjs)
+SITE_DIR="$SITE" page_test site.mjs
 echo
 echo "all tests passed"

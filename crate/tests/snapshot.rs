@@ -11,16 +11,8 @@ use lora_playground::train::plan::Plan;
 use lora_playground::train::workbench::Workbench;
 use serde_json::json;
 
-/// burn's CPU random state (dropout) is process-wide: tests that train take turns.
-static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
-fn alone() -> std::sync::MutexGuard<'static, ()> {
-    ONE_AT_A_TIME.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
-const DATA: &str = "text,label\n\
-    money bank card fee,bank\nbank card money,bank\nfee card bank money,bank\ncard money fee,bank\nbank fee,bank\nmoney card,bank\n\
-    school student loan,school\nstudent loan school,school\nloan school student,school\nschool loan,school\nstudent school,school\nloan student,school\n";
+mod common;
+use common::{KEYWORDS_CSV as DATA, alone};
 
 /// Dropout on (LoRA's and the model's own), weight decay and warm-up on: everything that could make a resumed
 /// run drift.

@@ -12,18 +12,8 @@ use lora_playground::train::bench_reports::{DeviceInfo, Tick};
 use lora_playground::train::workbench::Workbench;
 use serde_json::json;
 
-/// burn's CPU random state (dropout) is process-wide and each test seeds it when it prepares a run: tests that
-/// train must not interleave their draws, or a seed stops meaning one run. Each test holds this while it runs.
-static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
-fn alone() -> std::sync::MutexGuard<'static, ()> {
-    ONE_AT_A_TIME.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
-/// The keyword task of the wasm test: 6 texts a class, one a class held out.
-const DATA: &str = "text,label\n\
-    money bank card fee,bank\nbank card money,bank\nfee card bank money,bank\ncard money fee,bank\nbank fee,bank\nmoney card,bank\n\
-    school student loan,school\nstudent loan school,school\nloan school student,school\nschool loan,school\nstudent school,school\nloan student,school\n";
+mod common;
+use common::{KEYWORDS_CSV as DATA, alone};
 
 fn plan() -> Plan {
     Plan::from_json(&json!({"r": 4, "lora_alpha": 8, "lr": 0.01, "epochs": 20, "batch_size": 4, "max_len": 16, "lora_dropout": 0})).unwrap()

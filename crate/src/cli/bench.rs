@@ -90,6 +90,23 @@ pub fn run(args: &[String]) -> i32 {
     0
 }
 
+/// Runs `step` for 2 warm-up steps then `steps` timed ones: (the first step's seconds, the timed steps' seconds).
+/// The first step is reported apart because on a GPU it includes compiling every kernel (WGSL to the driver's code).
+fn timed(steps: usize, mut step: impl FnMut()) -> (f64, f64) {
+    const WARMUP: usize = 2;
+    let started = Instant::now();
+    step();
+    let first = started.elapsed().as_secs_f64();
+    for _ in 1..WARMUP {
+        step();
+    }
+    let started = Instant::now();
+    for _ in 0..steps {
+        step();
+    }
+    (first, started.elapsed().as_secs_f64())
+}
+
 /// The benchmark batch: every row exactly `seq` tokens, [CLS] ... [SEP], ids spread over the vocabulary by the
 /// same formula as the Python reference.
 /// A vocabulary smaller than 21,000 (the tiny test model's) wraps the ids around it.
@@ -147,37 +164,18 @@ fn one(f: &Flags) -> Result<Value, String> {
     let train_device = device.clone().autodiff();
     let model = build_model(&config, &files, None, LABELS, &plan, &train_device).map_err(|e| e.to_string())?;
     let trainable = count(&model).trainable;
-    let warmup = 2;
-    // The first step apart: on a GPU it includes compiling every kernel (WGSL to the driver's code).
-    let mut first = f64::NAN;
-    let seconds = if which == "inference" {
+    let (first, seconds) = if which == "inference" {
         let model = model.valid();
         let tokens: Vec<&Tokens> = samples.iter().map(|s| &s.tokens).collect();
-        let mut started = Instant::now();
-        for i in 0..warmup + steps {
-            if i == 1 {
-                first = started.elapsed().as_secs_f64();
-            }
-            if i == warmup {
-                started = Instant::now();
-            }
+        timed(steps, || {
             let _ = model.forward(&to_input(&config, &tokens, &device)).into_data();
-        }
-        started.elapsed().as_secs_f64()
+        })
     } else {
         let mut optim = optimizer(&TrainConfig::default());
-        let mut model = model;
-        let mut started = Instant::now();
-        for i in 0..warmup + steps {
-            if i == 1 {
-                first = started.elapsed().as_secs_f64();
-            }
-            if i == warmup {
-                started = Instant::now();
-            }
-            model = step(model, &mut optim, 2e-4, &config, &refs, &train_device).0;
-        }
-        started.elapsed().as_secs_f64()
+        let mut model = Some(model);
+        timed(steps, || {
+            model = Some(step(model.take().expect("put back each step"), &mut optim, 2e-4, &config, &refs, &train_device).0);
+        })
     };
     Ok(json!({
         "method": which,

@@ -51,14 +51,13 @@ pub struct Need {
 /// `num_labels` classes, checked against `budget`: an error names the setting to change.
 pub fn check(config_json: &str, file_bytes: u64, num_labels: usize, plan: &Plan, budget: Budget) -> Result<Need, Error> {
     let need = estimate(config_json, file_bytes, num_labels, plan, budget.gpu_buffer_bytes.is_some())?;
-    if need.host_bytes <= budget.host_bytes && budget.gpu_buffer_bytes.is_none_or(|b| need.largest_tensor_bytes <= b) {
+    if need.within(budget) {
         return Ok(need);
     }
     // What would fit: the largest batch at this length, else the model does not fit at all.
     let fits = |batch_size: usize| -> Result<bool, Error> {
         let p = Plan { train: super::config::TrainConfig { batch_size, ..plan.train.clone() }, ..plan.clone() };
-        let n = estimate(config_json, file_bytes, num_labels, &p, budget.gpu_buffer_bytes.is_some())?;
-        Ok(n.host_bytes <= budget.host_bytes && budget.gpu_buffer_bytes.is_none_or(|b| n.largest_tensor_bytes <= b))
+        Ok(estimate(config_json, file_bytes, num_labels, &p, budget.gpu_buffer_bytes.is_some())?.within(budget))
     };
     let gib = |b: u64| {
         if b >= 1 << 30 { format!("{:.2} GiB", b as f64 / (1u64 << 30) as f64) } else { format!("{} MiB", b.div_ceil(1 << 20)) }
@@ -86,11 +85,24 @@ pub fn check(config_json: &str, file_bytes: u64, num_labels: usize, plan: &Plan,
         let what = if plan.method == Method::Full { "try LoRA, which keeps no gradients or AdamW state for the frozen weights" } else { "choose a smaller model" };
         return Err(Error::invalid(field, format!("this model cannot train here even one example at a time: it needs {breakdown}, and {limit}; {what}")));
     }
-    let most = (1..plan.train.batch_size).rev().find(|&b| fits(b).unwrap_or(false)).unwrap_or(1);
+    // Memory only grows with the batch, so the largest batch that fits is found by bisection (1 fits, the plan's
+    // does not): a dozen estimates rather than one per batch size.
+    let (mut lo, mut hi) = (1, plan.train.batch_size);
+    while hi - lo > 1 {
+        let mid = lo + (hi - lo) / 2;
+        if fits(mid)? { lo = mid } else { hi = mid }
+    }
+    let most = lo;
     Err(Error::invalid(
         "batch_size",
         format!("this run needs {breakdown}, and {limit}: a batch of at most {most} fits at max_len {} (or lower max_len)", plan.max_len),
     ))
+}
+
+impl Need {
+    fn within(&self, budget: Budget) -> bool {
+        self.host_bytes <= budget.host_bytes && budget.gpu_buffer_bytes.is_none_or(|b| self.largest_tensor_bytes <= b)
+    }
 }
 
 fn estimate(config_json: &str, file_bytes: u64, num_labels: usize, plan: &Plan, on_gpu: bool) -> Result<Need, Error> {

@@ -1,10 +1,11 @@
-//! What the job and resume tests share (each is its own binary, so each draws from burn's random state alone).
+//! What the training tests share: the job, resume, workbench and snapshot tests (each is its own binary).
 
 use lora_playground::data::{Dataset, parse};
 use lora_playground::train::plan::Plan;
 use lora_playground::train::config::TrainConfig;
 
 /// 36 short texts in three classes (12 each), words the tiny model's vocabulary has.
+#[allow(dead_code)]
 pub fn keyword_data() -> Dataset {
     let mut jsonl = String::new();
     let words = [("money bank card fee", "bank"), ("school student loan", "school"), ("love great good", "happy")];
@@ -16,6 +17,7 @@ pub fn keyword_data() -> Dataset {
 }
 
 /// LoRA (the default plan) for 3 epochs of batch 8: with 30 training texts, 4 steps an epoch.
+#[allow(dead_code)]
 pub fn tiny_plan() -> Plan {
     Plan { max_len: 16, train: TrainConfig { epochs: 3, batch_size: 8, lr: 5e-3, seed: 4, ..TrainConfig::default() }, ..Plan::default() }
 }
@@ -25,3 +27,19 @@ pub fn tiny_plan() -> Plan {
 pub fn max_diff(a: &[Vec<f32>], b: &[Vec<f32>]) -> f32 {
     a.iter().flatten().zip(b.iter().flatten()).map(|(x, y)| (x - y).abs()).fold(0.0, f32::max)
 }
+
+/// burn's CPU random state (dropout) is process-wide and each test seeds it when it prepares a run: tests in one
+/// binary that train must not interleave their draws, or a seed stops meaning one run. Each test holds this.
+#[allow(dead_code)] // only the binaries whose tests train side by side take turns
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+#[allow(dead_code)]
+pub fn alone() -> std::sync::MutexGuard<'static, ()> {
+    ONE_AT_A_TIME.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// The keyword task of the wasm test as CSV: 6 texts a class, one a class held out.
+#[allow(dead_code)]
+pub const KEYWORDS_CSV: &str = "text,label\n\
+    money bank card fee,bank\nbank card money,bank\nfee card bank money,bank\ncard money fee,bank\nbank fee,bank\nmoney card,bank\n\
+    school student loan,school\nstudent loan school,school\nloan school student,school\nschool loan,school\nstudent school,school\nloan student,school\n";

@@ -78,34 +78,26 @@ pub fn run(args: &[String]) -> i32 {
     };
     let port = listener.local_addr().map(|a| a.port()).unwrap_or(port);
     let shown = if host.is_unspecified() { "127.0.0.1".to_string() } else { host.to_string() };
+    let names = tls::names(host);
     let tls = match scheme {
-        Scheme::Http => None,
-        Scheme::SelfSigned => {
-            let names = tls::names(host);
-            let made = tls::self_signed(&root.join("runs").join("tls"), &names);
-            match made.and_then(|(cert, key, new)| {
-                let how = if new { "made now" } else { "kept from before" };
-                tls::load(&cert, &key, format!("self-signed, {how}, in {}, for {}", cert.display(), names.join(", ")))
-            }) {
-                Ok(t) => Some(t),
-                Err(e) => {
-                    eprintln!("error: {e}");
-                    return 1;
-                }
-            }
+        Scheme::Http => Ok(None),
+        Scheme::SelfSigned => tls::self_signed(&root.join("runs").join("tls"), &names).and_then(|(cert, key, new)| {
+            let how = if new { "made now" } else { "kept from before" };
+            tls::load(&cert, &key, format!("self-signed, {how}, in {}, for {}", cert.display(), names.join(", "))).map(Some)
+        }),
+        Scheme::Files(cert, key) => tls::load(&cert, &key, format!("from {}", cert.display())).map(Some),
+    };
+    let tls = match tls {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return 1;
         }
-        Scheme::Files(cert, key) => match tls::load(&cert, &key, format!("from {}", cert.display())) {
-            Ok(t) => Some(t),
-            Err(e) => {
-                eprintln!("error: {e}");
-                return 1;
-            }
-        },
     };
     if let Some(t) = &tls {
         println!("LoRA Playground: https://{shown}:{port}/");
         if host.is_unspecified() {
-            for name in tls::names(host).iter().filter(|n| !n.contains(':') && *n != "127.0.0.1") {
+            for name in names.iter().filter(|n| !n.contains(':') && *n != "127.0.0.1") {
                 println!("                 https://{name}:{port}/");
             }
         }

@@ -42,7 +42,6 @@ pub fn names(host: IpAddr) -> Vec<String> {
             out.push(name);
         }
     }
-    out.dedup();
     out.sort();
     out.dedup();
     out
