@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import assert from 'node:assert/strict';
-import { runPageTests } from './harness.mjs';
+import { runPageTests, trainerReady, trainOnce } from './harness.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const CLI = process.env.LORA_PLAYGROUND_CLI;
@@ -74,16 +74,11 @@ const LINKS = [
   [{ val: 1.5 }, 'val', /val/],
 ];
 
-const loaded = (page) => page.waitForFunction(() => document.querySelector('#model-note').textContent.includes('layers') &&
-  document.querySelector('#data-count') && document.querySelector('#device-note').dataset.state === 'cpu');
+const loaded = (page) => trainerReady(page);
 const examples = (page) => page.locator('#data-count').getAttribute('data-examples').then(Number);
 
 // The page still trains: a short run finishes.
-async function trains(page) {
-  const before = await page.evaluate(() => window.lpTrain.runs.length);
-  await page.click('#start');
-  await page.waitForFunction((n) => window.lpTrain.runs.length > n, before, { timeout: 120_000 });
-}
+const trains = trainOnce;
 
 const tests = [
   [`${DATASETS.length} broken datasets: each named by file or line, the last good dataset kept, then a run`, async (page) => {

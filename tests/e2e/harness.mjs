@@ -17,6 +17,19 @@ export async function axeViolations(page) {
   return violations.map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
 }
 
+// The training page ready on the CPU path: a model loaded, a dataset, the CPU chosen. `timeout` in ms (Playwright's
+// default when left out).
+export const trainerReady = (page, timeout = undefined) => page.waitForFunction(() =>
+  document.querySelector('#model-note').textContent.includes('layers') && document.querySelector('#data-count') &&
+  document.querySelector('#device-note').dataset.state === 'cpu', null, { timeout });
+
+// Start, and wait until the run has finished (a new record in the page's history).
+export async function trainOnce(page) {
+  const before = await page.evaluate(() => window.lpTrain.runs.length);
+  await page.click('#start');
+  await page.waitForFunction((n) => window.lpTrain.runs.length > n, before, { timeout: 120_000 });
+}
+
 // The page's width and the viewport's: a layout that fits has no sideways scrolling.
 export const pageWidth = (page) => page.evaluate(() => document.documentElement.scrollWidth);
 

@@ -10,7 +10,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import assert from 'node:assert/strict';
-import { runPageTests } from './harness.mjs';
+import { runPageTests, trainerReady } from './harness.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const CLI = process.env.LORA_PLAYGROUND_CLI;
@@ -27,8 +27,7 @@ async function open(page) {
   await loaded(page);
 }
 
-const loaded = (page) => page.waitForFunction(() => document.querySelector('#model-note').textContent.includes('layers') &&
-  document.querySelector('#data-count') && document.querySelector('#device-note').dataset.state === 'cpu');
+const loaded = (page) => trainerReady(page);
 
 // Starts a run and waits for it to finish: its record (losses by step).
 async function trained(page, before = 0) {

@@ -8,7 +8,7 @@ import { renameSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import assert from 'node:assert/strict';
-import { runPageTests } from './harness.mjs';
+import { runPageTests, trainerReady } from './harness.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const CLI = process.env.LORA_PLAYGROUND_CLI;
@@ -31,8 +31,7 @@ const tests = [
   ['the trainer from a sub-path trains the tiny model, and works again with the network off', async (page) => {
     const url = `${BASE}train.html#device=cpu&model=tiny&data=complaints&epochs=1&batch=32&maxlen=16&lr=0.01`;
     await page.goto(url);
-    const ready = () => page.waitForFunction(() => document.querySelector('#model-note').textContent.includes('layers') &&
-      document.querySelector('#data-count') && document.querySelector('#device-note').dataset.state === 'cpu', null, { timeout: 60_000 });
+    const ready = () => trainerReady(page, 60_000);
     await ready();
     await page.click('#start');
     await page.waitForFunction(() => window.lpTrain.runs.length === 1, null, { timeout: 120_000 });

@@ -12,7 +12,7 @@ import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import assert from 'node:assert/strict';
-import { launchChromium, runPageTests, serverOutput } from './harness.mjs';
+import { launchChromium, runPageTests, serverOutput, trainerReady, trainOnce } from './harness.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const CLI = process.env.LORA_PLAYGROUND_CLI;
@@ -32,13 +32,8 @@ mkdirSync(served, { recursive: true });
 for (const f of ['config.json', 'tokenizer.json', 'model.safetensors']) copyFileSync(join(TINY, f), join(served, f));
 const RUN = '#model=tiny-e2e&device=cpu&data=complaints&epochs=1&batch=32&maxlen=16&lr=0.01';
 
-const ready = (page) => page.waitForFunction(() => document.querySelector('#model-note').textContent.includes('layers') &&
-  document.querySelector('#data-count') && document.querySelector('#device-note').dataset.state === 'cpu', null, { timeout: 60_000 });
-async function trains(page) {
-  const n = await page.evaluate(() => window.lpTrain.runs.length);
-  await page.click('#start');
-  await page.waitForFunction((k) => window.lpTrain.runs.length > k, n, { timeout: 120_000 });
-}
+const ready = (page) => trainerReady(page, 60_000);
+const trains = trainOnce;
 
 const tests = [
   ['https at a LAN-style address, the certificate accepted at the warning: secure context, WebGPU, the model cache', async (page) => {
