@@ -29,7 +29,7 @@ self.addEventListener('activate', (e) => e.waitUntil(self.clients.claim()));
 
 self.addEventListener('fetch', (event) => {
   const url = new URL(event.request.url);
-  if (event.request.method !== 'GET' || url.origin !== self.location.origin || url.pathname.includes('/models/')) return;
+  if (event.request.method !== 'GET' || url.origin !== self.location.origin || url.pathname.includes('/models/') || url.pathname.includes('/resolve/')) return;
   event.respondWith((async () => {
     const cache = await caches.open(CACHE);
     try {

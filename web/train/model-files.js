@@ -1,11 +1,61 @@
 // Model files: downloaded once with a progress report, then served from the browser's Cache Storage, so a
-// reload (or a classroom with the network gone) needs nothing from the server.
+// reload (or a classroom with the network gone) needs nothing from the server. They come from this server's
+// models/ folder, or by Hub id from the Hugging Face Hub (or a mirror of it) as transformers.js fetches them.
+import { bytes } from '../format.js';
 
 const CACHE = 'lora-playground-models-v1';
 export const FILES = ['config.json', 'tokenizer.json', 'model.safetensors'];
+export const DEFAULT_HUB = 'https://huggingface.co';
 
-// Where the server puts the default model (tools/serve.sh copies it there).
-export const modelUrl = (name, file) => new URL(`models/${name}/${file}`, document.baseURI).href;
+// `hf:ORG/NAME[@REVISION]` -> {repo, revision}; null for anything that is not an hf: id. Also takes the address
+// of a model's page on the Hub (what a student copies from the browser bar). Names as the Hub allows them, so
+// nothing typed can leave the URL path. Throws, naming the field, on an hf: id that is malformed.
+export function parseHubId(text) {
+  const page = /^https:\/\/huggingface\.co\/([^/?#]+(?:\/[^/?#]+)?)\/?$/.exec(text.trim());
+  const id = page ? page[1] : text.trim().replace(/^hf:/, '');
+  if (!page && !text.trim().startsWith('hf:')) return null;
+  const m = /^((?:[\w-][\w.-]*\/)?[\w-][\w.-]*)(?:@([\w-][\w.-]*))?$/.exec(id);
+  if (!m) throw { field: 'model', message: `'${text}' is not a Hub id: write ORG/NAME (letters, digits, '-', '_', '.'), optionally @REVISION` };
+  return { repo: m[1], revision: m[2] ?? 'main' };
+}
+
+// Where each file of model `name` is: models/NAME/ on this server, or {hub}/{repo}/resolve/{revision}/.
+export function modelSource(name, hub = DEFAULT_HUB) {
+  const id = parseHubId(name);
+  if (!id) return { name, hub: null, url: (file) => new URL(`models/${name}/${file}`, document.baseURI).href };
+  const base = (hub || DEFAULT_HUB).replace(/\/+$/, '');
+  if (!/^https?:\/\//.test(base)) throw { field: 'hub', message: `'${hub}' is not an http(s) address (the Hub is ${DEFAULT_HUB})` };
+  const shown = `hf:${id.repo}${id.revision === 'main' ? '' : `@${id.revision}`}`;
+  // `repo` is what an exported adapter records as base_model_name_or_path (PEFT loads the base by it).
+  return { name: shown, repo: id.repo, hub: base, url: (file) => `${base}/${id.repo}/resolve/${id.revision}/${file}` };
+}
+
+// What a refused request means, in words a student can act on. The Hub answers 401 both for a gated or
+// private model and for one that does not exist (so as not to reveal private names).
+function refusal(source, file, response) {
+  const what = `${file} of ${source.name}`;
+  const status = response.status;
+  if (!source.hub) return `${what}: the server answered ${status} (run tools/serve.sh, which fetches the model)`;
+  if (status === 404) return `${what}: not found (404) on ${source.hub}: check the id's spelling and revision`;
+  if (status === 401 || status === 403) {
+    return `${source.name}: refused (${status}): a gated or private model, or no such model (the Hub answers 401 for both). ` +
+      'The page cannot log in: accept its terms on huggingface.co, download it there and load the folder from your disk';
+  }
+  return `${what}: ${source.hub} answered ${status}`;
+}
+
+const isHtml = (response) => (response.headers.get('content-type') ?? '').includes('text/html');
+const htmlPage = (source, file) => `${file} of ${source.name}: ${source.hub ?? 'the server'} answered a web page, not the file` +
+  (source.hub ? ` (is hub= a Hub or a mirror of one, with files at HUB/ORG/NAME/resolve/REVISION/FILE?)` : '');
+
+async function get(source, file, init) {
+  try {
+    return await fetch(source.url(file), init);
+  } catch {
+    throw { field: 'model', message: `${file} of ${source.name}: cannot reach ${source.hub ?? 'the server'}: ` +
+      (source.hub ? 'offline, or it does not let this page read it (CORS)' : 'is it still running?') };
+  }
+}
 
 async function openCache() {
   try {
@@ -15,14 +65,21 @@ async function openCache() {
   }
 }
 
-// Reads a response body chunk by chunk, reporting bytes so far.
-async function readWithProgress(response, onBytes) {
+// Reads a response body chunk by chunk, reporting bytes so far; a body that breaks off (the network gone, the
+// server gone, fewer bytes than it promised) is an error, and nothing partial is returned or cached.
+async function readWithProgress(response, onBytes, brokeOff) {
   if (!response.body) return new Uint8Array(await response.arrayBuffer());
   const reader = response.body.getReader();
   const chunks = [];
   let received = 0;
   for (;;) {
-    const { done, value } = await reader.read();
+    let next;
+    try {
+      next = await reader.read();
+    } catch {
+      throw brokeOff(received);
+    }
+    const { done, value } = next;
     if (done) break;
     chunks.push(value);
     received += value.length;
@@ -34,49 +91,58 @@ async function readWithProgress(response, onBytes) {
   return out;
 }
 
-// Fetches every file of a model folder; onProgress({file, loaded, total, cached}) after each chunk.
+// Fetches every file of `source` (modelSource); onProgress({file, loaded, total, cached}) after each chunk.
 // `check(configText, weightsBytes)` runs once config.json is in, before the weights are fetched: it throws to
-// stop a model that cannot fit from downloading at all.
+// stop a model that cannot be trained or cannot fit from downloading at all.
 // Resolves with {config_json, tokenizer_json, safetensors, fromCache}.
-export async function loadModelFiles(name, onProgress, check = null) {
+export async function loadModelFiles(source, onProgress, check = null) {
   const cache = await openCache();
   const sizes = {};
-  const bytes = {};
+  const data = {};
   let fromCache = true;
   // Sizes first, so the bar shows the whole download, not one file at a time.
   for (const file of FILES) {
-    const url = modelUrl(name, file);
-    const hit = cache && await cache.match(url);
+    const hit = cache && await cache.match(source.url(file));
     if (hit) { sizes[file] = Number(hit.headers.get('content-length')) || 0; continue; }
     fromCache = false;
-    const head = await fetch(url, { method: 'HEAD' });
-    if (!head.ok) throw { field: 'model', message: `${file} of ${name}: the server answered ${head.status} (run tools/serve.sh, which fetches the model)` };
+    const head = await get(source, file, { method: 'HEAD' });
+    if (!head.ok) throw { field: 'model', message: refusal(source, file, head) };
+    if (isHtml(head)) throw { field: 'model', message: htmlPage(source, file) };
     sizes[file] = Number(head.headers.get('content-length')) || 0;
   }
   const total = Object.values(sizes).reduce((a, b) => a + b, 0);
   let before = 0;
   for (const file of FILES) {
-    const url = modelUrl(name, file);
+    const url = source.url(file);
     let response = cache && await cache.match(url);
     const cached = Boolean(response);
     if (!response) {
-      response = await fetch(url);
-      if (!response.ok) throw { field: 'model', message: `${file} of ${name}: the server answered ${response.status}` };
+      response = await get(source, file);
+      if (!response.ok) throw { field: 'model', message: refusal(source, file, response) };
+      if (isHtml(response)) throw { field: 'model', message: htmlPage(source, file) };
     }
-    const data = await readWithProgress(response, (n) => onProgress({ file, loaded: before + n, total, cached }));
+    const expected = sizes[file];
+    const brokeOff = (got) => ({ field: 'model', message: `the download of ${file} broke off after ${bytes(got)}` +
+      (expected ? ` of ${bytes(expected)}` : '') + ': the network or the server went away. Nothing partial was kept: press Load to try again' });
+    const body = await readWithProgress(response, (n) => onProgress({ file, loaded: before + n, total, cached }), brokeOff);
+    // A complete response shorter than the size announced (a mirror's half-written file). Only "shorter": a
+    // compressed transfer announces fewer bytes than it decodes to.
+    if (!cached && expected && body.length < expected) {
+      throw { field: 'model', message: `${file} of ${source.name} is truncated: ${bytes(body.length)} of ${bytes(expected)} arrived. Nothing was kept: press Load to try again` };
+    }
     if (cache && !cached) {
-      await cache.put(url, new Response(data, { headers: { 'content-type': 'application/octet-stream', 'content-length': String(data.length) } }));
+      await cache.put(url, new Response(body, { headers: { 'content-type': 'application/octet-stream', 'content-length': String(body.length) } }));
     }
-    bytes[file] = data;
-    before += data.length;
+    data[file] = body;
+    before += body.length;
     onProgress({ file, loaded: before, total, cached });
-    if (file === 'config.json' && check) await check(new TextDecoder().decode(data), sizes['model.safetensors']);
+    if (file === 'config.json' && check) await check(new TextDecoder().decode(body), sizes['model.safetensors']);
   }
   const text = new TextDecoder();
   return {
-    config_json: text.decode(bytes['config.json']),
-    tokenizer_json: bytes['tokenizer.json'],
-    safetensors: bytes['model.safetensors'],
+    config_json: text.decode(data['config.json']),
+    tokenizer_json: data['tokenizer.json'],
+    safetensors: data['model.safetensors'],
     fromCache,
   };
 }

@@ -10,10 +10,22 @@
 // kind: 'select', 'number' and 'text' hold el.value; 'check' el.checked (1/0 in the hash); 'targets' is the
 // target_modules checkboxes with `all-linear`. `fallback` is the default of a setting outside the plan; the plan's
 // defaults come from `Trainer.default_plan()`, the one source of them (the CLI's too).
+import { DEFAULT_HUB, parseHubId } from './model-files.js';
+
+const isHubId = (value) => {
+  try {
+    return Boolean(parseHubId(value));
+  } catch {
+    return false;
+  }
+};
+
 export const PROPS = [
   // What to load: the page's own settings.
   { key: 'device', control: 'device', kind: 'select', fallback: 'auto' },
   { key: 'model', control: 'model-choice', kind: 'select', fallback: 'all-MiniLM-L6-v2' },
+  // Where `model=hf:ORG/NAME` is fetched from: the Hub, or a course's mirror of it.
+  { key: 'hub', control: 'hub', kind: 'text', fallback: DEFAULT_HUB },
   { key: 'data', control: 'builtin', kind: 'select', fallback: 'complaints' },
   // The plan.
   { key: 'method', control: 'method', kind: 'select', field: 'method' },
@@ -84,7 +96,8 @@ export function toHash(settings, defaults) {
   const params = new URLSearchParams();
   for (const { key } of PROPS) if (settings[key] !== defaults[key]) params.set(key, settings[key]);
   if (settings.hide?.length) params.set('hide', settings.hide.join(','));
-  const text = params.toString().replace(/%2C/g, ',');
+  // Commas, colons and slashes as typed (all are fine in a fragment), so `model=hf:org/name` reads as written.
+  const text = params.toString().replace(/%2C/g, ',').replace(/%3A/g, ':').replace(/%2F/g, '/');
   return text ? `#${text}` : '#';
 }
 
@@ -110,8 +123,9 @@ export function fillControls(settings) {
 
 function fillSelect(p, el, value) {
   if (![...el.options].some((o) => o.value === value)) {
-    // Any folder the server has under models/ can be named in a link (a course's own model).
+    // Any folder the server has under models/ can be named in a link (a course's own model), and any Hub id.
     if (p.key === 'model' && /^[\w.-]+$/.test(value)) el.append(new Option(`${value} (from this server)`, value));
+    else if (p.key === 'model' && isHubId(value)) el.append(new Option(`${value} (Hugging Face Hub)`, value));
     else return; // a value the control does not offer keeps the control's choice
   }
   el.value = value;

@@ -13,7 +13,7 @@ use super::predict::read_folder;
 use super::{device, median, model_files, usage_error};
 
 pub fn run(args: &[String]) -> i32 {
-    let flags = match Flags::parse(args, &["--model", "--adapters", "--device", "--text", "--rounds"], &["--json"]) {
+    let flags = match Flags::parse(args, &["--model", "--hub", "--adapters", "--device", "--text", "--rounds"], &["--json"]) {
         Ok(f) => f,
         Err(m) => return usage_error(&m),
     };
@@ -36,7 +36,7 @@ fn go(f: &Flags) -> Result<(), String> {
     if rounds == 0 {
         return Err("--rounds must be at least 1".into());
     }
-    let files = model_files::read(f.str("--model").unwrap_or(model_files::DEFAULT_MODEL))?;
+    let files = model_files::from_flags(&f)?;
     let device = device::parse(f.str("--device").unwrap_or("cpu"))?;
     let mut set = AdapterSet::new(&files, &device).map_err(|e| e.to_string())?;
     for dir in &dirs {

@@ -18,7 +18,7 @@ use serde_json::{Value, json};
 use super::flags::Flags;
 use super::{device, model_files, usage_error};
 
-const VALUED: &[&str] = &["--model", "--steps", "--batch-size", "--seq-len", "--methods", "--device"];
+const VALUED: &[&str] = &["--model", "--hub", "--steps", "--batch-size", "--seq-len", "--methods", "--device"];
 const LABELS: usize = 5;
 
 pub fn run(args: &[String]) -> i32 {
@@ -40,7 +40,7 @@ pub fn run(args: &[String]) -> i32 {
             }
         };
         let mut child_args = vec!["bench-one".to_string(), "--methods".into(), m.to_string()];
-        for flag in ["--model", "--steps", "--batch-size", "--seq-len", "--device"] {
+        for flag in ["--model", "--hub", "--steps", "--batch-size", "--seq-len", "--device"] {
             if let Some(v) = f.str(flag) {
                 child_args.extend([flag.to_string(), v.to_string()]);
             }
@@ -153,7 +153,7 @@ fn one(f: &Flags) -> Result<Value, String> {
         return Err("--seq-len must be at least 3, --batch-size and --steps at least 1".into());
     }
     let which = f.str("--methods").unwrap_or("lora");
-    let files = model_files::read(f.str("--model").unwrap_or(model_files::DEFAULT_MODEL))?;
+    let files = model_files::from_flags(&f)?;
     let (device, adapter): (Device, String) = device::open(f.str("--device").unwrap_or("cpu"))?;
     let config = files.encoder_config().map_err(|e| e.to_string())?;
     let method = if which == "inference" { Method::Head } else { Method::parse(which).map_err(|e| e.to_string())? };

@@ -44,7 +44,7 @@ fn go(f: &Flags, base: &lora_playground::train::plan::Plan, methods: &[Method], 
     let data_spec = f.str("--data").ok_or("--data is required (a CSV/TSV/JSONL file or builtin:complaints)")?;
     let out = PathBuf::from(f.str("--out").ok_or("--out DIR is required (each method is saved to DIR/<method>)")?);
     let data = dataset(data_spec)?;
-    let files = model_files::read(f.str("--model").unwrap_or(model_files::DEFAULT_MODEL))?;
+    let files = model_files::from_flags(&f)?;
     let device = device::parse(f.str("--device").unwrap_or("cpu"))?;
     let mut rows = Vec::new();
     for &method in methods {

@@ -8,7 +8,7 @@ use lora_playground::accounting::memory::{Optimizer, Precision};
 use lora_playground::accounting::presets::preset_config;
 use lora_playground::accounting::report::{AdapterDtype, Setup, compute};
 
-use super::{table, usage_error};
+use super::{hub, table, usage_error};
 
 /// A flag problem: the flag and what was wrong with it.
 struct Usage(String);
@@ -40,6 +40,7 @@ fn parse(args: &[String]) -> Result<(Setup, bool), Usage> {
     let mut setup = Setup::default();
     let mut json = false;
     let mut model: Option<String> = None;
+    let mut hub_flag: Option<String> = None;
     let mut i = 0;
     while i < args.len() {
         let flag = args[i].as_str();
@@ -59,6 +60,7 @@ fn parse(args: &[String]) -> Result<(Setup, bool), Usage> {
             "--json" => json = true,
             "--rslora" => setup.lora.use_rslora = true,
             "--model" => model = Some(value()?),
+            "--hub" => hub_flag = Some(value()?),
             "--r" => setup.lora.r = number(name, &value()?)?,
             "--alpha" | "--lora-alpha" => {
                 let v = value()?;
@@ -99,7 +101,7 @@ fn parse(args: &[String]) -> Result<(Setup, bool), Usage> {
         i += 1;
     }
     let model = model.ok_or_else(|| Usage("--model is required".into()))?;
-    resolve_model(&model, &mut setup)?;
+    resolve_model(&model, hub_flag.as_deref(), &mut setup)?;
     Ok((setup, json))
 }
 
@@ -107,13 +109,21 @@ fn number(flag: &str, v: &str) -> Result<u64, Usage> {
     v.parse::<u64>().map_err(|_| Usage(format!("{flag}: '{v}' is not a whole number")))
 }
 
-/// A preset id, a `config.json` file, or a folder holding one.
-fn resolve_model(model: &str, setup: &mut Setup) -> Result<(), Usage> {
+/// A preset id, a `config.json` file, a folder holding one, or a Hub id (`hf:ORG/NAME`: its config.json only).
+fn resolve_model(model: &str, hub_flag: Option<&str>, setup: &mut Setup) -> Result<(), Usage> {
     if preset_config(model).is_some() {
         setup.model = model.to_string();
         return Ok(());
     }
-    let path = Path::new(model);
+    let fetched;
+    let path = match hub::HubId::parse(model) {
+        Some(id) => {
+            let id = id.map_err(Usage)?;
+            fetched = hub::fetch(&id, &hub::hub(hub_flag).map_err(Usage)?, &["config.json"], |_, _| Ok(())).map_err(Usage)?;
+            fetched.as_path()
+        }
+        None => Path::new(model),
+    };
     let file = if path.is_dir() { path.join("config.json") } else { path.to_path_buf() };
     match std::fs::read_to_string(&file) {
         Ok(text) => {
@@ -122,6 +132,6 @@ fn resolve_model(model: &str, setup: &mut Setup) -> Result<(), Usage> {
             Ok(())
         }
         Err(e) if path.exists() => Err(Usage(format!("--model: cannot read {}: {e}", file.display()))),
-        Err(_) => Err(Usage(format!("--model: '{model}' is neither a preset id nor a config.json path"))),
+        Err(_) => Err(Usage(format!("--model: '{model}' is neither a preset id, a config.json path nor a Hub id (hf:ORG/NAME)"))),
     }
 }

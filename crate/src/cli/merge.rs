@@ -17,7 +17,7 @@ use super::predict::read_folder;
 use super::{device, median, model_files, usage_error};
 
 pub fn run(args: &[String]) -> i32 {
-    let flags = match Flags::parse(args, &["--model", "--adapter", "--data", "--out", "--device", "--batch-size", "--repeats"], &["--json"]) {
+    let flags = match Flags::parse(args, &["--model", "--hub", "--adapter", "--data", "--out", "--device", "--batch-size", "--repeats"], &["--json"]) {
         Ok(f) => f,
         Err(m) => return usage_error(&m),
     };
@@ -41,7 +41,7 @@ fn go(f: &Flags) -> Result<(), String> {
     if batch == 0 || repeats == 0 {
         return Err("--batch-size and --repeats must be at least 1".into());
     }
-    let files = model_files::read(f.str("--model").unwrap_or(model_files::DEFAULT_MODEL))?;
+    let files = model_files::from_flags(&f)?;
     let device = device::parse(f.str("--device").unwrap_or("cpu"))?;
     let saved = read_folder(Path::new(adapter))?;
     if !saved.contains_key("adapter_config.json") {

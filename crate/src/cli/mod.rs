@@ -19,6 +19,7 @@ mod model_files;
 mod predict;
 #[cfg(feature = "train")]
 mod progress;
+mod hub;
 mod serve;
 mod table;
 #[cfg(feature = "train")]
@@ -26,7 +27,7 @@ mod train;
 
 pub const USAGE: &str = "\
 usage:
-  lora-playground count --model <preset id | path to config.json> [options]
+  lora-playground count --model <preset id | path to config.json | hf:ORG/NAME> [--hub URL] [options]
   lora-playground serve [--root DIR] [--port N] [--host IP]   (PORT env var also sets the port; default 8080;
                         --host 0.0.0.0 serves a classroom's network, default 127.0.0.1)
   lora-playground train --data <file | builtin:NAME> --out DIR [options]
@@ -41,7 +42,8 @@ usage:
   lora-playground bench [--model M] [--steps N] [--batch-size 16] [--seq-len 64] [--methods lora,full,head,bitfit,inference] [--json]
 
 train options:
-  --model <folder | all-MiniLM-L6-v2>   (default all-MiniLM-L6-v2)
+  --model <folder | all-MiniLM-L6-v2 | tiny | hf:ORG/NAME[@REVISION]>   (default all-MiniLM-L6-v2)
+  --hub URL                             where hf: ids are fetched from (default $LP_HUB, else https://huggingface.co)
   --method lora|full|head|bitfit        (default lora)
   --r 8 --alpha 16 --targets query,value [--rslora] [--layers 0,1] --bias none|all|lora_only --lora-dropout 0.1
   --epochs 3 --batch-size 16 --lr 1e-3 --weight-decay 0.01 --warmup-ratio 0.1 --max-grad-norm 1.0

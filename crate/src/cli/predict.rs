@@ -12,7 +12,7 @@ use super::flags::Flags;
 use super::{device, model_files, usage_error};
 
 pub fn run(args: &[String]) -> i32 {
-    let flags = match Flags::parse(args, &["--model", "--adapter", "--input", "--device", "--batch-size"], &[]) {
+    let flags = match Flags::parse(args, &["--model", "--hub", "--adapter", "--input", "--device", "--batch-size"], &[]) {
         Ok(f) => f,
         Err(m) => return usage_error(&m),
     };
@@ -37,7 +37,7 @@ fn go(f: &Flags) -> Result<(), String> {
     let adapter = f.str("--adapter").ok_or("--adapter DIR is required (a folder written by train, or a PEFT adapter)")?;
     let input = f.str("--input").ok_or("--input FILE is required (one text per line, or CSV/JSONL with a text column)")?;
     let batch: usize = f.get("--batch-size", 32, "a positive integer")?;
-    let files = model_files::read(f.str("--model").unwrap_or(model_files::DEFAULT_MODEL))?;
+    let files = model_files::from_flags(&f)?;
     let device = device::parse(f.str("--device").unwrap_or("cpu"))?;
     let saved = read_folder(Path::new(adapter))?;
     let classifier = load_trained(&files, &saved, &device).map_err(|e| format!("--adapter {adapter}: {e}"))?;

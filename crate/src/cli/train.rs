@@ -19,7 +19,7 @@ use super::flags::Flags;
 use super::{device, model_files, progress::Bar, usage_error};
 
 pub const VALUED: &[&str] = &[
-    "--model", "--data", "--method", "--r", "--alpha", "--targets", "--layers", "--bias", "--lora-dropout", "--epochs", "--batch-size",
+    "--model", "--hub", "--data", "--method", "--r", "--alpha", "--targets", "--layers", "--bias", "--lora-dropout", "--epochs", "--batch-size",
     "--lr", "--weight-decay", "--warmup-ratio", "--max-grad-norm", "--max-len", "--seed", "--val-fraction", "--out", "--device",
 ];
 
@@ -88,7 +88,7 @@ fn go(f: &Flags, plan: &Plan) -> Result<(), String> {
     let data_spec = f.str("--data").ok_or("--data is required (a CSV/TSV/JSONL file or builtin:complaints)")?;
     let out = PathBuf::from(f.str("--out").ok_or("--out DIR is required (where the trained adapter or model is saved)")?);
     let data = dataset(data_spec)?;
-    let files = model_files::read(f.str("--model").unwrap_or(model_files::DEFAULT_MODEL))?;
+    let files = model_files::from_flags(&f)?;
     let device = device::parse(f.str("--device").unwrap_or("cpu"))?;
     run_and_save(&files, data_spec, &data, plan, &device, f.on("--quiet"), &out, true).map(|_| ())
 }

@@ -11,6 +11,7 @@ pub mod graft;
 pub mod layer;
 pub mod load;
 pub mod lora;
+pub mod matching;
 pub mod methods;
 pub mod paths;
 pub mod tiny;

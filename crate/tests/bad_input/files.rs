@@ -5,10 +5,12 @@
 use std::collections::BTreeMap;
 
 use burn::tensor::Device;
+use lora_playground::model::files::ModelFiles;
 use lora_playground::model::tiny;
 use lora_playground::safetensors::{SafeTensors, write_f32};
 use lora_playground::train::batch::TextEncoder;
 use lora_playground::train::classifier::load_trained;
+use lora_playground::train::workbench::Workbench;
 use serde_json::{Value, json};
 
 use super::cases::{Case, Expect, Outcome, case};
@@ -136,5 +138,32 @@ pub fn cases() -> Vec<Case> {
     for (what, folder, field) in folders {
         out.push(case(format!("adapter folder: {what}"), Refused(field), adapter(folder)));
     }
+    out.extend(mismatched_files());
     out
+}
+
+/// A model folder whose three files come from different models (a Hub id, a picked folder or a copy under
+/// `models/` can mix them): refused when the model is loaded, naming the file that does not fit.
+fn mismatched_files() -> Vec<Case> {
+    use Expect::*;
+    let with_config = |key: &str, value: Value| {
+        let mut files = tiny::files(0);
+        let mut config: Value = serde_json::from_str(&files.config_json).unwrap();
+        config[key] = value;
+        files.config_json = config.to_string();
+        files
+    };
+    let load = |files: ModelFiles| move || Workbench::default().load_model(files).map(|_| Vec::new());
+    let mut no_embeddings = tiny::files(0);
+    no_embeddings.safetensors = write_f32(&[("a", vec![2], vec![1.0; 2])]);
+    let mut wrong_tokenizer = tiny::files(0);
+    wrong_tokenizer.tokenizer_json = b"{}".to_vec();
+    vec![
+        case("model folder: a tokenizer larger than config.json's vocab_size", Refused("tokenizer.json"), load(with_config("vocab_size", json!(20)))),
+        case("model folder: weights narrower than config.json's hidden_size", Refused("model.safetensors"), load(with_config("hidden_size", json!(64)))),
+        case("model folder: weights with fewer rows than config.json's vocab_size", Refused("model.safetensors"), load(with_config("vocab_size", json!(5000)))),
+        case("model folder: weights with no word embeddings", Refused("model.safetensors"), load(no_embeddings)),
+        case("model folder: a tokenizer.json that is not one", Refused("tokenizer.json"), load(wrong_tokenizer)),
+        case("model folder: an architecture the trainer lacks", Refused("model_type"), load(with_config("model_type", json!("t5")))),
+    ]
 }

@@ -1,7 +1,8 @@
-// 1. Model: the tiny random BERT, a model the server has under models/ (downloaded once with a progress bar,
-// then from the browser cache), or a folder picked from disk; sent to the worker, which checks and keeps it.
+// 1. Model: the tiny random BERT, a model the server has under models/ or one by Hub id (downloaded once with a
+// progress bar, then from the browser cache), or a folder picked from disk; sent to the worker, which checks that
+// its files fit together and keeps it.
 import { bytes, grouped } from '../../format.js';
-import { loadModelFiles, readPickedFolder } from '../model-files.js';
+import { loadModelFiles, modelSource, readPickedFolder } from '../model-files.js';
 import { showError } from '../view.js';
 
 const $ = (id) => document.getElementById(id);
@@ -28,36 +29,60 @@ export function startModelPanel({ store, client }) {
     }));
   }
 
+  // "A model from the Hub...": the typed id becomes the select's choice, so the link carries `model=hf:ORG/NAME`.
+  function typedHubId() {
+    const typed = $('hub-id').value.trim();
+    if (!typed) throw { field: 'model', message: 'type a Hub id (ORG/NAME, for example google-bert/bert-base-uncased), then Load' };
+    const name = modelSource(/^(hf:|https:)/.test(typed) ? typed : `hf:${typed}`, $('hub').value).name;
+    const select = $('model-choice');
+    if (![...select.options].some((o) => o.value === name)) select.append(new Option(`${name} (Hugging Face Hub)`, name));
+    select.value = name;
+    select.dispatchEvent(new Event('change', { bubbles: true }));
+    return name;
+  }
+
+  function showHubRow() {
+    const choice = $('model-choice').value;
+    $('hub-row').hidden = !(choice === 'hub' || choice.startsWith('hf:')) || store.get().settings?.hide?.includes('hub');
+    $('hub-id').closest('label').hidden = choice !== 'hub';
+  }
+
   async function load() {
     showError('err-model', null);
-    const choice = $('model-choice').value;
+    let choice = $('model-choice').value;
     if (choice === 'folder') {
       $('model-folder').click();
       return;
     }
     try {
+      if (choice === 'hub') choice = typedHubId();
       if (choice === 'tiny') {
         note.textContent = 'loading the tiny model...';
         source = 'Random weights (std 0.2), made in the page: no download.';
         ready(await client.setup('model', 'load_tiny', async () => ({ args: { seed: 0 } })));
         return;
       }
+      const from = modelSource(choice, $('hub').value);
       const bar = $('download-bar');
       $('download').hidden = false;
-      const files = await loadModelFiles(choice, ({ file, loaded, total, cached }) => {
+      const files = await loadModelFiles(from, ({ file, loaded, total, cached }) => {
         bar.max = total || 1;
         bar.value = loaded;
         $('download-text').textContent = `${cached ? 'from the browser cache' : 'downloading'} ${file}: ` +
           `${bytes(loaded)} of ${bytes(total)} (${total ? ((100 * loaded) / total).toFixed(0) : 0}%)`;
       }, (config_json, weights) => client.call('check_model', { config_json, file_bytes: weights }));
-      source = files.fromCache ? 'Loaded from the browser cache (no network needed).' : 'Downloaded, and cached for next time.';
-      await send(choice, files, () => loadModelFiles(choice, () => {}));
+      source = (from.hub ? `From ${from.hub}. ` : '') +
+        (files.fromCache ? 'Loaded from the browser cache (no network needed).' : 'Downloaded, and cached for next time.');
+      await send(from.repo ?? choice, files, () => loadModelFiles(from, () => {}));
     } catch (e) {
       showError('err-model', e);
     }
   }
 
   $('model-load').addEventListener('click', load);
+  $('model-choice').addEventListener('change', showHubRow);
+  $('hub-id').addEventListener('keydown', (e) => { if (e.key === 'Enter') load(); });
+  showHubRow();
   $('model-folder').addEventListener('change', async (e) => {
     showError('err-model', null);
     try {
@@ -72,5 +97,6 @@ export function startModelPanel({ store, client }) {
   });
   client.on('worker-error', (e) => showError('err-model', e));
   store.watch(['running'], ({ running }) => { $('model-load').disabled = running; });
+  store.watch(['settings'], showHubRow); // a hash edited by hand re-applies hide=, which shows every row
   load();
 }

@@ -14,12 +14,23 @@ use tower_http::services::ServeFile;
 use super::{etag, routes};
 
 /// The handler for every path (the router has no other route: the allow-list decides).
-pub async fn serve(State(root): State<Arc<PathBuf>>, mut req: Request) -> Response {
+pub async fn serve(State(root): State<Arc<PathBuf>>, req: Request) -> Response {
+    let mirror = routes::mirror_paths(req.uri().path()).is_some();
+    let mut res = serve_file(&root, req).await;
+    if mirror {
+        // A page on another origin (a course's site with `hub=` naming this server) reads the files, and the
+        // status of a refusal, only with this; the files are public and no credentials are ever involved.
+        res.headers_mut().insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
+    }
+    res
+}
+
+async fn serve_file(root: &Path, mut req: Request) -> Response {
     if req.method() != Method::GET && req.method() != Method::HEAD {
         return (StatusCode::METHOD_NOT_ALLOWED, [(header::ALLOW, "GET, HEAD")], "method not allowed\n").into_response();
     }
     // A few syscalls (canonicalize, stat); cheap enough to run on the runtime's thread.
-    let Some(file) = routes::resolve(&root, req.uri().path()) else { return not_found() };
+    let Some(file) = routes::resolve(root, req.uri().path()) else { return not_found() };
     let Ok(meta) = std::fs::metadata(&file) else { return not_found() };
     let tag = etag::etag(&meta);
     let modified = meta.modified().ok();
@@ -37,7 +48,7 @@ pub async fn serve(State(root): State<Arc<PathBuf>>, mut req: Request) -> Respon
     {
         headers.remove(header::RANGE);
     }
-    offer_only_usable_codings(headers, &root, &file, modified);
+    offer_only_usable_codings(headers, root, &file, modified);
 
     let kind = mime(&file);
     let served = ServeFile::new(&file).precompressed_br().precompressed_gzip().try_call(req).await;

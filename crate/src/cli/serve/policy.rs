@@ -14,10 +14,12 @@ use super::files;
 
 /// What the pages need and no more: same-origin scripts, modules and the trainer's Web Worker; wasm compiled by
 /// `WebAssembly.instantiateStreaming` (`'wasm-unsafe-eval'`, which allows no JS eval); inline `style=` attributes;
-/// `blob:`/`data:` for download links and images; fetches of same-origin files. No inline `<script>` is allowed.
+/// `blob:`/`data:` for download links and images; fetches of same-origin files, and of models by Hub id from any
+/// https hub (huggingface.co redirects weights to its CDNs, and `hub=` may name a course's own mirror) or from a
+/// mirror on this machine (`http://127.0.0.1:*`, `http://localhost:*`). No inline `<script>` is allowed.
 /// `frame-ancestors *`: course sites embed the pages in iframes (so no `X-Frame-Options` either).
 pub const CSP: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; worker-src 'self'; \
-                       style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; connect-src 'self' blob: data:; \
+                       style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; connect-src 'self' blob: data: https: http://127.0.0.1:* http://localhost:*; \
                        object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors *";
 
 /// A GET has no body worth reading; anything bigger is refused before it is buffered.

@@ -50,12 +50,31 @@ fn decode_segment(raw: &str) -> Option<String> {
     plain.then_some(name)
 }
 
+/// `serve` as a Hub mirror (`hub=` in a link, `--hub` in the CLI): `/{org}/{name}/resolve/main/{file}`, the
+/// layout transformers.js and the Hub use, is the file in `models/{org}/{name}/` or else `models/{name}/` (so the
+/// default model's folder answers `hf:sentence-transformers/all-MiniLM-L6-v2`); `/{name}/resolve/main/{file}` for
+/// the Hub's older top-level ids. Only `main`: a folder has no other revisions. The candidates, in that order.
+pub fn mirror_paths(url_path: &str) -> Option<Vec<String>> {
+    let rest = url_path.strip_prefix('/')?;
+    let segments = rest.split('/').map(decode_segment).collect::<Option<Vec<_>>>()?;
+    let seg: Vec<&str> = segments.iter().map(String::as_str).collect();
+    match seg.as_slice() {
+        [org, name, "resolve", "main", file] => Some(vec![format!("models/{org}/{name}/{file}"), format!("models/{name}/{file}")]),
+        [name, "resolve", "main", file] => Some(vec![format!("models/{name}/{file}")]),
+        _ => None,
+    }
+}
+
 /// The file on disk for a URL path: allowed by `app_path`, existing, a regular file, and, once every symlink is
 /// resolved, still an allowed path under the (canonical) root. The second check is what stops a symlink under
 /// `web/` or `models/` that points at `/etc` or at the root's own `Cargo.toml`.
 pub fn resolve(root: &Path, url_path: &str) -> Option<PathBuf> {
-    let rel = app_path(url_path)?;
-    let file = root.join(&rel).canonicalize().ok()?;
+    let candidates = mirror_paths(url_path).or_else(|| Some(vec![app_path(url_path)?]))?;
+    candidates.iter().find_map(|rel| inside(root, rel))
+}
+
+fn inside(root: &Path, rel: &str) -> Option<PathBuf> {
+    let file = root.join(rel).canonicalize().ok()?;
     let inside = file.strip_prefix(root).ok()?;
     let parts = inside.iter().map(|p| p.to_str()).collect::<Option<Vec<_>>>()?;
     app_path(&format!("/{}", parts.join("/")))?;
@@ -80,5 +99,26 @@ mod tests {
         ] {
             assert_eq!(app_path(bad), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn the_mirror_layout_names_model_folders() {
+        let m = |p: &str| mirror_paths(p);
+        assert_eq!(m("/sentence-transformers/all-MiniLM-L6-v2/resolve/main/config.json").unwrap(), [
+            "models/sentence-transformers/all-MiniLM-L6-v2/config.json",
+            "models/all-MiniLM-L6-v2/config.json"
+        ]);
+        assert_eq!(m("/tiny/resolve/main/model.safetensors").unwrap(), ["models/tiny/model.safetensors"]);
+        for bad in ["/a/b/resolve/v1/config.json", "/a/b/resolve/main/", "/a/../resolve/main/x", "/a/b/resolve/main/x/y",
+                    "/a/%2e%2e/resolve/main/x", "/a/b/raw/main/config.json", "/.git/b/resolve/main/config"] {
+            assert_eq!(m(bad), None, "{bad}");
+        }
+        let root = std::env::temp_dir().join(format!("lp-mirror-{}", std::process::id()));
+        std::fs::create_dir_all(root.join("models/m")).unwrap();
+        std::fs::write(root.join("models/m/config.json"), "{}").unwrap();
+        let root = root.canonicalize().unwrap();
+        assert_eq!(resolve(&root, "/any-org/m/resolve/main/config.json"), Some(root.join("models/m/config.json")));
+        assert_eq!(resolve(&root, "/any-org/m/resolve/main/tokenizer.json"), None);
+        std::fs::remove_dir_all(&root).unwrap();
     }
 }

@@ -21,8 +21,7 @@ use super::snapshot::{Provenance, Snapshot, data_fingerprint, model_fingerprint}
 use crate::data::parse::label_counts;
 use crate::data::{self, Dataset, split::stratified};
 use crate::error::Error;
-use crate::model::files::ModelFiles;
-use crate::safetensors::SafeTensors;
+use crate::model::files::{ModelFiles, encoder_config};
 
 /// Runs whose trainable part is at most this many parameters are snapshotted after every step (LoRA, head-only,
 /// BitFit: a few hundred KB read back); bigger ones (full fine-tuning) at each epoch's end.
@@ -75,6 +74,8 @@ impl Workbench {
     /// Whether a model of `config_json` with a `file_bytes` weights file can train here at all (LoRA, one example
     /// of 16 tokens): asked before its download. Without a budget, everything fits.
     pub fn check_model(&self, config_json: &str, file_bytes: u64) -> Result<Option<Need>, Error> {
+        // An architecture we cannot train is refused here, before the page downloads its weights.
+        encoder_config(config_json)?;
         let Some(budget) = self.budget else { return Ok(None) };
         let mut smallest = Plan::default();
         smallest.train.batch_size = 1;
@@ -112,7 +113,7 @@ impl Workbench {
     /// A model folder's files, checked; the job and the kept adapters (which belong to a base model) are dropped.
     pub fn load_model(&mut self, files: ModelFiles) -> Result<ModelSummary, Error> {
         let c = files.encoder_config()?;
-        SafeTensors::parse("model.safetensors", &files.safetensors)?;
+        crate::model::matching::check(&files, &c)?;
         let summary = ModelSummary {
             name: files.name.clone(),
             hidden_size: c.hidden_size,
