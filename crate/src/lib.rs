@@ -10,6 +10,8 @@ pub mod rng;
 #[cfg(feature = "train")]
 pub mod data;
 #[cfg(feature = "train")]
+pub mod inspect;
+#[cfg(feature = "train")]
 pub mod model;
 #[cfg(feature = "train")]
 pub mod train;

@@ -12,6 +12,8 @@ mod device;
 #[cfg(feature = "train")]
 mod flags;
 #[cfg(feature = "train")]
+mod inspect;
+#[cfg(feature = "train")]
 mod merge;
 #[cfg(feature = "train")]
 mod model_files;
@@ -37,6 +39,9 @@ usage:
                         saves a transformers model folder)
   lora-playground adapters --adapters DIR,DIR,... [--model M] [--text T] [--rounds 5] [--json]
                         (several adapters on one base: memory of 1 base + N adapters vs N copies, switch time)
+  lora-playground inspect --adapter DIR [--compare DIR] [--full DIR] [--model M]
+                        (inside a LoRA adapter, as JSON: each update's norm and singular values; with --full, the
+                        spectrum of a full fine-tuning run's change; with --compare, the subspace similarity of two adapters)
   lora-playground compare --data <file | builtin:NAME> --out DIR [--methods lora,full,head,bitfit] [--full-lr 5e-5] [train options] [--json]
   lora-playground tiny-model --out DIR   (writes the tiny random BERT the page offers as a model folder)
   lora-playground bench [--model M] [--steps N] [--batch-size 16] [--seq-len 64] [--methods lora,full,head,bitfit,inference] [--json]
@@ -83,6 +88,8 @@ pub fn run(args: &[String]) -> i32 {
         #[cfg(feature = "train")]
         Some("adapters") => adapters::run(&args[1..]),
         #[cfg(feature = "train")]
+        Some("inspect") => inspect::run(&args[1..]),
+        #[cfg(feature = "train")]
         Some("compare") => compare::run(&args[1..]),
         #[cfg(feature = "train")]
         Some("tiny-model") => model_files::write_tiny(&args[1..]),
@@ -91,7 +98,7 @@ pub fn run(args: &[String]) -> i32 {
         #[cfg(feature = "train")]
         Some("bench-one") => bench::run_one(&args[1..]),
         #[cfg(not(feature = "train"))]
-        Some(cmd @ ("train" | "predict" | "merge" | "adapters" | "compare" | "tiny-model" | "bench")) => {
+        Some(cmd @ ("train" | "predict" | "merge" | "adapters" | "inspect" | "compare" | "tiny-model" | "bench")) => {
             eprintln!("error: '{cmd}' needs the `train` feature (this build has only the calculator)");
             2
         }
