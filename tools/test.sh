@@ -42,6 +42,8 @@ step "bad input in the page: broken datasets, damaged adapter folders, bad link 
 page_test bad_input.mjs
 step "both pages embedded in a lesson (another origin, hide=), and a setup from the calculator to the trainer and back"
 page_test lesson.mjs
+step "inside the adapter in the page: heatmap, spectrum and subspace similarity against numpy's figures"
+page_test inside.mjs
 step "models by Hub id: page and CLI against a local Hub-layout server (every failure), serve as a mirror"
 page_test hub.mjs
 step "a classroom in a secure context: serve --tls at a non-localhost address; plain http says what it lacks"

@@ -282,6 +282,11 @@ mod trainer {
             reply(bench(&self.state)?.adapters())
         }
 
+        /// Inside kept LoRA adapter `index` (and its similarity with kept adapter `compare`).
+        pub fn inspect_adapter(&self, index: usize, compare: Option<usize>) -> Result<JsValue, JsValue> {
+            reply(bench(&self.state)?.inspect_adapter(index, compare))
+        }
+
         pub fn predict_with_adapter(&self, index: usize, text: String) -> js_sys::Promise {
             promise!(self, |wb| wb.predict_with_adapter(index, &text))
         }

@@ -155,3 +155,34 @@ fn a_kept_run_joins_the_adapter_list_and_a_new_model_clears_it() {
     wb.load_model(tiny::files(3)).unwrap();
     assert_eq!(wb.adapters().unwrap().adapters.len(), 0);
 }
+
+#[test]
+fn inside_a_kept_adapter_the_page_sees_numpy_s_figures() {
+    // The inspect fixtures (tests/reference/inspect_fixtures.sh): adapters trained on the tiny model (seed 0).
+    let fixtures = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/inspect");
+    let folder = |name: &str| -> std::collections::BTreeMap<String, Vec<u8>> {
+        ["adapter_config.json", "adapter_model.safetensors", "training.json"]
+            .iter()
+            .map(|f| (f.to_string(), std::fs::read(format!("{fixtures}/{name}/{f}")).unwrap()))
+            .collect()
+    };
+    let want: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(format!("{fixtures}/expected.json")).unwrap()).unwrap();
+    let mut wb = Workbench::new();
+    wb.set_device(Device::flex(), DeviceInfo::cpu());
+    wb.load_model(tiny::files(0)).unwrap();
+    wb.add_adapter("r4", folder("r4")).unwrap();
+    wb.add_adapter("r8", folder("r8")).unwrap();
+    let inside = wb.inspect_adapter(0, Some(1)).unwrap();
+    assert_eq!((inside.r, inside.compare_name.as_deref()), (4, Some("r8")));
+    for (got, want) in inside.modules.iter().zip(want["modules"].as_array().unwrap()) {
+        assert_eq!(got.module, want["module"].as_str().unwrap());
+        let w = want["update_norm"].as_f64().unwrap();
+        assert!((got.update_norm - w).abs() < 1e-4 * w, "{}: {} against numpy's {w}", got.module, got.update_norm);
+        assert!((got.weight_norm - want["weight_norm"].as_f64().unwrap()).abs() < 1e-4 * got.weight_norm);
+    }
+    let phi = &inside.compare.as_ref().unwrap()[0].phi;
+    let want_phi = want["compare"][0]["phi"][3][7].as_f64().unwrap();
+    assert!((phi[3][7] - want_phi).abs() < 1e-4, "{} against {want_phi}", phi[3][7]);
+    // Only a LoRA adapter has an update to look inside; a missing index is named.
+    assert_eq!(wb.inspect_adapter(5, None).unwrap_err().field, "adapter");
+}

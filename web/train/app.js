@@ -12,6 +12,7 @@ import { startRunPanel } from './panels/run.js';
 import { startResultsPanel } from './panels/results.js';
 import { startHistoryPanel } from './panels/history.js';
 import { startAdaptersPanel } from './panels/adapters.js';
+import { startInsidePanel } from './panels/inside.js';
 import { startRecovery } from './recovery.js';
 import { untilTrainerBuilt } from './building.js';
 import { calculatorLink } from '../links.js';
@@ -51,6 +52,7 @@ const store = createStore({
   job: false, // the worker holds a trained job to keep or download
   dataFile: null, // the loaded dataset's {name, bytes}: a saved run keeps it
   runs: [], // finished runs, oldest first
+  kept: { adapters: [], chosen: -1 }, // the worker's kept adapters and the one chosen
 });
 bindSettings(store, defaults);
 // "Open this setup in the calculator": the same LoRA settings, model and number of classes.
@@ -68,6 +70,7 @@ const run = startRunPanel(panels);
 startResultsPanel(panels);
 startHistoryPanel(panels);
 startAdaptersPanel(panels);
+startInsidePanel(panels);
 const recovery = startRecovery({ ...panels, run, data });
 
 // Read-only handles for the end-to-end tests (tests/e2e/train.mjs) and for the curious in the console.

@@ -48,7 +48,7 @@ export const PROPS = [
 ];
 
 // Names `hide=` takes besides the hash keys: parts of panels, and the panels (train.html's data-panel).
-export const EXTRA_CONTROLS = ['upload', 'tokens', 'figures', 'charts', 'predict', 'merge', 'open-calculator'];
+export const EXTRA_CONTROLS = ['upload', 'tokens', 'figures', 'charts', 'predict', 'merge', 'inside', 'open-calculator'];
 export const PANELS = ['runtime', 'dataset', 'train', 'results', 'history', 'adapters'];
 
 const byField = new Map(PROPS.filter((p) => p.field).map((p) => [p.field, p]));

@@ -193,6 +193,7 @@ const HANDLERS = {
   keep_job: ({ name }) => serial(() => trainer.keep_job(name)),
   add_adapter: ({ name, names, buffers }) => serial(() => trainer.add_adapter(name, names, buffers.map((b) => new Uint8Array(b)))),
   remove_adapter: ({ index }) => serial(() => trainer.remove_adapter(index)),
+  inspect_adapter: ({ index, compare }) => serial(() => trainer.inspect_adapter(index, compare ?? undefined)),
   predict_with_adapter: async ({ index, text }) => {
     const t0 = performance.now();
     const result = await serial(() => trainer.predict_with_adapter(index, text));

@@ -56,6 +56,29 @@ pub struct Similarity {
     pub phi: Vec<Vec<f64>>,
 }
 
+/// What the page shows inside one kept adapter.
+#[derive(Debug, Clone, Serialize)]
+pub struct Inside {
+    pub name: String,
+    pub r: usize,
+    pub scaling: f64,
+    pub modules: Vec<ModuleUpdate>,
+    /// The adapter compared with, and the similarity for every module both adapt.
+    pub compare_name: Option<String>,
+    pub compare: Option<Vec<Similarity>>,
+}
+
+pub fn inside(name: &str, adapter: &Saved, base: &NamedTensors, other: Option<(&str, &Saved)>) -> Result<Inside, Error> {
+    Ok(Inside {
+        name: name.to_string(),
+        r: adapter.lora.r as usize,
+        scaling: adapter.lora.scaling(),
+        modules: lora_updates(adapter, base)?,
+        compare_name: other.map(|(n, _)| n.to_string()),
+        compare: other.map(|(_, o)| similarities(adapter, o)).transpose()?,
+    })
+}
+
 fn tensor<'a>(tensors: &'a Overrides, name: &str, file: &str) -> Result<&'a (Vec<f32>, Vec<usize>), Error> {
     tensors.get(name).ok_or_else(|| Error::invalid(file, format!("has no {name}")))
 }

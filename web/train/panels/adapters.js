@@ -47,6 +47,8 @@ export function startAdaptersPanel({ store, client }) {
   }
 
   function draw() {
+    // The list and the choice, for the panel that looks inside an adapter.
+    store.set({ kept: { adapters, chosen } });
     renderAdapters(document.querySelector('#adapters tbody'), adapters, chosen, (i) => {
       chosen = i;
       draw();

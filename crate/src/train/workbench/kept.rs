@@ -4,6 +4,11 @@
 use super::{Folder, Workbench};
 use crate::data::split::stratified;
 use crate::error::Error;
+use crate::inspect::report::{Inside, inside};
+use crate::model::export::NamedTensors;
+use crate::model::methods::Method;
+use crate::safetensors::SafeTensors;
+use crate::train::folder::{Saved, read_saved};
 use crate::train::adapters::AdapterSet;
 use crate::train::bench_reports::AdapterSummary;
 use crate::train::job::Prediction;
@@ -71,5 +76,32 @@ impl Workbench {
     /// Classifies `texts` with kept adapter `index`, merged or not (the caller times it).
     pub async fn run_adapter(&mut self, index: usize, merged: bool, texts: &[String]) -> Result<(), Error> {
         self.adapter_set()?.logits(index, merged, texts).await.map(|_| ())
+    }
+
+    /// Inside kept LoRA adapter `index` (`inspect` in the CLI): each update against its frozen weight; with
+    /// `compare`, the subspace similarity of its `A` matrices with another kept LoRA adapter's.
+    pub fn inspect_adapter(&self, index: usize, compare: Option<usize>) -> Result<Inside, Error> {
+        let files = self.files()?;
+        let config = files.encoder_config()?;
+        let lora = |i: usize| -> Result<(String, Saved), Error> {
+            let (name, folder) = self.kept.get(i).ok_or_else(|| Error::invalid("adapter", format!("no kept adapter {i}")))?;
+            let saved = read_saved(&config, folder)?;
+            if saved.method != Method::Lora {
+                return Err(Error::invalid("adapter", format!("{name} is a {} run: only a LoRA adapter has B A to look inside", saved.method.name())));
+            }
+            Ok((name.clone(), saved))
+        };
+        let (name, adapter) = lora(index)?;
+        // The frozen weights of the adapted modules, from the checkpoint as loaded (with or without `bert.`).
+        let weights = SafeTensors::parse("model.safetensors", &files.safetensors)?;
+        let mut base = NamedTensors::new();
+        for module in &adapter.lora_modules {
+            let key = format!("{module}.weight");
+            let stored = if weights.contains(&key) { key.clone() } else { key.strip_prefix("bert.").unwrap_or(&key).to_string() };
+            let (values, shape) = weights.f32(&stored)?;
+            base.insert(key, (values, shape, false));
+        }
+        let other = compare.map(lora).transpose()?;
+        inside(&name, &adapter, &base, other.as_ref().map(|(n, s)| (n.as_str(), s)))
     }
 }
