@@ -186,3 +186,38 @@ fn inside_a_kept_adapter_the_page_sees_numpy_s_figures() {
     // Only a LoRA adapter has an update to look inside; a missing index is named.
     assert_eq!(wb.inspect_adapter(5, None).unwrap_err().field, "adapter");
 }
+
+#[test]
+fn every_save_proves_the_frozen_weights_did_not_move() {
+    use lora_playground::model::export::NamedTensors;
+    use lora_playground::safetensors::SafeTensors;
+    use lora_playground::train::folder::TrainingRecord;
+    use lora_playground::train::frozen;
+    let _alone = alone();
+    // A LoRA run's saved training.json: every frozen tensor compared, the same before and after.
+    let mut wb = bench(DeviceInfo::cpu());
+    wb.prepare(plan()).unwrap();
+    for _ in 0..3 {
+        advance(&mut wb);
+    }
+    let files = block_on(wb.export_job()).unwrap();
+    let record: TrainingRecord = serde_json::from_slice(&files.iter().find(|(n, _)| n == "training.json").unwrap().1).unwrap();
+    let check = record.frozen.expect("a LoRA run has frozen weights");
+    assert!(check.unchanged && check.tensors >= 20 && check.checkpoint_sha256 == check.trained_sha256, "{check:?}");
+    // The check sees one value moved by one ulp, and skips a tensor that trains.
+    let model = tiny::files(3);
+    let weights = SafeTensors::parse("model.safetensors", &model.safetensors).unwrap();
+    let mut tensors: NamedTensors = weights.entries.keys().map(|n| {
+        let (v, s) = weights.f32(n).unwrap();
+        (n.clone(), (v, s, false))
+    }).collect();
+    let all = frozen::check(&tensors, &model).unwrap().unwrap();
+    assert!(all.unchanged && all.tensors == tensors.len());
+    let first = tensors.keys().next().unwrap().clone();
+    let v = &mut tensors.get_mut(&first).unwrap().0[0];
+    *v = f32::from_bits(v.to_bits() + 1);
+    assert!(!frozen::check(&tensors, &model).unwrap().unwrap().unchanged);
+    tensors.get_mut(&first).unwrap().2 = true;
+    let rest = frozen::check(&tensors, &model).unwrap().unwrap();
+    assert!(rest.unchanged && rest.tensors == all.tensors - 1);
+}

@@ -10,7 +10,7 @@ use serde_json::Value;
 use lora_playground::data::{self, Dataset};
 use lora_playground::model::methods::count;
 use lora_playground::train::fit::{EpochReport, Progress, train};
-use lora_playground::train::folder::saved_files;
+use lora_playground::train::folder::{TrainingRecord, saved_files};
 use lora_playground::model::files::ModelFiles;
 use lora_playground::train::plan::{FIELDS, Plan};
 use lora_playground::train::prepare::prepare;
@@ -149,6 +149,11 @@ pub fn run_and_save(
     }
     let sizes: Vec<String> = saved.iter().map(|(n, b)| format!("{n} ({} bytes)", b.len())).collect();
     eprintln!("saved to {}: {}", out.display(), sizes.join(", "));
+    let record = saved.iter().find(|(n, _)| n == "training.json").and_then(|(_, b)| serde_json::from_slice::<TrainingRecord>(b).ok());
+    if let Some(f) = record.and_then(|r| r.frozen) {
+        let verdict = if f.unchanged { "unchanged" } else { "CHANGED" };
+        eprintln!("frozen weights: {} tensors ({} values) {verdict}: SHA-256 {} in the checkpoint, {} after training", f.tensors, f.values, &f.checkpoint_sha256[..16], &f.trained_sha256[..16]);
+    }
     Ok(Outcome {
         trainable: live.trainable,
         total: live.total,

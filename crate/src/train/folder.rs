@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::fit::EpochReport;
+use super::frozen::{self, FrozenCheck};
 use super::plan::Plan;
 use crate::accounting::lora_config::LoraConfig;
 use crate::error::Error;
@@ -42,6 +43,9 @@ pub struct TrainingRecord {
     /// `"lora"` for a model `merge` folded an adapter into.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub merged_from: Option<String>,
+    /// The frozen tensors' checksum in the checkpoint and after the run (`frozen.rs`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub frozen: Option<FrozenCheck>,
 }
 
 /// The files to save for a trained model (name, bytes): PEFT's adapter files for LoRA, a transformers folder for
@@ -87,6 +91,7 @@ pub fn saved_files_from(
         val_fraction: Some(plan.val_fraction),
         plan: Some(plan.to_json()),
         merged_from: None,
+        frozen: frozen::check(tensors, files)?,
     };
     out.push(("training.json".into(), record.to_bytes()));
     Ok(out)

@@ -10,6 +10,7 @@ pub mod config;
 pub mod fit;
 pub mod fits;
 pub mod folder;
+pub mod frozen;
 pub mod job;
 pub mod merge;
 pub mod metrics;
