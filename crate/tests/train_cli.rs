@@ -282,3 +282,41 @@ fn compare_trains_each_method_on_the_same_split_and_prints_one_table() {
     assert_eq!(bad.status.code(), Some(2));
     assert!(text(&bad).1.contains("--methods"), "{}", text(&bad).1);
 }
+
+#[test]
+fn sweep_trains_each_rank_and_target_set_and_its_counts_are_the_calculator_s() {
+    let dir = workspace("sweep");
+    let o = run(&[
+        "sweep", "--model", s(&dir.join("tiny")), "--data", s(&dir.join("data.csv")), "--ranks", "1,4", "--target-sets", "query,value;all-linear",
+        "--methods", "lora,head", "--alpha", "16", "--r", "8", "--epochs", "1", "--batch-size", "8", "--max-len", "16", "--quiet", "--json",
+        "--out", s(&dir.join("runs")),
+    ]);
+    let (stdout, stderr) = text(&o);
+    assert!(o.status.success(), "{stderr}");
+    let rows: Vec<Value> = serde_json::from_str(&stdout).unwrap();
+    let names: Vec<&str> = rows.iter().map(|r| r["run"].as_str().unwrap()).collect();
+    assert_eq!(names, ["lora-r1-query+value", "lora-r4-query+value", "lora-r1-all-linear", "lora-r4-all-linear", "head"]);
+    for r in rows.iter().filter(|r| r["method"] == "lora") {
+        let (rank, alpha, targets) = (r["r"].as_u64().unwrap(), r["lora_alpha"].as_f64().unwrap(), r["target_modules"].as_str().unwrap());
+        assert_eq!(alpha, 2.0 * rank as f64, "alpha follows r at the plan's 16 / 8");
+        // The live model's count is the calculator's (which is PEFT's: tests/reference).
+        let count = run(&["count", "--model", s(&dir.join("tiny/config.json")), "--r", &rank.to_string(), "--alpha", &alpha.to_string(),
+            "--targets", targets, "--num-labels", "3", "--json"]);
+        let report: Value = serde_json::from_slice(&count.stdout).expect("count prints JSON");
+        assert_eq!(r["trainable"], report["trainable"], "{}", r["run"]);
+        assert_eq!(r["optimizer_bytes"].as_u64().unwrap(), 8 * r["trainable"].as_u64().unwrap());
+        assert!(r["seconds_per_step"].as_f64().unwrap() > 0.0 && r["epochs"].as_array().unwrap().len() == 1);
+        let file = dir.join("runs").join(r["run"].as_str().unwrap()).join("adapter_model.safetensors");
+        assert_eq!(std::fs::metadata(file).unwrap().len(), r["saved_bytes"].as_u64().unwrap());
+    }
+    let csv = std::fs::read_to_string(dir.join("runs/sweep.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 6, "a header and five runs");
+    assert!(csv.lines().nth(3).unwrap().starts_with("lora-r1-all-linear,lora,1,2.0,"), "{csv}");
+    let md = std::fs::read_to_string(dir.join("runs/sweep.md")).unwrap();
+    assert_eq!(md.lines().count(), 7);
+    let kept: Vec<Value> = serde_json::from_str(&std::fs::read_to_string(dir.join("runs/sweep.json")).unwrap()).unwrap();
+    assert_eq!(kept, rows);
+    let bad = run(&["sweep", "--model", "tiny", "--data", s(&dir.join("data.csv")), "--ranks", "4,0", "--out", s(&dir)]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(text(&bad).1.contains("--ranks"), "{}", text(&bad).1);
+}

@@ -4,8 +4,6 @@
 mod adapters;
 #[cfg(feature = "train")]
 mod bench;
-#[cfg(feature = "train")]
-mod compare;
 mod count;
 #[cfg(feature = "train")]
 mod device;
@@ -25,6 +23,8 @@ mod hub;
 mod serve;
 mod table;
 #[cfg(feature = "train")]
+mod sweep;
+#[cfg(feature = "train")]
 mod train;
 
 pub const USAGE: &str = "\
@@ -43,6 +43,9 @@ usage:
                         (inside a LoRA adapter, as JSON: each update's norm and singular values; with --full, the
                         spectrum of a full fine-tuning run's change; with --compare, the subspace similarity of two adapters)
   lora-playground compare --data <file | builtin:NAME> --out DIR [--methods lora,full,head,bitfit] [--full-lr 5e-5] [train options] [--json]
+  lora-playground sweep --data <file | builtin:NAME> --out DIR [--ranks 1,2,4,8,16,32,64] [--target-sets 'query,value;all-linear']
+                        [--methods lora,full,head,bitfit] [--fixed-alpha] [--full-lr 5e-5] [train options] [--json]
+                        (one run per setting, the rest fixed; DIR/sweep.md, sweep.csv and sweep.json of every run)
   lora-playground tiny-model --out DIR   (writes the tiny random BERT the page offers as a model folder)
   lora-playground bench [--model M] [--steps N] [--batch-size 16] [--seq-len 64] [--methods lora,full,head,bitfit,inference] [--json]
 
@@ -90,7 +93,9 @@ pub fn run(args: &[String]) -> i32 {
         #[cfg(feature = "train")]
         Some("inspect") => inspect::run(&args[1..]),
         #[cfg(feature = "train")]
-        Some("compare") => compare::run(&args[1..]),
+        Some("compare") => sweep::compare(&args[1..]),
+        #[cfg(feature = "train")]
+        Some("sweep") => sweep::sweep(&args[1..]),
         #[cfg(feature = "train")]
         Some("tiny-model") => model_files::write_tiny(&args[1..]),
         #[cfg(feature = "train")]
@@ -98,7 +103,7 @@ pub fn run(args: &[String]) -> i32 {
         #[cfg(feature = "train")]
         Some("bench-one") => bench::run_one(&args[1..]),
         #[cfg(not(feature = "train"))]
-        Some(cmd @ ("train" | "predict" | "merge" | "adapters" | "inspect" | "compare" | "tiny-model" | "bench")) => {
+        Some(cmd @ ("train" | "predict" | "merge" | "adapters" | "inspect" | "compare" | "sweep" | "tiny-model" | "bench")) => {
             eprintln!("error: '{cmd}' needs the `train` feature (this build has only the calculator)");
             2
         }

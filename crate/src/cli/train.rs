@@ -80,6 +80,8 @@ pub struct Outcome {
     pub reports: Vec<EpochReport>,
     /// Training time (every epoch's steps, without evaluation).
     pub train_seconds: f64,
+    /// Optimizer steps taken (every epoch's batches).
+    pub steps: usize,
     /// The files saved, by name, with their sizes.
     pub saved: Vec<(String, usize)>,
 }
@@ -158,6 +160,7 @@ pub fn run_and_save(
         trainable: live.trainable,
         total: live.total,
         train_seconds: reports.iter().map(|r| r.seconds).sum(),
+        steps,
         reports,
         saved: saved.iter().map(|(n, b)| (n.clone(), b.len())).collect(),
     })
