@@ -98,7 +98,9 @@ fn bad_flags_get_a_usage_message_not_a_panic() {
         (vec!["count", "--model", "gpt2", "--layers", "0,x"], "comma-separated list"),
         (vec!["count", "--model", "gpt2", "--precision", "fp8"], "nf4"),
         (vec!["count", "--model", "gpt2", "--frobnicate"], "unknown option '--frobnicate'"),
-        (vec!["count", "--model", "no-such-model"], "neither a preset id nor a config.json path"),
+        (vec!["count", "--model", "no-such-model"], "neither a preset id, a config.json path nor a Hub id"),
+        (vec!["count", "--model", "hf:a/b/c"], "a Hub id is hf:ORG/NAME"),
+        (vec!["count", "--model", "hf:org/name", "--hub", "ftp://mirror"], "expected an http:// or https:// address"),
         (vec!["launch"], "unknown command 'launch'"),
         (vec![], "no command given"),
     ] {
