@@ -187,6 +187,9 @@ const tests = [
     // Keep it, train a second adapter (r=4) and keep that too.
     await page.click('#keep-run');
     await page.waitForFunction(() => document.querySelectorAll('#adapters tbody tr').length === 1);
+    // The run proved the base untouched: the same SHA-256 of every frozen tensor before and after.
+    assert.equal(await page.locator('#adapters tbody tr .frozen').getAttribute('data-unchanged'), 'true');
+    assert.match(await page.locator('#adapters tbody tr .frozen').textContent(), /base unchanged \(SHA-256 [0-9a-f]{12}/);
     await page.fill('#r', '4');
     await page.click('#start');
     await page.waitForFunction(() => document.querySelectorAll('#history tbody tr').length === 2, null, { timeout: 300_000 });
@@ -196,6 +199,7 @@ const tests = [
     const fixture = join(ROOT, 'crate', 'tests', 'fixtures', 'peft_tiny');
     await page.setInputFiles('#adapter-files', ['adapter_config.json', 'adapter_model.safetensors'].map((f) => join(fixture, f)));
     await page.waitForFunction(() => document.querySelectorAll('#adapters tbody tr').length === 3);
+    assert.equal(await page.locator('#adapters tbody tr').nth(2).locator('.frozen').count(), 0, 'a PEFT folder carries no proof');
     // Its prediction is PEFT's: softmax of the logits PEFT computed.
     const expected = JSON.parse(readFileSync(join(fixture, 'expected.json'), 'utf8'));
     await page.fill('#adapter-text', expected.texts[0]);

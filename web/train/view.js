@@ -117,10 +117,20 @@ export function renderAdapters(tbody, adapters, chosen, onChoose, onRemove) {
     remove.addEventListener('click', () => onRemove(i));
     const row = h('tr', { class: i === chosen ? 'chosen' : '' },
       h('td', {}, radio), h('td', {}, a.name), h('td', {}, a.method), h('td', {}, a.r ?? '-'),
-      h('td', {}, a.labels.join(', ')), h('td', { 'data-params': a.params }, `${grouped(a.params)} params (${bytes(a.bytes)})`),
+      h('td', {}, a.labels.join(', ')), h('td', { 'data-params': a.params }, `${grouped(a.params)} params (${bytes(a.bytes)})`, frozenNote(a.frozen)),
       h('td', {}, remove));
     return row;
   }));
+}
+
+// The run's proof that it left the base as it was: the frozen tensors' SHA-256 in the checkpoint and after training
+// (training.json's `frozen`; a folder from Python PEFT has none).
+function frozenNote(f) {
+  if (!f) return '';
+  const sha = (s) => s.slice(0, 12);
+  return h('span', { class: 'frozen', 'data-unchanged': String(f.unchanged),
+    title: `SHA-256 of the ${f.tensors} frozen tensors (${grouped(f.values)} values): ${f.checkpoint_sha256} in the checkpoint, ${f.trained_sha256} after training` },
+  f.unchanged ? ` \u00b7 base unchanged (SHA-256 ${sha(f.trained_sha256)}\u2026)` : ' \u00b7 base CHANGED');
 }
 
 // One base plus N adapters against N fine-tuned copies, from the tensors the worker holds.

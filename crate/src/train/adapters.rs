@@ -17,6 +17,7 @@ use crate::model::config::EncoderConfig;
 use crate::model::export::torch_params;
 use crate::model::files::ModelFiles;
 use crate::model::methods::Method;
+use crate::train::frozen::FrozenCheck;
 
 /// What the page lists for an adapter.
 #[derive(Debug, Clone, Serialize)]
@@ -34,6 +35,9 @@ pub struct AdapterInfo {
     pub params: u64,
     /// `params` as float32 bytes.
     pub bytes: u64,
+    /// The run's proof that the base stayed as it was (`training.json`'s `frozen`; absent in a PEFT folder).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub frozen: Option<FrozenCheck>,
 }
 
 /// Parameter memory (float32, on the device) of the set against one fine-tuned copy of the model per adapter.
@@ -97,6 +101,7 @@ impl AdapterSet {
             lora_modules: s.lora_modules.len(),
             params,
             bytes: params * BYTES_PER_PARAM,
+            frozen: s.frozen.clone(),
         };
         let classifier = s.classifier(&self.base, &self.config, &self.tokenizer_json)?;
         self.entries.push(Entry { info: info.clone(), classifier, merged: None, head_params });

@@ -111,6 +111,8 @@ pub struct Saved {
     pub max_len: Option<usize>,
     /// The weights file, for messages.
     pub weights_name: String,
+    /// The run's frozen-weights proof from `training.json`, when the folder is one of ours.
+    pub frozen: Option<FrozenCheck>,
 }
 
 /// Reads `saved` (file name -> bytes); `training.json` is optional (labels then default to `LABEL_i`).
@@ -173,7 +175,8 @@ pub fn read_saved(config: &EncoderConfig, saved: &BTreeMap<String, Vec<u8>>) -> 
             }
         }
     }
-    Ok(Saved { method, lora, lora_modules, tensors, labels, max_len: record.map(|r| r.max_len), weights_name })
+    let frozen = record.as_ref().and_then(|r| r.frozen.clone());
+    Ok(Saved { method, lora, lora_modules, tensors, labels, max_len: record.map(|r| r.max_len), weights_name, frozen })
 }
 
 impl TrainingRecord {
