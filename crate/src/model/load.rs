@@ -44,6 +44,35 @@ pub enum Init {
     Normal(f64),
 }
 
+/// The checkpoint's prefix for backbone keys: `"bert."` for a task model's file, `""` for a bare encoder's; an error
+/// for a file with no word embeddings under either (not a BERT checkpoint).
+pub fn checkpoint_prefix(file: &SafeTensors<'_>) -> Result<&'static str, Error> {
+    if file.contains("bert.embeddings.word_embeddings.weight") {
+        Ok("bert.")
+    } else if file.contains("embeddings.word_embeddings.weight") {
+        Ok("")
+    } else {
+        Err(Error::invalid("model.safetensors", "has no embeddings.word_embeddings.weight (nor bert.embeddings...): not a BERT checkpoint"))
+    }
+}
+
+/// Where tensor `name` (canonical: `bert.` + module path, or `classifier.`) is in `file`, whose backbone keys carry
+/// `prefix` (`checkpoint_prefix`); old TF-converted checkpoints name LayerNorm parameters gamma/beta. The key may
+/// still be absent (a head the checkpoint lacks): `file.contains` says.
+pub fn checkpoint_key(file: &SafeTensors<'_>, prefix: &str, name: &str) -> String {
+    let key = match name.strip_prefix("bert.") {
+        Some(rest) => format!("{prefix}{rest}"),
+        None => name.to_string(),
+    };
+    if !file.contains(&key) && key.contains("LayerNorm.") {
+        let old = key.replace("LayerNorm.weight", "LayerNorm.gamma").replace("LayerNorm.bias", "LayerNorm.beta");
+        if file.contains(&old) {
+            return old;
+        }
+    }
+    key
+}
+
 /// Hands each block its tensors by Hugging Face name: from the overrides, else the checkpoint, else a seeded
 /// random draw. Every random value (base weights of a random model, LoRA A, a fresh head) comes from one
 /// generator in build order, so the blocks must ask in the order they always have: the same seed then gives
@@ -70,14 +99,7 @@ impl<'a> Loader<'a> {
         device: &Device,
     ) -> Result<Self, Error> {
         let prefix = match &weights {
-            Weights::Checkpoint(f) if f.contains("bert.embeddings.word_embeddings.weight") => "bert.".to_string(),
-            Weights::Checkpoint(f) if f.contains("embeddings.word_embeddings.weight") => String::new(),
-            Weights::Checkpoint(_) => {
-                return Err(Error::invalid(
-                    "model.safetensors",
-                    "has no embeddings.word_embeddings.weight (nor bert.embeddings...): not a BERT checkpoint",
-                ));
-            }
+            Weights::Checkpoint(f) => checkpoint_prefix(f)?.to_string(),
             Weights::Random => String::new(),
         };
         Ok(Self { weights, prefix, device: device.clone(), std: config.initializer_range, lora, overrides, rng: Rng::new(seed) })
@@ -131,18 +153,7 @@ impl<'a> Loader<'a> {
     }
 
     fn checkpoint_key(&self, file: &SafeTensors<'_>, name: &str) -> String {
-        let key = match name.strip_prefix("bert.") {
-            Some(rest) => format!("{}{rest}", self.prefix),
-            None => name.to_string(),
-        };
-        // Old TF-converted checkpoints name LayerNorm parameters gamma/beta.
-        if !file.contains(&key) && key.contains("LayerNorm.") {
-            let old = key.replace("LayerNorm.weight", "LayerNorm.gamma").replace("LayerNorm.bias", "LayerNorm.beta");
-            if file.contains(&old) {
-                return old;
-            }
-        }
-        key
+        checkpoint_key(file, &self.prefix, name)
     }
 
     /// Whether the overrides or the checkpoint hold `name`.

@@ -6,11 +6,9 @@
 
 use super::config::EncoderConfig;
 use super::files::ModelFiles;
+use super::load::checkpoint_prefix;
 use crate::error::Error;
 use crate::safetensors::SafeTensors;
-
-/// The word-embedding table under the names BERT-family checkpoints use (a bare encoder, or inside a task model).
-const EMBEDDINGS: [&str; 3] = ["embeddings.word_embeddings.weight", "bert.embeddings.word_embeddings.weight", "roberta.embeddings.word_embeddings.weight"];
 
 pub fn check(files: &ModelFiles, config: &EncoderConfig) -> Result<(), Error> {
     let tokenizer = tokenizers::Tokenizer::from_bytes(&files.tokenizer_json)
@@ -24,9 +22,9 @@ pub fn check(files: &ModelFiles, config: &EncoderConfig) -> Result<(), Error> {
         ));
     }
     let weights = SafeTensors::parse("model.safetensors", &files.safetensors)?;
-    let Some((name, entry)) = EMBEDDINGS.iter().find_map(|n| weights.entries.get(*n).map(|e| (n, e))) else {
-        return Err(Error::invalid("model.safetensors", "has no embeddings.word_embeddings.weight: not a BERT-family checkpoint"));
-    };
+    // Found where the loader will look for it (a bare encoder's file, or a task model's under `bert.`).
+    let name = format!("{}embeddings.word_embeddings.weight", checkpoint_prefix(&weights)?);
+    let entry = &weights.entries[&name];
     let want = [config.vocab_size, config.hidden_size];
     if entry.shape != want {
         return Err(Error::invalid(

@@ -10,6 +10,7 @@ use super::snapshot::hex;
 use crate::error::Error;
 use crate::model::export::NamedTensors;
 use crate::model::files::ModelFiles;
+use crate::model::load::{checkpoint_key, checkpoint_prefix};
 use crate::safetensors::SafeTensors;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -38,13 +39,16 @@ fn absorb(hash: &mut Sha256, name: &str, shape: &[usize], values: &[f32]) {
 /// None when the run trained every tensor (full fine-tuning) or the model has no checkpoint file.
 pub fn check(tensors: &NamedTensors, files: &ModelFiles) -> Result<Option<FrozenCheck>, Error> {
     let Ok(weights) = SafeTensors::parse("model.safetensors", &files.safetensors) else { return Ok(None) };
+    let Ok(prefix) = checkpoint_prefix(&weights) else { return Ok(None) };
     let (mut before, mut after) = (Sha256::new(), Sha256::new());
     let (mut count, mut values) = (0, 0);
     for (name, (trained, shape, trains)) in tensors {
-        // The checkpoint may store the backbone without the task model's `bert.` prefix.
-        let stored = [name.as_str(), name.strip_prefix("bert.").unwrap_or(name)].into_iter().find(|n| weights.contains(n));
-        let (false, Some(stored)) = (*trains, stored) else { continue };
-        let (original, original_shape) = weights.f32(stored)?;
+        // Under the name the loader read it by; a tensor the checkpoint lacks was freshly initialised.
+        let stored = checkpoint_key(&weights, prefix, name);
+        if *trains || !weights.contains(&stored) {
+            continue;
+        }
+        let (original, original_shape) = weights.f32(&stored)?;
         absorb(&mut before, name, &original_shape, &original);
         absorb(&mut after, name, shape, trained);
         count += 1;

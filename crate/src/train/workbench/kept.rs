@@ -6,6 +6,7 @@ use crate::data::split::stratified;
 use crate::error::Error;
 use crate::inspect::report::{Inside, inside};
 use crate::model::export::NamedTensors;
+use crate::model::load::{checkpoint_key, checkpoint_prefix};
 use crate::model::methods::Method;
 use crate::safetensors::SafeTensors;
 use crate::train::folder::{Saved, read_saved};
@@ -92,13 +93,13 @@ impl Workbench {
             Ok((name.clone(), saved))
         };
         let (name, adapter) = lora(index)?;
-        // The frozen weights of the adapted modules, from the checkpoint as loaded (with or without `bert.`).
+        // The frozen weights of the adapted modules, from the checkpoint under the names the loader read them by.
         let weights = SafeTensors::parse("model.safetensors", &files.safetensors)?;
+        let prefix = checkpoint_prefix(&weights)?;
         let mut base = NamedTensors::new();
         for module in &adapter.lora_modules {
             let key = format!("{module}.weight");
-            let stored = if weights.contains(&key) { key.clone() } else { key.strip_prefix("bert.").unwrap_or(&key).to_string() };
-            let (values, shape) = weights.f32(&stored)?;
+            let (values, shape) = weights.f32(&checkpoint_key(&weights, prefix, &key))?;
             base.insert(key, (values, shape, false));
         }
         let other = compare.map(lora).transpose()?;
