@@ -63,6 +63,7 @@ fn cache_dir(hub: &str, id: &HubId) -> PathBuf {
 }
 
 /// Fetches `files` of `id` (each once: a kept file is not fetched again) and returns the folder holding them.
+/// `check` runs on each file as it arrives (a kept file passed it when it came, and the caller reads it anyway).
 pub fn fetch(id: &HubId, hub: &str, files: &[&str], check: impl Fn(&str, &Path) -> Result<(), String>) -> Result<PathBuf, String> {
     let dir = cache_dir(hub, id);
     std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
@@ -75,9 +76,10 @@ pub fn fetch(id: &HubId, hub: &str, files: &[&str], check: impl Fn(&str, &Path) 
         .into();
     for file in files {
         let path = dir.join(file);
-        if !path.is_file() {
-            download(&agent, id, hub, file, &path)?;
+        if path.is_file() {
+            continue;
         }
+        download(&agent, id, hub, file, &path)?;
         if let Err(e) = check(file, &path) {
             // A file that fails its check (a mirror's half-written copy) is not kept to fail again.
             let _ = std::fs::remove_file(&path);
