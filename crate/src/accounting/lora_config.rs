@@ -49,6 +49,14 @@ impl TargetModules {
         TargetModules::Names(s.split(',').map(str::trim).filter(|t| !t.is_empty()).map(String::from).collect())
     }
 
+    /// The comma-separated form `parse_list` reads.
+    pub fn to_list(&self) -> String {
+        match self {
+            TargetModules::Names(names) => names.join(","),
+            TargetModules::Shorthand(s) => s.clone(),
+        }
+    }
+
     pub fn is_all_linear(&self) -> bool {
         matches!(self, TargetModules::Shorthand(s) if s.eq_ignore_ascii_case(Self::ALL_LINEAR))
     }

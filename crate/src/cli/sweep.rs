@@ -67,7 +67,7 @@ fn grid(f: &Flags, base: &Plan, default_methods: &str) -> Result<Grid, String> {
         Some(text) => list("--ranks", text, ',', |r| r.parse::<u64>().ok().filter(|&r| r > 0).ok_or_else(|| format!("'{r}' is not a positive whole number")))?,
         None => vec![base.lora.r],
     };
-    let default_targets = base.lora.target_modules.as_ref().map(targets_flag).unwrap_or_default();
+    let default_targets = base.lora.target_modules.as_ref().map(TargetModules::to_list).unwrap_or_default();
     let target_sets = list("--target-sets", f.str("--target-sets").unwrap_or(&default_targets), ';', |t| Ok(t.to_string()))?;
     let full_lr = f.get("--full-lr", FULL_LR, "a number such as 5e-5")?;
     Ok(Grid { methods, ranks, target_sets, full_lr, fixed_alpha: f.on("--fixed-alpha") })
@@ -121,7 +121,7 @@ fn go(f: &Flags, base: &Plan, g: &Grid) -> Result<(), String> {
         rows.push(json!({
             "run": name, "method": plan.method.name(), "lr": plan.train.lr,
             "r": lora.then_some(plan.lora.r), "lora_alpha": lora.then_some(plan.lora.lora_alpha),
-            "target_modules": lora.then(|| plan.lora.target_modules.as_ref().map(targets_flag)),
+            "target_modules": lora.then(|| plan.lora.target_modules.as_ref().map(TargetModules::to_list)),
             "trainable": o.trainable, "total": o.total, "trainable_percent": 100.0 * o.trainable as f64 / o.total as f64,
             // AdamW keeps two float32 moments per trainable parameter.
             "optimizer_bytes": 8 * o.trainable,
@@ -180,14 +180,6 @@ fn write_tables(out: &Path, rows: &[Value]) -> Result<(), String> {
         csv.write_record(cells(r)).map_err(|e| named("sweep.csv", &e))?;
     }
     csv.flush().map_err(|e| named("sweep.csv", &e))
-}
-
-/// `target_modules` as the flag writes it (`query,value`, `all-linear`).
-fn targets_flag(t: &TargetModules) -> String {
-    match t {
-        TargetModules::Names(names) => names.join(","),
-        TargetModules::Shorthand(s) => s.clone(),
-    }
 }
 
 fn human_bytes(n: u64) -> String {
