@@ -6,8 +6,6 @@ import { h, scrollBox, showError } from '../view.js';
 
 const $ = (id) => document.getElementById(id);
 const pct = (x) => `${(100 * x).toPrecision(3)}%`;
-// Lighter to darker blue by share of the largest, never so dark that the dark text on it loses contrast (WCAG AA).
-const shade = (share) => `hsl(210 70% ${Math.round(96 - 34 * share)}%)`;
 
 // `bert.encoder.layer.3.attention.self.query` -> [3, 'attention.self.query']; other names go to their own row.
 function place(module) {
@@ -27,7 +25,8 @@ function heatmap(inside, chosen, onPick) {
     const pick = h('button', { type: 'button', class: 'cell', 'aria-pressed': String(i === chosen), 'data-value': m.relative,
       'data-module': m.module, title: `${m.module}: ||update|| ${m.update_norm.toPrecision(4)}, ||W|| ${m.weight_norm.toPrecision(4)}` },
     pct(m.relative));
-    pick.style.background = shade(share);
+    // Shaded by share of the largest, as the confusion matrix is (train.css: --heat).
+    pick.style.setProperty('--heat', share.toFixed(3));
     pick.addEventListener('click', () => onPick(i));
     return h('td', {}, pick);
   };
@@ -61,7 +60,7 @@ function similarity(inside, module) {
       h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'i \\ j'), ...s.phi[0].map((_, j) => h('th', { scope: 'col' }, String(j + 1))))),
       h('tbody', {}, ...s.phi.map((row, i) => h('tr', {}, h('th', { scope: 'row' }, String(i + 1)), ...row.map((p) => {
         const td = h('td', { 'data-value': p }, p.toFixed(2));
-        td.style.background = shade(p);
+        td.style.setProperty('--heat', p.toFixed(3));
         return td;
       })))))));
 }
