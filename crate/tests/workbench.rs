@@ -36,6 +36,16 @@ fn advance(wb: &mut Workbench) -> Tick {
     block_on(wb.advance()).unwrap()
 }
 
+/// A bench on the CPU with a LoRA job three steps in.
+fn after_three_steps() -> Workbench {
+    let mut wb = bench(DeviceInfo::cpu());
+    wb.prepare(plan()).unwrap();
+    for _ in 0..3 {
+        advance(&mut wb);
+    }
+    wb
+}
+
 #[test]
 fn advance_evaluates_at_each_epochs_end_and_the_keyword_task_is_learned() {
     let _alone = alone();
@@ -137,11 +147,7 @@ fn the_split_counts_and_merge_texts_are_the_runs_own_split() {
 #[test]
 fn a_kept_run_joins_the_adapter_list_and_a_new_model_clears_it() {
     let _alone = alone();
-    let mut wb = bench(DeviceInfo::cpu());
-    wb.prepare(plan()).unwrap();
-    for _ in 0..3 {
-        advance(&mut wb);
-    }
+    let mut wb = after_three_steps();
     let summary = block_on(wb.keep_job("first")).unwrap();
     assert_eq!(summary.adapters.len(), 1);
     assert_eq!(summary.adapters[0].method, "lora");
@@ -195,11 +201,7 @@ fn every_save_proves_the_frozen_weights_did_not_move() {
     use lora_playground::train::frozen;
     let _alone = alone();
     // A LoRA run's saved training.json: every frozen tensor compared, the same before and after.
-    let mut wb = bench(DeviceInfo::cpu());
-    wb.prepare(plan()).unwrap();
-    for _ in 0..3 {
-        advance(&mut wb);
-    }
+    let wb = after_three_steps();
     let files = block_on(wb.export_job()).unwrap();
     let record: TrainingRecord = serde_json::from_slice(&files.iter().find(|(n, _)| n == "training.json").unwrap().1).unwrap();
     let check = record.frozen.expect("a LoRA run has frozen weights");
