@@ -44,6 +44,8 @@ step "both pages embedded in a lesson (another origin, hide=), and a setup from 
 page_test lesson.mjs
 step "inside the adapter in the page: heatmap, spectrum and subspace similarity against numpy's figures"
 page_test inside.mjs
+step "the Experiment panel: a linked sweep in the page gives the CLI sweep's figures; its table, exports and stop"
+page_test experiment.mjs
 step "models by Hub id: page and CLI against a local Hub-layout server (every failure), serve as a mirror"
 page_test hub.mjs
 step "a classroom in a secure context: serve --tls at a non-localhost address; plain http says what it lacks"

@@ -85,6 +85,7 @@ mod trainer {
     use crate::error::Error;
     use crate::model::tiny;
     use crate::model::files::ModelFiles;
+    use crate::train::experiment;
     use crate::train::plan::Plan;
     use crate::train::bench_reports::DeviceInfo;
     use crate::train::fits::Budget;
@@ -140,14 +141,26 @@ mod trainer {
             Trainer { state: Rc::new(RefCell::new(Workbench::new())) }
         }
 
-        /// The training settings' defaults (the CLI's too), flat, with PEFT's names.
+        /// The training settings' defaults (the CLI's too), flat, with PEFT's names. `lr` is null: left blank,
+        /// it is the chosen method's usual rate (`Method::usual_lr`), which `check_plan` fills in.
         pub fn default_plan() -> JsValue {
-            to_js(&Plan::default().to_json())
+            let mut plan = Plan::default().to_json();
+            plan["lr"] = serde_json::Value::Null;
+            to_js(&plan)
         }
 
         /// `plan` (any subset of the settings) over the defaults, checked; throws `{field, message}`.
         pub fn check_plan(plan_fields: JsValue) -> Result<JsValue, JsValue> {
             plan(&plan_fields).map(|p| to_js(&p.to_json()))
+        }
+
+        /// The Experiment panel's runs, `[{name, plan}]`: `grid` says what varies over the base `plan_fields`
+        /// (`train::experiment`, the CLI's `sweep` too); throws `{field, message}`.
+        pub fn experiment_runs(plan_fields: JsValue, grid: JsValue) -> Result<JsValue, JsValue> {
+            let fields = read_json(&plan_fields, "plan")?;
+            let base = Plan::from_json(&fields).map_err(err)?;
+            let grid = experiment::Grid::from_json(&read_json(&grid, "experiment")?, &base).map_err(err)?;
+            experiment::runs(&fields, &grid).map(|runs| to_js(&experiment::to_json(&runs))).map_err(err)
         }
 
         /// A built-in dataset's JSON Lines text (`complaints`, `sentiment`, `topics`).

@@ -13,6 +13,7 @@ import { startResultsPanel } from './panels/results.js';
 import { startHistoryPanel } from './panels/history.js';
 import { startAdaptersPanel } from './panels/adapters.js';
 import { startInsidePanel } from './panels/inside.js';
+import { startExperimentPanel } from './panels/experiment.js';
 import { startRecovery } from './recovery.js';
 import { untilTrainerBuilt } from './building.js';
 import { calculatorLink } from '../links.js';
@@ -71,6 +72,7 @@ startResultsPanel(panels);
 startHistoryPanel(panels);
 startAdaptersPanel(panels);
 startInsidePanel(panels);
+startExperimentPanel({ ...panels, run });
 const recovery = startRecovery({ ...panels, run, data });
 
 // Read-only handles for the end-to-end tests (tests/e2e/train.mjs) and for the curious in the console.

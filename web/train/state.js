@@ -45,11 +45,19 @@ export const PROPS = [
   { key: 'warmup', control: 'warmup', kind: 'number', field: 'warmup_ratio' },
   { key: 'clip', control: 'max-grad-norm', kind: 'number', field: 'max_grad_norm' },
   { key: 'val', control: 'val-fraction', kind: 'number', field: 'val_fraction' },
+  // The Experiment panel: what varies over the plan (train::experiment's grid).
+  { key: 'xlora', control: 'x-lora', kind: 'check', fallback: '1' },
+  { key: 'xfull', control: 'x-full', kind: 'check', fallback: '0' },
+  { key: 'xhead', control: 'x-head', kind: 'check', fallback: '0' },
+  { key: 'xbitfit', control: 'x-bitfit', kind: 'check', fallback: '0' },
+  { key: 'xranks', control: 'x-ranks', kind: 'text', fallback: '1,4,16,64' },
+  { key: 'xtargets', control: 'x-targets', kind: 'text', fallback: '' },
+  { key: 'xalpha', control: 'x-fixed-alpha', kind: 'check', fallback: '0' },
 ];
 
 // Names `hide=` takes besides the hash keys: parts of panels, and the panels (train.html's data-panel).
-export const EXTRA_CONTROLS = ['upload', 'tokens', 'figures', 'charts', 'predict', 'merge', 'inside', 'open-calculator'];
-export const PANELS = ['runtime', 'dataset', 'train', 'results', 'history', 'adapters'];
+export const EXTRA_CONTROLS = ['xmethods', 'upload', 'tokens', 'figures', 'charts', 'predict', 'merge', 'inside', 'open-calculator'];
+export const PANELS = ['runtime', 'dataset', 'train', 'results', 'history', 'adapters', 'experiment'];
 
 const byField = new Map(PROPS.filter((p) => p.field).map((p) => [p.field, p]));
 const $ = (id) => document.getElementById(id);

@@ -165,6 +165,7 @@ async function mergeVerify({ index }) {
 const HANDLERS = {
   default_plan: () => Trainer.default_plan(),
   check_plan: ({ plan }) => Trainer.check_plan(plan),
+  experiment_runs: ({ plan, grid }) => Trainer.experiment_runs(plan, grid),
   builtin_dataset: ({ name }) => Trainer.builtin_dataset(name) ?? null,
   use_device: async ({ kind }) => {
     const info = await serial(() => trainer.use_device(kind));

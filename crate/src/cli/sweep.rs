@@ -1,34 +1,19 @@
-//! `lora-playground sweep` and `compare`: the lesson's experiments as one command. The same data, split, seed and
-//! schedule trained once per setting that varies (LoRA's rank, the target sets, the method), one after another, and
-//! one table of what each cost and reached, the table every PEFT tutorial prints, measured: trainable parameters
-//! and share, optimizer state, saved-file size, time per step, accuracy and macro-F1. `compare` is the sweep over
-//! methods alone at one rank.
-//!
-//! Each method gets its usual learning rate (full fine-tuning about ten times smaller: BERT's paper 2e-5 to 5e-5,
-//! LoRA's 1e-4 to 1e-3), and `lora_alpha` follows `r` at the plan's `alpha / r` unless `--fixed-alpha`, so a rank
-//! sweep changes the rank and not the update's scale as well.
+//! `lora-playground sweep` and `compare`: the lesson's experiments as one command, one table of what each run cost
+//! and reached (the table every PEFT tutorial prints, measured): trainable parameters and share, optimizer state,
+//! saved-file size, time per step, accuracy and macro-F1. `compare` is the sweep over methods alone at one rank.
+//! Which runs, and each one's learning rate, is `train::experiment` (the page's Experiment panel runs the same).
 
 use std::path::{Path, PathBuf};
 
 use lora_playground::accounting::lora_config::TargetModules;
+use lora_playground::accounting::memory::Optimizer;
 use lora_playground::model::methods::Method;
-use lora_playground::train::plan::Plan;
+use lora_playground::train::experiment::{self, Grid, Run};
 use serde_json::{Value, json};
 
 use super::flags::Flags;
-use super::train::{VALUED, dataset, plan, run_and_save};
+use super::train::{VALUED, dataset, named_by_flag, plan_fields, run_and_save};
 use super::{device, model_files, usage_error};
-
-const FULL_LR: f64 = 5e-5;
-
-/// What varies.
-struct Grid {
-    methods: Vec<Method>,
-    ranks: Vec<u64>,
-    target_sets: Vec<String>,
-    full_lr: f64,
-    fixed_alpha: bool,
-}
 
 pub fn sweep(args: &[String]) -> i32 {
     run(args, &["--ranks", "--target-sets"], "lora")
@@ -38,6 +23,9 @@ pub fn compare(args: &[String]) -> i32 {
     run(args, &[], "lora,full,head,bitfit")
 }
 
+/// Grid keys and their flags.
+const GRID_FLAGS: [(&str, &str); 4] = [("methods", "--methods"), ("ranks", "--ranks"), ("target_sets", "--target-sets"), ("full_lr", "--full-lr")];
+
 fn run(args: &[String], extra: &[&str], default_methods: &str) -> i32 {
     let mut valued: Vec<&str> = VALUED.iter().copied().filter(|f| *f != "--method").collect();
     valued.extend(["--methods", "--full-lr"]);
@@ -46,74 +34,39 @@ fn run(args: &[String], extra: &[&str], default_methods: &str) -> i32 {
         Ok(f) => f,
         Err(m) => return usage_error(&m),
     };
-    let base = match plan(&flags) {
-        Ok(p) => p,
-        Err(m) => return usage_error(&m),
-    };
-    match grid(&flags, &base, default_methods) {
-        Ok(g) => super::exit_code(go(&flags, &base, &g)),
+    match runs(&flags, default_methods) {
+        Ok(runs) => super::exit_code(go(&flags, runs)),
         Err(m) => usage_error(&m),
     }
 }
 
-fn list<T>(flag: &str, text: &str, sep: char, parse: impl Fn(&str) -> Result<T, String>) -> Result<Vec<T>, String> {
-    let items: Result<Vec<T>, String> = text.split(sep).map(str::trim).filter(|s| !s.is_empty()).map(|s| parse(s).map_err(|e| format!("{flag}: {e}"))).collect();
-    items.and_then(|v| if v.is_empty() { Err(format!("{flag}: give at least one")) } else { Ok(v) })
-}
-
-fn grid(f: &Flags, base: &Plan, default_methods: &str) -> Result<Grid, String> {
-    let methods = list("--methods", f.str("--methods").unwrap_or(default_methods), ',', |m| Method::parse(m).map_err(|e| e.message))?;
-    let ranks = match f.str("--ranks") {
-        Some(text) => list("--ranks", text, ',', |r| r.parse::<u64>().ok().filter(|&r| r > 0).ok_or_else(|| format!("'{r}' is not a positive whole number")))?,
-        None => vec![base.lora.r],
-    };
-    let default_targets = base.lora.target_modules.as_ref().map(TargetModules::to_list).unwrap_or_default();
-    let target_sets = list("--target-sets", f.str("--target-sets").unwrap_or(&default_targets), ';', |t| Ok(t.to_string()))?;
-    let full_lr = f.get("--full-lr", FULL_LR, "a number such as 5e-5")?;
-    Ok(Grid { methods, ranks, target_sets, full_lr, fixed_alpha: f.on("--fixed-alpha") })
-}
-
-/// Every run's plan and its folder name: LoRA once per rank and target set, the other methods once.
-fn runs(base: &Plan, g: &Grid) -> Vec<(String, Plan)> {
-    let single = g.ranks.len() == 1 && g.target_sets.len() == 1;
-    let mut out = Vec::new();
-    for &method in &g.methods {
-        let mut plan = base.clone();
-        plan.method = method;
-        match method {
-            Method::Lora => {
-                for targets in &g.target_sets {
-                    for &r in &g.ranks {
-                        let mut p = plan.clone();
-                        p.lora.r = r;
-                        if !g.fixed_alpha {
-                            p.lora.lora_alpha = base.lora.lora_alpha * r as f64 / base.lora.r as f64;
-                        }
-                        p.lora.target_modules = Some(TargetModules::parse_list(targets));
-                        let name = if single { "lora".into() } else { format!("lora-r{r}-{}", targets.replace([',', ' '], "+")) };
-                        out.push((name, p));
-                    }
-                }
-            }
-            Method::Full => {
-                plan.train.lr = g.full_lr;
-                out.push(("full".into(), plan));
-            }
-            other => out.push((other.name().into(), plan)),
+fn runs(f: &Flags, default_methods: &str) -> Result<Vec<Run>, String> {
+    let fields = plan_fields(f);
+    let base = lora_playground::train::plan::Plan::from_json(&fields).map_err(named_by_flag)?;
+    let mut grid = serde_json::Map::new();
+    for (key, flag) in GRID_FLAGS {
+        if let Some(v) = f.str(flag) {
+            grid.insert(key.into(), json!(v));
         }
     }
-    out
+    grid.entry("methods").or_insert(json!(default_methods));
+    grid.insert("fixed_alpha".into(), json!(f.on("--fixed-alpha")));
+    let flag_of = |e: lora_playground::error::Error| match GRID_FLAGS.iter().find(|(k, _)| *k == e.field) {
+        Some((_, flag)) => format!("{flag}: {}", e.message),
+        None => named_by_flag(e),
+    };
+    let grid = Grid::from_json(&Value::Object(grid), &base).map_err(flag_of)?;
+    experiment::runs(&fields, &grid).map_err(flag_of)
 }
 
-fn go(f: &Flags, base: &Plan, g: &Grid) -> Result<(), String> {
+fn go(f: &Flags, runs: Vec<Run>) -> Result<(), String> {
     let data_spec = f.str("--data").ok_or("--data is required (a CSV/TSV/JSONL file or builtin:complaints)")?;
     let out = PathBuf::from(f.str("--out").ok_or("--out DIR is required (each run is saved to DIR/<run>)")?);
     let data = dataset(data_spec)?;
     let files = model_files::from_flags(f)?;
     let device = device::parse(f.str("--device").unwrap_or("cpu"))?;
     let mut rows = Vec::new();
-    for (name, plan) in runs(base, g) {
-        plan.validate().map_err(|e| format!("{name}: {} {}", e.field, e.message))?;
+    for Run { name, plan } in runs {
         let o = run_and_save(&files, data_spec, &data, &plan, &device, f.on("--quiet"), &out.join(&name), false)?;
         let last = o.reports.last().ok_or("no epoch ran")?;
         let (file, bytes) = o.saved.iter().find(|(n, _)| n.ends_with(".safetensors")).cloned().unwrap_or_default();
@@ -123,8 +76,8 @@ fn go(f: &Flags, base: &Plan, g: &Grid) -> Result<(), String> {
             "r": lora.then_some(plan.lora.r), "lora_alpha": lora.then_some(plan.lora.lora_alpha),
             "target_modules": lora.then(|| plan.lora.target_modules.as_ref().map(TargetModules::to_list)),
             "trainable": o.trainable, "total": o.total, "trainable_percent": 100.0 * o.trainable as f64 / o.total as f64,
-            // AdamW keeps two float32 moments per trainable parameter.
-            "optimizer_bytes": 8 * o.trainable,
+            // Two float32 moments per trainable parameter and a step count per tensor: the calculator's figure.
+            "optimizer_bytes": Optimizer::Adamw.state_bytes(4 * o.trainable, o.trainable_tensors),
             "val_accuracy": last.val_accuracy, "val_macro_f1": last.val_macro_f1,
             "train_seconds": o.train_seconds, "steps": o.steps, "seconds_per_step": o.train_seconds / o.steps.max(1) as f64,
             "examples_per_s": last.examples_per_s, "saved_file": file, "saved_bytes": bytes,

@@ -38,20 +38,28 @@ pub fn run(args: &[String]) -> i32 {
 /// The plan from the flags: each flag sets the `Plan` field `plan::FIELDS` maps it to, over `Plan`'s defaults (the
 /// page's too), with `Plan`'s checks; a bad value names its flag.
 pub fn plan(f: &Flags) -> Result<Plan, String> {
-    let mut plan = Plan::default();
-    let flag_of = |field: &str| FIELDS.iter().find(|(k, _)| *k == field).map_or(field.to_string(), |(_, flag)| flag.to_string());
-    let named = |e: lora_playground::error::Error| format!("{} {}", flag_of(&e.field), e.message);
+    Plan::from_json(&plan_fields(f)).map_err(named_by_flag)
+}
+
+/// The plan's fields the flags set, as the page sends them (`Plan::from_json` fills in the rest).
+pub fn plan_fields(f: &Flags) -> Value {
+    let mut fields = serde_json::Map::new();
     for (field, flag) in FIELDS {
         if flag == "--rslora" {
             if f.on(flag) {
-                plan.set(field, &Value::Bool(true)).map_err(named)?;
+                fields.insert(field.into(), Value::Bool(true));
             }
         } else if let Some(v) = f.str(flag) {
-            plan.set(field, &Value::String(v.to_string())).map_err(named)?;
+            fields.insert(field.into(), Value::String(v.to_string()));
         }
     }
-    plan.validate().map_err(named)?;
-    Ok(plan)
+    Value::Object(fields)
+}
+
+/// A plan error with the flag in place of the field: "--lr must be ...".
+pub fn named_by_flag(e: lora_playground::error::Error) -> String {
+    let flag = FIELDS.iter().find(|(k, _)| *k == e.field).map_or(e.field.clone(), |(_, flag)| flag.to_string());
+    format!("{flag} {}", e.message)
 }
 
 /// `--data`: `builtin:NAME` or a file; bad rows are listed on stderr and skipped.
@@ -76,6 +84,8 @@ pub fn dataset(spec: &str) -> Result<Dataset, String> {
 /// What one training run gave, for `train`'s last line and `compare`'s table.
 pub struct Outcome {
     pub trainable: u64,
+    /// Trainable tensors: AdamW keeps a `step` count for each (the optimizer-state figure counts it, as PyTorch's).
+    pub trainable_tensors: u64,
     pub total: u64,
     pub reports: Vec<EpochReport>,
     /// Training time (every epoch's steps, without evaluation).
@@ -158,6 +168,7 @@ pub fn run_and_save(
     }
     Ok(Outcome {
         trainable: live.trainable,
+        trainable_tensors: live.trainable_names.len() as u64,
         total: live.total,
         train_seconds: reports.iter().map(|r| r.seconds).sum(),
         steps,

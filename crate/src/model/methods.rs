@@ -42,6 +42,19 @@ impl Method {
     pub fn name(self) -> &'static str {
         Self::ALL[self as usize]
     }
+
+    /// The learning rate a plan gets when it names none: each method's usual one, chosen by measurement (the
+    /// README's table, `tools/lr_defaults.sh`) so that a first run of 3 epochs on a few hundred texts of an easy
+    /// task reaches 90% held-out. Updating every weight needs a rate about twenty times smaller than updating a
+    /// few (BERT's paper: 2e-5 to 5e-5); a linear probe on frozen features needs a larger one.
+    pub fn usual_lr(self) -> f64 {
+        match self {
+            Method::Lora => 1e-3,
+            Method::Full => 5e-5,
+            Method::Head => 1e-2,
+            Method::Bitfit => 3e-3,
+        }
+    }
 }
 
 /// The modules LoRA wraps, by the calculator's (PEFT's) rules, as full Hugging Face names.

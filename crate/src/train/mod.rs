@@ -7,6 +7,7 @@ pub mod batch;
 pub mod bench_reports;
 pub mod classifier;
 pub mod config;
+pub mod experiment;
 pub mod fit;
 pub mod fits;
 pub mod folder;

@@ -72,12 +72,19 @@ const MAX_RANK: u64 = 4096;
 const MAX_LEN: usize = 8192;
 
 impl Plan {
-    /// The defaults with `fields` (a JSON object, any subset of `FIELDS`) laid over them, checked.
+    /// The defaults with `fields` (a JSON object, any subset of `FIELDS`) laid over them, checked. An `lr` left
+    /// out (or null, or "") is the method's usual one (`Method::usual_lr`), so `{"method": "full"}` trains full
+    /// fine-tuning at its own rate, not LoRA's.
     pub fn from_json(fields: &Value) -> Result<Self, Error> {
         let map = fields.as_object().ok_or_else(|| Error::invalid("plan", "must be an object of training settings"))?;
         let mut plan = Plan::default();
         for (key, value) in map {
-            plan.set(key, value)?;
+            if key != "lr" || lr_given(fields) {
+                plan.set(key, value)?;
+            }
+        }
+        if !lr_given(fields) {
+            plan.train.lr = plan.method.usual_lr();
         }
         plan.validate()?;
         Ok(plan)
@@ -159,6 +166,15 @@ impl Plan {
             return Err(Error::invalid("val_fraction", format!("must be between 0 and 1 (such as 0.2), not {}", self.val_fraction)));
         }
         Ok(())
+    }
+}
+
+/// Whether `fields` set a learning rate (a blank control or a null leaves it to the method).
+pub fn lr_given(fields: &Value) -> bool {
+    match fields.get("lr") {
+        None | Some(Value::Null) => false,
+        Some(Value::String(s)) => !s.trim().is_empty(),
+        Some(_) => true,
     }
 }
 
@@ -255,6 +271,16 @@ mod tests {
         let plan = Plan::default();
         assert_eq!(Plan::from_json(&plan.to_json()).unwrap(), plan);
         assert_eq!(plan.to_json().as_object().unwrap().len(), FIELDS.len());
+    }
+
+    #[test]
+    fn a_blank_lr_is_the_method_s_usual_one_and_a_set_one_is_kept() {
+        for fields in [json!({"method": "full"}), json!({"method": "full", "lr": ""}), json!({"lr": null, "method": "full"})] {
+            assert_eq!(Plan::from_json(&fields).unwrap().train.lr, Method::Full.usual_lr(), "{fields}");
+        }
+        assert_eq!(Plan::from_json(&json!({"method": "head"})).unwrap().train.lr, Method::Head.usual_lr());
+        assert_eq!(Plan::from_json(&json!({"method": "full", "lr": "2e-4"})).unwrap().train.lr, 2e-4);
+        assert_eq!(Plan::default().train.lr, Method::Lora.usual_lr());
     }
 
     #[test]

@@ -48,6 +48,7 @@ export function startRunPanel({ store, client }) {
   let planKey = null;
   let run = null; // the run in progress: its plan, curves and figures
   let paused = false;
+  let settle = null; // resolves the promise `start` returned, with the run's record
 
   // ---- the plan, checked live ----------------------------------------------------------------------------
 
@@ -69,31 +70,40 @@ export function startRunPanel({ store, client }) {
     store.set({ plan });
   }
 
-  // What the calculator says this plan costs, for the loaded model and dataset.
+  // What the calculator says a checked plan costs for the loaded model and dataset: {row, report}. Throws what
+  // only the model can refuse (a layer it does not have).
+  function figuresFor(plan) {
+    const { model, data } = store.get();
+    const all = plan.target_modules?.length === 1 && plan.target_modules[0] === 'all-linear';
+    const report = engine.compute({
+      config_json: model.config_json,
+      num_labels: data.labels.length,
+      lora: {
+        r: plan.r, lora_alpha: plan.lora_alpha, use_rslora: plan.use_rslora, bias: plan.bias,
+        layers_to_transform: plan.layers_to_transform, target_modules: all ? 'all-linear' : plan.target_modules,
+      },
+    });
+    const row = report.methods.find((m) => m.method === METHOD_ROW[plan.method]);
+    return { report, calc: { trainable: row.trainable, all: row.all, optimizer: row.memory.optimizer_state, file: row.checkpoint_bytes } };
+  }
+
+  // The plan's figures beside the controls, and its learning rate where the control is blank (the method's usual).
   function updateFigures() {
     const { model, data, plan, settings } = store.get();
     $('plan').dataset.method = plan?.method ?? settings.method;
+    if (plan) $('lr').placeholder = `${plan.lr} (usual for ${plan.method})`;
     calc = null;
     if (!model || !data || !plan || !engineReady) return;
     try {
-      const all = plan.target_modules?.length === 1 && plan.target_modules[0] === 'all-linear';
-      const report = engine.compute({
-        config_json: model.config_json,
-        num_labels: data.labels.length,
-        lora: {
-          r: plan.r, lora_alpha: plan.lora_alpha, use_rslora: plan.use_rslora, bias: plan.bias,
-          layers_to_transform: plan.layers_to_transform, target_modules: all ? 'all-linear' : plan.target_modules,
-        },
-      });
+      const { report, calc: c } = figuresFor(plan);
+      calc = c;
       $('scaling').textContent = `${report.scaling} (lora_alpha / ${plan.use_rslora ? '\u221ar' : 'r'})`;
-      const row = report.methods.find((m) => m.method === METHOD_ROW[plan.method]);
-      calc = { trainable: row.trainable, all: row.all, optimizer: row.memory.optimizer_state, file: row.checkpoint_bytes };
       const fileName = { lora: 'adapter_model.safetensors', full: 'model.safetensors' }[plan.method] ?? 'trained tensors';
       const cells = {
-        trainable: [`${grouped(row.trainable)} (${((100 * row.trainable) / row.all).toFixed(3)}%)`, row.trainable],
-        all: [grouped(row.all), row.all],
-        optimizer: [bytes(row.memory.optimizer_state), row.memory.optimizer_state],
-        file: [`${bytes(row.checkpoint_bytes)} (${fileName})`, row.checkpoint_bytes],
+        trainable: [`${grouped(c.trainable)} (${((100 * c.trainable) / c.all).toFixed(3)}%)`, c.trainable],
+        all: [grouped(c.all), c.all],
+        optimizer: [bytes(c.optimizer), c.optimizer],
+        file: [`${bytes(c.file)} (${fileName})`, c.file],
       };
       for (const [k, [shown, value]] of Object.entries(cells)) {
         const td = document.querySelector(`[data-live=${k}]`);
@@ -124,17 +134,20 @@ export function startRunPanel({ store, client }) {
 
   const valAt = (r) => r.steps.map((x) => { const i = r.valSteps.indexOf(x); return i < 0 ? null : r.valLosses[i]; });
 
-  async function start() {
+  // Starts a run of `fields` (the controls' plan unless given; `tag` names an experiment's run, {experiment,
+  // name}); resolves with its history record when it ends (null if it never started or ran no step).
+  async function start(fields = toPlan(store.get().settings), tag = null) {
     showPlanError(null);
-    const { model, data, device, settings } = store.get();
+    const { model, data, device } = store.get();
     if (!model || !data) {
-      showError('err-plan', { field: 'start', message: 'load a model and a dataset first' });
-      return;
+      showPlanError({ field: 'start', message: 'load a model and a dataset first' });
+      return null;
     }
     paused = false;
+    const ended = new Promise((resolve) => { settle = resolve; });
     run = {
-      plan: null, info: null, calc, device: device?.backend ?? '?', started: performance.now(), evaluation: null,
-      steps: [], losses: [], valSteps: [], valLosses: [], epochs: [], accs: [],
+      plan: null, info: null, calc: null, tag, device: device?.backend ?? '?', started: performance.now(), evaluation: null,
+      steps: [], losses: [], valSteps: [], valLosses: [], epochs: [], accs: [], stepsPerS: null, wasmBytes: null,
     };
     loss.update([], [], []);
     acc.update([], []);
@@ -142,8 +155,10 @@ export function startRunPanel({ store, client }) {
     store.set({ job: false });
     setRunning(true);
     try {
-      const { plan, info } = await client.call('start', { plan: toPlan(settings) });
-      Object.assign(run, { plan, info });
+      const { plan, info } = await client.call('start', { plan: fields });
+      let figures = null;
+      try { figures = engineReady ? figuresFor(plan).calc : null; } catch { /* shown beside the controls already */ }
+      Object.assign(run, { plan, info, calc: figures });
       $('train-bar').max = Math.max(info.total_steps, 1);
       $('train-bar').value = 0;
       text.textContent = `${info.train_examples} training / ${info.val_examples} validation examples; ` +
@@ -151,10 +166,13 @@ export function startRunPanel({ store, client }) {
         (info.truncated ? `; ${info.truncated} texts cut at max length` : '');
     } catch (e) {
       run = null;
+      settle = null;
       setRunning(false);
       text.textContent = 'not started';
       showPlanError(e);
+      return null;
     }
+    return ended;
   }
 
   function progress(t) {
@@ -162,6 +180,8 @@ export function startRunPanel({ store, client }) {
     const r = run;
     r.steps.push(s.global_step);
     r.losses.push(s.loss);
+    r.stepsPerS = sps;
+    if (t.wasm_bytes) r.wasmBytes = Math.max(r.wasmBytes ?? 0, t.wasm_bytes);
     $('train-bar').max = s.total_steps;
     $('train-bar').value = s.global_step;
     const eta = (s.total_steps - s.global_step) / sps;
@@ -186,19 +206,26 @@ export function startRunPanel({ store, client }) {
 
   function finish(finished) {
     const r = run;
+    const done = settle;
     run = null;
+    settle = null;
     paused = false;
     setRunning(false);
-    if (!r || r.steps.length === 0) return; // nothing ran: nothing to keep
+    if (!r || r.steps.length === 0) { // nothing ran: nothing to keep
+      done?.(null);
+      return;
+    }
     const p = r.plan;
     const record = {
-      method: p.method, r: p.r, alpha: p.lora_alpha, targets: (p.target_modules ?? []).join(','),
-      trainable: r.info.trainable, optimizer_bytes: r.calc?.optimizer ?? 0, file_bytes: r.calc?.file ?? 0,
+      ...(r.tag ?? {}), method: p.method, r: p.r, alpha: p.lora_alpha, targets: (p.target_modules ?? []).join(','), lr: p.lr,
+      trainable: r.info.trainable, total: r.info.total, optimizer_bytes: r.calc?.optimizer ?? 0, file_bytes: r.calc?.file ?? 0,
       device: r.device, seconds: (performance.now() - r.started) / 1000, accuracy: r.evaluation?.accuracy ?? null,
-      macro_f1: r.evaluation?.macro_f1 ?? null, finished, losses: r.losses, steps: r.steps,
+      macro_f1: r.evaluation?.macro_f1 ?? null, finished, losses: r.losses, steps: r.steps, val_losses: r.valLosses,
+      seconds_per_step: r.stepsPerS ? 1 / r.stepsPerS : null, wasm_bytes: r.wasmBytes,
     };
     store.set({ runs: [...store.get().runs, record], job: true });
     text.textContent += finished ? ' \u00b7 done' : ' \u00b7 stopped';
+    done?.(record);
   }
 
   // A run carried on from a snapshot (web/train/recovery.js): `reply` is the worker's {plan, info, step}; the
@@ -206,8 +233,11 @@ export function startRunPanel({ store, client }) {
   function adopt({ plan, info, step }, curves = run) {
     const upTo = (xs, steps) => xs.slice(0, steps.filter((s) => s <= step).length);
     const c = curves ?? { steps: [], losses: [], valSteps: [], valLosses: [], epochs: [], accs: [] };
+    let figures = null;
+    try { figures = engineReady ? figuresFor(plan).calc : null; } catch { /* shown beside the controls */ }
     run = {
-      plan, info, calc, device: store.get().device?.backend ?? '?', started: performance.now(), evaluation: null,
+      plan, info, calc: figures, tag: c.tag ?? null, stepsPerS: null, wasmBytes: null,
+      device: store.get().device?.backend ?? '?', started: performance.now(), evaluation: null,
       steps: upTo(c.steps, c.steps), losses: upTo(c.losses, c.steps), valSteps: upTo(c.valSteps, c.valSteps),
       valLosses: upTo(c.valLosses, c.valSteps), epochs: upTo(c.epochs, c.valSteps), accs: upTo(c.accs, c.valSteps),
     };
@@ -234,7 +264,7 @@ export function startRunPanel({ store, client }) {
     showPlanError(e);
   });
 
-  $('start').addEventListener('click', start);
+  $('start').addEventListener('click', () => start());
   // Pausing is this panel's state; the button only shows it.
   $('pause').addEventListener('click', () => {
     paused = !paused;
@@ -252,6 +282,9 @@ export function startRunPanel({ store, client }) {
     lossChart: loss,
     accChart: acc,
     adopt,
+    // Runs `fields` and resolves with its record when it ends (the Experiment panel's runs, one after another).
+    start,
+    stop: () => client.call('stop'),
     // The run in progress (plan, info and curves), or null.
     current: () => run,
   };
