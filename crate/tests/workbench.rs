@@ -167,9 +167,10 @@ fn inside_a_kept_adapter_the_page_sees_numpy_s_figures() {
     // The inspect fixtures (tests/reference/inspect_fixtures.sh): adapters trained on the tiny model (seed 0).
     let fixtures = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/inspect");
     let folder = |name: &str| -> std::collections::BTreeMap<String, Vec<u8>> {
-        ["adapter_config.json", "adapter_model.safetensors", "training.json"]
-            .iter()
-            .map(|f| (f.to_string(), std::fs::read(format!("{fixtures}/{name}/{f}")).unwrap()))
+        std::fs::read_dir(format!("{fixtures}/{name}"))
+            .unwrap()
+            .map(|e| e.unwrap())
+            .map(|e| (e.file_name().into_string().unwrap(), std::fs::read(e.path()).unwrap()))
             .collect()
     };
     let want: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(format!("{fixtures}/expected.json")).unwrap()).unwrap();
@@ -189,8 +190,20 @@ fn inside_a_kept_adapter_the_page_sees_numpy_s_figures() {
     let phi = &inside.compare.as_ref().unwrap()[0].phi;
     let want_phi = want["compare"][0]["phi"][3][7].as_f64().unwrap();
     assert!((phi[3][7] - want_phi).abs() < 1e-4, "{} against {want_phi}", phi[3][7]);
+    // Against a kept full fine-tuning run: the spectrum of what it changed in each adapted module, numpy's.
+    wb.add_adapter("full", folder("full")).unwrap();
+    let inside = wb.inspect_adapter(0, Some(2)).unwrap();
+    assert!(inside.compare.is_none());
+    for (got, want) in inside.full.as_ref().unwrap().iter().zip(want["full"].as_array().unwrap()) {
+        assert_eq!(got.module, want["module"].as_str().unwrap());
+        let w = want["energy_in_top_r"].as_f64().unwrap();
+        assert!((got.energy_in_top_r - w).abs() < 1e-4, "{}: {} against numpy's {w}", got.module, got.energy_in_top_r);
+        let s0 = want["singular_values"][0].as_f64().unwrap();
+        assert!((got.singular_values[0] - s0).abs() < 1e-4 * s0.max(1.0));
+    }
     // Only a LoRA adapter has an update to look inside; a missing index is named.
     assert_eq!(wb.inspect_adapter(5, None).unwrap_err().field, "adapter");
+    assert!(wb.inspect_adapter(2, None).unwrap_err().message.contains("only a LoRA adapter"));
 }
 
 #[test]

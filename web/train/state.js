@@ -36,7 +36,8 @@ export const PROPS = [
   { key: 'bias', control: 'bias', kind: 'select', field: 'bias' },
   { key: 'dropout', control: 'lora-dropout', kind: 'number', field: 'lora_dropout' },
   { key: 'rslora', control: 'rslora', kind: 'check', field: 'use_rslora' },
-  { key: 'lr', control: 'lr', kind: 'number', field: 'lr' },
+  // Text, not a number input: blank means the method's usual rate, and a bad value stays as typed so its message names it.
+  { key: 'lr', control: 'lr', kind: 'text', field: 'lr' },
   { key: 'epochs', control: 'epochs', kind: 'number', field: 'epochs' },
   { key: 'batch', control: 'batch', kind: 'number', field: 'batch_size' },
   { key: 'maxlen', control: 'max-len', kind: 'number', field: 'max_len' },

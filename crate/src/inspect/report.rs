@@ -8,6 +8,7 @@ use super::linalg::{energy_shares, frobenius, matrix, singular_values, subspace_
 use crate::error::Error;
 use crate::model::export::NamedTensors;
 use crate::model::load::Overrides;
+use crate::model::methods::Method;
 use crate::train::folder::Saved;
 
 /// Singular values below this share of the largest count as zero (float32 round-off of a rank-`r` product).
@@ -63,19 +64,28 @@ pub struct Inside {
     pub r: usize,
     pub scaling: f64,
     pub modules: Vec<ModuleUpdate>,
-    /// The adapter compared with, and the similarity for every module both adapt.
+    /// The run compared with: another LoRA adapter (then `compare`, the similarity for every module both adapt)
+    /// or a full fine-tuning run of the same base (then `full`, the spectrum of its change in each adapted module).
     pub compare_name: Option<String>,
     pub compare: Option<Vec<Similarity>>,
+    pub full: Option<Vec<FullSpectrum>>,
 }
 
 pub fn inside(name: &str, adapter: &Saved, base: &NamedTensors, other: Option<(&str, &Saved)>) -> Result<Inside, Error> {
+    let r = adapter.lora.r as usize;
+    let (compare, full) = match other {
+        Some((_, o)) if o.method == Method::Full => (None, Some(full_spectra(o, base, &adapter.lora_modules, r)?)),
+        Some((_, o)) => (Some(similarities(adapter, o)?), None),
+        None => (None, None),
+    };
     Ok(Inside {
         name: name.to_string(),
-        r: adapter.lora.r as usize,
+        r,
         scaling: adapter.lora.scaling(),
         modules: lora_updates(adapter, base)?,
         compare_name: other.map(|(n, _)| n.to_string()),
-        compare: other.map(|(_, o)| similarities(adapter, o)).transpose()?,
+        compare,
+        full,
     })
 }
 

@@ -1,6 +1,7 @@
 // 6b. Inside the adapter: the chosen kept LoRA adapter's updates `scaling * B A` as a heatmap (layer by module,
 // the update's norm as a share of the frozen weight's), one module's singular values, and the subspace similarity
-// of its A matrices with another kept adapter's. The worker computes it all (crate/src/inspect/, the CLI's
+// of its A matrices with another kept adapter's, or, against a kept full fine-tuning run, the spectrum of what full
+// fine-tuning changed in the same module. The worker computes it all (crate/src/inspect/, the CLI's
 // `inspect`); this panel draws it. Every shown number carries its full value in data-value for the tests.
 import { h, scrollBox, showError } from '../view.js';
 
@@ -65,6 +66,24 @@ function similarity(inside, module) {
       })))))));
 }
 
+// What full fine-tuning changed in the same module (`compare` is a kept full run): the spectrum of
+// W_finetuned - W_pretrained and the share of its energy in the top r directions, the most a rank-r update holds.
+function fullSpectrum(inside, module) {
+  const f = inside.full?.find((x) => x.module === module);
+  if (!f) return h('p', {}, '');
+  const top = f.singular_values[0] || 1;
+  return h('div', { id: 'inside-full' },
+    h('p', {}, `Full fine-tuning (${inside.compare_name}) changed ${module} in every direction; its top ${f.r} `
+      + `(this adapter's r) hold `, h('strong', { 'data-value': f.energy_in_top_r }, pct(f.energy_in_top_r)),
+    ` of the change’s energy: the share a rank-${f.r} update could have captured.`),
+    h('ol', { class: 'bars', 'aria-label': 'singular values of the full fine-tuning change, largest first' },
+      ...f.singular_values.slice(0, Math.max(2 * f.r, 8)).map((s, k) => {
+        const bar = h('span', { class: 'bar' });
+        bar.style.width = `${Math.max(0.5, (100 * s) / top)}%`;
+        return h('li', { 'data-value': s, class: k < f.r ? 'top' : '' }, bar, ` \u03c3${k + 1} = ${s.toPrecision(4)}`);
+      })));
+}
+
 export function startInsidePanel({ store, client }) {
   let inside = null;
   let chosen = 0;
@@ -77,14 +96,15 @@ export function startInsidePanel({ store, client }) {
       h('p', {}, `${inside.name}: r = ${inside.r}, scaling = ${inside.scaling}, ${inside.modules.length} adapted modules.`),
       heatmap(inside, chosen, (i) => { chosen = i; draw(); }),
       spectrum(inside, m),
-      similarity(inside, m.module));
+      inside.full ? fullSpectrum(inside, m.module) : similarity(inside, m.module));
   }
 
   store.watch(['kept'], ({ kept }) => {
     const select = $('inside-compare');
     const before = select.value;
-    select.replaceChildren(new Option('no other adapter', ''),
-      ...kept.adapters.map((a, i) => [a, i]).filter(([a, i]) => a.method === 'lora' && i !== kept.chosen).map(([a, i]) => new Option(a.name, String(i))));
+    select.replaceChildren(new Option('no other run', ''),
+      ...kept.adapters.map((a, i) => [a, i]).filter(([a, i]) => ['lora', 'full'].includes(a.method) && i !== kept.chosen)
+        .map(([a, i]) => new Option(a.method === 'full' ? `${a.name} (full fine-tuning: its spectrum)` : a.name, String(i))));
     if ([...select.options].some((o) => o.value === before)) select.value = before;
     $('inside-look').disabled = kept.chosen < 0;
     // A removed or changed list makes the drawing stale.

@@ -80,18 +80,21 @@ impl Workbench {
     }
 
     /// Inside kept LoRA adapter `index` (`inspect` in the CLI): each update against its frozen weight; with
-    /// `compare`, the subspace similarity of its `A` matrices with another kept LoRA adapter's.
+    /// `compare`, the subspace similarity of its `A` matrices with another kept LoRA adapter's, or, when `compare`
+    /// is a kept full fine-tuning run, the spectrum of what that run changed in the same modules.
     pub fn inspect_adapter(&self, index: usize, compare: Option<usize>) -> Result<Inside, Error> {
         let files = self.files()?;
         let config = files.encoder_config()?;
-        let lora = |i: usize| -> Result<(String, Saved), Error> {
+        let kept = |i: usize, allowed: &[Method]| -> Result<(String, Saved), Error> {
             let (name, folder) = self.kept.get(i).ok_or_else(|| Error::invalid("adapter", format!("no kept adapter {i}")))?;
             let saved = read_saved(&config, folder)?;
-            if saved.method != Method::Lora {
-                return Err(Error::invalid("adapter", format!("{name} is a {} run: only a LoRA adapter has B A to look inside", saved.method.name())));
+            if !allowed.contains(&saved.method) {
+                let what = if allowed.len() == 1 { "only a LoRA adapter has B A to look inside" } else { "compare with a LoRA adapter or a full fine-tuning run" };
+                return Err(Error::invalid("adapter", format!("{name} is a {} run: {what}", saved.method.name())));
             }
             Ok((name.clone(), saved))
         };
+        let lora = |i: usize| kept(i, &[Method::Lora]);
         let (name, adapter) = lora(index)?;
         // The frozen weights of the adapted modules, from the checkpoint under the names the loader read them by.
         let weights = SafeTensors::parse("model.safetensors", &files.safetensors)?;
@@ -102,7 +105,7 @@ impl Workbench {
             let (values, shape) = weights.f32(&checkpoint_key(&weights, prefix, &key))?;
             base.insert(key, (values, shape, false));
         }
-        let other = compare.map(lora).transpose()?;
+        let other = compare.map(|i| kept(i, &[Method::Lora, Method::Full])).transpose()?;
         inside(&name, &adapter, &base, other.as_ref().map(|(n, s)| (n.as_str(), s)))
     }
 }
