@@ -7,6 +7,7 @@ sentences run as one padded batch (short, long, punctuation, one longer than Mod
 window): `expected.safetensors` with input_ids, attention_mask, the last hidden state and the logits. Then a PEFT
 LoRA adapter on the model's default targets (B not zero, so it changes the logits), saved as PEFT saves it
 (`peft/adapter_config.json`, `peft/adapter_model.safetensors`), and the adapter's logits (`peft_logits`).
+The README PEFT writes beside them is removed (nothing reads it).
 
 The tokenizers are trained here on the sentences (WordPiece for BERT and DistilBERT, byte-level BPE for RoBERTa,
 GPT-2 and ModernBERT) with each family's special tokens and post-processor, as their real tokenizer.json files
@@ -136,10 +137,12 @@ def main():
         ids, mask = batch(tok[family], config.pad_token_id)
         with torch.no_grad():
             out = model(input_ids=ids, attention_mask=mask, output_hidden_states=True)
-        expected = {"input_ids": ids, "attention_mask": mask, "last_hidden_state": out.hidden_states[-1].contiguous(), "logits": out.logits}
+        # Ids and mask as float32 (exact below 2^24): one dtype for the whole file.
+        expected = {"input_ids": ids.float(), "attention_mask": mask.float(), "last_hidden_state": out.hidden_states[-1].contiguous(), "logits": out.logits}
         torch.manual_seed(1)
         peft = get_peft_model(model, LoraConfig(r=4, lora_alpha=8, target_modules=targets, task_type="SEQ_CLS", init_lora_weights=False, **extra)).eval()
         peft.save_pretrained(os.path.join(folder, "peft"))
+        os.remove(os.path.join(folder, "peft", "README.md"))
         with torch.no_grad():
             expected["peft_logits"] = peft(input_ids=ids, attention_mask=mask).logits
         save_file({k: v.contiguous() for k, v in expected.items()}, os.path.join(folder, "expected.safetensors"),
