@@ -84,7 +84,9 @@ build_train_wasm() {
     # Written aside and moved in whole: a page served meanwhile (tools/serve.sh serves while this builds) never
     # sees the new glue with the old wasm.
     rm -rf "$ROOT/web/pkg-train.new"
-    wasm-bindgen --target web --no-typescript --out-dir "$ROOT/web/pkg-train.new" "$wasm"
+    # --remove-name-section: the function names (6.7 of 36.7 MB) only label a stack trace; without them the
+    # download is 18% smaller (brotli 3.85 -> 3.03 MB) and a trap still says what happened.
+    wasm-bindgen --target web --no-typescript --remove-name-section --out-dir "$ROOT/web/pkg-train.new" "$wasm"
     gzip -9 -k -f "$ROOT/web/pkg-train.new/lora_playground_bg.wasm"
     rm -rf "$ROOT/web/pkg-train.old"
     [ -d "$ROOT/web/pkg-train" ] && mv "$ROOT/web/pkg-train" "$ROOT/web/pkg-train.old"

@@ -52,7 +52,7 @@ const tests = [
     await ready(page);
     const queue = await page.locator('#x-queue').textContent();
     assert.match(queue, /^3 runs: lora-r1-query\+value, lora-r4-query\+value, head/, queue);
-    assert.match(queue, /lora 0\.001, head 0\.01 \(each method.s usual/, queue);
+    assert.match(queue, /lora 0\.003, head 0\.03 \(each method.s usual/, queue);
     await page.click('#x-run');
     await page.waitForFunction(() => document.querySelector('#x-text').textContent.startsWith('done'), null, { timeout: 300_000 });
     const runs = await page.evaluate(() => window.lpTrain.runs);
@@ -104,9 +104,9 @@ const tests = [
   ['stopping an experiment stops its run and the runs after it; a blank learning rate follows the method', async (page) => {
     await ready(page);
     assert.equal(await page.inputValue('#lr'), '', 'the link sets no learning rate');
-    assert.match(await page.getAttribute('#lr', 'placeholder'), /^0\.001 \(usual for lora\)/);
+    assert.match(await page.getAttribute('#lr', 'placeholder'), /^0\.003 \(usual for lora\)/);
     await page.selectOption('#method', 'full');
-    await page.waitForFunction(() => document.querySelector('#lr').placeholder.startsWith('0.00005 (usual for full)'));
+    await page.waitForFunction(() => document.querySelector('#lr').placeholder.startsWith('0.0001 (usual for full)'));
     await page.selectOption('#method', 'lora');
     await page.click('#x-run');
     await page.waitForFunction(() => Number(document.querySelector('#train-text').dataset.step) >= 2);

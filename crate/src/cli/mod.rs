@@ -42,9 +42,9 @@ usage:
   lora-playground inspect --adapter DIR [--compare DIR] [--full DIR] [--model M]
                         (inside a LoRA adapter, as JSON: each update's norm and singular values; with --full, the
                         spectrum of a full fine-tuning run's change; with --compare, the subspace similarity of two adapters)
-  lora-playground compare --data <file | builtin:NAME> --out DIR [--methods lora,full,head,bitfit] [--full-lr 5e-5] [train options] [--json]
+  lora-playground compare --data <file | builtin:NAME> --out DIR [--methods lora,full,head,bitfit] [--full-lr X] [train options] [--json]
   lora-playground sweep --data <file | builtin:NAME> --out DIR [--ranks 1,2,4,8,16,32,64] [--target-sets 'query,value;all-linear']
-                        [--methods lora,full,head,bitfit] [--fixed-alpha] [--full-lr 5e-5] [train options] [--json]
+                        [--methods lora,full,head,bitfit] [--fixed-alpha] [--full-lr X] [train options] [--json]
                         (one run per setting, the rest fixed; DIR/sweep.md, sweep.csv and sweep.json of every run)
   lora-playground tiny-model --out DIR   (writes the tiny random BERT the page offers as a model folder)
   lora-playground bench [--model M] [--steps N] [--batch-size 16] [--seq-len 64] [--methods lora,full,head,bitfit,inference] [--json]
@@ -54,7 +54,8 @@ train options:
   --hub URL                             where hf: ids are fetched from (default $LP_HUB, else https://huggingface.co)
   --method lora|full|head|bitfit        (default lora)
   --r 8 --alpha 16 --targets query,value [--rslora] [--layers 0,1] --bias none|all|lora_only --lora-dropout 0.1
-  --epochs 3 --batch-size 16 --lr 1e-3 --weight-decay 0.01 --warmup-ratio 0.1 --max-grad-norm 1.0
+  --epochs 3 --batch-size 16 --weight-decay 0.01 --warmup-ratio 0.1 --max-grad-norm 1.0
+  --lr X                                (default: the method's usual: lora 3e-3, full 1e-4, head 3e-2, bitfit 3e-3)
   --max-len 64 --seed 0 --val-fraction 0.2 --device cpu|wgpu --quiet
   built-in datasets: builtin:complaints, builtin:sentiment, builtin:topics
 

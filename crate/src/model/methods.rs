@@ -43,15 +43,17 @@ impl Method {
         Self::ALL[self as usize]
     }
 
-    /// The learning rate a plan gets when it names none: each method's usual one, chosen by measurement (the
-    /// README's table, `tools/lr_defaults.sh`) so that a first run of 3 epochs on a few hundred texts of an easy
-    /// task reaches 90% held-out. Updating every weight needs a rate about twenty times smaller than updating a
-    /// few (BERT's paper: 2e-5 to 5e-5); a linear probe on frozen features needs a larger one.
+    /// The learning rate a plan gets when it names none: each method's usual one, chosen by measurement
+    /// (`tools/lr_defaults.sh`, the README's table: all-MiniLM-L6-v2, 3 epochs, on 300 real SMS messages and the
+    /// built-in complaints and sentiment sets) as the better of two rates each, on final held-out accuracy. Updating
+    /// every weight wants a rate about thirty times smaller than updating a few; a linear probe on frozen features
+    /// a larger one. These are higher than the usual advice for large models (LoRA 1e-4 to 1e-3, full 2e-5 to
+    /// 5e-5) because a first run here is a few dozen steps on a small encoder.
     pub fn usual_lr(self) -> f64 {
         match self {
-            Method::Lora => 1e-3,
-            Method::Full => 5e-5,
-            Method::Head => 1e-2,
+            Method::Lora => 3e-3,
+            Method::Full => 1e-4,
+            Method::Head => 3e-2,
             Method::Bitfit => 3e-3,
         }
     }
