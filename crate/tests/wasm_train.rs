@@ -95,6 +95,9 @@ fn bad_input_throws_objects_naming_the_field() {
     }
     let defaults = Trainer::default_plan();
     assert_eq!(num(&defaults, "r"), 8.0);
+    // The learning rate is left to the method: blank in the defaults, the method's usual one once checked.
+    assert!(get(&defaults, "lr").is_null());
+    assert_eq!(num(&Trainer::check_plan(JSON::parse(r#"{"method": "full"}"#).unwrap()).unwrap(), "lr"), 1e-4);
     assert_eq!(num(&Trainer::check_plan(JSON::parse(r#"{"r": "4"}"#).unwrap()).unwrap(), "r"), 4.0);
 }
 
