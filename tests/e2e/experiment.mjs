@@ -9,7 +9,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import assert from 'node:assert/strict';
-import { axeViolations, runPageTests, trainerReady } from './harness.mjs';
+import { KEYWORDS_CSV, axeViolations, runPageTests, trainerReady } from './harness.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const CLI = process.env.LORA_PLAYGROUND_CLI;
@@ -18,13 +18,8 @@ const PORT = Number(process.env.E2E_PORT ?? 8199);
 const ARTIFACTS = join(ROOT, 'tests', 'artifacts', 'experiment');
 mkdirSync(ARTIFACTS, { recursive: true });
 
-// The keyword task of train.mjs (80 rows, two classes, 64 training rows: 8 steps an epoch at batch 8).
-const WORDS = [['card', 'fee', 'bank', 'money', 'charged', 'account', 'refund', 'payment'],
-  ['school', 'student', 'loan', 'interest', 'rate', 'month', 'late', 'letter']];
-const CSV = 'text,label\n' + Array.from({ length: 80 }, (_, i) => {
-  const w = WORDS[i % 2];
-  return `${[0, 1, 2, 3].map((j) => w[(i * 3 + j * 5) % 8]).join(' ')},${i % 2 ? 'school' : 'bank'}`;
-}).join('\n') + '\n';
+// The keyword task (80 rows, two classes, 64 training rows: 8 steps an epoch at batch 8).
+const CSV = KEYWORDS_CSV;
 const DATA = join(ARTIFACTS, 'keywords.csv');
 writeFileSync(DATA, CSV);
 const HASH = '#model=tiny&device=cpu&epochs=2&batch=8&maxlen=16&seed=0&xranks=1,4&xhead=1';

@@ -94,3 +94,12 @@ export async function runPageTests(all, { cli, root, port, local = ['data:'], co
   console.log(`\n${tests.length - failed} passed, ${failed} failed`);
   process.exit(failed ? 1 : 0);
 }
+
+// A keyword task a random tiny encoder can learn in a few dozen steps: 80 rows, two classes, each text four words
+// from its class's list (the lists share no word). 20% held out: 64 training rows, 8 steps an epoch at batch 8.
+const WORDS = [['card', 'fee', 'bank', 'money', 'charged', 'account', 'refund', 'payment'],
+  ['school', 'student', 'loan', 'interest', 'rate', 'month', 'late', 'letter']];
+export const KEYWORDS_CSV = 'text,label\n' + Array.from({ length: 80 }, (_, i) => {
+  const w = WORDS[i % 2];
+  return `${[0, 1, 2, 3].map((j) => w[(i * 3 + j * 5) % 8]).join(' ')},${i % 2 ? 'school' : 'bank'}`;
+}).join('\n') + '\n';

@@ -10,7 +10,7 @@ import { copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } fro
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import assert from 'node:assert/strict';
-import { axeViolations, pageWidth, runPageTests } from './harness.mjs';
+import { KEYWORDS_CSV, axeViolations, pageWidth, runPageTests } from './harness.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const CLI = process.env.LORA_PLAYGROUND_CLI;
@@ -25,12 +25,6 @@ mkdirSync(ARTIFACTS, { recursive: true });
 // 64 training rows at batch 8 = 8 steps an epoch, 24 in 3 epochs. The two word lists share no word, so three
 // epochs at lr 0.01 separate them: every one of the 16 validation texts is classified right (the CLI agrees).
 const KEYWORDS_ACCURACY = 1;
-const WORDS = [['card', 'fee', 'bank', 'money', 'charged', 'account', 'refund', 'payment'],
-  ['school', 'student', 'loan', 'interest', 'rate', 'month', 'late', 'letter']];
-const KEYWORDS_CSV = 'text,label\n' + Array.from({ length: 80 }, (_, i) => {
-  const w = WORDS[i % 2];
-  return `${[0, 1, 2, 3].map((j) => w[(i * 3 + j * 5) % 8]).join(' ')},${i % 2 ? 'school' : 'bank'}`;
-}).join('\n') + '\n';
 const KEYWORDS_FILE = join(ARTIFACTS, 'keywords.csv');
 writeFileSync(KEYWORDS_FILE, KEYWORDS_CSV);
 // The tiny model's files, as a folder (the CLI writes it).
