@@ -3,16 +3,20 @@
 // defaults differ (lora_alpha 8 in the calculator, as PEFT's LoraConfig; 16 in the trainer), so a setting left out
 // would change meaning on the way.
 
-// Presets the trainer can load by name (the server's models/); for the others the LoRA numbers go over and the
-// trainer keeps its own model (and module names).
-const TRAINABLE = ['all-MiniLM-L6-v2'];
-const hash = (params) => params.toString().replace(/%2C/g, ',');
+// Presets the trainer trains, and how it loads each: by the server's models/ folder name, or by Hub id (from
+// huggingface.co, or the course's mirror given as `hub=`). For the others the LoRA numbers go over and the trainer
+// keeps its own model (and module names). google-bert/bert-base-uncased is a BERT checkpoint (`bert.` keys, its
+// masked-LM head unused) with a tokenizer.json, as the trainer reads them; the real Hub is not reachable from the
+// test machines, so that is from its published layout, not a download.
+const TRAINABLE = { 'all-MiniLM-L6-v2': 'all-MiniLM-L6-v2', 'bert-base-uncased': 'hf:google-bert/bert-base-uncased' };
+const presetOf = (model) => Object.keys(TRAINABLE).find((k) => TRAINABLE[k] === model);
+const hash = (params) => params.toString().replace(/%2C/g, ',').replace(/%3A/g, ':').replace(/%2F/g, '/');
 
 // The calculator's state -> train.html's link, and whether it trains the same model.
 export function trainLink(s) {
   const p = new URLSearchParams();
-  const sameModel = TRAINABLE.includes(s.model) && !s.config;
-  if (sameModel) p.set('model', s.model);
+  const sameModel = s.model in TRAINABLE && !s.config;
+  if (sameModel) p.set('model', TRAINABLE[s.model]);
   p.set('r', s.r);
   p.set('alpha', s.alpha);
   p.set('rslora', s.rslora ? '1' : '0');
@@ -26,7 +30,7 @@ export function trainLink(s) {
 // is not a preset (the tiny one, a folder) goes as its config.json, so the counts are that model's.
 export function calculatorLink(settings, model, data) {
   const p = new URLSearchParams();
-  if (TRAINABLE.includes(settings.model)) p.set('model', settings.model);
+  if (presetOf(settings.model)) p.set('model', presetOf(settings.model));
   else if (model?.config_json) p.set('config', btoa(String.fromCharCode(...new TextEncoder().encode(model.config_json)))
     .replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, ''));
   for (const k of ['r', 'alpha', 'bias', 'targets', 'layers']) if (settings[k]) p.set(k, settings[k]);

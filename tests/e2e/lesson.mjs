@@ -74,6 +74,11 @@ const tests = [
     const trainable = await figure('trainable');
     const href = await page.locator('#train-this').getAttribute('href');
     assert.match(href, /^train\.html#model=all-MiniLM-L6-v2&r=12&alpha=24&rslora=1&bias=lora_only&layers=0,2$/, href);
+    // bert-base-uncased goes by its Hub id (the trainer fetches it from the Hub or a course's mirror); a preset the
+    // trainer does not train carries only the LoRA numbers.
+    const hrefFor = (model) => page.evaluate(async (m) => (await import('./web/links.js')).trainLink({ model: m, r: 4, alpha: 8, bias: 'none', targets: ['query'] }), model);
+    assert.deepEqual(await hrefFor('bert-base-uncased'), { href: 'train.html#model=hf:google-bert/bert-base-uncased&r=4&alpha=8&rslora=0&bias=none&targets=query', sameModel: true });
+    assert.deepEqual(await hrefFor('gpt2'), { href: 'train.html#r=4&alpha=8&rslora=0&bias=none', sameModel: false });
     await page.click('#train-this');
     await page.waitForFunction(() => document.querySelector('#r')?.value === '12');
     const controls = await page.evaluate(() => ['r', 'alpha', 'bias', 'layers', 'rslora'].map((id) => {
