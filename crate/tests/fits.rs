@@ -76,6 +76,12 @@ fn a_model_too_big_for_the_tab_is_refused_before_its_download_and_a_small_one_is
     assert!(params * 4 > WASM_MEMORY / 2, "{params}");
     let e = wb.check_model(&config, params * 4).unwrap_err();
     assert_eq!(e.field, "model");
+    // Over the trainer's 150M parameters: refused by its size first, with what LoRA on it would need.
+    assert!(e.message.contains(&format!("{:.0}M parameters, more than the 150M", params as f64 / 1e6)) && e.message.contains("4 GiB"), "{e}");
+    // Under 150M but over what this tab has: refused by memory, naming the way out.
+    wb.set_budget(Some(Budget { host_bytes: 64 << 20, gpu_buffer_bytes: None }));
+    let e = wb.check_model(MINILM, MINILM_FILE).unwrap_err();
+    assert_eq!(e.field, "model");
     assert!(e.message.contains("cannot train here even one example at a time") && e.message.contains("smaller model"), "{e}");
 }
 

@@ -1,6 +1,9 @@
 //! A Hugging Face model folder's three files, as bytes: what the CLI reads from disk and the page downloads.
 
 use crate::accounting::arch::HfConfig;
+use crate::accounting::lora_config::{LoraConfig, TargetModules};
+use crate::accounting::memory::Batch;
+use crate::accounting::report::{Setup, architecture, compute};
 use crate::error::Error;
 use super::config::EncoderConfig;
 
@@ -19,6 +22,82 @@ impl ModelFiles {
     }
 }
 
+/// The encoder a `config.json` describes, if the trainer trains it: a model over `MAX_PARAMS` is refused first, by
+/// its size and what training it would need (the calculator still counts it), then anything not BERT-family.
 pub fn encoder_config(config_json: &str) -> Result<EncoderConfig, Error> {
-    EncoderConfig::from_hf(&HfConfig::parse(config_json)?)
+    let config = HfConfig::parse(config_json)?;
+    too_big(config_json)?;
+    EncoderConfig::from_hf(&config)
+}
+
+/// The most parameters the trainer takes: the largest presets it trains (BERT-base 110M, RoBERTa-base 125M,
+/// ModernBERT-base 150M) train a lesson's few hundred texts in minutes on a laptop; the next (Gemma 3 270M) would
+/// take several times longer per step on the page's CPU path, and the 7B models cannot fit a tab at all.
+pub const MAX_PARAMS: u64 = 150_000_000;
+
+fn too_big(config_json: &str) -> Result<(), Error> {
+    let setup = Setup {
+        config_json: Some(config_json.to_string()),
+        batch: Batch { batch_size: 16, seq_len: 64 },
+        // all-linear: every decoder has it (PEFT has no default targets for some architectures).
+        lora: LoraConfig { r: 8, lora_alpha: 16.0, target_modules: Some(TargetModules::Shorthand(TargetModules::ALL_LINEAR.into())), ..LoraConfig::default() },
+        ..Setup::default()
+    };
+    // What the calculator cannot read is judged by its architecture instead (`EncoderConfig::from_hf`).
+    let Ok(params) = architecture(&setup).map(|a| a.params()) else { return Ok(()) };
+    if params <= MAX_PARAMS {
+        return Ok(());
+    }
+    let gib = |b: u64| b as f64 / (1u64 << 30) as f64;
+    let need = match compute(&setup) {
+        Ok(r) => {
+            let m = &r.memory;
+            let over = if m.total > 4 << 30 { ", more than a browser tab's 4 GiB" } else { "" };
+            format!(
+                ": LoRA r=8 on all-linear at batch 16 x 64 tokens would need about {:.2} GiB in float32 (weights {:.2} GiB, \
+                 activations {:.2} GiB){over}",
+                gib(m.total),
+                gib(m.frozen_weights + m.trainable_weights),
+                gib(m.activations)
+            )
+        }
+        Err(_) => String::new(),
+    };
+    let model_type = HfConfig::parse(config_json)?.model_type()?;
+    Err(Error::invalid(
+        "model",
+        format!(
+            "this {model_type} model has {:.0}M parameters, more than the {}M the trainer takes{need}; the calculator still counts it",
+            params as f64 / 1e6,
+            MAX_PARAMS / 1_000_000
+        ),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::accounting::presets::{PRESETS, preset_config};
+
+    #[test]
+    fn presets_over_150m_are_refused_by_their_size_and_need_the_rest_by_architecture() {
+        for (id, _) in PRESETS {
+            let config = preset_config(id).unwrap();
+            let params = architecture(&Setup { config_json: Some(config.into()), ..Setup::default() }).unwrap().params();
+            match encoder_config(config) {
+                Ok(_) => assert!(params <= MAX_PARAMS && ["all-MiniLM-L6-v2", "bert-base-uncased", "roberta-base"].contains(&id), "{id}"),
+                Err(e) if params > MAX_PARAMS => {
+                    assert_eq!(e.field, "model", "{id}");
+                    assert!(e.message.contains(&format!("{:.0}M parameters", params as f64 / 1e6)) && e.message.contains("GiB"), "{id}: {}", e.message);
+                }
+                // Under the limit but not BERT-family yet (DistilBERT, ModernBERT, GPT-2): refused by model_type.
+                Err(e) => assert_eq!(e.field, "model_type", "{id}: {}", e.message),
+            }
+        }
+        let llama = encoder_config(preset_config("Llama-2-7b").unwrap()).unwrap_err();
+        // Llama-2-7b as a sequence classifier: 6,738M published less its 131M LM head, which a classifier replaces.
+        assert!(llama.message.contains("6607M parameters") && llama.message.contains("more than a browser tab's 4 GiB"), "{}", llama.message);
+        let gemma = encoder_config(preset_config("gemma-3-270m").unwrap()).unwrap_err();
+        assert!(gemma.message.contains("268M parameters") && !gemma.message.contains("4 GiB"), "{}", gemma.message);
+    }
 }
