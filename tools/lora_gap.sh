@@ -4,7 +4,7 @@
 # max length 128, batch 16, seed 0; prints held-out accuracy after each epoch.
 #   python3 tools/sample_csv.py ../shared/datasets/cfpb_complaints.csv 80 debt_collection credit_card mortgage \
 #       bank_account student_loan > /tmp/cfpb400.csv
-#   tools/lora_gap.sh /tmp/cfpb400.csv
+#   tools/lora_gap.sh /tmp/cfpb400.csv        # ONLY='8 epochs' tools/lora_gap.sh ... for some rows
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source tools/lib.sh
@@ -19,10 +19,13 @@ settings=(
   "LoRA r=64 query,value|--method lora --r 64 --alpha 128 --targets query,value --lr 1e-3 --epochs 3"
   "LoRA r=8 query,value, lr 3e-3|--method lora --r 8 --alpha 16 --targets query,value --lr 3e-3 --epochs 3"
   "LoRA r=8 query,value, 8 epochs|--method lora --r 8 --alpha 16 --targets query,value --lr 1e-3 --epochs 8"
+  "full fine-tuning, 8 epochs|--method full --lr 5e-5 --epochs 8"
 )
 printf '| setting | trainable | held-out accuracy per epoch | macro-F1 | seconds |\n|---|---|---|---|---|\n'
 for s in "${settings[@]}"; do
   name=${s%%|*}
+  # ONLY='8 epochs' runs the settings whose name contains it.
+  [[ -z "${ONLY:-}" || "$name" == *"$ONLY"* ]] || continue
   dir="$out/$(echo "$name" | tr -c 'A-Za-z0-9=\n' '-')"
   start=$(date +%s.%N)
   # shellcheck disable=SC2086

@@ -1,19 +1,20 @@
 //! Parity with transformers on small random models of each architecture (`tests/reference/arch_fixtures.py`
 //! built them with transformers and recorded what it computes for five sentences run as one padded batch).
-//! BERT is trained today: its tokens, hidden states and logits are transformers', and a PEFT adapter saved for it
-//! predicts what PEFT predicted. The architectures the trainer does not train yet are refused by name, before
-//! anything is built (issue 13 turns each refusal into a parity test).
+//! BERT and RoBERTa are trained today: their tokens, hidden states and logits are transformers', and a PEFT adapter
+//! saved for each predicts what PEFT predicted. The architectures the trainer does not train yet are refused by
+//! name, before anything is built (issue 13 turns each refusal into a parity test).
 #![cfg(feature = "train")]
 
 use std::process::Command;
 
 use burn::module::Module;
-use burn::tensor::{Device, Int, Tensor, TensorData};
-use lora_playground::model::bert::EncoderInput;
+use burn::tensor::Device;
+use lora_playground::accounting::lora_config::{Bias, LoraConfig, TargetModules};
+use lora_playground::accounting::report::{Setup, compute};
 use lora_playground::model::files::encoder_config;
 use lora_playground::model::load::{Weights, build};
 use lora_playground::safetensors::SafeTensors;
-use lora_playground::train::batch::TextEncoder;
+use lora_playground::train::batch::{TextEncoder, to_input};
 
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/arch");
 
@@ -30,61 +31,67 @@ fn sentences(expected: &SafeTensors) -> Vec<String> {
     serde_json::from_str(&expected.metadata["sentences"]).unwrap()
 }
 
-#[test]
-fn bert_matches_transformers_on_a_padded_batch() {
-    let config = encoder_config(&String::from_utf8(read("bert", "config.json")).unwrap()).unwrap();
-    let weights = read("bert", "model.safetensors");
+/// Our forward pass on the fixture's five sentences as one padded batch, tokenized by us from its tokenizer.json
+/// and batched as training batches them (position ids as the architecture counts them): transformers' token ids,
+/// last hidden state (real tokens) and logits within 1e-4.
+fn matches_transformers(name: &str) {
+    let config = encoder_config(&String::from_utf8(read(name, "config.json")).unwrap()).unwrap();
+    let weights = read(name, "model.safetensors");
     let device = Device::flex();
     let model = build(&config, Weights::Checkpoint(SafeTensors::parse("model.safetensors", &weights).unwrap()), 3, None, &device)
         .unwrap()
         .valid();
-    let bytes = read("bert", "expected.safetensors");
+    let bytes = read(name, "expected.safetensors");
     let expected = SafeTensors::parse("expected.safetensors", &bytes).unwrap();
     let (ids, shape) = expected.f32("input_ids").unwrap();
     let (mask, _) = expected.f32("attention_mask").unwrap();
-    let (ids, mask): (Vec<i64>, Vec<i64>) = (ids.iter().map(|&x| x as i64).collect(), mask.iter().map(|&x| x as i64).collect());
     let [b, s] = [shape[0], shape[1]];
-    // Our tokenizer (the `tokenizers` crate on the same tokenizer.json) gives transformers' ids.
-    let encoder = TextEncoder::from_bytes(&read("bert", "tokenizer.json"), 64).unwrap();
-    for (i, text) in sentences(&expected).iter().enumerate() {
-        let want: Vec<i64> = (0..s).filter(|&j| mask[i * s + j] == 1).map(|j| ids[i * s + j]).collect();
-        let got: Vec<i64> = encoder.encode(text).unwrap().ids.iter().map(|&x| x as i64).collect();
-        assert_eq!(got, want, "{text}");
+    let encoder = TextEncoder::from_bytes(&read(name, "tokenizer.json"), 64).unwrap();
+    let tokens: Vec<_> = sentences(&expected).iter().map(|t| encoder.encode(t).unwrap()).collect();
+    for (i, t) in tokens.iter().enumerate() {
+        let want: Vec<u32> = (0..s).filter(|&j| mask[i * s + j] == 1.0).map(|j| ids[i * s + j] as u32).collect();
+        assert_eq!(t.ids, want, "{name}: sentence {i}");
     }
-    let int = |v: Vec<i64>| Tensor::<2, Int>::from_data(TensorData::new(v, [b, s]), &device);
-    let input = EncoderInput {
-        input_ids: int(ids.clone()),
-        token_type_ids: int(vec![0; b * s]),
-        position_ids: int((0..b * s).map(|i| (i % s) as i64).collect()),
-        attention_mask: Tensor::<2>::from_data(TensorData::new(mask.iter().map(|&m| m as f32).collect::<Vec<_>>(), [b, s]), &device),
-    };
-    let hidden = model.bert.forward(&input).last_hidden_state.into_data().try_to_vec::<f32>().unwrap();
+    let input = to_input(&config, &tokens.iter().collect::<Vec<_>>(), &device);
+    assert_eq!(input.attention_mask.dims(), [b, s], "{name}: the batch pads to transformers' length");
+    let hidden = model.bert.encode(&input).into_data().try_to_vec::<f32>().unwrap();
     let (want_hidden, hshape) = expected.f32("last_hidden_state").unwrap();
     let h = hshape[2];
     // Padding positions hold whatever attention over nothing gives: only real tokens are compared.
-    let real = |v: &[f32]| -> Vec<f32> { (0..b * s).filter(|&t| mask[t] == 1).flat_map(|t| v[t * h..(t + 1) * h].to_vec()).collect() };
+    let real = |v: &[f32]| -> Vec<f32> { (0..b * s).filter(|&t| mask[t] == 1.0).flat_map(|t| v[t * h..(t + 1) * h].to_vec()).collect() };
     let dh = max_diff(&real(&hidden), &real(&want_hidden));
     let logits = model.forward(&input).into_data().try_to_vec::<f32>().unwrap();
     let dl = max_diff(&logits, &expected.f32("logits").unwrap().0);
-    assert!(dh < 1e-4 && dl < 1e-4, "last_hidden_state differs by {dh}, logits by {dl}");
+    assert!(dh < 1e-4 && dl < 1e-4, "{name}: last_hidden_state differs by {dh}, logits by {dl}");
+}
+
+#[test]
+fn bert_matches_transformers_on_a_padded_batch() {
+    matches_transformers("bert");
+}
+
+/// `RobertaForSequenceClassification`: `roberta.*` names, position ids from `pad_token_id + 1`, and its own head
+/// (`classifier.dense` + tanh + `classifier.out_proj`, no pooler), loaded from the checkpoint.
+#[test]
+fn roberta_matches_transformers_on_a_padded_batch() {
+    matches_transformers("roberta");
 }
 
 /// The CLI's `predict` with the adapter folder PEFT saved (one sentence at a time): PEFT's logits for each.
-#[test]
-fn a_peft_adapter_for_bert_predicts_what_peft_computed() {
-    let dir = std::env::temp_dir().join(format!("lp-arch-peft-{}", std::process::id()));
+fn peft_adapter_predicts_what_peft_computed(name: &str) {
+    let dir = std::env::temp_dir().join(format!("lp-arch-peft-{name}-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let bytes = read("bert", "expected.safetensors");
+    let bytes = read(name, "expected.safetensors");
     let expected = SafeTensors::parse("expected.safetensors", &bytes).unwrap();
     let texts = sentences(&expected);
     let input: String = texts.iter().map(|t| serde_json::json!({ "text": t }).to_string() + "\n").collect();
     std::fs::write(dir.join("in.jsonl"), input).unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_lora-playground"))
-        .args(["predict", "--model", &format!("{FIXTURES}/bert"), "--adapter", &format!("{FIXTURES}/bert/peft"), "--input"])
+        .args(["predict", "--model", &format!("{FIXTURES}/{name}"), "--adapter", &format!("{FIXTURES}/{name}/peft"), "--input"])
         .arg(dir.join("in.jsonl"))
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "{name}: {}", String::from_utf8_lossy(&out.stderr));
     let (logits, _) = expected.f32("peft_logits").unwrap();
     let lines: Vec<String> = String::from_utf8(out.stdout).unwrap().lines().map(String::from).collect();
     assert_eq!(lines.len(), texts.len());
@@ -92,9 +99,20 @@ fn a_peft_adapter_for_bert_predicts_what_peft_computed() {
         let v: serde_json::Value = serde_json::from_str(line).unwrap();
         let got: Vec<f32> = v["logits"].as_array().unwrap().iter().map(|x| x.as_f64().unwrap() as f32).collect();
         let d = max_diff(&got, &logits[3 * i..3 * i + 3]);
-        assert!(d < 1e-4, "sentence {i}: logits differ from PEFT's by {d}");
+        assert!(d < 1e-4, "{name}: sentence {i}: logits differ from PEFT's by {d}");
     }
     std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn a_peft_adapter_for_bert_predicts_what_peft_computed() {
+    peft_adapter_predicts_what_peft_computed("bert");
+}
+
+/// PEFT's RoBERTa adapter keeps the whole head (`classifier.dense` and `classifier.out_proj`) as modules_to_save.
+#[test]
+fn a_peft_adapter_for_roberta_predicts_what_peft_computed() {
+    peft_adapter_predicts_what_peft_computed("roberta");
 }
 
 #[test]
@@ -107,10 +125,52 @@ fn architectures_not_trained_yet_are_refused_by_name() {
         let e = encoder_config(&String::from_utf8(read(name, "config.json")).unwrap()).unwrap_err();
         assert!(e.message.contains(says), "{name}: {}", e.message);
     }
-    // RoBERTa's encoder is built from a bare RobertaModel, but a RobertaForSequenceClassification checkpoint (its
-    // own head, classifier.dense + classifier.out_proj) is refused.
-    let config = encoder_config(&String::from_utf8(read("roberta", "config.json")).unwrap()).unwrap();
+    // A BERT config over RoBERTa's weights names what is wrong.
+    let bert = String::from_utf8(read("bert", "config.json")).unwrap();
+    let config = encoder_config(&bert).unwrap();
     let weights = read("roberta", "model.safetensors");
     let e = build(&config, Weights::Checkpoint(SafeTensors::parse("model.safetensors", &weights).unwrap()), 3, None, &Device::flex()).unwrap_err();
-    assert!(e.message.contains("not a BERT checkpoint"), "{}", e.message);
+    assert!(e.message.contains("not a BERT checkpoint: its tensors are named roberta.*"), "{}", e.message);
+}
+
+/// A LoRA run on the RoBERTa model through the CLI trains exactly what PEFT trains and saves exactly the file PEFT
+/// saves: `target_modules=["dense"]` reaches every encoder `dense` but not `classifier.dense`, which sits inside
+/// the `modules_to_save` head. PEFT's figures for this setup (2 labels, r=4, bias="lora_only") were read with
+/// `get_peft_model(...).get_nb_trainable_parameters()` and `save_pretrained` (tests/reference/roberta_roundtrip.txt
+/// has PEFT loading the adapter this run writes and computing its logits within 1e-6).
+#[test]
+fn a_roberta_lora_run_trains_and_saves_what_peft_does() {
+    const PEFT_TRAINABLE: u64 = 2940;
+    const PEFT_ADAPTER_BYTES: u64 = 14608;
+    let dir = std::env::temp_dir().join(format!("lp-arch-train-{}", std::process::id()));
+    let out = Command::new(env!("CARGO_BIN_EXE_lora-playground"))
+        .args(["train", "--model", &format!("{FIXTURES}/roberta"), "--data", "builtin:sentiment", "--method", "lora"])
+        .args(["--r", "4", "--alpha", "8", "--targets", "dense", "--bias", "lora_only", "--epochs", "1", "--quiet", "--out"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let setup = Setup {
+        config_json: Some(String::from_utf8(read("roberta", "config.json")).unwrap()),
+        num_labels: 2,
+        lora: LoraConfig {
+            r: 4,
+            lora_alpha: 8.0,
+            target_modules: Some(TargetModules::Names(vec!["dense".into()])),
+            bias: Bias::LoraOnly,
+            ..LoraConfig::default()
+        },
+        ..Setup::default()
+    };
+    let report = compute(&setup).unwrap();
+    assert_eq!((report.trainable, report.adapter_bytes), (PEFT_TRAINABLE, PEFT_ADAPTER_BYTES));
+    assert!(stderr.contains(&format!("trainable params: {PEFT_TRAINABLE} ")), "{stderr}");
+    let written = std::fs::metadata(dir.join("adapter_model.safetensors")).unwrap().len();
+    assert_eq!(written, PEFT_ADAPTER_BYTES);
+    let file = std::fs::read(dir.join("adapter_model.safetensors")).unwrap();
+    let keys: Vec<String> = SafeTensors::parse("adapter_model.safetensors", &file).unwrap().entries.into_keys().collect();
+    assert!(keys.contains(&"base_model.model.classifier.dense.weight".to_string()), "{keys:?}");
+    assert!(!keys.iter().any(|k| k.contains("classifier.dense.lora")), "{keys:?}");
+    std::fs::remove_dir_all(&dir).ok();
 }

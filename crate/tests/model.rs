@@ -12,7 +12,7 @@ use lora_playground::accounting::lora_config::{Bias, LoraConfig, TargetModules};
 use lora_playground::accounting::method_costs as calc;
 use lora_playground::accounting::memory::{Batch, Optimizer, Precision};
 use lora_playground::model::bert::BertForSequenceClassification;
-use lora_playground::model::config::EncoderConfig;
+use lora_playground::model::config::{EncoderConfig, Flavor};
 use lora_playground::model::load::{LoraPlacement, Weights, build, build_with};
 use lora_playground::model::export::named_tensors;
 use lora_playground::model::lora::LoraLinearConfig;
@@ -45,6 +45,14 @@ fn lora_config(r: u64, targets: &[&str], bias: Bias) -> LoraConfig {
 
 fn model(method: Method, lora: &LoraConfig, seed: u64) -> (EncoderConfig, BertForSequenceClassification) {
     model_with(EncoderConfig::tiny(40), method, lora, seed)
+}
+
+/// The tiny BERT, and the same sizes as a RoBERTa (`roberta.*` names, its own head, one token type, positions
+/// from `pad_token_id + 1`).
+fn tiny_both() -> [EncoderConfig; 2] {
+    let bert = EncoderConfig::tiny(40);
+    let roberta = EncoderConfig { flavor: Flavor::Roberta, type_vocab_size: 1, pad_token_id: 1, max_position_embeddings: 66, ..bert.clone() };
+    [bert, roberta]
 }
 
 fn model_with(config: EncoderConfig, method: Method, lora: &LoraConfig, seed: u64) -> (EncoderConfig, BertForSequenceClassification) {
@@ -159,28 +167,36 @@ fn live_parameter_counts_equal_the_calculator() {
         lora_config(4, &["query", "value"], Bias::None),
         lora_config(8, &["all-linear"], Bias::All),
         lora_config(2, &["attention.output.dense", "intermediate.dense"], Bias::LoraOnly),
+        // Every `dense`: BERT's pooler too; not RoBERTa's classifier.dense, inside the modules_to_save head.
+        lora_config(2, &["dense"], Bias::LoraOnly),
         LoraConfig { layers_to_transform: Some(vec![1]), use_rslora: true, ..lora_config(3, &["key"], Bias::None) },
     ];
-    for lora in &configs {
-        let (config, m) = model(Method::Lora, lora, 0);
-        let arch = architecture(&config, LABELS).unwrap();
-        let want = count_lora(&arch, lora).unwrap();
-        let live = count(&m);
-        assert_eq!(live.trainable, want.trainable, "{lora:?}: {:?}", live.trainable_names);
-        // PEFT also keeps the frozen original head next to its trainable copy; the burn model trains the head in place.
-        assert_eq!(live.total + want.head_copy_params, want.all, "{lora:?}");
-    }
-    let inputs = calc::CostInputs { precision: Precision::Fp32, optimizer: Optimizer::Adamw, batch: Batch::default() };
-    for method in [Method::Full, Method::Head, Method::Bitfit] {
-        let (config, m) = model(method, &LoraConfig::default(), 0);
-        let arch = architecture(&config, LABELS).unwrap();
-        let want = match method {
-            Method::Full => calc::full(&arch, inputs),
-            Method::Head => calc::head_only(&arch, inputs),
-            _ => calc::bitfit(&arch, inputs),
-        };
-        let live = count(&m);
-        assert_eq!((live.trainable, live.total), (want.trainable, want.all), "{method:?}");
+    for encoder in tiny_both() {
+        let flavor = encoder.flavor;
+        for lora in &configs {
+            let (config, m) = model_with(encoder.clone(), Method::Lora, lora, 0);
+            let arch = architecture(&config, LABELS).unwrap();
+            let want = count_lora(&arch, lora).unwrap();
+            let live = count(&m);
+            assert_eq!(live.trainable, want.trainable, "{flavor:?} {lora:?}: {:?}", live.trainable_names);
+            // PEFT also keeps the frozen original head next to its trainable copy; the burn model trains the head in place.
+            assert_eq!(live.total + want.head_copy_params, want.all, "{flavor:?} {lora:?}");
+            if flavor == Flavor::Roberta {
+                assert!(!live.trainable_names.iter().any(|n| n.starts_with("classifier.dense.lora")), "{:?}", live.trainable_names);
+            }
+        }
+        let inputs = calc::CostInputs { precision: Precision::Fp32, optimizer: Optimizer::Adamw, batch: Batch::default() };
+        for method in [Method::Full, Method::Head, Method::Bitfit] {
+            let (config, m) = model_with(encoder.clone(), method, &LoraConfig::default(), 0);
+            let arch = architecture(&config, LABELS).unwrap();
+            let want = match method {
+                Method::Full => calc::full(&arch, inputs),
+                Method::Head => calc::head_only(&arch, inputs),
+                _ => calc::bitfit(&arch, inputs),
+            };
+            let live = count(&m);
+            assert_eq!((live.trainable, live.total), (want.trainable, want.all), "{flavor:?} {method:?}");
+        }
     }
 }
 
@@ -191,26 +207,38 @@ fn parameter_paths_are_hugging_face_names() {
     assert!(names.contains(&"bert.encoder.layer.1.attention.self.query.lora_A.weight".to_string()), "{names:?}");
     assert!(names.contains(&"classifier.weight".to_string()), "{names:?}");
     assert_eq!(hf_name("bert.embeddings.layer_norm.beta"), "bert.embeddings.LayerNorm.bias");
+    let [_, roberta] = tiny_both();
+    let (_, m) = model_with(roberta, Method::Lora, &lora_config(2, &["query"], Bias::None), 0);
+    let names = count(&m).trainable_names;
+    for name in ["roberta.encoder.layer.1.attention.self.query.lora_A.weight", "classifier.dense.weight", "classifier.out_proj.bias"] {
+        assert!(names.contains(&name.to_string()), "{name}: {names:?}");
+    }
     // The calculator names modules on its own (it counts without burn); LoRA lands where its names and the
-    // model's paths agree, so they must agree on every linear layer.
-    let (config, m) = model(Method::Full, &LoraConfig::default(), 0);
-    let calculator: BTreeSet<String> = lora_modules(&config, LABELS, &lora_config(2, &["all-linear"], Bias::None)).unwrap().into_iter().collect();
-    let mut walked = BTreeSet::new();
-    map_linears(m, |name, l| {
-        walked.insert(name.to_string());
-        l
-    });
-    assert_eq!(walked, calculator);
+    // model's paths agree, so they must agree on every linear layer (all-linear leaves out the head).
+    for encoder in tiny_both() {
+        let (config, m) = model_with(encoder, Method::Full, &LoraConfig::default(), 0);
+        let calculator: BTreeSet<String> =
+            lora_modules(&config, LABELS, &lora_config(2, &["all-linear"], Bias::None)).unwrap().into_iter().collect();
+        let mut walked = BTreeSet::new();
+        map_linears(m, |name, l| {
+            walked.insert(name.to_string());
+            l
+        });
+        walked.retain(|n| !n.starts_with("classifier."));
+        assert_eq!(walked, calculator, "{:?}", config.flavor);
+    }
 }
 
 #[test]
 fn frozen_parameters_stay_bit_identical_and_trained_ones_move() {
-    for (method, lora) in [
-        (Method::Lora, lora_config(4, &["query", "value"], Bias::None)),
-        (Method::Head, LoraConfig::default()),
-        (Method::Bitfit, LoraConfig::default()),
-    ] {
-        let (config, m) = model(method, &lora, 3);
+    for (encoder, method, lora) in tiny_both().into_iter().flat_map(|e| {
+        [
+            (e.clone(), Method::Lora, lora_config(4, &["query", "value"], Bias::None)),
+            (e.clone(), Method::Head, LoraConfig::default()),
+            (e, Method::Bitfit, LoraConfig::default()),
+        ]
+    }) {
+        let (config, m) = model_with(encoder, method, &lora, 3);
         let before = named_tensors(&m);
         let data = toy_data(24);
         let labels: Vec<String> = (0..LABELS).map(|i| i.to_string()).collect();
@@ -235,23 +263,29 @@ fn frozen_parameters_stay_bit_identical_and_trained_ones_move() {
 
 #[test]
 fn a_short_training_run_learns_the_toy_task() {
+    for encoder in tiny_both() {
+        learns_the_toy_task(encoder);
+    }
+}
+
+fn learns_the_toy_task(mut config: EncoderConfig) {
     let lora = lora_config(8, &["all-linear"], Bias::None);
     // No dropout: burn's dropout draws from a process-wide generator that the tests running beside this one
     // also draw from, so with it the run would differ from one `cargo test` to the next.
-    let mut config = EncoderConfig::tiny(40);
     (config.hidden_dropout_prob, config.attention_probs_dropout_prob, config.classifier_dropout) = (0.0, 0.0, 0.0);
     // A random encoder at BERT's std 0.02 barely mixes tokens into [CLS]; a pretrained one does. std 0.2 stands
     // in for pretraining, so what is tested is that LoRA + the head learn, not that a dead network wakes up.
     config.initializer_range = 0.2;
+    let flavor = config.flavor;
     let (config, m) = model_with(config, Method::Lora, &lora, 11);
     let labels: Vec<String> = (0..LABELS).map(|i| i.to_string()).collect();
     let data = toy_data(90);
     let cfg = TrainConfig { epochs: 20, batch_size: 8, lr: 2e-2, ..TrainConfig::default() };
     let (_, reports) = train(m, &cfg, &config, &data[..72], &data[72..], &labels, &device(), |_| {});
     let (first, last) = (&reports[0], reports.last().unwrap());
-    eprintln!("loss {:.3} -> {:.3}, validation accuracy {:.2}", first.train_loss, last.train_loss, last.val_accuracy);
-    assert!(last.train_loss < first.train_loss * 0.7, "loss {} -> {}", first.train_loss, last.train_loss);
-    assert!(last.val_accuracy > 0.8, "validation accuracy {}", last.val_accuracy);
+    eprintln!("{flavor:?}: loss {:.3} -> {:.3}, validation accuracy {:.2}", first.train_loss, last.train_loss, last.val_accuracy);
+    assert!(last.train_loss < first.train_loss * 0.7, "{flavor:?}: loss {} -> {}", first.train_loss, last.train_loss);
+    assert!(last.val_accuracy > 0.8, "{flavor:?}: validation accuracy {}", last.val_accuracy);
 }
 
 #[test]

@@ -28,7 +28,8 @@ def main(model_dir: str, adapter_dir: str, ours_path: str) -> int:
     training = json.load(open(os.path.join(adapter_dir, "training.json")))
     labels = training["labels"]
     base = AutoModelForSequenceClassification.from_pretrained(
-        model_dir, num_labels=len(labels), attn_implementation="eager", torch_dtype=torch.float32)
+        model_dir, num_labels=len(labels), attn_implementation="eager", torch_dtype=torch.float32,
+        ignore_mismatched_sizes=True)  # a base with its own head for other labels: the adapter brings the head
     model = PeftModel.from_pretrained(base, adapter_dir).eval()
     tok = Tokenizer.from_file(os.path.join(model_dir, "tokenizer.json"))
     tok.no_padding()

@@ -9,7 +9,7 @@ use burn::nn::{Dropout, DropoutConfig};
 use burn::tensor::activation::tanh;
 use burn::tensor::{Int, Tensor};
 
-use super::config::EncoderConfig;
+use super::config::{EncoderConfig, Flavor};
 use super::embeddings::{Embeddings, EmbeddingsConfig};
 use super::layer::{BertEncoder, BertEncoderConfig, LayerConfig};
 use super::load::{Init, Loader};
@@ -38,7 +38,7 @@ pub struct PoolerConfig {
 }
 
 impl PoolerConfig {
-    /// The pooler at `path` (`bert.pooler`), its tensors from `loader`.
+    /// The pooler at `path` (`bert.pooler`; RoBERTa's `classifier.dense`), its tensors from `loader`.
     pub fn init(&self, loader: &mut Loader, path: &str) -> Result<Pooler, Error> {
         Ok(Pooler { dense: loader.linear(&child(path, "dense"), self.hidden_size, self.hidden_size)? })
     }
@@ -57,10 +57,19 @@ impl Pooler {
     /// - input: `[batch, seq, hidden_size]`
     /// - output: `[batch, hidden_size]`
     pub fn forward(&self, hidden: Tensor<3>) -> Tensor<2> {
-        let [b, _, h] = hidden.dims();
-        let first = hidden.slice([0..b, 0..1]).reshape([b, h]);
+        self.forward_first(first_token(hidden))
+    }
+
+    /// dense + tanh on the first token's hidden state `[batch, hidden_size]`.
+    pub fn forward_first(&self, first: Tensor<2>) -> Tensor<2> {
         tanh(self.dense.forward(first))
     }
+}
+
+/// `[batch, seq, hidden]` -> the first token's `[batch, hidden]` (`[CLS]`, RoBERTa's `<s>`).
+fn first_token(hidden: Tensor<3>) -> Tensor<2> {
+    let [b, _, h] = hidden.dims();
+    hidden.slice([0..b, 0..1]).reshape([b, h])
 }
 
 /// Configuration to create [`BertModel`] using the [init function](BertModelConfig::init): the sizes of
@@ -122,12 +131,17 @@ impl BertModel {
     /// - input: ids and mask `[batch, seq]`
     /// - output: see `EncoderOutput`
     pub fn forward(&self, input: &EncoderInput) -> EncoderOutput {
+        let x = self.encode(input);
+        let pooler_output = self.pooler.forward(x.clone());
+        EncoderOutput { last_hidden_state: x, pooler_output }
+    }
+
+    /// The last hidden state `[batch, seq, hidden_size]`, without the pooler.
+    pub fn encode(&self, input: &EncoderInput) -> Tensor<3> {
         let [b, s] = input.attention_mask.dims();
         // transformers' extended attention mask: (1 - mask) * finfo(float32).min, broadcast over heads and queries.
         let mask = (input.attention_mask.clone().neg() + 1.0).mul_scalar(f32::MIN).reshape([b, 1, 1, s]);
-        let x = self.encoder.forward(self.embeddings.forward(input), mask);
-        let pooler_output = self.pooler.forward(x.clone());
-        EncoderOutput { last_hidden_state: x, pooler_output }
+        self.encoder.forward(self.embeddings.forward(input), mask)
     }
 }
 
@@ -142,28 +156,37 @@ pub struct BertForSequenceClassificationConfig {
     /// Dropout probability before the head (`classifier_dropout`, else `hidden_dropout_prob`).
     #[config(default = 0.1)]
     pub classifier_dropout: f64,
+    /// Whose names and head: BERT's pooler + classifier, or RoBERTa's `RobertaClassificationHead`.
+    #[config(default = "Flavor::Bert")]
+    pub flavor: Flavor,
 }
 
 impl BertForSequenceClassificationConfig {
     /// The classifier a `config.json` describes, for `num_labels` classes.
     pub fn from_encoder(config: &EncoderConfig, num_labels: usize) -> Self {
-        Self::new(BertModelConfig::from_encoder(config), num_labels).with_classifier_dropout(config.classifier_dropout)
+        Self::new(BertModelConfig::from_encoder(config), num_labels)
+            .with_classifier_dropout(config.classifier_dropout)
+            .with_flavor(config.flavor)
     }
 
-    /// The whole model, its tensors from `loader`. The head comes from the overrides or the checkpoint when they
-    /// have one, else it is fresh: `N(0, initializer_range)` weight, zero bias (transformers' `_init_weights`).
+    /// The whole model, its tensors from `loader` (which names them as `flavor` does). The head (and a pooler the
+    /// checkpoint lacks) comes from the overrides or the checkpoint when they have it, else it is fresh:
+    /// `N(0, initializer_range)` weight, zero bias (transformers' `_init_weights`). A checkpoint's head for another
+    /// number of labels (a fine-tuned classifier as the base of a new task) is replaced by a fresh one, as
+    /// transformers does with `ignore_mismatched_sizes=True`; an adapter's head must fit.
     pub fn init(&self, loader: &mut Loader) -> Result<BertForSequenceClassification, Error> {
         let bert = self.bert.init(loader, &child("", "bert"))?;
         let (h, n) = (self.bert.hidden_size(), self.num_labels);
         let (weight, bias) = (child("classifier", "weight"), child("classifier", "bias"));
-        let classifier = if loader.has(&weight) {
+        let classifier = if loader.has_override(&weight) || loader.checkpoint_shape(&weight).is_some_and(|s| s == [n, h]) {
             let w: Tensor<2> = loader.tensor(&weight, [n, h], Init::Normal(loader.std()))?;
             LoraLinear::new(w.transpose(), Some(loader.tensor(&bias, [n], Init::Zeros)?))
         } else {
             let w: Tensor<2> = loader.normal([n, h], loader.std());
             LoraLinear::new(w.transpose(), Some(Tensor::zeros([n], loader.device())))
         };
-        Ok(BertForSequenceClassification { bert, dropout: DropoutConfig::new(self.classifier_dropout).init(), classifier })
+        let dropout = DropoutConfig::new(self.classifier_dropout).init();
+        Ok(BertForSequenceClassification { bert, dropout, classifier, flavor: self.flavor })
     }
 }
 
@@ -173,6 +196,9 @@ pub struct BertForSequenceClassification {
     pub dropout: Dropout,
     /// `[hidden_size, num_labels]`.
     pub classifier: LoraLinear,
+    /// Names its parameters (`paths::flavor_name`) and picks the head's dropout placement.
+    #[module(skip)]
+    pub flavor: Flavor,
 }
 
 impl BertForSequenceClassification {
@@ -180,7 +206,12 @@ impl BertForSequenceClassification {
     /// - input: ids and mask `[batch, seq]`
     /// - output: logits `[batch, num_labels]`
     pub fn forward(&self, input: &EncoderInput) -> Tensor<2> {
-        let pooled = self.bert.forward(input).pooler_output;
+        let x = self.bert.encode(input);
+        let pooled = match self.flavor {
+            Flavor::Bert => self.bert.pooler.forward(x),
+            // `RobertaClassificationHead`: dropout on the first token before `dense`, and again before `out_proj`.
+            Flavor::Roberta => self.bert.pooler.forward_first(self.dropout.forward(first_token(x))),
+        };
         self.classifier.forward(self.dropout.forward(pooled))
     }
 

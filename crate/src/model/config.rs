@@ -3,11 +3,22 @@
 use crate::accounting::arch::HfConfig;
 use crate::error::Error;
 
-/// BERT and RoBERTa differ only in position ids (RoBERTa counts from `pad_token_id + 1`) and token types.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// BERT and RoBERTa differ in position ids (RoBERTa counts from `pad_token_id + 1`), token types, and the names
+/// and dropouts of the classification head (`paths::flavor_name`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Flavor {
     Bert,
     Roberta,
+}
+
+impl Flavor {
+    /// `config.json`'s `model_type`.
+    pub fn model_type(self) -> &'static str {
+        match self {
+            Flavor::Bert => "bert",
+            Flavor::Roberta => "roberta",
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -102,7 +113,7 @@ impl EncoderConfig {
     /// The same model as a `config.json`, so the calculator can count it.
     pub fn to_hf_json(&self) -> String {
         serde_json::json!({
-            "model_type": if self.flavor == Flavor::Bert { "bert" } else { "roberta" },
+            "model_type": self.flavor.model_type(),
             "vocab_size": self.vocab_size,
             "hidden_size": self.hidden_size,
             "num_hidden_layers": self.num_hidden_layers,

@@ -13,7 +13,7 @@ use super::bert::BertForSequenceClassification;
 use super::config::EncoderConfig;
 use super::load::Overrides;
 use super::methods::architecture;
-use super::paths::{VisitParam, visit_params};
+use super::paths::{VisitParam, head_weight, visit_params};
 use crate::accounting::checkpoint::{AdapterDtypes, Dtype, adapter_tensors};
 use crate::error::Error;
 use crate::accounting::inject::inject;
@@ -83,7 +83,7 @@ pub fn peft_adapter(
     lora_dropout: f64,
     base_model: &str,
 ) -> Result<Vec<(String, Vec<u8>)>, Error> {
-    let num_labels = tensors.get("classifier.weight").map(|t| t.1[0]).ok_or_else(|| Error::invalid("adapter", "the model has no classifier"))?;
+    let num_labels = tensors.get(&head_weight(config.flavor)).map(|t| t.1[0]).ok_or_else(|| Error::invalid("adapter", "the model has no classifier"))?;
     let arch = architecture(config, num_labels)?;
     let injection = inject(&arch, lora)?;
     let entries = adapter_tensors(&arch, lora, &injection, AdapterDtypes { lora: Dtype::F32, base: Dtype::F32 });
@@ -252,7 +252,7 @@ pub fn trained_tensors(tensors: &NamedTensors) -> Vec<u8> {
     write_f32(&t)
 }
 
-/// A whole `BertForSequenceClassification` as transformers saves it (full fine-tuning; a merged adapter): every
+/// A whole `BertForSequenceClassification` (`RobertaForSequenceClassification`) as transformers saves it (full fine-tuning; a merged adapter): every
 /// tensor but LoRA's.
 pub fn model_safetensors(tensors: &NamedTensors) -> Vec<u8> {
     let t: Vec<(&str, &[usize], &[f32])> = tensors
@@ -268,7 +268,12 @@ pub fn classifier_config_json(base_config_json: &str, labels: &[String]) -> Resu
     let mut v: Value = serde_json::from_str(base_config_json).map_err(|e| Error::json("config.json", &e))?;
     let id2label: serde_json::Map<String, Value> = labels.iter().enumerate().map(|(i, l)| (i.to_string(), json!(l))).collect();
     let label2id: serde_json::Map<String, Value> = labels.iter().enumerate().map(|(i, l)| (l.clone(), json!(i))).collect();
-    v["architectures"] = json!(["BertForSequenceClassification"]);
+    // The task class of the base's model_type (`RobertaForSequenceClassification` for roberta), as transformers saves it.
+    let architecture = match v["model_type"].as_str() {
+        Some("roberta") => "RobertaForSequenceClassification",
+        _ => "BertForSequenceClassification",
+    };
+    v["architectures"] = json!([architecture]);
     v["id2label"] = Value::Object(id2label);
     v["label2id"] = Value::Object(label2id);
     Ok(serde_json::to_string_pretty(&v).expect("json") + "\n")

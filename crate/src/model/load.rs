@@ -13,7 +13,8 @@ use burn::tensor::{Device, Tensor, TensorData};
 use super::bert::{BertForSequenceClassification, BertForSequenceClassificationConfig};
 use super::config::EncoderConfig;
 use super::lora::{LoraLinear, LoraLinearConfig};
-use super::paths::child;
+use super::config::Flavor;
+use super::paths::{child, flavor_name, head_weight};
 use crate::error::Error;
 use crate::rng::Rng;
 use crate::safetensors::SafeTensors;
@@ -44,23 +45,37 @@ pub enum Init {
     Normal(f64),
 }
 
-/// The checkpoint's prefix for backbone keys: `"bert."` for a task model's file, `""` for a bare encoder's; an error
-/// for a file with no word embeddings under either (not a BERT checkpoint).
-pub fn checkpoint_prefix(file: &SafeTensors<'_>) -> Result<&'static str, Error> {
-    if file.contains("bert.embeddings.word_embeddings.weight") {
-        Ok("bert.")
+/// The checkpoint's prefix for backbone keys: `"bert."` (`"roberta."`) for a task model's file, `""` for a bare
+/// encoder's; an error for a file with no word embeddings under either (not a checkpoint of this architecture).
+pub fn checkpoint_prefix(file: &SafeTensors<'_>, flavor: Flavor) -> Result<String, Error> {
+    let backbone = flavor_name(flavor, "bert");
+    if file.contains(&format!("{backbone}.embeddings.word_embeddings.weight")) {
+        Ok(format!("{backbone}."))
     } else if file.contains("embeddings.word_embeddings.weight") {
-        Ok("")
+        Ok(String::new())
     } else {
-        Err(Error::invalid("model.safetensors", "has no embeddings.word_embeddings.weight (nor bert.embeddings...): not a BERT checkpoint"))
+        let (other, kind) = match flavor {
+            Flavor::Bert => ("roberta", "BERT"),
+            Flavor::Roberta => ("bert", "RoBERTa"),
+        };
+        let why = if file.contains(&format!("{other}.embeddings.word_embeddings.weight")) {
+            format!(": its tensors are named {other}.*, config.json's model_type does not match the weights")
+        } else {
+            String::new()
+        };
+        Err(Error::invalid(
+            "model.safetensors",
+            format!("has no embeddings.word_embeddings.weight (nor {backbone}.embeddings...): not a {kind} checkpoint{why}"),
+        ))
     }
 }
 
-/// Where tensor `name` (canonical: `bert.` + module path, or `classifier.`) is in `file`, whose backbone keys carry
-/// `prefix` (`checkpoint_prefix`); old TF-converted checkpoints name LayerNorm parameters gamma/beta. The key may
-/// still be absent (a head the checkpoint lacks): `file.contains` says.
-pub fn checkpoint_key(file: &SafeTensors<'_>, prefix: &str, name: &str) -> String {
-    let key = match name.strip_prefix("bert.") {
+/// Where tensor `name` (as the checkpoint's architecture names it: `roberta.` + module path, `classifier.dense...`)
+/// is in `file`, whose backbone keys carry `prefix` (`checkpoint_prefix`); old TF-converted checkpoints name
+/// LayerNorm parameters gamma/beta. The key may still be absent (a head the checkpoint lacks): `file.contains` says.
+pub fn checkpoint_key(file: &SafeTensors<'_>, flavor: Flavor, prefix: &str, name: &str) -> String {
+    let backbone = flavor_name(flavor, "bert") + ".";
+    let key = match name.strip_prefix(&backbone) {
         Some(rest) => format!("{prefix}{rest}"),
         None => name.to_string(),
     };
@@ -79,7 +94,9 @@ pub fn checkpoint_key(file: &SafeTensors<'_>, prefix: &str, name: &str) -> Strin
 /// the same model (device-independent: see `crate::rng`).
 pub struct Loader<'a> {
     weights: Weights<'a>,
-    /// `"bert."` or `""`: the checkpoint's prefix for backbone keys.
+    /// Names tensors: the blocks ask in BERT's names, files hold the architecture's (`paths::flavor_name`).
+    flavor: Flavor,
+    /// `"bert."` (`"roberta."`) or `""`: the checkpoint's prefix for backbone keys.
     prefix: String,
     device: Device,
     /// `initializer_range`: the std of every normal initialisation.
@@ -99,10 +116,10 @@ impl<'a> Loader<'a> {
         device: &Device,
     ) -> Result<Self, Error> {
         let prefix = match &weights {
-            Weights::Checkpoint(f) => checkpoint_prefix(f)?.to_string(),
+            Weights::Checkpoint(f) => checkpoint_prefix(f, config.flavor)?,
             Weights::Random => String::new(),
         };
-        Ok(Self { weights, prefix, device: device.clone(), std: config.initializer_range, lora, overrides, rng: Rng::new(seed) })
+        Ok(Self { weights, flavor: config.flavor, prefix, device: device.clone(), std: config.initializer_range, lora, overrides, rng: Rng::new(seed) })
     }
 
     pub fn device(&self) -> &Device {
@@ -114,23 +131,31 @@ impl<'a> Loader<'a> {
         self.std
     }
 
-    /// The tensor named `name` (canonical: `bert.` + module path, or `classifier.`), from the overrides, else the
-    /// checkpoint (which may lack the `bert.` prefix, or name LayerNorm parameters gamma/beta), else `init`.
+    /// The tensor named `name` (in BERT's names: `bert.` + module path, or `classifier.`), from the overrides,
+    /// else the checkpoint (which may lack the backbone prefix, or name LayerNorm parameters gamma/beta), else
+    /// `init`. A pooler the checkpoint lacks is fresh, as transformers makes it (RoBERTa's `classifier.dense`, which
+    /// a base checkpoint never has; a BERT file saved without its pooler).
     pub fn tensor<const D: usize>(&mut self, name: &str, shape: [usize; D], init: Init) -> Result<Tensor<D>, Error> {
+        let fresh_if_missing = name.starts_with("bert.pooler.");
+        self.named(&flavor_name(self.flavor, name), shape, init, fresh_if_missing)
+    }
+
+    /// `tensor`, for `name` as the checkpoint's architecture names it.
+    fn named<const D: usize>(&mut self, name: &str, shape: [usize; D], init: Init, fresh_if_missing: bool) -> Result<Tensor<D>, Error> {
         let (values, got, file) = if let Some((v, s)) = self.overrides.and_then(|o| o.get(name)) {
             (v.clone(), s.clone(), "adapter")
         } else {
             match &self.weights {
-                Weights::Random => {
+                Weights::Checkpoint(f) if !fresh_if_missing || f.contains(&self.checkpoint_key(f, name)) => {
+                    let (v, s) = f.f32(&self.checkpoint_key(f, name))?;
+                    (v, s, "model.safetensors")
+                }
+                _ => {
                     return Ok(match init {
                         Init::Zeros => Tensor::zeros(shape, &self.device),
                         Init::Ones => Tensor::ones(shape, &self.device),
                         Init::Normal(std) => self.normal(shape, std),
                     });
-                }
-                Weights::Checkpoint(f) => {
-                    let (v, s) = f.f32(&self.checkpoint_key(f, name))?;
-                    (v, s, "model.safetensors")
                 }
             }
         };
@@ -153,13 +178,18 @@ impl<'a> Loader<'a> {
     }
 
     fn checkpoint_key(&self, file: &SafeTensors<'_>, name: &str) -> String {
-        checkpoint_key(file, &self.prefix, name)
+        checkpoint_key(file, self.flavor, &self.prefix, name)
     }
 
-    /// Whether the overrides or the checkpoint hold `name`.
-    pub fn has(&self, name: &str) -> bool {
-        self.overrides.is_some_and(|o| o.contains_key(name))
-            || matches!(&self.weights, Weights::Checkpoint(f) if f.contains(&self.checkpoint_key(f, name)))
+    /// Whether the overrides hold `name` (in BERT's names).
+    pub fn has_override(&self, name: &str) -> bool {
+        self.overrides.is_some_and(|o| o.contains_key(&flavor_name(self.flavor, name)))
+    }
+
+    /// The shape of `name` (in BERT's names) in the checkpoint, if it holds it.
+    pub fn checkpoint_shape(&self, name: &str) -> Option<Vec<usize>> {
+        let Weights::Checkpoint(f) = &self.weights else { return None };
+        f.entries.get(&self.checkpoint_key(f, &flavor_name(self.flavor, name))).map(|e| e.shape.clone())
     }
 
     /// The linear layer at `path` from torch's `[d_output, d_input]` weight, with LoRA if the placement names it
@@ -168,6 +198,8 @@ impl<'a> Loader<'a> {
         let w: Tensor<2> = self.tensor(&child(path, "weight"), [d_output, d_input], Init::Normal(self.std))?;
         let b: Tensor<1> = self.tensor(&child(path, "bias"), [d_output], Init::Zeros)?;
         let layer = LoraLinear::new(w.transpose(), Some(b));
+        // The placement and the overrides name modules as the checkpoint does.
+        let path = &flavor_name(self.flavor, path);
         let Some(config) = self.lora.as_ref().filter(|p| p.modules.iter().any(|m| m == path)).map(|p| p.config) else {
             return Ok(layer);
         };
@@ -177,8 +209,8 @@ impl<'a> Loader<'a> {
         let Some(o) = self.overrides else { return Ok(layer.with_lora(fresh)) };
         match (o.contains_key(&a), o.contains_key(&b)) {
             (true, true) => {
-                let lora_a = self.tensor(&a, [config.r, d_input], Init::Zeros)?;
-                let lora_b = self.tensor(&b, [d_output, config.r], Init::Zeros)?;
+                let lora_a = self.named(&a, [config.r, d_input], Init::Zeros, false)?;
+                let lora_b = self.named(&b, [d_output, config.r], Init::Zeros, false)?;
                 Ok(layer.with_lora(config.init_with(lora_a, lora_b)))
             }
             (false, false) if !o.keys().any(|k| k.contains(".lora_")) => Ok(layer.with_lora(fresh)),
@@ -204,10 +236,11 @@ impl<'a> Loader<'a> {
     }
 }
 
-/// How many labels a checkpoint's own classification head has (`classifier.weight` `[num_labels, hidden]`), if it
-/// has one: a fine-tuned model used as a base keeps its head's shape until an adapter replaces it.
-pub fn checkpoint_num_labels(file: &SafeTensors<'_>) -> Option<usize> {
-    file.entries.get("classifier.weight").filter(|e| e.shape.len() == 2).map(|e| e.shape[0])
+/// How many labels a checkpoint's own classification head has (`classifier.weight` `[num_labels, hidden]`,
+/// RoBERTa's `classifier.out_proj.weight`), if it has one: a fine-tuned model used as a base keeps its head's shape
+/// until an adapter replaces it.
+pub fn checkpoint_num_labels(file: &SafeTensors<'_>, flavor: Flavor) -> Option<usize> {
+    file.entries.get(&head_weight(flavor)).filter(|e| e.shape.len() == 2).map(|e| e.shape[0])
 }
 
 /// Builds `BertForSequenceClassification` for `num_labels` on `device`.

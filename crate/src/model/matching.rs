@@ -23,7 +23,7 @@ pub fn check(files: &ModelFiles, config: &EncoderConfig) -> Result<(), Error> {
     }
     let weights = SafeTensors::parse("model.safetensors", &files.safetensors)?;
     // Found where the loader will look for it (a bare encoder's file, or a task model's under `bert.`).
-    let name = format!("{}embeddings.word_embeddings.weight", checkpoint_prefix(&weights)?);
+    let name = format!("{}embeddings.word_embeddings.weight", checkpoint_prefix(&weights, config.flavor)?);
     let entry = &weights.entries[&name];
     let want = [config.vocab_size, config.hidden_size];
     if entry.shape != want {

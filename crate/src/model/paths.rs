@@ -7,6 +7,7 @@ use burn::module::{Module, ModuleMapper, ModuleVisitor, Param};
 use burn::tensor::Tensor;
 
 use super::bert::BertForSequenceClassification;
+use super::config::Flavor;
 use super::lora::LoraLinear;
 
 /// burn field names whose Hugging Face (or PEFT) name differs; every other field is named as in transformers.
@@ -45,6 +46,35 @@ pub fn hf_name(path: &str) -> String {
     path.split('.').fold(String::new(), |name, field| child(&name, field))
 }
 
+/// A name in BERT's layout (the burn model's own: `bert.` + module path, `bert.pooler.dense`, `classifier`) as
+/// `flavor`'s checkpoint names it. RoBERTa's backbone is `roberta.`, and `RobertaForSequenceClassification` has no
+/// pooler: its head (`RobertaClassificationHead`) is BERT's pooler + classifier under other names, `classifier.dense`
+/// (tanh on the first token) and `classifier.out_proj`, so one burn model computes both and only its names differ.
+pub fn flavor_name(flavor: Flavor, name: &str) -> String {
+    // `prefix` itself or `prefix.` + the rest: `bert.pooler.denser` is not under `bert.pooler.dense`.
+    let under = |prefix: &str| name.strip_prefix(prefix).filter(|rest| rest.is_empty() || rest.starts_with('.'));
+    match flavor {
+        Flavor::Bert => name.to_string(),
+        Flavor::Roberta => {
+            if let Some(rest) = under("bert.pooler.dense") {
+                format!("classifier.dense{rest}")
+            } else if let Some(rest) = under("bert") {
+                format!("roberta{rest}")
+            } else if let Some(rest) = under("classifier") {
+                format!("classifier.out_proj{rest}")
+            } else {
+                name.to_string()
+            }
+        }
+    }
+}
+
+/// The classification head's last layer (`classifier` in BERT, `classifier.out_proj` in RoBERTa): its weight's
+/// first dimension is a checkpoint's or an adapter's number of labels.
+pub fn head_weight(flavor: Flavor) -> String {
+    flavor_name(flavor, "classifier.weight")
+}
+
 /// Looks at every float parameter with its Hugging Face name (see `visit_params`).
 pub trait VisitParam {
     fn visit<const D: usize>(&mut self, name: &str, param: &Param<Tensor<D>>);
@@ -57,13 +87,14 @@ pub trait MapParam {
 
 /// burn's visitors see one field name at a time; this keeps the path down to the current parameter.
 struct Named<T> {
+    flavor: Flavor,
     path: Vec<String>,
     inner: T,
 }
 
 impl<T> Named<T> {
     fn name(&self) -> String {
-        hf_name(&self.path.join("."))
+        flavor_name(self.flavor, &hf_name(&self.path.join(".")))
     }
 }
 
@@ -97,14 +128,15 @@ impl<M: MapParam> ModuleMapper for Named<&mut M> {
     }
 }
 
-/// Every float parameter of `module` through `visitor`, in the module's order, with its Hugging Face name.
-pub fn visit_params<M: Module>(module: &M, visitor: &mut impl VisitParam) {
-    module.visit(&mut Named { path: Vec::new(), inner: visitor });
+/// Every float parameter of `model` through `visitor`, in the module's order, with its Hugging Face name.
+pub fn visit_params(model: &BertForSequenceClassification, visitor: &mut impl VisitParam) {
+    model.visit(&mut Named { flavor: model.flavor, path: Vec::new(), inner: visitor });
 }
 
-/// Every float parameter of `module` through `mapper`, with its Hugging Face name.
-pub fn map_params<M: Module>(module: M, mapper: &mut impl MapParam) -> M {
-    module.map(&mut Named { path: Vec::new(), inner: mapper })
+/// Every float parameter of `model` through `mapper`, with its Hugging Face name.
+pub fn map_params(model: BertForSequenceClassification, mapper: &mut impl MapParam) -> BertForSequenceClassification {
+    let flavor = model.flavor;
+    model.map(&mut Named { flavor, path: Vec::new(), inner: mapper })
 }
 
 /// Every linear layer of the encoder (not the head) through `f`, with its Hugging Face module name
@@ -112,8 +144,10 @@ pub fn map_params<M: Module>(module: M, mapper: &mut impl MapParam) -> M {
 /// reach parameters only, and merging or grafting replaces a whole layer, so this walk is written out.
 pub fn try_map_linears<E>(
     mut model: BertForSequenceClassification,
-    mut f: impl FnMut(&str, LoraLinear) -> Result<LoraLinear, E>,
+    mut g: impl FnMut(&str, LoraLinear) -> Result<LoraLinear, E>,
 ) -> Result<BertForSequenceClassification, E> {
+    let flavor = model.flavor;
+    let mut f = |name: &str, l: LoraLinear| g(&flavor_name(flavor, name), l);
     let bert = child("", "bert");
     let layers = child(&child(&bert, "encoder"), "layer");
     let mut mapped = Vec::with_capacity(model.bert.encoder.layer.len());

@@ -42,7 +42,7 @@ impl Saved {
 /// checkpoint's own if it has one (a fine-tuned model as base), else a fresh one.
 pub fn base_model(config: &EncoderConfig, files: &ModelFiles, device: &Device) -> Result<BertForSequenceClassification, Error> {
     let weights = SafeTensors::parse("model.safetensors", &files.safetensors)?;
-    let num_labels = checkpoint_num_labels(&weights).unwrap_or(2);
+    let num_labels = checkpoint_num_labels(&weights, config.flavor).unwrap_or(2);
     Ok(burn::module::Module::valid(&build(config, Weights::Checkpoint(weights), num_labels, None, device)?))
 }
 

@@ -18,6 +18,7 @@ use crate::model::config::EncoderConfig;
 use crate::model::export;
 use crate::model::files::ModelFiles;
 use crate::model::load::Overrides;
+use crate::model::paths::head_weight;
 use crate::model::methods::{Method, lora_modules};
 use crate::safetensors::SafeTensors;
 
@@ -134,12 +135,14 @@ pub fn read_saved(config: &EncoderConfig, saved: &BTreeMap<String, Vec<u8>>) -> 
     let bytes = saved.get(&weights_name).ok_or_else(|| Error::invalid("adapter", format!("{weights_name} is missing")))?;
     let file = SafeTensors::parse(&weights_name, bytes)?;
     let tensors = if method == Method::Lora { export::read_peft_weights(&file)? } else { export::read_model_weights(&file)? };
-    let num_labels = match (tensors.get("classifier.weight"), tensors.get("classifier.bias")) {
+    let weight = head_weight(config.flavor);
+    let bias = weight.replace(".weight", ".bias");
+    let num_labels = match (tensors.get(&weight), tensors.get(&bias)) {
         (Some((_, w)), Some((_, b))) if w.len() == 2 && b[..] == [w[0]] => w[0],
         _ => {
             return Err(Error::invalid(
                 weights_name,
-                "has no classifier.weight [num_labels, hidden] with classifier.bias [num_labels]: not a sequence-classification head",
+                format!("has no {weight} [num_labels, hidden] with {bias} [num_labels]: not a sequence-classification head for this {} base", config.flavor.model_type()),
             ));
         }
     };

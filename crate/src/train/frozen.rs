@@ -39,12 +39,13 @@ fn absorb(hash: &mut Sha256, name: &str, shape: &[usize], values: &[f32]) {
 /// None when the run trained every tensor (full fine-tuning) or the model has no checkpoint file.
 pub fn check(tensors: &NamedTensors, files: &ModelFiles) -> Result<Option<FrozenCheck>, Error> {
     let Ok(weights) = SafeTensors::parse("model.safetensors", &files.safetensors) else { return Ok(None) };
-    let Ok(prefix) = checkpoint_prefix(&weights) else { return Ok(None) };
+    let Ok(flavor) = files.encoder_config().map(|c| c.flavor) else { return Ok(None) };
+    let Ok(prefix) = checkpoint_prefix(&weights, flavor) else { return Ok(None) };
     let (mut before, mut after) = (Sha256::new(), Sha256::new());
     let (mut count, mut values) = (0, 0);
     for (name, (trained, shape, trains)) in tensors {
         // Under the name the loader read it by; a tensor the checkpoint lacks was freshly initialised.
-        let stored = checkpoint_key(&weights, prefix, name);
+        let stored = checkpoint_key(&weights, flavor, &prefix, name);
         if *trains || !weights.contains(&stored) {
             continue;
         }

@@ -98,11 +98,11 @@ impl Workbench {
         let (name, adapter) = lora(index)?;
         // The frozen weights of the adapted modules, from the checkpoint under the names the loader read them by.
         let weights = SafeTensors::parse("model.safetensors", &files.safetensors)?;
-        let prefix = checkpoint_prefix(&weights)?;
+        let prefix = checkpoint_prefix(&weights, config.flavor)?;
         let mut base = NamedTensors::new();
         for module in &adapter.lora_modules {
             let key = format!("{module}.weight");
-            let (values, shape) = weights.f32(&checkpoint_key(&weights, prefix, &key))?;
+            let (values, shape) = weights.f32(&checkpoint_key(&weights, config.flavor, &prefix, &key))?;
             base.insert(key, (values, shape, false));
         }
         let other = compare.map(|i| kept(i, &[Method::Lora, Method::Full])).transpose()?;
