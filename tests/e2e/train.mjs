@@ -275,6 +275,32 @@ const tests = [
     await page.setInputFiles('#model-folder', ['config.json', 'tokenizer.json', 'model.safetensors'].map((f) => join(TINY_DIR, f)));
     await page.waitForFunction(() => document.querySelector('#model-note').textContent.includes('Read from your disk'));
   }],
+  ['a RoBERTa folder picked from disk: its own head, the calculator\'s count, the native CLI\'s losses for the same seed', async (page) => {
+    // transformers' small random RobertaForSequenceClassification (tests/reference/arch_fixtures.py): a 3-label
+    // head, replaced by a fresh 2-label one for the keyword task, as the CLI does.
+    const dir = join(ROOT, 'crate', 'tests', 'fixtures', 'arch', 'roberta');
+    await page.goto(`${BASE}train.html${hashFor({ ...PLAN, device: 'cpu' })}`);
+    await loaded(page);
+    await page.selectOption('#model-choice', 'folder');
+    await page.setInputFiles('#model-folder', ['config.json', 'tokenizer.json', 'model.safetensors'].map((f) => join(dir, f)));
+    await page.waitForFunction(() => document.querySelector('#model-note').textContent.includes('Read from your disk'));
+    await page.setInputFiles('#data-file', { name: 'keywords.csv', mimeType: 'text/csv', buffer: Buffer.from(KEYWORDS_CSV) });
+    await page.waitForSelector('#data-count[data-examples="80"]');
+    const shown = Number(await page.locator('[data-live=trainable]').getAttribute('data-value'));
+    await page.click('#start');
+    await page.waitForFunction(() => document.querySelector('#train-text').textContent.includes('done'), null, { timeout: 600_000 });
+    const run = await page.evaluate(() => window.lpTrain.runs.at(-1));
+    assert.equal(run.losses.length, 24);
+    assert.equal(run.trainable, shown, 'the live RoBERTa has the trainable count the calculator showed');
+    const out = execFileSync(CLI, ['train', '--model', dir, '--data', KEYWORDS_FILE, '--method', 'lora', '--r', '8',
+      '--alpha', '16', '--targets', 'query,value', '--lr', '0.01', '--epochs', '3', '--batch-size', '8', '--max-len', '16',
+      '--seed', '0', '--quiet', '--out', join(ARTIFACTS, 'cli-roberta-run')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    const epochs = out.trim().split('\n').map((l) => JSON.parse(l));
+    epochs.forEach((e, i) => {
+      const mean = run.losses.slice(8 * i, 8 * i + 8).reduce((a, b) => a + b, 0) / 8;
+      assert.ok(Math.abs(e.train_loss - mean) < 1e-3, `RoBERTa epoch ${i + 1}: CLI ${e.train_loss}, page ${mean}`);
+    });
+  }],
   ['axe finds no violations at desktop and phone widths, and the page fits a phone', async (page) => {
     await openTrained(page, 'cpu');
     for (const [width, height] of [[1280, 800], [390, 844]]) {
