@@ -139,9 +139,10 @@ pub fn map_params(model: BertForSequenceClassification, mapper: &mut impl MapPar
     model.map(&mut Named { flavor, path: Vec::new(), inner: mapper })
 }
 
-/// Every linear layer of the encoder (not the head) through `f`, with its Hugging Face module name
-/// (`bert.encoder.layer.0.attention.self.query`, `bert.pooler.dense`); stops at the first error. burn's mappers
-/// reach parameters only, and merging or grafting replaces a whole layer, so this walk is written out.
+/// Every linear layer of the encoder (not the classifier) through `f`, with its Hugging Face module name
+/// (`bert.encoder.layer.0.attention.self.query`, `bert.pooler.dense`; for RoBERTa `roberta.encoder...` and
+/// `classifier.dense`, the head's first layer, which PEFT's targets never reach); stops at the first error.
+/// burn's mappers reach parameters only, and merging or grafting replaces a whole layer, so this walk is written out.
 pub fn try_map_linears<E>(
     mut model: BertForSequenceClassification,
     mut g: impl FnMut(&str, LoraLinear) -> Result<LoraLinear, E>,
