@@ -72,12 +72,12 @@ async function adapterName(fromWgpu) {
 const run = { active: false, paused: false, stop: false, wake: null };
 const yieldToMessages = () => new Promise((r) => setTimeout(r, 0));
 
-// `prepare`, then `advance()` until done, each tick posted with the speed so far (time in `advance` only).
+// `prepare`, then `advance()` until done, each tick posted with the speed so far: time in `advance` only, and not
+// in the ticks that also evaluated an epoch or took a snapshot (those do more than a step; the speed is the steps').
 async function loop(info) {
   const started = performance.now();
-  let busyMs = 0;
-  let steps = 0;
-  let examples = 0;
+  const all = { ms: 0, steps: 0, examples: 0 };
+  const plain = { ms: 0, steps: 0, examples: 0 };
   let done = info.total_steps === 0;
   try {
     while (!done) {
@@ -95,12 +95,14 @@ async function loop(info) {
       const t0 = performance.now();
       const tick = await serial(() => trainer.advance());
       if (tick.step) {
-        busyMs += performance.now() - t0;
-        steps += 1;
-        examples += tick.step.batch_size;
+        const add = (a) => { a.ms += performance.now() - t0; a.steps += 1; a.examples += tick.step.batch_size; };
+        add(all);
+        if (!tick.evaluation && !tick.snapshot) add(plain);
       }
-      const seconds = busyMs / 1000;
-      emit('tick', { ...tick, steps_per_s: steps / seconds, examples_per_s: examples / seconds, wasm_bytes: memory.buffer.byteLength });
+      // A run whose every step ends an epoch has no plain step: its speed then counts everything.
+      const s = plain.steps > 0 ? plain : all;
+      const seconds = s.ms / 1000;
+      emit('tick', { ...tick, steps_per_s: s.steps / seconds, examples_per_s: s.examples / seconds, wasm_bytes: memory.buffer.byteLength });
       if (tick.snapshot) {
         const file = await serial(() => trainer.snapshot_file());
         if (file) self.postMessage({ event: 'snapshot', data: { step: tick.step.global_step, file: file.buffer } }, [file.buffer]);
