@@ -26,7 +26,7 @@ impl ModelFiles {
 /// its size and what training it would need (the calculator still counts it), then anything not BERT-family.
 pub fn encoder_config(config_json: &str) -> Result<EncoderConfig, Error> {
     let config = HfConfig::parse(config_json)?;
-    too_big(config_json)?;
+    too_big(&config, config_json)?;
     EncoderConfig::from_hf(&config)
 }
 
@@ -35,7 +35,7 @@ pub fn encoder_config(config_json: &str) -> Result<EncoderConfig, Error> {
 /// take several times longer per step on the page's CPU path, and the 7B models cannot fit a tab at all.
 pub const MAX_PARAMS: u64 = 150_000_000;
 
-fn too_big(config_json: &str) -> Result<(), Error> {
+fn too_big(config: &HfConfig, config_json: &str) -> Result<(), Error> {
     let setup = Setup {
         config_json: Some(config_json.to_string()),
         batch: Batch { batch_size: 16, seq_len: 64 },
@@ -63,7 +63,7 @@ fn too_big(config_json: &str) -> Result<(), Error> {
         }
         Err(_) => String::new(),
     };
-    let model_type = HfConfig::parse(config_json)?.model_type()?;
+    let model_type = config.model_type()?;
     Err(Error::invalid(
         "model",
         format!(

@@ -145,19 +145,21 @@ impl<'a> Loader<'a> {
         let (values, got, file) = if let Some((v, s)) = self.overrides.and_then(|o| o.get(name)) {
             (v.clone(), s.clone(), "adapter")
         } else {
-            match &self.weights {
-                Weights::Checkpoint(f) if !fresh_if_missing || f.contains(&self.checkpoint_key(f, name)) => {
-                    let (v, s) = f.f32(&self.checkpoint_key(f, name))?;
-                    (v, s, "model.safetensors")
+            let stored = match &self.weights {
+                Weights::Checkpoint(f) => {
+                    let key = self.checkpoint_key(f, name);
+                    (!fresh_if_missing || f.contains(&key)).then(|| f.f32(&key)).transpose()?
                 }
-                _ => {
-                    return Ok(match init {
-                        Init::Zeros => Tensor::zeros(shape, &self.device),
-                        Init::Ones => Tensor::ones(shape, &self.device),
-                        Init::Normal(std) => self.normal(shape, std),
-                    });
-                }
-            }
+                Weights::Random => None,
+            };
+            let Some((v, s)) = stored else {
+                return Ok(match init {
+                    Init::Zeros => Tensor::zeros(shape, &self.device),
+                    Init::Ones => Tensor::ones(shape, &self.device),
+                    Init::Normal(std) => self.normal(shape, std),
+                });
+            };
+            (v, s, "model.safetensors")
         };
         if got != shape {
             let why = if file == "adapter" {

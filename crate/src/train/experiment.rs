@@ -8,7 +8,7 @@
 
 use serde_json::{Value, json};
 
-use super::plan::{Plan, lr_given};
+use super::plan::{Plan, check_lr, lr_given};
 use crate::accounting::lora_config::TargetModules;
 use crate::error::Error;
 use crate::model::methods::Method;
@@ -54,10 +54,13 @@ impl Grid {
             Some(Value::String(s)) => matches!(s.trim(), "1" | "true"),
             Some(other) => return Err(Error::invalid("fixed_alpha", format!("must be true or false, not {other}"))),
         };
-        let full_lr = match text("full_lr").map(|s| s.parse::<f64>()) {
+        let full_lr = match text("full_lr") {
             None => None,
-            Some(Ok(x)) if x.is_finite() && x > 0.0 && x <= 1.0 => Some(x),
-            Some(_) => return Err(Error::invalid("full_lr", format!("must be a number above 0 and at most 1 (such as 5e-5), not '{}'", text("full_lr").unwrap_or("")))),
+            Some(t) => {
+                let lr = t.parse::<f64>().map_err(|_| Error::invalid("full_lr", format!("must be a number such as 5e-5, not '{t}'")))?;
+                check_lr("full_lr", lr, "5e-5")?;
+                Some(lr)
+            }
         };
         Ok(Grid { methods, ranks, target_sets, fixed_alpha, full_lr })
     }

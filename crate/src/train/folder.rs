@@ -18,7 +18,7 @@ use crate::model::config::EncoderConfig;
 use crate::model::export;
 use crate::model::files::ModelFiles;
 use crate::model::load::Overrides;
-use crate::model::paths::head_weight;
+use crate::model::paths::{flavor_name, head_weight};
 use crate::model::methods::{Method, lora_modules};
 use crate::safetensors::SafeTensors;
 
@@ -92,7 +92,7 @@ pub fn saved_files_from(
         val_fraction: Some(plan.val_fraction),
         plan: Some(plan.to_json()),
         merged_from: None,
-        frozen: frozen::check(tensors, files)?,
+        frozen: frozen::check(tensors, files, config.flavor)?,
     };
     out.push(("training.json".into(), record.to_bytes()));
     Ok(out)
@@ -135,8 +135,7 @@ pub fn read_saved(config: &EncoderConfig, saved: &BTreeMap<String, Vec<u8>>) -> 
     let bytes = saved.get(&weights_name).ok_or_else(|| Error::invalid("adapter", format!("{weights_name} is missing")))?;
     let file = SafeTensors::parse(&weights_name, bytes)?;
     let tensors = if method == Method::Lora { export::read_peft_weights(&file)? } else { export::read_model_weights(&file)? };
-    let weight = head_weight(config.flavor);
-    let bias = weight.replace(".weight", ".bias");
+    let (weight, bias) = (head_weight(config.flavor), flavor_name(config.flavor, "classifier.bias"));
     let num_labels = match (tensors.get(&weight), tensors.get(&bias)) {
         (Some((_, w)), Some((_, b))) if w.len() == 2 && b[..] == [w[0]] => w[0],
         _ => {

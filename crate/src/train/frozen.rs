@@ -9,6 +9,7 @@ use sha2::{Digest, Sha256};
 use super::snapshot::hex;
 use crate::error::Error;
 use crate::model::export::NamedTensors;
+use crate::model::config::Flavor;
 use crate::model::files::ModelFiles;
 use crate::model::load::{checkpoint_key, checkpoint_prefix};
 use crate::safetensors::SafeTensors;
@@ -36,10 +37,10 @@ fn absorb(hash: &mut Sha256, name: &str, shape: &[usize], values: &[f32]) {
     }
 }
 
-/// None when the run trained every tensor (full fine-tuning) or the model has no checkpoint file.
-pub fn check(tensors: &NamedTensors, files: &ModelFiles) -> Result<Option<FrozenCheck>, Error> {
+/// None when the run trained every tensor (full fine-tuning) or the model has no checkpoint file. `flavor` is the
+/// model's (its config names the checkpoint's tensors).
+pub fn check(tensors: &NamedTensors, files: &ModelFiles, flavor: Flavor) -> Result<Option<FrozenCheck>, Error> {
     let Ok(weights) = SafeTensors::parse("model.safetensors", &files.safetensors) else { return Ok(None) };
-    let Ok(flavor) = files.encoder_config().map(|c| c.flavor) else { return Ok(None) };
     let Ok(prefix) = checkpoint_prefix(&weights, flavor) else { return Ok(None) };
     let (mut before, mut after) = (Sha256::new(), Sha256::new());
     let (mut count, mut values) = (0, 0);

@@ -151,9 +151,7 @@ impl Plan {
         if !(1..=MAX_BATCH).contains(&t.batch_size) {
             return Err(Error::invalid("batch_size", format!("must be between 1 and {MAX_BATCH}, not {}", t.batch_size)));
         }
-        if !(t.lr.is_finite() && t.lr > 0.0 && t.lr <= 1.0) {
-            return Err(Error::invalid("lr", format!("must be a number above 0 and at most 1 (such as 2e-4), not {}", t.lr)));
-        }
+        check_lr("lr", t.lr, "2e-4")?;
         in_range("weight_decay", t.weight_decay, 0.0, 1.0, "in [0, 1]", false)?;
         in_range("warmup_ratio", t.warmup_ratio, 0.0, 1.0, "in [0, 1]", false)?;
         if !(t.max_grad_norm.is_finite() && t.max_grad_norm > 0.0) {
@@ -166,6 +164,15 @@ impl Plan {
             return Err(Error::invalid("val_fraction", format!("must be between 0 and 1 (such as 0.2), not {}", self.val_fraction)));
         }
         Ok(())
+    }
+}
+
+/// A learning rate is above 0 and at most 1: the plan's `lr`, and an experiment's `full_lr`.
+pub fn check_lr(field: &str, lr: f64, example: &str) -> Result<(), Error> {
+    if lr.is_finite() && lr > 0.0 && lr <= 1.0 {
+        Ok(())
+    } else {
+        Err(Error::invalid(field, format!("must be a number above 0 and at most 1 (such as {example}), not {lr}")))
     }
 }
 
