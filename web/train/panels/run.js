@@ -42,7 +42,6 @@ export function startRunPanel({ store, client }) {
   const acc = accuracyChart($('acc-chart'));
   const text = $('train-text');
   let engineReady = false; // the calculator's wasm, for the live figures
-  let calc = null; // the calculator's figures for the current plan
   let computeFailed = false; // the calculator refused the plan for this model: its message is showing
   let checks = 0; // check_plan calls made: only the latest one's answer counts
   let planKey = null;
@@ -87,16 +86,20 @@ export function startRunPanel({ store, client }) {
     return { report, calc: { trainable: row.trainable, all: row.all, optimizer: row.memory.optimizer_state, file: row.checkpoint_bytes } };
   }
 
+  // A started run's figures, kept in its record; null before the calculator loads or for what it refuses (the
+  // refusal is shown beside the controls already).
+  function runFigures(plan) {
+    try { return engineReady ? figuresFor(plan).calc : null; } catch { return null; }
+  }
+
   // The plan's figures beside the controls, and its learning rate where the control is blank (the method's usual).
   function updateFigures() {
     const { model, data, plan, settings } = store.get();
     $('plan').dataset.method = plan?.method ?? settings.method;
     if (plan) $('lr').placeholder = `${plan.lr} (usual for ${plan.method})`;
-    calc = null;
     if (!model || !data || !plan || !engineReady) return;
     try {
       const { report, calc: c } = figuresFor(plan);
-      calc = c;
       $('scaling').textContent = `${report.scaling} (lora_alpha / ${plan.use_rslora ? '\u221ar' : 'r'})`;
       const fileName = { lora: 'adapter_model.safetensors', full: 'model.safetensors' }[plan.method] ?? 'trained tensors';
       const cells = {
@@ -156,9 +159,7 @@ export function startRunPanel({ store, client }) {
     setRunning(true);
     try {
       const { plan, info } = await client.call('start', { plan: fields });
-      let figures = null;
-      try { figures = engineReady ? figuresFor(plan).calc : null; } catch { /* shown beside the controls already */ }
-      Object.assign(run, { plan, info, calc: figures });
+      Object.assign(run, { plan, info, calc: runFigures(plan) });
       $('train-bar').max = Math.max(info.total_steps, 1);
       $('train-bar').value = 0;
       text.textContent = `${info.train_examples} training / ${info.val_examples} validation examples; ` +
@@ -233,10 +234,8 @@ export function startRunPanel({ store, client }) {
   function adopt({ plan, info, step }, curves = run) {
     const upTo = (xs, steps) => xs.slice(0, steps.filter((s) => s <= step).length);
     const c = curves ?? { steps: [], losses: [], valSteps: [], valLosses: [], epochs: [], accs: [] };
-    let figures = null;
-    try { figures = engineReady ? figuresFor(plan).calc : null; } catch { /* shown beside the controls */ }
     run = {
-      plan, info, calc: figures, tag: c.tag ?? null, stepsPerS: null, wasmBytes: null,
+      plan, info, calc: runFigures(plan), tag: c.tag ?? null, stepsPerS: null, wasmBytes: null,
       device: store.get().device?.backend ?? '?', started: performance.now(), evaluation: null,
       steps: upTo(c.steps, c.steps), losses: upTo(c.losses, c.steps), valSteps: upTo(c.valSteps, c.valSteps),
       valLosses: upTo(c.valLosses, c.valSteps), epochs: upTo(c.epochs, c.valSteps), accs: upTo(c.accs, c.valSteps),
