@@ -1,7 +1,7 @@
 //! Parity with transformers on small random models of each architecture (`tests/reference/arch_fixtures.py`
 //! built them with transformers and recorded what it computes for five sentences run as one padded batch).
-//! BERT and RoBERTa are trained today: their tokens, hidden states and logits are transformers', and a PEFT adapter
-//! saved for each predicts what PEFT predicted. The architectures the trainer does not train yet are refused by
+//! BERT, RoBERTa and DistilBERT are trained today: their tokens, hidden states and logits are transformers', and a
+//! PEFT adapter saved for each predicts what PEFT predicted. The architectures the trainer does not train yet are refused by
 //! name, before anything is built (issue 13 turns each refusal into a parity test).
 #![cfg(feature = "train")]
 
@@ -104,6 +104,19 @@ fn peft_adapter_predicts_what_peft_computed(name: &str) {
     std::fs::remove_dir_all(&dir).ok();
 }
 
+/// `DistilBertForSequenceClassification`: `distilbert.transformer.layer.N` with its own block names, no token
+/// types, and `pre_classifier` + ReLU on the first token before `classifier`; learned positions.
+#[test]
+fn distilbert_matches_transformers_on_a_padded_batch() {
+    matches_transformers("distilbert");
+}
+
+/// DistilBERT with `sinusoidal_pos_embds`: the fixed table comes from the checkpoint.
+#[test]
+fn distilbert_with_sinusoidal_positions_matches_transformers() {
+    matches_transformers("distilbert-sinusoidal");
+}
+
 #[test]
 fn a_peft_adapter_for_bert_predicts_what_peft_computed() {
     peft_adapter_predicts_what_peft_computed("bert");
@@ -115,13 +128,15 @@ fn a_peft_adapter_for_roberta_predicts_what_peft_computed() {
     peft_adapter_predicts_what_peft_computed("roberta");
 }
 
+/// PEFT's DistilBERT adapter keeps `pre_classifier` as well as `classifier`: `modules_to_save` matches by suffix.
+#[test]
+fn a_peft_adapter_for_distilbert_predicts_what_peft_computed() {
+    peft_adapter_predicts_what_peft_computed("distilbert");
+}
+
 #[test]
 fn architectures_not_trained_yet_are_refused_by_name() {
-    for (name, says) in [
-        ("distilbert", "distilbert"),
-        ("modernbert-cls", "modernbert"),
-        ("gpt2", "gpt2"),
-    ] {
+    for (name, says) in [("modernbert-cls", "modernbert"), ("gpt2", "gpt2")] {
         let e = encoder_config(&String::from_utf8(read(name, "config.json")).unwrap()).unwrap_err();
         assert!(e.message.contains(says), "{name}: {}", e.message);
     }
@@ -133,44 +148,59 @@ fn architectures_not_trained_yet_are_refused_by_name() {
     assert!(e.message.contains("not a BERT checkpoint: its tensors are named roberta.*"), "{}", e.message);
 }
 
-/// A LoRA run on the RoBERTa model through the CLI trains exactly what PEFT trains and saves exactly the file PEFT
-/// saves: `target_modules=["dense"]` reaches every encoder `dense` but not `classifier.dense`, which sits inside
-/// the `modules_to_save` head. PEFT's figures for this setup (2 labels, r=4, bias="lora_only") were read with
-/// `get_peft_model(...).get_nb_trainable_parameters()` and `save_pretrained` (tests/reference/roberta_roundtrip.txt
-/// has PEFT loading the adapter this run writes and computing its logits within 1e-6).
-#[test]
-fn a_roberta_lora_run_trains_and_saves_what_peft_does() {
-    const PEFT_TRAINABLE: u64 = 2940;
-    const PEFT_ADAPTER_BYTES: u64 = 14608;
-    let dir = std::env::temp_dir().join(format!("lp-arch-train-{}", std::process::id()));
+/// A LoRA run through the CLI on the fixture `name` (2 labels, r=4, alpha 8, `bias="lora_only"` on `targets`):
+/// the trainable count it prints and the adapter file it writes are PEFT's (`trainable`, `bytes`, read with
+/// `get_peft_model(...).get_nb_trainable_parameters()` and `save_pretrained` on the same model), and the
+/// calculator's. Returns the adapter's tensor names.
+fn lora_run_trains_and_saves_what_peft_does(name: &str, targets: &str, trainable: u64, bytes: u64) -> Vec<String> {
+    let dir = std::env::temp_dir().join(format!("lp-arch-train-{name}-{}", std::process::id()));
     let out = Command::new(env!("CARGO_BIN_EXE_lora-playground"))
-        .args(["train", "--model", &format!("{FIXTURES}/roberta"), "--data", "builtin:sentiment", "--method", "lora"])
-        .args(["--r", "4", "--alpha", "8", "--targets", "dense", "--bias", "lora_only", "--epochs", "1", "--quiet", "--out"])
+        .args(["train", "--model", &format!("{FIXTURES}/{name}"), "--data", "builtin:sentiment", "--method", "lora"])
+        .args(["--r", "4", "--alpha", "8", "--targets", targets, "--bias", "lora_only", "--epochs", "1", "--quiet", "--out"])
         .arg(&dir)
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{stderr}");
+    assert!(out.status.success(), "{name}: {stderr}");
     let setup = Setup {
-        config_json: Some(String::from_utf8(read("roberta", "config.json")).unwrap()),
+        config_json: Some(String::from_utf8(read(name, "config.json")).unwrap()),
         num_labels: 2,
         lora: LoraConfig {
             r: 4,
             lora_alpha: 8.0,
-            target_modules: Some(TargetModules::Names(vec!["dense".into()])),
+            target_modules: Some(TargetModules::Names(targets.split(',').map(String::from).collect())),
             bias: Bias::LoraOnly,
             ..LoraConfig::default()
         },
         ..Setup::default()
     };
     let report = compute(&setup).unwrap();
-    assert_eq!((report.trainable, report.adapter_bytes), (PEFT_TRAINABLE, PEFT_ADAPTER_BYTES));
-    assert!(stderr.contains(&format!("trainable params: {PEFT_TRAINABLE} ")), "{stderr}");
+    assert_eq!((report.trainable, report.adapter_bytes), (trainable, bytes), "{name}: the calculator");
+    assert!(stderr.contains(&format!("trainable params: {trainable} ")), "{name}: {stderr}");
     let written = std::fs::metadata(dir.join("adapter_model.safetensors")).unwrap().len();
-    assert_eq!(written, PEFT_ADAPTER_BYTES);
+    assert_eq!(written, bytes, "{name}: adapter_model.safetensors");
     let file = std::fs::read(dir.join("adapter_model.safetensors")).unwrap();
-    let keys: Vec<String> = SafeTensors::parse("adapter_model.safetensors", &file).unwrap().entries.into_keys().collect();
+    let keys = SafeTensors::parse("adapter_model.safetensors", &file).unwrap().entries.into_keys().collect();
+    std::fs::remove_dir_all(&dir).ok();
+    keys
+}
+
+/// RoBERTa: `target_modules=["dense"]` reaches every encoder `dense` but not `classifier.dense`, which sits inside
+/// the `modules_to_save` head (tests/reference/roberta_roundtrip.txt has PEFT loading the adapter such a run
+/// writes and computing its logits within 1e-6).
+#[test]
+fn a_roberta_lora_run_trains_and_saves_what_peft_does() {
+    let keys = lora_run_trains_and_saves_what_peft_does("roberta", "dense", 2940, 14608);
     assert!(keys.contains(&"base_model.model.classifier.dense.weight".to_string()), "{keys:?}");
     assert!(!keys.iter().any(|k| k.contains("classifier.dense.lora")), "{keys:?}");
-    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// DistilBERT: `pre_classifier` trains and is saved beside `classifier`, as PEFT's suffix match makes it
+/// (tests/reference/distilbert_roundtrip.txt has PEFT loading such an adapter).
+#[test]
+fn a_distilbert_lora_run_trains_and_saves_what_peft_does() {
+    let keys = lora_run_trains_and_saves_what_peft_does("distilbert", "q_lin,v_lin", 2274, 11160);
+    for key in ["base_model.model.pre_classifier.weight", "base_model.model.distilbert.transformer.layer.1.attention.v_lin.lora_B.weight"] {
+        assert!(keys.contains(&key.to_string()), "{key}: {keys:?}");
+    }
 }

@@ -17,7 +17,7 @@ use lora_playground::model::load::{LoraPlacement, Weights, build, build_with};
 use lora_playground::model::export::named_tensors;
 use lora_playground::model::lora::LoraLinearConfig;
 use lora_playground::model::methods::{Method, apply, architecture, count, lora_modules};
-use lora_playground::model::paths::{hf_name, map_linears};
+use lora_playground::model::paths::{hf_name, is_head, map_linears};
 use lora_playground::rng::Rng;
 use lora_playground::train::batch::{Tokens, to_input};
 use lora_playground::train::config::{Sample, TrainConfig};
@@ -48,11 +48,44 @@ fn model(method: Method, lora: &LoraConfig, seed: u64) -> (EncoderConfig, BertFo
 }
 
 /// The tiny BERT, and the same sizes as a RoBERTa (`roberta.*` names, its own head, one token type, positions
-/// from `pad_token_id + 1`).
-fn tiny_both() -> [EncoderConfig; 2] {
+/// from `pad_token_id + 1`) and as a DistilBERT (`distilbert.*` names, `pre_classifier` + ReLU, no token types,
+/// a fixed sinusoidal position table).
+fn tiny_all() -> [EncoderConfig; 3] {
     let bert = EncoderConfig::tiny(40);
     let roberta = EncoderConfig { flavor: Flavor::Roberta, type_vocab_size: 1, pad_token_id: 1, max_position_embeddings: 66, ..bert.clone() };
-    [bert, roberta]
+    let distilbert = EncoderConfig { flavor: Flavor::Distilbert, type_vocab_size: 0, sinusoidal_pos_embds: true, ..bert.clone() };
+    [bert, roberta, distilbert]
+}
+
+/// BERT's module names for `flavor`: DistilBERT calls `query` `q_lin`, `intermediate.dense` `ffn.lin1`.
+fn targets(flavor: Flavor, names: &[&str]) -> Vec<String> {
+    fn distil(n: &str) -> &str {
+        match n {
+            "query" => "q_lin",
+            "key" => "k_lin",
+            "value" => "v_lin",
+            "attention.output.dense" => "out_lin",
+            "intermediate.dense" => "lin1",
+            "dense" => "lin2",
+            other => other,
+        }
+    }
+    names.iter().map(|n| if flavor == Flavor::Distilbert { distil(n) } else { n }.to_string()).collect()
+}
+
+/// `all-linear`, or for DistilBERT every linear layer by name: PEFT refuses `all-linear` on
+/// `DistilBertForSequenceClassification`, since it takes `pre_classifier`, which `modules_to_save` also wraps
+/// ("modules_to_save cannot be applied to modules of type lora.Linear"), and so does the calculator.
+fn all_linear(flavor: Flavor) -> Vec<&'static str> {
+    match flavor {
+        Flavor::Distilbert => vec!["q_lin", "k_lin", "v_lin", "out_lin", "lin1", "lin2"],
+        _ => vec!["all-linear"],
+    }
+}
+
+fn lora_for(flavor: Flavor, r: u64, names: &[&str], bias: Bias) -> LoraConfig {
+    let names = targets(flavor, names);
+    lora_config(r, &names.iter().map(String::as_str).collect::<Vec<_>>(), bias)
 }
 
 fn model_with(config: EncoderConfig, method: Method, lora: &LoraConfig, seed: u64) -> (EncoderConfig, BertForSequenceClassification) {
@@ -61,7 +94,8 @@ fn model_with(config: EncoderConfig, method: Method, lora: &LoraConfig, seed: u6
     let modules = if method == Method::Lora { lora_modules(&config, LABELS, lora).unwrap() } else { Vec::new() };
     let placement = (method == Method::Lora).then(|| LoraPlacement { modules: &modules, config: LoraLinearConfig::from_peft(lora, 0.0) });
     let m = build(&config, Weights::Random, LABELS, placement, &device).unwrap();
-    (config, apply(m, method, lora.bias, &modules))
+    let m = apply(m, &config, method, lora.bias, &modules);
+    (config, m)
 }
 
 fn tokens(words: &[u32]) -> Tokens {
@@ -163,16 +197,16 @@ fn a_seeded_random_model_draws_its_values_in_checkpoint_order() {
 
 #[test]
 fn live_parameter_counts_equal_the_calculator() {
-    let configs = [
-        lora_config(4, &["query", "value"], Bias::None),
-        lora_config(8, &["all-linear"], Bias::All),
-        lora_config(2, &["attention.output.dense", "intermediate.dense"], Bias::LoraOnly),
-        // Every `dense`: BERT's pooler too; not RoBERTa's classifier.dense, inside the modules_to_save head.
-        lora_config(2, &["dense"], Bias::LoraOnly),
-        LoraConfig { layers_to_transform: Some(vec![1]), use_rslora: true, ..lora_config(3, &["key"], Bias::None) },
-    ];
-    for encoder in tiny_both() {
+    for encoder in tiny_all() {
         let flavor = encoder.flavor;
+        let configs = [
+            lora_for(flavor, 4, &["query", "value"], Bias::None),
+            lora_for(flavor, 8, &all_linear(flavor), Bias::All),
+            lora_for(flavor, 2, &["attention.output.dense", "intermediate.dense"], Bias::LoraOnly),
+            // Every `dense`: BERT's pooler too; not RoBERTa's classifier.dense, inside the modules_to_save head.
+            lora_for(flavor, 2, &["dense"], Bias::LoraOnly),
+            LoraConfig { layers_to_transform: Some(vec![1]), use_rslora: true, ..lora_for(flavor, 3, &["key"], Bias::None) },
+        ];
         for lora in &configs {
             let (config, m) = model_with(encoder.clone(), Method::Lora, lora, 0);
             let arch = architecture(&config, LABELS).unwrap();
@@ -183,6 +217,10 @@ fn live_parameter_counts_equal_the_calculator() {
             assert_eq!(live.total + want.head_copy_params, want.all, "{flavor:?} {lora:?}");
             if flavor == Flavor::Roberta {
                 assert!(!live.trainable_names.iter().any(|n| n.starts_with("classifier.dense.lora")), "{:?}", live.trainable_names);
+            }
+            if flavor == Flavor::Distilbert {
+                // PEFT's modules_to_save ["classifier", "score"] matches `pre_classifier` by suffix: it trains too.
+                assert!(live.trainable_names.contains(&"pre_classifier.weight".to_string()), "{:?}", live.trainable_names);
             }
         }
         let inputs = calc::CostInputs { precision: Precision::Fp32, optimizer: Optimizer::Adamw, batch: Batch::default() };
@@ -207,33 +245,50 @@ fn parameter_paths_are_hugging_face_names() {
     assert!(names.contains(&"bert.encoder.layer.1.attention.self.query.lora_A.weight".to_string()), "{names:?}");
     assert!(names.contains(&"classifier.weight".to_string()), "{names:?}");
     assert_eq!(hf_name("bert.embeddings.layer_norm.beta"), "bert.embeddings.LayerNorm.bias");
-    let [_, roberta] = tiny_both();
+    let [_, roberta, distilbert] = tiny_all();
+    let e = lora_modules(&distilbert, LABELS, &lora_config(2, &["all-linear"], Bias::None)).unwrap_err();
+    assert!(e.message.contains("'pre_classifier' is both a LoRA target and a modules_to_save head"), "{}", e.message);
     let (_, m) = model_with(roberta, Method::Lora, &lora_config(2, &["query"], Bias::None), 0);
     let names = count(&m).trainable_names;
     for name in ["roberta.encoder.layer.1.attention.self.query.lora_A.weight", "classifier.dense.weight", "classifier.out_proj.bias"] {
         assert!(names.contains(&name.to_string()), "{name}: {names:?}");
     }
+    let (_, m) = model_with(distilbert, Method::Full, &LoraConfig::default(), 0);
+    let all = named_tensors(&m);
+    for name in [
+        "distilbert.transformer.layer.1.attention.q_lin.weight",
+        "distilbert.transformer.layer.1.sa_layer_norm.bias",
+        "distilbert.transformer.layer.0.ffn.lin2.weight",
+        "distilbert.transformer.layer.0.output_layer_norm.weight",
+        "pre_classifier.bias",
+        "classifier.weight",
+    ] {
+        assert!(all.get(name).is_some_and(|t| t.2), "{name}: {:?}", all.keys());
+    }
+    // No token types; the sinusoidal position table is a parameter that even full fine-tuning leaves alone.
+    assert!(!all.keys().any(|k| k.contains("token_type")), "{:?}", all.keys());
+    assert!(!all["distilbert.embeddings.position_embeddings.weight"].2);
     // The calculator names modules on its own (it counts without burn); LoRA lands where its names and the
     // model's paths agree, so they must agree on every linear layer (all-linear leaves out the head).
-    for encoder in tiny_both() {
+    for encoder in tiny_all() {
         let (config, m) = model_with(encoder, Method::Full, &LoraConfig::default(), 0);
         let calculator: BTreeSet<String> =
-            lora_modules(&config, LABELS, &lora_config(2, &["all-linear"], Bias::None)).unwrap().into_iter().collect();
+            lora_modules(&config, LABELS, &lora_config(2, &all_linear(config.flavor), Bias::None)).unwrap().into_iter().collect();
         let mut walked = BTreeSet::new();
         map_linears(m, |name, l| {
             walked.insert(name.to_string());
             l
         });
-        walked.retain(|n| !n.starts_with("classifier."));
+        walked.retain(|n| !is_head(n));
         assert_eq!(walked, calculator, "{:?}", config.flavor);
     }
 }
 
 #[test]
 fn frozen_parameters_stay_bit_identical_and_trained_ones_move() {
-    for (encoder, method, lora) in tiny_both().into_iter().flat_map(|e| {
+    for (encoder, method, lora) in tiny_all().into_iter().flat_map(|e| {
         [
-            (e.clone(), Method::Lora, lora_config(4, &["query", "value"], Bias::None)),
+            (e.clone(), Method::Lora, lora_for(e.flavor, 4, &["query", "value"], Bias::None)),
             (e.clone(), Method::Head, LoraConfig::default()),
             (e, Method::Bitfit, LoraConfig::default()),
         ]
@@ -263,13 +318,13 @@ fn frozen_parameters_stay_bit_identical_and_trained_ones_move() {
 
 #[test]
 fn a_short_training_run_learns_the_toy_task() {
-    for encoder in tiny_both() {
+    for encoder in tiny_all() {
         learns_the_toy_task(encoder);
     }
 }
 
 fn learns_the_toy_task(mut config: EncoderConfig) {
-    let lora = lora_config(8, &["all-linear"], Bias::None);
+    let lora = lora_for(config.flavor, 8, &all_linear(config.flavor), Bias::None);
     // No dropout: burn's dropout draws from a process-wide generator that the tests running beside this one
     // also draw from, so with it the run would differ from one `cargo test` to the next.
     (config.hidden_dropout_prob, config.attention_probs_dropout_prob, config.classifier_dropout) = (0.0, 0.0, 0.0);

@@ -20,7 +20,7 @@ fn run(seed: u64) -> Vec<f64> {
     let modules = lora_modules(&config, 3, &lora).unwrap();
     let adapter = LoraLinearConfig::new(4, 8.0).with_dropout(0.1);
     let m = build(&config, Weights::Random, 3, Some(LoraPlacement { modules: &modules, config: adapter }), &device).unwrap();
-    let m = apply(m, Method::Lora, lora.bias, &modules);
+    let m = apply(m, &config, Method::Lora, lora.bias, &modules);
     let data: Vec<Sample> = (0..30u32)
         .map(|i| Sample { tokens: Tokens { ids: vec![1, 3 + i % 30, 5 + i % 7, 2], type_ids: vec![0; 4] }, label: (i % 3) as usize })
         .collect();

@@ -97,6 +97,36 @@ async function trainAndCheck(page, device) {
   return run;
 }
 
+// A fixture folder (tests/reference/arch_fixtures.py: transformers' small random model of `name`, a 3-label head
+// that the 2-label keyword task replaces with a fresh one, as the CLI does) picked from disk and trained with LoRA on
+// `targets` (`pick` sets them in the page): the trainable count the calculator showed, and the native CLI's losses.
+async function folderRun(page, name, targets, pick = async () => {}) {
+  const dir = join(ROOT, 'crate', 'tests', 'fixtures', 'arch', name);
+  await page.goto(`${BASE}train.html${hashFor({ ...PLAN, device: 'cpu' })}`);
+  await loaded(page);
+  await page.selectOption('#model-choice', 'folder');
+  await page.setInputFiles('#model-folder', ['config.json', 'tokenizer.json', 'model.safetensors'].map((f) => join(dir, f)));
+  await page.waitForFunction(() => document.querySelector('#model-note').textContent.includes('Read from your disk'));
+  await page.setInputFiles('#data-file', { name: 'keywords.csv', mimeType: 'text/csv', buffer: Buffer.from(KEYWORDS_CSV) });
+  await page.waitForSelector('#data-count[data-examples="80"]');
+  await pick();
+  await page.waitForFunction((t) => window.lpTrain.store.get().settings.targets === t && window.lpTrain.store.get().plan, targets.join(','));
+  const shown = Number(await page.locator('[data-live=trainable]').getAttribute('data-value'));
+  await page.click('#start');
+  await page.waitForFunction(() => document.querySelector('#train-text').textContent.includes('done'), null, { timeout: 600_000 });
+  const run = await page.evaluate(() => window.lpTrain.runs.at(-1));
+  assert.equal(run.losses.length, 24);
+  assert.equal(run.trainable, shown, `the live ${name} has the trainable count the calculator showed`);
+  const out = execFileSync(CLI, ['train', '--model', dir, '--data', KEYWORDS_FILE, '--method', 'lora', '--r', '8',
+    '--alpha', '16', '--targets', targets.join(','), '--lr', '0.01', '--epochs', '3', '--batch-size', '8', '--max-len', '16',
+    '--seed', '0', '--quiet', '--out', join(ARTIFACTS, `cli-${name}-run`)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  const epochs = out.trim().split('\n').map((l) => JSON.parse(l));
+  epochs.forEach((e, i) => {
+    const mean = run.losses.slice(8 * i, 8 * i + 8).reduce((a, b) => a + b, 0) / 8;
+    assert.ok(Math.abs(e.train_loss - mean) < 1e-3, `${name} epoch ${i + 1}: CLI ${e.train_loss}, page ${mean}`);
+  });
+}
+
 const tests = [
   ['trains 24 steps on WebGPU: loss falls, bar and charts move, predict answers', async (page) => {
     await trainAndCheck(page, 'webgpu');
@@ -278,27 +308,19 @@ const tests = [
   ['a RoBERTa folder picked from disk: its own head, the calculator\'s count, the native CLI\'s losses for the same seed', async (page) => {
     // transformers' small random RobertaForSequenceClassification (tests/reference/arch_fixtures.py): a 3-label
     // head, replaced by a fresh 2-label one for the keyword task, as the CLI does.
-    const dir = join(ROOT, 'crate', 'tests', 'fixtures', 'arch', 'roberta');
-    await page.goto(`${BASE}train.html${hashFor({ ...PLAN, device: 'cpu' })}`);
-    await loaded(page);
-    await page.selectOption('#model-choice', 'folder');
-    await page.setInputFiles('#model-folder', ['config.json', 'tokenizer.json', 'model.safetensors'].map((f) => join(dir, f)));
-    await page.waitForFunction(() => document.querySelector('#model-note').textContent.includes('Read from your disk'));
-    await page.setInputFiles('#data-file', { name: 'keywords.csv', mimeType: 'text/csv', buffer: Buffer.from(KEYWORDS_CSV) });
-    await page.waitForSelector('#data-count[data-examples="80"]');
-    const shown = Number(await page.locator('[data-live=trainable]').getAttribute('data-value'));
-    await page.click('#start');
-    await page.waitForFunction(() => document.querySelector('#train-text').textContent.includes('done'), null, { timeout: 600_000 });
-    const run = await page.evaluate(() => window.lpTrain.runs.at(-1));
-    assert.equal(run.losses.length, 24);
-    assert.equal(run.trainable, shown, 'the live RoBERTa has the trainable count the calculator showed');
-    const out = execFileSync(CLI, ['train', '--model', dir, '--data', KEYWORDS_FILE, '--method', 'lora', '--r', '8',
-      '--alpha', '16', '--targets', 'query,value', '--lr', '0.01', '--epochs', '3', '--batch-size', '8', '--max-len', '16',
-      '--seed', '0', '--quiet', '--out', join(ARTIFACTS, 'cli-roberta-run')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
-    const epochs = out.trim().split('\n').map((l) => JSON.parse(l));
-    epochs.forEach((e, i) => {
-      const mean = run.losses.slice(8 * i, 8 * i + 8).reduce((a, b) => a + b, 0) / 8;
-      assert.ok(Math.abs(e.train_loss - mean) < 1e-3, `RoBERTa epoch ${i + 1}: CLI ${e.train_loss}, page ${mean}`);
+    await folderRun(page, 'roberta', ['query', 'value']);
+  }],
+  ['a DistilBERT folder: the target boxes become its own layers, and it trains with the CLI\'s losses', async (page) => {
+    await folderRun(page, 'distilbert', ['q_lin', 'v_lin'], async () => {
+      // The boxes are the calculator's module list for DistilBERT; the link's query,value keep boxes of their own,
+      // and the plan says they match nothing here, beside the targets.
+      const boxes = await page.$$eval('input[name=target]', (b) => b.map((x) => x.value));
+      assert.deepEqual(boxes, ['q_lin', 'k_lin', 'v_lin', 'out_lin', 'lin1', 'lin2', 'query', 'value']);
+      await page.waitForFunction(() => document.querySelector('#err-targets').textContent.length > 0);
+      assert.match(await page.locator('#err-targets').textContent(), /query/);
+      for (const name of ['query', 'value']) await page.uncheck(`input[name=target][value="${name}"]`);
+      for (const name of ['q_lin', 'v_lin']) await page.check(`input[name=target][value="${name}"]`);
+      await page.waitForFunction(() => document.querySelector('#err-targets').textContent === '');
     });
   }],
   ['axe finds no violations at desktop and phone widths, and the page fits a phone', async (page) => {

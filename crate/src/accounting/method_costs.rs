@@ -85,10 +85,10 @@ fn partial(
     }
 }
 
-/// Every parameter trains. A quantized base cannot be fine-tuned in place, so full fine-tuning is costed in
-/// the float dtype a quantized model computes in (bf16).
+/// Every parameter trains but those the model fixes (DistilBERT's sinusoidal positions). A quantized base cannot
+/// be fine-tuned in place, so full fine-tuning is costed in the float dtype a quantized model computes in (bf16).
 pub fn full(arch: &Architecture, inputs: CostInputs) -> MethodCost {
-    let mut cost = partial(arch, "full", inputs, |_| (true, true));
+    let mut cost = partial(arch, "full", inputs, |m| (!m.fixed, !m.fixed));
     cost.checkpoint_bytes = safetensors_bytes(&model_tensors(arch, inputs.precision.float_dtype()));
     if inputs.precision.is_quantized() {
         cost.note = Some("int8/nf4 weights cannot be trained in place: costed at bf16".into());

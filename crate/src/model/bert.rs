@@ -6,7 +6,7 @@
 use burn::config::Config;
 use burn::module::Module;
 use burn::nn::{Dropout, DropoutConfig};
-use burn::tensor::activation::tanh;
+use burn::tensor::activation::{relu, tanh};
 use burn::tensor::{Int, Tensor};
 
 use super::config::{EncoderConfig, Flavor};
@@ -88,7 +88,8 @@ impl BertModelConfig {
         let h = config.hidden_size;
         let embeddings = EmbeddingsConfig::new(config.vocab_size, config.max_position_embeddings, config.type_vocab_size, h)
             .with_layer_norm_eps(config.layer_norm_eps)
-            .with_hidden_dropout_prob(config.hidden_dropout_prob);
+            .with_hidden_dropout_prob(config.hidden_dropout_prob)
+            .with_sinusoidal(config.sinusoidal_pos_embds);
         let layer = LayerConfig::new(h, config.num_attention_heads, config.intermediate_size)
             .with_layer_norm_eps(config.layer_norm_eps)
             .with_hidden_dropout_prob(config.hidden_dropout_prob)
@@ -211,6 +212,8 @@ impl BertForSequenceClassification {
             Flavor::Bert => self.bert.pooler.forward(x),
             // `RobertaClassificationHead`: dropout on the first token before `dense`, and again before `out_proj`.
             Flavor::Roberta => self.bert.pooler.forward_first(self.dropout.forward(first_token(x))),
+            // `pre_classifier` + ReLU on the first token.
+            Flavor::Distilbert => relu(self.bert.pooler.dense.forward(first_token(x))),
         };
         self.classifier.forward(self.dropout.forward(pooled))
     }

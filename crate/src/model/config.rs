@@ -3,12 +3,15 @@
 use crate::accounting::arch::HfConfig;
 use crate::error::Error;
 
-/// BERT and RoBERTa differ in position ids (RoBERTa counts from `pad_token_id + 1`), token types, and the names
-/// and dropouts of the classification head (`paths::flavor_name`).
+/// The post-norm encoders one burn model computes. BERT and RoBERTa differ in position ids (RoBERTa counts from
+/// `pad_token_id + 1`), token types, and the names and dropouts of the classification head; DistilBERT has no
+/// token types, a `pre_classifier` with ReLU where BERT's pooler has tanh, and its own names for everything
+/// (`paths::flavor_name`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Flavor {
     Bert,
     Roberta,
+    Distilbert,
 }
 
 impl Flavor {
@@ -17,6 +20,7 @@ impl Flavor {
         match self {
             Flavor::Bert => "bert",
             Flavor::Roberta => "roberta",
+            Flavor::Distilbert => "distilbert",
         }
     }
 }
@@ -39,6 +43,9 @@ pub struct EncoderConfig {
     pub pad_token_id: usize,
     /// `initializer_range`: the std of the classifier's normal initialisation.
     pub initializer_range: f64,
+    /// DistilBERT's `sinusoidal_pos_embds`: the position table holds fixed sinusoids and never trains
+    /// (transformers sets `requires_grad = False` on it).
+    pub sinusoidal_pos_embds: bool,
 }
 
 impl EncoderConfig {
@@ -47,26 +54,22 @@ impl EncoderConfig {
         let flavor = match model_type.as_str() {
             "bert" => Flavor::Bert,
             "roberta" => Flavor::Roberta,
+            "distilbert" => return Self::from_distilbert(config),
             other => {
                 return Err(Error::invalid(
                     "model_type",
-                    format!("training supports bert and roberta encoders; this config is '{other}'"),
+                    format!("training supports bert, roberta and distilbert encoders; this config is '{other}'"),
                 ));
             }
         };
         let (vocab, positions, types) = match flavor {
-            Flavor::Bert => (30522, 512, 2),
             Flavor::Roberta => (50265, 514, 1),
+            _ => (30522, 512, 2),
         };
         let hidden = config.size_or("hidden_size", Some(768))? as usize;
         let heads = config.size_or("num_attention_heads", Some(12))? as usize;
-        if hidden % heads != 0 {
-            return Err(Error::invalid("num_attention_heads", format!("hidden_size ({hidden}) must be divisible by it ({heads})")));
-        }
-        let act = config.string_or("hidden_act", "gelu")?;
-        if act != "gelu" {
-            return Err(Error::invalid("hidden_act", format!("'{act}' is not supported; this encoder implements \"gelu\" (erf)")));
-        }
+        check_heads(hidden, heads, "hidden_size", "num_attention_heads")?;
+        check_gelu(&config.string_or("hidden_act", "gelu")?, "hidden_act")?;
         let hidden_dropout = config.float_or("hidden_dropout_prob", 0.1)?;
         Ok(Self {
             flavor,
@@ -83,6 +86,33 @@ impl EncoderConfig {
             classifier_dropout: config.optional_float("classifier_dropout")?.unwrap_or(hidden_dropout),
             pad_token_id: config.index_or("pad_token_id", if flavor == Flavor::Roberta { 1 } else { 0 })?,
             initializer_range: config.float_or("initializer_range", 0.02)?,
+            sinusoidal_pos_embds: false,
+        })
+    }
+
+    /// `DistilBertConfig`'s names and defaults (`dim`, `n_layers`, `n_heads`, `hidden_dim`, `dropout`,
+    /// `attention_dropout`, `seq_classif_dropout`); its LayerNorms use eps 1e-12 and it has no token types.
+    fn from_distilbert(config: &HfConfig) -> Result<Self, Error> {
+        let dim = config.size_or("dim", Some(768))? as usize;
+        let heads = config.size_or("n_heads", Some(12))? as usize;
+        check_heads(dim, heads, "dim", "n_heads")?;
+        check_gelu(&config.string_or("activation", "gelu")?, "activation")?;
+        Ok(Self {
+            flavor: Flavor::Distilbert,
+            vocab_size: config.size_or("vocab_size", Some(30522))? as usize,
+            hidden_size: dim,
+            num_hidden_layers: config.size_or("n_layers", Some(6))? as usize,
+            num_attention_heads: heads,
+            intermediate_size: config.size_or("hidden_dim", Some(3072))? as usize,
+            max_position_embeddings: config.size_or("max_position_embeddings", Some(512))? as usize,
+            type_vocab_size: 0,
+            layer_norm_eps: 1e-12,
+            hidden_dropout_prob: config.float_or("dropout", 0.1)?,
+            attention_probs_dropout_prob: config.float_or("attention_dropout", 0.1)?,
+            classifier_dropout: config.float_or("seq_classif_dropout", 0.2)?,
+            pad_token_id: config.index_or("pad_token_id", 0)?,
+            initializer_range: config.float_or("initializer_range", 0.02)?,
+            sinusoidal_pos_embds: config.flag_or("sinusoidal_pos_embds", false)?,
         })
     }
 
@@ -107,26 +137,58 @@ impl EncoderConfig {
             classifier_dropout: 0.1,
             pad_token_id: 0,
             initializer_range: 0.02,
+            sinusoidal_pos_embds: false,
         }
     }
 
-    /// The same model as a `config.json`, so the calculator can count it.
+    /// The same model as a `config.json` (in its architecture's own keys), so the calculator can count it.
     pub fn to_hf_json(&self) -> String {
-        serde_json::json!({
-            "model_type": self.flavor.model_type(),
-            "vocab_size": self.vocab_size,
-            "hidden_size": self.hidden_size,
-            "num_hidden_layers": self.num_hidden_layers,
-            "num_attention_heads": self.num_attention_heads,
-            "intermediate_size": self.intermediate_size,
-            "max_position_embeddings": self.max_position_embeddings,
-            "type_vocab_size": self.type_vocab_size,
-            "layer_norm_eps": self.layer_norm_eps,
-            "hidden_dropout_prob": self.hidden_dropout_prob,
-            "attention_probs_dropout_prob": self.attention_probs_dropout_prob,
-            "pad_token_id": self.pad_token_id,
-            "initializer_range": self.initializer_range,
-        })
-        .to_string()
+        let v = match self.flavor {
+            Flavor::Distilbert => serde_json::json!({
+                "model_type": "distilbert",
+                "vocab_size": self.vocab_size,
+                "dim": self.hidden_size,
+                "n_layers": self.num_hidden_layers,
+                "n_heads": self.num_attention_heads,
+                "hidden_dim": self.intermediate_size,
+                "max_position_embeddings": self.max_position_embeddings,
+                "dropout": self.hidden_dropout_prob,
+                "attention_dropout": self.attention_probs_dropout_prob,
+                "seq_classif_dropout": self.classifier_dropout,
+                "sinusoidal_pos_embds": self.sinusoidal_pos_embds,
+                "pad_token_id": self.pad_token_id,
+                "initializer_range": self.initializer_range,
+            }),
+            _ => serde_json::json!({
+                "model_type": self.flavor.model_type(),
+                "vocab_size": self.vocab_size,
+                "hidden_size": self.hidden_size,
+                "num_hidden_layers": self.num_hidden_layers,
+                "num_attention_heads": self.num_attention_heads,
+                "intermediate_size": self.intermediate_size,
+                "max_position_embeddings": self.max_position_embeddings,
+                "type_vocab_size": self.type_vocab_size,
+                "layer_norm_eps": self.layer_norm_eps,
+                "hidden_dropout_prob": self.hidden_dropout_prob,
+                "attention_probs_dropout_prob": self.attention_probs_dropout_prob,
+                "pad_token_id": self.pad_token_id,
+                "initializer_range": self.initializer_range,
+            }),
+        };
+        v.to_string()
     }
+}
+
+fn check_heads(hidden: usize, heads: usize, hidden_key: &str, heads_key: &str) -> Result<(), Error> {
+    if heads == 0 || hidden % heads != 0 {
+        return Err(Error::invalid(heads_key, format!("{hidden_key} ({hidden}) must be divisible by it ({heads})")));
+    }
+    Ok(())
+}
+
+fn check_gelu(act: &str, key: &str) -> Result<(), Error> {
+    if act != "gelu" {
+        return Err(Error::invalid(key, format!("'{act}' is not supported; this encoder implements \"gelu\" (erf)")));
+    }
+    Ok(())
 }

@@ -1,4 +1,6 @@
 //! transformers' `BertEmbeddings`: word, position and token-type embeddings summed, then LayerNorm and dropout.
+//! DistilBERT's `Embeddings` are the same without token types (`type_vocab_size` 0), its positions learned or
+//! fixed sinusoids.
 
 use burn::config::Config;
 use burn::module::Module;
@@ -17,7 +19,7 @@ pub struct EmbeddingsConfig {
     pub vocab_size: usize,
     /// Positions the model has embeddings for (`max_position_embeddings`).
     pub max_position_embeddings: usize,
-    /// Segment types (`type_vocab_size`).
+    /// Segment types (`type_vocab_size`); 0 for none (DistilBERT).
     pub type_vocab_size: usize,
     /// Width of each embedding and of every hidden state (`hidden_size`).
     pub hidden_size: usize,
@@ -27,6 +29,9 @@ pub struct EmbeddingsConfig {
     /// Dropout probability after the LayerNorm (`hidden_dropout_prob`).
     #[config(default = 0.1)]
     pub hidden_dropout_prob: f64,
+    /// DistilBERT's `sinusoidal_pos_embds`: a model without a checkpoint gets the fixed sinusoids, not noise.
+    #[config(default = false)]
+    pub sinusoidal: bool,
 }
 
 impl EmbeddingsConfig {
@@ -35,8 +40,15 @@ impl EmbeddingsConfig {
         let h = self.hidden_size;
         Ok(Embeddings {
             word_embeddings: loader.embedding(&child(path, "word_embeddings"), self.vocab_size, h)?,
-            position_embeddings: loader.embedding(&child(path, "position_embeddings"), self.max_position_embeddings, h)?,
-            token_type_embeddings: loader.embedding(&child(path, "token_type_embeddings"), self.type_vocab_size, h)?,
+            position_embeddings: if self.sinusoidal {
+                loader.sinusoidal_embedding(&child(path, "position_embeddings"), self.max_position_embeddings, h)?
+            } else {
+                loader.embedding(&child(path, "position_embeddings"), self.max_position_embeddings, h)?
+            },
+            token_type_embeddings: match self.type_vocab_size {
+                0 => None,
+                n => Some(loader.embedding(&child(path, "token_type_embeddings"), n, h)?),
+            },
             layer_norm: loader.layer_norm(&child(path, "layer_norm"), h, self.layer_norm_eps)?,
             dropout: DropoutConfig::new(self.hidden_dropout_prob).init(),
         })
@@ -49,8 +61,8 @@ pub struct Embeddings {
     pub word_embeddings: Embedding,
     /// `[max_position_embeddings, hidden_size]`, from the checkpoint, else `N(0, initializer_range)`.
     pub position_embeddings: Embedding,
-    /// `[type_vocab_size, hidden_size]`, from the checkpoint, else `N(0, initializer_range)`.
-    pub token_type_embeddings: Embedding,
+    /// `[type_vocab_size, hidden_size]`, from the checkpoint, else `N(0, initializer_range)`; none in DistilBERT.
+    pub token_type_embeddings: Option<Embedding>,
     /// `[hidden_size]` weight and bias, from the checkpoint, else ones and zeros.
     pub layer_norm: LayerNorm,
     pub dropout: Dropout,
@@ -62,8 +74,11 @@ impl Embeddings {
     /// - output: `[batch, seq, hidden_size]`
     pub fn forward(&self, input: &EncoderInput) -> Tensor<3> {
         let x = self.word_embeddings.forward(input.input_ids.clone())
-            + self.position_embeddings.forward(input.position_ids.clone())
-            + self.token_type_embeddings.forward(input.token_type_ids.clone());
+            + self.position_embeddings.forward(input.position_ids.clone());
+        let x = match &self.token_type_embeddings {
+            Some(types) => x + types.forward(input.token_type_ids.clone()),
+            None => x,
+        };
         self.dropout.forward(self.layer_norm.forward(x))
     }
 }

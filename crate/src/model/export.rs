@@ -271,6 +271,7 @@ pub fn classifier_config_json(base_config_json: &str, labels: &[String]) -> Resu
     // The task class of the base's model_type (`RobertaForSequenceClassification` for roberta), as transformers saves it.
     let architecture = match v["model_type"].as_str() {
         Some("roberta") => "RobertaForSequenceClassification",
+        Some("distilbert") => "DistilBertForSequenceClassification",
         _ => "BertForSequenceClassification",
     };
     v["architectures"] = json!([architecture]);

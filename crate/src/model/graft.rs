@@ -12,7 +12,7 @@ use super::bert::BertForSequenceClassification;
 use super::export::is_linear_weight;
 use super::load::Overrides;
 use super::lora::LoraLinearConfig;
-use super::paths::{MapParam, child, map_params, try_map_linears};
+use super::paths::{MapParam, child, is_head, map_params, try_map_linears};
 use crate::error::Error;
 
 /// `base` with LoRA on `modules` (A and B from `tensors`, scaled as `config` says) and every other tensor `tensors`
@@ -84,7 +84,7 @@ impl MapParam for Replace<'_> {
             want.reverse();
         }
         // The head may be for another number of labels; the rest must fit the base exactly.
-        let fits = shape.len() == D && (shape == &want || (name.starts_with("classifier.") && (D == 1 || shape[D - 1] == want[D - 1])));
+        let fits = shape.len() == D && (shape == &want || (is_head(name) && (D == 1 || shape[D - 1] == want[D - 1])));
         if !fits {
             self.error.get_or_insert_with(|| {
                 Error::invalid(self.file, format!("tensor {name} has shape {shape:?}, expected {want:?} for this base model (another base model?)"))

@@ -54,14 +54,15 @@ pub fn checkpoint_prefix(file: &SafeTensors<'_>, flavor: Flavor) -> Result<Strin
     } else if file.contains("embeddings.word_embeddings.weight") {
         Ok(String::new())
     } else {
-        let (other, kind) = match flavor {
-            Flavor::Bert => ("roberta", "BERT"),
-            Flavor::Roberta => ("bert", "RoBERTa"),
+        let kind = match flavor {
+            Flavor::Bert => "BERT",
+            Flavor::Roberta => "RoBERTa",
+            Flavor::Distilbert => "DistilBERT",
         };
-        let why = if file.contains(&format!("{other}.embeddings.word_embeddings.weight")) {
-            format!(": its tensors are named {other}.*, config.json's model_type does not match the weights")
-        } else {
-            String::new()
+        let other = ["bert", "roberta", "distilbert"].into_iter().find(|o| file.contains(&format!("{o}.embeddings.word_embeddings.weight")));
+        let why = match other {
+            Some(other) => format!(": its tensors are named {other}.*, config.json's model_type does not match the weights"),
+            None => String::new(),
         };
         Err(Error::invalid(
             "model.safetensors",
@@ -230,6 +231,24 @@ impl<'a> Loader<'a> {
         ln.gamma = Param::from_tensor(self.tensor(&child(path, "gamma"), [d], Init::Ones)?);
         ln.beta = Some(Param::from_tensor(self.tensor(&child(path, "beta"), [d], Init::Zeros)?));
         Ok(ln)
+    }
+
+    /// DistilBERT's fixed `[n, d]` position table at `path`, from the checkpoint, else the sinusoids
+    /// `create_sinusoidal_embeddings` writes: sin(pos / 10000^(2j/d)) in even columns, cos in odd ones.
+    pub fn sinusoidal_embedding(&mut self, path: &str, n: usize, d: usize) -> Result<Embedding, Error> {
+        let name = child(path, "weight");
+        if self.has_override(&name) || self.checkpoint_shape(&name).is_some() {
+            return self.embedding(path, n, d);
+        }
+        let values: Vec<f32> = (0..n)
+            .flat_map(|pos| {
+                (0..d).map(move |col| {
+                    let angle = pos as f64 / 10000f64.powf((2 * (col / 2)) as f64 / d as f64);
+                    (if col % 2 == 0 { angle.sin() } else { angle.cos() }) as f32
+                })
+            })
+            .collect();
+        Ok(Embedding { weight: Param::from_tensor(Tensor::from_data(TensorData::new(values, [n, d]), &self.device)) })
     }
 
     /// The `[n, d]` embedding table at `path`, from the checkpoint, else `N(0, initializer_range)`.

@@ -8,7 +8,7 @@ use burn::tensor::Tensor;
 
 use super::bert::BertForSequenceClassification;
 use super::config::EncoderConfig;
-use super::paths::{MapParam, VisitParam, map_params, visit_params};
+use super::paths::{MapParam, VisitParam, flavor_name, is_head, map_params, visit_params};
 use crate::accounting::arch::{Architecture, HfConfig, ModuleKind, Task};
 use crate::error::Error;
 use crate::accounting::inject::inject;
@@ -75,10 +75,11 @@ pub fn architecture(config: &EncoderConfig, num_labels: usize) -> Result<Archite
     Architecture::from_config(&HfConfig::parse(&config.to_hf_json())?, Task::SeqCls, num_labels as u64)
 }
 
-/// Whether the parameter with Hugging Face name `name` trains under `method`.
+/// Whether the parameter with Hugging Face name `name` trains under `method`. The head (`paths::is_head`) always
+/// trains, as PEFT's `modules_to_save`.
 pub fn trains(method: Method, bias: Bias, lora_modules: &BTreeSet<String>, name: &str) -> bool {
     let (module, param) = name.rsplit_once('.').unwrap_or(("", name));
-    if name.starts_with("classifier.") {
+    if is_head(name) {
         return true;
     }
     match method {
@@ -107,10 +108,26 @@ impl MapParam for SetTrainable<'_> {
     }
 }
 
-/// Sets `require_grad` on every parameter for `method`.
-pub fn apply(model: BertForSequenceClassification, method: Method, bias: Bias, lora_modules: &[String]) -> BertForSequenceClassification {
+/// Parameters that never train, whatever the method: DistilBERT's sinusoidal position table (transformers sets
+/// `requires_grad = False` on it).
+pub fn fixed_params(config: &EncoderConfig) -> Vec<String> {
+    match config.sinusoidal_pos_embds {
+        true => vec![flavor_name(config.flavor, "bert.embeddings.position_embeddings.weight")],
+        false => Vec::new(),
+    }
+}
+
+/// Sets `require_grad` on every parameter of `config`'s model for `method`.
+pub fn apply(
+    model: BertForSequenceClassification,
+    config: &EncoderConfig,
+    method: Method,
+    bias: Bias,
+    lora_modules: &[String],
+) -> BertForSequenceClassification {
     let set: BTreeSet<String> = lora_modules.iter().cloned().collect();
-    let rule = |name: &str| trains(method, bias, &set, name);
+    let fixed = fixed_params(config);
+    let rule = |name: &str| !fixed.iter().any(|f| f == name) && trains(method, bias, &set, name);
     map_params(model, &mut SetTrainable { rule: &rule })
 }
 

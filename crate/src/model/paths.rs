@@ -46,27 +46,68 @@ pub fn hf_name(path: &str) -> String {
     path.split('.').fold(String::new(), |name, field| child(&name, field))
 }
 
+/// DistilBERT's names for BERT's blocks inside one layer: the same post-norm layer (attention, residual,
+/// LayerNorm, GELU feed-forward, residual, LayerNorm) under `modeling_distilbert.py`'s module names.
+const DISTILBERT_LAYER: [(&str, &str); 8] = [
+    ("attention.self.query", "attention.q_lin"),
+    ("attention.self.key", "attention.k_lin"),
+    ("attention.self.value", "attention.v_lin"),
+    ("attention.output.dense", "attention.out_lin"),
+    ("attention.output.LayerNorm", "sa_layer_norm"),
+    ("intermediate.dense", "ffn.lin1"),
+    ("output.dense", "ffn.lin2"),
+    ("output.LayerNorm", "output_layer_norm"),
+];
+
+/// `rest` if `name` is `prefix` itself or `prefix.` + rest: `bert.pooler.denser` is not under `bert.pooler.dense`.
+fn under<'a>(name: &'a str, prefix: &str) -> Option<&'a str> {
+    name.strip_prefix(prefix).filter(|rest| rest.is_empty() || rest.starts_with('.'))
+}
+
 /// A name in BERT's layout (the burn model's own: `bert.` + module path, `bert.pooler.dense`, `classifier`) as
 /// `flavor`'s checkpoint names it. RoBERTa's backbone is `roberta.`, and `RobertaForSequenceClassification` has no
 /// pooler: its head (`RobertaClassificationHead`) is BERT's pooler + classifier under other names, `classifier.dense`
 /// (tanh on the first token) and `classifier.out_proj`, so one burn model computes both and only its names differ.
+/// DistilBERT's backbone is `distilbert.` with `transformer.layer.N` and its own names inside a layer
+/// (`DISTILBERT_LAYER`), and its head is `pre_classifier` (BERT's pooler dense, with ReLU for tanh) + `classifier`.
 pub fn flavor_name(flavor: Flavor, name: &str) -> String {
-    // `prefix` itself or `prefix.` + the rest: `bert.pooler.denser` is not under `bert.pooler.dense`.
-    let under = |prefix: &str| name.strip_prefix(prefix).filter(|rest| rest.is_empty() || rest.starts_with('.'));
     match flavor {
         Flavor::Bert => name.to_string(),
         Flavor::Roberta => {
-            if let Some(rest) = under("bert.pooler.dense") {
+            if let Some(rest) = under(name, "bert.pooler.dense") {
                 format!("classifier.dense{rest}")
-            } else if let Some(rest) = under("bert") {
+            } else if let Some(rest) = under(name, "bert") {
                 format!("roberta{rest}")
-            } else if let Some(rest) = under("classifier") {
+            } else if let Some(rest) = under(name, "classifier") {
                 format!("classifier.out_proj{rest}")
             } else {
                 name.to_string()
             }
         }
+        Flavor::Distilbert => {
+            if let Some(rest) = under(name, "bert.pooler.dense") {
+                return format!("pre_classifier{rest}");
+            }
+            if let Some((n, inside)) = name.strip_prefix("bert.encoder.layer.").and_then(|r| r.split_once('.')) {
+                if let Some((rest, to)) = DISTILBERT_LAYER.iter().find_map(|(from, to)| under(inside, from).map(|r| (r, to))) {
+                    return format!("distilbert.transformer.layer.{n}.{to}{rest}");
+                }
+            }
+            match under(name, "bert") {
+                Some(rest) => format!("distilbert{rest}"),
+                None => name.to_string(),
+            }
+        }
     }
+}
+
+/// Whether `name` (as the checkpoint names it) belongs to the classification head: the modules PEFT's
+/// `modules_to_save = ["classifier", "score"]` keeps whole, matched as PEFT matches them, by suffix of the module
+/// name, so DistilBERT's `pre_classifier` is part of the head too. The head is what head-only training trains and
+/// what every method trains beside its own parameters.
+pub fn is_head(name: &str) -> bool {
+    let top = name.split('.').next().unwrap_or_default();
+    top.ends_with("classifier") || top == "score"
 }
 
 /// The classification head's last layer (`classifier` in BERT, `classifier.out_proj` in RoBERTa): its weight's

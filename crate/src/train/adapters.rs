@@ -17,6 +17,7 @@ use crate::model::config::EncoderConfig;
 use crate::model::export::torch_params;
 use crate::model::files::ModelFiles;
 use crate::model::methods::Method;
+use crate::model::paths::is_head;
 use crate::train::frozen::FrozenCheck;
 
 /// What the page lists for an adapter.
@@ -79,7 +80,7 @@ impl AdapterSet {
         let base = base_model(&config, files, device)?;
         let base_params = torch_params(&base)
             .iter()
-            .filter(|p| !p.name.starts_with("classifier."))
+            .filter(|p| !is_head(&p.name))
             .map(|p| p.shape.iter().product::<usize>() as u64)
             .sum();
         Ok(Self { config, tokenizer_json: files.tokenizer_json.clone(), base, base_params, entries: Vec::new(), device: device.clone() })
@@ -90,7 +91,7 @@ impl AdapterSet {
     pub fn add(&mut self, name: &str, saved: &BTreeMap<String, Vec<u8>>) -> Result<AdapterInfo, Error> {
         let s = read_saved(&self.config, saved)?;
         let params: u64 = s.tensors.values().map(|(v, _)| v.len() as u64).sum();
-        let head_params = s.tensors.iter().filter(|(k, _)| k.starts_with("classifier.")).map(|(_, (v, _))| v.len() as u64).sum();
+        let head_params = s.tensors.iter().filter(|(k, _)| is_head(k)).map(|(_, (v, _))| v.len() as u64).sum();
         let lora = s.method == Method::Lora;
         let info = AdapterInfo {
             name: name.to_string(),

@@ -55,7 +55,7 @@ impl TextEncoder {
     }
 }
 
-/// Pads a batch to its longest member and builds the model's inputs (position ids as BERT or RoBERTa count them).
+/// Pads a batch to its longest member and builds the model's inputs (position ids as each architecture counts them).
 pub fn to_input(config: &EncoderConfig, batch: &[&Tokens], device: &Device) -> EncoderInput {
     let b = batch.len();
     let s = batch.iter().map(|t| t.ids.len()).max().unwrap_or(1).max(1);
@@ -70,8 +70,8 @@ pub fn to_input(config: &EncoderConfig, batch: &[&Tokens], device: &Device) -> E
             mask[i] = 1.0;
             // RoBERTa numbers real tokens from pad_token_id + 1 (`create_position_ids_from_input_ids`).
             positions[i] = match config.flavor {
-                Flavor::Bert => col as i64,
                 Flavor::Roberta => pad + 1 + col as i64,
+                Flavor::Bert | Flavor::Distilbert => col as i64,
             };
         }
         for col in t.ids.len()..s {

@@ -85,5 +85,5 @@ pub fn build_model(
     device.seed(seed);
     let model = build_with(config, Weights::Checkpoint(weights), overrides, num_labels, placement, seed, device)?;
     let bias = if is_lora { lora.bias } else { Bias::None };
-    Ok(apply(model, plan.method, bias, &modules))
+    Ok(apply(model, config, plan.method, bias, &modules))
 }

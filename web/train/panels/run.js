@@ -5,6 +5,7 @@ import initEngine, * as engine from '../../pkg/lora_playground.js';
 import { bytes, grouped } from '../../format.js';
 import { accuracyChart, lossChart } from '../charts.js';
 import { PROPS, keyForField, toPlan } from '../state.js';
+import { setTargetBoxes, targetNames } from '../targets.js';
 import { showError } from '../view.js';
 
 const $ = (id) => document.getElementById(id);
@@ -275,7 +276,21 @@ export function startRunPanel({ store, client }) {
   store.watch(['settings'], check);
   store.watch(['model', 'data', 'plan'], updateFigures);
   store.watch(['model'], ({ model }) => { if (model) $('max-len').max = model.max_position_embeddings; });
-  initEngine().then(() => { engineReady = true; updateFigures(); });
+  // The target boxes name the loaded model's own layers (the calculator's list for its config.json).
+  let targetsFor = null;
+  function showTargets() {
+    const { model } = store.get();
+    if (!engineReady || !model || model.config_json === targetsFor) return;
+    targetsFor = model.config_json;
+    try {
+      setTargetBoxes(targetNames(engine.describe({ config_json: model.config_json, num_labels: 2 }).target_choices));
+      $('targets').dataset.model = model.name;
+    } catch (e) {
+      showPlanError(e);
+    }
+  }
+  store.watch(['model'], showTargets);
+  initEngine().then(() => { engineReady = true; showTargets(); updateFigures(); });
   check();
   return {
     lossChart: loss,

@@ -17,8 +17,13 @@ pub fn modules(config: &HfConfig, task: Task, num_labels: u64) -> Result<Built, 
 
     let mut m = vec![
         ModuleSpec::embedding("embeddings.word_embeddings", vocab, dim),
-        // With `sinusoidal_pos_embds` the table is filled with fixed values but is still a parameter.
-        ModuleSpec::embedding("embeddings.position_embeddings", positions, dim),
+        // With `sinusoidal_pos_embds` the table is filled with fixed values: still a parameter (counted in the
+        // total), but with `requires_grad = False`, so full fine-tuning leaves it alone.
+        if config.flag_or("sinusoidal_pos_embds", false)? {
+            ModuleSpec::embedding("embeddings.position_embeddings", positions, dim).fixed()
+        } else {
+            ModuleSpec::embedding("embeddings.position_embeddings", positions, dim)
+        },
         ModuleSpec::layer_norm("embeddings.LayerNorm", dim, true),
     ];
     for i in 0..layers {

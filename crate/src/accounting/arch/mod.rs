@@ -73,6 +73,9 @@ pub struct ModuleSpec {
     pub bias: bool,
     /// Index of the transformer block that owns it, found the way PEFT's `layers_to_transform` finds it.
     pub layer: Option<usize>,
+    /// A parameter the model itself never trains (`requires_grad = False`: DistilBERT's sinusoidal position table),
+    /// so not even full fine-tuning updates it.
+    pub fixed: bool,
 }
 
 impl ModuleSpec {
@@ -95,7 +98,12 @@ impl ModuleSpec {
     fn new(name: impl Into<String>, kind: ModuleKind, in_features: u64, out_features: u64, bias: bool) -> Self {
         let name = name.into();
         let layer = layer_index(&name);
-        Self { name, kind, in_features, out_features, bias, layer }
+        Self { name, kind, in_features, out_features, bias, layer, fixed: false }
+    }
+
+    /// The module as one the model never trains (see `fixed`).
+    pub fn fixed(self) -> Self {
+        Self { fixed: true, ..self }
     }
 
     /// Elements of the weight tensor.
@@ -263,7 +271,7 @@ pub const SUPPORTED_MODEL_TYPES: [&str; 7] = ["bert", "roberta", "distilbert", "
 fn prefixed(prefix: &str, modules: Vec<ModuleSpec>) -> Vec<ModuleSpec> {
     modules
         .into_iter()
-        .map(|m| ModuleSpec::new(format!("{prefix}.{}", m.name), m.kind, m.in_features, m.out_features, m.bias))
+        .map(|m| ModuleSpec { fixed: m.fixed, ..ModuleSpec::new(format!("{prefix}.{}", m.name), m.kind, m.in_features, m.out_features, m.bias) })
         .collect()
 }
 

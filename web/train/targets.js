@@ -1,0 +1,45 @@
+// The target_modules checkboxes, from the calculator's own module list for the loaded model (`describe`'s
+// target_choices): PEFT's names for that architecture (DistilBERT's q_lin, not BERT's query), whatever was
+// loaded. LoRA on embeddings is the calculator's to count but not the trainer's to train, so only layers show.
+
+// PEFT matches a target name to a module when the module's name is it or ends with `.` + it.
+const matches = (name, target) => name === target || name.endsWith(`.${target}`);
+
+// Each choice's label: the shortest dotted suffix of its block-relative name that matches exactly the choices the
+// full name matches, as a user would type it (`attention.self.query` -> `query`; `output.dense` stays, since
+// `dense` would also take `intermediate.dense`).
+export function shortNames(names) {
+  const same = (a, b) => a.length === b.length && a.every((x, i) => x === b[i]);
+  return names.map((name) => {
+    const want = names.filter((n) => matches(n, name));
+    const parts = name.split('.');
+    for (let i = parts.length - 1; i > 0; i--) {
+      const suffix = parts.slice(i).join('.');
+      if (same(names.filter((n) => matches(n, suffix)), want)) return suffix;
+    }
+    return name;
+  });
+}
+
+// The layer names a model offers as targets, from `describe(...).target_choices`.
+export function targetNames(choices) {
+  return shortNames(choices.filter((c) => c.kind === 'linear' || c.kind === 'conv1d').map((c) => c.name));
+}
+
+// Replaces the boxes with `names`, keeping what is ticked; a ticked name the model lacks keeps a box of its own
+// (the plan check then says it matches nothing here), so a link made for another model loses nothing.
+export function setTargetBoxes(names) {
+  const boxes = [...document.querySelectorAll('input[name=target]')];
+  const ticked = boxes.filter((b) => b.checked).map((b) => b.value);
+  const disabled = document.getElementById('all-linear').checked;
+  for (const b of boxes) b.closest('label').remove();
+  const before = document.getElementById('all-linear').closest('label');
+  for (const name of [...names, ...ticked.filter((t) => !names.includes(t))]) {
+    const box = Object.assign(document.createElement('input'), { type: 'checkbox', name: 'target', value: name });
+    box.checked = ticked.includes(name);
+    box.disabled = disabled;
+    const label = document.createElement('label');
+    label.append(box, ` ${name}`);
+    before.before(label);
+  }
+}
