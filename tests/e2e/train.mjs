@@ -106,7 +106,9 @@ async function folderRun(page, name, targets, pick = async () => {}) {
   await loaded(page);
   await page.selectOption('#model-choice', 'folder');
   await page.setInputFiles('#model-folder', ['config.json', 'tokenizer.json', 'model.safetensors'].map((f) => join(dir, f)));
-  await page.waitForFunction(() => document.querySelector('#model-note').textContent.includes('Read from your disk'));
+  await page.waitForFunction(() => document.querySelector('#model-note').textContent.includes('Read from your disk') ||
+    document.querySelector('#err-model').textContent);
+  assert.equal(await page.locator('#err-model').textContent(), '', `${name}: the folder is refused`);
   await page.setInputFiles('#data-file', { name: 'keywords.csv', mimeType: 'text/csv', buffer: Buffer.from(KEYWORDS_CSV) });
   await page.waitForSelector('#data-count[data-examples="80"]');
   await pick();

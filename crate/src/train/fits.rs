@@ -8,6 +8,7 @@ use serde::Serialize;
 
 use super::plan::Plan;
 use crate::accounting::memory::{Batch, Memory, Precision, frozen_module_bytes};
+use crate::accounting::method_costs::{self as costs, CostInputs};
 use crate::accounting::report::{Setup, architecture, compute};
 use crate::error::Error;
 use crate::model::methods::Method;
@@ -113,15 +114,16 @@ fn estimate(config_json: &str, file_bytes: u64, num_labels: usize, plan: &Plan, 
         batch: Batch { batch_size: plan.train.batch_size as u64, seq_len: plan.max_len as u64 },
         ..Setup::default()
     };
-    let report = compute(&setup)?;
-    let row = match plan.method {
-        Method::Lora => "lora",
-        Method::Full => "full",
-        Method::Head => "head_only",
-        Method::Bitfit => "bitfit",
-    };
-    let memory = report.methods.iter().find(|m| m.method == row).map(|m| m.memory.clone()).unwrap_or_default();
     let arch = architecture(&setup)?;
+    // The other methods' figures do not depend on LoRA's targets, whose names (BERT's by default) another
+    // architecture may lack: only LoRA goes through the whole report.
+    let inputs = CostInputs { precision: setup.precision, optimizer: setup.optimizer, batch: setup.batch };
+    let memory = match plan.method {
+        Method::Lora => compute(&setup)?.methods.into_iter().find(|m| m.method == "lora").map(|m| m.memory).unwrap_or_default(),
+        Method::Full => costs::full(&arch, inputs).memory,
+        Method::Head => costs::head_only(&arch, inputs).memory,
+        Method::Bitfit => costs::bitfit(&arch, inputs).memory,
+    };
     let (b, s) = (plan.train.batch_size as u64, plan.max_len as u64);
     let scores = b * arch.num_attention_heads * s * s * 4;
     let widest = arch.modules.iter().map(|m| frozen_module_bytes(m, Precision::Fp32, false)).max().unwrap_or(0);

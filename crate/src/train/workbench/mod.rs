@@ -22,6 +22,7 @@ use crate::data::parse::label_counts;
 use crate::data::{self, Dataset, split::stratified};
 use crate::error::Error;
 use crate::model::files::{ModelFiles, encoder_config};
+use crate::model::methods::Method;
 
 /// Runs whose trainable part is at most this many parameters are snapshotted after every step (LoRA, head-only,
 /// BitFit: a few hundred KB read back); bigger ones (full fine-tuning) at each epoch's end.
@@ -77,7 +78,8 @@ impl Workbench {
         // An architecture we cannot train is refused here, before the page downloads its weights.
         encoder_config(config_json)?;
         let Some(budget) = self.budget else { return Ok(None) };
-        let mut smallest = Plan::default();
+        // The cheapest run: head-only (LoRA's default targets are BERT's names, which another architecture lacks).
+        let mut smallest = Plan { method: Method::Head, ..Plan::default() };
         smallest.train.batch_size = 1;
         smallest.max_len = 16;
         fits::check(config_json, file_bytes, 2, &smallest, budget).map(Some)
