@@ -7,6 +7,7 @@ use std::time::Instant;
 
 use burn::module::Module;
 use burn::tensor::Device;
+use lora_playground::accounting::lora_config::TargetModules;
 use lora_playground::model::methods::{Method, count};
 use lora_playground::train::batch::{Tokens, to_input};
 use lora_playground::train::config::{Sample, TrainConfig, optimizer};
@@ -18,7 +19,7 @@ use serde_json::{Value, json};
 use super::flags::Flags;
 use super::{device, model_files, usage_error};
 
-const VALUED: &[&str] = &["--model", "--hub", "--steps", "--batch-size", "--seq-len", "--methods", "--device"];
+const VALUED: &[&str] = &["--model", "--hub", "--steps", "--batch-size", "--seq-len", "--methods", "--device", "--targets"];
 const LABELS: usize = 5;
 
 pub fn run(args: &[String]) -> i32 {
@@ -40,7 +41,7 @@ pub fn run(args: &[String]) -> i32 {
             }
         };
         let mut child_args = vec!["bench-one".to_string(), "--methods".into(), m.to_string()];
-        for flag in ["--model", "--hub", "--steps", "--batch-size", "--seq-len", "--device"] {
+        for flag in ["--model", "--hub", "--steps", "--batch-size", "--seq-len", "--device", "--targets"] {
             if let Some(v) = f.str(flag) {
                 child_args.extend([flag.to_string(), v.to_string()]);
             }
@@ -157,8 +158,12 @@ fn one(f: &Flags) -> Result<Value, String> {
     let (device, adapter): (Device, String) = device::open(f.str("--device").unwrap_or("cpu"))?;
     let config = files.encoder_config().map_err(|e| e.to_string())?;
     let method = if which == "inference" { Method::Head } else { Method::parse(which).map_err(|e| e.to_string())? };
-    // LoRA r=8, alpha 16 on query and value (the default plan), no dropout: the figures the README compares.
-    let plan = Plan { method, lora_dropout: 0.0, ..Plan::default() };
+    // LoRA r=8, alpha 16 on query and value (the default plan; `--targets` names another architecture's, such as
+    // DistilBERT's q_lin,v_lin), no dropout: the figures the README compares.
+    let mut plan = Plan { method, lora_dropout: 0.0, ..Plan::default() };
+    if let Some(names) = f.str("--targets") {
+        plan.lora.target_modules = Some(TargetModules::Names(names.split(',').map(|n| n.trim().to_string()).collect()));
+    }
     let samples = batch(bs, seq, config.vocab_size);
     let refs: Vec<&Sample> = samples.iter().collect();
     let train_device = device.clone().autodiff();

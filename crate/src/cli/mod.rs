@@ -47,7 +47,7 @@ usage:
                         [--methods lora,full,head,bitfit] [--fixed-alpha] [--full-lr X] [train options] [--json]
                         (one run per setting, the rest fixed; DIR/sweep.md, sweep.csv and sweep.json of every run)
   lora-playground tiny-model --out DIR   (writes the tiny random BERT the page offers as a model folder)
-  lora-playground bench [--model M] [--steps N] [--batch-size 16] [--seq-len 64] [--methods lora,full,head,bitfit,inference] [--json]
+  lora-playground bench [--model M] [--steps N] [--batch-size 16] [--seq-len 64] [--methods lora,full,head,bitfit,inference] [--targets q_lin,v_lin] [--json]
 
 train options:
   --model <folder | all-MiniLM-L6-v2 | tiny | hf:ORG/NAME[@REVISION]>   (default all-MiniLM-L6-v2)
