@@ -54,7 +54,7 @@ fn matches_transformers(name: &str) {
     }
     let input = to_input(&config, &tokens.iter().collect::<Vec<_>>(), &device);
     assert_eq!(input.attention_mask.dims(), [b, s], "{name}: the batch pads to transformers' length");
-    let hidden = model.bert.encode(&input).into_data().try_to_vec::<f32>().unwrap();
+    let hidden = model.encode(&input).into_data().try_to_vec::<f32>().unwrap();
     let (want_hidden, hshape) = expected.f32("last_hidden_state").unwrap();
     let h = hshape[2];
     // Padding positions hold whatever attention over nothing gives: only real tokens are compared.
@@ -117,6 +117,13 @@ fn distilbert_with_sinusoidal_positions_matches_transformers() {
     matches_transformers("distilbert-sinusoidal");
 }
 
+/// `GPT2ForSequenceClassification`: pre-norm causal blocks with Conv1D weights, `gelu_new`, and `score` read at
+/// each row's last token that is not padding (the end-of-text token pads, as transformers requires).
+#[test]
+fn gpt2_matches_transformers_on_a_padded_batch() {
+    matches_transformers("gpt2");
+}
+
 #[test]
 fn a_peft_adapter_for_bert_predicts_what_peft_computed() {
     peft_adapter_predicts_what_peft_computed("bert");
@@ -134,9 +141,15 @@ fn a_peft_adapter_for_distilbert_predicts_what_peft_computed() {
     peft_adapter_predicts_what_peft_computed("distilbert");
 }
 
+/// PEFT's GPT-2 adapter targets the fused Conv1D `c_attn` with `fan_in_fan_out` and keeps `score`.
+#[test]
+fn a_peft_adapter_for_gpt2_predicts_what_peft_computed() {
+    peft_adapter_predicts_what_peft_computed("gpt2");
+}
+
 #[test]
 fn architectures_not_trained_yet_are_refused_by_name() {
-    for (name, says) in [("modernbert-cls", "modernbert"), ("gpt2", "gpt2")] {
+    for (name, says) in [("modernbert-cls", "modernbert")] {
         let e = encoder_config(&String::from_utf8(read(name, "config.json")).unwrap()).unwrap_err();
         assert!(e.message.contains(says), "{name}: {}", e.message);
     }
@@ -151,8 +164,8 @@ fn architectures_not_trained_yet_are_refused_by_name() {
 /// A LoRA run through the CLI on the fixture `name` (2 labels, r=4, alpha 8, `bias="lora_only"` on `targets`):
 /// the trainable count it prints and the adapter file it writes are PEFT's (`trainable`, `bytes`, read with
 /// `get_peft_model(...).get_nb_trainable_parameters()` and `save_pretrained` on the same model), and the
-/// calculator's. Returns the adapter's tensor names.
-fn lora_run_trains_and_saves_what_peft_does(name: &str, targets: &str, trainable: u64, bytes: u64) -> Vec<String> {
+/// calculator's. Returns the adapter's tensor names and its `adapter_config.json`.
+fn lora_run_trains_and_saves_what_peft_does(name: &str, targets: &str, trainable: u64, bytes: u64) -> (Vec<String>, serde_json::Value) {
     let dir = std::env::temp_dir().join(format!("lp-arch-train-{name}-{}", std::process::id()));
     let out = Command::new(env!("CARGO_BIN_EXE_lora-playground"))
         .args(["train", "--model", &format!("{FIXTURES}/{name}"), "--data", "builtin:sentiment", "--method", "lora"])
@@ -181,8 +194,9 @@ fn lora_run_trains_and_saves_what_peft_does(name: &str, targets: &str, trainable
     assert_eq!(written, bytes, "{name}: adapter_model.safetensors");
     let file = std::fs::read(dir.join("adapter_model.safetensors")).unwrap();
     let keys = SafeTensors::parse("adapter_model.safetensors", &file).unwrap().entries.into_keys().collect();
+    let config = serde_json::from_slice(&std::fs::read(dir.join("adapter_config.json")).unwrap()).unwrap();
     std::fs::remove_dir_all(&dir).ok();
-    keys
+    (keys, config)
 }
 
 /// RoBERTa: `target_modules=["dense"]` reaches every encoder `dense` but not `classifier.dense`, which sits inside
@@ -190,7 +204,7 @@ fn lora_run_trains_and_saves_what_peft_does(name: &str, targets: &str, trainable
 /// writes and computing its logits within 1e-6).
 #[test]
 fn a_roberta_lora_run_trains_and_saves_what_peft_does() {
-    let keys = lora_run_trains_and_saves_what_peft_does("roberta", "dense", 2940, 14608);
+    let (keys, _) = lora_run_trains_and_saves_what_peft_does("roberta", "dense", 2940, 14608);
     assert!(keys.contains(&"base_model.model.classifier.dense.weight".to_string()), "{keys:?}");
     assert!(!keys.iter().any(|k| k.contains("classifier.dense.lora")), "{keys:?}");
 }
@@ -199,8 +213,19 @@ fn a_roberta_lora_run_trains_and_saves_what_peft_does() {
 /// (tests/reference/distilbert_roundtrip.txt has PEFT loading such an adapter).
 #[test]
 fn a_distilbert_lora_run_trains_and_saves_what_peft_does() {
-    let keys = lora_run_trains_and_saves_what_peft_does("distilbert", "q_lin,v_lin", 2274, 11160);
+    let (keys, _) = lora_run_trains_and_saves_what_peft_does("distilbert", "q_lin,v_lin", 2274, 11160);
     for key in ["base_model.model.pre_classifier.weight", "base_model.model.distilbert.transformer.layer.1.attention.v_lin.lora_B.weight"] {
+        assert!(keys.contains(&key.to_string()), "{key}: {keys:?}");
+    }
+}
+
+/// GPT-2: LoRA on the fused Conv1D `c_attn` (one adapter over query, key and value together), `score` kept whole,
+/// `fan_in_fan_out` written as PEFT writes it for Conv1D.
+#[test]
+fn a_gpt2_lora_run_trains_and_saves_what_peft_does() {
+    let (keys, config) = lora_run_trains_and_saves_what_peft_does("gpt2", "c_attn", 1280, 5960);
+    assert_eq!(config["fan_in_fan_out"], true);
+    for key in ["base_model.model.score.weight", "base_model.model.transformer.h.1.attn.c_attn.lora_A.weight"] {
         assert!(keys.contains(&key.to_string()), "{key}: {keys:?}");
     }
 }

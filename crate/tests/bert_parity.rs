@@ -6,6 +6,7 @@
 use burn::module::Module;
 use burn::tensor::Device;
 use lora_playground::accounting::arch::HfConfig;
+use lora_playground::model::auto::AutoModelForSequenceClassification;
 use lora_playground::model::config::EncoderConfig;
 use lora_playground::model::load::{Weights, build};
 use lora_playground::safetensors::SafeTensors;
@@ -48,6 +49,7 @@ fn minilm_matches_transformers_on_eight_sentences() {
     }
     // One padded batch: padding must not change any sentence's real tokens.
     let refs: Vec<_> = tokens.iter().collect();
+    let AutoModelForSequenceClassification::Bert(model) = model else { panic!("all-MiniLM-L6-v2 is a BERT") };
     let out = model.bert.forward(&to_input(&config, &refs, &device));
     let [_, seq, hidden] = out.last_hidden_state.dims();
     let hs = out.last_hidden_state.into_data().try_to_vec::<f32>().unwrap();

@@ -11,13 +11,14 @@ use lora_playground::accounting::count::count_lora;
 use lora_playground::accounting::lora_config::{Bias, LoraConfig, TargetModules};
 use lora_playground::accounting::method_costs as calc;
 use lora_playground::accounting::memory::{Batch, Optimizer, Precision};
+use lora_playground::model::auto::AutoModelForSequenceClassification;
 use lora_playground::model::bert::BertForSequenceClassification;
 use lora_playground::model::config::{EncoderConfig, Flavor};
 use lora_playground::model::load::{LoraPlacement, Weights, build, build_with};
 use lora_playground::model::export::named_tensors;
 use lora_playground::model::lora::LoraLinearConfig;
 use lora_playground::model::methods::{Method, apply, architecture, count, lora_modules};
-use lora_playground::model::paths::{hf_name, is_head, map_linears};
+use lora_playground::model::paths::{MapParam, hf_name, is_head, map_linears, map_params};
 use lora_playground::rng::Rng;
 use lora_playground::train::batch::{Tokens, to_input};
 use lora_playground::train::config::{Sample, TrainConfig};
@@ -43,22 +44,35 @@ fn lora_config(r: u64, targets: &[&str], bias: Bias) -> LoraConfig {
     }
 }
 
-fn model(method: Method, lora: &LoraConfig, seed: u64) -> (EncoderConfig, BertForSequenceClassification) {
+fn model(method: Method, lora: &LoraConfig, seed: u64) -> (EncoderConfig, AutoModelForSequenceClassification) {
     model_with(EncoderConfig::tiny(40), method, lora, seed)
 }
 
 /// The tiny BERT, and the same sizes as a RoBERTa (`roberta.*` names, its own head, one token type, positions
 /// from `pad_token_id + 1`) and as a DistilBERT (`distilbert.*` names, `pre_classifier` + ReLU, no token types,
-/// a fixed sinusoidal position table).
-fn tiny_all() -> [EncoderConfig; 3] {
+/// a fixed sinusoidal position table) and as a GPT-2 (its own pre-norm causal model, Conv1D layers, `score` at the
+/// last token).
+fn tiny_all() -> [EncoderConfig; 4] {
     let bert = EncoderConfig::tiny(40);
     let roberta = EncoderConfig { flavor: Flavor::Roberta, type_vocab_size: 1, pad_token_id: 1, max_position_embeddings: 66, ..bert.clone() };
     let distilbert = EncoderConfig { flavor: Flavor::Distilbert, type_vocab_size: 0, sinusoidal_pos_embds: true, ..bert.clone() };
-    [bert, roberta, distilbert]
+    let gpt2 = EncoderConfig { flavor: Flavor::Gpt2, type_vocab_size: 0, layer_norm_eps: 1e-5, classifier_dropout: 0.0, ..bert.clone() };
+    [bert, roberta, distilbert, gpt2]
 }
 
-/// BERT's module names for `flavor`: DistilBERT calls `query` `q_lin`, `intermediate.dense` `ffn.lin1`.
+/// BERT's module names for `flavor`: DistilBERT calls `query` `q_lin`, `intermediate.dense` `ffn.lin1`; GPT-2 has
+/// one fused `c_attn` for query, key and value, and `c_proj` in both the attention and the MLP.
 fn targets(flavor: Flavor, names: &[&str]) -> Vec<String> {
+    fn gpt2(n: &str) -> &str {
+        match n {
+            "query" | "value" => "c_attn",
+            "key" => "c_fc",
+            "attention.output.dense" => "attn.c_proj",
+            "intermediate.dense" => "c_fc",
+            "dense" => "c_proj",
+            other => other,
+        }
+    }
     fn distil(n: &str) -> &str {
         match n {
             "query" => "q_lin",
@@ -70,7 +84,18 @@ fn targets(flavor: Flavor, names: &[&str]) -> Vec<String> {
             other => other,
         }
     }
-    names.iter().map(|n| if flavor == Flavor::Distilbert { distil(n) } else { n }.to_string()).collect()
+    let mut out: Vec<String> = Vec::new();
+    for n in names {
+        let name = match flavor {
+            Flavor::Distilbert => distil(n),
+            Flavor::Gpt2 => gpt2(n),
+            _ => n,
+        };
+        if !out.iter().any(|o| o == name) {
+            out.push(name.to_string());
+        }
+    }
+    out
 }
 
 /// `all-linear`, or for DistilBERT every linear layer by name: PEFT refuses `all-linear` on
@@ -88,7 +113,14 @@ fn lora_for(flavor: Flavor, r: u64, names: &[&str], bias: Bias) -> LoraConfig {
     lora_config(r, &names.iter().map(String::as_str).collect::<Vec<_>>(), bias)
 }
 
-fn model_with(config: EncoderConfig, method: Method, lora: &LoraConfig, seed: u64) -> (EncoderConfig, BertForSequenceClassification) {
+fn bert(m: &AutoModelForSequenceClassification) -> &BertForSequenceClassification {
+    match m {
+        AutoModelForSequenceClassification::Bert(b) => b,
+        _ => panic!("a BERT-family model"),
+    }
+}
+
+fn model_with(config: EncoderConfig, method: Method, lora: &LoraConfig, seed: u64) -> (EncoderConfig, AutoModelForSequenceClassification) {
     let device = device();
     device.seed(seed);
     let modules = if method == Method::Lora { lora_modules(&config, LABELS, lora).unwrap() } else { Vec::new() };
@@ -120,7 +152,7 @@ fn toy_data(n: usize) -> Vec<Sample> {
 #[test]
 fn lora_b_is_zero_initialized_so_the_initial_delta_is_zero() {
     let (_, m) = model(Method::Lora, &lora_config(4, &["query", "value"], Bias::None), 0);
-    let q = m.bert.encoder.layer[0].attention.self_attention.query.lora.as_ref().unwrap();
+    let q = bert(&m).bert.encoder.layer[0].attention.self_attention.query.lora.as_ref().unwrap();
     let a = q.lora_a.val();
     assert_eq!(a.dims(), [4, 16], "A is [r, in]");
     // kaiming_uniform(a=sqrt(5)) on [r, in]: U(-1/sqrt(in), 1/sqrt(in)) = U(-0.25, 0.25) for in = 16.
@@ -136,7 +168,8 @@ fn merging_folds_the_adapter_into_the_weight_and_leaves_the_original_alone() {
     let (config, mut m) = model(Method::Lora, &lora_config(4, &["all-linear"], Bias::None), 1);
     let device = device();
     // Give B real values so the adapter matters.
-    for layer in &mut m.bert.encoder.layer {
+    let AutoModelForSequenceClassification::Bert(b) = &mut m else { panic!("the tiny model is a BERT") };
+    for layer in &mut b.bert.encoder.layer {
         let q = layer.attention.self_attention.query.lora.as_mut().unwrap();
         q.lora_b = Param::from_tensor(Tensor::random([16, 4], Distribution::Normal(0.0, 0.5), &device));
     }
@@ -153,7 +186,7 @@ fn merging_folds_the_adapter_into_the_weight_and_leaves_the_original_alone() {
     // No LoRA path is left, and each merged weight is the base weight plus scaling * B A ...
     let merged_w = named_tensors(&merged);
     assert!(!merged_w.keys().any(|k| k.contains("lora")), "{:?}", merged_w.keys());
-    let lora = m.bert.encoder.layer[0].attention.self_attention.query.lora.as_ref().unwrap();
+    let lora = bert(&m).bert.encoder.layer[0].attention.self_attention.query.lora.as_ref().unwrap();
     // burn keeps [in, out]; the named tensors are torch's [out, in], as is B A.
     let delta = lora.lora_b.val().matmul(lora.lora_a.val()).mul_scalar(lora.scaling);
     let q = "bert.encoder.layer.0.attention.self.query.weight";
@@ -245,7 +278,7 @@ fn parameter_paths_are_hugging_face_names() {
     assert!(names.contains(&"bert.encoder.layer.1.attention.self.query.lora_A.weight".to_string()), "{names:?}");
     assert!(names.contains(&"classifier.weight".to_string()), "{names:?}");
     assert_eq!(hf_name("bert.embeddings.layer_norm.beta"), "bert.embeddings.LayerNorm.bias");
-    let [_, roberta, distilbert] = tiny_all();
+    let [_, roberta, distilbert, gpt2] = tiny_all();
     let e = lora_modules(&distilbert, LABELS, &lora_config(2, &["all-linear"], Bias::None)).unwrap_err();
     assert!(e.message.contains("'pre_classifier' is both a LoRA target and a modules_to_save head"), "{}", e.message);
     let (_, m) = model_with(roberta, Method::Lora, &lora_config(2, &["query"], Bias::None), 0);
@@ -268,6 +301,13 @@ fn parameter_paths_are_hugging_face_names() {
     // No token types; the sinusoidal position table is a parameter that even full fine-tuning leaves alone.
     assert!(!all.keys().any(|k| k.contains("token_type")), "{:?}", all.keys());
     assert!(!all["distilbert.embeddings.position_embeddings.weight"].2);
+    let (_, m) = model_with(gpt2, Method::Lora, &lora_config(2, &["c_attn"], Bias::None), 0);
+    let all = named_tensors(&m);
+    // Conv1D weights are [in, out] in torch too: c_attn is [n_embd, 3 n_embd]; score has no bias.
+    assert_eq!(all["transformer.h.0.attn.c_attn.weight"].1, [16, 48]);
+    assert_eq!(all["transformer.h.1.attn.c_attn.lora_B.weight"].1, [48, 2]);
+    assert_eq!(all["score.weight"].1, [LABELS, 16]);
+    assert!(!all.contains_key("score.bias") && all["transformer.ln_f.weight"].1 == [16], "{:?}", all.keys());
     // The calculator names modules on its own (it counts without burn); LoRA lands where its names and the
     // model's paths agree, so they must agree on every linear layer (all-linear leaves out the head).
     for encoder in tiny_all() {
@@ -353,7 +393,7 @@ fn checkpoints_with_wrong_shapes_name_the_tensor() {
     // A checkpoint written from the smaller model, read with the bigger config.
     let d = Device::flex();
     let small = build(&bad, Weights::Random, LABELS, None, &d).unwrap();
-    let w = small.bert.embeddings.word_embeddings.weight.val();
+    let w = bert(&small).bert.embeddings.word_embeddings.weight.val();
     let bytes = lora_playground::safetensors::write_f32(&[(
         "embeddings.word_embeddings.weight",
         w.dims().to_vec(),
@@ -365,4 +405,29 @@ fn checkpoints_with_wrong_shapes_name_the_tensor() {
     let empty = lora_playground::safetensors::write_f32(&[("x", vec![1], vec![0.0])]);
     let file = lora_playground::safetensors::SafeTensors::parse("model.safetensors", &empty).unwrap();
     assert!(build(&config, Weights::Checkpoint(file), LABELS, None, &d).unwrap_err().message.contains("not a BERT checkpoint"));
+}
+
+/// Merging folds each adapter into its layer for every architecture (GPT-2's Conv1D keeps `[in, out]`, as the
+/// adapter's delta does): the merged model computes the unmerged one's logits.
+#[test]
+fn merged_and_unmerged_models_agree_for_every_architecture() {
+    struct RandomB;
+    impl MapParam for RandomB {
+        fn map<const D: usize>(&mut self, name: &str, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
+            if !name.contains("lora_B") {
+                return param;
+            }
+            param.map(|t| Tensor::random(t.shape(), Distribution::Normal(0.0, 0.5), &t.device()))
+        }
+    }
+    for encoder in tiny_all() {
+        let flavor = encoder.flavor;
+        let (config, m) = model_with(encoder, Method::Lora, &lora_for(flavor, 4, &all_linear(flavor), Bias::None), 5);
+        let m = map_params(m, &mut RandomB).valid();
+        let d = Device::flex();
+        let input = to_input(&config, &[&tokens(&[5, 6, 7]), &tokens(&[8, 9])], &d);
+        let before = m.forward(&input);
+        let diff = (before - m.merge().forward(&input)).abs().max().into_scalar::<f32>();
+        assert!(diff < 1e-5, "{flavor:?}: merged differs by {diff}");
+    }
 }

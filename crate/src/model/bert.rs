@@ -14,7 +14,7 @@ use super::embeddings::{Embeddings, EmbeddingsConfig};
 use super::layer::{BertEncoder, BertEncoderConfig, LayerConfig};
 use super::load::{Init, Loader};
 use super::lora::LoraLinear;
-use super::paths::{child, map_linears};
+use super::paths::child;
 use crate::error::Error;
 
 /// One batch of token ids, padded to the same length.
@@ -209,7 +209,8 @@ impl BertForSequenceClassification {
     pub fn forward(&self, input: &EncoderInput) -> Tensor<2> {
         let x = self.bert.encode(input);
         let pooled = match self.flavor {
-            Flavor::Bert => self.bert.pooler.forward(x),
+            // (GPT-2 is its own model, never this one.)
+            Flavor::Bert | Flavor::Gpt2 => self.bert.pooler.forward(x),
             // `RobertaClassificationHead`: dropout on the first token before `dense`, and again before `out_proj`.
             Flavor::Roberta => self.bert.pooler.forward_first(self.dropout.forward(first_token(x))),
             // `pre_classifier` + ReLU on the first token.
@@ -222,8 +223,4 @@ impl BertForSequenceClassification {
         self.classifier.out_features()
     }
 
-    /// Every adapter folded into its weight (PEFT's `merge_and_unload`); the model has no LoRA path after.
-    pub fn merge(self) -> Self {
-        map_linears(self, |_, l| l.merge())
-    }
 }

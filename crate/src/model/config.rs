@@ -12,15 +12,20 @@ pub enum Flavor {
     Bert,
     Roberta,
     Distilbert,
+    /// GPT-2, its own model (`gpt2.rs`), named as transformers names it.
+    Gpt2,
 }
 
 impl Flavor {
+    pub const ALL: [Flavor; 4] = [Flavor::Bert, Flavor::Roberta, Flavor::Distilbert, Flavor::Gpt2];
+
     /// `config.json`'s `model_type`.
     pub fn model_type(self) -> &'static str {
         match self {
             Flavor::Bert => "bert",
             Flavor::Roberta => "roberta",
             Flavor::Distilbert => "distilbert",
+            Flavor::Gpt2 => "gpt2",
         }
     }
 }
@@ -37,6 +42,8 @@ pub struct EncoderConfig {
     pub type_vocab_size: usize,
     pub layer_norm_eps: f64,
     pub hidden_dropout_prob: f64,
+    /// Dropout on the summed embeddings: `hidden_dropout_prob` in the BERT family, GPT-2's `embd_pdrop`.
+    pub embedding_dropout_prob: f64,
     pub attention_probs_dropout_prob: f64,
     /// `classifier_dropout`, falling back to `hidden_dropout_prob` as `BertForSequenceClassification` does.
     pub classifier_dropout: f64,
@@ -55,10 +62,11 @@ impl EncoderConfig {
             "bert" => Flavor::Bert,
             "roberta" => Flavor::Roberta,
             "distilbert" => return Self::from_distilbert(config),
+            "gpt2" => return Self::from_gpt2(config),
             other => {
                 return Err(Error::invalid(
                     "model_type",
-                    format!("training supports bert, roberta and distilbert encoders; this config is '{other}'"),
+                    format!("training supports bert, roberta, distilbert and gpt2; this config is '{other}'"),
                 ));
             }
         };
@@ -82,6 +90,7 @@ impl EncoderConfig {
             type_vocab_size: config.size_or("type_vocab_size", Some(types))? as usize,
             layer_norm_eps: config.float_or("layer_norm_eps", 1e-12)?,
             hidden_dropout_prob: hidden_dropout,
+            embedding_dropout_prob: hidden_dropout,
             attention_probs_dropout_prob: config.float_or("attention_probs_dropout_prob", 0.1)?,
             classifier_dropout: config.optional_float("classifier_dropout")?.unwrap_or(hidden_dropout),
             pad_token_id: config.index_or("pad_token_id", if flavor == Flavor::Roberta { 1 } else { 0 })?,
@@ -108,11 +117,54 @@ impl EncoderConfig {
             type_vocab_size: 0,
             layer_norm_eps: 1e-12,
             hidden_dropout_prob: config.float_or("dropout", 0.1)?,
+            embedding_dropout_prob: config.float_or("dropout", 0.1)?,
             attention_probs_dropout_prob: config.float_or("attention_dropout", 0.1)?,
             classifier_dropout: config.float_or("seq_classif_dropout", 0.2)?,
             pad_token_id: config.index_or("pad_token_id", 0)?,
             initializer_range: config.float_or("initializer_range", 0.02)?,
             sinusoidal_pos_embds: config.flag_or("sinusoidal_pos_embds", false)?,
+        })
+    }
+
+    /// `GPT2Config`'s names and defaults (`n_embd`, `n_layer`, `n_head`, `n_inner` = 4 `n_embd` when null,
+    /// `n_positions`, `resid_pdrop`, `embd_pdrop`, `attn_pdrop`, `layer_norm_epsilon`). GPT-2 has no padding token;
+    /// transformers' sequence classifier needs one, and, as is usual, the end-of-text token stands in for it
+    /// (`pad_token_id`, else `eos_token_id`).
+    fn from_gpt2(config: &HfConfig) -> Result<Self, Error> {
+        let n = config.size_or("n_embd", Some(768))? as usize;
+        let heads = config.size_or("n_head", Some(12))? as usize;
+        check_heads(n, heads, "n_embd", "n_head")?;
+        let act = config.string_or("activation_function", "gelu_new")?;
+        if act != "gelu_new" {
+            return Err(Error::invalid("activation_function", format!("'{act}' is not supported; GPT-2 here computes \"gelu_new\"")));
+        }
+        for flag in ["scale_attn_by_inverse_layer_idx", "reorder_and_upcast_attn", "add_cross_attention"] {
+            if config.flag_or(flag, false)? {
+                return Err(Error::invalid(flag, "is true: not supported by this GPT-2"));
+            }
+        }
+        if !config.flag_or("scale_attn_weights", true)? {
+            return Err(Error::invalid("scale_attn_weights", "is false: not supported by this GPT-2"));
+        }
+        let eos = config.index_or("eos_token_id", 50256)?;
+        Ok(Self {
+            flavor: Flavor::Gpt2,
+            vocab_size: config.size_or("vocab_size", Some(50257))? as usize,
+            hidden_size: n,
+            num_hidden_layers: config.size_or("n_layer", Some(12))? as usize,
+            num_attention_heads: heads,
+            intermediate_size: config.optional_size("n_inner")?.map_or(4 * n, |x| x as usize),
+            max_position_embeddings: config.size_or("n_positions", Some(1024))? as usize,
+            type_vocab_size: 0,
+            layer_norm_eps: config.float_or("layer_norm_epsilon", 1e-5)?,
+            hidden_dropout_prob: config.float_or("resid_pdrop", 0.1)?,
+            embedding_dropout_prob: config.float_or("embd_pdrop", 0.1)?,
+            attention_probs_dropout_prob: config.float_or("attn_pdrop", 0.1)?,
+            // `GPT2ForSequenceClassification` scores the hidden state with no dropout before `score`.
+            classifier_dropout: 0.0,
+            pad_token_id: config.index_or("pad_token_id", eos)?,
+            initializer_range: config.float_or("initializer_range", 0.02)?,
+            sinusoidal_pos_embds: false,
         })
     }
 
@@ -133,6 +185,7 @@ impl EncoderConfig {
             type_vocab_size: 2,
             layer_norm_eps: 1e-12,
             hidden_dropout_prob: 0.1,
+            embedding_dropout_prob: 0.1,
             attention_probs_dropout_prob: 0.1,
             classifier_dropout: 0.1,
             pad_token_id: 0,
@@ -156,6 +209,21 @@ impl EncoderConfig {
                 "attention_dropout": self.attention_probs_dropout_prob,
                 "seq_classif_dropout": self.classifier_dropout,
                 "sinusoidal_pos_embds": self.sinusoidal_pos_embds,
+                "pad_token_id": self.pad_token_id,
+                "initializer_range": self.initializer_range,
+            }),
+            Flavor::Gpt2 => serde_json::json!({
+                "model_type": "gpt2",
+                "vocab_size": self.vocab_size,
+                "n_embd": self.hidden_size,
+                "n_layer": self.num_hidden_layers,
+                "n_head": self.num_attention_heads,
+                "n_inner": self.intermediate_size,
+                "n_positions": self.max_position_embeddings,
+                "layer_norm_epsilon": self.layer_norm_eps,
+                "resid_pdrop": self.hidden_dropout_prob,
+                "embd_pdrop": self.embedding_dropout_prob,
+                "attn_pdrop": self.attention_probs_dropout_prob,
                 "pad_token_id": self.pad_token_id,
                 "initializer_range": self.initializer_range,
             }),

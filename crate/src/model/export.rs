@@ -9,11 +9,11 @@ use burn::module::Param;
 use burn::tensor::Tensor;
 use serde_json::{Value, json};
 
-use super::bert::BertForSequenceClassification;
+use super::auto::AutoModelForSequenceClassification;
 use super::config::EncoderConfig;
 use super::load::Overrides;
 use super::methods::architecture;
-use super::paths::{VisitParam, head_weight, visit_params};
+use super::paths::{VisitParam, head_weight, is_conv1d, is_embedding_weight, visit_params};
 use crate::accounting::checkpoint::{AdapterDtypes, Dtype, adapter_tensors};
 use crate::error::Error;
 use crate::accounting::inject::inject;
@@ -33,14 +33,18 @@ pub struct TorchParam {
 }
 
 /// Whether a parameter is a linear layer's weight, which LoraLinear keeps as `[in, out]` while torch (and every
-/// file format here) keeps `[out, in]`. Embeddings and LoRA matrices are already in torch layout.
+/// file format here) keeps `[out, in]`. Embeddings, LoRA matrices and GPT-2's Conv1D weights (`[in, out]` in torch too)
+/// are not.
 pub fn is_linear_weight(name: &str, rank: usize) -> bool {
-    rank == 2 && name.ends_with(".weight") && !name.contains("embeddings.") && !name.contains(".lora_")
+    rank == 2
+        && !name.contains(".lora_")
+        && !is_embedding_weight(name)
+        && name.strip_suffix(".weight").is_some_and(|module| !is_conv1d(module))
 }
 
 /// Every float parameter in torch layout (`[out, in]` linear weights). Reading the values is left to the caller:
 /// synchronously natively (`named_tensors`), asynchronously in a browser (`train::job::trainable_tensors`).
-pub fn torch_params(model: &BertForSequenceClassification) -> Vec<TorchParam> {
+pub fn torch_params(model: &AutoModelForSequenceClassification) -> Vec<TorchParam> {
     struct Collect(Vec<TorchParam>);
     impl VisitParam for Collect {
         fn visit<const D: usize>(&mut self, name: &str, param: &Param<Tensor<D>>) {
@@ -64,7 +68,7 @@ pub type NamedTensors = BTreeMap<String, (Vec<f32>, Vec<usize>, bool)>;
 
 /// Every float parameter by Hugging Face name, in torch layout, with whether it trains. Reads tensors back
 /// synchronously, so it is for native code (`train::session::read_named_tensors` is the async reader).
-pub fn named_tensors(model: &BertForSequenceClassification) -> NamedTensors {
+pub fn named_tensors(model: &AutoModelForSequenceClassification) -> NamedTensors {
     torch_params(model)
         .into_iter()
         .map(|p| {
@@ -105,7 +109,10 @@ pub fn peft_adapter(
         .iter()
         .map(|&i| arch.modules[i].name.rsplit('.').next().unwrap_or_default().to_string())
         .collect();
-    let adapter_config = adapter_config_json(lora, lora_dropout, base_model, &modules);
+    // PEFT sets fan_in_fan_out itself when a target is GPT-2's Conv1D, and saves it so.
+    let conv1d = injection.lora.iter().any(|&i| is_conv1d(&arch.modules[i].name));
+    let mut adapter_config = adapter_config_json(lora, lora_dropout, base_model, &modules);
+    adapter_config["fan_in_fan_out"] = json!(conv1d);
     Ok(vec![
         ("adapter_config.json".into(), (serde_json::to_string_pretty(&adapter_config).expect("json") + "\n").into_bytes()),
         ("adapter_model.safetensors".into(), write_f32(&out)),
@@ -185,7 +192,9 @@ pub fn read_adapter_config(text: &str) -> Result<(LoraConfig, f64), Error> {
     }
     // Fields that change what the adapter computes (or where it sits) and that this encoder does not implement:
     // refusing them is better than predicting something PEFT would not.
-    for unsupported in ["use_dora", "lora_bias", "fan_in_fan_out", "use_qalora", "use_bdlora"] {
+    // (`fan_in_fan_out` is not among them: PEFT sets it per layer, true for a Conv1D and false for a Linear, and
+    // the adapter computes the same either way.)
+    for unsupported in ["use_dora", "lora_bias", "use_qalora", "use_bdlora"] {
         if field(unsupported).and_then(Value::as_bool) == Some(true) {
             return Err(Error::invalid("adapter_config.json", format!("{unsupported} is true: not supported here")));
         }
@@ -272,9 +281,14 @@ pub fn classifier_config_json(base_config_json: &str, labels: &[String]) -> Resu
     let architecture = match v["model_type"].as_str() {
         Some("roberta") => "RobertaForSequenceClassification",
         Some("distilbert") => "DistilBertForSequenceClassification",
+        Some("gpt2") => "GPT2ForSequenceClassification",
         _ => "BertForSequenceClassification",
     };
     v["architectures"] = json!([architecture]);
+    // GPT-2 has no padding token; the classifier read its rows' last token by the one it trained with (eos).
+    if v["model_type"] == "gpt2" && v["pad_token_id"].is_null() {
+        v["pad_token_id"] = v["eos_token_id"].as_u64().map_or(json!(50256), |e| json!(e));
+    }
     v["id2label"] = Value::Object(id2label);
     v["label2id"] = Value::Object(label2id);
     Ok(serde_json::to_string_pretty(&v).expect("json") + "\n")

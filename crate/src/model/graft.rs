@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 use burn::module::Param;
 use burn::tensor::{Tensor, TensorData};
 
-use super::bert::BertForSequenceClassification;
+use super::auto::AutoModelForSequenceClassification;
 use super::export::is_linear_weight;
 use super::load::Overrides;
 use super::lora::LoraLinearConfig;
@@ -19,12 +19,12 @@ use crate::error::Error;
 /// names (biases, LayerNorms, the classifier) replaced. The classifier may have another number of labels than
 /// the base's; every other tensor must have the base's shape. `file` names the adapter's weights in errors.
 pub fn graft(
-    base: &BertForSequenceClassification,
+    base: &AutoModelForSequenceClassification,
     modules: &[String],
     config: LoraLinearConfig,
     tensors: &Overrides,
     file: &str,
-) -> Result<BertForSequenceClassification, Error> {
+) -> Result<AutoModelForSequenceClassification, Error> {
     let bad = |m: String| Error::invalid(file, m);
     // Inference only: no dropout on the LoRA path.
     let config = config.with_dropout(0.0);

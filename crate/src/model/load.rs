@@ -10,11 +10,13 @@ use burn::module::Param;
 use burn::nn::{Embedding, LayerNorm, LayerNormConfig};
 use burn::tensor::{Device, Tensor, TensorData};
 
-use super::bert::{BertForSequenceClassification, BertForSequenceClassificationConfig};
+use super::auto::AutoModelForSequenceClassification;
+use super::bert::BertForSequenceClassificationConfig;
 use super::config::EncoderConfig;
 use super::lora::{LoraLinear, LoraLinearConfig};
 use super::config::Flavor;
-use super::paths::{child, flavor_name, head_weight};
+use super::gpt2::Gpt2ForSequenceClassification;
+use super::paths::{backbone, child, flavor_name, head_weight};
 use crate::error::Error;
 use crate::rng::Rng;
 use crate::safetensors::SafeTensors;
@@ -45,29 +47,28 @@ pub enum Init {
     Normal(f64),
 }
 
-/// The checkpoint's prefix for backbone keys: `"bert."` (`"roberta."`) for a task model's file, `""` for a bare
-/// encoder's; an error for a file with no word embeddings under either (not a checkpoint of this architecture).
+/// The checkpoint's prefix for backbone keys: `"bert."` (`"roberta."`, `"distilbert."`, GPT-2's `"transformer."`)
+/// for a task model's file, `""` for a bare backbone's; an error for a file with no token embeddings under either
+/// (not a checkpoint of this architecture).
 pub fn checkpoint_prefix(file: &SafeTensors<'_>, flavor: Flavor) -> Result<String, Error> {
-    let backbone = flavor_name(flavor, "bert");
-    if file.contains(&format!("{backbone}.embeddings.word_embeddings.weight")) {
-        Ok(format!("{backbone}."))
-    } else if file.contains("embeddings.word_embeddings.weight") {
+    let (own, embeddings) = backbone(flavor);
+    if file.contains(&format!("{own}.{embeddings}")) {
+        Ok(format!("{own}."))
+    } else if file.contains(embeddings) {
         Ok(String::new())
     } else {
         let kind = match flavor {
             Flavor::Bert => "BERT",
             Flavor::Roberta => "RoBERTa",
             Flavor::Distilbert => "DistilBERT",
+            Flavor::Gpt2 => "GPT-2",
         };
-        let other = ["bert", "roberta", "distilbert"].into_iter().find(|o| file.contains(&format!("{o}.embeddings.word_embeddings.weight")));
+        let other = Flavor::ALL.into_iter().map(backbone).find(|(b, e)| *b != own && file.contains(&format!("{b}.{e}")));
         let why = match other {
-            Some(other) => format!(": its tensors are named {other}.*, config.json's model_type does not match the weights"),
+            Some((other, _)) => format!(": its tensors are named {other}.*, config.json's model_type does not match the weights"),
             None => String::new(),
         };
-        Err(Error::invalid(
-            "model.safetensors",
-            format!("has no embeddings.word_embeddings.weight (nor {backbone}.embeddings...): not a {kind} checkpoint{why}"),
-        ))
+        Err(Error::invalid("model.safetensors", format!("has no {embeddings} (nor {own}.{embeddings}): not a {kind} checkpoint{why}")))
     }
 }
 
@@ -75,7 +76,7 @@ pub fn checkpoint_prefix(file: &SafeTensors<'_>, flavor: Flavor) -> Result<Strin
 /// is in `file`, whose backbone keys carry `prefix` (`checkpoint_prefix`); old TF-converted checkpoints name
 /// LayerNorm parameters gamma/beta. The key may still be absent (a head the checkpoint lacks): `file.contains` says.
 pub fn checkpoint_key(file: &SafeTensors<'_>, flavor: Flavor, prefix: &str, name: &str) -> String {
-    let backbone = flavor_name(flavor, "bert") + ".";
+    let backbone = backbone(flavor).0.to_string() + ".";
     let key = match name.strip_prefix(&backbone) {
         Some(rest) => format!("{prefix}{rest}"),
         None => name.to_string(),
@@ -198,9 +199,17 @@ impl<'a> Loader<'a> {
     /// The linear layer at `path` from torch's `[d_output, d_input]` weight, with LoRA if the placement names it
     /// (its A and B from the overrides when an adapter is being loaded).
     pub fn linear(&mut self, path: &str, d_input: usize, d_output: usize) -> Result<LoraLinear, Error> {
-        let w: Tensor<2> = self.tensor(&child(path, "weight"), [d_output, d_input], Init::Normal(self.std))?;
+        self.layer(path, d_input, d_output, false)
+    }
+
+    fn layer(&mut self, path: &str, d_input: usize, d_output: usize, conv1d: bool) -> Result<LoraLinear, Error> {
+        let w: Tensor<2> = if conv1d {
+            self.tensor(&child(path, "weight"), [d_input, d_output], Init::Normal(self.std))?
+        } else {
+            self.tensor(&child(path, "weight"), [d_output, d_input], Init::Normal(self.std))?.transpose()
+        };
         let b: Tensor<1> = self.tensor(&child(path, "bias"), [d_output], Init::Zeros)?;
-        let layer = LoraLinear::new(w.transpose(), Some(b));
+        let layer = LoraLinear::new(w, Some(b));
         // The placement and the overrides name modules as the checkpoint does.
         let path = &flavor_name(self.flavor, path);
         let Some(config) = self.lora.as_ref().filter(|p| p.modules.iter().any(|m| m == path)).map(|p| p.config) else {
@@ -222,6 +231,11 @@ impl<'a> Loader<'a> {
                 Err(Error::invalid("adapter", format!("has no {missing} for {path}, which the adapter config targets")))
             }
         }
+    }
+
+    /// GPT-2's Conv1D at `path`: `linear`, but torch keeps its weight `[d_input, d_output]` (burn's layout already).
+    pub fn conv1d(&mut self, path: &str, d_input: usize, d_output: usize) -> Result<LoraLinear, Error> {
+        self.layer(path, d_input, d_output, true)
     }
 
     /// The LayerNorm at `path`: weight from the checkpoint, else ones; bias from the checkpoint, else zeros.
@@ -264,14 +278,14 @@ pub fn checkpoint_num_labels(file: &SafeTensors<'_>, flavor: Flavor) -> Option<u
     file.entries.get(&head_weight(flavor)).filter(|e| e.shape.len() == 2).map(|e| e.shape[0])
 }
 
-/// Builds `BertForSequenceClassification` for `num_labels` on `device`.
+/// Builds the sequence classifier `config` describes for `num_labels` on `device`.
 pub fn build(
     config: &EncoderConfig,
     weights: Weights<'_>,
     num_labels: usize,
     lora: Option<LoraPlacement<'_>>,
     device: &Device,
-) -> Result<BertForSequenceClassification, Error> {
+) -> Result<AutoModelForSequenceClassification, Error> {
     build_with(config, weights, None, num_labels, lora, 0, device)
 }
 
@@ -285,7 +299,10 @@ pub fn build_with(
     lora: Option<LoraPlacement<'_>>,
     seed: u64,
     device: &Device,
-) -> Result<BertForSequenceClassification, Error> {
+) -> Result<AutoModelForSequenceClassification, Error> {
     let mut loader = Loader::new(config, weights, overrides, lora, seed, device)?;
-    BertForSequenceClassificationConfig::from_encoder(config, num_labels).init(&mut loader)
+    Ok(match config.flavor {
+        Flavor::Gpt2 => AutoModelForSequenceClassification::Gpt2(Gpt2ForSequenceClassification::init(config, num_labels, &mut loader)?),
+        _ => AutoModelForSequenceClassification::Bert(BertForSequenceClassificationConfig::from_encoder(config, num_labels).init(&mut loader)?),
+    })
 }

@@ -7,6 +7,7 @@
 use super::config::EncoderConfig;
 use super::files::ModelFiles;
 use super::load::checkpoint_prefix;
+use super::paths::backbone;
 use crate::error::Error;
 use crate::safetensors::SafeTensors;
 
@@ -23,7 +24,7 @@ pub fn check(files: &ModelFiles, config: &EncoderConfig) -> Result<(), Error> {
     }
     let weights = SafeTensors::parse("model.safetensors", &files.safetensors)?;
     // Found where the loader will look for it (a bare encoder's file, or a task model's under `bert.`).
-    let name = format!("{}embeddings.word_embeddings.weight", checkpoint_prefix(&weights, config.flavor)?);
+    let name = format!("{}{}", checkpoint_prefix(&weights, config.flavor)?, backbone(config.flavor).1);
     let entry = &weights.entries[&name];
     let want = [config.vocab_size, config.hidden_size];
     if entry.shape != want {

@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use burn::module::Param;
 use burn::tensor::Tensor;
 
-use super::bert::BertForSequenceClassification;
+use super::auto::AutoModelForSequenceClassification;
 use super::config::EncoderConfig;
 use super::paths::{MapParam, VisitParam, flavor_name, is_head, map_params, visit_params};
 use crate::accounting::arch::{Architecture, HfConfig, ModuleKind, Task};
@@ -119,12 +119,12 @@ pub fn fixed_params(config: &EncoderConfig) -> Vec<String> {
 
 /// Sets `require_grad` on every parameter of `config`'s model for `method`.
 pub fn apply(
-    model: BertForSequenceClassification,
+    model: AutoModelForSequenceClassification,
     config: &EncoderConfig,
     method: Method,
     bias: Bias,
     lora_modules: &[String],
-) -> BertForSequenceClassification {
+) -> AutoModelForSequenceClassification {
     let set: BTreeSet<String> = lora_modules.iter().cloned().collect();
     let fixed = fixed_params(config);
     let rule = |name: &str| !fixed.iter().any(|f| f == name) && trains(method, bias, &set, name);
@@ -153,7 +153,7 @@ impl VisitParam for Counter {
     }
 }
 
-pub fn count(model: &BertForSequenceClassification) -> LiveCount {
+pub fn count(model: &AutoModelForSequenceClassification) -> LiveCount {
     let mut c = Counter(LiveCount::default());
     visit_params(model, &mut c);
     c.0

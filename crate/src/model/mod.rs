@@ -2,11 +2,13 @@
 //! checkpoint loading.
 
 pub mod attention;
+pub mod auto;
 pub mod bert;
 pub mod config;
 pub mod embeddings;
 pub mod export;
 pub mod files;
+pub mod gpt2;
 pub mod graft;
 pub mod layer;
 pub mod load;

@@ -6,7 +6,9 @@
 use burn::module::{Module, ModuleMapper, ModuleVisitor, Param};
 use burn::tensor::Tensor;
 
+use super::auto::AutoModelForSequenceClassification;
 use super::bert::BertForSequenceClassification;
+use super::gpt2::Gpt2ForSequenceClassification;
 use super::config::Flavor;
 use super::lora::LoraLinear;
 
@@ -72,7 +74,8 @@ fn under<'a>(name: &'a str, prefix: &str) -> Option<&'a str> {
 /// (`DISTILBERT_LAYER`), and its head is `pre_classifier` (BERT's pooler dense, with ReLU for tanh) + `classifier`.
 pub fn flavor_name(flavor: Flavor, name: &str) -> String {
     match flavor {
-        Flavor::Bert => name.to_string(),
+        // GPT-2's burn fields are transformers' names already.
+        Flavor::Bert | Flavor::Gpt2 => name.to_string(),
         Flavor::Roberta => {
             if let Some(rest) = under(name, "bert.pooler.dense") {
                 format!("classifier.dense{rest}")
@@ -110,10 +113,39 @@ pub fn is_head(name: &str) -> bool {
     top.ends_with("classifier") || top == "score"
 }
 
-/// The classification head's last layer (`classifier` in BERT, `classifier.out_proj` in RoBERTa): its weight's
-/// first dimension is a checkpoint's or an adapter's number of labels.
+/// The classification head's last layer's weight (`classifier` in BERT and DistilBERT, `classifier.out_proj` in
+/// RoBERTa, `score` in GPT-2): its first dimension is a checkpoint's or an adapter's number of labels.
 pub fn head_weight(flavor: Flavor) -> String {
-    flavor_name(flavor, "classifier.weight")
+    match flavor {
+        Flavor::Gpt2 => "score.weight".into(),
+        _ => flavor_name(flavor, "classifier.weight"),
+    }
+}
+
+/// That layer's bias; GPT-2's `score` has none.
+pub fn head_bias(flavor: Flavor) -> Option<String> {
+    (flavor != Flavor::Gpt2).then(|| flavor_name(flavor, "classifier.bias"))
+}
+
+/// The backbone's module in a task model's checkpoint (`bert.`, `roberta.`, `distilbert.`, GPT-2's `transformer.`),
+/// and its token-embedding weight under it: the key that tells a task checkpoint from a bare one.
+pub fn backbone(flavor: Flavor) -> (&'static str, &'static str) {
+    match flavor {
+        Flavor::Bert => ("bert", "embeddings.word_embeddings.weight"),
+        Flavor::Roberta => ("roberta", "embeddings.word_embeddings.weight"),
+        Flavor::Distilbert => ("distilbert", "embeddings.word_embeddings.weight"),
+        Flavor::Gpt2 => ("transformer", "wte.weight"),
+    }
+}
+
+/// GPT-2's `Conv1D` layers, whose weights are stored `[in, out]` (burn's layout; PEFT's `fan_in_fan_out`).
+pub fn is_conv1d(module: &str) -> bool {
+    matches!(module.rsplit('.').next(), Some("c_attn" | "c_proj" | "c_fc" | "q_attn"))
+}
+
+/// An embedding table's weight (`...embeddings.word_embeddings.weight`, GPT-2's `wte.weight` and `wpe.weight`).
+pub fn is_embedding_weight(name: &str) -> bool {
+    name.contains("embeddings.") || name.ends_with("wte.weight") || name.ends_with("wpe.weight")
 }
 
 /// Looks at every float parameter with its Hugging Face name (see `visit_params`).
@@ -139,13 +171,22 @@ impl<T> Named<T> {
     }
 }
 
+/// An enum's variant (`AutoModelForSequenceClassification::Bert`) is a level burn's walk enters but no name has.
+fn named_level(container: &str) -> bool {
+    !container.starts_with("Enum:")
+}
+
 impl<V: VisitParam> ModuleVisitor for Named<&mut V> {
-    fn enter_module(&mut self, name: &str, _container: &str) {
-        self.path.push(name.to_string());
+    fn enter_module(&mut self, name: &str, container: &str) {
+        if named_level(container) {
+            self.path.push(name.to_string());
+        }
     }
 
-    fn exit_module(&mut self, _name: &str, _container: &str) {
-        self.path.pop();
+    fn exit_module(&mut self, _name: &str, container: &str) {
+        if named_level(container) {
+            self.path.pop();
+        }
     }
 
     fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
@@ -155,12 +196,16 @@ impl<V: VisitParam> ModuleVisitor for Named<&mut V> {
 }
 
 impl<M: MapParam> ModuleMapper for Named<&mut M> {
-    fn enter_module(&mut self, name: &str, _container: &str) {
-        self.path.push(name.to_string());
+    fn enter_module(&mut self, name: &str, container: &str) {
+        if named_level(container) {
+            self.path.push(name.to_string());
+        }
     }
 
-    fn exit_module(&mut self, _name: &str, _container: &str) {
-        self.path.pop();
+    fn exit_module(&mut self, _name: &str, container: &str) {
+        if named_level(container) {
+            self.path.pop();
+        }
     }
 
     fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
@@ -170,21 +215,32 @@ impl<M: MapParam> ModuleMapper for Named<&mut M> {
 }
 
 /// Every float parameter of `model` through `visitor`, in the module's order, with its Hugging Face name.
-pub fn visit_params(model: &BertForSequenceClassification, visitor: &mut impl VisitParam) {
-    model.visit(&mut Named { flavor: model.flavor, path: Vec::new(), inner: visitor });
+pub fn visit_params(model: &AutoModelForSequenceClassification, visitor: &mut impl VisitParam) {
+    model.visit(&mut Named { flavor: model.flavor(), path: Vec::new(), inner: visitor });
 }
 
 /// Every float parameter of `model` through `mapper`, with its Hugging Face name.
-pub fn map_params(model: BertForSequenceClassification, mapper: &mut impl MapParam) -> BertForSequenceClassification {
-    let flavor = model.flavor;
+pub fn map_params(model: AutoModelForSequenceClassification, mapper: &mut impl MapParam) -> AutoModelForSequenceClassification {
+    let flavor = model.flavor();
     model.map(&mut Named { flavor, path: Vec::new(), inner: mapper })
 }
 
-/// Every linear layer of the encoder (not the classifier) through `f`, with its Hugging Face module name
+/// Every linear layer of the backbone (not the head's last layer) through `f`, with its Hugging Face module name
 /// (`bert.encoder.layer.0.attention.self.query`, `bert.pooler.dense`; for RoBERTa `roberta.encoder...` and
-/// `classifier.dense`, the head's first layer, which PEFT's targets never reach); stops at the first error.
-/// burn's mappers reach parameters only, and merging or grafting replaces a whole layer, so this walk is written out.
+/// `classifier.dense`, the head's first layer, which PEFT's targets never reach; GPT-2's Conv1D
+/// `transformer.h.0.attn.c_attn`); stops at the first error. burn's mappers reach parameters only, and merging or
+/// grafting replaces a whole layer, so this walk is written out.
 pub fn try_map_linears<E>(
+    model: AutoModelForSequenceClassification,
+    g: impl FnMut(&str, LoraLinear) -> Result<LoraLinear, E>,
+) -> Result<AutoModelForSequenceClassification, E> {
+    Ok(match model {
+        AutoModelForSequenceClassification::Bert(m) => AutoModelForSequenceClassification::Bert(bert_linears(m, g)?),
+        AutoModelForSequenceClassification::Gpt2(m) => AutoModelForSequenceClassification::Gpt2(gpt2_linears(m, g)?),
+    })
+}
+
+fn bert_linears<E>(
     mut model: BertForSequenceClassification,
     mut g: impl FnMut(&str, LoraLinear) -> Result<LoraLinear, E>,
 ) -> Result<BertForSequenceClassification, E> {
@@ -212,7 +268,24 @@ pub fn try_map_linears<E>(
     Ok(model)
 }
 
+fn gpt2_linears<E>(
+    mut model: Gpt2ForSequenceClassification,
+    mut f: impl FnMut(&str, LoraLinear) -> Result<LoraLinear, E>,
+) -> Result<Gpt2ForSequenceClassification, E> {
+    let mut mapped = Vec::with_capacity(model.transformer.h.len());
+    for (n, mut b) in std::mem::take(&mut model.transformer.h).into_iter().enumerate() {
+        let block = format!("transformer.h.{n}");
+        b.attn.c_attn = f(&format!("{block}.attn.c_attn"), b.attn.c_attn.clone())?;
+        b.attn.c_proj = f(&format!("{block}.attn.c_proj"), b.attn.c_proj.clone())?;
+        b.mlp.c_fc = f(&format!("{block}.mlp.c_fc"), b.mlp.c_fc.clone())?;
+        b.mlp.c_proj = f(&format!("{block}.mlp.c_proj"), b.mlp.c_proj.clone())?;
+        mapped.push(b);
+    }
+    model.transformer.h = mapped;
+    Ok(model)
+}
+
 /// `try_map_linears` for a map that cannot fail.
-pub fn map_linears(model: BertForSequenceClassification, mut f: impl FnMut(&str, LoraLinear) -> LoraLinear) -> BertForSequenceClassification {
+pub fn map_linears(model: AutoModelForSequenceClassification, mut f: impl FnMut(&str, LoraLinear) -> LoraLinear) -> AutoModelForSequenceClassification {
     try_map_linears(model, |name, l| Ok::<_, std::convert::Infallible>(f(name, l))).unwrap_or_else(|e| match e {})
 }

@@ -12,7 +12,7 @@ use super::folder::read_saved;
 use super::job::Prediction;
 use super::merge::{MergeCheck, check};
 use crate::error::Error;
-use crate::model::bert::BertForSequenceClassification;
+use crate::model::auto::AutoModelForSequenceClassification;
 use crate::model::config::EncoderConfig;
 use crate::model::export::torch_params;
 use crate::model::files::ModelFiles;
@@ -65,7 +65,7 @@ struct Entry {
 pub struct AdapterSet {
     config: EncoderConfig,
     tokenizer_json: Vec<u8>,
-    base: BertForSequenceClassification,
+    base: AutoModelForSequenceClassification,
     base_params: u64,
     entries: Vec<Entry>,
     device: Device,

@@ -10,7 +10,7 @@ use super::batch::{TextEncoder, to_input};
 use super::folder::{Saved, read_saved};
 use super::readback::read_floats;
 use crate::error::Error;
-use crate::model::bert::BertForSequenceClassification;
+use crate::model::auto::AutoModelForSequenceClassification;
 use crate::model::config::EncoderConfig;
 use crate::model::files::ModelFiles;
 use crate::model::graft::graft;
@@ -22,7 +22,7 @@ use crate::safetensors::SafeTensors;
 #[derive(Clone)]
 pub struct Classifier {
     pub config: EncoderConfig,
-    pub model: BertForSequenceClassification,
+    pub model: AutoModelForSequenceClassification,
     pub encoder: TextEncoder,
     pub labels: Vec<String>,
 }
@@ -30,7 +30,7 @@ pub struct Classifier {
 impl Saved {
     /// The folder laid over `base` (see `graft`: tensors the folder does not replace are shared with `base`),
     /// with the tokenizer at the folder's max length.
-    pub fn classifier(self, base: &BertForSequenceClassification, config: &EncoderConfig, tokenizer_json: &[u8]) -> Result<Classifier, Error> {
+    pub fn classifier(self, base: &AutoModelForSequenceClassification, config: &EncoderConfig, tokenizer_json: &[u8]) -> Result<Classifier, Error> {
         let lora = LoraLinearConfig::from_peft(&self.lora, 0.0);
         let model = graft(base, &self.lora_modules, lora, &self.tensors, &self.weights_name)?;
         let encoder = TextEncoder::from_bytes(tokenizer_json, self.max_len.unwrap_or(config.max_position_embeddings.min(512)))?;
@@ -40,7 +40,7 @@ impl Saved {
 
 /// The base model for grafting, in inference mode. Its head is a placeholder every adapter replaces: the
 /// checkpoint's own if it has one (a fine-tuned model as base), else a fresh one.
-pub fn base_model(config: &EncoderConfig, files: &ModelFiles, device: &Device) -> Result<BertForSequenceClassification, Error> {
+pub fn base_model(config: &EncoderConfig, files: &ModelFiles, device: &Device) -> Result<AutoModelForSequenceClassification, Error> {
     let weights = SafeTensors::parse("model.safetensors", &files.safetensors)?;
     let num_labels = checkpoint_num_labels(&weights, config.flavor).unwrap_or(2);
     Ok(burn::module::Module::valid(&build(config, Weights::Checkpoint(weights), num_labels, None, device)?))

@@ -17,7 +17,7 @@ use super::metrics::{Metrics, metrics};
 use super::readback::{read_data, read_scalar};
 use super::run::{Run, forward_backward_step, targets};
 use crate::error::Error;
-use crate::model::bert::BertForSequenceClassification;
+use crate::model::auto::AutoModelForSequenceClassification;
 use crate::model::config::EncoderConfig;
 
 /// What one epoch did.
@@ -42,13 +42,13 @@ pub enum Progress<'a> {
 /// One optimizer step on a batch; returns the updated model and the batch's mean loss (native: reads the loss
 /// synchronously; the browser goes through `Run::step`).
 pub fn step(
-    model: BertForSequenceClassification,
+    model: AutoModelForSequenceClassification,
     optim: &mut AdamW,
     lr: f64,
     encoder: &EncoderConfig,
     batch: &[&Sample],
     device: &Device,
-) -> (BertForSequenceClassification, f64) {
+) -> (AutoModelForSequenceClassification, f64) {
     let (model, loss) = forward_backward_step(model, optim, lr, encoder, batch, device);
     (model, block_on(read_scalar(loss)).expect("a CPU or native GPU result reads back"))
 }
@@ -56,7 +56,7 @@ pub fn step(
 /// Mean loss and the classification metrics over `samples` (whose labels index `labels`), in inference mode (no
 /// dropout, no graph): the evaluation after each epoch, for the CLI loop and for the page's job alike.
 pub async fn evaluate(
-    model: &BertForSequenceClassification,
+    model: &AutoModelForSequenceClassification,
     encoder: &EncoderConfig,
     samples: &[Sample],
     labels: &[String],
@@ -82,7 +82,7 @@ pub async fn evaluate(
 /// Trains `model` (whose `require_grad` flags already say what trains) and reports each epoch.
 #[allow(clippy::too_many_arguments)]
 pub fn train(
-    model: BertForSequenceClassification,
+    model: AutoModelForSequenceClassification,
     config: &TrainConfig,
     encoder: &EncoderConfig,
     train: &[Sample],
@@ -90,7 +90,7 @@ pub fn train(
     labels: &[String],
     device: &Device,
     mut on: impl FnMut(Progress<'_>),
-) -> (BertForSequenceClassification, Vec<EpochReport>) {
+) -> (AutoModelForSequenceClassification, Vec<EpochReport>) {
     let mut run = Run::new(model, config, train.len());
     let mut reports = Vec::new();
     for epoch in 1..=config.epochs {

@@ -13,12 +13,12 @@ use super::frozen::{self, FrozenCheck};
 use super::plan::Plan;
 use crate::accounting::lora_config::LoraConfig;
 use crate::error::Error;
-use crate::model::bert::BertForSequenceClassification;
+use crate::model::auto::AutoModelForSequenceClassification;
 use crate::model::config::EncoderConfig;
 use crate::model::export;
 use crate::model::files::ModelFiles;
 use crate::model::load::Overrides;
-use crate::model::paths::{flavor_name, head_weight};
+use crate::model::paths::{head_bias, head_weight};
 use crate::model::methods::{Method, lora_modules};
 use crate::safetensors::SafeTensors;
 
@@ -52,7 +52,7 @@ pub struct TrainingRecord {
 /// The files to save for a trained model (name, bytes): PEFT's adapter files for LoRA, a transformers folder for
 /// full fine-tuning, the trained tensors for head-only and BitFit; always `training.json`.
 pub fn saved_files(
-    model: &BertForSequenceClassification,
+    model: &AutoModelForSequenceClassification,
     files: &ModelFiles,
     plan: &Plan,
     labels: &[String],
@@ -135,13 +135,16 @@ pub fn read_saved(config: &EncoderConfig, saved: &BTreeMap<String, Vec<u8>>) -> 
     let bytes = saved.get(&weights_name).ok_or_else(|| Error::invalid("adapter", format!("{weights_name} is missing")))?;
     let file = SafeTensors::parse(&weights_name, bytes)?;
     let tensors = if method == Method::Lora { export::read_peft_weights(&file)? } else { export::read_model_weights(&file)? };
-    let (weight, bias) = (head_weight(config.flavor), flavor_name(config.flavor, "classifier.bias"));
-    let num_labels = match (tensors.get(&weight), tensors.get(&bias)) {
-        (Some((_, w)), Some((_, b))) if w.len() == 2 && b[..] == [w[0]] => w[0],
+    let (weight, bias) = (head_weight(config.flavor), head_bias(config.flavor));
+    // GPT-2's `score` has no bias; every other head has one of its width.
+    let num_labels = match (tensors.get(&weight), bias.as_ref().map(|b| tensors.get(b))) {
+        (Some((_, w)), None) if w.len() == 2 => w[0],
+        (Some((_, w)), Some(Some((_, b)))) if w.len() == 2 && b[..] == [w[0]] => w[0],
         _ => {
+            let bias = bias.map_or(String::new(), |b| format!(" with {b} [num_labels]"));
             return Err(Error::invalid(
                 weights_name,
-                format!("has no {weight} [num_labels, hidden] with {bias} [num_labels]: not a sequence-classification head for this {} base", config.flavor.model_type()),
+                format!("has no {weight} [num_labels, hidden]{bias}: not a sequence-classification head for this {} base", config.flavor.model_type()),
             ));
         }
     };

@@ -9,7 +9,7 @@ use super::plan::Plan;
 use crate::accounting::lora_config::Bias;
 use crate::data::{Dataset, Example, split::stratified};
 use crate::error::Error;
-use crate::model::bert::BertForSequenceClassification;
+use crate::model::auto::AutoModelForSequenceClassification;
 use crate::model::config::EncoderConfig;
 use crate::model::files::ModelFiles;
 use crate::model::load::{LoraPlacement, Overrides, Weights, build_with};
@@ -20,7 +20,7 @@ use crate::safetensors::SafeTensors;
 /// Everything a run needs, built from the files, the data and the plan.
 pub struct Prepared {
     pub config: EncoderConfig,
-    pub model: BertForSequenceClassification,
+    pub model: AutoModelForSequenceClassification,
     pub encoder: TextEncoder,
     pub train: Vec<Sample>,
     pub val: Vec<Sample>,
@@ -75,7 +75,7 @@ pub fn build_model(
     num_labels: usize,
     plan: &Plan,
     device: &Device,
-) -> Result<BertForSequenceClassification, Error> {
+) -> Result<AutoModelForSequenceClassification, Error> {
     let (lora, is_lora) = (&plan.lora, plan.method == Method::Lora);
     let modules = if is_lora { lora_modules(config, num_labels, lora)? } else { Vec::new() };
     let placement = is_lora.then(|| LoraPlacement { modules: &modules, config: LoraLinearConfig::from_peft(lora, plan.lora_dropout) });

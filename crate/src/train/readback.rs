@@ -5,7 +5,7 @@ use burn::tensor::kind::Basic;
 use burn::tensor::{Tensor, TensorData};
 
 use crate::error::Error;
-use crate::model::bert::BertForSequenceClassification;
+use crate::model::auto::AutoModelForSequenceClassification;
 use crate::model::export::{self, NamedTensors, TorchParam};
 use crate::model::load::Overrides;
 
@@ -35,12 +35,12 @@ pub async fn read_params(params: impl IntoIterator<Item = TorchParam>) -> Result
 }
 
 /// Every float parameter of `model` by Hugging Face name, torch layout.
-pub async fn read_named_tensors(model: &BertForSequenceClassification) -> Result<NamedTensors, Error> {
+pub async fn read_named_tensors(model: &AutoModelForSequenceClassification) -> Result<NamedTensors, Error> {
     read_params(export::torch_params(model)).await
 }
 
 /// Every trainable parameter by Hugging Face name in torch layout (`[out, in]` linear weights).
-pub async fn trainable_tensors(model: &BertForSequenceClassification) -> Result<Overrides, Error> {
+pub async fn trainable_tensors(model: &AutoModelForSequenceClassification) -> Result<Overrides, Error> {
     let read = read_params(export::torch_params(model).into_iter().filter(|p| p.trains)).await?;
     Ok(read.into_iter().map(|(name, (values, shape, _))| (name, (values, shape))).collect())
 }

@@ -17,7 +17,7 @@ use super::config::{Sample, TrainConfig, optimizer};
 use super::readback::read_scalar;
 use super::schedule::LinearSchedule;
 use crate::error::Error;
-use crate::model::bert::BertForSequenceClassification;
+use crate::model::auto::AutoModelForSequenceClassification;
 use crate::model::config::EncoderConfig;
 use crate::rng::Rng;
 
@@ -58,7 +58,7 @@ pub struct RunPosition {
 
 pub struct Run {
     /// `None` only while a step holds it (burn's optimizer takes the model by value).
-    model: Option<BertForSequenceClassification>,
+    model: Option<AutoModelForSequenceClassification>,
     optim: AdamW,
     schedule: LinearSchedule,
     batch_size: usize,
@@ -77,7 +77,7 @@ pub struct Run {
 }
 
 impl Run {
-    pub fn new(model: BertForSequenceClassification, config: &TrainConfig, n_train: usize) -> Self {
+    pub fn new(model: AutoModelForSequenceClassification, config: &TrainConfig, n_train: usize) -> Self {
         let batch_size = config.batch_size.max(1);
         let total = n_train.div_ceil(batch_size) * config.epochs;
         let schedule = LinearSchedule {
@@ -108,7 +108,7 @@ impl Run {
     /// A run carried on from `position` with `model` (its trained tensors laid in) and AdamW's moments laid back
     /// on `device` (the autodiff device the run trains on).
     pub fn resume(
-        model: BertForSequenceClassification,
+        model: AutoModelForSequenceClassification,
         config: &TrainConfig,
         n_train: usize,
         position: RunPosition,
@@ -169,11 +169,11 @@ impl Run {
         self.optim.state().await
     }
 
-    pub fn model(&self) -> &BertForSequenceClassification {
+    pub fn model(&self) -> &AutoModelForSequenceClassification {
         self.model.as_ref().expect("the model is only taken during a step")
     }
 
-    pub fn into_model(self) -> BertForSequenceClassification {
+    pub fn into_model(self) -> AutoModelForSequenceClassification {
         self.model.expect("the model is only taken during a step")
     }
 
@@ -232,13 +232,13 @@ pub fn targets(labels: &[usize], device: &Device) -> Tensor<1, Int> {
 /// Forward, backward and one optimizer step; the loss comes back as a tensor, unread, so that the caller can
 /// read it the way its platform allows.
 pub fn forward_backward_step(
-    model: BertForSequenceClassification,
+    model: AutoModelForSequenceClassification,
     optim: &mut AdamW,
     lr: f64,
     encoder: &EncoderConfig,
     batch: &[&Sample],
     device: &Device,
-) -> (BertForSequenceClassification, Tensor<1>) {
+) -> (AutoModelForSequenceClassification, Tensor<1>) {
     let tokens: Vec<&Tokens> = batch.iter().map(|s| &s.tokens).collect();
     let labels: Vec<usize> = batch.iter().map(|s| s.label).collect();
     let logits = model.forward(&to_input(encoder, &tokens, device));

@@ -1,0 +1,184 @@
+//! GPT-2 in burn as transformers' `GPT2ForSequenceClassification` computes it (`modeling_gpt2.py`, eager
+//! attention): pre-norm blocks with causal self-attention, `Conv1D` projections (weights stored `[in, out]`, which is
+//! burn's own layout, so they load untransposed and PEFT's `fan_in_fan_out` holds for their adapters), GELU's tanh
+//! approximation (`gelu_new`), and the `score` head (no bias) read at the last token that is not padding. Field
+//! names are the Hugging Face module names, so a parameter's path is its checkpoint key.
+
+use burn::module::Module;
+use burn::nn::{Dropout, DropoutConfig, Embedding, LayerNorm};
+use burn::tensor::activation::{softmax, tanh};
+use burn::tensor::{Int, Tensor, TensorData};
+
+use super::bert::EncoderInput;
+use super::config::EncoderConfig;
+use super::load::{Init, Loader};
+use super::lora::LoraLinear;
+use super::paths::child;
+use crate::error::Error;
+
+/// `gelu_new`: 0.5 x (1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3))).
+fn gelu_new<const D: usize>(x: Tensor<D>) -> Tensor<D> {
+    let inner = (x.clone() + x.clone().powf_scalar(3.0).mul_scalar(0.044715)).mul_scalar((2.0 / std::f64::consts::PI).sqrt());
+    x.clone().mul_scalar(0.5) * (tanh(inner) + 1.0)
+}
+
+#[derive(Module, Debug)]
+pub struct Gpt2Attention {
+    /// Query, key and value in one `[n_embd, 3 n_embd]` Conv1D.
+    pub c_attn: LoraLinear,
+    /// `[n_embd, n_embd]` Conv1D.
+    pub c_proj: LoraLinear,
+    pub attn_dropout: Dropout,
+    pub resid_dropout: Dropout,
+    pub num_heads: usize,
+}
+
+impl Gpt2Attention {
+    /// `mask`: 0 where a query may see a key, a large negative number where the key is later or padding.
+    ///
+    /// # Shapes
+    /// - x, output: `[batch, seq, n_embd]`; mask: `[batch, 1, seq, seq]`
+    pub fn forward(&self, x: Tensor<3>, mask: Tensor<4>) -> Tensor<3> {
+        let [b, s, h] = x.dims();
+        let d = h / self.num_heads;
+        let qkv = self.c_attn.forward(x);
+        let split = |i: usize| qkv.clone().slice([0..b, 0..s, i * h..(i + 1) * h]).reshape([b, s, self.num_heads, d]).swap_dims(1, 2);
+        let (q, k, v) = (split(0), split(1), split(2));
+        let scores = q.matmul(k.transpose()).div_scalar((d as f64).sqrt()) + mask;
+        let probs = self.attn_dropout.forward(softmax(scores, 3));
+        let out = probs.matmul(v).swap_dims(1, 2).reshape([b, s, h]);
+        self.resid_dropout.forward(self.c_proj.forward(out))
+    }
+}
+
+#[derive(Module, Debug)]
+pub struct Gpt2Mlp {
+    /// `[n_embd, n_inner]` Conv1D.
+    pub c_fc: LoraLinear,
+    /// `[n_inner, n_embd]` Conv1D.
+    pub c_proj: LoraLinear,
+    pub dropout: Dropout,
+}
+
+#[derive(Module, Debug)]
+pub struct Gpt2Block {
+    pub ln_1: LayerNorm,
+    pub attn: Gpt2Attention,
+    pub ln_2: LayerNorm,
+    pub mlp: Gpt2Mlp,
+}
+
+impl Gpt2Block {
+    pub fn forward(&self, x: Tensor<3>, mask: Tensor<4>) -> Tensor<3> {
+        let x = x.clone() + self.attn.forward(self.ln_1.forward(x), mask);
+        let m = &self.mlp;
+        x.clone() + m.dropout.forward(m.c_proj.forward(gelu_new(m.c_fc.forward(self.ln_2.forward(x)))))
+    }
+}
+
+#[derive(Module, Debug)]
+pub struct Gpt2Model {
+    /// `[vocab_size, n_embd]` token embeddings.
+    pub wte: Embedding,
+    /// `[n_positions, n_embd]` position embeddings.
+    pub wpe: Embedding,
+    pub drop: Dropout,
+    pub h: Vec<Gpt2Block>,
+    pub ln_f: LayerNorm,
+}
+
+impl Gpt2Model {
+    /// The model at `path` (`transformer`), its tensors from `loader`, in checkpoint order.
+    pub fn init(config: &EncoderConfig, loader: &mut Loader, path: &str) -> Result<Self, Error> {
+        let (n, eps) = (config.hidden_size, config.layer_norm_eps);
+        let dropout = |p: f64| DropoutConfig::new(p).init();
+        let wte = loader.embedding(&child(path, "wte"), config.vocab_size, n)?;
+        let wpe = loader.embedding(&child(path, "wpe"), config.max_position_embeddings, n)?;
+        let mut h = Vec::with_capacity(config.num_hidden_layers);
+        for i in 0..config.num_hidden_layers {
+            let block = child(&child(path, "h"), &i.to_string());
+            let (attn, mlp) = (child(&block, "attn"), child(&block, "mlp"));
+            h.push(Gpt2Block {
+                ln_1: loader.layer_norm(&child(&block, "ln_1"), n, eps)?,
+                attn: Gpt2Attention {
+                    c_attn: loader.conv1d(&child(&attn, "c_attn"), n, 3 * n)?,
+                    c_proj: loader.conv1d(&child(&attn, "c_proj"), n, n)?,
+                    attn_dropout: dropout(config.attention_probs_dropout_prob),
+                    resid_dropout: dropout(config.hidden_dropout_prob),
+                    num_heads: config.num_attention_heads,
+                },
+                ln_2: loader.layer_norm(&child(&block, "ln_2"), n, eps)?,
+                mlp: Gpt2Mlp {
+                    c_fc: loader.conv1d(&child(&mlp, "c_fc"), n, config.intermediate_size)?,
+                    c_proj: loader.conv1d(&child(&mlp, "c_proj"), config.intermediate_size, n)?,
+                    dropout: dropout(config.hidden_dropout_prob),
+                },
+            });
+        }
+        let ln_f = loader.layer_norm(&child(path, "ln_f"), n, eps)?;
+        Ok(Self { wte, wpe, drop: dropout(config.embedding_dropout_prob), h, ln_f })
+    }
+
+    /// The last hidden state (after `ln_f`), `[batch, seq, n_embd]`.
+    pub fn forward(&self, input: &EncoderInput) -> Tensor<3> {
+        let [b, s] = input.attention_mask.dims();
+        let device = input.attention_mask.device();
+        // A key is hidden from a query when it comes later (causal) or is padding: finfo(float32).min, as
+        // transformers' mask; where both apply the sum is -inf, which softmax treats the same.
+        let causal: Vec<f32> = (0..s * s).map(|i| if i % s > i / s { f32::MIN } else { 0.0 }).collect();
+        let causal = Tensor::<2>::from_data(TensorData::new(causal, [s, s]), &device).reshape([1, 1, s, s]);
+        let padding = (input.attention_mask.clone().neg() + 1.0).mul_scalar(f32::MIN).reshape([b, 1, 1, s]);
+        let mask = causal + padding;
+        let mut x = self.drop.forward(self.wte.forward(input.input_ids.clone()) + self.wpe.forward(input.position_ids.clone()));
+        for block in &self.h {
+            x = block.forward(x, mask.clone());
+        }
+        self.ln_f.forward(x)
+    }
+}
+
+#[derive(Module, Debug)]
+pub struct Gpt2ForSequenceClassification {
+    pub transformer: Gpt2Model,
+    /// `[n_embd, num_labels]`, no bias.
+    pub score: LoraLinear,
+    pub pad_token_id: usize,
+}
+
+impl Gpt2ForSequenceClassification {
+    /// The whole model. The `score` head comes from the overrides or the checkpoint when they hold one of this
+    /// size, else it is fresh, `N(0, initializer_range)` (a checkpoint's head for another number of labels is
+    /// replaced, as `ignore_mismatched_sizes=True` does).
+    pub fn init(config: &EncoderConfig, num_labels: usize, loader: &mut Loader) -> Result<Self, Error> {
+        let transformer = Gpt2Model::init(config, loader, "transformer")?;
+        let (h, n) = (config.hidden_size, num_labels);
+        let weight = child("score", "weight");
+        let w: Tensor<2> = if loader.has_override(&weight) || loader.checkpoint_shape(&weight).is_some_and(|s| s == [n, h]) {
+            loader.tensor(&weight, [n, h], Init::Normal(loader.std()))?
+        } else {
+            loader.normal([n, h], loader.std())
+        };
+        Ok(Self { transformer, score: LoraLinear::new(w.transpose(), None), pad_token_id: config.pad_token_id })
+    }
+
+    /// Logits `[batch, num_labels]` at each row's last token that is not padding (transformers' rule: the
+    /// rightmost id that differs from `pad_token_id`, the first token when every one is padding).
+    pub fn forward(&self, input: &EncoderInput) -> Tensor<2> {
+        let hidden = self.transformer.forward(input);
+        let [b, s, h] = hidden.dims();
+        let device = hidden.device();
+        // Each real token scores its position + 1, padding 0, less a hair per position so that a row of padding
+        // alone picks its first token: the row's maximum is then exactly transformers' pick. As floats, a one-hot
+        // over the sequence at that token, so the pick stays a differentiable product.
+        let positions = Tensor::<1, Int>::arange(0..s as i64, &device).float().reshape([1, s]).repeat_dim(0, b);
+        let real = input.input_ids.clone().not_equal_elem(self.pad_token_id as i64).float();
+        let score = (positions.clone() + 1.0) * real - positions.mul_scalar(1e-3);
+        let pick = score.clone().equal(score.max_dim(1).repeat_dim(1, s)).float().reshape([b, s, 1]);
+        let pooled = (hidden * pick).sum_dim(1).reshape([b, h]);
+        self.score.forward(pooled)
+    }
+
+    pub fn num_labels(&self) -> usize {
+        self.score.out_features()
+    }
+}
