@@ -39,8 +39,9 @@ def main(model_dir: str, adapter_dir: str, ours_path: str) -> int:
         for row in ours:
             enc = tok.encode(row["text"])
             ids = torch.tensor([enc.ids])
-            logits = model(input_ids=ids, token_type_ids=torch.tensor([enc.type_ids]),
-                           attention_mask=torch.ones_like(ids)).logits[0].tolist()
+            # Segment ids only where the model has token types: GPT-2 would add wte(token_type_ids) to every token.
+            types = {"token_type_ids": torch.tensor([enc.type_ids])} if getattr(base.config, "type_vocab_size", 0) else {}
+            logits = model(input_ids=ids, attention_mask=torch.ones_like(ids), **types).logits[0].tolist()
             diff = max(abs(a - b) for a, b in zip(logits, row["logits"]))
             worst = max(worst, diff)
             print(f"{diff:.2e}  {row['text'][:60]!r}")
