@@ -325,6 +325,16 @@ const tests = [
       await page.waitForFunction(() => document.querySelector('#err-targets').textContent === '');
     });
   }],
+  ['a GPT-2 folder: its Conv1D layers as target boxes, LoRA on the fused c_attn, the CLI\'s losses', async (page) => {
+    await folderRun(page, 'gpt2', ['c_attn'], async () => {
+      const boxes = await page.$$eval('input[name=target]', (b) => b.map((x) => x.value));
+      // `c_proj` alone would take both the attention's and the MLP's, so each box keeps its block's name.
+      assert.deepEqual(boxes, ['c_attn', 'attn.c_proj', 'c_fc', 'mlp.c_proj', 'query', 'value']);
+      for (const name of ['query', 'value']) await page.uncheck(`input[name=target][value="${name}"]`);
+      await page.check('input[name=target][value="c_attn"]');
+      await page.waitForFunction(() => document.querySelector('#err-targets').textContent === '');
+    });
+  }],
   ['axe finds no violations at desktop and phone widths, and the page fits a phone', async (page) => {
     await openTrained(page, 'cpu');
     for (const [width, height] of [[1280, 800], [390, 844]]) {

@@ -23,7 +23,7 @@ export function shortNames(names) {
 
 // The layer names a model offers as targets, from `describe(...).target_choices`.
 export function targetNames(choices) {
-  return shortNames(choices.filter((c) => c.kind === 'linear' || c.kind === 'conv1d').map((c) => c.name));
+  return shortNames(choices.filter((c) => c.kind !== 'embedding').map((c) => c.name));
 }
 
 // Replaces the boxes with `names`, keeping what is ticked; a ticked name the model lacks keeps a box of its own
