@@ -1,8 +1,8 @@
 //! Parity with transformers on small random models of each architecture (`tests/reference/arch_fixtures.py`
 //! built them with transformers and recorded what it computes for five sentences run as one padded batch).
-//! BERT, RoBERTa and DistilBERT are trained today: their tokens, hidden states and logits are transformers', and a
-//! PEFT adapter saved for each predicts what PEFT predicted. The architectures the trainer does not train yet are refused by
-//! name, before anything is built (issue 13 turns each refusal into a parity test).
+//! BERT, RoBERTa, DistilBERT, GPT-2 and ModernBERT are trained: their tokens, hidden states and logits are
+//! transformers', and a PEFT adapter saved for each predicts what PEFT predicted; a LoRA run on each trains PEFT's
+//! count and writes PEFT's file. Any other `model_type` is refused by name before anything is built.
 #![cfg(feature = "train")]
 
 use std::process::Command;
@@ -124,6 +124,20 @@ fn gpt2_matches_transformers_on_a_padded_batch() {
     matches_transformers("gpt2");
 }
 
+/// `ModernBertForSequenceClassification` with `[CLS]` pooling: pre-norm layers, rotary embeddings with the global
+/// and the local `rope_theta`, a sliding-window layer between two global ones, and a sentence longer than the
+/// window (`local_attention` 8 in the fixture), so the window's edge is crossed.
+#[test]
+fn modernbert_with_cls_pooling_matches_transformers() {
+    matches_transformers("modernbert-cls");
+}
+
+/// The same with mean pooling over the real tokens.
+#[test]
+fn modernbert_with_mean_pooling_matches_transformers() {
+    matches_transformers("modernbert-mean");
+}
+
 #[test]
 fn a_peft_adapter_for_bert_predicts_what_peft_computed() {
     peft_adapter_predicts_what_peft_computed("bert");
@@ -147,12 +161,18 @@ fn a_peft_adapter_for_gpt2_predicts_what_peft_computed() {
     peft_adapter_predicts_what_peft_computed("gpt2");
 }
 
+/// PEFT's ModernBERT adapter on the fused `Wqkv`, for each pooling.
 #[test]
-fn architectures_not_trained_yet_are_refused_by_name() {
-    for (name, says) in [("modernbert-cls", "modernbert")] {
-        let e = encoder_config(&String::from_utf8(read(name, "config.json")).unwrap()).unwrap_err();
-        assert!(e.message.contains(says), "{name}: {}", e.message);
-    }
+fn a_peft_adapter_for_modernbert_predicts_what_peft_computed() {
+    peft_adapter_predicts_what_peft_computed("modernbert-cls");
+    peft_adapter_predicts_what_peft_computed("modernbert-mean");
+}
+
+#[test]
+fn a_config_for_another_architecture_is_refused_by_name() {
+    let llama = r#"{"model_type": "llama", "hidden_size": 64, "num_hidden_layers": 2, "num_attention_heads": 4, "intermediate_size": 128, "vocab_size": 100}"#;
+    let e = encoder_config(llama).unwrap_err();
+    assert!(e.field == "model_type" && e.message.contains("'llama'"), "{}", e.message);
     // A BERT config over RoBERTa's weights names what is wrong.
     let bert = String::from_utf8(read("bert", "config.json")).unwrap();
     let config = encoder_config(&bert).unwrap();
@@ -228,4 +248,13 @@ fn a_gpt2_lora_run_trains_and_saves_what_peft_does() {
     for key in ["base_model.model.score.weight", "base_model.model.transformer.h.1.attn.c_attn.lora_A.weight"] {
         assert!(keys.contains(&key.to_string()), "{key}: {keys:?}");
     }
+}
+
+/// ModernBERT: LoRA on the fused `Wqkv` (no biases to train: `bias="lora_only"` adds none), `classifier` kept whole;
+/// the prediction `head` stays frozen, as it is outside `modules_to_save`.
+#[test]
+fn a_modernbert_lora_run_trains_and_saves_what_peft_does() {
+    let (keys, _) = lora_run_trains_and_saves_what_peft_does("modernbert-cls", "Wqkv", 1602, 7320);
+    assert!(keys.contains(&"base_model.model.model.layers.2.attn.Wqkv.lora_B.weight".to_string()), "{keys:?}");
+    assert!(!keys.iter().any(|k| k.contains("head.")), "{keys:?}");
 }

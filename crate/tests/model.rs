@@ -14,6 +14,7 @@ use lora_playground::accounting::memory::{Batch, Optimizer, Precision};
 use lora_playground::model::auto::AutoModelForSequenceClassification;
 use lora_playground::model::bert::BertForSequenceClassification;
 use lora_playground::model::config::{EncoderConfig, Flavor};
+use lora_playground::model::modernbert::{ModernBertOptions, Pooling};
 use lora_playground::model::load::{LoraPlacement, Weights, build, build_with};
 use lora_playground::model::export::named_tensors;
 use lora_playground::model::lora::LoraLinearConfig;
@@ -51,13 +52,24 @@ fn model(method: Method, lora: &LoraConfig, seed: u64) -> (EncoderConfig, AutoMo
 /// The tiny BERT, and the same sizes as a RoBERTa (`roberta.*` names, its own head, one token type, positions
 /// from `pad_token_id + 1`) and as a DistilBERT (`distilbert.*` names, `pre_classifier` + ReLU, no token types,
 /// a fixed sinusoidal position table) and as a GPT-2 (its own pre-norm causal model, Conv1D layers, `score` at the
-/// last token).
-fn tiny_all() -> [EncoderConfig; 4] {
+/// last token) and as a ModernBERT (pre-norm, rotary, a global and a sliding-window layer, no biases, mean pooling).
+fn tiny_all() -> [EncoderConfig; 5] {
     let bert = EncoderConfig::tiny(40);
     let roberta = EncoderConfig { flavor: Flavor::Roberta, type_vocab_size: 1, pad_token_id: 1, max_position_embeddings: 66, ..bert.clone() };
     let distilbert = EncoderConfig { flavor: Flavor::Distilbert, type_vocab_size: 0, sinusoidal_pos_embds: true, ..bert.clone() };
     let gpt2 = EncoderConfig { flavor: Flavor::Gpt2, type_vocab_size: 0, layer_norm_eps: 1e-5, classifier_dropout: 0.0, ..bert.clone() };
-    [bert, roberta, distilbert, gpt2]
+    let options = ModernBertOptions {
+        windows: vec![None, Some(2)],
+        global_rope_theta: 160_000.0,
+        local_rope_theta: 10_000.0,
+        norm_bias: false,
+        attention_bias: false,
+        mlp_bias: false,
+        classifier_bias: false,
+        pooling: Pooling::Mean,
+    };
+    let modernbert = EncoderConfig { flavor: Flavor::ModernBert, type_vocab_size: 0, layer_norm_eps: 1e-5, modernbert: Some(options), ..bert.clone() };
+    [bert, roberta, distilbert, gpt2, modernbert]
 }
 
 /// BERT's module names for `flavor`: DistilBERT calls `query` `q_lin`, `intermediate.dense` `ffn.lin1`; GPT-2 has
@@ -84,11 +96,20 @@ fn targets(flavor: Flavor, names: &[&str]) -> Vec<String> {
             other => other,
         }
     }
+    fn modernbert(n: &str) -> &str {
+        match n {
+            "query" | "value" => "Wqkv",
+            "key" | "intermediate.dense" => "Wi",
+            "attention.output.dense" => "attn.Wo",
+            other => other,
+        }
+    }
     let mut out: Vec<String> = Vec::new();
     for n in names {
         let name = match flavor {
             Flavor::Distilbert => distil(n),
             Flavor::Gpt2 => gpt2(n),
+            Flavor::ModernBert => modernbert(n),
             _ => n,
         };
         if !out.iter().any(|o| o == name) {
@@ -278,7 +299,7 @@ fn parameter_paths_are_hugging_face_names() {
     assert!(names.contains(&"bert.encoder.layer.1.attention.self.query.lora_A.weight".to_string()), "{names:?}");
     assert!(names.contains(&"classifier.weight".to_string()), "{names:?}");
     assert_eq!(hf_name("bert.embeddings.layer_norm.beta"), "bert.embeddings.LayerNorm.bias");
-    let [_, roberta, distilbert, gpt2] = tiny_all();
+    let [_, roberta, distilbert, gpt2, modernbert] = tiny_all();
     let e = lora_modules(&distilbert, LABELS, &lora_config(2, &["all-linear"], Bias::None)).unwrap_err();
     assert!(e.message.contains("'pre_classifier' is both a LoRA target and a modules_to_save head"), "{}", e.message);
     let (_, m) = model_with(roberta, Method::Lora, &lora_config(2, &["query"], Bias::None), 0);
@@ -308,6 +329,14 @@ fn parameter_paths_are_hugging_face_names() {
     assert_eq!(all["transformer.h.1.attn.c_attn.lora_B.weight"].1, [48, 2]);
     assert_eq!(all["score.weight"].1, [LABELS, 16]);
     assert!(!all.contains_key("score.bias") && all["transformer.ln_f.weight"].1 == [16], "{:?}", all.keys());
+    let (_, m) = model_with(modernbert, Method::Full, &LoraConfig::default(), 0);
+    let all = named_tensors(&m);
+    // No biases but the classifier's; layer 0 has no attn_norm; Wqkv and Wi are fused ([3 h, h], [2 i, h]).
+    assert_eq!(all["model.layers.1.attn.Wqkv.weight"].1, [48, 16]);
+    assert_eq!(all["model.layers.0.mlp.Wi.weight"].1, [64, 16]);
+    assert!(all.contains_key("model.layers.1.attn_norm.weight") && !all.contains_key("model.layers.0.attn_norm.weight"));
+    let biases: Vec<&String> = all.keys().filter(|k| k.ends_with(".bias")).collect();
+    assert_eq!(biases, ["classifier.bias"]);
     // The calculator names modules on its own (it counts without burn); LoRA lands where its names and the
     // model's paths agree, so they must agree on every linear layer (all-linear leaves out the head).
     for encoder in tiny_all() {

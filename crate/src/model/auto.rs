@@ -1,6 +1,6 @@
 //! The sequence classifier a `config.json`'s `model_type` picks, as transformers' `AutoModelForSequenceClassification`
-//! does: BERT, RoBERTa and DistilBERT (one post-norm encoder under each one's names, `bert.rs`) or GPT-2
-//! (`gpt2.rs`). The trainer, the loader, the walks over parameters and the exports all take this one type.
+//! does: BERT, RoBERTa and DistilBERT (one post-norm encoder under each one's names, `bert.rs`), GPT-2
+//! (`gpt2.rs`) or ModernBERT (`modernbert.rs`). The trainer, the loader, the walks over parameters and the exports all take this one type.
 
 use burn::module::Module;
 use burn::tensor::Tensor;
@@ -8,6 +8,7 @@ use burn::tensor::Tensor;
 use super::bert::{BertForSequenceClassification, EncoderInput};
 use super::config::Flavor;
 use super::gpt2::Gpt2ForSequenceClassification;
+use super::modernbert::ModernBertForSequenceClassification;
 use super::paths::map_linears;
 
 #[derive(Module, Debug)]
@@ -15,6 +16,7 @@ pub enum AutoModelForSequenceClassification {
     /// BERT, RoBERTa or DistilBERT (its `flavor` says which).
     Bert(BertForSequenceClassification),
     Gpt2(Gpt2ForSequenceClassification),
+    ModernBert(ModernBertForSequenceClassification),
 }
 
 impl AutoModelForSequenceClassification {
@@ -23,6 +25,7 @@ impl AutoModelForSequenceClassification {
         match self {
             Self::Bert(m) => m.flavor,
             Self::Gpt2(_) => Flavor::Gpt2,
+            Self::ModernBert(_) => Flavor::ModernBert,
         }
     }
 
@@ -33,6 +36,7 @@ impl AutoModelForSequenceClassification {
         match self {
             Self::Bert(m) => m.forward(input),
             Self::Gpt2(m) => m.forward(input),
+            Self::ModernBert(m) => m.forward(input),
         }
     }
 
@@ -41,6 +45,7 @@ impl AutoModelForSequenceClassification {
         match self {
             Self::Bert(m) => m.bert.encode(input),
             Self::Gpt2(m) => m.transformer.forward(input),
+            Self::ModernBert(m) => m.model.forward(input),
         }
     }
 
@@ -48,6 +53,7 @@ impl AutoModelForSequenceClassification {
         match self {
             Self::Bert(m) => m.num_labels(),
             Self::Gpt2(m) => m.num_labels(),
+            Self::ModernBert(m) => m.num_labels(),
         }
     }
 

@@ -12,7 +12,7 @@ use burn::tensor::{Int, Tensor};
 use super::config::{EncoderConfig, Flavor};
 use super::embeddings::{Embeddings, EmbeddingsConfig};
 use super::layer::{BertEncoder, BertEncoderConfig, LayerConfig};
-use super::load::{Init, Loader};
+use super::load::Loader;
 use super::lora::LoraLinear;
 use super::paths::child;
 use crate::error::Error;
@@ -177,15 +177,7 @@ impl BertForSequenceClassificationConfig {
     /// transformers does with `ignore_mismatched_sizes=True`; an adapter's head must fit.
     pub fn init(&self, loader: &mut Loader) -> Result<BertForSequenceClassification, Error> {
         let bert = self.bert.init(loader, &child("", "bert"))?;
-        let (h, n) = (self.bert.hidden_size(), self.num_labels);
-        let (weight, bias) = (child("classifier", "weight"), child("classifier", "bias"));
-        let classifier = if loader.has_override(&weight) || loader.checkpoint_shape(&weight).is_some_and(|s| s == [n, h]) {
-            let w: Tensor<2> = loader.tensor(&weight, [n, h], Init::Normal(loader.std()))?;
-            LoraLinear::new(w.transpose(), Some(loader.tensor(&bias, [n], Init::Zeros)?))
-        } else {
-            let w: Tensor<2> = loader.normal([n, h], loader.std());
-            LoraLinear::new(w.transpose(), Some(Tensor::zeros([n], loader.device())))
-        };
+        let classifier = loader.head("classifier", self.bert.hidden_size(), self.num_labels, true)?;
         let dropout = DropoutConfig::new(self.classifier_dropout).init();
         Ok(BertForSequenceClassification { bert, dropout, classifier, flavor: self.flavor })
     }
@@ -209,8 +201,8 @@ impl BertForSequenceClassification {
     pub fn forward(&self, input: &EncoderInput) -> Tensor<2> {
         let x = self.bert.encode(input);
         let pooled = match self.flavor {
-            // (GPT-2 is its own model, never this one.)
-            Flavor::Bert | Flavor::Gpt2 => self.bert.pooler.forward(x),
+            // (GPT-2 and ModernBERT are models of their own, never this one.)
+            Flavor::Bert | Flavor::Gpt2 | Flavor::ModernBert => self.bert.pooler.forward(x),
             // `RobertaClassificationHead`: dropout on the first token before `dense`, and again before `out_proj`.
             Flavor::Roberta => self.bert.pooler.forward_first(self.dropout.forward(first_token(x))),
             // `pre_classifier` + ReLU on the first token.

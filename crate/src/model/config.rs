@@ -1,5 +1,6 @@
 //! The encoder's hyper-parameters, read from a Hugging Face `config.json` with transformers' defaults.
 
+use super::modernbert::{ModernBertOptions, Pooling};
 use crate::accounting::arch::HfConfig;
 use crate::error::Error;
 
@@ -14,10 +15,12 @@ pub enum Flavor {
     Distilbert,
     /// GPT-2, its own model (`gpt2.rs`), named as transformers names it.
     Gpt2,
+    /// ModernBERT, its own model (`modernbert.rs`), named as transformers names it.
+    ModernBert,
 }
 
 impl Flavor {
-    pub const ALL: [Flavor; 4] = [Flavor::Bert, Flavor::Roberta, Flavor::Distilbert, Flavor::Gpt2];
+    pub const ALL: [Flavor; 5] = [Flavor::Bert, Flavor::Roberta, Flavor::Distilbert, Flavor::Gpt2, Flavor::ModernBert];
 
     /// `config.json`'s `model_type`.
     pub fn model_type(self) -> &'static str {
@@ -26,6 +29,7 @@ impl Flavor {
             Flavor::Roberta => "roberta",
             Flavor::Distilbert => "distilbert",
             Flavor::Gpt2 => "gpt2",
+            Flavor::ModernBert => "modernbert",
         }
     }
 }
@@ -53,6 +57,8 @@ pub struct EncoderConfig {
     /// DistilBERT's `sinusoidal_pos_embds`: the position table holds fixed sinusoids and never trains
     /// (transformers sets `requires_grad = False` on it).
     pub sinusoidal_pos_embds: bool,
+    /// ModernBERT's own settings (its layers' windows and rotary thetas, biases, pooling); None for the others.
+    pub modernbert: Option<ModernBertOptions>,
 }
 
 impl EncoderConfig {
@@ -63,10 +69,11 @@ impl EncoderConfig {
             "roberta" => Flavor::Roberta,
             "distilbert" => return Self::from_distilbert(config),
             "gpt2" => return Self::from_gpt2(config),
+            "modernbert" => return Self::from_modernbert(config),
             other => {
                 return Err(Error::invalid(
                     "model_type",
-                    format!("training supports bert, roberta, distilbert and gpt2; this config is '{other}'"),
+                    format!("training supports bert, roberta, distilbert, modernbert and gpt2; this config is '{other}'"),
                 ));
             }
         };
@@ -96,6 +103,7 @@ impl EncoderConfig {
             pad_token_id: config.index_or("pad_token_id", if flavor == Flavor::Roberta { 1 } else { 0 })?,
             initializer_range: config.float_or("initializer_range", 0.02)?,
             sinusoidal_pos_embds: false,
+            modernbert: None,
         })
     }
 
@@ -123,6 +131,7 @@ impl EncoderConfig {
             pad_token_id: config.index_or("pad_token_id", 0)?,
             initializer_range: config.float_or("initializer_range", 0.02)?,
             sinusoidal_pos_embds: config.flag_or("sinusoidal_pos_embds", false)?,
+            modernbert: None,
         })
     }
 
@@ -165,6 +174,35 @@ impl EncoderConfig {
             pad_token_id: config.index_or("pad_token_id", eos)?,
             initializer_range: config.float_or("initializer_range", 0.02)?,
             sinusoidal_pos_embds: false,
+            modernbert: None,
+        })
+    }
+
+    /// `ModernBertConfig`'s names and defaults (`norm_eps`, `embedding_dropout`, `mlp_dropout`,
+    /// `attention_dropout`, `classifier_dropout`, all 0 by default), and its own settings (`ModernBertOptions`).
+    fn from_modernbert(config: &HfConfig) -> Result<Self, Error> {
+        let hidden = config.size_or("hidden_size", Some(768))? as usize;
+        let heads = config.size_or("num_attention_heads", Some(12))? as usize;
+        check_heads(hidden, heads, "hidden_size", "num_attention_heads")?;
+        let layers = config.size_or("num_hidden_layers", Some(22))? as usize;
+        Ok(Self {
+            flavor: Flavor::ModernBert,
+            vocab_size: config.size_or("vocab_size", Some(50368))? as usize,
+            hidden_size: hidden,
+            num_hidden_layers: layers,
+            num_attention_heads: heads,
+            intermediate_size: config.size_or("intermediate_size", Some(1152))? as usize,
+            max_position_embeddings: config.size_or("max_position_embeddings", Some(8192))? as usize,
+            type_vocab_size: 0,
+            layer_norm_eps: config.float_or("norm_eps", 1e-5)?,
+            hidden_dropout_prob: config.float_or("mlp_dropout", 0.0)?,
+            embedding_dropout_prob: config.float_or("embedding_dropout", 0.0)?,
+            attention_probs_dropout_prob: config.float_or("attention_dropout", 0.0)?,
+            classifier_dropout: config.float_or("classifier_dropout", 0.0)?,
+            pad_token_id: config.index_or("pad_token_id", 50283)?,
+            initializer_range: config.float_or("initializer_range", 0.02)?,
+            sinusoidal_pos_embds: false,
+            modernbert: Some(ModernBertOptions::from_hf(config, layers)?),
         })
     }
 
@@ -191,6 +229,7 @@ impl EncoderConfig {
             pad_token_id: 0,
             initializer_range: 0.02,
             sinusoidal_pos_embds: false,
+            modernbert: None,
         }
     }
 
@@ -227,6 +266,37 @@ impl EncoderConfig {
                 "pad_token_id": self.pad_token_id,
                 "initializer_range": self.initializer_range,
             }),
+            Flavor::ModernBert => {
+                let o = self.modernbert.as_ref().expect("a ModernBERT config has its options");
+                let layer_types: Vec<&str> = o.windows.iter().map(|w| if w.is_some() { "sliding_attention" } else { "full_attention" }).collect();
+                serde_json::json!({
+                    "model_type": "modernbert",
+                    "vocab_size": self.vocab_size,
+                    "hidden_size": self.hidden_size,
+                    "num_hidden_layers": self.num_hidden_layers,
+                    "num_attention_heads": self.num_attention_heads,
+                    "intermediate_size": self.intermediate_size,
+                    "max_position_embeddings": self.max_position_embeddings,
+                    "norm_eps": self.layer_norm_eps,
+                    "norm_bias": o.norm_bias,
+                    "attention_bias": o.attention_bias,
+                    "mlp_bias": o.mlp_bias,
+                    "classifier_bias": o.classifier_bias,
+                    "classifier_pooling": if o.pooling == Pooling::Mean { "mean" } else { "cls" },
+                    "layer_types": layer_types,
+                    "local_attention": 2 * o.windows.iter().flatten().next().copied().unwrap_or(64),
+                    "rope_parameters": {
+                        "full_attention": { "rope_type": "default", "rope_theta": o.global_rope_theta },
+                        "sliding_attention": { "rope_type": "default", "rope_theta": o.local_rope_theta },
+                    },
+                    "embedding_dropout": self.embedding_dropout_prob,
+                    "mlp_dropout": self.hidden_dropout_prob,
+                    "attention_dropout": self.attention_probs_dropout_prob,
+                    "classifier_dropout": self.classifier_dropout,
+                    "pad_token_id": self.pad_token_id,
+                    "initializer_range": self.initializer_range,
+                })
+            }
             _ => serde_json::json!({
                 "model_type": self.flavor.model_type(),
                 "vocab_size": self.vocab_size,

@@ -11,7 +11,7 @@ use burn::tensor::{Int, Tensor, TensorData};
 
 use super::bert::EncoderInput;
 use super::config::EncoderConfig;
-use super::load::{Init, Loader};
+use super::load::Loader;
 use super::lora::LoraLinear;
 use super::paths::child;
 use crate::error::Error;
@@ -146,19 +146,11 @@ pub struct Gpt2ForSequenceClassification {
 }
 
 impl Gpt2ForSequenceClassification {
-    /// The whole model. The `score` head comes from the overrides or the checkpoint when they hold one of this
-    /// size, else it is fresh, `N(0, initializer_range)` (a checkpoint's head for another number of labels is
-    /// replaced, as `ignore_mismatched_sizes=True` does).
+    /// The whole model; the `score` head (no bias) as `Loader::head` finds or makes it.
     pub fn init(config: &EncoderConfig, num_labels: usize, loader: &mut Loader) -> Result<Self, Error> {
         let transformer = Gpt2Model::init(config, loader, "transformer")?;
-        let (h, n) = (config.hidden_size, num_labels);
-        let weight = child("score", "weight");
-        let w: Tensor<2> = if loader.has_override(&weight) || loader.checkpoint_shape(&weight).is_some_and(|s| s == [n, h]) {
-            loader.tensor(&weight, [n, h], Init::Normal(loader.std()))?
-        } else {
-            loader.normal([n, h], loader.std())
-        };
-        Ok(Self { transformer, score: LoraLinear::new(w.transpose(), None), pad_token_id: config.pad_token_id })
+        let score = loader.head("score", config.hidden_size, num_labels, false)?;
+        Ok(Self { transformer, score, pad_token_id: config.pad_token_id })
     }
 
     /// Logits `[batch, num_labels]` at each row's last token that is not padding (transformers' rule: the

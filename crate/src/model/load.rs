@@ -16,6 +16,7 @@ use super::config::EncoderConfig;
 use super::lora::{LoraLinear, LoraLinearConfig};
 use super::config::Flavor;
 use super::gpt2::Gpt2ForSequenceClassification;
+use super::modernbert::ModernBertForSequenceClassification;
 use super::paths::{backbone, child, flavor_name, head_weight};
 use crate::error::Error;
 use crate::rng::Rng;
@@ -62,6 +63,7 @@ pub fn checkpoint_prefix(file: &SafeTensors<'_>, flavor: Flavor) -> Result<Strin
             Flavor::Roberta => "RoBERTa",
             Flavor::Distilbert => "DistilBERT",
             Flavor::Gpt2 => "GPT-2",
+            Flavor::ModernBert => "ModernBERT",
         };
         let other = Flavor::ALL.into_iter().map(backbone).find(|(b, e)| *b != own && file.contains(&format!("{b}.{e}")));
         let why = match other {
@@ -199,17 +201,22 @@ impl<'a> Loader<'a> {
     /// The linear layer at `path` from torch's `[d_output, d_input]` weight, with LoRA if the placement names it
     /// (its A and B from the overrides when an adapter is being loaded).
     pub fn linear(&mut self, path: &str, d_input: usize, d_output: usize) -> Result<LoraLinear, Error> {
-        self.layer(path, d_input, d_output, false)
+        self.layer(path, d_input, d_output, false, true)
     }
 
-    fn layer(&mut self, path: &str, d_input: usize, d_output: usize, conv1d: bool) -> Result<LoraLinear, Error> {
+    /// `linear`, with a bias only when `bias` (ModernBERT's layers have none by default).
+    pub fn linear_with_bias(&mut self, path: &str, d_input: usize, d_output: usize, bias: bool) -> Result<LoraLinear, Error> {
+        self.layer(path, d_input, d_output, false, bias)
+    }
+
+    fn layer(&mut self, path: &str, d_input: usize, d_output: usize, conv1d: bool, bias: bool) -> Result<LoraLinear, Error> {
         let w: Tensor<2> = if conv1d {
             self.tensor(&child(path, "weight"), [d_input, d_output], Init::Normal(self.std))?
         } else {
             self.tensor(&child(path, "weight"), [d_output, d_input], Init::Normal(self.std))?.transpose()
         };
-        let b: Tensor<1> = self.tensor(&child(path, "bias"), [d_output], Init::Zeros)?;
-        let layer = LoraLinear::new(w, Some(b));
+        let b = if bias { Some(self.tensor(&child(path, "bias"), [d_output], Init::Zeros)?) } else { None };
+        let layer = LoraLinear::new(w, b);
         // The placement and the overrides name modules as the checkpoint does.
         let path = &flavor_name(self.flavor, path);
         let Some(config) = self.lora.as_ref().filter(|p| p.modules.iter().any(|m| m == path)).map(|p| p.config) else {
@@ -235,16 +242,37 @@ impl<'a> Loader<'a> {
 
     /// GPT-2's Conv1D at `path`: `linear`, but torch keeps its weight `[d_input, d_output]` (burn's layout already).
     pub fn conv1d(&mut self, path: &str, d_input: usize, d_output: usize) -> Result<LoraLinear, Error> {
-        self.layer(path, d_input, d_output, true)
+        self.layer(path, d_input, d_output, true, true)
     }
 
     /// The LayerNorm at `path`: weight from the checkpoint, else ones; bias from the checkpoint, else zeros.
     pub fn layer_norm(&mut self, path: &str, d: usize, eps: f64) -> Result<LayerNorm, Error> {
+        self.layer_norm_with_bias(path, d, eps, true)
+    }
+
+    /// `layer_norm`, with a bias only when `bias` (ModernBERT's `norm_bias` is false by default).
+    pub fn layer_norm_with_bias(&mut self, path: &str, d: usize, eps: f64, bias: bool) -> Result<LayerNorm, Error> {
         // burn initialises parameters lazily: the ones and zeros made here are replaced before they exist.
         let mut ln = LayerNormConfig::new(d).with_epsilon(eps).init(&self.device);
         ln.gamma = Param::from_tensor(self.tensor(&child(path, "gamma"), [d], Init::Ones)?);
-        ln.beta = Some(Param::from_tensor(self.tensor(&child(path, "beta"), [d], Init::Zeros)?));
+        ln.beta = if bias { Some(Param::from_tensor(self.tensor(&child(path, "beta"), [d], Init::Zeros)?)) } else { None };
         Ok(ln)
+    }
+
+    /// The task head's last layer at `path` for `n` labels over `h` features: from the overrides or the checkpoint
+    /// when they hold one of that size, else fresh: `N(0, initializer_range)` weight, zero bias (transformers'
+    /// `_init_weights`). A checkpoint's head for another number of labels (a fine-tuned classifier as the base of a
+    /// new task) is replaced, as transformers does with `ignore_mismatched_sizes=True`; an adapter's head must fit.
+    pub fn head(&mut self, path: &str, h: usize, n: usize, bias: bool) -> Result<LoraLinear, Error> {
+        let (weight, b) = (child(path, "weight"), child(path, "bias"));
+        if self.has_override(&weight) || self.checkpoint_shape(&weight).is_some_and(|s| s == [n, h]) {
+            let w: Tensor<2> = self.tensor(&weight, [n, h], Init::Normal(self.std))?;
+            let bias = if bias { Some(self.tensor(&b, [n], Init::Zeros)?) } else { None };
+            Ok(LoraLinear::new(w.transpose(), bias))
+        } else {
+            let w: Tensor<2> = self.normal([n, h], self.std);
+            Ok(LoraLinear::new(w.transpose(), bias.then(|| Tensor::zeros([n], &self.device))))
+        }
     }
 
     /// DistilBERT's fixed `[n, d]` position table at `path`, from the checkpoint, else the sinusoids
@@ -303,6 +331,10 @@ pub fn build_with(
     let mut loader = Loader::new(config, weights, overrides, lora, seed, device)?;
     Ok(match config.flavor {
         Flavor::Gpt2 => AutoModelForSequenceClassification::Gpt2(Gpt2ForSequenceClassification::init(config, num_labels, &mut loader)?),
+        Flavor::ModernBert => {
+            let options = config.modernbert.as_ref().ok_or_else(|| Error::invalid("config.json", "a ModernBERT config without its settings"))?;
+            AutoModelForSequenceClassification::ModernBert(ModernBertForSequenceClassification::init(config, options, num_labels, &mut loader)?)
+        }
         _ => AutoModelForSequenceClassification::Bert(BertForSequenceClassificationConfig::from_encoder(config, num_labels).init(&mut loader)?),
     })
 }

@@ -8,7 +8,7 @@ use burn::tensor::Tensor;
 
 use super::auto::AutoModelForSequenceClassification;
 use super::config::EncoderConfig;
-use super::paths::{MapParam, VisitParam, flavor_name, is_head, map_params, visit_params};
+use super::paths::{MapParam, VisitParam, flavor_name, is_head, map_params, outside_backbone, visit_params};
 use crate::accounting::arch::{Architecture, HfConfig, ModuleKind, Task};
 use crate::error::Error;
 use crate::accounting::inject::inject;
@@ -75,8 +75,9 @@ pub fn architecture(config: &EncoderConfig, num_labels: usize) -> Result<Archite
     Architecture::from_config(&HfConfig::parse(&config.to_hf_json())?, Task::SeqCls, num_labels as u64)
 }
 
-/// Whether the parameter with Hugging Face name `name` trains under `method`. The head (`paths::is_head`) always
-/// trains, as PEFT's `modules_to_save`.
+/// Whether the parameter with Hugging Face name `name` trains under `method`. LoRA trains the head PEFT's
+/// `modules_to_save` keeps (`paths::is_head`); head-only and BitFit train the whole task head, everything outside
+/// the backbone (`paths::outside_backbone`: ModernBERT's prediction `head` too), as the calculator counts them.
 pub fn trains(method: Method, bias: Bias, lora_modules: &BTreeSet<String>, name: &str) -> bool {
     let (module, param) = name.rsplit_once('.').unwrap_or(("", name));
     if is_head(name) {
@@ -84,8 +85,8 @@ pub fn trains(method: Method, bias: Bias, lora_modules: &BTreeSet<String>, name:
     }
     match method {
         Method::Full => true,
-        Method::Head => false,
-        Method::Bitfit => param == "bias",
+        Method::Head => outside_backbone(name),
+        Method::Bitfit => param == "bias" || outside_backbone(name),
         Method::Lora if name.contains(".lora_A.") || name.contains(".lora_B.") => true,
         Method::Lora => match param {
             "bias" => match bias {

@@ -15,5 +15,6 @@ pub mod load;
 pub mod lora;
 pub mod matching;
 pub mod methods;
+pub mod modernbert;
 pub mod paths;
 pub mod tiny;

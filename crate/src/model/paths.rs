@@ -9,6 +9,7 @@ use burn::tensor::Tensor;
 use super::auto::AutoModelForSequenceClassification;
 use super::bert::BertForSequenceClassification;
 use super::gpt2::Gpt2ForSequenceClassification;
+use super::modernbert::ModernBertForSequenceClassification;
 use super::config::Flavor;
 use super::lora::LoraLinear;
 
@@ -74,8 +75,8 @@ fn under<'a>(name: &'a str, prefix: &str) -> Option<&'a str> {
 /// (`DISTILBERT_LAYER`), and its head is `pre_classifier` (BERT's pooler dense, with ReLU for tanh) + `classifier`.
 pub fn flavor_name(flavor: Flavor, name: &str) -> String {
     match flavor {
-        // GPT-2's burn fields are transformers' names already.
-        Flavor::Bert | Flavor::Gpt2 => name.to_string(),
+        // GPT-2's and ModernBERT's burn fields are transformers' names already.
+        Flavor::Bert | Flavor::Gpt2 | Flavor::ModernBert => name.to_string(),
         Flavor::Roberta => {
             if let Some(rest) = under(name, "bert.pooler.dense") {
                 format!("classifier.dense{rest}")
@@ -135,7 +136,16 @@ pub fn backbone(flavor: Flavor) -> (&'static str, &'static str) {
         Flavor::Roberta => ("roberta", "embeddings.word_embeddings.weight"),
         Flavor::Distilbert => ("distilbert", "embeddings.word_embeddings.weight"),
         Flavor::Gpt2 => ("transformer", "wte.weight"),
+        Flavor::ModernBert => ("model", "embeddings.tok_embeddings.weight"),
     }
+}
+
+/// Whether `name` (as the checkpoint names it) is outside every architecture's backbone: the task model's own
+/// layers (BERT's `classifier`, RoBERTa's `classifier.*`, DistilBERT's `pre_classifier`, GPT-2's `score`,
+/// ModernBERT's `head.*` and `classifier`).
+pub fn outside_backbone(name: &str) -> bool {
+    let top = name.split('.').next().unwrap_or_default();
+    !Flavor::ALL.into_iter().any(|f| backbone(f).0 == top)
 }
 
 /// GPT-2's `Conv1D` layers, whose weights are stored `[in, out]` (burn's layout; PEFT's `fan_in_fan_out`).
@@ -237,6 +247,7 @@ pub fn try_map_linears<E>(
     Ok(match model {
         AutoModelForSequenceClassification::Bert(m) => AutoModelForSequenceClassification::Bert(bert_linears(m, g)?),
         AutoModelForSequenceClassification::Gpt2(m) => AutoModelForSequenceClassification::Gpt2(gpt2_linears(m, g)?),
+        AutoModelForSequenceClassification::ModernBert(m) => AutoModelForSequenceClassification::ModernBert(modernbert_linears(m, g)?),
     })
 }
 
@@ -282,6 +293,25 @@ fn gpt2_linears<E>(
         mapped.push(b);
     }
     model.transformer.h = mapped;
+    Ok(model)
+}
+
+fn modernbert_linears<E>(
+    mut model: ModernBertForSequenceClassification,
+    mut f: impl FnMut(&str, LoraLinear) -> Result<LoraLinear, E>,
+) -> Result<ModernBertForSequenceClassification, E> {
+    let mut mapped = Vec::with_capacity(model.model.layers.len());
+    for (n, mut l) in std::mem::take(&mut model.model.layers).into_iter().enumerate() {
+        let layer = format!("model.layers.{n}");
+        l.attn.Wqkv = f(&format!("{layer}.attn.Wqkv"), l.attn.Wqkv.clone())?;
+        l.attn.Wo = f(&format!("{layer}.attn.Wo"), l.attn.Wo.clone())?;
+        l.mlp.Wi = f(&format!("{layer}.mlp.Wi"), l.mlp.Wi.clone())?;
+        l.mlp.Wo = f(&format!("{layer}.mlp.Wo"), l.mlp.Wo.clone())?;
+        mapped.push(l);
+    }
+    model.model.layers = mapped;
+    // The prediction head's dense layer is outside `modules_to_save` (only `classifier` is): LoRA can reach it.
+    model.head.dense = f("head.dense", model.head.dense)?;
     Ok(model)
 }
 

@@ -71,7 +71,7 @@ pub fn to_input(config: &EncoderConfig, batch: &[&Tokens], device: &Device) -> E
             // RoBERTa numbers real tokens from pad_token_id + 1 (`create_position_ids_from_input_ids`).
             positions[i] = match config.flavor {
                 Flavor::Roberta => pad + 1 + col as i64,
-                Flavor::Bert | Flavor::Distilbert | Flavor::Gpt2 => col as i64,
+                _ => col as i64,
             };
         }
         for col in t.ids.len()..s {

@@ -20,6 +20,11 @@ impl HfConfig {
         }
     }
 
+    /// A field as it is (null when absent), for structured settings (ModernBERT's `rope_parameters`).
+    pub fn get(&self, key: &str) -> &Value {
+        self.fields.get(key).unwrap_or(&Value::Null)
+    }
+
     pub fn model_type(&self) -> Result<String, Error> {
         match self.fields.get("model_type") {
             Some(Value::String(s)) => Ok(s.clone()),

@@ -1,0 +1,301 @@
+//! ModernBERT in burn as transformers' `ModernBertForSequenceClassification` computes it (`modeling_modernbert.py`,
+//! eager attention): pre-norm layers (the first one's `attn_norm` is the identity), a fused `Wqkv` with rotary
+//! position embeddings whose `rope_theta` differs between global and sliding-window layers, sliding-window
+//! attention (a token sees those within `local_attention / 2` of it) on the layers that are not global, a GeGLU
+//! MLP (`Wi` is input and gate side by side), no biases where the config says so, `final_norm`, and the prediction
+//! `head` (dense, GELU, norm) over the `[CLS]` token or the mean of the real tokens. Field names are the Hugging
+//! Face module names (`Wqkv` included), so a parameter's path is its checkpoint key.
+#![allow(non_snake_case)]
+
+use burn::module::Module;
+use burn::nn::{Dropout, DropoutConfig, Embedding, LayerNorm};
+use burn::tensor::activation::{gelu, softmax};
+use burn::tensor::{Tensor, TensorData};
+
+use super::bert::EncoderInput;
+use super::config::EncoderConfig;
+use super::load::Loader;
+use super::lora::LoraLinear;
+use super::paths::child;
+use crate::accounting::arch::HfConfig;
+use crate::error::Error;
+
+/// How the classifier reads the sequence (`classifier_pooling`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pooling {
+    /// The first token (`[CLS]`).
+    Cls,
+    /// The mean over the real tokens.
+    Mean,
+}
+
+/// What ModernBERT's config says beyond the sizes every encoder has.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ModernBertOptions {
+    /// Per layer: `Some(half window)` for a sliding-window layer, `None` for a global one.
+    pub windows: Vec<Option<usize>>,
+    /// `rope_theta` of the global and of the sliding-window layers.
+    pub global_rope_theta: f64,
+    pub local_rope_theta: f64,
+    pub norm_bias: bool,
+    pub attention_bias: bool,
+    pub mlp_bias: bool,
+    pub classifier_bias: bool,
+    pub pooling: Pooling,
+}
+
+impl ModernBertOptions {
+    /// From `config.json`, old style (`global_attn_every_n_layers`, `global_rope_theta`, `local_rope_theta`, as
+    /// `answerdotai/ModernBERT-base` has it) or new (`layer_types`, `rope_parameters`), with `ModernBertConfig`'s
+    /// defaults.
+    pub fn from_hf(config: &HfConfig, layers: usize) -> Result<Self, Error> {
+        let half = config.size_or("local_attention", Some(128))? as usize / 2;
+        let types = config.get("layer_types");
+        let types: Option<Vec<String>> = (!types.is_null())
+            .then(|| serde_json::from_value(types.clone()))
+            .transpose()
+            .map_err(|_| Error::invalid("layer_types", "must be a list of \"full_attention\" / \"sliding_attention\""))?;
+        let windows = match types {
+            Some(t) if t.len() != layers => {
+                return Err(Error::invalid("layer_types", format!("has {} entries for {layers} layers", t.len())));
+            }
+            Some(t) => t
+                .iter()
+                .map(|k| match k.as_str() {
+                    "full_attention" => Ok(None),
+                    "sliding_attention" => Ok(Some(half)),
+                    other => Err(Error::invalid("layer_types", format!("'{other}' is not full_attention or sliding_attention"))),
+                })
+                .collect::<Result<_, _>>()?,
+            None => {
+                let every = config.size_or("global_attn_every_n_layers", Some(3))? as usize;
+                (0..layers).map(|i| (i % every != 0).then_some(half)).collect()
+            }
+        };
+        let theta = |kind: &str, old: &str, default: f64| -> Result<f64, Error> {
+            let p = &config.get("rope_parameters")[kind];
+            if let Some(t) = p.get("rope_type").and_then(|t| t.as_str()).filter(|t| *t != "default") {
+                return Err(Error::invalid("rope_parameters", format!("rope_type '{t}' is not supported; this ModernBERT computes \"default\"")));
+            }
+            Ok(p.get("rope_theta").and_then(|t| t.as_f64()).map_or(config.float_or(old, default), Ok)?)
+        };
+        for key in ["hidden_activation", "classifier_activation"] {
+            let act = config.string_or(key, "gelu")?;
+            if act != "gelu" {
+                return Err(Error::invalid(key, format!("'{act}' is not supported; this ModernBERT computes \"gelu\" (erf)")));
+            }
+        }
+        let pooling = match config.string_or("classifier_pooling", "cls")?.as_str() {
+            "cls" => Pooling::Cls,
+            "mean" => Pooling::Mean,
+            other => return Err(Error::invalid("classifier_pooling", format!("'{other}' is not cls or mean"))),
+        };
+        Ok(Self {
+            windows,
+            global_rope_theta: theta("full_attention", "global_rope_theta", 160_000.0)?,
+            local_rope_theta: theta("sliding_attention", "local_rope_theta", 10_000.0)?,
+            norm_bias: config.flag_or("norm_bias", false)?,
+            attention_bias: config.flag_or("attention_bias", false)?,
+            mlp_bias: config.flag_or("mlp_bias", false)?,
+            classifier_bias: config.flag_or("classifier_bias", false)?,
+            pooling,
+        })
+    }
+}
+
+#[derive(Module, Debug)]
+pub struct ModernBertEmbeddings {
+    pub tok_embeddings: Embedding,
+    pub norm: LayerNorm,
+    pub drop: Dropout,
+}
+
+#[derive(Module, Debug)]
+pub struct ModernBertAttention {
+    /// Query, key and value in one `[hidden, 3 hidden]` layer.
+    pub Wqkv: LoraLinear,
+    pub Wo: LoraLinear,
+    pub attn_drop: Dropout,
+    pub out_drop: Dropout,
+    pub num_heads: usize,
+}
+
+/// `[..., d]` -> `[-x2, x1]`, the halves swapped and the second negated (`rotate_half`).
+fn rotate_half(x: Tensor<4>) -> Tensor<4> {
+    let [b, h, s, d] = x.dims();
+    let x1 = x.clone().slice([0..b, 0..h, 0..s, 0..d / 2]);
+    let x2 = x.slice([0..b, 0..h, 0..s, d / 2..d]);
+    Tensor::cat(vec![x2.neg(), x1], 3)
+}
+
+impl ModernBertAttention {
+    /// `rope`: cos and sin `[1, 1, seq, head_dim]`; `mask`: 0 where a query may see a key.
+    pub fn forward(&self, x: Tensor<3>, rope: &(Tensor<4>, Tensor<4>), mask: Tensor<4>) -> Tensor<3> {
+        let [b, s, h] = x.dims();
+        let d = h / self.num_heads;
+        let qkv = self.Wqkv.forward(x);
+        let split = |i: usize| qkv.clone().slice([0..b, 0..s, i * h..(i + 1) * h]).reshape([b, s, self.num_heads, d]).swap_dims(1, 2);
+        let (cos, sin) = rope;
+        let turn = |t: Tensor<4>| t.clone() * cos.clone() + rotate_half(t) * sin.clone();
+        let (q, k, v) = (turn(split(0)), turn(split(1)), split(2));
+        let scores = q.matmul(k.transpose()).div_scalar((d as f64).sqrt()) + mask;
+        let probs = self.attn_drop.forward(softmax(scores, 3));
+        self.out_drop.forward(self.Wo.forward(probs.matmul(v).swap_dims(1, 2).reshape([b, s, h])))
+    }
+}
+
+#[derive(Module, Debug)]
+pub struct ModernBertMlp {
+    /// `[hidden, 2 intermediate]`: the input half, then the gate half.
+    pub Wi: LoraLinear,
+    pub Wo: LoraLinear,
+    pub drop: Dropout,
+}
+
+#[derive(Module, Debug)]
+pub struct ModernBertEncoderLayer {
+    /// None in layer 0 (`nn.Identity`): the embeddings' norm already normalised its input.
+    pub attn_norm: Option<LayerNorm>,
+    pub attn: ModernBertAttention,
+    pub mlp_norm: LayerNorm,
+    pub mlp: ModernBertMlp,
+    /// `Some(half window)` on a sliding-window layer.
+    #[module(skip)]
+    pub window: Option<usize>,
+}
+
+impl ModernBertEncoderLayer {
+    fn forward(&self, x: Tensor<3>, rope: &(Tensor<4>, Tensor<4>), mask: Tensor<4>) -> Tensor<3> {
+        let normed = match &self.attn_norm {
+            Some(n) => n.forward(x.clone()),
+            None => x.clone(),
+        };
+        let x = x + self.attn.forward(normed, rope, mask);
+        let wi = self.mlp.Wi.forward(self.mlp_norm.forward(x.clone()));
+        let [b, s, two] = wi.dims();
+        let (input, gate) = (wi.clone().slice([0..b, 0..s, 0..two / 2]), wi.slice([0..b, 0..s, two / 2..two]));
+        x + self.mlp.Wo.forward(self.mlp.drop.forward(gelu(input) * gate))
+    }
+}
+
+/// Rotary cos and sin `[1, 1, seq, dim]` for `theta`: position p, frequency theta^(-2i/dim), the two halves alike.
+fn rope(theta: f64, s: usize, dim: usize, device: &burn::tensor::Device) -> (Tensor<4>, Tensor<4>) {
+    let angle = |p: usize, j: usize| p as f32 * (1.0 / theta.powf((2 * (j % (dim / 2))) as f64 / dim as f64)) as f32;
+    let make = |f: fn(f32) -> f32| {
+        let v: Vec<f32> = (0..s * dim).map(|i| f(angle(i / dim, i % dim))).collect();
+        Tensor::<2>::from_data(TensorData::new(v, [s, dim]), device).reshape([1, 1, s, dim])
+    };
+    (make(f32::cos), make(f32::sin))
+}
+
+#[derive(Module, Debug)]
+pub struct ModernBertModel {
+    pub embeddings: ModernBertEmbeddings,
+    pub layers: Vec<ModernBertEncoderLayer>,
+    pub final_norm: LayerNorm,
+    #[module(skip)]
+    pub rope_theta: (f64, f64),
+}
+
+impl ModernBertModel {
+    /// The last hidden state (after `final_norm`), `[batch, seq, hidden]`.
+    pub fn forward(&self, input: &EncoderInput) -> Tensor<3> {
+        let [b, s] = input.attention_mask.dims();
+        let device = input.attention_mask.device();
+        let first = &self.layers[0].attn;
+        let dim = first.Wo.out_features() / first.num_heads;
+        let (global, local) = (rope(self.rope_theta.0, s, dim, &device), rope(self.rope_theta.1, s, dim, &device));
+        let padding = (input.attention_mask.clone().neg() + 1.0).mul_scalar(f32::MIN).reshape([b, 1, 1, s]);
+        let window = |half: usize| {
+            let v: Vec<f32> = (0..s * s).map(|i| if (i / s).abs_diff(i % s) <= half { 0.0 } else { f32::MIN }).collect();
+            Tensor::<2>::from_data(TensorData::new(v, [s, s]), &device).reshape([1, 1, s, s]) + padding.clone()
+        };
+        let mut x = self.embeddings.drop.forward(self.embeddings.norm.forward(self.embeddings.tok_embeddings.forward(input.input_ids.clone())));
+        for layer in &self.layers {
+            x = match layer.window {
+                Some(half) => layer.forward(x, &local, window(half)),
+                None => layer.forward(x, &global, padding.clone()),
+            };
+        }
+        self.final_norm.forward(x)
+    }
+}
+
+#[derive(Module, Debug)]
+pub struct ModernBertPredictionHead {
+    pub dense: LoraLinear,
+    pub norm: LayerNorm,
+}
+
+#[derive(Module, Debug)]
+pub struct ModernBertForSequenceClassification {
+    pub model: ModernBertModel,
+    pub head: ModernBertPredictionHead,
+    pub drop: Dropout,
+    pub classifier: LoraLinear,
+    #[module(skip)]
+    pub pooling: Pooling,
+}
+
+impl ModernBertForSequenceClassification {
+    /// The whole model; `head` and `classifier` come from the overrides or the checkpoint when it has them (a masked
+    /// LM checkpoint has `head` but no `classifier`), else they are fresh (`Loader::head`).
+    pub fn init(config: &EncoderConfig, options: &ModernBertOptions, num_labels: usize, loader: &mut Loader) -> Result<Self, Error> {
+        let (h, eps, o) = (config.hidden_size, config.layer_norm_eps, options);
+        let dropout = |p: f64| DropoutConfig::new(p).init();
+        let embeddings = ModernBertEmbeddings {
+            tok_embeddings: loader.embedding("model.embeddings.tok_embeddings", config.vocab_size, h)?,
+            norm: loader.layer_norm_with_bias("model.embeddings.norm", h, eps, o.norm_bias)?,
+            drop: dropout(config.embedding_dropout_prob),
+        };
+        let mut layers = Vec::with_capacity(config.num_hidden_layers);
+        for (i, window) in o.windows.iter().enumerate() {
+            let p = child("model.layers", &i.to_string());
+            let (attn, mlp) = (child(&p, "attn"), child(&p, "mlp"));
+            layers.push(ModernBertEncoderLayer {
+                attn_norm: if i == 0 { None } else { Some(loader.layer_norm_with_bias(&child(&p, "attn_norm"), h, eps, o.norm_bias)?) },
+                attn: ModernBertAttention {
+                    Wqkv: loader.linear_with_bias(&child(&attn, "Wqkv"), h, 3 * h, o.attention_bias)?,
+                    Wo: loader.linear_with_bias(&child(&attn, "Wo"), h, h, o.attention_bias)?,
+                    attn_drop: dropout(config.attention_probs_dropout_prob),
+                    out_drop: dropout(config.attention_probs_dropout_prob),
+                    num_heads: config.num_attention_heads,
+                },
+                mlp_norm: loader.layer_norm_with_bias(&child(&p, "mlp_norm"), h, eps, o.norm_bias)?,
+                mlp: ModernBertMlp {
+                    Wi: loader.linear_with_bias(&child(&mlp, "Wi"), h, 2 * config.intermediate_size, o.mlp_bias)?,
+                    Wo: loader.linear_with_bias(&child(&mlp, "Wo"), config.intermediate_size, h, o.mlp_bias)?,
+                    drop: dropout(config.hidden_dropout_prob),
+                },
+                window: *window,
+            });
+        }
+        let final_norm = loader.layer_norm_with_bias("model.final_norm", h, eps, o.norm_bias)?;
+        let model = ModernBertModel { embeddings, layers, final_norm, rope_theta: (o.global_rope_theta, o.local_rope_theta) };
+        let head = ModernBertPredictionHead {
+            dense: loader.linear_with_bias("head.dense", h, h, o.classifier_bias)?,
+            norm: loader.layer_norm_with_bias("head.norm", h, eps, o.norm_bias)?,
+        };
+        let classifier = loader.head("classifier", h, num_labels, true)?;
+        Ok(Self { model, head, drop: dropout(config.classifier_dropout), classifier, pooling: o.pooling })
+    }
+
+    /// Logits `[batch, num_labels]`.
+    pub fn forward(&self, input: &EncoderInput) -> Tensor<2> {
+        let x = self.model.forward(input);
+        let [b, s, h] = x.dims();
+        let pooled = match self.pooling {
+            Pooling::Cls => x.slice([0..b, 0..1]).reshape([b, h]),
+            Pooling::Mean => {
+                let mask = input.attention_mask.clone().reshape([b, s, 1]);
+                (x * mask.clone()).sum_dim(1).reshape([b, h]) / mask.sum_dim(1).reshape([b, 1])
+            }
+        };
+        let head = self.head.norm.forward(gelu(self.head.dense.forward(pooled)));
+        self.classifier.forward(self.drop.forward(head))
+    }
+
+    pub fn num_labels(&self) -> usize {
+        self.classifier.out_features()
+    }
+}
