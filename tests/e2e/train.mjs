@@ -335,6 +335,17 @@ const tests = [
       await page.waitForFunction(() => document.querySelector('#err-targets').textContent === '');
     });
   }],
+  ['a ModernBERT folder: Wqkv, Wi and the prediction head\'s dense layer as target boxes, the CLI\'s losses', async (page) => {
+    await folderRun(page, 'modernbert-mean', ['Wqkv', 'Wi'], async () => {
+      const boxes = await page.$$eval('input[name=target]', (b) => b.map((x) => x.value));
+      // The prediction head's dense layer is outside modules_to_save (only `classifier` is): a target like any other,
+      // and the only `dense`, so its box says just that.
+      assert.deepEqual(boxes, ['Wqkv', 'attn.Wo', 'Wi', 'mlp.Wo', 'dense', 'query', 'value']);
+      for (const name of ['query', 'value']) await page.uncheck(`input[name=target][value="${name}"]`);
+      for (const name of ['Wqkv', 'Wi']) await page.check(`input[name=target][value="${name}"]`);
+      await page.waitForFunction(() => document.querySelector('#err-targets').textContent === '');
+    });
+  }],
   ['axe finds no violations at desktop and phone widths, and the page fits a phone', async (page) => {
     await openTrained(page, 'cpu');
     for (const [width, height] of [[1280, 800], [390, 844]]) {
