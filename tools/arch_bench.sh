@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # tools/arch_bench.sh [OUT]: time per training step and peak memory for each architecture the trainer trains, on
 # this machine's CPU (native), side by side in one run: LoRA r=8 on the attention's query and value (each
-# architecture's own names) and full fine-tuning, one fixed batch of 16 x 64 tokens, 2 warm-up steps then
+# architecture's own names; GPT-2's and ModernBERT's fused c_attn / Wqkv take key too) and full fine-tuning, one fixed batch of 16 x 64 tokens, 2 warm-up steps then
 # LP_STEPS timed ones, each method in its own process (`lora-playground bench`).
 #
-# all-MiniLM-L6-v2 has its real weights (tools/fetch_model.sh); bert-base-uncased, distilbert-base-uncased and
-# roberta-base have random weights in their real shapes (tools/random_model.py from crate/presets/: the Hub is
+# all-MiniLM-L6-v2 has its real weights (tools/fetch_model.sh); the other five presets the trainer takes have
+# random weights in their real shapes (tools/random_model.py from crate/presets/: the Hub is
 # unreachable here, and speed and memory need shapes, not trained values). Writes OUT/*.json and OUT/table.md
 # (default OUT: runs/arch-bench). Needs python3 with torch and transformers for the random models.
 set -euo pipefail
@@ -23,9 +23,13 @@ rows=(
   "distilbert-base-uncased|$out/distilbert-base-uncased|$fixtures/distilbert/tokenizer.json|q_lin,v_lin"
   "bert-base-uncased|$out/bert-base-uncased|$fixtures/bert/tokenizer.json|query,value"
   "roberta-base|$out/roberta-base|$fixtures/roberta/tokenizer.json|query,value"
+  "gpt2|$out/gpt2|$fixtures/gpt2/tokenizer.json|c_attn"
+  "ModernBERT-base|$out/ModernBERT-base|$fixtures/modernbert-cls/tokenizer.json|Wqkv"
 )
 for row in "${rows[@]}"; do
   IFS='|' read -r model dir tokenizer targets <<<"$row"
+  # LP_ONLY=NAME reruns one model; the table takes the others' figures from OUT as they are.
+  [ -n "${LP_ONLY:-}" ] && [ "$model" != "$LP_ONLY" ] && continue
   if [ -n "$tokenizer" ] && [ ! -f "$dir/model.safetensors" ]; then
     python3 "$ROOT/tools/random_model.py" "$ROOT/crate/presets/$model.json" "$tokenizer" "$dir"
   fi

@@ -221,6 +221,22 @@ mod trainer {
             reply(bench(&self.state)?.prepare(plan))
         }
 
+        /// Builds a model for `plan` only to time a step before a run: the run's figures (`total_steps`, ...).
+        pub fn start_trial(&self, plan_fields: JsValue) -> Result<JsValue, JsValue> {
+            let plan = plan(&plan_fields)?;
+            reply(bench(&self.state)?.start_trial(plan))
+        }
+
+        /// One step of the trial (the worker times it).
+        pub fn trial_step(&self) -> js_sys::Promise {
+            promise!(self, |wb| wb.trial_step())
+        }
+
+        pub fn end_trial(&self) -> Result<(), JsValue> {
+            bench(&self.state)?.end_trial();
+            Ok(())
+        }
+
         /// One step and what follows it: `{step, evaluation, fallback, done}`.
         pub fn advance(&self) -> js_sys::Promise {
             promise!(self, |wb| wb.advance())

@@ -161,6 +161,39 @@ fn a_peft_adapter_for_gpt2_predicts_what_peft_computed() {
     peft_adapter_predicts_what_peft_computed("gpt2");
 }
 
+/// A bare backbone's file (what `AutoModel.save_pretrained` writes: no task head, no backbone prefix) builds for
+/// every architecture, its task head fresh (ModernBERT's prediction `head`, DistilBERT's `pre_classifier`, RoBERTa's
+/// `classifier.dense` included), and its backbone computes what the task model's backbone computes.
+#[test]
+fn a_bare_backbone_checkpoint_builds_with_a_fresh_head() {
+    for (name, prefix) in [("bert", "bert."), ("roberta", "roberta."), ("distilbert", "distilbert."), ("gpt2", "transformer."), ("modernbert-cls", "model.")] {
+        let config = encoder_config(&String::from_utf8(read(name, "config.json")).unwrap()).unwrap();
+        let bytes = read(name, "model.safetensors");
+        let file = SafeTensors::parse("model.safetensors", &bytes).unwrap();
+        let bare: Vec<(String, Vec<usize>, Vec<f32>)> = file
+            .entries
+            .keys()
+            .filter_map(|k| k.strip_prefix(prefix).map(|rest| (k, rest)))
+            .map(|(k, rest)| {
+                let (v, shape) = file.f32(k).unwrap();
+                (rest.to_string(), shape, v)
+            })
+            .collect();
+        let bare_bytes = lora_playground::safetensors::write_f32(&bare);
+        let device = Device::flex();
+        let model = build(&config, Weights::Checkpoint(SafeTensors::parse("model.safetensors", &bare_bytes).unwrap()), 2, None, &device)
+            .unwrap_or_else(|e| panic!("{name}: {}", e.message))
+            .valid();
+        let full = build(&config, Weights::Checkpoint(file), 2, None, &device).unwrap().valid();
+        let encoder = TextEncoder::from_bytes(&read(name, "tokenizer.json"), 64).unwrap();
+        let tokens = [encoder.encode("a short sentence").unwrap()];
+        let input = to_input(&config, &tokens.iter().collect::<Vec<_>>(), &device);
+        let d = max_diff(&model.encode(&input).into_data().to_vec().unwrap(), &full.encode(&input).into_data().to_vec().unwrap());
+        assert!(d == 0.0, "{name}: the backbone differs by {d}");
+        assert_eq!(model.num_labels(), 2, "{name}");
+    }
+}
+
 /// PEFT's ModernBERT adapter on the fused `Wqkv`, for each pooling.
 #[test]
 fn a_peft_adapter_for_modernbert_predicts_what_peft_computed() {

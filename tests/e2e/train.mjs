@@ -346,6 +346,30 @@ const tests = [
       await page.waitForFunction(() => document.querySelector('#err-targets').textContent === '');
     });
   }],
+  ['before a run: the training memory for this batch and length, and a step timed on a trial model that leaves a trained run alone', async (page) => {
+    await openTrained(page, 'cpu');
+    await page.waitForFunction(() => document.querySelector('[data-live=memory]').dataset.value);
+    // The calculator's figure for the plan (tiny model, 5 labels, LoRA r=8 alpha 16 on query,value, 8 x 16 tokens).
+    const cli = JSON.parse(execFileSync(CLI, ['count', '--model', join(TINY_DIR, 'config.json'), '--r', '8', '--alpha', '16',
+      '--targets', 'query,value', '--num-labels', '5', '--batch-size', '8', '--seq-len', '16', '--json'], { encoding: 'utf8' }));
+    const lora = cli.methods.find((m) => m.method === 'lora');
+    assert.equal(Number(await page.locator('[data-live=memory]').getAttribute('data-value')), lora.memory.total);
+    assert.match(await page.locator('[data-live=memory]').textContent(), /activations .* for 8 x 16 tokens/);
+    await page.click('#start');
+    await page.waitForFunction(() => document.querySelector('#train-text').textContent.includes('done'), null, { timeout: 600_000 });
+    await page.click('#time-step');
+    await page.waitForFunction(() => document.querySelector('#step-time').dataset.ms, null, { timeout: 120_000 });
+    const shown = await page.locator('#step-time').textContent();
+    const steps = await page.evaluate(() => window.lpTrain.runs.at(-1).losses.length);
+    assert.match(shown, new RegExp(`^[\\d.]+ s a step \\(the first, setting up: [\\d.]+ s\\), so the run's ${steps} steps about \\d+:\\d\\d without its evaluations$`), shown);
+    assert.ok(Number(await page.locator('#step-time').getAttribute('data-ms')) > 0);
+    // The trained run is still there to keep: the trial built a model of its own and dropped it.
+    await page.click('#keep-run');
+    await page.waitForFunction(() => document.querySelectorAll('#adapters tbody tr').length === 1);
+    // Another plan makes the timing stale.
+    await page.fill('#r', '4');
+    await page.waitForFunction(() => document.querySelector('#step-time').textContent === '');
+  }],
   ['axe finds no violations at desktop and phone widths, and the page fits a phone', async (page) => {
     await openTrained(page, 'cpu');
     for (const [width, height] of [[1280, 800], [390, 844]]) {

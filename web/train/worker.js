@@ -119,6 +119,27 @@ async function loop(info) {
   }
 }
 
+// Times the plan before a run: a trial model takes two steps (the first, on a GPU, also compiles kernels; the second
+// is the run's pace), each ending in its loss read back, and is dropped. Not during a run: the two would share
+// the tab's memory and the timing would be the run's, not the plan's.
+async function timeStep({ plan }) {
+  if (run.active) throw { field: 'run', message: 'a run is in progress: its own speed is in the progress line' };
+  const checked = Trainer.check_plan(plan);
+  return serial(async () => {
+    try {
+      const info = trainer.start_trial(checked);
+      const t0 = performance.now();
+      await trainer.trial_step();
+      const t1 = performance.now();
+      await trainer.trial_step();
+      const t2 = performance.now();
+      return { first_ms: t1 - t0, step_ms: t2 - t1, total_steps: info.total_steps, batch_size: checked.batch_size };
+    } finally {
+      trainer.end_trial();
+    }
+  });
+}
+
 function begin(info) {
   Object.assign(run, { active: true, paused: false, stop: false });
   setTimeout(() => loop(info), 0); // after this reply is posted, so the page hears of the run before its ticks
@@ -167,6 +188,7 @@ async function mergeVerify({ index }) {
 const HANDLERS = {
   default_plan: () => Trainer.default_plan(),
   check_plan: ({ plan }) => Trainer.check_plan(plan),
+  time_step: timeStep,
   experiment_runs: ({ plan, grid }) => Trainer.experiment_runs(plan, grid),
   builtin_dataset: ({ name }) => Trainer.builtin_dataset(name) ?? null,
   use_device: async ({ kind }) => {

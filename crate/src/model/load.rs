@@ -17,7 +17,8 @@ use super::lora::{LoraLinear, LoraLinearConfig};
 use super::config::Flavor;
 use super::gpt2::Gpt2ForSequenceClassification;
 use super::modernbert::ModernBertForSequenceClassification;
-use super::paths::{backbone, child, flavor_name, head_weight};
+use super::checkpoint_keys::{checkpoint_key, checkpoint_prefix};
+use super::paths::{child, flavor_name, outside_backbone};
 use crate::error::Error;
 use crate::rng::Rng;
 use crate::safetensors::SafeTensors;
@@ -46,50 +47,6 @@ pub enum Init {
     Zeros,
     Ones,
     Normal(f64),
-}
-
-/// The checkpoint's prefix for backbone keys: `"bert."` (`"roberta."`, `"distilbert."`, GPT-2's `"transformer."`)
-/// for a task model's file, `""` for a bare backbone's; an error for a file with no token embeddings under either
-/// (not a checkpoint of this architecture).
-pub fn checkpoint_prefix(file: &SafeTensors<'_>, flavor: Flavor) -> Result<String, Error> {
-    let (own, embeddings) = backbone(flavor);
-    if file.contains(&format!("{own}.{embeddings}")) {
-        Ok(format!("{own}."))
-    } else if file.contains(embeddings) {
-        Ok(String::new())
-    } else {
-        let kind = match flavor {
-            Flavor::Bert => "BERT",
-            Flavor::Roberta => "RoBERTa",
-            Flavor::Distilbert => "DistilBERT",
-            Flavor::Gpt2 => "GPT-2",
-            Flavor::ModernBert => "ModernBERT",
-        };
-        let other = Flavor::ALL.into_iter().map(backbone).find(|(b, e)| *b != own && file.contains(&format!("{b}.{e}")));
-        let why = match other {
-            Some((other, _)) => format!(": its tensors are named {other}.*, config.json's model_type does not match the weights"),
-            None => String::new(),
-        };
-        Err(Error::invalid("model.safetensors", format!("has no {embeddings} (nor {own}.{embeddings}): not a {kind} checkpoint{why}")))
-    }
-}
-
-/// Where tensor `name` (as the checkpoint's architecture names it: `roberta.` + module path, `classifier.dense...`)
-/// is in `file`, whose backbone keys carry `prefix` (`checkpoint_prefix`); old TF-converted checkpoints name
-/// LayerNorm parameters gamma/beta. The key may still be absent (a head the checkpoint lacks): `file.contains` says.
-pub fn checkpoint_key(file: &SafeTensors<'_>, flavor: Flavor, prefix: &str, name: &str) -> String {
-    let backbone = backbone(flavor).0.to_string() + ".";
-    let key = match name.strip_prefix(&backbone) {
-        Some(rest) => format!("{prefix}{rest}"),
-        None => name.to_string(),
-    };
-    if !file.contains(&key) && key.contains("LayerNorm.") {
-        let old = key.replace("LayerNorm.weight", "LayerNorm.gamma").replace("LayerNorm.bias", "LayerNorm.beta");
-        if file.contains(&old) {
-            return old;
-        }
-    }
-    key
 }
 
 /// Hands each block its tensors by Hugging Face name: from the overrides, else the checkpoint, else a seeded
@@ -137,10 +94,11 @@ impl<'a> Loader<'a> {
 
     /// The tensor named `name` (in BERT's names: `bert.` + module path, or `classifier.`), from the overrides,
     /// else the checkpoint (which may lack the backbone prefix, or name LayerNorm parameters gamma/beta), else
-    /// `init`. A pooler the checkpoint lacks is fresh, as transformers makes it (RoBERTa's `classifier.dense`, which
-    /// a base checkpoint never has; a BERT file saved without its pooler).
+    /// `init`. A pooler or task head the checkpoint lacks is fresh, as transformers makes it (a BERT file saved
+    /// without its pooler; RoBERTa's `classifier.dense`, DistilBERT's `pre_classifier` or ModernBERT's prediction
+    /// `head`, which a bare backbone's file never has).
     pub fn tensor<const D: usize>(&mut self, name: &str, shape: [usize; D], init: Init) -> Result<Tensor<D>, Error> {
-        let fresh_if_missing = name.starts_with("bert.pooler.");
+        let fresh_if_missing = name.starts_with("bert.pooler.") || outside_backbone(&flavor_name(self.flavor, name));
         self.named(&flavor_name(self.flavor, name), shape, init, fresh_if_missing)
     }
 
@@ -297,13 +255,6 @@ impl<'a> Loader<'a> {
     pub fn embedding(&mut self, path: &str, n: usize, d: usize) -> Result<Embedding, Error> {
         Ok(Embedding { weight: Param::from_tensor(self.tensor(&child(path, "weight"), [n, d], Init::Normal(self.std))?) })
     }
-}
-
-/// How many labels a checkpoint's own classification head has (`classifier.weight` `[num_labels, hidden]`,
-/// RoBERTa's `classifier.out_proj.weight`), if it has one: a fine-tuned model used as a base keeps its head's shape
-/// until an adapter replaces it.
-pub fn checkpoint_num_labels(file: &SafeTensors<'_>, flavor: Flavor) -> Option<usize> {
-    file.entries.get(&head_weight(flavor)).filter(|e| e.shape.len() == 2).map(|e| e.shape[0])
 }
 
 /// Builds the sequence classifier `config` describes for `num_labels` on `device`.

@@ -6,7 +6,7 @@
 
 use super::config::EncoderConfig;
 use super::files::ModelFiles;
-use super::load::checkpoint_prefix;
+use super::checkpoint_keys::checkpoint_prefix;
 use super::paths::backbone;
 use crate::error::Error;
 use crate::safetensors::SafeTensors;

@@ -1,10 +1,13 @@
-//! The trainable encoder (burn): configuration, the LoRA layer, the BERT blocks, their Hugging Face names and
-//! checkpoint loading.
+//! The trainable models (burn): BERT, RoBERTa and DistilBERT (one post-norm encoder), GPT-2 and ModernBERT,
+//! picked by `model_type` (`auto`); their configuration, the LoRA layer, their Hugging Face names, the walks over
+//! their parameters and checkpoint loading.
 
 pub mod attention;
 pub mod auto;
 pub mod bert;
 pub mod config;
+pub mod config_json;
+pub mod checkpoint_keys;
 pub mod embeddings;
 pub mod export;
 pub mod files;
@@ -16,5 +19,7 @@ pub mod lora;
 pub mod matching;
 pub mod methods;
 pub mod modernbert;
+pub mod modernbert_config;
 pub mod paths;
 pub mod tiny;
+pub mod walk;

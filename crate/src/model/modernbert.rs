@@ -14,94 +14,11 @@ use burn::tensor::{Tensor, TensorData};
 
 use super::bert::EncoderInput;
 use super::config::EncoderConfig;
+pub use super::modernbert_config::{ModernBertOptions, Pooling, encoder_config};
 use super::load::Loader;
 use super::lora::LoraLinear;
 use super::paths::child;
-use crate::accounting::arch::HfConfig;
 use crate::error::Error;
-
-/// How the classifier reads the sequence (`classifier_pooling`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Pooling {
-    /// The first token (`[CLS]`).
-    Cls,
-    /// The mean over the real tokens.
-    Mean,
-}
-
-/// What ModernBERT's config says beyond the sizes every encoder has.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ModernBertOptions {
-    /// Per layer: `Some(half window)` for a sliding-window layer, `None` for a global one.
-    pub windows: Vec<Option<usize>>,
-    /// `rope_theta` of the global and of the sliding-window layers.
-    pub global_rope_theta: f64,
-    pub local_rope_theta: f64,
-    pub norm_bias: bool,
-    pub attention_bias: bool,
-    pub mlp_bias: bool,
-    pub classifier_bias: bool,
-    pub pooling: Pooling,
-}
-
-impl ModernBertOptions {
-    /// From `config.json`, old style (`global_attn_every_n_layers`, `global_rope_theta`, `local_rope_theta`, as
-    /// `answerdotai/ModernBERT-base` has it) or new (`layer_types`, `rope_parameters`), with `ModernBertConfig`'s
-    /// defaults.
-    pub fn from_hf(config: &HfConfig, layers: usize) -> Result<Self, Error> {
-        let half = config.size_or("local_attention", Some(128))? as usize / 2;
-        let types = config.get("layer_types");
-        let types: Option<Vec<String>> = (!types.is_null())
-            .then(|| serde_json::from_value(types.clone()))
-            .transpose()
-            .map_err(|_| Error::invalid("layer_types", "must be a list of \"full_attention\" / \"sliding_attention\""))?;
-        let windows = match types {
-            Some(t) if t.len() != layers => {
-                return Err(Error::invalid("layer_types", format!("has {} entries for {layers} layers", t.len())));
-            }
-            Some(t) => t
-                .iter()
-                .map(|k| match k.as_str() {
-                    "full_attention" => Ok(None),
-                    "sliding_attention" => Ok(Some(half)),
-                    other => Err(Error::invalid("layer_types", format!("'{other}' is not full_attention or sliding_attention"))),
-                })
-                .collect::<Result<_, _>>()?,
-            None => {
-                let every = config.size_or("global_attn_every_n_layers", Some(3))? as usize;
-                (0..layers).map(|i| (i % every != 0).then_some(half)).collect()
-            }
-        };
-        let theta = |kind: &str, old: &str, default: f64| -> Result<f64, Error> {
-            let p = &config.get("rope_parameters")[kind];
-            if let Some(t) = p.get("rope_type").and_then(|t| t.as_str()).filter(|t| *t != "default") {
-                return Err(Error::invalid("rope_parameters", format!("rope_type '{t}' is not supported; this ModernBERT computes \"default\"")));
-            }
-            Ok(p.get("rope_theta").and_then(|t| t.as_f64()).map_or(config.float_or(old, default), Ok)?)
-        };
-        for key in ["hidden_activation", "classifier_activation"] {
-            let act = config.string_or(key, "gelu")?;
-            if act != "gelu" {
-                return Err(Error::invalid(key, format!("'{act}' is not supported; this ModernBERT computes \"gelu\" (erf)")));
-            }
-        }
-        let pooling = match config.string_or("classifier_pooling", "cls")?.as_str() {
-            "cls" => Pooling::Cls,
-            "mean" => Pooling::Mean,
-            other => return Err(Error::invalid("classifier_pooling", format!("'{other}' is not cls or mean"))),
-        };
-        Ok(Self {
-            windows,
-            global_rope_theta: theta("full_attention", "global_rope_theta", 160_000.0)?,
-            local_rope_theta: theta("sliding_attention", "local_rope_theta", 10_000.0)?,
-            norm_bias: config.flag_or("norm_bias", false)?,
-            attention_bias: config.flag_or("attention_bias", false)?,
-            mlp_bias: config.flag_or("mlp_bias", false)?,
-            classifier_bias: config.flag_or("classifier_bias", false)?,
-            pooling,
-        })
-    }
-}
 
 #[derive(Module, Debug)]
 pub struct ModernBertEmbeddings {

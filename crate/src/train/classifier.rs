@@ -14,7 +14,8 @@ use crate::model::auto::AutoModelForSequenceClassification;
 use crate::model::config::EncoderConfig;
 use crate::model::files::ModelFiles;
 use crate::model::graft::graft;
-use crate::model::load::{Weights, build, checkpoint_num_labels};
+use crate::model::checkpoint_keys::checkpoint_num_labels;
+use crate::model::load::{Weights, build};
 use crate::model::lora::LoraLinearConfig;
 use crate::safetensors::SafeTensors;
 

@@ -11,7 +11,7 @@ use crate::error::Error;
 use crate::model::export::NamedTensors;
 use crate::model::config::Flavor;
 use crate::model::files::ModelFiles;
-use crate::model::load::{checkpoint_key, checkpoint_prefix};
+use crate::model::checkpoint_keys::{checkpoint_key, checkpoint_prefix};
 use crate::safetensors::SafeTensors;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

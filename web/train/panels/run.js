@@ -78,13 +78,18 @@ export function startRunPanel({ store, client }) {
     const report = engine.compute({
       config_json: model.config_json,
       num_labels: data.labels.length,
+      batch: { batch_size: Number(plan.batch_size), seq_len: Number(plan.max_len) },
       lora: {
         r: plan.r, lora_alpha: plan.lora_alpha, use_rslora: plan.use_rslora, bias: plan.bias,
         layers_to_transform: plan.layers_to_transform, target_modules: all ? 'all-linear' : plan.target_modules,
       },
     });
     const row = report.methods.find((m) => m.method === METHOD_ROW[plan.method]);
-    return { report, calc: { trainable: row.trainable, all: row.all, optimizer: row.memory.optimizer_state, file: row.checkpoint_bytes } };
+    return {
+      report,
+      memory: row.memory,
+      calc: { trainable: row.trainable, all: row.all, optimizer: row.memory.optimizer_state, file: row.checkpoint_bytes },
+    };
   }
 
   // A started run's figures, kept in its record; null before the calculator loads or for what it refuses (the
@@ -100,7 +105,7 @@ export function startRunPanel({ store, client }) {
     if (plan) $('lr').placeholder = `${plan.lr} (usual for ${plan.method})`;
     if (!model || !data || !plan || !engineReady) return;
     try {
-      const { report, calc: c } = figuresFor(plan);
+      const { report, memory: m, calc: c } = figuresFor(plan);
       $('scaling').textContent = `${report.scaling} (lora_alpha / ${plan.use_rslora ? '\u221ar' : 'r'})`;
       const fileName = { lora: 'adapter_model.safetensors', full: 'model.safetensors' }[plan.method] ?? 'trained tensors';
       const cells = {
@@ -108,6 +113,9 @@ export function startRunPanel({ store, client }) {
         all: [grouped(c.all), c.all],
         optimizer: [bytes(c.optimizer), c.optimizer],
         file: [`${bytes(c.file)} (${fileName})`, c.file],
+        // The calculator's training memory at this batch and length (what the trainer checks against the tab).
+        memory: [`${bytes(m.total)} (weights ${bytes(m.frozen_weights + m.trainable_weights)}, gradients ${bytes(m.gradients)}, ` +
+          `AdamW ${bytes(m.optimizer_state)}, activations ${bytes(m.activations)} for ${plan.batch_size} x ${plan.max_len} tokens)`, m.total],
       };
       for (const [k, [shown, value]] of Object.entries(cells)) {
         const td = document.querySelector(`[data-live=${k}]`);
@@ -123,12 +131,38 @@ export function startRunPanel({ store, client }) {
     }
   }
 
+  // ---- a step timed before the run -----------------------------------------------------------------------
+
+  // Two steps of the plan on a model built for the purpose (the worker's `time_step`): the second is the run's pace,
+  // the first also builds (and on a GPU compiles) what the run will. A new plan makes the figure stale.
+  async function timeStep() {
+    const out = $('step-time');
+    const fields = toPlan(store.get().settings);
+    out.textContent = 'timing two steps...';
+    delete out.dataset.ms;
+    $('time-step').disabled = true;
+    try {
+      const t = await client.call('time_step', { plan: fields });
+      const run = t.step_ms * t.total_steps / 1000;
+      out.textContent = `${(t.step_ms / 1000).toFixed(2)} s a step (the first, setting up: ${(t.first_ms / 1000).toFixed(2)} s), ` +
+        `so the run's ${grouped(t.total_steps)} steps about ${fmtTime(run)} without its evaluations`;
+      out.dataset.ms = String(t.step_ms);
+      out.dataset.plan = JSON.stringify(fields);
+    } catch (e) {
+      out.textContent = '';
+      showPlanError(e);
+    } finally {
+      $('time-step').disabled = store.get().running;
+    }
+  }
+
   // ---- the run -------------------------------------------------------------------------------------------
 
   function setRunning(running) {
     $('start').disabled = running;
     $('pause').disabled = !running;
     $('stop').disabled = !running;
+    $('time-step').disabled = running;
     $('pause').textContent = 'Pause';
     for (const el of document.querySelectorAll('#plan input, #plan select')) el.disabled = running;
     // all-linear stands for every target: the named boxes stay off while it is ticked.
@@ -274,6 +308,17 @@ export function startRunPanel({ store, client }) {
   $('stop').addEventListener('click', () => client.call('stop'));
 
   store.watch(['settings'], check);
+  // A timing belongs to the plan and the model it was taken with.
+  store.watch(['settings', 'model', 'device'], (state, changed) => {
+    const out = $('step-time');
+    const samePlan = out.dataset.plan === JSON.stringify(toPlan(state.settings));
+    if (out.dataset.plan && (!samePlan || changed.includes('model') || changed.includes('device'))) {
+      out.textContent = '';
+      delete out.dataset.ms;
+      delete out.dataset.plan;
+    }
+  });
+  $('time-step').addEventListener('click', timeStep);
   store.watch(['model', 'data', 'plan'], updateFigures);
   store.watch(['model'], ({ model }) => { if (model) $('max-len').max = model.max_position_embeddings; });
   // The target boxes name the loaded model's own layers (the calculator's list for its config.json).

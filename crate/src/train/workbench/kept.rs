@@ -6,7 +6,7 @@ use crate::data::split::stratified;
 use crate::error::Error;
 use crate::inspect::report::{Inside, inside};
 use crate::model::export::NamedTensors;
-use crate::model::load::{checkpoint_key, checkpoint_prefix};
+use crate::model::checkpoint_keys::{checkpoint_key, checkpoint_prefix};
 use crate::model::methods::Method;
 use crate::safetensors::SafeTensors;
 use crate::train::folder::{Saved, read_saved};

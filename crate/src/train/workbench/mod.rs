@@ -5,6 +5,7 @@
 //! The adapters kept over the base model and the merge check are in `kept.rs`.
 
 mod kept;
+mod trial;
 
 use std::collections::BTreeMap;
 
@@ -42,6 +43,8 @@ pub struct Workbench {
     data_sha: String,
     data: Option<Dataset>,
     job: Option<Job>,
+    /// A model built only to time a step before a run (`trial.rs`).
+    trial: Option<Job>,
     /// The last snapshot of the job, in host memory: what a lost GPU leaves to carry on from.
     snapshot: Option<Snapshot>,
     /// A test's stand-in for a lost GPU: the next step fails as a lost device does.

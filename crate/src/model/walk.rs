@@ -1,0 +1,176 @@
+//! The walks over a model that hand each parameter (or linear layer) its Hugging Face name (`paths`). burn's
+//! visitors see one field name at a time and its mappers reach parameters only; merging or grafting replaces a
+//! whole layer, so that walk is written out per architecture.
+
+use burn::module::{Module, ModuleMapper, ModuleVisitor, Param};
+use burn::tensor::Tensor;
+
+use super::auto::AutoModelForSequenceClassification;
+use super::bert::BertForSequenceClassification;
+use super::config::Flavor;
+use super::gpt2::Gpt2ForSequenceClassification;
+use super::lora::LoraLinear;
+use super::modernbert::ModernBertForSequenceClassification;
+use super::paths::{child, flavor_name, hf_name};
+
+/// Looks at every float parameter with its Hugging Face name (see `visit_params`).
+pub trait VisitParam {
+    fn visit<const D: usize>(&mut self, name: &str, param: &Param<Tensor<D>>);
+}
+
+/// Replaces every float parameter, given its Hugging Face name (see `map_params`).
+pub trait MapParam {
+    fn map<const D: usize>(&mut self, name: &str, param: Param<Tensor<D>>) -> Param<Tensor<D>>;
+}
+
+/// burn's visitors see one field name at a time; this keeps the path down to the current parameter.
+struct Named<T> {
+    flavor: Flavor,
+    path: Vec<String>,
+    inner: T,
+}
+
+impl<T> Named<T> {
+    fn name(&self) -> String {
+        flavor_name(self.flavor, &hf_name(&self.path.join(".")))
+    }
+}
+
+/// An enum's variant (`AutoModelForSequenceClassification::Bert`) is a level burn's walk enters but no name has.
+fn named_level(container: &str) -> bool {
+    !container.starts_with("Enum:")
+}
+
+impl<V: VisitParam> ModuleVisitor for Named<&mut V> {
+    fn enter_module(&mut self, name: &str, container: &str) {
+        if named_level(container) {
+            self.path.push(name.to_string());
+        }
+    }
+
+    fn exit_module(&mut self, _name: &str, container: &str) {
+        if named_level(container) {
+            self.path.pop();
+        }
+    }
+
+    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+        let name = self.name();
+        self.inner.visit(&name, param);
+    }
+}
+
+impl<M: MapParam> ModuleMapper for Named<&mut M> {
+    fn enter_module(&mut self, name: &str, container: &str) {
+        if named_level(container) {
+            self.path.push(name.to_string());
+        }
+    }
+
+    fn exit_module(&mut self, _name: &str, container: &str) {
+        if named_level(container) {
+            self.path.pop();
+        }
+    }
+
+    fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
+        let name = self.name();
+        self.inner.map(&name, param)
+    }
+}
+
+/// Every float parameter of `model` through `visitor`, in the module's order, with its Hugging Face name.
+pub fn visit_params(model: &AutoModelForSequenceClassification, visitor: &mut impl VisitParam) {
+    model.visit(&mut Named { flavor: model.flavor(), path: Vec::new(), inner: visitor });
+}
+
+/// Every float parameter of `model` through `mapper`, with its Hugging Face name.
+pub fn map_params(model: AutoModelForSequenceClassification, mapper: &mut impl MapParam) -> AutoModelForSequenceClassification {
+    let flavor = model.flavor();
+    model.map(&mut Named { flavor, path: Vec::new(), inner: mapper })
+}
+
+/// Every linear layer of the backbone (not the head's last layer) through `f`, with its Hugging Face module name
+/// (`bert.encoder.layer.0.attention.self.query`, `bert.pooler.dense`; for RoBERTa `roberta.encoder...` and
+/// `classifier.dense`, the head's first layer, which PEFT's targets never reach; GPT-2's Conv1D
+/// `transformer.h.0.attn.c_attn`); stops at the first error. burn's mappers reach parameters only, and merging or
+/// grafting replaces a whole layer, so this walk is written out.
+pub fn try_map_linears<E>(
+    model: AutoModelForSequenceClassification,
+    g: impl FnMut(&str, LoraLinear) -> Result<LoraLinear, E>,
+) -> Result<AutoModelForSequenceClassification, E> {
+    Ok(match model {
+        AutoModelForSequenceClassification::Bert(m) => AutoModelForSequenceClassification::Bert(bert_linears(m, g)?),
+        AutoModelForSequenceClassification::Gpt2(m) => AutoModelForSequenceClassification::Gpt2(gpt2_linears(m, g)?),
+        AutoModelForSequenceClassification::ModernBert(m) => AutoModelForSequenceClassification::ModernBert(modernbert_linears(m, g)?),
+    })
+}
+
+fn bert_linears<E>(
+    mut model: BertForSequenceClassification,
+    mut g: impl FnMut(&str, LoraLinear) -> Result<LoraLinear, E>,
+) -> Result<BertForSequenceClassification, E> {
+    let flavor = model.flavor;
+    let mut f = |name: &str, l: LoraLinear| g(&flavor_name(flavor, name), l);
+    let bert = child("", "bert");
+    let layers = child(&child(&bert, "encoder"), "layer");
+    let mut mapped = Vec::with_capacity(model.bert.encoder.layer.len());
+    for (n, mut l) in std::mem::take(&mut model.bert.encoder.layer).into_iter().enumerate() {
+        let layer = child(&layers, &n.to_string());
+        let attention = child(&layer, "attention");
+        let s = child(&attention, "self_attention");
+        let a = &mut l.attention.self_attention;
+        a.query = f(&child(&s, "query"), a.query.clone())?;
+        a.key = f(&child(&s, "key"), a.key.clone())?;
+        a.value = f(&child(&s, "value"), a.value.clone())?;
+        let out = &mut l.attention.output;
+        out.dense = f(&child(&child(&attention, "output"), "dense"), out.dense.clone())?;
+        l.intermediate.dense = f(&child(&child(&layer, "intermediate"), "dense"), l.intermediate.dense.clone())?;
+        l.output.dense = f(&child(&child(&layer, "output"), "dense"), l.output.dense.clone())?;
+        mapped.push(l);
+    }
+    model.bert.encoder.layer = mapped;
+    model.bert.pooler.dense = f(&child(&child(&bert, "pooler"), "dense"), model.bert.pooler.dense)?;
+    Ok(model)
+}
+
+fn gpt2_linears<E>(
+    mut model: Gpt2ForSequenceClassification,
+    mut f: impl FnMut(&str, LoraLinear) -> Result<LoraLinear, E>,
+) -> Result<Gpt2ForSequenceClassification, E> {
+    let mut mapped = Vec::with_capacity(model.transformer.h.len());
+    for (n, mut b) in std::mem::take(&mut model.transformer.h).into_iter().enumerate() {
+        let block = format!("transformer.h.{n}");
+        b.attn.c_attn = f(&format!("{block}.attn.c_attn"), b.attn.c_attn.clone())?;
+        b.attn.c_proj = f(&format!("{block}.attn.c_proj"), b.attn.c_proj.clone())?;
+        b.mlp.c_fc = f(&format!("{block}.mlp.c_fc"), b.mlp.c_fc.clone())?;
+        b.mlp.c_proj = f(&format!("{block}.mlp.c_proj"), b.mlp.c_proj.clone())?;
+        mapped.push(b);
+    }
+    model.transformer.h = mapped;
+    Ok(model)
+}
+
+fn modernbert_linears<E>(
+    mut model: ModernBertForSequenceClassification,
+    mut f: impl FnMut(&str, LoraLinear) -> Result<LoraLinear, E>,
+) -> Result<ModernBertForSequenceClassification, E> {
+    let mut mapped = Vec::with_capacity(model.model.layers.len());
+    for (n, mut l) in std::mem::take(&mut model.model.layers).into_iter().enumerate() {
+        let layer = format!("model.layers.{n}");
+        l.attn.Wqkv = f(&format!("{layer}.attn.Wqkv"), l.attn.Wqkv.clone())?;
+        l.attn.Wo = f(&format!("{layer}.attn.Wo"), l.attn.Wo.clone())?;
+        l.mlp.Wi = f(&format!("{layer}.mlp.Wi"), l.mlp.Wi.clone())?;
+        l.mlp.Wo = f(&format!("{layer}.mlp.Wo"), l.mlp.Wo.clone())?;
+        mapped.push(l);
+    }
+    model.model.layers = mapped;
+    // The prediction head's dense layer is outside `modules_to_save` (only `classifier` is): LoRA can reach it.
+    model.head.dense = f("head.dense", model.head.dense)?;
+    Ok(model)
+}
+
+/// `try_map_linears` for a map that cannot fail.
+pub fn map_linears(model: AutoModelForSequenceClassification, mut f: impl FnMut(&str, LoraLinear) -> LoraLinear) -> AutoModelForSequenceClassification {
+    try_map_linears(model, |name, l| Ok::<_, std::convert::Infallible>(f(name, l))).unwrap_or_else(|e| match e {})
+}
