@@ -188,7 +188,7 @@ fn a_bare_backbone_checkpoint_builds_with_a_fresh_head() {
         let encoder = TextEncoder::from_bytes(&read(name, "tokenizer.json"), 64).unwrap();
         let tokens = [encoder.encode("a short sentence").unwrap()];
         let input = to_input(&config, &tokens.iter().collect::<Vec<_>>(), &device);
-        let d = max_diff(&model.encode(&input).into_data().to_vec().unwrap(), &full.encode(&input).into_data().to_vec().unwrap());
+        let d = max_diff(&model.encode(&input).into_data().try_to_vec::<f32>().unwrap(), &full.encode(&input).into_data().try_to_vec::<f32>().unwrap());
         assert!(d == 0.0, "{name}: the backbone differs by {d}");
         assert_eq!(model.num_labels(), 2, "{name}");
     }
