@@ -127,6 +127,8 @@ async function folderRun(page, name, targets, pick = async () => {}) {
     const mean = run.losses.slice(8 * i, 8 * i + 8).reduce((a, b) => a + b, 0) / 8;
     assert.ok(Math.abs(e.train_loss - mean) < 1e-3, `${name} epoch ${i + 1}: CLI ${e.train_loss}, page ${mean}`);
   });
+  // And it learns the keyword task: the last epoch's loss is under the first's.
+  assert.ok(epochs.at(-1).train_loss < epochs[0].train_loss, `${name}: ${epochs.map((e) => e.train_loss)}`);
 }
 
 const tests = [
