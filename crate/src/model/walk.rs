@@ -106,6 +106,12 @@ pub fn try_map_linears<E>(
     })
 }
 
+/// Each of `layers` through `each` (its index, the layer), in order; stops at the first error.
+fn map_layers<L, E>(layers: &mut Vec<L>, mut each: impl FnMut(usize, L) -> Result<L, E>) -> Result<(), E> {
+    *layers = std::mem::take(layers).into_iter().enumerate().map(|(n, l)| each(n, l)).collect::<Result<_, _>>()?;
+    Ok(())
+}
+
 fn bert_linears<E>(
     mut model: BertForSequenceClassification,
     mut g: impl FnMut(&str, LoraLinear) -> Result<LoraLinear, E>,
@@ -114,8 +120,7 @@ fn bert_linears<E>(
     let mut f = |name: &str, l: LoraLinear| g(&flavor_name(flavor, name), l);
     let bert = child("", "bert");
     let layers = child(&child(&bert, "encoder"), "layer");
-    let mut mapped = Vec::with_capacity(model.bert.encoder.layer.len());
-    for (n, mut l) in std::mem::take(&mut model.bert.encoder.layer).into_iter().enumerate() {
+    map_layers(&mut model.bert.encoder.layer, |n, mut l| {
         let layer = child(&layers, &n.to_string());
         let attention = child(&layer, "attention");
         let s = child(&attention, "self_attention");
@@ -127,9 +132,8 @@ fn bert_linears<E>(
         out.dense = f(&child(&child(&attention, "output"), "dense"), out.dense.clone())?;
         l.intermediate.dense = f(&child(&child(&layer, "intermediate"), "dense"), l.intermediate.dense.clone())?;
         l.output.dense = f(&child(&child(&layer, "output"), "dense"), l.output.dense.clone())?;
-        mapped.push(l);
-    }
-    model.bert.encoder.layer = mapped;
+        Ok(l)
+    })?;
     model.bert.pooler.dense = f(&child(&child(&bert, "pooler"), "dense"), model.bert.pooler.dense)?;
     Ok(model)
 }
@@ -138,16 +142,14 @@ fn gpt2_linears<E>(
     mut model: Gpt2ForSequenceClassification,
     mut f: impl FnMut(&str, LoraLinear) -> Result<LoraLinear, E>,
 ) -> Result<Gpt2ForSequenceClassification, E> {
-    let mut mapped = Vec::with_capacity(model.transformer.h.len());
-    for (n, mut b) in std::mem::take(&mut model.transformer.h).into_iter().enumerate() {
-        let block = format!("transformer.h.{n}");
-        b.attn.c_attn = f(&format!("{block}.attn.c_attn"), b.attn.c_attn.clone())?;
-        b.attn.c_proj = f(&format!("{block}.attn.c_proj"), b.attn.c_proj.clone())?;
-        b.mlp.c_fc = f(&format!("{block}.mlp.c_fc"), b.mlp.c_fc.clone())?;
-        b.mlp.c_proj = f(&format!("{block}.mlp.c_proj"), b.mlp.c_proj.clone())?;
-        mapped.push(b);
-    }
-    model.transformer.h = mapped;
+    map_layers(&mut model.transformer.h, |n, mut b| {
+        let (attn, mlp) = (format!("transformer.h.{n}.attn"), format!("transformer.h.{n}.mlp"));
+        b.attn.c_attn = f(&child(&attn, "c_attn"), b.attn.c_attn)?;
+        b.attn.c_proj = f(&child(&attn, "c_proj"), b.attn.c_proj)?;
+        b.mlp.c_fc = f(&child(&mlp, "c_fc"), b.mlp.c_fc)?;
+        b.mlp.c_proj = f(&child(&mlp, "c_proj"), b.mlp.c_proj)?;
+        Ok(b)
+    })?;
     Ok(model)
 }
 
@@ -155,16 +157,14 @@ fn modernbert_linears<E>(
     mut model: ModernBertForSequenceClassification,
     mut f: impl FnMut(&str, LoraLinear) -> Result<LoraLinear, E>,
 ) -> Result<ModernBertForSequenceClassification, E> {
-    let mut mapped = Vec::with_capacity(model.model.layers.len());
-    for (n, mut l) in std::mem::take(&mut model.model.layers).into_iter().enumerate() {
-        let layer = format!("model.layers.{n}");
-        l.attn.Wqkv = f(&format!("{layer}.attn.Wqkv"), l.attn.Wqkv.clone())?;
-        l.attn.Wo = f(&format!("{layer}.attn.Wo"), l.attn.Wo.clone())?;
-        l.mlp.Wi = f(&format!("{layer}.mlp.Wi"), l.mlp.Wi.clone())?;
-        l.mlp.Wo = f(&format!("{layer}.mlp.Wo"), l.mlp.Wo.clone())?;
-        mapped.push(l);
-    }
-    model.model.layers = mapped;
+    map_layers(&mut model.model.layers, |n, mut l| {
+        let (attn, mlp) = (format!("model.layers.{n}.attn"), format!("model.layers.{n}.mlp"));
+        l.attn.Wqkv = f(&child(&attn, "Wqkv"), l.attn.Wqkv)?;
+        l.attn.Wo = f(&child(&attn, "Wo"), l.attn.Wo)?;
+        l.mlp.Wi = f(&child(&mlp, "Wi"), l.mlp.Wi)?;
+        l.mlp.Wo = f(&child(&mlp, "Wo"), l.mlp.Wo)?;
+        Ok(l)
+    })?;
     // The prediction head's dense layer is outside `modules_to_save` (only `classifier` is): LoRA can reach it.
     model.head.dense = f("head.dense", model.head.dense)?;
     Ok(model)
