@@ -59,7 +59,10 @@ fn a_model_without_peft_defaults_names_the_choices() {
     let out = run(&["count", "--model", "ModernBERT-base"]);
     assert_eq!(out.status.code(), Some(1));
     let e = stderr(&out);
-    assert!(e.contains("no default target_modules") && e.contains("attn.Wqkv"), "{e}");
+    assert!(e.contains("no default target_modules") && e.contains("attn.Wqkv") && e.contains("(or all-linear)"), "{e}");
+    // DistilBERT's classifier: all-linear would wrap `pre_classifier`, which PEFT refuses, so it is not offered.
+    let e = stderr(&run(&["count", "--model", "distilbert-base-uncased"]));
+    assert!(e.contains("no default target_modules") && e.contains("attention.q_lin") && !e.contains("all-linear"), "{e}");
 }
 
 #[test]

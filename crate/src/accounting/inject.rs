@@ -169,14 +169,20 @@ fn resolve_targets(arch: &Architecture, config: &LoraConfig) -> Result<Targets, 
         Some(TargetModules::Shorthand(_)) => unreachable!("validate() rejects shorthands other than all-linear"),
         None => match &arch.default_targets {
             Some(d) => Ok(Targets::Names(d.clone())),
-            None => Err(Error::invalid(
-                "target_modules",
-                format!(
-                    "PEFT has no default target_modules for model_type '{}'; choose some of: {} (or all-linear)",
-                    arch.model_type,
-                    target_choices(arch).join(", ")
-                ),
-            )),
+            None => {
+                // all-linear is offered only where PEFT takes it (not on a DistilBERT classifier, whose
+                // `pre_classifier` it would wrap).
+                let all_linear = LoraConfig { target_modules: Some(TargetModules::Shorthand(TargetModules::ALL_LINEAR.into())), ..config.clone() };
+                let or = if inject(arch, &all_linear).is_ok() { " (or all-linear)" } else { "" };
+                Err(Error::invalid(
+                    "target_modules",
+                    format!(
+                        "PEFT has no default target_modules for model_type '{}'; choose some of: {}{or}",
+                        arch.model_type,
+                        target_choices(arch).join(", ")
+                    ),
+                ))
+            }
         },
     }
 }
