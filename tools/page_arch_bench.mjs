@@ -38,10 +38,11 @@ for (const [name, folder, targets] of MODELS) {
   await page.waitForFunction(() => document.querySelector('#step-time').dataset.ms || document.querySelector('#err-plan').textContent ||
     document.querySelector('#err-targets').textContent, null, { timeout: 1_800_000 });
   const ms = Number(await page.locator('#step-time').getAttribute('data-ms'));
+  const wasmBytes = Number(await page.locator('#step-time').getAttribute('data-wasm-bytes'));
   const shown = await page.locator('#step-time').textContent();
   const memory = await page.locator('[data-live=memory]').textContent();
   console.log(`${name}: ${shown || await page.locator('#err-plan').textContent()} | ${memory}`);
-  rows.push({ name, targets, ms, shown, memory });
+  rows.push({ name, targets, ms, wasm_bytes: wasmBytes, shown, memory });
   await page.context().close();
 }
 await browser.close();

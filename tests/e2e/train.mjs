@@ -363,7 +363,7 @@ const tests = [
     await page.waitForFunction(() => document.querySelector('#step-time').dataset.ms, null, { timeout: 120_000 });
     const shown = await page.locator('#step-time').textContent();
     const steps = await page.evaluate(() => window.lpTrain.runs.at(-1).losses.length);
-    assert.match(shown, new RegExp(`^[\\d.]+ s a step \\(the first, setting up: [\\d.]+ s\\), so the run's ${steps} steps about \\d+:\\d\\d without its evaluations$`), shown);
+    assert.match(shown, new RegExp(`^[\\d.]+ s a step \\(the first, setting up: [\\d.]+ s\\), so the run's ${steps} steps about \\d+:\\d\\d without its evaluations; the trainer's memory at its peak so far: [\\d.]+ MiB$`), shown);
     assert.ok(Number(await page.locator('#step-time').getAttribute('data-ms')) > 0);
     // The trained run is still there to keep: the trial built a model of its own and dropped it.
     await page.click('#keep-run');

@@ -145,8 +145,10 @@ export function startRunPanel({ store, client }) {
       const t = await client.call('time_step', { plan: fields });
       const run = t.step_ms * t.total_steps / 1000;
       out.textContent = `${(t.step_ms / 1000).toFixed(2)} s a step (the first, setting up: ${(t.first_ms / 1000).toFixed(2)} s), ` +
-        `so the run's ${grouped(t.total_steps)} steps about ${fmtTime(run)} without its evaluations`;
+        `so the run's ${grouped(t.total_steps)} steps about ${fmtTime(run)} without its evaluations; ` +
+        `the trainer's memory at its peak so far: ${bytes(t.wasm_bytes)}`;
       out.dataset.ms = String(t.step_ms);
+      out.dataset.wasmBytes = String(t.wasm_bytes);
       out.dataset.plan = JSON.stringify(fields);
     } catch (e) {
       out.textContent = '';
