@@ -8,7 +8,16 @@
 // keeps its own model (and module names). google-bert/bert-base-uncased is a BERT checkpoint (`bert.` keys, its
 // masked-LM head unused) with a tokenizer.json, as the trainer reads them; the real Hub is not reachable from the
 // test machines, so that is from its published layout, not a download.
-const TRAINABLE = { 'all-MiniLM-L6-v2': 'all-MiniLM-L6-v2', 'bert-base-uncased': 'hf:google-bert/bert-base-uncased' };
+// Every preset the trainer takes (at most 150M parameters), as train.html's model: the one this server has, the
+// others by their Hub ids.
+const TRAINABLE = {
+  'all-MiniLM-L6-v2': 'all-MiniLM-L6-v2',
+  'bert-base-uncased': 'hf:google-bert/bert-base-uncased',
+  'distilbert-base-uncased': 'hf:distilbert/distilbert-base-uncased',
+  'roberta-base': 'hf:FacebookAI/roberta-base',
+  'ModernBERT-base': 'hf:answerdotai/ModernBERT-base',
+  gpt2: 'hf:openai-community/gpt2',
+};
 const presetOf = (model) => Object.keys(TRAINABLE).find((k) => TRAINABLE[k] === model);
 const hash = (params) => params.toString().replace(/%2C/g, ',').replace(/%3A/g, ':').replace(/%2F/g, '/');
 

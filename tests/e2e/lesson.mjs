@@ -74,11 +74,13 @@ const tests = [
     const trainable = await figure('trainable');
     const href = await page.locator('#train-this').getAttribute('href');
     assert.match(href, /^train\.html#model=all-MiniLM-L6-v2&r=12&alpha=24&rslora=1&bias=lora_only&layers=0,2$/, href);
-    // bert-base-uncased goes by its Hub id (the trainer fetches it from the Hub or a course's mirror); a preset the
-    // trainer does not train carries only the LoRA numbers.
-    const hrefFor = (model) => page.evaluate(async (m) => (await import('./web/links.js')).trainLink({ model: m, r: 4, alpha: 8, bias: 'none', targets: ['query'] }), model);
-    assert.deepEqual(await hrefFor('bert-base-uncased'), { href: 'train.html#model=hf:google-bert/bert-base-uncased&r=4&alpha=8&rslora=0&bias=none&targets=query', sameModel: true });
-    assert.deepEqual(await hrefFor('gpt2'), { href: 'train.html#r=4&alpha=8&rslora=0&bias=none', sameModel: false });
+    // The other presets the trainer takes go by their Hub ids (the trainer fetches them from the Hub or a course's
+    // mirror), with their own target names; one it does not train (over 150M parameters) carries only the numbers.
+    const hrefFor = (model, targets) => page.evaluate(async ([m, t]) => (await import('./web/links.js')).trainLink({ model: m, r: 4, alpha: 8, bias: 'none', targets: t }), [model, targets]);
+    assert.deepEqual(await hrefFor('bert-base-uncased', ['query']), { href: 'train.html#model=hf:google-bert/bert-base-uncased&r=4&alpha=8&rslora=0&bias=none&targets=query', sameModel: true });
+    assert.deepEqual(await hrefFor('gpt2', ['c_attn']), { href: 'train.html#model=hf:openai-community/gpt2&r=4&alpha=8&rslora=0&bias=none&targets=c_attn', sameModel: true });
+    assert.deepEqual(await hrefFor('ModernBERT-base', ['attn.Wqkv']), { href: 'train.html#model=hf:answerdotai/ModernBERT-base&r=4&alpha=8&rslora=0&bias=none&targets=attn.Wqkv', sameModel: true });
+    assert.deepEqual(await hrefFor('gemma-3-270m', ['q_proj']), { href: 'train.html#r=4&alpha=8&rslora=0&bias=none', sameModel: false });
     await page.click('#train-this');
     await page.waitForFunction(() => document.querySelector('#r')?.value === '12');
     const controls = await page.evaluate(() => ['r', 'alpha', 'bias', 'layers', 'rslora'].map((id) => {

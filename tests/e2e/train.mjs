@@ -109,6 +109,8 @@ async function folderRun(page, name, targets, pick = async () => {}) {
   await page.waitForFunction(() => document.querySelector('#model-note').textContent.includes('Read from your disk') ||
     document.querySelector('#err-model').textContent);
   assert.equal(await page.locator('#err-model').textContent(), '', `${name}: the folder is refused`);
+  // The target boxes are the folder's model's (the calculator's list for its config.json) once this is set.
+  await page.waitForSelector('#targets[data-model="local folder"]');
   await page.setInputFiles('#data-file', { name: 'keywords.csv', mimeType: 'text/csv', buffer: Buffer.from(KEYWORDS_CSV) });
   await page.waitForSelector('#data-count[data-examples="80"]');
   await pick();
@@ -347,6 +349,21 @@ const tests = [
       for (const name of ['Wqkv', 'Wi']) await page.check(`input[name=target][value="${name}"]`);
       await page.waitForFunction(() => document.querySelector('#err-targets').textContent === '');
     });
+  }],
+  ['a calculator link\'s block-relative target (attn.Wqkv) becomes the model\'s own box (Wqkv), in the link too', async (page) => {
+    const dir = join(ROOT, 'crate', 'tests', 'fixtures', 'arch', 'modernbert-cls');
+    await page.goto(`${BASE}train.html${hashFor({ ...PLAN, device: 'cpu', targets: 'attn.Wqkv,mlp.Wi' })}`);
+    await loaded(page);
+    await page.selectOption('#model-choice', 'folder');
+    await page.setInputFiles('#model-folder', ['config.json', 'tokenizer.json', 'model.safetensors'].map((f) => join(dir, f)));
+    await page.waitForFunction(() => document.querySelector('#model-note').textContent.includes('Read from your disk'));
+    await page.waitForSelector('#targets[data-model="local folder"]');
+    await page.waitForFunction(() => window.lpTrain.store.get().settings.targets === 'Wqkv,Wi');
+    const ticked = await page.$$eval('input[name=target]:checked', (b) => b.map((x) => x.value));
+    assert.deepEqual(ticked, ['Wqkv', 'Wi']);
+    assert.equal(await page.locator('input[name=target][value="attn.Wqkv"]').count(), 0);
+    assert.match(decodeURIComponent(await page.evaluate(() => location.hash)), /targets=Wqkv,Wi/);
+    await page.waitForFunction(() => document.querySelector('[data-live=trainable]').dataset.value && !document.querySelector('#err-targets').textContent);
   }],
   ['before a run: the training memory for this batch and length, and a step timed on a trial model that leaves a trained run alone', async (page) => {
     await openTrained(page, 'cpu');

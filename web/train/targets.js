@@ -21,16 +21,29 @@ export function shortNames(names) {
   });
 }
 
-// The layer names a model offers as targets, from `describe(...).target_choices`.
+// The layer names a model offers as targets, from `describe(...).target_choices`: {names: the boxes' short names,
+// full: the calculator's block-relative names, in the same order}.
 export function targetNames(choices) {
-  return shortNames(choices.filter((c) => c.kind !== 'embedding').map((c) => c.name));
+  const full = choices.filter((c) => c.kind !== 'embedding').map((c) => c.name);
+  return { names: shortNames(full), full };
 }
 
-// Replaces the boxes with `names`, keeping what is ticked; a ticked name the model lacks keeps a box of its own
-// (the plan check then says it matches nothing here), so a link made for another model loses nothing.
-export function setTargetBoxes(names) {
+// A ticked name that takes exactly the modules one box takes becomes that box (a calculator link's `attn.Wqkv` is
+// the box `Wqkv`); any other stays as it is.
+function asBox(name, { names, full }) {
+  const same = (a, b) => a.length === b.length && a.every((x, i) => x === b[i]);
+  const taken = full.filter((n) => matches(n, name));
+  const i = names.findIndex((box) => same(full.filter((n) => matches(n, box)), taken));
+  return taken.length > 0 && i >= 0 ? names[i] : name;
+}
+
+// Replaces the boxes with the model's (`targetNames`), keeping what is ticked; a ticked name the model lacks keeps a
+// box of its own (the plan check then says it matches nothing here), so a link made for another model loses nothing.
+export function setTargetBoxes(choices) {
+  const { names } = choices;
   const boxes = [...document.querySelectorAll('input[name=target]')];
-  const ticked = boxes.filter((b) => b.checked).map((b) => b.value);
+  const was = boxes.filter((b) => b.checked).map((b) => b.value);
+  const ticked = was.map((name) => asBox(name, choices));
   const disabled = document.getElementById('all-linear').checked;
   for (const b of boxes) b.closest('label').remove();
   const before = document.getElementById('all-linear').closest('label');
@@ -42,4 +55,6 @@ export function setTargetBoxes(names) {
     label.append(box, ` ${name}`);
     before.before(label);
   }
+  // A name that became its box: the settings (and the link) are read from the boxes again.
+  if (ticked.some((t, i) => t !== was[i])) document.querySelector('input[name=target]').dispatchEvent(new Event('change', { bubbles: true }));
 }
