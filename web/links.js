@@ -3,13 +3,11 @@
 // defaults differ (lora_alpha 8 in the calculator, as PEFT's LoraConfig; 16 in the trainer), so a setting left out
 // would change meaning on the way.
 
-// Presets the trainer trains, and how it loads each: by the server's models/ folder name, or by Hub id (from
-// huggingface.co, or the course's mirror given as `hub=`). For the others the LoRA numbers go over and the trainer
-// keeps its own model (and module names). google-bert/bert-base-uncased is a BERT checkpoint (`bert.` keys, its
-// masked-LM head unused) with a tokenizer.json, as the trainer reads them; the real Hub is not reachable from the
-// test machines, so that is from its published layout, not a download.
-// Every preset the trainer takes (at most 150M parameters), as train.html's model: the one this server has, the
-// others by their Hub ids.
+// Every preset the trainer trains (at most 150M parameters), and how it loads each: by the server's models/ folder
+// name, or by Hub id (from huggingface.co, or the course's mirror given as `hub=`). For the others the LoRA numbers
+// go over and the trainer keeps its own model (and module names). The Hub ids are the published repositories
+// (their checkpoints' keys and tokenizer.json as the trainer reads them); the real Hub is not reachable from the
+// test machines, so that is from their published layout, not a download.
 const TRAINABLE = {
   'all-MiniLM-L6-v2': 'all-MiniLM-L6-v2',
   'bert-base-uncased': 'hf:google-bert/bert-base-uncased',

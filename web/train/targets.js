@@ -4,18 +4,20 @@
 
 // PEFT matches a target name to a module when the module's name is it or ends with `.` + it.
 const matches = (name, target) => name === target || name.endsWith(`.${target}`);
+// The names among `names` that `target` takes, and whether two such lists are the same.
+const takes = (names, target) => names.filter((n) => matches(n, target));
+const same = (a, b) => a.length === b.length && a.every((x, i) => x === b[i]);
 
 // Each choice's label: the shortest dotted suffix of its block-relative name that matches exactly the choices the
 // full name matches, as a user would type it (`attention.self.query` -> `query`; `output.dense` stays, since
 // `dense` would also take `intermediate.dense`).
 export function shortNames(names) {
-  const same = (a, b) => a.length === b.length && a.every((x, i) => x === b[i]);
   return names.map((name) => {
-    const want = names.filter((n) => matches(n, name));
+    const want = takes(names, name);
     const parts = name.split('.');
     for (let i = parts.length - 1; i > 0; i--) {
       const suffix = parts.slice(i).join('.');
-      if (same(names.filter((n) => matches(n, suffix)), want)) return suffix;
+      if (same(takes(names, suffix), want)) return suffix;
     }
     return name;
   });
@@ -31,9 +33,8 @@ export function targetNames(choices) {
 // A ticked name that takes exactly the modules one box takes becomes that box (a calculator link's `attn.Wqkv` is
 // the box `Wqkv`); any other stays as it is.
 function asBox(name, { names, full }) {
-  const same = (a, b) => a.length === b.length && a.every((x, i) => x === b[i]);
-  const taken = full.filter((n) => matches(n, name));
-  const i = names.findIndex((box) => same(full.filter((n) => matches(n, box)), taken));
+  const taken = takes(full, name);
+  const i = names.findIndex((box) => same(takes(full, box), taken));
   return taken.length > 0 && i >= 0 ? names[i] : name;
 }
 

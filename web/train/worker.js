@@ -134,7 +134,7 @@ async function timeStep({ plan }) {
       await trainer.trial_step();
       const t2 = performance.now();
       // WebAssembly memory only grows: its size now is the most this worker has held, trial included.
-      return { first_ms: t1 - t0, step_ms: t2 - t1, total_steps: info.total_steps, batch_size: checked.batch_size, wasm_bytes: memory.buffer.byteLength };
+      return { first_ms: t1 - t0, step_ms: t2 - t1, total_steps: info.total_steps, wasm_bytes: memory.buffer.byteLength };
     } finally {
       trainer.end_trial();
     }

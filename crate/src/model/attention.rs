@@ -4,13 +4,48 @@
 use burn::config::Config;
 use burn::module::Module;
 use burn::nn::{Dropout, DropoutConfig, LayerNorm};
-use burn::tensor::Tensor;
 use burn::tensor::activation::softmax;
+use burn::tensor::{Device, Tensor, TensorData};
 
 use super::load::Loader;
 use super::lora::LoraLinear;
 use super::paths::child;
 use crate::error::Error;
+
+/// `[batch, seq, heads * d]` -> `[batch, heads, seq, d]`.
+pub fn split_heads(t: Tensor<3>, heads: usize) -> Tensor<4> {
+    let [b, s, h] = t.dims();
+    t.reshape([b, s, heads, h / heads]).swap_dims(1, 2)
+}
+
+/// A fused query-key-value projection `[batch, seq, 3 hidden]` (GPT-2's `c_attn`, ModernBERT's `Wqkv`: query, key
+/// and value side by side) as the three `[batch, heads, seq, d]`.
+pub fn split_qkv(qkv: Tensor<3>, heads: usize) -> [Tensor<4>; 3] {
+    let [b, s, three] = qkv.dims();
+    let h = three / 3;
+    [0, 1, 2].map(|i| split_heads(qkv.clone().slice([0..b, 0..s, i * h..(i + 1) * h]), heads))
+}
+
+/// Scaled dot-product attention as transformers' eager path computes it for every architecture here:
+/// softmax(q k^T / sqrt(d) + mask), dropout on the weights, times v, the heads joined again.
+///
+/// # Shapes
+/// - q, k, v: `[batch, heads, seq, d]`
+/// - mask: `[batch or 1, 1, seq or 1, seq]`, 0 where a query may see a key and a large negative number elsewhere
+/// - output: `[batch, seq, heads * d]`
+pub fn attend(q: Tensor<4>, k: Tensor<4>, v: Tensor<4>, mask: Tensor<4>, dropout: &Dropout) -> Tensor<3> {
+    let [b, heads, s, d] = q.dims();
+    let scores = q.matmul(k.transpose()).div_scalar((d as f64).sqrt()) + mask;
+    let probs = dropout.forward(softmax(scores, 3));
+    probs.matmul(v).swap_dims(1, 2).reshape([b, s, heads * d])
+}
+
+/// A `[1, 1, seq, seq]` mask from which keys each query may see (`visible(query, key)`): GPT-2's causal mask,
+/// ModernBERT's sliding window. Built on the host once per forward pass; transformers' finfo(float32).min elsewhere.
+pub fn key_mask(s: usize, device: &Device, visible: impl Fn(usize, usize) -> bool) -> Tensor<4> {
+    let v: Vec<f32> = (0..s * s).map(|i| if visible(i / s, i % s) { 0.0 } else { f32::MIN }).collect();
+    Tensor::<2>::from_data(TensorData::new(v, [s, s]), device).reshape([1, 1, s, s])
+}
 
 /// Configuration to create [`SelfAttention`] using the [init function](SelfAttentionConfig::init).
 #[derive(Config, Debug)]
@@ -58,18 +93,10 @@ impl SelfAttention {
     /// - mask: `[batch, 1, 1, seq]`
     /// - output: `[batch, seq, hidden_size]`
     pub fn forward(&self, x: Tensor<3>, mask: Tensor<4>) -> Tensor<3> {
-        let [b, s, h] = x.dims();
-        let d = h / self.num_heads;
-        // [b, s, h] -> [b, heads, s, d]
-        let split = |t: Tensor<3>| t.reshape([b, s, self.num_heads, d]).swap_dims(1, 2);
-        let q = split(self.query.forward(x.clone()));
-        let k = split(self.key.forward(x.clone()));
-        let v = split(self.value.forward(x));
-        // [b, heads, s, s]
-        let scores = q.matmul(k.transpose()).div_scalar((d as f64).sqrt()) + mask;
-        let probs = self.dropout.forward(softmax(scores, 3));
-        // [b, heads, s, d] -> [b, s, h]
-        probs.matmul(v).swap_dims(1, 2).reshape([b, s, h])
+        let q = split_heads(self.query.forward(x.clone()), self.num_heads);
+        let k = split_heads(self.key.forward(x.clone()), self.num_heads);
+        let v = split_heads(self.value.forward(x), self.num_heads);
+        attend(q, k, v, mask, &self.dropout)
     }
 }
 

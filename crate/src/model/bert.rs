@@ -30,6 +30,15 @@ pub struct EncoderInput {
     pub attention_mask: Tensor<2>,
 }
 
+impl EncoderInput {
+    /// transformers' extended attention mask: (1 - mask) * finfo(float32).min as `[batch, 1, 1, seq]`, broadcast
+    /// over heads and queries, so no query sees a padding key.
+    pub fn padding_mask(&self) -> Tensor<4> {
+        let [b, s] = self.attention_mask.dims();
+        (self.attention_mask.clone().neg() + 1.0).mul_scalar(f32::MIN).reshape([b, 1, 1, s])
+    }
+}
+
 /// Configuration to create [`Pooler`] using the [init function](PoolerConfig::init).
 #[derive(Config, Debug)]
 pub struct PoolerConfig {
@@ -139,10 +148,7 @@ impl BertModel {
 
     /// The last hidden state `[batch, seq, hidden_size]`, without the pooler.
     pub fn encode(&self, input: &EncoderInput) -> Tensor<3> {
-        let [b, s] = input.attention_mask.dims();
-        // transformers' extended attention mask: (1 - mask) * finfo(float32).min, broadcast over heads and queries.
-        let mask = (input.attention_mask.clone().neg() + 1.0).mul_scalar(f32::MIN).reshape([b, 1, 1, s]);
-        self.encoder.forward(self.embeddings.forward(input), mask)
+        self.encoder.forward(self.embeddings.forward(input), input.padding_mask())
     }
 }
 
@@ -214,5 +220,4 @@ impl BertForSequenceClassification {
     pub fn num_labels(&self) -> usize {
         self.classifier.out_features()
     }
-
 }

@@ -114,6 +114,7 @@ impl EncoderConfig {
         let heads = config.size_or("n_heads", Some(12))? as usize;
         check_heads(dim, heads, "dim", "n_heads")?;
         check_gelu(&config.string_or("activation", "gelu")?, "activation")?;
+        let dropout = config.float_or("dropout", 0.1)?;
         Ok(Self {
             flavor: Flavor::Distilbert,
             vocab_size: config.size_or("vocab_size", Some(30522))? as usize,
@@ -124,8 +125,8 @@ impl EncoderConfig {
             max_position_embeddings: config.size_or("max_position_embeddings", Some(512))? as usize,
             type_vocab_size: 0,
             layer_norm_eps: 1e-12,
-            hidden_dropout_prob: config.float_or("dropout", 0.1)?,
-            embedding_dropout_prob: config.float_or("dropout", 0.1)?,
+            hidden_dropout_prob: dropout,
+            embedding_dropout_prob: dropout,
             attention_probs_dropout_prob: config.float_or("attention_dropout", 0.1)?,
             classifier_dropout: config.float_or("seq_classif_dropout", 0.2)?,
             pad_token_id: config.index_or("pad_token_id", 0)?,
@@ -161,7 +162,6 @@ impl EncoderConfig {
             modernbert: None,
         }
     }
-
 }
 
 pub(crate) fn check_heads(hidden: usize, heads: usize, hidden_key: &str, heads_key: &str) -> Result<(), Error> {

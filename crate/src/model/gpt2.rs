@@ -6,9 +6,10 @@
 
 use burn::module::Module;
 use burn::nn::{Dropout, DropoutConfig, Embedding, LayerNorm};
-use burn::tensor::activation::{softmax, tanh};
-use burn::tensor::{Int, Tensor, TensorData};
+use burn::tensor::activation::tanh;
+use burn::tensor::{Int, Tensor};
 
+use super::attention::{attend, key_mask, split_qkv};
 use super::bert::EncoderInput;
 use super::config::{EncoderConfig, Flavor, check_heads};
 use crate::accounting::arch::HfConfig;
@@ -84,15 +85,8 @@ impl Gpt2Attention {
     /// # Shapes
     /// - x, output: `[batch, seq, n_embd]`; mask: `[batch, 1, seq, seq]`
     pub fn forward(&self, x: Tensor<3>, mask: Tensor<4>) -> Tensor<3> {
-        let [b, s, h] = x.dims();
-        let d = h / self.num_heads;
-        let qkv = self.c_attn.forward(x);
-        let split = |i: usize| qkv.clone().slice([0..b, 0..s, i * h..(i + 1) * h]).reshape([b, s, self.num_heads, d]).swap_dims(1, 2);
-        let (q, k, v) = (split(0), split(1), split(2));
-        let scores = q.matmul(k.transpose()).div_scalar((d as f64).sqrt()) + mask;
-        let probs = self.attn_dropout.forward(softmax(scores, 3));
-        let out = probs.matmul(v).swap_dims(1, 2).reshape([b, s, h]);
-        self.resid_dropout.forward(self.c_proj.forward(out))
+        let [q, k, v] = split_qkv(self.c_attn.forward(x), self.num_heads);
+        self.resid_dropout.forward(self.c_proj.forward(attend(q, k, v, mask, &self.attn_dropout)))
     }
 }
 
@@ -166,14 +160,10 @@ impl Gpt2Model {
 
     /// The last hidden state (after `ln_f`), `[batch, seq, n_embd]`.
     pub fn forward(&self, input: &EncoderInput) -> Tensor<3> {
-        let [b, s] = input.attention_mask.dims();
-        let device = input.attention_mask.device();
-        // A key is hidden from a query when it comes later (causal) or is padding: finfo(float32).min, as
-        // transformers' mask; where both apply the sum is -inf, which softmax treats the same.
-        let causal: Vec<f32> = (0..s * s).map(|i| if i % s > i / s { f32::MIN } else { 0.0 }).collect();
-        let causal = Tensor::<2>::from_data(TensorData::new(causal, [s, s]), &device).reshape([1, 1, s, s]);
-        let padding = (input.attention_mask.clone().neg() + 1.0).mul_scalar(f32::MIN).reshape([b, 1, 1, s]);
-        let mask = causal + padding;
+        let [_, s] = input.attention_mask.dims();
+        // A key is hidden from a query when it comes later (causal) or is padding; where both apply the sum is
+        // -inf, which softmax treats the same.
+        let mask = key_mask(s, &input.attention_mask.device(), |query, key| key <= query) + input.padding_mask();
         let mut x = self.drop.forward(self.wte.forward(input.input_ids.clone()) + self.wpe.forward(input.position_ids.clone()));
         for block in &self.h {
             x = block.forward(x, mask.clone());

@@ -98,8 +98,9 @@ impl<'a> Loader<'a> {
     /// without its pooler; RoBERTa's `classifier.dense`, DistilBERT's `pre_classifier` or ModernBERT's prediction
     /// `head`, which a bare backbone's file never has).
     pub fn tensor<const D: usize>(&mut self, name: &str, shape: [usize; D], init: Init) -> Result<Tensor<D>, Error> {
-        let fresh_if_missing = name.starts_with("bert.pooler.") || outside_backbone(&flavor_name(self.flavor, name));
-        self.named(&flavor_name(self.flavor, name), shape, init, fresh_if_missing)
+        let named = flavor_name(self.flavor, name);
+        let fresh_if_missing = name.starts_with("bert.pooler.") || outside_backbone(&named);
+        self.named(&named, shape, init, fresh_if_missing)
     }
 
     /// `tensor`, for `name` as the checkpoint's architecture names it.
@@ -222,11 +223,10 @@ impl<'a> Loader<'a> {
     /// `_init_weights`). A checkpoint's head for another number of labels (a fine-tuned classifier as the base of a
     /// new task) is replaced, as transformers does with `ignore_mismatched_sizes=True`; an adapter's head must fit.
     pub fn head(&mut self, path: &str, h: usize, n: usize, bias: bool) -> Result<LoraLinear, Error> {
-        let (weight, b) = (child(path, "weight"), child(path, "bias"));
+        let weight = child(path, "weight");
         if self.has_override(&weight) || self.checkpoint_shape(&weight).is_some_and(|s| s == [n, h]) {
-            let w: Tensor<2> = self.tensor(&weight, [n, h], Init::Normal(self.std))?;
-            let bias = if bias { Some(self.tensor(&b, [n], Init::Zeros)?) } else { None };
-            Ok(LoraLinear::new(w.transpose(), bias))
+            // LoRA never reaches a head (`modules_to_save`), so this is the plain layer.
+            self.layer(path, h, n, false, bias)
         } else {
             let w: Tensor<2> = self.normal([n, h], self.std);
             Ok(LoraLinear::new(w.transpose(), bias.then(|| Tensor::zeros([n], &self.device))))

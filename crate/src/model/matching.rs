@@ -23,7 +23,7 @@ pub fn check(files: &ModelFiles, config: &EncoderConfig) -> Result<(), Error> {
         ));
     }
     let weights = SafeTensors::parse("model.safetensors", &files.safetensors)?;
-    // Found where the loader will look for it (a bare encoder's file, or a task model's under `bert.`).
+    // Found where the loader will look for it (a bare backbone's file, or a task model's under `bert.`, `model.`, ...).
     let name = format!("{}{}", checkpoint_prefix(&weights, config.flavor)?, backbone(config.flavor).1);
     let entry = &weights.entries[&name];
     let want = [config.vocab_size, config.hidden_size];

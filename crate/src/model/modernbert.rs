@@ -9,9 +9,10 @@
 
 use burn::module::Module;
 use burn::nn::{Dropout, DropoutConfig, Embedding, LayerNorm};
-use burn::tensor::activation::{gelu, softmax};
-use burn::tensor::{Tensor, TensorData};
+use burn::tensor::activation::gelu;
+use burn::tensor::{Device, Tensor, TensorData};
 
+use super::attention::{attend, key_mask, split_qkv};
 use super::bert::EncoderInput;
 use super::config::EncoderConfig;
 pub use super::modernbert_config::{ModernBertOptions, Pooling, encoder_config};
@@ -48,16 +49,10 @@ fn rotate_half(x: Tensor<4>) -> Tensor<4> {
 impl ModernBertAttention {
     /// `rope`: cos and sin `[1, 1, seq, head_dim]`; `mask`: 0 where a query may see a key.
     pub fn forward(&self, x: Tensor<3>, rope: &(Tensor<4>, Tensor<4>), mask: Tensor<4>) -> Tensor<3> {
-        let [b, s, h] = x.dims();
-        let d = h / self.num_heads;
-        let qkv = self.Wqkv.forward(x);
-        let split = |i: usize| qkv.clone().slice([0..b, 0..s, i * h..(i + 1) * h]).reshape([b, s, self.num_heads, d]).swap_dims(1, 2);
+        let [q, k, v] = split_qkv(self.Wqkv.forward(x), self.num_heads);
         let (cos, sin) = rope;
         let turn = |t: Tensor<4>| t.clone() * cos.clone() + rotate_half(t) * sin.clone();
-        let (q, k, v) = (turn(split(0)), turn(split(1)), split(2));
-        let scores = q.matmul(k.transpose()).div_scalar((d as f64).sqrt()) + mask;
-        let probs = self.attn_drop.forward(softmax(scores, 3));
-        self.out_drop.forward(self.Wo.forward(probs.matmul(v).swap_dims(1, 2).reshape([b, s, h])))
+        self.out_drop.forward(self.Wo.forward(attend(turn(q), turn(k), v, mask, &self.attn_drop)))
     }
 }
 
@@ -96,7 +91,7 @@ impl ModernBertEncoderLayer {
 }
 
 /// Rotary cos and sin `[1, 1, seq, dim]` for `theta`: position p, frequency theta^(-2i/dim), the two halves alike.
-fn rope(theta: f64, s: usize, dim: usize, device: &burn::tensor::Device) -> (Tensor<4>, Tensor<4>) {
+fn rope(theta: f64, s: usize, dim: usize, device: &Device) -> (Tensor<4>, Tensor<4>) {
     let angle = |p: usize, j: usize| p as f32 * (1.0 / theta.powf((2 * (j % (dim / 2))) as f64 / dim as f64)) as f32;
     let make = |f: fn(f32) -> f32| {
         let v: Vec<f32> = (0..s * dim).map(|i| f(angle(i / dim, i % dim))).collect();
@@ -117,20 +112,29 @@ pub struct ModernBertModel {
 impl ModernBertModel {
     /// The last hidden state (after `final_norm`), `[batch, seq, hidden]`.
     pub fn forward(&self, input: &EncoderInput) -> Tensor<3> {
-        let [b, s] = input.attention_mask.dims();
+        let [_, s] = input.attention_mask.dims();
         let device = input.attention_mask.device();
         let first = &self.layers[0].attn;
         let dim = first.Wo.out_features() / first.num_heads;
         let (global, local) = (rope(self.rope_theta.0, s, dim, &device), rope(self.rope_theta.1, s, dim, &device));
-        let padding = (input.attention_mask.clone().neg() + 1.0).mul_scalar(f32::MIN).reshape([b, 1, 1, s]);
-        let window = |half: usize| {
-            let v: Vec<f32> = (0..s * s).map(|i| if (i / s).abs_diff(i % s) <= half { 0.0 } else { f32::MIN }).collect();
-            Tensor::<2>::from_data(TensorData::new(v, [s, s]), &device).reshape([1, 1, s, s]) + padding.clone()
-        };
+        let padding = input.padding_mask();
+        let window = |half: usize| key_mask(s, &device, |query, key| query.abs_diff(key) <= half) + padding.clone();
+        // A config gives every sliding layer the same window: its mask is built once per pass, not once per layer.
+        let mut sliding: Option<(usize, Tensor<4>)> = None;
         let mut x = self.embeddings.drop.forward(self.embeddings.norm.forward(self.embeddings.tok_embeddings.forward(input.input_ids.clone())));
         for layer in &self.layers {
             x = match layer.window {
-                Some(half) => layer.forward(x, &local, window(half)),
+                Some(half) => {
+                    let mask = match &sliding {
+                        Some((h, m)) if *h == half => m.clone(),
+                        _ => {
+                            let m = window(half);
+                            sliding = Some((half, m.clone()));
+                            m
+                        }
+                    };
+                    layer.forward(x, &local, mask)
+                }
                 None => layer.forward(x, &global, padding.clone()),
             };
         }

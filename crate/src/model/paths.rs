@@ -101,8 +101,8 @@ pub fn flavor_name(flavor: Flavor, name: &str) -> String {
 
 /// Whether `name` (as the checkpoint names it) belongs to the classification head: the modules PEFT's
 /// `modules_to_save = ["classifier", "score"]` keeps whole, matched as PEFT matches them, by suffix of the module
-/// name, so DistilBERT's `pre_classifier` is part of the head too. The head is what head-only training trains and
-/// what every method trains beside its own parameters.
+/// name, so DistilBERT's `pre_classifier` is part of the head too. Every method trains it beside its own parameters
+/// (head-only and BitFit train all that is `outside_backbone`, which holds it).
 pub fn is_head(name: &str) -> bool {
     let top = name.split('.').next().unwrap_or_default();
     top.ends_with("classifier") || top == "score"

@@ -135,23 +135,28 @@ export function startRunPanel({ store, client }) {
 
   // Two steps of the plan on a model built for the purpose (the worker's `time_step`): the second is the run's pace,
   // the first also builds (and on a GPU compiles) what the run will. A new plan makes the figure stale.
+  function clearTiming(text = '') {
+    const out = $('step-time');
+    out.textContent = text;
+    for (const k of ['ms', 'wasmBytes', 'plan']) delete out.dataset[k];
+  }
+
   async function timeStep() {
     const out = $('step-time');
     const fields = toPlan(store.get().settings);
-    out.textContent = 'timing two steps...';
-    delete out.dataset.ms;
+    clearTiming('timing two steps...');
     $('time-step').disabled = true;
     try {
       const t = await client.call('time_step', { plan: fields });
-      const run = t.step_ms * t.total_steps / 1000;
+      const seconds = t.step_ms * t.total_steps / 1000;
       out.textContent = `${(t.step_ms / 1000).toFixed(2)} s a step (the first, setting up: ${(t.first_ms / 1000).toFixed(2)} s), ` +
-        `so the run's ${grouped(t.total_steps)} steps about ${fmtTime(run)} without its evaluations; ` +
+        `so the run's ${grouped(t.total_steps)} steps about ${fmtTime(seconds)} without its evaluations; ` +
         `the trainer's memory at its peak so far: ${bytes(t.wasm_bytes)}`;
       out.dataset.ms = String(t.step_ms);
       out.dataset.wasmBytes = String(t.wasm_bytes);
       out.dataset.plan = JSON.stringify(fields);
     } catch (e) {
-      out.textContent = '';
+      clearTiming();
       showPlanError(e);
     } finally {
       $('time-step').disabled = store.get().running;
@@ -312,13 +317,8 @@ export function startRunPanel({ store, client }) {
   store.watch(['settings'], check);
   // A timing belongs to the plan and the model it was taken with.
   store.watch(['settings', 'model', 'device'], (state, changed) => {
-    const out = $('step-time');
-    const samePlan = out.dataset.plan === JSON.stringify(toPlan(state.settings));
-    if (out.dataset.plan && (!samePlan || changed.includes('model') || changed.includes('device'))) {
-      out.textContent = '';
-      delete out.dataset.ms;
-      delete out.dataset.plan;
-    }
+    const { plan } = $('step-time').dataset;
+    if (plan && (plan !== JSON.stringify(toPlan(state.settings)) || changed.includes('model') || changed.includes('device'))) clearTiming();
   });
   $('time-step').addEventListener('click', timeStep);
   store.watch(['model', 'data', 'plan'], updateFigures);

@@ -168,15 +168,20 @@ impl Workbench {
 
     /// Builds the model for `plan` on the chosen device; returns the job's figures.
     pub fn prepare(&mut self, plan: Plan) -> Result<JobInfo, Error> {
-        // In the page's order: device, model, data.
-        let device = self.device()?;
-        plan.validate()?;
-        self.check_run(&plan)?;
-        let job = Job::new(self.files()?, &plan, self.dataset()?, device)?;
+        let job = self.new_job(&plan)?;
         let info = job.info().clone();
         self.job = Some(job);
         self.snapshot = None;
         Ok(info)
+    }
+
+    /// A job for `plan` on the chosen device, checked as every run is (the plan, and the memory it needs).
+    fn new_job(&self, plan: &Plan) -> Result<Job, Error> {
+        // In the page's order: device, model, data.
+        let device = self.device()?;
+        plan.validate()?;
+        self.check_run(plan)?;
+        Job::new(self.files()?, plan, self.dataset()?, device)
     }
 
     /// The last snapshot as a file (`train/snapshot.rs`), tied to the loaded model and data; `None` before the

@@ -5,16 +5,13 @@
 
 use super::Workbench;
 use crate::error::Error;
-use crate::train::job::{Job, JobInfo};
+use crate::train::job::JobInfo;
 use crate::train::plan::Plan;
 
 impl Workbench {
     /// Builds the trial's model for `plan` (checked as a run's would be, memory included); returns its figures.
     pub fn start_trial(&mut self, plan: Plan) -> Result<JobInfo, Error> {
-        let device = self.device()?.clone();
-        plan.validate()?;
-        self.check_run(&plan)?;
-        let job = Job::new(self.files()?, &plan, self.dataset()?, &device)?;
+        let job = self.new_job(&plan)?;
         let info = job.info().clone();
         self.trial = Some(job);
         Ok(info)
