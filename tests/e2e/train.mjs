@@ -403,6 +403,17 @@ const tests = [
       await page.screenshot({ path: join(ARTIFACTS, `train-${width}px.png`), fullPage: true });
     }
   }],
+  ['the model picker\'s Hub presets show the parameter counts the calculator gives for their backbones', async (page) => {
+    await openTrained(page, 'cpu');
+    const options = await page.$$eval('#model-choice option[value^="hf:"]', (os) => os.map((o) => o.textContent));
+    assert.equal(options.length, 5, options.join('; '));
+    const counts = await page.evaluate(async (labels) => {
+      const engine = await import('./web/pkg/lora_playground.js');
+      await engine.default();
+      return labels.map((l) => engine.describe({ model: l.split(' ')[0], task: 'base', lora: { target_modules: 'all-linear' } }).model.params);
+    }, options);
+    options.forEach((label, i) => assert.ok(label.endsWith(`(${(counts[i] / 1e6).toFixed(1)}M parameters)`), `${label}: ${counts[i]}`));
+  }],
   ['settings: a link sets every control, a change is written back into it, a bad value is named beside its control', async (page) => {
     // The README's example link.
     await page.goto(`${BASE}train.html#model=tiny&device=cpu&data=sentiment&method=lora&r=4&alpha=8&targets=query,value&layers=0,1` +
