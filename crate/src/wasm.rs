@@ -124,6 +124,11 @@ mod trainer {
         }};
     }
 
+    /// A JS value as `T` (through JSON, as `read_json`), its error naming `field`.
+    fn parse<T: serde::de::DeserializeOwned>(value: &JsValue, field: &str) -> Result<T, JsValue> {
+        serde_json::from_value(read_json(value, field)?).map_err(|e| err(Error::invalid(field, e.to_string())))
+    }
+
     fn plan(value: &JsValue) -> Result<Plan, JsValue> {
         Plan::from_json(&read_json(value, "plan")?).map_err(err)
     }
@@ -240,6 +245,45 @@ mod trainer {
         /// One step and what follows it: `{step, evaluation, fallback, done}`.
         pub fn advance(&self) -> js_sys::Promise {
             promise!(self, |wb| wb.advance())
+        }
+
+        /// How many workers the job's steps can use out of `offered` (`Workbench::share_workers`).
+        pub fn share_workers(&self, offered: usize) -> Result<usize, JsValue> {
+            bench(&self.state)?.share_workers(offered).map_err(err)
+        }
+
+        /// Begins a step cut in `workers` shares: `{shares, weights}` for the helper workers.
+        pub fn begin_shared_step(&self, workers: usize) -> js_sys::Promise {
+            promise!(self, |wb| wb.begin_shared_step(workers))
+        }
+
+        /// The job's own share of the begun step (blocks while the helpers compute theirs).
+        pub fn compute_own_share(&self) -> Result<(), JsValue> {
+            bench(&self.state)?.compute_own_share().map_err(err)
+        }
+
+        /// The helpers' `[{loss, gradients}]` in: the step taken, `{step, evaluation, fallback, done}` as `advance`.
+        pub fn finish_shared_step(&self, others: JsValue) -> js_sys::Promise {
+            let state = self.state.clone();
+            future_to_promise(async move {
+                let others = parse(&others, "gradients")?;
+                reply(bench(&state)?.finish_shared_step(others).await)
+            })
+        }
+
+        /// Makes this trainer a helper worker for runs of `plan` with `num_labels` labels over the loaded model.
+        pub fn start_replica(&self, plan_fields: JsValue, num_labels: usize) -> Result<(), JsValue> {
+            let plan = plan(&plan_fields)?;
+            bench(&self.state)?.start_replica(&plan, num_labels).map_err(err)
+        }
+
+        /// A helper's answer for one `share` at `weights`: `{loss, gradients}`.
+        pub fn replica_gradients(&self, weights: JsValue, share: JsValue) -> js_sys::Promise {
+            let state = self.state.clone();
+            future_to_promise(async move {
+                let (weights, share) = (parse(&weights, "weights")?, parse(&share, "share")?);
+                reply(bench(&state)?.replica_gradients(&weights, &share).await)
+            })
         }
 
         /// For tests: the next `advance` fails as a lost GPU does.

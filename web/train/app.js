@@ -83,5 +83,7 @@ window.lpTrain = {
   simulateDeviceLoss: () => client.call('simulate_device_loss'),
   // A trap at that step, for the recovery tests (tests/e2e/recovery.mjs).
   panicAtStep: recovery.panicAtStep,
+  // A trap in the helper workers at their n-th share (tests/e2e/workers.mjs).
+  panicHelpersAt: (share) => client.call('panic_helpers_at', { share }),
   store,
 };

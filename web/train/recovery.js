@@ -4,6 +4,7 @@
 // snapshot, with a note saying so. When the page is reopened with a run unfinished, it offers to carry it on.
 // Carrying on is exact: the snapshot holds AdamW's moments and each step's dropout seed is its number's, so the
 // losses are the uninterrupted run's (crate/tests/snapshot.rs; tests/e2e/recovery.mjs).
+import { workersWanted } from './helpers.js';
 import { discardSaved, readSaved, writeSaved } from './saved-run.js';
 import { showError } from './view.js';
 
@@ -54,8 +55,8 @@ export function startRecovery({ store, client, run, data }) {
         return;
       }
       const reply = last
-        ? await client.call('resume_run', { file: last.file })
-        : { ...(await client.call('start', { plan: r.plan })), step: 0 };
+        ? await client.call('resume_run', { file: last.file, workers: workersWanted(store.get().settings.workers) })
+        : { ...(await client.call('start', { plan: r.plan, workers: workersWanted(store.get().settings.workers) })), step: 0 };
       run.adopt(reply);
       note.textContent = `The trainer crashed during step ${crashedAt} (${e.message}). A fresh one reloaded the model ` +
         `and the dataset and carried the run on from step ${reply.step}` +
@@ -87,7 +88,7 @@ export function startRecovery({ store, client, run, data }) {
       if (!saved.data || !(await data.load(saved.data.name, saved.data.bytes))) return;
       try {
         last = { step: saved.step, file: saved.file };
-        run.adopt(await client.call('resume_run', { file: saved.file }), saved.curves);
+        run.adopt(await client.call('resume_run', { file: saved.file, workers: workersWanted(store.get().settings.workers) }), saved.curves);
         $('saved-run').hidden = true;
         note.textContent = `Carried on from step ${saved.step}, where the page closed.`;
         note.dataset.resumedAt = saved.step;

@@ -23,6 +23,8 @@ const isHubId = (value) => {
 export const PROPS = [
   // What to load: the page's own settings.
   { key: 'device', control: 'device', kind: 'select', fallback: 'auto' },
+  // How many Web Workers share a CPU run's batch (web/train/helpers.js).
+  { key: 'workers', control: 'workers', kind: 'select', fallback: 'auto' },
   { key: 'model', control: 'model-choice', kind: 'select', fallback: 'all-MiniLM-L6-v2' },
   // Where `model=hf:ORG/NAME` is fetched from: the Hub, or a course's mirror of it.
   { key: 'hub', control: 'hub', kind: 'text', fallback: DEFAULT_HUB },

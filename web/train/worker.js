@@ -8,6 +8,7 @@
 // Rust panic, an out-of-memory) and is dead; the page starts a fresh worker and carries the run on from the last
 // snapshot (web/train/recovery.js).
 import init, { Trainer } from '../pkg-train/lora_playground.js';
+import { startHelpers } from './helpers.js';
 
 let trainer = null;
 let memory = null; // the wasm instance's memory: its size goes with each tick (it only ever grows)
@@ -69,8 +70,33 @@ async function adapterName(fromWgpu) {
 
 // ---- the run loop ----------------------------------------------------------------------------------------
 
-const run = { active: false, paused: false, stop: false, wake: null };
+const run = { active: false, paused: false, stop: false, wake: null, workers: 1 };
 const yieldToMessages = () => new Promise((r) => setTimeout(r, 0));
+
+// The last model load this worker made ({type, args}): helper workers load the same.
+let modelCall = null;
+// For tests: the helpers' share that traps.
+let helperPanicAt = null;
+
+// Helper workers for this run (web/train/helpers.js): `run.workers` asked for, as many as the run can use (one on
+// a GPU, one for full fine-tuning: `share_workers`). Null when the run trains alone.
+async function helpersFor(info) {
+  const n = trainer.share_workers(run.workers);
+  if (n <= 1 || !modelCall) return null;
+  emit('workers', { workers: n, starting: true });
+  return startHelpers(n - 1, modelCall, run.plan, info.labels.length, helperPanicAt);
+}
+
+// One step over the owner and its helpers: the helpers' shares go out first, the owner computes its own while
+// they compute theirs, then the summed gradients make the step.
+async function sharedStep(helpers) {
+  const request = await serial(() => trainer.begin_shared_step(helpers.size + 1));
+  const answers = helpers.gradients(request);
+  answers.catch(() => {}); // awaited below; a failure during the owner's share is not an unhandled rejection
+  await serial(() => trainer.compute_own_share());
+  const others = await answers;
+  return serial(() => trainer.finish_shared_step(others));
+}
 
 // `prepare`, then `advance()` until done, each tick posted with the speed so far: time in `advance` only, and not
 // in the ticks that also evaluated an epoch or took a snapshot (those do more than a step; the speed is the steps').
@@ -79,7 +105,16 @@ async function loop(info) {
   const all = { ms: 0, steps: 0, examples: 0 };
   const plain = { ms: 0, steps: 0, examples: 0 };
   let done = info.total_steps === 0;
+  let helpers = null;
+  let workers = 1;
   try {
+    try {
+      helpers = await helpersFor(info);
+    } catch (e) {
+      emit('workers', { workers: 1, reason: asError(e, 'helper').message });
+    }
+    workers = helpers ? helpers.size + 1 : 1;
+    if (helpers) emit('workers', { workers });
     while (!done) {
       if (run.stop) {
         emit('stopped', { seconds: (performance.now() - started) / 1000 });
@@ -93,7 +128,20 @@ async function loop(info) {
         continue;
       }
       const t0 = performance.now();
-      const tick = await serial(() => trainer.advance());
+      let tick;
+      if (helpers) {
+        try {
+          tick = await sharedStep(helpers);
+        } catch (e) {
+          if (isTrap(e)) throw e;
+          // The helpers are dropped, not the run: the step begun is taken again by this worker alone.
+          helpers.terminate();
+          helpers = null;
+          workers = 1;
+          emit('workers', { workers, reason: asError(e, 'helper').message });
+        }
+      }
+      tick ??= await serial(() => trainer.advance());
       if (tick.step) {
         const add = (a) => { a.ms += performance.now() - t0; a.steps += 1; a.examples += tick.step.batch_size; };
         add(all);
@@ -102,7 +150,7 @@ async function loop(info) {
       // A run whose every step ends an epoch has no plain step: its speed then counts everything.
       const s = plain.steps > 0 ? plain : all;
       const seconds = s.ms / 1000;
-      emit('tick', { ...tick, steps_per_s: s.steps / seconds, examples_per_s: s.examples / seconds, wasm_bytes: memory.buffer.byteLength });
+      emit('tick', { ...tick, steps_per_s: s.steps / seconds, examples_per_s: s.examples / seconds, wasm_bytes: memory.buffer.byteLength, workers });
       if (tick.snapshot) {
         const file = await serial(() => trainer.snapshot_file());
         if (file) self.postMessage({ event: 'snapshot', data: { step: tick.step.global_step, file: file.buffer } }, [file.buffer]);
@@ -115,6 +163,7 @@ async function loop(info) {
     if (isTrap(e)) trap(e);
     else emit('failed', asError(e, 'run'));
   } finally {
+    helpers?.terminate();
     run.active = false;
   }
 }
@@ -141,24 +190,25 @@ async function timeStep({ plan }) {
   });
 }
 
-function begin(info) {
-  Object.assign(run, { active: true, paused: false, stop: false });
+// `workers`: how many CPU workers the page asks for (the run may use fewer: `helpersFor`).
+function begin(info, plan, workers) {
+  Object.assign(run, { active: true, paused: false, stop: false, plan, workers: Math.max(1, Number(workers) || 1) });
   setTimeout(() => loop(info), 0); // after this reply is posted, so the page hears of the run before its ticks
 }
 
-async function start({ plan }) {
+async function start({ plan, workers }) {
   if (run.active) throw { field: 'run', message: 'a run is already in progress: stop it first' };
   const checked = Trainer.check_plan(plan);
   const info = await serial(() => trainer.prepare(checked));
-  begin(info);
+  begin(info, checked, workers);
   return { plan: checked, info };
 }
 
 // Carries on the run a snapshot file was taken from (after a trap, or in a reopened tab): {plan, info, step}.
-async function resumeRun({ file }) {
+async function resumeRun({ file, workers }) {
   if (run.active) throw { field: 'run', message: 'a run is already in progress: stop it first' };
   const { job, plan, step } = await serial(() => trainer.resume(new Uint8Array(file)));
-  begin(job);
+  begin(job, plan, workers);
   return { plan, info: job, step };
 }
 
@@ -199,9 +249,17 @@ const HANDLERS = {
   },
   // Whether a model of this config and weights size can train here at all (before its download).
   check_model: ({ config_json, file_bytes }) => serial(() => trainer.check_model(config_json, file_bytes)),
-  load_tiny: ({ seed }) => serial(() => trainer.load_tiny(BigInt(seed ?? 0))),
-  load_model: ({ name, config_json, safetensors, tokenizer_json }) =>
-    serial(() => trainer.load_model(name, config_json, new Uint8Array(safetensors), new Uint8Array(tokenizer_json))),
+  load_tiny: async (args) => {
+    const summary = await serial(() => trainer.load_tiny(BigInt(args.seed ?? 0)));
+    modelCall = { type: 'load_tiny', args };
+    return summary;
+  },
+  load_model: async (args) => {
+    const { name, config_json, safetensors, tokenizer_json } = args;
+    const summary = await serial(() => trainer.load_model(name, config_json, new Uint8Array(safetensors), new Uint8Array(tokenizer_json)));
+    modelCall = { type: 'load_model', args }; // kept (its buffers too) for helper workers
+    return summary;
+  },
   load_dataset: ({ name, bytes }) => serial(() => trainer.load_dataset(name, new Uint8Array(bytes))),
   split_counts: ({ val_fraction, seed }) => serial(() => trainer.split_counts(val_fraction, BigInt(seed))),
   preview_tokens: ({ text, max_len }) => serial(() => trainer.preview_tokens(text, max_len)),
@@ -209,6 +267,8 @@ const HANDLERS = {
   resume_run: resumeRun,
   // For the recovery tests: the step that would bring the run to `step` steps traps.
   panic_at_step: ({ step }) => serial(() => trainer.panic_at_step(step)),
+  // For the workers tests: each helper worker of the next run traps at its `share`-th share.
+  panic_helpers_at: ({ share }) => { helperPanicAt = share; },
   pause: () => { run.paused = true; },
   resume: () => { run.paused = false; run.wake?.(); },
   stop: () => { run.stop = true; run.paused = false; run.wake?.(); },
@@ -226,6 +286,9 @@ const HANDLERS = {
     return { index, result, ms: performance.now() - t0 };
   },
   merge_verify: mergeVerify,
+  // As a helper worker of another worker's run (web/train/helpers.js).
+  start_replica: ({ plan, num_labels }) => serial(() => trainer.start_replica(plan, num_labels)),
+  replica_gradients: ({ weights, share }) => serial(() => trainer.replica_gradients(weights, share)),
 };
 
 self.onmessage = async ({ data: { id, type, args } }) => {

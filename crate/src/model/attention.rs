@@ -11,6 +11,7 @@ use super::load::Loader;
 use super::lora::LoraLinear;
 use super::paths::child;
 use crate::error::Error;
+use super::dropout;
 
 /// `[batch, seq, heads * d]` -> `[batch, heads, seq, d]`.
 pub fn split_heads(t: Tensor<3>, heads: usize) -> Tensor<4> {
@@ -36,7 +37,7 @@ pub fn split_qkv(qkv: Tensor<3>, heads: usize) -> [Tensor<4>; 3] {
 pub fn attend(q: Tensor<4>, k: Tensor<4>, v: Tensor<4>, mask: Tensor<4>, dropout: &Dropout) -> Tensor<3> {
     let [b, heads, s, d] = q.dims();
     let scores = q.matmul(k.transpose()).div_scalar((d as f64).sqrt()) + mask;
-    let probs = dropout.forward(softmax(scores, 3));
+    let probs = dropout::apply(dropout, softmax(scores, 3));
     probs.matmul(v).swap_dims(1, 2).reshape([b, s, heads * d])
 }
 
@@ -141,7 +142,7 @@ impl ResidualOutput {
     /// - x: `[batch, seq, d_input]`
     /// - residual, output: `[batch, seq, hidden_size]`
     pub fn forward(&self, x: Tensor<3>, residual: Tensor<3>) -> Tensor<3> {
-        self.layer_norm.forward(self.dropout.forward(self.dense.forward(x)) + residual)
+        self.layer_norm.forward(dropout::apply(&self.dropout, self.dense.forward(x)) + residual)
     }
 }
 

@@ -16,6 +16,7 @@ use super::load::Loader;
 use super::lora::LoraLinear;
 use super::paths::child;
 use crate::error::Error;
+use super::dropout;
 
 /// One batch of token ids, padded to the same length.
 #[derive(Debug, Clone)]
@@ -210,11 +211,11 @@ impl BertForSequenceClassification {
             // (GPT-2 and ModernBERT are models of their own, never this one.)
             Flavor::Bert | Flavor::Gpt2 | Flavor::ModernBert => self.bert.pooler.forward(x),
             // `RobertaClassificationHead`: dropout on the first token before `dense`, and again before `out_proj`.
-            Flavor::Roberta => self.bert.pooler.forward_first(self.dropout.forward(first_token(x))),
+            Flavor::Roberta => self.bert.pooler.forward_first(dropout::apply(&self.dropout, first_token(x))),
             // `pre_classifier` + ReLU on the first token.
             Flavor::Distilbert => relu(self.bert.pooler.dense.forward(first_token(x))),
         };
-        self.classifier.forward(self.dropout.forward(pooled))
+        self.classifier.forward(dropout::apply(&self.dropout, pooled))
     }
 
     pub fn num_labels(&self) -> usize {

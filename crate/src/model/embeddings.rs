@@ -11,6 +11,7 @@ use super::bert::EncoderInput;
 use super::load::Loader;
 use super::paths::child;
 use crate::error::Error;
+use super::dropout;
 
 /// Configuration to create [`Embeddings`] using the [init function](EmbeddingsConfig::init).
 #[derive(Config, Debug)]
@@ -79,6 +80,6 @@ impl Embeddings {
             Some(types) => x + types.forward(input.token_type_ids.clone()),
             None => x,
         };
-        self.dropout.forward(self.layer_norm.forward(x))
+        dropout::apply(&self.dropout, self.layer_norm.forward(x))
     }
 }

@@ -17,6 +17,7 @@ use super::load::Loader;
 use super::lora::LoraLinear;
 use super::paths::child;
 use crate::error::Error;
+use super::dropout;
 
 /// `GPT2Config`'s names and defaults (`n_embd`, `n_layer`, `n_head`, `n_inner` = 4 `n_embd` when null,
 /// `n_positions`, `resid_pdrop`, `embd_pdrop`, `attn_pdrop`, `layer_norm_epsilon`). GPT-2 has no padding token;
@@ -86,7 +87,7 @@ impl Gpt2Attention {
     /// - x, output: `[batch, seq, n_embd]`; mask: `[batch, 1, seq, seq]`
     pub fn forward(&self, x: Tensor<3>, mask: Tensor<4>) -> Tensor<3> {
         let [q, k, v] = split_qkv(self.c_attn.forward(x), self.num_heads);
-        self.resid_dropout.forward(self.c_proj.forward(attend(q, k, v, mask, &self.attn_dropout)))
+        dropout::apply(&self.resid_dropout, self.c_proj.forward(attend(q, k, v, mask, &self.attn_dropout)))
     }
 }
 
@@ -111,7 +112,7 @@ impl Gpt2Block {
     pub fn forward(&self, x: Tensor<3>, mask: Tensor<4>) -> Tensor<3> {
         let x = x.clone() + self.attn.forward(self.ln_1.forward(x), mask);
         let m = &self.mlp;
-        x.clone() + m.dropout.forward(m.c_proj.forward(gelu_new(m.c_fc.forward(self.ln_2.forward(x)))))
+        x.clone() + dropout::apply(&m.dropout, m.c_proj.forward(gelu_new(m.c_fc.forward(self.ln_2.forward(x)))))
     }
 }
 
@@ -164,7 +165,7 @@ impl Gpt2Model {
         // A key is hidden from a query when it comes later (causal) or is padding; where both apply the sum is
         // -inf, which softmax treats the same.
         let mask = key_mask(s, &input.attention_mask.device(), |query, key| key <= query) + input.padding_mask();
-        let mut x = self.drop.forward(self.wte.forward(input.input_ids.clone()) + self.wpe.forward(input.position_ids.clone()));
+        let mut x = dropout::apply(&self.drop, self.wte.forward(input.input_ids.clone()) + self.wpe.forward(input.position_ids.clone()));
         for block in &self.h {
             x = block.forward(x, mask.clone());
         }

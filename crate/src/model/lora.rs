@@ -10,6 +10,7 @@ use burn::tensor::{Device, Tensor, TensorData};
 
 use crate::accounting::lora_config::LoraConfig;
 use crate::rng::Rng;
+use super::dropout;
 
 /// Configuration of a LoRA adapter (the fields of PEFT's `LoraConfig` that shape one layer's adapter), built
 /// with [`init`](LoraLinearConfig::init).
@@ -78,7 +79,7 @@ impl Lora {
     /// # Shapes
     /// - input `[..., d_input]`, output `[..., d_output]`.
     pub fn forward<const D: usize>(&self, x: Tensor<D>) -> Tensor<D> {
-        let h = linear(self.dropout.forward(x), self.lora_a.val().transpose(), None);
+        let h = linear(dropout::apply(&self.dropout, x), self.lora_a.val().transpose(), None);
         linear(h, self.lora_b.val().transpose(), None).mul_scalar(self.scaling)
     }
 

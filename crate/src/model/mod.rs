@@ -7,6 +7,7 @@ pub mod auto;
 pub mod bert;
 pub mod config;
 pub mod config_json;
+pub mod dropout;
 pub mod checkpoint_keys;
 pub mod embeddings;
 pub mod export;

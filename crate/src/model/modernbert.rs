@@ -20,6 +20,7 @@ use super::load::Loader;
 use super::lora::LoraLinear;
 use super::paths::child;
 use crate::error::Error;
+use super::dropout;
 
 #[derive(Module, Debug)]
 pub struct ModernBertEmbeddings {
@@ -52,7 +53,7 @@ impl ModernBertAttention {
         let [q, k, v] = split_qkv(self.Wqkv.forward(x), self.num_heads);
         let (cos, sin) = rope;
         let turn = |t: Tensor<4>| t.clone() * cos.clone() + rotate_half(t) * sin.clone();
-        self.out_drop.forward(self.Wo.forward(attend(turn(q), turn(k), v, mask, &self.attn_drop)))
+        dropout::apply(&self.out_drop, self.Wo.forward(attend(turn(q), turn(k), v, mask, &self.attn_drop)))
     }
 }
 
@@ -86,7 +87,7 @@ impl ModernBertEncoderLayer {
         let wi = self.mlp.Wi.forward(self.mlp_norm.forward(x.clone()));
         let [b, s, two] = wi.dims();
         let (input, gate) = (wi.clone().slice([0..b, 0..s, 0..two / 2]), wi.slice([0..b, 0..s, two / 2..two]));
-        x + self.mlp.Wo.forward(self.mlp.drop.forward(gelu(input) * gate))
+        x + self.mlp.Wo.forward(dropout::apply(&self.mlp.drop, gelu(input) * gate))
     }
 }
 
@@ -121,7 +122,7 @@ impl ModernBertModel {
         let window = |half: usize| key_mask(s, &device, |query, key| query.abs_diff(key) <= half) + padding.clone();
         // A config gives every sliding layer the same window: its mask is built once per pass, not once per layer.
         let mut sliding: Option<(usize, Tensor<4>)> = None;
-        let mut x = self.embeddings.drop.forward(self.embeddings.norm.forward(self.embeddings.tok_embeddings.forward(input.input_ids.clone())));
+        let mut x = dropout::apply(&self.embeddings.drop, self.embeddings.norm.forward(self.embeddings.tok_embeddings.forward(input.input_ids.clone())));
         for layer in &self.layers {
             x = match layer.window {
                 Some(half) => {
@@ -213,7 +214,7 @@ impl ModernBertForSequenceClassification {
             }
         };
         let head = self.head.norm.forward(gelu(self.head.dense.forward(pooled)));
-        self.classifier.forward(self.drop.forward(head))
+        self.classifier.forward(dropout::apply(&self.drop, head))
     }
 
     pub fn num_labels(&self) -> usize {

@@ -16,7 +16,9 @@ use super::metrics::{Metrics, argmax};
 use super::plan::Plan;
 use super::prepare::prepare_with;
 use super::readback::{read_floats, read_named_tensors, trainable_tensors};
+use super::replica::Replica;
 use super::run::{Run, StepReport};
+use super::shares::{HostTensors, Share, ShareGradients, read_weights};
 use super::snapshot::Snapshot;
 use crate::data::Dataset;
 use crate::error::Error;
@@ -153,6 +155,29 @@ impl Job {
     /// One optimizer step.
     pub async fn step(&mut self) -> Result<StepReport, Error> {
         self.run.step(&self.config, &self.train, &self.device).await
+    }
+
+    /// Begins the next step cut in `workers` shares (`Run::begin_step`): the shares for the other workers, and
+    /// the trainable tensors they compute at (read back: the run's values now).
+    pub async fn begin_shared_step(&mut self, workers: usize) -> Result<(Vec<Share>, HostTensors), Error> {
+        let shares = self.run.begin_step(&self.train, workers)?;
+        let weights = if shares.is_empty() { HostTensors::new() } else { read_weights(self.run.model()).await? };
+        Ok((shares, weights))
+    }
+
+    /// The gradients of this job's own share of the begun step.
+    pub fn compute_own_share(&mut self) {
+        self.run.compute_own(&self.config, &self.device);
+    }
+
+    /// The other workers' results in, one optimizer step taken.
+    pub async fn finish_shared_step(&mut self, others: Vec<ShareGradients>) -> Result<StepReport, Error> {
+        self.run.finish_step(others, &self.device).await
+    }
+
+    /// A worker for this job's shares, over the same `files`, on `device` (a plain device).
+    pub fn replica(&self, files: &ModelFiles, device: &Device) -> Result<Replica, Error> {
+        Replica::new(files, &self.plan, self.info.labels.len(), device)
     }
 
     /// Loss and metrics on the validation split with the model as it is now.

@@ -7,15 +7,14 @@
 //! epoch shuffles `0..n` afresh with the seeded generator, then walks it in batches.
 
 use burn::optim::GradientsParams;
-use burn::nn::loss::CrossEntropyLossConfig;
 use burn::tensor::{Device, Int, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 
 use super::adamw::{AdamW, OptimizerState};
-use super::batch::{Tokens, to_input};
 use super::config::{Sample, TrainConfig, optimizer};
 use super::readback::read_scalar;
 use super::schedule::LinearSchedule;
+use super::shares::{Share, ShareExample, ShareGradients, add_gradients, share_gradients, split};
 use crate::error::Error;
 use crate::model::auto::AutoModelForSequenceClassification;
 use crate::model::config::EncoderConfig;
@@ -74,6 +73,17 @@ pub struct Run {
     global: usize,
     loss_sum: f64,
     seen: usize,
+    /// The step begun and not yet finished.
+    pending: Option<Pending>,
+}
+
+/// A step between `begin_step` and `finish_step`.
+struct Pending {
+    own: Share,
+    /// How many shares went to other workers.
+    others: usize,
+    /// This run's own share's gradients and loss, once computed.
+    computed: Option<(GradientsParams, Tensor<1>)>,
 }
 
 impl Run {
@@ -100,6 +110,7 @@ impl Run {
             global: 0,
             loss_sum: 0.0,
             seen: 0,
+            pending: None,
         };
         run.start_epoch();
         run
@@ -179,6 +190,15 @@ impl Run {
 
     /// One optimizer step on the next batch of `train` (which must be the `n_train` samples the run was made for).
     pub async fn step(&mut self, encoder: &EncoderConfig, train: &[Sample], device: &Device) -> Result<StepReport, Error> {
+        self.begin_step(train, 1)?;
+        self.compute_own(encoder, device);
+        self.finish_step(Vec::new(), device).await
+    }
+
+    /// Cuts the next batch into `workers` shares (`shares::split`) and returns all but the first, which this run
+    /// computes itself (`compute_own`); `finish_step` takes the others' gradients. Nothing advances until
+    /// `finish_step`: a step begun again (a worker lost) cuts the same batch.
+    pub fn begin_step(&mut self, train: &[Sample], workers: usize) -> Result<Vec<Share>, Error> {
         if self.finished() {
             return Err(Error::invalid("run", "has finished every epoch"));
         }
@@ -190,20 +210,45 @@ impl Run {
         }
         let start = self.next_batch * self.batch_size;
         let end = (start + self.batch_size).min(self.n_train);
-        let batch: Vec<&Sample> = self.order[start..end].iter().map(|&i| &train[i]).collect();
+        let examples = self.order[start..end].iter().map(|&i| ShareExample::new(&train[i], i as u64)).collect();
+        let mut shares = split(examples, workers, step_seed(self.seed, self.global)).into_iter();
+        let own = shares.next().expect("a batch has at least one example");
+        let others: Vec<Share> = shares.collect();
+        self.pending = Some(Pending { own, others: others.len(), computed: None });
+        Ok(others)
+    }
+
+    /// The gradients of this run's own share of the begun step.
+    pub fn compute_own(&mut self, encoder: &EncoderConfig, device: &Device) {
+        let Some(pending) = self.pending.as_mut() else { return };
+        // Dropout outside a run's forward pass draws from the backend's generator; seeded per step all the same.
+        device.seed(pending.own.seed);
+        let model = self.model.as_ref().expect("the model is only taken during a step");
+        pending.computed = Some(share_gradients(model, encoder, &pending.own, device));
+    }
+
+    /// Adds the other workers' gradients to this run's own, takes one optimizer step and reports it.
+    pub async fn finish_step(&mut self, others: Vec<ShareGradients>, device: &Device) -> Result<StepReport, Error> {
+        let pending = self.pending.take().ok_or_else(|| Error::invalid("run", "no step begun"))?;
+        let (mut grads, own_loss) = pending.computed.ok_or_else(|| Error::invalid("run", "the step's own share was not computed"))?;
+        if others.len() != pending.others {
+            return Err(Error::invalid("gradients", format!("{} workers answered; the step was cut for {}", others.len(), pending.others)));
+        }
+        let inner = device.clone().inner();
+        let mut loss = 0.0;
+        for other in &others {
+            add_gradients(self.model(), &mut grads, &other.gradients, &inner)?;
+            loss += other.loss;
+        }
         let lr = self.schedule.lr(self.global);
-        // Dropout draws from the backend's generator, which only a seed sets: seeding it per step makes a step's
-        // masks depend on the run's seed and the step alone, so a run carried on from a snapshot draws what the
-        // uninterrupted run draws.
-        device.seed(step_seed(self.seed, self.global));
         let model = self.model.take().expect("the model is only taken during a step");
-        let (model, loss) = forward_backward_step(model, &mut self.optim, lr, encoder, &batch, device);
-        self.model = Some(model);
-        let loss = read_scalar(loss).await?;
+        self.model = Some(self.optim.step(lr, model, grads));
+        let loss = loss + read_scalar(own_loss).await?;
+        let batch = pending.own.batch_size;
         self.next_batch += 1;
         self.global += 1;
-        self.loss_sum += loss * batch.len() as f64;
-        self.seen += batch.len();
+        self.loss_sum += loss * batch as f64;
+        self.seen += batch;
         Ok(StepReport {
             epoch: self.epoch,
             step: self.next_batch,
@@ -212,16 +257,17 @@ impl Run {
             total_steps: self.total_steps(),
             loss,
             lr,
-            batch_size: batch.len(),
+            batch_size: batch,
             epoch_done: self.next_batch == self.steps_per_epoch(),
             epoch_train_loss: self.loss_sum / self.seen.max(1) as f64,
         })
     }
 }
 
-/// The generator's seed for step `global` of a run seeded `seed` (SplitMix64 of both, so neighbours differ).
+/// The dropout seed of step `global` of a run seeded `seed` (SplitMix64 of both, so neighbours differ), cut to 53
+/// bits so that a JavaScript number carries it exactly between workers.
 fn step_seed(seed: u64, global: usize) -> u64 {
-    Rng::new(seed ^ (global as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15)).next_u64()
+    Rng::new(seed ^ (global as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15)).next_u64() >> 11
 }
 
 /// Targets as an int tensor.
@@ -229,8 +275,8 @@ pub fn targets(labels: &[usize], device: &Device) -> Tensor<1, Int> {
     Tensor::from_data(TensorData::new(labels.iter().map(|&l| l as i64).collect::<Vec<_>>(), [labels.len()]), device)
 }
 
-/// Forward, backward and one optimizer step; the loss comes back as a tensor, unread, so that the caller can
-/// read it the way its platform allows.
+/// Forward, backward and one optimizer step on `batch` (its examples numbered from 0 for their dropout masks,
+/// step seed 0); the loss comes back as a tensor, unread, so that the caller can read it the way its platform allows.
 pub fn forward_backward_step(
     model: AutoModelForSequenceClassification,
     optim: &mut AdamW,
@@ -239,11 +285,8 @@ pub fn forward_backward_step(
     batch: &[&Sample],
     device: &Device,
 ) -> (AutoModelForSequenceClassification, Tensor<1>) {
-    let tokens: Vec<&Tokens> = batch.iter().map(|s| &s.tokens).collect();
-    let labels: Vec<usize> = batch.iter().map(|s| s.label).collect();
-    let logits = model.forward(&to_input(encoder, &tokens, device));
-    let loss = CrossEntropyLossConfig::new().init(device).forward(logits, targets(&labels, device));
-    let grads = GradientsParams::from_grads(loss.backward(), &model);
-    // The loss tensor keeps only its value once backward has run; detach it from the graph for reading.
-    (optim.step(lr, model, grads), loss.detach())
+    let examples = batch.iter().enumerate().map(|(i, s)| ShareExample::new(s, i as u64)).collect();
+    let share = split(examples, 1, 0).remove(0);
+    let (grads, loss) = share_gradients(&model, encoder, &share, device);
+    (optim.step(lr, model, grads), loss)
 }

@@ -1,6 +1,7 @@
 // 1. Device: WebGPU or burn's CPU backend, chosen by the `device` setting ('auto' takes WebGPU when the browser
 // has it), with a note of what actually runs and why (no WebGPU here; the GPU was lost mid-run).
 import { showError } from '../view.js';
+import { autoWorkers, workersWanted } from '../helpers.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -72,6 +73,33 @@ export function startDevicePanel({ store, client }) {
   });
 
   store.watch(['settings'], ({ settings }) => { if (settings.device !== chosen) choose(settings.device); });
-  store.watch(['running'], ({ running }) => { select.disabled = running; });
+  store.watch(['running'], ({ running }) => { select.disabled = running; $('workers').disabled = running; });
+  startWorkersNote({ store, client });
   return { ready: choose(store.get().settings.device) };
+}
+
+// CPU workers: what the setting means here, and what the running run uses (the worker says: `workers` events).
+function startWorkersNote({ store, client }) {
+  const note = $('workers-note');
+  const plan = () => {
+    const n = workersWanted(store.get().settings.workers);
+    note.dataset.workers = '';
+    note.textContent = `${n} on the CPU path (this browser reports ${navigator.hardwareConcurrency || 1} cores; automatic ` +
+      `takes ${autoWorkers()}): each computes the gradients of its share of a batch and only the trainable ` +
+      'tensors\u2019 gradients are summed, which is cheap because PEFT trains few parameters. WebGPU, and runs ' +
+      'that train over 2M parameters (full fine-tuning of a real model), use one.';
+  };
+  client.on('workers', ({ workers, starting, reason }) => {
+    note.dataset.workers = workers;
+    note.textContent = starting
+      ? `starting ${workers - 1} helper worker${workers > 2 ? 's' : ''} (each loads the model)...`
+      : reason
+        ? `this run: 1 worker (${reason})`
+        : `this run: ${workers} workers share each batch`;
+  });
+  // What the last run used stays shown until the setting changes.
+  let shown = null;
+  store.watch(['settings'], ({ settings }) => { if (settings.workers !== shown) { shown = settings.workers; plan(); } });
+  shown = store.get().settings.workers;
+  plan();
 }

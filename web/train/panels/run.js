@@ -4,6 +4,7 @@
 import initEngine, * as engine from '../../pkg/lora_playground.js';
 import { bytes, grouped } from '../../format.js';
 import { accuracyChart, lossChart } from '../charts.js';
+import { workersWanted } from '../helpers.js';
 import { PROPS, keyForField, toPlan } from '../state.js';
 import { setTargetBoxes, targetNames } from '../targets.js';
 import { showError } from '../view.js';
@@ -200,7 +201,8 @@ export function startRunPanel({ store, client }) {
     store.set({ job: false });
     setRunning(true);
     try {
-      const { plan, info } = await client.call('start', { plan: fields });
+      const workers = workersWanted(store.get().settings.workers);
+      const { plan, info } = await client.call('start', { plan: fields, workers });
       Object.assign(run, { plan, info, calc: runFigures(plan) });
       $('train-bar').max = Math.max(info.total_steps, 1);
       $('train-bar').value = 0;
@@ -231,8 +233,9 @@ export function startRunPanel({ store, client }) {
     text.dataset.step = s.global_step;
     if (t.wasm_bytes) text.dataset.wasmBytes = t.wasm_bytes;
     text.dataset.loss = s.loss;
+    text.dataset.workers = t.workers ?? 1;
     text.textContent = `step ${s.global_step}/${s.total_steps} \u00b7 epoch ${s.epoch}/${r.plan.epochs} \u00b7 loss ${s.loss.toFixed(4)} \u00b7 ` +
-      `${sps.toFixed(2)} steps/s \u00b7 ${eps.toFixed(1)} examples/s \u00b7 ETA ${fmtTime(eta)}`;
+      `${sps.toFixed(2)} steps/s \u00b7 ${eps.toFixed(1)} examples/s${t.workers > 1 ? ` on ${t.workers} workers` : ''} \u00b7 ETA ${fmtTime(eta)}`;
     loss.update(r.steps, r.losses, valAt(r));
   }
 

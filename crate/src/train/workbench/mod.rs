@@ -5,6 +5,7 @@
 //! The adapters kept over the base model and the merge check are in `kept.rs`.
 
 mod kept;
+mod shared;
 mod trial;
 
 use std::collections::BTreeMap;
@@ -17,6 +18,7 @@ use super::fits::{self, Budget, Need};
 use super::bench_reports::{DatasetSummary, DeviceInfo, EpochResult, Fallback, ModelSummary, SplitCounts, Tick};
 use super::job::{Job, JobInfo, Prediction};
 use super::plan::Plan;
+use super::replica::Replica;
 use super::run::StepReport;
 use super::snapshot::{Provenance, Snapshot, data_fingerprint, model_fingerprint};
 use crate::data::parse::label_counts;
@@ -55,6 +57,10 @@ pub struct Workbench {
     /// changes, so switching device loses none.
     kept: Vec<(String, Folder)>,
     adapters: Option<AdapterSet>,
+    /// This tab's part in another worker's run (`shared.rs`), when it is a helper worker, and the shares it has
+    /// computed (a test's trap counts them: `panic_at`).
+    replica: Option<Replica>,
+    replica_shares: usize,
 }
 
 impl Workbench {
@@ -254,6 +260,12 @@ impl Workbench {
             panic!("injected for a test: a trap during step {}", job.global_step() + 1);
         }
         let step = job.step().await?;
+        self.after_step(step).await
+    }
+
+    /// The epoch's evaluation when `step` ended one, and the snapshot to host memory.
+    async fn after_step(&mut self, step: StepReport) -> Result<(StepReport, Option<EpochResult>, bool), Error> {
+        let job = self.job.as_mut().ok_or_else(|| Error::invalid("job", "nothing to train: prepare first"))?;
         let evaluation = if step.epoch_done {
             Some(EpochResult { epoch: step.epoch, train_loss: step.epoch_train_loss, evaluation: job.evaluate().await? })
         } else {

@@ -1,0 +1,77 @@
+// Helper workers: one run on the CPU over several cores (crate/src/train/shares.rs). WebAssembly threads need a
+// toolchain this project cannot use, so the parallelism is data parallelism over Web Workers: the worker that owns
+// the run cuts each step's batch into shares, each helper (this same worker.js, holding a `Replica`) computes the
+// gradients of its share at the run's current trainable tensors, and the owner sums them and takes the step. For
+// LoRA what crosses is a few hundred KB a step; the model itself crosses once, when a helper starts.
+//
+// A helper that fails or traps ends the sharing, not the run: `step` rejects, the owner drops its helpers and takes
+// the step alone (the step begun is cut again, unchanged).
+
+// How many workers `auto` means here: every core the browser reports, at most 4 (past that a share of a batch of
+// 16 is small and each helper holds a whole model).
+export function autoWorkers() {
+  return Math.max(1, Math.min(4, navigator.hardwareConcurrency || 1));
+}
+
+// The number of workers a `workers` setting ('auto' or a count) asks for.
+export function workersWanted(setting) {
+  return setting === 'auto' || !setting ? autoWorkers() : Math.max(1, Math.floor(Number(setting)) || 1);
+}
+
+// One helper worker, spoken to as the page speaks to the owner ({id, type, args} -> {id, result | error}).
+function spawn() {
+  const worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
+  const pending = new Map();
+  let next = 0;
+  let dead = null;
+  const fail = (error) => {
+    dead ??= error;
+    for (const p of pending.values()) p.reject(dead);
+    pending.clear();
+  };
+  worker.onmessage = ({ data: m }) => {
+    if (m.event === 'trapped') return fail({ field: 'helper', message: `a helper worker crashed (${m.data.message})` });
+    const p = pending.get(m.id);
+    if (!p) return;
+    pending.delete(m.id);
+    if (m.error) p.reject({ ...m.error, message: `a helper worker: ${m.error.message}` });
+    else p.resolve(m.result);
+  };
+  worker.onerror = (e) => {
+    e.preventDefault?.();
+    fail({ field: 'helper', message: `a helper worker failed (${e.message || 'it did not start'})` });
+  };
+  const call = (type, args = {}) => {
+    if (dead) return Promise.reject(dead);
+    const id = next++;
+    return new Promise((resolve, reject) => {
+      pending.set(id, { resolve, reject });
+      worker.postMessage({ id, type, args });
+    });
+  };
+  return { call, terminate: () => { fail({ field: 'helper', message: 'stopped' }); worker.terminate(); } };
+}
+
+// `n` helpers, each on the CPU with the owner's model (`model`: the load call {type, args} the owner made) and a
+// replica of the run of `plan` with `numLabels` labels. Resolves once every helper is ready. `panicAt`: for tests,
+// each helper traps at that share.
+export async function startHelpers(n, model, plan, numLabels, panicAt = null) {
+  const helpers = Array.from({ length: n }, spawn);
+  try {
+    await Promise.all(helpers.map(async (h) => {
+      await h.call('use_device', { kind: 'cpu' });
+      await h.call(model.type, model.args);
+      await h.call('start_replica', { plan, num_labels: numLabels });
+      if (panicAt) await h.call('panic_at_step', { step: panicAt });
+    }));
+  } catch (e) {
+    helpers.forEach((h) => h.terminate());
+    throw e;
+  }
+  return {
+    size: n,
+    // The helpers' answers for one step, in share order.
+    gradients: (request) => Promise.all(request.shares.map((share, i) => helpers[i].call('replica_gradients', { weights: request.weights, share }))),
+    terminate: () => helpers.forEach((h) => h.terminate()),
+  };
+}
