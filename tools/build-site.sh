@@ -34,7 +34,8 @@ cp "$ROOT"/web/pkg-train/lora_playground.js "$ROOT"/web/pkg-train/lora_playgroun
 cp "$ROOT"/web/vendor/* "$out/web/vendor/"
 if [ "$with_model" = 1 ]; then
   mkdir -p "$out/models/all-MiniLM-L6-v2"
-  cp "$MODEL_DIR"/config.json "$MODEL_DIR"/tokenizer.json "$MODEL_DIR"/model.safetensors "$out/models/all-MiniLM-L6-v2/"
+  cp "$MODEL_DIR"/config.json "$MODEL_DIR"/tokenizer.json "$MODEL_DIR"/model.safetensors "$MODEL_DIR"/model.f16.safetensors \
+    "$MODEL_DIR"/model.f16.safetensors.gz "$MODEL_DIR"/model.f16.json "$out/models/all-MiniLM-L6-v2/"
 fi
 # GitHub Pages: serve the folder as it is (no Jekyll processing).
 touch "$out/.nojekyll"

@@ -36,6 +36,8 @@ TRAIN_CLI="$CARGO_TARGET_DIR/debug/lora-playground"
 page_test() { (cd "$ROOT" && LORA_PLAYGROUND_CLI="$TRAIN_CLI" node "tests/e2e/$1"); }
 step "training page end-to-end tests (tiny model, WebGPU and CPU; screenshots in tests/artifacts/)"
 page_test train.mjs
+step "one run over several CPU workers: N workers give one worker's losses; a helper crash ends the sharing, not the run"
+page_test workers.mjs
 step "runs that survive: a trap mid-run and a reload mid-run carry the run on with the same losses"
 page_test recovery.mjs
 step "bad input in the page: broken datasets, damaged adapter folders, bad link settings"

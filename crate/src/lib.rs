@@ -3,6 +3,8 @@
 
 pub mod accounting;
 pub mod error;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod float16;
 pub mod safetensors;
 
 pub mod rng;

@@ -89,6 +89,7 @@ mod trainer {
     use crate::train::plan::Plan;
     use crate::train::bench_reports::DeviceInfo;
     use crate::train::fits::Budget;
+    use crate::train::shares::{HostTensors, ShareGradients};
     use crate::train::workbench::{Folder, Workbench};
 
     thread_local! {
@@ -124,9 +125,39 @@ mod trainer {
         }};
     }
 
-    /// A JS value as `T` (through JSON, as `read_json`), its error naming `field`.
-    fn parse<T: serde::de::DeserializeOwned>(value: &JsValue, field: &str) -> Result<T, JsValue> {
-        serde_json::from_value(read_json(value, field)?).map_err(|e| err(Error::invalid(field, e.to_string())))
+    fn set(object: &js_sys::Object, key: &str, value: &JsValue) {
+        js_sys::Reflect::set(object, &JsValue::from_str(key), value).expect("setting a key of a plain object");
+    }
+
+    /// Tensors by name as `{name: Float32Array}`: serde would make each value a JS number, one call each, and
+    /// a LoRA model's 75k values then take seconds each way; a typed array is one copy.
+    fn tensors_to_js(tensors: &HostTensors) -> JsValue {
+        let out = js_sys::Object::new();
+        for (name, values) in tensors {
+            set(&out, name, &js_sys::Float32Array::from(&values[..]));
+        }
+        out.into()
+    }
+
+    /// `tensors_to_js` read back; anything else is an error naming `field`.
+    fn tensors_from_js(value: &JsValue, field: &str) -> Result<HostTensors, JsValue> {
+        let bad = |m: &str| err(Error::invalid(field, m));
+        let object = value.dyn_ref::<js_sys::Object>().ok_or_else(|| bad("must be an object of Float32Arrays"))?;
+        let mut out = HostTensors::new();
+        for entry in js_sys::Object::entries(object).iter() {
+            let pair = js_sys::Array::from(&entry);
+            let name = pair.get(0).as_string().unwrap_or_default();
+            let values = pair.get(1).dyn_into::<js_sys::Float32Array>().map_err(|_| bad(&format!("{name} is not a Float32Array")))?;
+            out.insert(name, values.to_vec());
+        }
+        Ok(out)
+    }
+
+    /// A helper's `{loss, gradients}`.
+    fn gradients_from_js(value: &JsValue) -> Result<ShareGradients, JsValue> {
+        let get = |key: &str| js_sys::Reflect::get(value, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED);
+        let loss = get("loss").as_f64().ok_or_else(|| err(Error::invalid("gradients", "an answer without a loss")))?;
+        Ok(ShareGradients { loss, gradients: tensors_from_js(&get("gradients"), "gradients")? })
     }
 
     fn plan(value: &JsValue) -> Result<Plan, JsValue> {
@@ -254,7 +285,20 @@ mod trainer {
 
         /// Begins a step cut in `workers` shares: `{shares, weights}` for the helper workers.
         pub fn begin_shared_step(&self, workers: usize) -> js_sys::Promise {
-            promise!(self, |wb| wb.begin_shared_step(workers))
+            let state = self.state.clone();
+            future_to_promise(async move {
+                let request = bench(&state)?.begin_shared_step(workers).await.map_err(err)?;
+                let out = js_sys::Object::new();
+                // Each share as JSON text, which the helper reads back as it is (serde-wasm-bindgen took 250 ms for
+                // a batch's token ids as JS numbers; the text is one string).
+                let shares = js_sys::Array::new();
+                for share in &request.shares {
+                    shares.push(&JsValue::from_str(&serde_json::to_string(share).expect("plain data")));
+                }
+                set(&out, "shares", &shares);
+                set(&out, "weights", &tensors_to_js(&request.weights));
+                Ok(out.into())
+            })
         }
 
         /// The job's own share of the begun step (blocks while the helpers compute theirs).
@@ -266,7 +310,7 @@ mod trainer {
         pub fn finish_shared_step(&self, others: JsValue) -> js_sys::Promise {
             let state = self.state.clone();
             future_to_promise(async move {
-                let others = parse(&others, "gradients")?;
+                let others = js_sys::Array::from(&others).iter().map(|g| gradients_from_js(&g)).collect::<Result<Vec<_>, _>>()?;
                 reply(bench(&state)?.finish_shared_step(others).await)
             })
         }
@@ -277,12 +321,17 @@ mod trainer {
             bench(&self.state)?.start_replica(&plan, num_labels).map_err(err)
         }
 
-        /// A helper's answer for one `share` at `weights`: `{loss, gradients}`.
-        pub fn replica_gradients(&self, weights: JsValue, share: JsValue) -> js_sys::Promise {
+        /// A helper's answer for one `share` (JSON text, from `begin_shared_step`) at `weights`: `{loss, gradients}`.
+        pub fn replica_gradients(&self, weights: JsValue, share: String) -> js_sys::Promise {
             let state = self.state.clone();
             future_to_promise(async move {
-                let (weights, share) = (parse(&weights, "weights")?, parse(&share, "share")?);
-                reply(bench(&state)?.replica_gradients(&weights, &share).await)
+                let weights = tensors_from_js(&weights, "weights")?;
+                let share = serde_json::from_str(&share).map_err(|e| err(Error::invalid("share", e.to_string())))?;
+                let answer = bench(&state)?.replica_gradients(&weights, &share).await.map_err(err)?;
+                let out = js_sys::Object::new();
+                set(&out, "loss", &JsValue::from_f64(answer.loss));
+                set(&out, "gradients", &tensors_to_js(&answer.gradients));
+                Ok(out.into())
             })
         }
 

@@ -57,15 +57,17 @@ async function visits(url, { tls = false } = {}) {
 let counter;
 const rows = [];
 const mib = (b) => (b / 2 ** 20).toFixed(1);
-for (const [name, args, host, scheme] of [
-  ['localhost (http://127.0.0.1)', [], '127.0.0.1', 'http'],
-  ['a classroom over plain http (this machine\u2019s LAN address)', [], LAN, 'http'],
-  ['a classroom over https (serve --tls, certificate accepted)', ['--tls'], LAN, 'https'],
+for (const [name, args, host, scheme, extra] of [
+  // The float32 weights: what every first visit downloaded before the float16 copy (issue 15's "before").
+  ['localhost, float32 weights (weights=float32)', [], '127.0.0.1', 'http', '&weights=float32'],
+  ['localhost (http://127.0.0.1)', [], '127.0.0.1', 'http', ''],
+  ['a classroom over plain http (this machine\u2019s LAN address)', [], LAN, 'http', ''],
+  ['a classroom over https (serve --tls, certificate accepted)', ['--tls'], LAN, 'https', ''],
 ]) {
   const server = await serve(args, 8301);
   const r = relay(8302, 8301);
   counter = r.counter;
-  const url = `${scheme}://${host}:8302/train.html#device=cpu`;
+  const url = `${scheme}://${host}:8302/train.html#device=cpu${extra}`;
   for (const v of await visits(url, { tls: scheme === 'https' })) rows.push([name, v.visit, v.secure, v.bytes]);
   r.close();
   server.kill();

@@ -284,11 +284,15 @@ const tests = [
     assert.deepEqual(app.filter((f) => !listed.has(f)), [], 'files the offline copy lacks');
     assert.ok(files('web/train').length > 0);
   }],
-  ['a served model downloads with a progress bar, then loads from the cache, also with the network off', async (page) => {
-    // The tiny model as a folder on the server, as a course would put its own model.
+  ['a served model downloads its float16 copy with a progress bar, then loads from the cache, also with the network off', async (page) => {
+    // The tiny model as a folder on the server, as a course would put its own model, with its float16 copy and
+    // that copy's gzip, made as the set-up step makes them.
     const dir = join(ROOT, 'models', 'tiny-e2e');
     mkdirSync(dir, { recursive: true });
     for (const f of ['config.json', 'tokenizer.json', 'model.safetensors']) copyFileSync(join(TINY_DIR, f), join(dir, f));
+    execFileSync(CLI, ['float16', dir]);
+    execFileSync('node', [join(ROOT, 'tools', 'compress.mjs'), '--gzip-only', join(dir, 'model.f16.safetensors')]);
+    const report = JSON.parse(readFileSync(join(dir, 'model.f16.json'), 'utf8'));
     await page.goto(`${BASE}train.html#model=tiny-e2e&device=cpu`);
     await page.waitForFunction(() => document.querySelector('#model-note').textContent.includes('layers') ||
       document.querySelector('#err-model').textContent);
@@ -298,14 +302,29 @@ const tests = [
     assert.ok(bar[1] > 100_000 && bar[0] === bar[1], `bar ${bar}`);
     assert.match(bar[2], /\(100%\)/);
     assert.match(bar[3], /Downloaded/);
+    // The float16 copy by default: its size (not the float32 file's) in the bar, what rounding did in the note.
+    const config = readFileSync(join(dir, 'config.json')).length + readFileSync(join(dir, 'tokenizer.json')).length;
+    assert.equal(bar[1], config + report.bytes, 'the bar counts the float16 file, decoded');
+    assert.match(bar[3], new RegExp(`float16 copy, .* widened to float32 here; rounding changed no weight by more than ${report.max_abs_change.toExponential(1)}`));
+    assert.equal(await page.locator('#weights').getAttribute('data-loaded'), 'float16');
+    // The served copies decompress to the files themselves (fetch decodes what the server encoded).
+    for (const [path, coding] of [['models/tiny-e2e/model.f16.safetensors', 'gzip'], ['web/pkg-train/lora_playground_bg.wasm', 'gzip']]) {
+      const r = await fetch(`${BASE}${path}`, { headers: { 'accept-encoding': coding } });
+      assert.equal(r.headers.get('content-encoding'), coding, path);
+      assert.ok(Buffer.from(await r.arrayBuffer()).equals(readFileSync(join(ROOT, path))), `${path} as ${coding}`);
+    }
     // The service worker has kept the app once it is active.
     await page.evaluate(() => navigator.serviceWorker.ready);
     await page.context().setOffline(true);
     await page.reload();
     await page.waitForFunction(() => document.querySelector('#model-note').textContent.includes('layers'));
-    assert.match(await page.locator('#model-note').textContent(), /from the browser cache/);
+    assert.match(await page.locator('#model-note').textContent(), /from the browser cache.*float16 copy/);
     await page.waitForSelector('#data-count');
     await page.context().setOffline(false);
+    // Float32, the reference, on request: the other file, downloaded.
+    await page.selectOption('#weights', 'float32');
+    await page.waitForFunction(() => document.querySelector('#weights').dataset.loaded === 'float32');
+    assert.match(await page.locator('#model-note').textContent(), /Downloaded.*Weights: float32\./);
     // The same folder picked from disk.
     await page.selectOption('#model-choice', 'folder');
     await page.setInputFiles('#model-folder', ['config.json', 'tokenizer.json', 'model.safetensors'].map((f) => join(TINY_DIR, f)));

@@ -5,6 +5,10 @@ import { bytes } from '../format.js';
 
 const CACHE = 'lora-playground-models-v1';
 export const FILES = ['config.json', 'tokenizer.json', 'model.safetensors'];
+// The float16 copy of a served model's weights (`lora-playground float16`, made by the set-up step): half the
+// bytes to download, widened to float32 by the trainer as it reads them; and what rounding did, beside it.
+export const FLOAT16 = 'model.f16.safetensors';
+const FLOAT16_REPORT = 'model.f16.json';
 export const DEFAULT_HUB = 'https://huggingface.co';
 
 // `hf:ORG/NAME[@REVISION]` -> {repo, revision}; null for anything that is not an hf: id. Also takes the address
@@ -20,9 +24,13 @@ export function parseHubId(text) {
 }
 
 // Where each file of model `name` is: models/NAME/ on this server, or {hub}/{repo}/resolve/{revision}/.
-export function modelSource(name, hub = DEFAULT_HUB) {
+// `weights`: 'float16' takes a served model's float16 copy where the server has one; the Hub's files are taken
+// as they are.
+export function modelSource(name, hub = DEFAULT_HUB, weights = 'float32') {
   const id = parseHubId(name);
-  if (!id) return { name, hub: null, url: (file) => new URL(`models/${name}/${file}`, document.baseURI).href };
+  if (!id) {
+    return { name, hub: null, float16: weights === 'float16', url: (file) => new URL(`models/${name}/${file}`, document.baseURI).href };
+  }
   const base = (hub || DEFAULT_HUB).replace(/\/+$/, '');
   if (!/^https?:\/\//.test(base)) throw { field: 'hub', message: `'${hub}' is not an http(s) address (the Hub is ${DEFAULT_HUB})` };
   const shown = `hf:${id.repo}${id.revision === 'main' ? '' : `@${id.revision}`}`;
@@ -100,19 +108,24 @@ export async function loadModelFiles(source, onProgress, check = null) {
   const sizes = {};
   const data = {};
   let fromCache = true;
+  // The float16 copy with its report where the server has both; else the float32 file.
+  const float16 = source.float16 ? await float16Report(source, cache) : null;
+  const weights = float16 ? FLOAT16 : 'model.safetensors';
+  const files = ['config.json', 'tokenizer.json', weights];
   // Sizes first, so the bar shows the whole download, not one file at a time.
-  for (const file of FILES) {
+  for (const file of files) {
     const hit = cache && await cache.match(source.url(file));
     if (hit) { sizes[file] = Number(hit.headers.get('content-length')) || 0; continue; }
     fromCache = false;
     const head = await get(source, file, { method: 'HEAD' });
     if (!head.ok) throw { field: 'model', message: refusal(source, file, head) };
     if (isHtml(head)) throw { field: 'model', message: htmlPage(source, file) };
-    sizes[file] = Number(head.headers.get('content-length')) || 0;
+    // The float16 copy's own size from its report: a server that sends it gzipped announces the smaller size.
+    sizes[file] = (file === FLOAT16 && float16.bytes) || Number(head.headers.get('content-length')) || 0;
   }
   const total = Object.values(sizes).reduce((a, b) => a + b, 0);
   let before = 0;
-  for (const file of FILES) {
+  for (const file of files) {
     const url = source.url(file);
     let response = cache && await cache.match(url);
     const cached = Boolean(response);
@@ -136,15 +149,40 @@ export async function loadModelFiles(source, onProgress, check = null) {
     data[file] = body;
     before += body.length;
     onProgress({ file, loaded: before, total, cached });
-    if (file === 'config.json' && check) await check(new TextDecoder().decode(body), sizes['model.safetensors']);
+    if (file === 'config.json' && check) await check(new TextDecoder().decode(body), sizes[weights]);
   }
   const text = new TextDecoder();
   return {
     config_json: text.decode(data['config.json']),
     tokenizer_json: data['tokenizer.json'],
-    safetensors: data['model.safetensors'],
+    safetensors: data[weights],
     fromCache,
+    float16,
   };
+}
+
+// The served float16 copy's report (model.f16.json: sizes, the largest change rounding made), or null where the
+// server has no copy, or one made from another float32 file than the one beside it now (its size differs): then
+// the float32 file is downloaded. Kept in the cache with the files, for offline reloads.
+async function float16Report(source, cache) {
+  const url = source.url(FLOAT16_REPORT);
+  const usable = (r) => r && typeof r.bytes === 'number' && typeof r.source_bytes === 'number' && typeof r.max_abs_change === 'number';
+  try {
+    const hit = cache && await cache.match(url);
+    if (hit) {
+      const report = await hit.json();
+      return usable(report) ? report : null;
+    }
+    const response = await fetch(url);
+    if (!response.ok || isHtml(response)) return null;
+    const report = await response.clone().json();
+    const float32 = await fetch(source.url('model.safetensors'), { method: 'HEAD' });
+    if (!usable(report) || (float32.ok && Number(float32.headers.get('content-length')) !== report.source_bytes)) return null;
+    if (cache) await cache.put(url, response);
+    return report;
+  } catch {
+    return null;
+  }
 }
 
 // A folder picked from disk (an <input type=file multiple>): the three files by name, whatever folder they are in.

@@ -26,6 +26,8 @@ export const PROPS = [
   // How many Web Workers share a CPU run's batch (web/train/helpers.js).
   { key: 'workers', control: 'workers', kind: 'select', fallback: 'auto' },
   { key: 'model', control: 'model-choice', kind: 'select', fallback: 'all-MiniLM-L6-v2' },
+  // A served model's weights: its float16 copy (half the download) or float32 (the reference).
+  { key: 'weights', control: 'weights', kind: 'select', fallback: 'float16' },
   // Where `model=hf:ORG/NAME` is fetched from: the Hub, or a course's mirror of it.
   { key: 'hub', control: 'hub', kind: 'text', fallback: DEFAULT_HUB },
   { key: 'data', control: 'builtin', kind: 'select', fallback: 'complaints' },

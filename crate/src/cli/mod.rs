@@ -9,6 +9,7 @@ mod count;
 mod device;
 #[cfg(feature = "train")]
 mod flags;
+mod float16;
 #[cfg(feature = "train")]
 mod inspect;
 #[cfg(feature = "train")]
@@ -47,6 +48,8 @@ usage:
                         [--methods lora,full,head,bitfit] [--fixed-alpha] [--full-lr X] [train options] [--json]
                         (one run per setting, the rest fixed; DIR/sweep.md, sweep.csv and sweep.json of every run)
   lora-playground tiny-model --out DIR   (writes the tiny random BERT the page offers as a model folder)
+  lora-playground float16 MODEL_DIR      (writes MODEL_DIR/model.f16.safetensors, the float16 copy the page downloads,
+                        and model.f16.json, the largest change rounding made)
   lora-playground bench [--model M] [--steps N] [--batch-size 16] [--seq-len 64] [--methods lora,full,head,bitfit,inference] [--targets q_lin,v_lin] [--json]
 
 train options:
@@ -83,6 +86,7 @@ pub fn run(args: &[String]) -> i32 {
     match args.first().map(String::as_str) {
         Some("count") => count::run(&args[1..]),
         Some("serve") => serve::run(&args[1..]),
+        Some("float16") => float16::run(&args[1..]),
         #[cfg(feature = "train")]
         Some("train") => train::run(&args[1..]),
         #[cfg(feature = "train")]

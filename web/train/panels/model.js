@@ -62,7 +62,7 @@ export function startModelPanel({ store, client }) {
         ready(await client.setup('model', 'load_tiny', async () => ({ args: { seed: 0 } })));
         return;
       }
-      const from = modelSource(choice, $('hub').value);
+      const from = modelSource(choice, $('hub').value, $('weights').value);
       const bar = $('download-bar');
       $('download').hidden = false;
       const files = await loadModelFiles(from, ({ file, loaded, total, cached }) => {
@@ -72,7 +72,9 @@ export function startModelPanel({ store, client }) {
           `${bytes(loaded)} of ${bytes(total)} (${total ? ((100 * loaded) / total).toFixed(0) : 0}%)`;
       }, (config_json, weights) => client.call('check_model', { config_json, file_bytes: weights }));
       source = (from.hub ? `From ${from.hub}. ` : '') +
-        (files.fromCache ? 'Loaded from the browser cache (no network needed).' : 'Downloaded, and cached for next time.');
+        (files.fromCache ? 'Loaded from the browser cache (no network needed).' : 'Downloaded, and cached for next time.') +
+        weightsNote(files.float16, from);
+      $('weights').dataset.loaded = files.float16 ? 'float16' : 'float32';
       await send(from.repo ?? choice, files, () => loadModelFiles(from, () => {}));
     } catch (e) {
       showError('err-model', e);
@@ -80,6 +82,8 @@ export function startModelPanel({ store, client }) {
   }
 
   $('model-load').addEventListener('click', load);
+  // Another weights file is another download: load it at once (a served model only; the rest have one file).
+  $('weights').addEventListener('change', () => { if (!['tiny', 'folder', 'hub'].includes($('model-choice').value)) load(); });
   $('model-choice').addEventListener('change', showHubRow);
   $('hub-id').addEventListener('keydown', (e) => { if (e.key === 'Enter') load(); });
   showHubRow();
@@ -99,4 +103,15 @@ export function startModelPanel({ store, client }) {
   store.watch(['running'], ({ running }) => { $('model-load').disabled = running; });
   store.watch(['settings'], showHubRow); // a hash edited by hand re-applies hide=, which shows every row
   load();
+}
+
+// What the weights are: the float16 copy (its bytes, and the largest change rounding made, from its report), or
+// float32, the reference.
+function weightsNote(float16, from) {
+  if (float16) {
+    return ` Weights: the float16 copy, ${bytes(float16.bytes)} instead of ${bytes(float16.source_bytes)}, widened to ` +
+      `float32 here; rounding changed no weight by more than ${float16.max_abs_change.toExponential(1)} ` +
+      `(${grouped(float16.flushed_to_zero)} of ${grouped(float16.values)} tiny weights became 0). Float32 is the reference.`;
+  }
+  return from.float16 ? ' Weights: float32 (this server has no float16 copy).' : ' Weights: float32.';
 }
