@@ -299,7 +299,7 @@ const tests = [
     assert.equal(await page.locator('#err-model').textContent(), '');
     const bar = await page.evaluate(() => [document.querySelector('#download-bar').value, document.querySelector('#download-bar').max,
       document.querySelector('#download-text').textContent, document.querySelector('#model-note').textContent]);
-    assert.ok(bar[1] > 100_000 && bar[0] === bar[1], `bar ${bar}`);
+    assert.ok(bar[0] === bar[1], `bar ${bar}`);
     assert.match(bar[2], /\(100%\)/);
     assert.match(bar[3], /Downloaded/);
     // The float16 copy by default: its size (not the float32 file's) in the bar, what rounding did in the note.

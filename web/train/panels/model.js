@@ -74,8 +74,8 @@ export function startModelPanel({ store, client }) {
       source = (from.hub ? `From ${from.hub}. ` : '') +
         (files.fromCache ? 'Loaded from the browser cache (no network needed).' : 'Downloaded, and cached for next time.') +
         weightsNote(files.float16, from);
-      $('weights').dataset.loaded = files.float16 ? 'float16' : 'float32';
       await send(from.repo ?? choice, files, () => loadModelFiles(from, () => {}));
+      $('weights').dataset.loaded = files.float16 ? 'float16' : 'float32';
     } catch (e) {
       showError('err-model', e);
     }
