@@ -265,7 +265,7 @@ impl Run {
 }
 
 /// The dropout seed of step `global` of a run seeded `seed` (SplitMix64 of both, so neighbours differ), cut to 53
-/// bits so that a JavaScript number carries it exactly between workers.
+/// bits: a share crosses between workers as JSON, which JavaScript would read as a number holding 53.
 fn step_seed(seed: u64, global: usize) -> u64 {
     Rng::new(seed ^ (global as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15)).next_u64() >> 11
 }
