@@ -7,6 +7,8 @@
 // A helper that fails or traps ends the sharing, not the run: `step` rejects, the owner drops its helpers and takes
 // the step alone (the step begun is cut again, unchanged).
 
+import { connect } from './client.js';
+
 // How many workers `auto` means here: every core the browser reports, at most 4 (past that a share of a batch of
 // 16 is small and each helper holds a whole model).
 export function autoWorkers() {
@@ -18,38 +20,26 @@ export function workersWanted(setting) {
   return setting === 'auto' || !setting ? autoWorkers() : Math.max(1, Math.floor(Number(setting)) || 1);
 }
 
-// One helper worker, spoken to as the page speaks to the owner ({id, type, args} -> {id, result | error}).
+// One helper worker, spoken to as the page speaks to the owner (client.js's protocol). A helper that traps or
+// fails answers nothing more, so its death rejects whatever is still waiting on it.
 function spawn() {
-  const worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
-  const pending = new Map();
-  let next = 0;
-  let dead = null;
-  const fail = (error) => {
-    dead ??= error;
-    for (const p of pending.values()) p.reject(dead);
-    pending.clear();
-  };
-  worker.onmessage = ({ data: m }) => {
-    if (m.event === 'trapped') return fail({ field: 'helper', message: `a helper worker crashed (${m.data.message})` });
-    const p = pending.get(m.id);
-    if (!p) return;
-    pending.delete(m.id);
-    if (m.error) p.reject({ ...m.error, message: `a helper worker: ${m.error.message}` });
-    else p.resolve(m.result);
-  };
-  worker.onerror = (e) => {
-    e.preventDefault?.();
-    fail({ field: 'helper', message: `a helper worker failed (${e.message || 'it did not start'})` });
-  };
-  const call = (type, args = {}) => {
-    if (dead) return Promise.reject(dead);
-    const id = next++;
-    return new Promise((resolve, reject) => {
-      pending.set(id, { resolve, reject });
-      worker.postMessage({ id, type, args });
-    });
-  };
-  return { call, terminate: () => { fail({ field: 'helper', message: 'stopped' }); worker.terminate(); } };
+  let worker = null;
+  const client = connect(() => {
+    worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
+    // Not the owner's error: it is reported as the helper's below, and must not reach the page as the trainer's.
+    worker.addEventListener('error', (e) => e.preventDefault());
+    return worker;
+  });
+  let die;
+  const dead = new Promise((_, reject) => { die = reject; });
+  dead.catch(() => {});
+  client.on('trapped', (e) => die({ field: 'helper', message: `a helper worker crashed (${e.message})` }));
+  client.on('worker-error', (e) => die({ field: 'helper', message: `a helper worker failed (${e.message})` }));
+  const call = (type, args = {}) => Promise.race([
+    client.call(type, args).catch((e) => { throw { ...e, message: `a helper worker: ${e.message}` }; }),
+    dead,
+  ]);
+  return { call, terminate: () => { die({ field: 'helper', message: 'stopped' }); worker.terminate(); } };
 }
 
 // `n` helpers, each on the CPU with the owner's model (`model`: the load call {type, args} the owner made) and a

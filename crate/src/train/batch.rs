@@ -1,15 +1,16 @@
 //! Text to tensors: tokenization with the model's own `tokenizer.json`, and padded batches.
 
 use burn::tensor::{Device, Int, Tensor, TensorData};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
 use crate::model::bert::EncoderInput;
 use crate::model::config::{EncoderConfig, Flavor};
 use crate::model::files::ModelFiles;
 
-/// One tokenized text: ids with the tokenizer's special tokens, and token types.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// One tokenized text: ids with the tokenizer's special tokens, and token types (serialized: a share of a step
+/// crosses between workers as JSON, `train::shares`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Tokens {
     pub ids: Vec<u32>,
     pub type_ids: Vec<u32>,

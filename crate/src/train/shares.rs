@@ -31,15 +31,15 @@ use crate::model::walk::{MapParam, VisitParam, map_params, visit_params};
 /// are drawn from).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ShareExample {
-    pub ids: Vec<u32>,
-    pub type_ids: Vec<u32>,
+    #[serde(flatten)]
+    pub tokens: Tokens,
     pub label: usize,
     pub index: u64,
 }
 
 impl ShareExample {
     pub fn new(sample: &Sample, index: u64) -> Self {
-        Self { ids: sample.tokens.ids.clone(), type_ids: sample.tokens.type_ids.clone(), label: sample.label, index }
+        Self { tokens: sample.tokens.clone(), label: sample.label, index }
     }
 }
 
@@ -81,8 +81,7 @@ pub fn split(examples: Vec<ShareExample>, n: usize, seed: u64) -> Vec<Share> {
 
 /// The gradients of `share`'s part of its batch's mean cross-entropy, and that part (unread).
 pub fn share_gradients(model: &AutoModelForSequenceClassification, encoder: &EncoderConfig, share: &Share, device: &Device) -> (GradientsParams, Tensor<1>) {
-    let tokens: Vec<Tokens> = share.examples.iter().map(|e| Tokens { ids: e.ids.clone(), type_ids: e.type_ids.clone() }).collect();
-    let refs: Vec<&Tokens> = tokens.iter().collect();
+    let refs: Vec<&Tokens> = share.examples.iter().map(|e| &e.tokens).collect();
     let labels: Vec<usize> = share.examples.iter().map(|e| e.label).collect();
     let indices: Vec<u64> = share.examples.iter().map(|e| e.index).collect();
     let masks = ExampleMasks::install(share.seed, &indices);

@@ -255,17 +255,27 @@ impl Workbench {
         if std::mem::take(&mut self.fail_next_step) {
             return Err(Error::invalid("device", "the GPU device was lost (simulated)"));
         }
-        let job = self.job.as_mut().ok_or_else(|| Error::invalid("job", "nothing to train: prepare first"))?;
-        if self.panic_at.is_some_and(|n| job.global_step() + 1 == n) {
+        let step = self.job_for_step()?.step().await?;
+        self.after_step(step).await
+    }
+
+    fn job_mut(&mut self) -> Result<&mut Job, Error> {
+        self.job.as_mut().ok_or_else(|| Error::invalid("job", "nothing to train: prepare first"))
+    }
+
+    /// The job, about to take its next step (alone or shared); a test's trap goes off here (`panic_at_step`).
+    fn job_for_step(&mut self) -> Result<&mut Job, Error> {
+        let panic_at = self.panic_at;
+        let job = self.job_mut()?;
+        if panic_at.is_some_and(|n| job.global_step() + 1 == n) {
             panic!("injected for a test: a trap during step {}", job.global_step() + 1);
         }
-        let step = job.step().await?;
-        self.after_step(step).await
+        Ok(job)
     }
 
     /// The epoch's evaluation when `step` ended one, and the snapshot to host memory.
     async fn after_step(&mut self, step: StepReport) -> Result<(StepReport, Option<EpochResult>, bool), Error> {
-        let job = self.job.as_mut().ok_or_else(|| Error::invalid("job", "nothing to train: prepare first"))?;
+        let job = self.job_mut()?;
         let evaluation = if step.epoch_done {
             Some(EpochResult { epoch: step.epoch, train_loss: step.epoch_train_loss, evaluation: job.evaluate().await? })
         } else {

@@ -3,8 +3,6 @@
 //! The owner's calls come in three (`begin`, `compute own`, `finish`) so that its own share is computed while the
 //! helpers compute theirs; the step is taken, evaluated and snapshotted by `finish` as `advance` does.
 
-use serde::Serialize;
-
 use super::{SNAPSHOT_EVERY_STEP_UP_TO, Workbench};
 use crate::error::Error;
 use crate::train::bench_reports::Tick;
@@ -18,7 +16,7 @@ use crate::train::shares::{HostTensors, Share, ShareGradients};
 pub const SHARE_UP_TO: u64 = SNAPSHOT_EVERY_STEP_UP_TO;
 
 /// What the helpers get for one step: a share each, and the trainable tensors as they are now.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct ShareRequest {
     pub shares: Vec<Share>,
     pub weights: HostTensors,
@@ -35,24 +33,19 @@ impl Workbench {
 
     /// Begins the next step cut in `workers` shares: the helpers' shares and the weights they compute at.
     pub async fn begin_shared_step(&mut self, workers: usize) -> Result<ShareRequest, Error> {
-        let job = self.job.as_mut().ok_or_else(|| Error::invalid("job", "nothing to train: prepare first"))?;
-        if self.panic_at.is_some_and(|n| job.global_step() + 1 == n) {
-            panic!("injected for a test: a trap during step {}", job.global_step() + 1);
-        }
-        let (shares, weights) = job.begin_shared_step(workers).await?;
+        let (shares, weights) = self.job_for_step()?.begin_shared_step(workers).await?;
         Ok(ShareRequest { shares, weights })
     }
 
     /// Computes the job's own share of the begun step (blocking this worker while the helpers compute theirs).
     pub fn compute_own_share(&mut self) -> Result<(), Error> {
-        self.job.as_mut().ok_or_else(|| Error::invalid("job", "nothing to train: prepare first"))?.compute_own_share();
+        self.job_mut()?.compute_own_share();
         Ok(())
     }
 
     /// The helpers' answers in: the step taken, then what `advance` does after a step.
     pub async fn finish_shared_step(&mut self, others: Vec<ShareGradients>) -> Result<Tick, Error> {
-        let job = self.job.as_mut().ok_or_else(|| Error::invalid("job", "nothing to train: prepare first"))?;
-        let step = job.finish_shared_step(others).await?;
+        let step = self.job_mut()?.finish_shared_step(others).await?;
         let (step, evaluation, snapshot) = self.after_step(step).await?;
         Ok(Tick { step: Some(step), evaluation, fallback: None, snapshot, done: self.job()?.finished() })
     }
