@@ -8,11 +8,15 @@
 # the first step (kernel compilation) is reported apart.
 #
 #   LP_BIN      the lora-playground binary (default: build it as tools/lp.sh does; needs cargo)
+#   LP_FUSION_BIN  the same built with `--features fusion` (burn's kernel fusion; default: build it; its rows are
+#               "METHOD + fusion"); LP_NO_FUSION=1 leaves those rows out
 #   LP_TOKENIZER  a BERT tokenizer.json (default: the fetched MiniLM's)
 #   LP_STEPS    timed steps per figure (default 20)
 #   LP_SHAPES   batch x length pairs (default "16x64 32x128")
 #   LP_MODELS   preset shapes (default "all-MiniLM-L6-v2 bert-base-uncased")
-# Writes OUT/{burn,peft}-MODEL-SHAPE.json and OUT/table.md (default OUT: runs/gpu-bench). Needs python3 with
+# Then the page itself: tools/page_gpu_bench.mjs in Chromium on the same GPU (LP_NO_PAGE=1 skips it; needs chromium,
+# node and models/all-MiniLM-L6-v2). kernels/step: the GPU kernels each timed step launched (bench counts them).
+# Writes OUT/{burn,peft}-MODEL-SHAPE.json, OUT/page-webgpu.json and OUT/table.md (default OUT: runs/gpu-bench). Needs python3 with
 # torch, transformers and peft, and a Vulkan driver for the GPU (`vulkaninfo --summary` should name it).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -21,12 +25,20 @@ steps="${LP_STEPS:-20}"
 shapes="${LP_SHAPES:-16x64 32x128}"
 tokenizer="${LP_TOKENIZER:-$ROOT/models/all-MiniLM-L6-v2/tokenizer.json}"
 bin="${LP_BIN:-}"
+fusion_bin="${LP_FUSION_BIN:-}"
+mkdir -p "$out/bin"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/lp/target}"
+# Both builds write debug/lora-playground: each is copied aside before the other is built.
 if [ -z "$bin" ]; then
-  export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/lp/target}"
   cargo build --quiet --manifest-path "$ROOT/Cargo.toml" --bin lora-playground
-  bin="$CARGO_TARGET_DIR/debug/lora-playground"
+  cp "$CARGO_TARGET_DIR/debug/lora-playground" "$out/bin/lora-playground"
+  bin="$out/bin/lora-playground"
 fi
-mkdir -p "$out"
+if [ -z "$fusion_bin" ] && [ -z "${LP_NO_FUSION:-}" ]; then
+  cargo build --quiet --manifest-path "$ROOT/Cargo.toml" --features fusion --bin lora-playground
+  cp "$CARGO_TARGET_DIR/debug/lora-playground" "$out/bin/lora-playground-fusion"
+  fusion_bin="$out/bin/lora-playground-fusion"
+fi
 python3 -c "import torch; assert torch.cuda.is_available(), 'PyTorch sees no CUDA GPU'; print('GPU:', torch.cuda.get_device_name(0))"
 for model in ${LP_MODELS:-all-MiniLM-L6-v2 bert-base-uncased}; do
   [ -f "$out/$model/model.safetensors" ] ||
@@ -36,16 +48,38 @@ for model in ${LP_MODELS:-all-MiniLM-L6-v2 bert-base-uncased}; do
     echo "==> $model, batch $bs x $len: ours (wgpu)" >&2
     "$bin" bench --model "$out/$model" --device wgpu --steps "$steps" --batch-size "$bs" --seq-len "$len" \
       --methods lora,full,inference --json >"$out/burn-$model-$shape.json"
+    if [ -n "$fusion_bin" ]; then
+      echo "==> $model, batch $bs x $len: ours (wgpu, burn's kernel fusion)" >&2
+      "$fusion_bin" bench --model "$out/$model" --device wgpu --steps "$steps" --batch-size "$bs" --seq-len "$len" \
+        --methods lora,full,inference --json >"$out/fusion-$model-$shape.json"
+    fi
     echo "==> $model, batch $bs x $len: PyTorch + PEFT (cuda)" >&2
     (cd "$ROOT" && LP_BENCH_DEVICE=cuda python3 tests/reference/bench_peft.py "$out/$model" "$steps" "$bs" "$len" \
       lora,full,inference) >"$out/peft-$model-$shape.json"
   done
 done
+# The page's own WebGPU path: Chromium (Debian's, headless, on the GPU through Vulkan) training the real MiniLM
+# served from models/ (tools/fetch_model.sh) with the trainer's wasm (tools/lib.sh builds it); LP_NO_PAGE=1 skips.
+if [ -n "${LP_NO_PAGE:-}" ]; then
+  :
+elif [ ! -x "${CHROMIUM:-/usr/bin/chromium}" ]; then
+  echo "==> the page on WebGPU: skipped, no chromium here (apt-get install chromium, or set CHROMIUM)" >&2
+else
+  (source "$ROOT/tools/lib.sh" && ensure_npm && build_train_wasm && vendor_web)
+  port=8097
+  "$bin" serve --root "$ROOT" --port "$port" >/dev/null &
+  server=$!
+  trap 'kill $server 2>/dev/null' EXIT
+  sleep 1
+  echo "==> all-MiniLM-L6-v2, batch 16 x 64: the page on WebGPU (Chromium)" >&2
+  LP_URL="http://127.0.0.1:$port/" node "$ROOT/tools/page_gpu_bench.mjs" --steps "$steps" >"$out/page-webgpu.json"
+  kill "$server"
+fi
 python3 - "$out" <<'PY' | tee "$out/table.md"
 import glob, json, os, sys
 out = sys.argv[1]
-print("| model | batch x len | method | ours ms/step | ours first step ms | PEFT ms/step | PEFT first step ms | ours vs PEFT speed |")
-print("|---|---|---|---:|---:|---:|---:|---:|")
+print("| model | batch x len | method | ours ms/step | ours first step ms | kernels/step | PEFT ms/step | PEFT first step ms | ours vs PEFT speed |")
+print("|---|---|---|---:|---:|---:|---:|---:|---:|")
 adapter = gpu = None
 for path in sorted(glob.glob(os.path.join(out, "burn-*.json"))):
     key = os.path.basename(path)[len("burn-"):-len(".json")]
@@ -53,11 +87,24 @@ for path in sorted(glob.glob(os.path.join(out, "burn-*.json"))):
     ours = {r["method"]: r for r in json.load(open(path))}
     peft = json.load(open(os.path.join(out, f"peft-{key}.json")))
     gpu = peft["machine"]["gpu"]
-    for m, r in ours.items():
+    fusion_path = os.path.join(out, f"fusion-{key}.json")
+    fused = {r["method"]: r for r in json.load(open(fusion_path))} if os.path.exists(fusion_path) else {}
+    rows = [(m, r) for m, r in ours.items()] + [(f"{m} + fusion", r) for m, r in fused.items()]
+    for m, r in rows:
         adapter = r.get("adapter", adapter)  # runs before bench named its adapter have none
-        p = next(x for x in peft["rows"] if x["method"] == m)
-        print(f"| {model} | {shape} | {m} | {r['ms_per_step']:.1f} | {r['first_step_ms']:.0f} | {p['ms_per_step']:.1f} "
+        p = next(x for x in peft["rows"] if x["method"] == m.split(" ")[0])
+        launches = r.get("kernel_launches_per_step")  # runs before bench counted launches have none
+        print(f"| {model} | {shape} | {m} | {r['ms_per_step']:.1f} | {r['first_step_ms']:.0f} "
+              f"| {'-' if launches is None else f'{launches:.0f}'} | {p['ms_per_step']:.1f} "
               f"| {p['first_step_ms']:.0f} | {p['ms_per_step'] / r['ms_per_step']:.2f}x |")
+page = os.path.join(out, "page-webgpu.json")
+if os.path.exists(page):
+    r = json.load(open(page))
+    p = next(x for x in json.load(open(os.path.join(out, "peft-all-MiniLM-L6-v2-16x64.json")))["rows"] if x["method"] == "lora")
+    print(f"| all-MiniLM-L6-v2 (the page, Chromium WebGPU) | {r['batch_size']}x{r['seq_len']} | lora | {r['ms_per_step']:.1f} "
+          f"| {r['first_step_ms']:.0f} | - | {p['ms_per_step']:.1f} | {p['first_step_ms']:.0f} | {p['ms_per_step'] / r['ms_per_step']:.2f}x |")
+    print(f"\nthe page: Chromium's WebGPU on {r['adapter']}, MiniLM's real weights, complaints texts (padded to the batch's "
+          f"longest), loss after {r['steps'] + 1} steps {r['loss']:.4f}")
 print(f"\nours: burn wgpu on {adapter}; PEFT: torch {peft['torch']}, transformers {peft['transformers']}, "
       f"peft {peft['peft']} on {gpu} (eager attention, float32)")
 PY

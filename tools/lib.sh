@@ -94,16 +94,18 @@ build_train_wasm() {
     # --remove-name-section: the function names (6.7 of 36.7 MB) only label a stack trace; without them the
     # download is 18% smaller (brotli 3.85 -> 3.03 MB) and a trap still says what happened.
     wasm-bindgen --target web --no-typescript --remove-name-section --out-dir "$ROOT/web/pkg-train.new" "$wasm"
-    gzip -9 -k -f "$ROOT/web/pkg-train.new/lora_playground_bg.wasm"
+    step "compress the trainer's wasm (gzip, and brotli: about a minute)"
+    node "$ROOT/tools/compress.mjs" "$ROOT/web/pkg-train.new/lora_playground_bg.wasm"
     rm -rf "$ROOT/web/pkg-train.old"
     [ -d "$ROOT/web/pkg-train" ] && mv "$ROOT/web/pkg-train" "$ROOT/web/pkg-train.old"
     mv "$ROOT/web/pkg-train.new" "$ROOT/web/pkg-train"
     rm -rf "$ROOT/web/pkg-train.old"
   fi
-  # A gzipped copy beside it: `serve` sends it to browsers that accept gzip (a sixth of the bytes to download).
+  # Gzip and brotli copies beside it (made with the build, above; here for a build from before brotli): `serve`
+  # sends the smaller one a browser accepts (brotli: a tenth of the bytes to download).
   local bg="$ROOT/web/pkg-train/lora_playground_bg.wasm"
-  if [ ! -f "$bg.gz" ] || [ "$bg" -nt "$bg.gz" ]; then
-    gzip -9 -k -f "$bg"
+  if [ ! -f "$bg.br" ] || [ "$bg" -nt "$bg.br" ]; then
+    node "$ROOT/tools/compress.mjs" "$bg"
   fi
 }
 

@@ -308,7 +308,8 @@ const tests = [
     assert.match(bar[3], new RegExp(`float16 copy, .* widened to float32 here; rounding changed no weight by more than ${report.max_abs_change.toExponential(1)}`));
     assert.equal(await page.locator('#weights').getAttribute('data-loaded'), 'float16');
     // The served copies decompress to the files themselves (fetch decodes what the server encoded).
-    for (const [path, coding] of [['models/tiny-e2e/model.f16.safetensors', 'gzip'], ['web/pkg-train/lora_playground_bg.wasm', 'gzip']]) {
+    for (const [path, coding] of [['models/tiny-e2e/model.f16.safetensors', 'gzip'], ['web/pkg-train/lora_playground_bg.wasm', 'gzip'],
+      ['web/pkg-train/lora_playground_bg.wasm', 'br']]) {
       const r = await fetch(`${BASE}${path}`, { headers: { 'accept-encoding': coding } });
       assert.equal(r.headers.get('content-encoding'), coding, path);
       assert.ok(Buffer.from(await r.arrayBuffer()).equals(readFileSync(join(ROOT, path))), `${path} as ${coding}`);

@@ -17,7 +17,7 @@ use lora_playground::train::prepare::build_model;
 use serde_json::{Value, json};
 
 use super::flags::Flags;
-use super::{device, model_files, usage_error};
+use super::{device, launches, model_files, usage_error};
 
 const VALUED: &[&str] = &["--model", "--hub", "--steps", "--batch-size", "--seq-len", "--methods", "--device", "--targets"];
 const LABELS: usize = 5;
@@ -91,9 +91,10 @@ pub fn run(args: &[String]) -> i32 {
     0
 }
 
-/// Runs `step` for 2 warm-up steps then `steps` timed ones: (the first step's seconds, the timed steps' seconds).
-/// The first step is reported apart because on a GPU it includes compiling every kernel (WGSL to the driver's code).
-fn timed(steps: usize, mut step: impl FnMut()) -> (f64, f64) {
+/// Runs `step` for 2 warm-up steps then `steps` timed ones: (the first step's seconds, the timed steps' seconds,
+/// the GPU kernels the timed steps launched). The first step is reported apart because on a GPU it includes
+/// compiling every kernel (WGSL to the driver's code).
+fn timed(steps: usize, mut step: impl FnMut()) -> (f64, f64, u64) {
     const WARMUP: usize = 2;
     let started = Instant::now();
     step();
@@ -102,10 +103,12 @@ fn timed(steps: usize, mut step: impl FnMut()) -> (f64, f64) {
         step();
     }
     let started = Instant::now();
-    for _ in 0..steps {
-        step();
-    }
-    (first, started.elapsed().as_secs_f64())
+    let launches = launches::counted(|| {
+        for _ in 0..steps {
+            step();
+        }
+    });
+    (first, started.elapsed().as_secs_f64(), launches)
 }
 
 /// The benchmark batch: every row exactly `seq` tokens, [CLS] ... [SEP], ids spread over the vocabulary by the
@@ -169,7 +172,7 @@ fn one(f: &Flags) -> Result<Value, String> {
     let train_device = device.clone().autodiff();
     let model = build_model(&config, &files, None, LABELS, &plan, &train_device).map_err(|e| e.to_string())?;
     let trainable = count(&model).trainable;
-    let (first, seconds) = if which == "inference" {
+    let (first, seconds, launches) = if which == "inference" {
         let model = model.valid();
         let tokens: Vec<&Tokens> = samples.iter().map(|s| &s.tokens).collect();
         timed(steps, || {
@@ -192,6 +195,9 @@ fn one(f: &Flags) -> Result<Value, String> {
         "examples_per_s": (steps * bs) as f64 / seconds,
         "ms_per_step": seconds * 1000.0 / steps as f64,
         "first_step_ms": first * 1000.0,
+        // GPU kernels per timed step (0 on the CPU backend); with burn's `fusion` feature, fused ones count once.
+        "kernel_launches_per_step": launches as f64 / steps as f64,
+        "fusion": cfg!(feature = "fusion"),
         "peak_rss_mib": peak_rss_mib(),
     }))
 }

@@ -13,6 +13,8 @@ mod float16;
 #[cfg(feature = "train")]
 mod inspect;
 #[cfg(feature = "train")]
+mod launches;
+#[cfg(feature = "train")]
 mod merge;
 #[cfg(feature = "train")]
 mod model_files;
