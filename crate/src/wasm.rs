@@ -278,9 +278,10 @@ mod trainer {
             promise!(self, |wb| wb.advance())
         }
 
-        /// How many workers the job's steps can use out of `offered` (`Workbench::share_workers`).
-        pub fn share_workers(&self, offered: usize) -> Result<usize, JsValue> {
-            bench(&self.state)?.share_workers(offered).map_err(err)
+        /// `{workers, limited_by}`: how many workers the job's steps can use out of `offered` on a machine with
+        /// `machine_bytes` of memory where the browser says (`Workbench::share_workers`).
+        pub fn share_workers(&self, offered: usize, machine_bytes: Option<f64>) -> Result<JsValue, JsValue> {
+            reply(bench(&self.state)?.share_workers(offered, machine_bytes.map(|b| b as u64)))
         }
 
         /// Begins a step cut in `workers` shares: `{shares, weights}` for the helper workers.

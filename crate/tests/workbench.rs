@@ -9,6 +9,7 @@ use lora_playground::data::split::stratified;
 use lora_playground::model::tiny;
 use lora_playground::train::plan::Plan;
 use lora_playground::train::bench_reports::{DeviceInfo, Tick};
+use lora_playground::train::fits::Budget;
 use lora_playground::train::workbench::Workbench;
 use serde_json::json;
 
@@ -236,4 +237,28 @@ fn every_save_proves_the_frozen_weights_did_not_move() {
     tensors.get_mut(&first).unwrap().2 = true;
     let rest = frozen::check(&tensors, &model, flavor).unwrap().unwrap();
     assert!(rest.unchanged && rest.tensors == all.tensors - 1);
+}
+
+#[test]
+fn a_run_shares_among_no_more_workers_than_fit_in_half_the_memory() {
+    let mut wb = bench(DeviceInfo::cpu());
+    wb.prepare(plan()).unwrap();
+    let all = wb.share_workers(4, Some(8 << 30)).unwrap();
+    assert_eq!((all.workers, all.limited_by), (4, None));
+    // What a worker holds is the page's memory estimate (`check_run`) for its share of the batch of 4.
+    wb.set_budget(Some(Budget::wasm_cpu()));
+    let holds = |share: usize| {
+        let mut p = plan();
+        p.train.batch_size = share;
+        wb.check_run(&p).unwrap().unwrap().host_bytes
+    };
+    // Half the machine holds two workers with two examples each, not three (the third's share is still 2).
+    let machine = 2 * 2 * holds(2);
+    assert!(3 * holds(2) > machine / 2 && 4 * holds(1) > machine / 2);
+    let two = wb.share_workers(4, Some(machine)).unwrap();
+    assert_eq!(two.workers, 2);
+    let why = two.limited_by.unwrap();
+    assert!(why.contains(&format!("about {} MiB; 2 fit in half", holds(2).div_ceil(1 << 20))), "{why}");
+    // Where the browser says nothing of its memory, the cores decide.
+    assert_eq!(wb.share_workers(3, None).unwrap().workers, 3);
 }

@@ -70,6 +70,7 @@ const tests = [
     const gpu = await train(page, { ...PLAN, device: 'webgpu', epochs: 1, workers: 3 });
     assert.equal(gpu.losses.length, 8, gpu.text);
     assert.equal(gpu.workers, 1);
+    assert.match(gpu.note, /this run: 1 worker \(WebGPU runs the whole batch at once\)/, gpu.note);
   }],
 ];
 

@@ -78,13 +78,18 @@ let modelCall = null;
 // For tests: the helpers' share that traps.
 let helperPanicAt = null;
 
+// This machine's memory where the browser says (Chromium's `navigator.deviceMemory`, GiB, rounded down, at most
+// 8), else null: the workers together stay within half of it.
+const machineBytes = () => (navigator.deviceMemory ? navigator.deviceMemory * 2 ** 30 : null);
+
 // Helper workers for this run (web/train/helpers.js): `run.workers` asked for, as many as the run can use (one on
-// a GPU, one for full fine-tuning: `share_workers`). Null when the run trains alone.
+// a GPU, one for full fine-tuning, as many as memory holds: `share_workers`). `helpers` is null when the run
+// trains alone; `limitedBy` says why it uses fewer workers than asked.
 async function helpersFor(info) {
-  const n = trainer.share_workers(run.workers);
-  if (n <= 1 || !modelCall) return null;
+  const { workers: n, limited_by: limitedBy } = trainer.share_workers(run.workers, machineBytes());
+  if (n <= 1 || !modelCall) return { helpers: null, limitedBy };
   emit('workers', { workers: n, starting: true });
-  return startHelpers(n - 1, modelCall, run.plan, info.labels.length, helperPanicAt);
+  return { helpers: await startHelpers(n - 1, modelCall, run.plan, info.labels.length, helperPanicAt), limitedBy };
 }
 
 // One step over the owner and its helpers: the helpers' shares go out first, the owner computes its own while
@@ -108,13 +113,14 @@ async function loop(info) {
   let helpers = null;
   let workers = 1;
   try {
+    let limitedBy = null;
     try {
-      helpers = await helpersFor(info);
+      ({ helpers, limitedBy } = await helpersFor(info));
     } catch (e) {
       emit('workers', { workers: 1, reason: asError(e, 'helper').message });
     }
     workers = helpers ? helpers.size + 1 : 1;
-    if (helpers) emit('workers', { workers });
+    if (helpers || limitedBy) emit('workers', { workers, reason: limitedBy });
     while (!done) {
       if (run.stop) {
         emit('stopped', { seconds: (performance.now() - started) / 1000 });

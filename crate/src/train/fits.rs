@@ -106,6 +106,14 @@ impl Need {
     }
 }
 
+/// What each of `workers` CPU workers holds for `plan` (`train/shares.rs`): the model file, the model, and the
+/// rest of the estimate at one share of the batch. The page keeps the workers' sum within the machine's memory.
+pub fn worker_host_bytes(config_json: &str, file_bytes: u64, num_labels: usize, plan: &Plan, workers: usize) -> Result<u64, Error> {
+    let share = plan.train.batch_size.div_ceil(workers.max(1));
+    let p = Plan { train: super::config::TrainConfig { batch_size: share, ..plan.train.clone() }, ..plan.clone() };
+    Ok(estimate(config_json, file_bytes, num_labels, &p, false)?.host_bytes)
+}
+
 fn estimate(config_json: &str, file_bytes: u64, num_labels: usize, plan: &Plan, on_gpu: bool) -> Result<Need, Error> {
     let setup = Setup {
         config_json: Some(config_json.to_string()),

@@ -87,15 +87,14 @@ function startWorkersNote({ store, client }) {
     note.textContent = `${n} on the CPU path (this browser reports ${navigator.hardwareConcurrency || 1} cores; automatic ` +
       `takes ${autoWorkers()}): each computes the gradients of its share of a batch and only the trainable ` +
       'tensors\u2019 gradients are summed, which is cheap because PEFT trains few parameters. WebGPU, and runs ' +
-      'that train over 2M parameters (full fine-tuning of a real model), use one.';
+      'that train over 2M parameters (full fine-tuning of a real model), use one; each worker holds the model, so ' +
+      'a run uses no more than fit in half the memory this device reports.';
   };
   client.on('workers', ({ workers, starting, reason }) => {
     note.dataset.workers = workers;
     note.textContent = starting
       ? `starting ${workers - 1} helper worker${workers > 2 ? 's' : ''} (each loads the model)...`
-      : reason
-        ? `this run: 1 worker (${reason})`
-        : `this run: ${workers} workers share each batch`;
+      : `this run: ${workers} worker${workers > 1 ? 's share each batch' : ''}${reason ? ` (${reason})` : ''}`;
   });
   // What the last run used stays shown until the setting changes.
   let shown = null;

@@ -3,9 +3,12 @@
 //! The owner's calls come in three (`begin`, `compute own`, `finish`) so that its own share is computed while the
 //! helpers compute theirs; the step is taken, evaluated and snapshotted by `finish` as `advance` does.
 
+use serde::Serialize;
+
 use super::{SNAPSHOT_EVERY_STEP_UP_TO, Workbench};
 use crate::error::Error;
 use crate::train::bench_reports::Tick;
+use crate::train::fits;
 use crate::train::plan::Plan;
 use crate::train::replica::Replica;
 use crate::train::shares::{HostTensors, Share, ShareGradients};
@@ -23,12 +26,16 @@ pub struct ShareRequest {
 }
 
 impl Workbench {
-    /// How many workers the job's steps can use, out of `offered`: one on a GPU (it already runs the whole batch
-    /// at once) and for runs that train more than `SHARE_UP_TO` parameters.
-    pub fn share_workers(&self, offered: usize) -> Result<usize, Error> {
+    /// How many workers the job's steps can use, out of `offered`, on a machine with `machine_bytes` of memory
+    /// where the browser says: one on a GPU (it already runs the whole batch at once) and for runs that train more
+    /// than `SHARE_UP_TO` parameters; never more than the batch has examples, nor more than fit in half the
+    /// machine's memory (each worker holds the model).
+    pub fn share_workers(&self, offered: usize, machine_bytes: Option<u64>) -> Result<Sharing, Error> {
         let job = self.job()?;
         let gpu = self.device_info().is_some_and(|d| d.is_gpu());
-        Ok(workers_for(offered, gpu, job.info().trainable, job.plan().train.batch_size))
+        let (files, labels, plan) = (self.files()?, self.dataset()?.labels.len(), job.plan());
+        let need = |n| fits::worker_host_bytes(&files.config_json, files.safetensors.len() as u64, labels, plan, n);
+        sharing(offered, gpu, job.info().trainable, plan.train.batch_size, machine_bytes, need)
     }
 
     /// Begins the next step cut in `workers` shares: the helpers' shares and the weights they compute at.
@@ -69,14 +76,60 @@ impl Workbench {
     }
 }
 
-/// `offered` workers, or fewer: one on a GPU or past `SHARE_UP_TO` trainable parameters, never more than the batch.
-fn workers_for(offered: usize, gpu: bool, trainable: u64, batch_size: usize) -> usize {
-    if gpu || trainable > SHARE_UP_TO { 1 } else { offered.clamp(1, batch_size.max(1)) }
+/// How many workers a run uses, and why fewer than were offered (shown beside the setting).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Sharing {
+    pub workers: usize,
+    pub limited_by: Option<String>,
+}
+
+/// `offered` workers, or fewer: one on a GPU or past `SHARE_UP_TO` trainable parameters, never more than the batch,
+/// and only as many as fit in half of `machine_bytes` when `need(n)` is what each of n workers holds.
+fn sharing(
+    offered: usize,
+    gpu: bool,
+    trainable: u64,
+    batch_size: usize,
+    machine_bytes: Option<u64>,
+    need: impl Fn(usize) -> Result<u64, Error>,
+) -> Result<Sharing, Error> {
+    let asked = offered.max(1);
+    let limited = |workers: usize, why: String| Sharing { workers, limited_by: (workers < asked).then_some(why) };
+    if gpu {
+        return Ok(limited(1, "WebGPU runs the whole batch at once".into()));
+    }
+    if trainable > SHARE_UP_TO {
+        return Ok(limited(1, format!("{trainable} trainable parameters: their gradients would cross between workers each step")));
+    }
+    let mut n = asked.min(batch_size.max(1));
+    let mut why = format!("a batch of {batch_size} has {batch_size} examples to share");
+    if let Some(machine) = machine_bytes {
+        // Half the machine for this tab's workers: the browser, the page and the rest of the system need the other.
+        let fit = |n: usize| need(n).map(|each| n as u64 * each <= machine / 2);
+        let before = n;
+        while n > 1 && !fit(n)? {
+            n -= 1;
+        }
+        if n < before {
+            let mib = |b: u64| b.div_ceil(1 << 20);
+            why = format!(
+                "each worker holds the model and its share, about {} MiB; {n} fit in half of the {:.1} GiB this device reports",
+                mib(need(n)?),
+                machine as f64 / (1u64 << 30) as f64
+            );
+        }
+    }
+    Ok(limited(n, why))
 }
 
 #[cfg(test)]
 mod tests {
-    use super::workers_for;
+    use super::sharing;
+    use crate::error::Error;
+
+    fn workers_for(offered: usize, gpu: bool, trainable: u64, batch_size: usize) -> usize {
+        sharing(offered, gpu, trainable, batch_size, None, |_| -> Result<u64, Error> { unreachable!() }).unwrap().workers
+    }
 
     #[test]
     fn full_fine_tuning_and_the_gpu_train_on_one_worker() {
@@ -86,5 +139,27 @@ mod tests {
         assert_eq!(workers_for(4, true, 74_496, 16), 1);
         assert_eq!(workers_for(4, false, 74_496, 2), 2);
         assert_eq!(workers_for(0, false, 74_496, 16), 1);
+    }
+
+    #[test]
+    fn the_workers_fit_in_half_the_machine_and_say_why_fewer() {
+        const MIB: u64 = 1 << 20;
+        // Each worker: a 100 MiB model and 16 MiB per example of its share.
+        let need = |n: usize| Ok(100 * MIB + 16 * MIB * 16u64.div_ceil(n as u64));
+        // 8 GiB: 4 workers need 4 x 164 MiB, well within 4 GiB.
+        let roomy = sharing(4, false, 74_496, 16, Some(8 << 30), need).unwrap();
+        assert_eq!(roomy, super::Sharing { workers: 4, limited_by: None });
+        // 1 GiB: half is 512 MiB; 2 workers need 2 x 228 = 456 MiB, 3 need 3 x 196 = 588 MiB.
+        let tight = sharing(4, false, 74_496, 16, Some(1 << 30), need).unwrap();
+        assert_eq!(tight.workers, 2);
+        assert_eq!(
+            tight.limited_by.as_deref(),
+            Some("each worker holds the model and its share, about 228 MiB; 2 fit in half of the 1.0 GiB this device reports")
+        );
+        // Never below one, whatever the memory; and asking for one is never "limited".
+        assert_eq!(sharing(4, false, 74_496, 16, Some(MIB), need).unwrap().workers, 1);
+        assert_eq!(sharing(1, true, 74_496, 16, None, need).unwrap().limited_by, None);
+        let gpu = sharing(3, true, 74_496, 16, None, need).unwrap();
+        assert_eq!((gpu.workers, gpu.limited_by.as_deref()), (1, Some("WebGPU runs the whole batch at once")));
     }
 }
