@@ -3,27 +3,16 @@
 // share, finish), beside a whole step on one worker. MiniLM LoRA r=8 (query, value), batch 16 x 64, the
 // complaints data, the trainer's wasm as the page loads it. Run alone on an idle machine: it measures, it asserts
 // nothing.   node tools/share_overhead.mjs [--steps 5]   (needs models/all-MiniLM-L6-v2 and web/pkg-train)
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { trainerClass, withMiniLM } from './minilm_trainer.mjs';
 
-const ROOT = resolve(import.meta.dirname, '..');
 const at = process.argv.indexOf('--steps');
 const STEPS = at > 0 ? Number(process.argv[at + 1]) : 5;
-const { default: init, Trainer } = await import(`${ROOT}/web/pkg-train/lora_playground.js`);
-await init({ module_or_path: readFileSync(`${ROOT}/web/pkg-train/lora_playground_bg.wasm`) });
-const model = `${ROOT}/models/all-MiniLM-L6-v2/`;
-async function loaded() {
-  const t = new Trainer();
-  await t.use_device('cpu');
-  t.load_model('all-MiniLM-L6-v2', readFileSync(`${model}config.json`, 'utf8'), readFileSync(`${model}model.safetensors`),
-    readFileSync(`${model}tokenizer.json`));
-  return t;
-}
-const owner = await loaded();
+const Trainer = await trainerClass();
+const owner = await withMiniLM(Trainer);
 owner.load_dataset('complaints.jsonl', new TextEncoder().encode(Trainer.builtin_dataset('complaints')));
 const plan = Trainer.check_plan({ max_len: 64, batch_size: 16, epochs: 1, seed: 0 });
 const info = owner.prepare(plan);
-const helper = await loaded();
+const helper = await withMiniLM(Trainer);
 helper.start_replica(plan, info.labels.length);
 
 const ms = {};

@@ -7,10 +7,9 @@
 //   node tools/wasm_build_bench.mjs [--steps N] LABEL=DIR ...   (needs models/all-MiniLM-L6-v2: tools/fetch_model.sh)
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
+import { brotli, gzip } from './compress.mjs';
+import { trainerClass, withMiniLM } from './minilm_trainer.mjs';
 
-const ROOT = resolve(import.meta.dirname, '..');
-const MODEL = `${ROOT}/models/all-MiniLM-L6-v2/`;
 const args = process.argv.slice(2);
 const at = args.indexOf('--steps');
 const steps = at >= 0 ? Number(args.splice(at, 2)[1]) : 8;
@@ -25,22 +24,16 @@ function sizes(wasm) {
   const kept = (ext, make) => (existsSync(wasm + ext) ? readFileSync(wasm + ext).length : make().length);
   return {
     raw: data.length,
-    gzip: kept('.gz', () => gzipSync(data, { level: 9 })),
-    brotli: kept('.br', () => brotliCompressSync(data, { params: {
-      [constants.BROTLI_PARAM_QUALITY]: 11, [constants.BROTLI_PARAM_LGWIN]: constants.BROTLI_MAX_WINDOW_BITS,
-      [constants.BROTLI_PARAM_SIZE_HINT]: data.length } })),
+    gzip: kept('.gz', () => gzip(data)),
+    brotli: kept('.br', () => brotli(data)),
   };
 }
 
 async function trainer(dir) {
-  const m = await import(`${dir}/lora_playground.js`);
-  await m.default({ module_or_path: readFileSync(`${dir}/lora_playground_bg.wasm`) });
-  const t = new m.Trainer();
-  await t.use_device('cpu');
-  t.load_model('all-MiniLM-L6-v2', readFileSync(`${MODEL}config.json`, 'utf8'), readFileSync(`${MODEL}model.safetensors`),
-    readFileSync(`${MODEL}tokenizer.json`));
-  t.load_dataset('complaints.jsonl', new TextEncoder().encode(m.Trainer.builtin_dataset('complaints')));
-  t.prepare(m.Trainer.check_plan({ max_len: 64, batch_size: 16, epochs: 1, seed: 0 }));
+  const Trainer = await trainerClass(dir);
+  const t = await withMiniLM(Trainer);
+  t.load_dataset('complaints.jsonl', new TextEncoder().encode(Trainer.builtin_dataset('complaints')));
+  t.prepare(Trainer.check_plan({ max_len: 64, batch_size: 16, epochs: 1, seed: 0 }));
   return t;
 }
 

@@ -57,8 +57,7 @@ pub fn check(config_json: &str, file_bytes: u64, num_labels: usize, plan: &Plan,
     }
     // What would fit: the largest batch at this length, else the model does not fit at all.
     let fits = |batch_size: usize| -> Result<bool, Error> {
-        let p = Plan { train: super::config::TrainConfig { batch_size, ..plan.train.clone() }, ..plan.clone() };
-        Ok(estimate(config_json, file_bytes, num_labels, &p, budget.gpu_buffer_bytes.is_some())?.within(budget))
+        Ok(estimate(config_json, file_bytes, num_labels, &at_batch(plan, batch_size), budget.gpu_buffer_bytes.is_some())?.within(budget))
     };
     let gib = |b: u64| {
         if b >= 1 << 30 { format!("{:.2} GiB", b as f64 / (1u64 << 30) as f64) } else { format!("{} MiB", b.div_ceil(1 << 20)) }
@@ -110,8 +109,12 @@ impl Need {
 /// rest of the estimate at one share of the batch. The page keeps the workers' sum within the machine's memory.
 pub fn worker_host_bytes(config_json: &str, file_bytes: u64, num_labels: usize, plan: &Plan, workers: usize) -> Result<u64, Error> {
     let share = plan.train.batch_size.div_ceil(workers.max(1));
-    let p = Plan { train: super::config::TrainConfig { batch_size: share, ..plan.train.clone() }, ..plan.clone() };
-    Ok(estimate(config_json, file_bytes, num_labels, &p, false)?.host_bytes)
+    Ok(estimate(config_json, file_bytes, num_labels, &at_batch(plan, share), false)?.host_bytes)
+}
+
+/// `plan` with another batch size, all else the same.
+fn at_batch(plan: &Plan, batch_size: usize) -> Plan {
+    Plan { train: super::config::TrainConfig { batch_size, ..plan.train.clone() }, ..plan.clone() }
 }
 
 fn estimate(config_json: &str, file_bytes: u64, num_labels: usize, plan: &Plan, on_gpu: bool) -> Result<Need, Error> {
