@@ -65,14 +65,21 @@ ensure_model() {
   [ "$half.gz" -nt "$half" ] || node "$ROOT/tools/compress.mjs" --gzip-only "$half"
 }
 
+# A wasm-bindgen output folder remembers the SHA-256 of the wasm it was made from: cargo relinks (a new mtime, the same
+# bytes) whenever `cargo test` built the library beside it, and an mtime check then re-ran wasm-bindgen and the
+# trainer's minute of brotli at every start of serve.sh, with the page saying "still being built" meanwhile.
+stamp() { sha256sum "$2" | cut -d' ' -f1 >"$1/.made-from"; }
+made_from() { [ -f "$1/.made-from" ] && [ -f "$1/lora_playground_bg.wasm" ] && [ "$(cat "$1/.made-from")" = "$(sha256sum "$2" | cut -d' ' -f1)" ]; }
+
 # The calculator's wasm (no burn: it loads in well under a second on a school laptop) and its JS glue.
 build_wasm() {
   step "cargo build (wasm32, calculator)"
   (cd "$ROOT" && cargo build --release --target wasm32-unknown-unknown -p lora-playground --no-default-features --lib)
   local wasm="$CARGO_TARGET_DIR/wasm32-unknown-unknown/release/lora_playground.wasm"
-  if [ ! -f "$ROOT/web/pkg/lora_playground_bg.wasm" ] || [ "$wasm" -nt "$ROOT/web/pkg/lora_playground_bg.wasm" ]; then
+  if ! made_from "$ROOT/web/pkg" "$wasm"; then
     step "wasm-bindgen --target web -> web/pkg"
     wasm-bindgen --target web --no-typescript --out-dir "$ROOT/web/pkg" "$wasm"
+    stamp "$ROOT/web/pkg" "$wasm"
   fi
 }
 
@@ -86,7 +93,7 @@ build_train_wasm() {
   (cd "$ROOT" && CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="$TRAIN_WASM_RUSTFLAGS" \
     cargo build --profile wasm-train --target wasm32-unknown-unknown -p lora-playground --lib)
   local wasm="$CARGO_TARGET_DIR/wasm32-unknown-unknown/wasm-train/lora_playground.wasm"
-  if [ ! -f "$ROOT/web/pkg-train/lora_playground_bg.wasm" ] || [ "$wasm" -nt "$ROOT/web/pkg-train/lora_playground_bg.wasm" ]; then
+  if ! made_from "$ROOT/web/pkg-train" "$wasm"; then
     step "wasm-bindgen --target web -> web/pkg-train"
     # Written aside and moved in whole: a page served meanwhile (tools/serve.sh serves while this builds) never
     # sees the new glue with the old wasm.
@@ -96,6 +103,7 @@ build_train_wasm() {
     wasm-bindgen --target web --no-typescript --remove-name-section --out-dir "$ROOT/web/pkg-train.new" "$wasm"
     step "compress the trainer's wasm (gzip, and brotli: about a minute)"
     node "$ROOT/tools/compress.mjs" "$ROOT/web/pkg-train.new/lora_playground_bg.wasm"
+    stamp "$ROOT/web/pkg-train.new" "$wasm"
     rm -rf "$ROOT/web/pkg-train.old"
     [ -d "$ROOT/web/pkg-train" ] && mv "$ROOT/web/pkg-train" "$ROOT/web/pkg-train.old"
     mv "$ROOT/web/pkg-train.new" "$ROOT/web/pkg-train"

@@ -44,13 +44,24 @@ async function loaded(page) {
   return page.evaluate(() => document.querySelector('#device-note').textContent);
 }
 
+// A plan figure beside the controls, once it describes the settings now in the store: the page drops its figures
+// (and the checked plan) the moment the settings change and draws them again for the newly checked plan, so a
+// value present while the check is settled is the current one (reading it any earlier raced the check).
+async function liveFigure(page, key) {
+  const handle = await page.waitForFunction((k) => {
+    const td = document.querySelector(`[data-live=${k}]`);
+    return window.lpTrain.store.get().plan && td.dataset.value;
+  }, key);
+  return Number(await handle.jsonValue());
+}
+
 async function trainAndCheck(page, device) {
   const note = await openTrained(page, device);
   assert.match(note, device === 'webgpu' ? /^WebGPU on / : /^CPU/, note);
   await page.setInputFiles('#data-file', { name: 'keywords.csv', mimeType: 'text/csv', buffer: Buffer.from(KEYWORDS_CSV) });
   await page.waitForSelector('#data-count[data-examples="80"]');
   // The live figures come from the calculator for the loaded model.
-  const trainable = await page.locator('[data-live=trainable]').getAttribute('data-value');
+  const trainable = await liveFigure(page, 'trainable');
   assert.ok(Number(trainable) > 0, `live trainable ${trainable}`);
   await page.click('#start');
   if (device === 'webgpu') {
@@ -115,7 +126,7 @@ async function folderRun(page, name, targets, pick = async () => {}) {
   await page.waitForSelector('#data-count[data-examples="80"]');
   await pick();
   await page.waitForFunction((t) => window.lpTrain.store.get().settings.targets === t && window.lpTrain.store.get().plan, targets.join(','));
-  const shown = Number(await page.locator('[data-live=trainable]').getAttribute('data-value'));
+  const shown = await liveFigure(page, 'trainable');
   await page.click('#start');
   await page.waitForFunction(() => document.querySelector('#train-text').textContent.includes('done'), null, { timeout: 600_000 });
   const run = await page.evaluate(() => window.lpTrain.runs.at(-1));
@@ -183,7 +194,7 @@ const tests = [
     await page.selectOption('#bias', 'lora_only');
     await page.check('#rslora');
     await page.waitForFunction(() => document.querySelector('#scaling').textContent.startsWith('8 '));
-    const shown = Number(await page.locator('[data-live=trainable]').getAttribute('data-value'));
+    const shown = await liveFigure(page, 'trainable');
     assert.ok(shown < run.trainable, `${shown} should be below ${run.trainable}`);
     await page.click('#start');
     await page.waitForFunction(() => document.querySelectorAll('#history tbody tr').length === 2, null, { timeout: 300_000 });
@@ -201,7 +212,7 @@ const tests = [
     await page.fill('#epochs', '1');
     await page.setInputFiles('#data-file', { name: 'keywords.csv', mimeType: 'text/csv', buffer: Buffer.from(KEYWORDS_CSV) });
     await page.waitForSelector('#data-count[data-examples="80"]');
-    const predicted = Number(await page.locator('[data-live=file]').getAttribute('data-value'));
+    const predicted = await liveFigure(page, 'file');
     await page.click('#start');
     await page.waitForFunction(() => document.querySelector('#train-text').textContent.includes('done'), null, { timeout: 300_000 });
     // The download is PEFT's adapter folder, its weights file the size the calculator showed, to the byte.
@@ -387,12 +398,11 @@ const tests = [
   }],
   ['before a run: the training memory for this batch and length, and a step timed on a trial model that leaves a trained run alone', async (page) => {
     await openTrained(page, 'cpu');
-    await page.waitForFunction(() => document.querySelector('[data-live=memory]').dataset.value);
     // The calculator's figure for the plan (tiny model, 5 labels, LoRA r=8 alpha 16 on query,value, 8 x 16 tokens).
     const cli = JSON.parse(execFileSync(CLI, ['count', '--model', join(TINY_DIR, 'config.json'), '--r', '8', '--alpha', '16',
       '--targets', 'query,value', '--num-labels', '5', '--batch-size', '8', '--seq-len', '16', '--json'], { encoding: 'utf8' }));
     const lora = cli.methods.find((m) => m.method === 'lora');
-    assert.equal(Number(await page.locator('[data-live=memory]').getAttribute('data-value')), lora.memory.total);
+    assert.equal(await liveFigure(page, 'memory'), lora.memory.total);
     assert.match(await page.locator('[data-live=memory]').textContent(), /activations .* for 8 x 16 tokens/);
     await page.click('#start');
     await page.waitForFunction(() => document.querySelector('#train-text').textContent.includes('done'), null, { timeout: 600_000 });

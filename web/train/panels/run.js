@@ -11,6 +11,8 @@ import { showError } from '../view.js';
 
 const $ = (id) => document.getElementById(id);
 const METHOD_ROW = { lora: 'lora', full: 'full', head: 'head_only', bitfit: 'bitfit' };
+// The plan's figures beside the controls (train.html's [data-live] cells the calculator fills).
+const LIVE = ['trainable', 'all', 'optimizer', 'file', 'memory'];
 const PLAN_KEYS = PROPS.filter((p) => p.field).map((p) => p.key);
 
 function fmtTime(s) {
@@ -58,6 +60,9 @@ export function startRunPanel({ store, client }) {
     const key = JSON.stringify(fields);
     if (key === planKey) return;
     planKey = key;
+    // A plan checked for other settings describes nothing now: dropped at once, with the figures drawn from it, so
+    // nothing (a reader, the Start button, a test) sees the old figures beside the new settings.
+    if (store.get().plan) store.set({ plan: null });
     const n = ++checks;
     let plan = null;
     let error = null;
@@ -104,7 +109,15 @@ export function startRunPanel({ store, client }) {
     const { model, data, plan, settings } = store.get();
     $('plan').dataset.method = plan?.method ?? settings.method;
     if (plan) $('lr').placeholder = `${plan.lr} (usual for ${plan.method})`;
-    if (!model || !data || !plan || !engineReady) return;
+    if (!model || !data || !plan || !engineReady) {
+      // Figures shown only for the plan they describe: until then none (a reader waits on data-value).
+      for (const k of LIVE) {
+        const td = document.querySelector(`[data-live=${k}]`);
+        td.textContent = '\u2026';
+        delete td.dataset.value;
+      }
+      return;
+    }
     try {
       const { report, memory: m, calc: c } = figuresFor(plan);
       $('scaling').textContent = `${report.scaling} (lora_alpha / ${plan.use_rslora ? '\u221ar' : 'r'})`;
