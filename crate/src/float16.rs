@@ -43,7 +43,8 @@ fn bad(file: &str, message: impl Into<String>) -> Error {
 
 /// `bytes` (a `.safetensors` file named `file`) with its float32 tensors as float16, and what that did.
 pub fn to_float16(file: &str, bytes: &[u8]) -> Result<(Vec<u8>, Float16Report), Error> {
-    let tensors = safetensors::SafeTensors::deserialize(bytes).map_err(|e| bad(file, format!("is not a safetensors file: {e}")))?;
+    let tensors = safetensors::SafeTensors::deserialize(bytes)
+        .map_err(|e| bad(file, format!("is not a safetensors file: {e}")))?;
     let (_, header) = safetensors::SafeTensors::read_metadata(bytes).map_err(|e| bad(file, e.to_string()))?;
     let mut report = Float16Report {
         source_sha256: Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect(),
@@ -68,7 +69,10 @@ pub fn to_float16(file: &str, bytes: &[u8]) -> Result<(Vec<u8>, Float16Report), 
             let w = f32::from_le_bytes(chunk.try_into().expect("4 bytes"));
             let h = f16::from_f32(w);
             if !w.is_finite() || h.is_infinite() {
-                return Err(bad(file, format!("tensor {name}: the weight {w} is beyond float16's range (65,504): keep float32")));
+                return Err(bad(
+                    file,
+                    format!("tensor {name}: the weight {w} is beyond float16's range (65,504): keep float32"),
+                ));
             }
             let back = h.to_f32();
             let change = (back - w).abs();
@@ -90,7 +94,8 @@ pub fn to_float16(file: &str, bytes: &[u8]) -> Result<(Vec<u8>, Float16Report), 
         .map_err(|e| bad(file, format!("cannot be rewritten: {e}")))?;
     let mut metadata: HashMap<String, String> = header.metadata().clone().unwrap_or_default();
     metadata.insert("float16_of_sha256".into(), report.source_sha256.clone());
-    let written = safetensors::serialize(views, Some(metadata)).map_err(|e| bad(file, format!("cannot be rewritten: {e}")))?;
+    let written =
+        safetensors::serialize(views, Some(metadata)).map_err(|e| bad(file, format!("cannot be rewritten: {e}")))?;
     report.bytes = written.len() as u64;
     Ok((written, report))
 }

@@ -40,9 +40,13 @@ impl<'a> SafeTensors<'a> {
         }
         let n = u64::from_le_bytes(bytes[..8].try_into().expect("8 bytes")) as usize;
         if n > bytes.len() - 8 || n > 100 << 20 {
-            return Err(bad(file, format!("header length {n} does not fit in a {}-byte file: not a safetensors file?", bytes.len())));
+            return Err(bad(
+                file,
+                format!("header length {n} does not fit in a {}-byte file: not a safetensors file?", bytes.len()),
+            ));
         }
-        let header: Value = serde_json::from_slice(&bytes[8..8 + n]).map_err(|e| bad(file, format!("header is not JSON: {e}")))?;
+        let header: Value =
+            serde_json::from_slice(&bytes[8..8 + n]).map_err(|e| bad(file, format!("header is not JSON: {e}")))?;
         let Value::Object(map) = header else { return Err(bad(file, "header is not a JSON object")) };
         let data = &bytes[8 + n..];
         let mut entries = BTreeMap::new();
@@ -57,15 +61,20 @@ impl<'a> SafeTensors<'a> {
                 continue;
             }
             let dtype = v["dtype"].as_str().ok_or_else(|| bad(file, format!("tensor {name}: no dtype")))?.to_string();
-            let shape: Vec<usize> = serde_json::from_value(v["shape"].clone()).map_err(|_| bad(file, format!("tensor {name}: bad shape")))?;
-            let offsets: [usize; 2] =
-                serde_json::from_value(v["data_offsets"].clone()).map_err(|_| bad(file, format!("tensor {name}: bad data_offsets")))?;
+            let shape: Vec<usize> = serde_json::from_value(v["shape"].clone())
+                .map_err(|_| bad(file, format!("tensor {name}: bad shape")))?;
+            let offsets: [usize; 2] = serde_json::from_value(v["data_offsets"].clone())
+                .map_err(|_| bad(file, format!("tensor {name}: bad data_offsets")))?;
             let [start, end] = offsets;
-            let width = dtype_bytes(&dtype).ok_or_else(|| bad(file, format!("tensor {name}: unsupported dtype {dtype}")))?;
+            let width =
+                dtype_bytes(&dtype).ok_or_else(|| bad(file, format!("tensor {name}: unsupported dtype {dtype}")))?;
             // Checked: a damaged header can claim shapes whose product overflows.
             let bytes = shape.iter().try_fold(width, |acc, &d| acc.checked_mul(d));
             if start > end || end > data.len() || Some(end - start) != bytes {
-                return Err(bad(file, format!("tensor {name}: offsets {start}..{end} do not hold {shape:?} {dtype} (file truncated?)")));
+                return Err(bad(
+                    file,
+                    format!("tensor {name}: offsets {start}..{end} do not hold {shape:?} {dtype} (file truncated?)"),
+                ));
             }
             entries.insert(name, Entry { dtype, shape, start, end });
         }
@@ -79,7 +88,9 @@ impl<'a> SafeTensors<'a> {
         let values = match e.dtype.as_str() {
             "F32" => raw.chunks_exact(4).map(|c| f32::from_le_bytes(c.try_into().expect("4 bytes"))).collect(),
             "F16" => raw.chunks_exact(2).map(|c| f16_to_f32(u16::from_le_bytes([c[0], c[1]]))).collect(),
-            "BF16" => raw.chunks_exact(2).map(|c| f32::from_bits((u16::from_le_bytes([c[0], c[1]]) as u32) << 16)).collect(),
+            "BF16" => {
+                raw.chunks_exact(2).map(|c| f32::from_bits((u16::from_le_bytes([c[0], c[1]]) as u32) << 16)).collect()
+            }
             other => return Err(bad(&self.file, format!("tensor {name} is {other}; expected a float tensor"))),
         };
         Ok((values, e.shape.clone()))
@@ -135,7 +146,10 @@ pub fn write_f32<N: AsRef<str>, S: AsRef<[usize]>, V: AsRef<[f32]>>(tensors: &[(
         let end = offset + values.as_ref().len() * 4;
         let shape: Vec<String> = shape.as_ref().iter().map(usize::to_string).collect();
         let name = serde_json::to_string(name.as_ref()).expect("strings serialize");
-        header.push_str(&format!(r#",{name}:{{"dtype":"F32","shape":[{}],"data_offsets":[{offset},{end}]}}"#, shape.join(",")));
+        header.push_str(&format!(
+            r#",{name}:{{"dtype":"F32","shape":[{}],"data_offsets":[{offset},{end}]}}"#,
+            shape.join(",")
+        ));
         offset = end;
     }
     header.push('}');
@@ -167,7 +181,11 @@ mod tests {
         let bytes = write_f32(&tensors);
         let predicted: Vec<TensorEntry> = tensors
             .iter()
-            .map(|(n, s, _)| TensorEntry { name: n.clone(), shape: s.iter().map(|&d| d as u64).collect(), dtype: Dtype::F32 })
+            .map(|(n, s, _)| TensorEntry {
+                name: n.clone(),
+                shape: s.iter().map(|&d| d as u64).collect(),
+                dtype: Dtype::F32,
+            })
             .collect();
         assert_eq!(bytes.len() as u64, safetensors_bytes(&predicted));
         let file = SafeTensors::parse("t.safetensors", &bytes).unwrap();

@@ -4,9 +4,9 @@
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
-use crate::error::Error;
 use crate::accounting::presets::PRESETS;
 use crate::accounting::report::{self, Setup};
+use crate::error::Error;
 
 fn to_js<T: Serialize>(value: &T) -> JsValue {
     // json_compatible: u64 counts become JS numbers (all figures here are far below 2^53), maps become objects.
@@ -83,12 +83,12 @@ mod trainer {
     use super::{read_json, to_js};
     use crate::data;
     use crate::error::Error;
-    use crate::model::tiny;
     use crate::model::files::ModelFiles;
-    use crate::train::experiment;
-    use crate::train::plan::Plan;
+    use crate::model::tiny;
     use crate::train::bench_reports::DeviceInfo;
+    use crate::train::experiment;
     use crate::train::fits::Budget;
+    use crate::train::plan::Plan;
     use crate::train::shares::{HostTensors, ShareGradients};
     use crate::train::workbench::{Folder, Workbench};
 
@@ -147,7 +147,10 @@ mod trainer {
         for entry in js_sys::Object::entries(object).iter() {
             let pair = js_sys::Array::from(&entry);
             let name = pair.get(0).as_string().unwrap_or_default();
-            let values = pair.get(1).dyn_into::<js_sys::Float32Array>().map_err(|_| bad(&format!("{name} is not a Float32Array")))?;
+            let values = pair
+                .get(1)
+                .dyn_into::<js_sys::Float32Array>()
+                .map_err(|_| bad(&format!("{name} is not a Float32Array")))?;
             out.insert(name, values.to_vec());
         }
         Ok(out)
@@ -224,7 +227,13 @@ mod trainer {
             })
         }
 
-        pub fn load_model(&self, name: String, config_json: String, safetensors: Vec<u8>, tokenizer_json: Vec<u8>) -> Result<JsValue, JsValue> {
+        pub fn load_model(
+            &self,
+            name: String,
+            config_json: String,
+            safetensors: Vec<u8>,
+            tokenizer_json: Vec<u8>,
+        ) -> Result<JsValue, JsValue> {
             let files = ModelFiles { name, config_json, safetensors, tokenizer_json };
             reply(bench(&self.state)?.load_model(files))
         }
@@ -311,7 +320,10 @@ mod trainer {
         pub fn finish_shared_step(&self, others: JsValue) -> js_sys::Promise {
             let state = self.state.clone();
             future_to_promise(async move {
-                let others = js_sys::Array::from(&others).iter().map(|g| gradients_from_js(&g)).collect::<Result<Vec<_>, _>>()?;
+                let others = js_sys::Array::from(&others)
+                    .iter()
+                    .map(|g| gradients_from_js(&g))
+                    .collect::<Result<Vec<_>, _>>()?;
                 reply(bench(&state)?.finish_shared_step(others).await)
             })
         }
@@ -384,7 +396,12 @@ mod trainer {
         }
 
         /// Keeps a saved folder (file names and contents) over the loaded base model: `{adapters, memory}`.
-        pub fn add_adapter(&self, name: String, file_names: Vec<String>, file_bytes: Vec<js_sys::Uint8Array>) -> Result<JsValue, JsValue> {
+        pub fn add_adapter(
+            &self,
+            name: String,
+            file_names: Vec<String>,
+            file_bytes: Vec<js_sys::Uint8Array>,
+        ) -> Result<JsValue, JsValue> {
             if file_names.len() != file_bytes.len() {
                 return Err(err(Error::invalid("adapter", "file names and contents do not pair up")));
             }

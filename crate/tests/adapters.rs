@@ -11,12 +11,12 @@ use std::collections::BTreeMap;
 
 use burn::tensor::Device;
 use lora_playground::accounting::lora_config::{Bias, LoraConfig, TargetModules};
+use lora_playground::model::files::ModelFiles;
 use lora_playground::model::methods::Method;
 use lora_playground::model::tiny;
 use lora_playground::train::adapters::AdapterSet;
-use lora_playground::train::job::Job;
 use lora_playground::train::classifier::load_trained;
-use lora_playground::model::files::ModelFiles;
+use lora_playground::train::job::Job;
 use lora_playground::train::plan::Plan;
 
 type Folder = BTreeMap<String, Vec<u8>>;
@@ -38,7 +38,13 @@ fn adapters_share_one_base_switch_cleanly_and_cost_what_they_hold() {
     let files = tiny::files(0);
     let device = Device::flex();
     let lora = |r, targets: &str, bias| Plan {
-        lora: LoraConfig { r, lora_alpha: 2.0 * r as f64, target_modules: Some(TargetModules::parse_list(targets)), bias, ..LoraConfig::default() },
+        lora: LoraConfig {
+            r,
+            lora_alpha: 2.0 * r as f64,
+            target_modules: Some(TargetModules::parse_list(targets)),
+            bias,
+            ..LoraConfig::default()
+        },
         lora_dropout: 0.0,
         ..common::tiny_plan()
     };
@@ -82,7 +88,12 @@ fn adapters_share_one_base_switch_cleanly_and_cost_what_they_hold() {
     // Merge and verify, on the shared base: the LoRA adapter merged gives its own logits; a head has nothing to merge.
     let c = futures_lite::future::block_on(set.verify_merge(1, &texts)).unwrap();
     assert!(c.max_abs_logit_diff < 1e-5 && c.same_prediction == texts.len(), "{c:?}");
-    assert!(futures_lite::future::block_on(set.verify_merge(2, &texts)).unwrap_err().to_string().contains("only a LoRA adapter"));
+    assert!(
+        futures_lite::future::block_on(set.verify_merge(2, &texts))
+            .unwrap_err()
+            .to_string()
+            .contains("only a LoRA adapter")
+    );
     // Merging one adapter leaves the base, and so every other adapter, as it was.
     let again = set.classifier(0).unwrap().logits(&texts, 4, &device).unwrap();
     assert!(max_diff(&again, &alone[0]) < 1e-6);
@@ -91,7 +102,14 @@ fn adapters_share_one_base_switch_cleanly_and_cost_what_they_hold() {
     let m = set.memory();
     let infos = set.infos();
     let encoder_params = lora_playground::model::methods::count(
-        &lora_playground::model::load::build(&tiny::config(), lora_playground::model::load::Weights::Random, 3, None, &device).unwrap(),
+        &lora_playground::model::load::build(
+            &tiny::config(),
+            lora_playground::model::load::Weights::Random,
+            3,
+            None,
+            &device,
+        )
+        .unwrap(),
     )
     .total
         - (3 * 32 + 3);
@@ -102,7 +120,7 @@ fn adapters_share_one_base_switch_cleanly_and_cost_what_they_hold() {
     assert!(m.shared_bytes < m.copies_bytes);
 
     // A folder that does not fit adds nothing; removing one leaves the others as they were.
-    let mut bad = runs[0].1 .0.clone();
+    let mut bad = runs[0].1.0.clone();
     bad.insert("adapter_model.safetensors".into(), b"not safetensors".to_vec());
     assert!(set.add("bad", &bad).is_err());
     assert_eq!(set.len(), 4);

@@ -38,9 +38,15 @@ fn matches_transformers(name: &str) {
     let config = encoder_config(&String::from_utf8(read(name, "config.json")).unwrap()).unwrap();
     let weights = read(name, "model.safetensors");
     let device = Device::flex();
-    let model = build(&config, Weights::Checkpoint(SafeTensors::parse("model.safetensors", &weights).unwrap()), 3, None, &device)
-        .unwrap()
-        .valid();
+    let model = build(
+        &config,
+        Weights::Checkpoint(SafeTensors::parse("model.safetensors", &weights).unwrap()),
+        3,
+        None,
+        &device,
+    )
+    .unwrap()
+    .valid();
     let bytes = read(name, "expected.safetensors");
     let expected = SafeTensors::parse("expected.safetensors", &bytes).unwrap();
     let (ids, shape) = expected.f32("input_ids").unwrap();
@@ -58,7 +64,9 @@ fn matches_transformers(name: &str) {
     let (want_hidden, hshape) = expected.f32("last_hidden_state").unwrap();
     let h = hshape[2];
     // Padding positions hold whatever attention over nothing gives: only real tokens are compared.
-    let real = |v: &[f32]| -> Vec<f32> { (0..b * s).filter(|&t| mask[t] == 1.0).flat_map(|t| v[t * h..(t + 1) * h].to_vec()).collect() };
+    let real = |v: &[f32]| -> Vec<f32> {
+        (0..b * s).filter(|&t| mask[t] == 1.0).flat_map(|t| v[t * h..(t + 1) * h].to_vec()).collect()
+    };
     let dh = max_diff(&real(&hidden), &real(&want_hidden));
     let logits = model.forward(&input).into_data().try_to_vec::<f32>().unwrap();
     let dl = max_diff(&logits, &expected.f32("logits").unwrap().0);
@@ -87,7 +95,14 @@ fn peft_adapter_predicts_what_peft_computed(name: &str) {
     let input: String = texts.iter().map(|t| serde_json::json!({ "text": t }).to_string() + "\n").collect();
     std::fs::write(dir.join("in.jsonl"), input).unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_lora-playground"))
-        .args(["predict", "--model", &format!("{FIXTURES}/{name}"), "--adapter", &format!("{FIXTURES}/{name}/peft"), "--input"])
+        .args([
+            "predict",
+            "--model",
+            &format!("{FIXTURES}/{name}"),
+            "--adapter",
+            &format!("{FIXTURES}/{name}/peft"),
+            "--input",
+        ])
         .arg(dir.join("in.jsonl"))
         .output()
         .unwrap();
@@ -166,7 +181,13 @@ fn a_peft_adapter_for_gpt2_predicts_what_peft_computed() {
 /// `classifier.dense` included), and its backbone computes what the task model's backbone computes.
 #[test]
 fn a_bare_backbone_checkpoint_builds_with_a_fresh_head() {
-    for (name, prefix) in [("bert", "bert."), ("roberta", "roberta."), ("distilbert", "distilbert."), ("gpt2", "transformer."), ("modernbert-cls", "model.")] {
+    for (name, prefix) in [
+        ("bert", "bert."),
+        ("roberta", "roberta."),
+        ("distilbert", "distilbert."),
+        ("gpt2", "transformer."),
+        ("modernbert-cls", "model."),
+    ] {
         let config = encoder_config(&String::from_utf8(read(name, "config.json")).unwrap()).unwrap();
         let bytes = read(name, "model.safetensors");
         let file = SafeTensors::parse("model.safetensors", &bytes).unwrap();
@@ -181,14 +202,23 @@ fn a_bare_backbone_checkpoint_builds_with_a_fresh_head() {
             .collect();
         let bare_bytes = lora_playground::safetensors::write_f32(&bare);
         let device = Device::flex();
-        let model = build(&config, Weights::Checkpoint(SafeTensors::parse("model.safetensors", &bare_bytes).unwrap()), 2, None, &device)
-            .unwrap_or_else(|e| panic!("{name}: {}", e.message))
-            .valid();
+        let model = build(
+            &config,
+            Weights::Checkpoint(SafeTensors::parse("model.safetensors", &bare_bytes).unwrap()),
+            2,
+            None,
+            &device,
+        )
+        .unwrap_or_else(|e| panic!("{name}: {}", e.message))
+        .valid();
         let full = build(&config, Weights::Checkpoint(file), 2, None, &device).unwrap().valid();
         let encoder = TextEncoder::from_bytes(&read(name, "tokenizer.json"), 64).unwrap();
         let tokens = [encoder.encode("a short sentence").unwrap()];
         let input = to_input(&config, &tokens.iter().collect::<Vec<_>>(), &device);
-        let d = max_diff(&model.encode(&input).into_data().try_to_vec::<f32>().unwrap(), &full.encode(&input).into_data().try_to_vec::<f32>().unwrap());
+        let d = max_diff(
+            &model.encode(&input).into_data().try_to_vec::<f32>().unwrap(),
+            &full.encode(&input).into_data().try_to_vec::<f32>().unwrap(),
+        );
         assert!(d == 0.0, "{name}: the backbone differs by {d}");
         assert_eq!(model.num_labels(), 2, "{name}");
     }
@@ -210,7 +240,14 @@ fn a_config_for_another_architecture_is_refused_by_name() {
     let bert = String::from_utf8(read("bert", "config.json")).unwrap();
     let config = encoder_config(&bert).unwrap();
     let weights = read("roberta", "model.safetensors");
-    let e = build(&config, Weights::Checkpoint(SafeTensors::parse("model.safetensors", &weights).unwrap()), 3, None, &Device::flex()).unwrap_err();
+    let e = build(
+        &config,
+        Weights::Checkpoint(SafeTensors::parse("model.safetensors", &weights).unwrap()),
+        3,
+        None,
+        &Device::flex(),
+    )
+    .unwrap_err();
     assert!(e.message.contains("not a BERT checkpoint: its tensors are named roberta.*"), "{}", e.message);
 }
 
@@ -218,11 +255,29 @@ fn a_config_for_another_architecture_is_refused_by_name() {
 /// the trainable count it prints and the adapter file it writes are PEFT's (`trainable`, `bytes`, read with
 /// `get_peft_model(...).get_nb_trainable_parameters()` and `save_pretrained` on the same model), and the
 /// calculator's. Returns the adapter's tensor names and its `adapter_config.json`.
-fn lora_run_trains_and_saves_what_peft_does(name: &str, targets: &str, trainable: u64, bytes: u64) -> (Vec<String>, serde_json::Value) {
+fn lora_run_trains_and_saves_what_peft_does(
+    name: &str,
+    targets: &str,
+    trainable: u64,
+    bytes: u64,
+) -> (Vec<String>, serde_json::Value) {
     let dir = std::env::temp_dir().join(format!("lp-arch-train-{name}-{}", std::process::id()));
     let out = Command::new(env!("CARGO_BIN_EXE_lora-playground"))
         .args(["train", "--model", &format!("{FIXTURES}/{name}"), "--data", "builtin:sentiment", "--method", "lora"])
-        .args(["--r", "4", "--alpha", "8", "--targets", targets, "--bias", "lora_only", "--epochs", "1", "--quiet", "--out"])
+        .args([
+            "--r",
+            "4",
+            "--alpha",
+            "8",
+            "--targets",
+            targets,
+            "--bias",
+            "lora_only",
+            "--epochs",
+            "1",
+            "--quiet",
+            "--out",
+        ])
         .arg(&dir)
         .output()
         .unwrap();
@@ -267,7 +322,10 @@ fn a_roberta_lora_run_trains_and_saves_what_peft_does() {
 #[test]
 fn a_distilbert_lora_run_trains_and_saves_what_peft_does() {
     let (keys, _) = lora_run_trains_and_saves_what_peft_does("distilbert", "q_lin,v_lin", 2274, 11160);
-    for key in ["base_model.model.pre_classifier.weight", "base_model.model.distilbert.transformer.layer.1.attention.v_lin.lora_B.weight"] {
+    for key in [
+        "base_model.model.pre_classifier.weight",
+        "base_model.model.distilbert.transformer.layer.1.attention.v_lin.lora_B.weight",
+    ] {
         assert!(keys.contains(&key.to_string()), "{key}: {keys:?}");
     }
 }

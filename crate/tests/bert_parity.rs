@@ -27,16 +27,24 @@ fn model_dir() -> String {
 fn minilm_matches_transformers_on_eight_sentences() {
     let dir = model_dir();
     let read = |f: &str| std::fs::read(format!("{dir}/{f}")).unwrap();
-    let config = EncoderConfig::from_hf(&HfConfig::parse(&String::from_utf8(read("config.json")).unwrap()).unwrap()).unwrap();
+    let config =
+        EncoderConfig::from_hf(&HfConfig::parse(&String::from_utf8(read("config.json")).unwrap()).unwrap()).unwrap();
     let weights = read("model.safetensors");
     let device = Device::flex();
-    let model = build(&config, Weights::Checkpoint(SafeTensors::parse("model.safetensors", &weights).unwrap()), 2, None, &device)
-        .unwrap()
-        .valid();
+    let model = build(
+        &config,
+        Weights::Checkpoint(SafeTensors::parse("model.safetensors", &weights).unwrap()),
+        2,
+        None,
+        &device,
+    )
+    .unwrap()
+    .valid();
     let encoder = TextEncoder::from_bytes(&read("tokenizer.json"), 512).unwrap();
 
     let reference: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(format!("{ROOT}/tests/reference/bert_parity.json")).unwrap()).unwrap();
+        serde_json::from_str(&std::fs::read_to_string(format!("{ROOT}/tests/reference/bert_parity.json")).unwrap())
+            .unwrap();
     let values = std::fs::read(format!("{ROOT}/tests/reference/bert_parity.safetensors")).unwrap();
     let values = SafeTensors::parse("bert_parity.safetensors", &values).unwrap();
     let sentences = reference["sentences"].as_array().unwrap();
@@ -62,7 +70,8 @@ fn minilm_matches_transformers_on_eight_sentences() {
         let got_h = &hs[i * seq * hidden..i * seq * hidden + n * hidden];
         let dh = got_h.iter().zip(&want_h).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);
         let (want_p, _) = values.f32(&format!("{i}.pooler_output")).unwrap();
-        let dp = pooled[i * hidden..(i + 1) * hidden].iter().zip(&want_p).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);
+        let dp =
+            pooled[i * hidden..(i + 1) * hidden].iter().zip(&want_p).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);
         assert!(dh < 1e-4 && dp < 1e-4, "sentence {i}: last_hidden_state differs by {dh}, pooler_output by {dp}");
         worst = (worst.0.max(dh), worst.1.max(dp));
     }

@@ -2,7 +2,9 @@
 //! (`tests/reference/peft_reference.json`).
 
 use lora_playground::accounting::arch::{Architecture, HfConfig, Task};
-use lora_playground::accounting::checkpoint::{AdapterDtypes, Dtype, adapter_tensors, model_tensors, safetensors_bytes};
+use lora_playground::accounting::checkpoint::{
+    AdapterDtypes, Dtype, adapter_tensors, model_tensors, safetensors_bytes,
+};
 use lora_playground::accounting::count::count_lora;
 use lora_playground::accounting::inject::inject;
 use lora_playground::accounting::lora_config::{Bias, LoraConfig, TargetModules};
@@ -43,10 +45,14 @@ fn adapter_file_keys_shapes_and_bytes_match_peft_save_pretrained() {
         if row.get("error").is_some() {
             continue;
         }
-        let a = arch(row["preset"].as_str().unwrap(), row["task"].as_str().unwrap(), row["num_labels"].as_u64().unwrap());
+        let a =
+            arch(row["preset"].as_str().unwrap(), row["task"].as_str().unwrap(), row["num_labels"].as_u64().unwrap());
         let config = lora_config(row);
         let tensors = adapter_tensors(&a, &config, &inject(&a, &config).unwrap(), F32);
-        let what = format!("{} {} {:?} r={} bias={}", row["preset"], row["task"], row["target_modules"], row["r"], row["bias"]);
+        let what = format!(
+            "{} {} {:?} r={} bias={}",
+            row["preset"], row["task"], row["target_modules"], row["r"], row["bias"]
+        );
         if let Some(Value::Object(keys)) = row.get("adapter_keys") {
             let mut got: Vec<(String, Vec<u64>)> = tensors.iter().map(|t| (t.name.clone(), t.shape.clone())).collect();
             let mut want: Vec<(String, Vec<u64>)> =
@@ -68,9 +74,16 @@ fn model_safetensors_bytes_match_transformers_save_pretrained() {
     for p in reference()["presets"].as_array().unwrap() {
         for task in ["base", "seq-cls"] {
             let a = arch(p["preset"].as_str().unwrap(), task, 2);
-            for (key, dtype) in [("model_safetensors_bytes_fp32", Dtype::F32), ("model_safetensors_bytes_bf16", Dtype::BF16)] {
+            for (key, dtype) in
+                [("model_safetensors_bytes_fp32", Dtype::F32), ("model_safetensors_bytes_bf16", Dtype::BF16)]
+            {
                 if let Some(bytes) = p[task].get(key) {
-                    assert_eq!(safetensors_bytes(&model_tensors(&a, dtype)), bytes.as_u64().unwrap(), "{} {task} {key}", p["preset"]);
+                    assert_eq!(
+                        safetensors_bytes(&model_tensors(&a, dtype)),
+                        bytes.as_u64().unwrap(),
+                        "{} {task} {key}",
+                        p["preset"]
+                    );
                     checked += 1;
                 }
             }

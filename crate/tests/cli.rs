@@ -62,7 +62,10 @@ fn a_model_without_peft_defaults_names_the_choices() {
     assert!(e.contains("no default target_modules") && e.contains("attn.Wqkv") && e.contains("(or all-linear)"), "{e}");
     // DistilBERT's classifier: all-linear would wrap `pre_classifier`, which PEFT refuses, so it is not offered.
     let e = stderr(&run(&["count", "--model", "distilbert-base-uncased"]));
-    assert!(e.contains("no default target_modules") && e.contains("attention.q_lin") && !e.contains("all-linear"), "{e}");
+    assert!(
+        e.contains("no default target_modules") && e.contains("attention.q_lin") && !e.contains("all-linear"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -156,7 +159,9 @@ fn serve_listens_where_told_serves_the_pages_and_refuses_to_climb_out() {
     assert!(r.head.starts_with("HTTP/1.1 200 OK"), "{}", r.head);
     assert!(String::from_utf8_lossy(&r.body).contains("web/train/app.js"));
     // The repository's own files are not the app's: only the pages, web/ and models/ are served.
-    for path in ["/../Cargo.toml", "/%2e%2e/Cargo.toml", "/Cargo.toml", "/crate/Cargo.toml", "/.git/config", "/README.md"] {
+    for path in
+        ["/../Cargo.toml", "/%2e%2e/Cargo.toml", "/Cargo.toml", "/crate/Cargo.toml", "/.git/config", "/README.md"]
+    {
         assert!(serve::get(addr, path, "").head.starts_with("HTTP/1.1 404 Not Found"), "{path}");
     }
     assert!(serve::get(addr, "/web/app.js", "").head.starts_with("HTTP/1.1 200 OK"));
@@ -179,12 +184,32 @@ fn serve_tls_options_that_cannot_work_are_refused_by_name() {
     let not_pem = dir.join("not.pem");
     std::fs::write(&not_pem, "hello").unwrap();
     let root = dir.to_str().unwrap();
-    let out = run(&["serve", "--root", root, "--port", "0", "--cert", not_pem.to_str().unwrap(), "--key", not_pem.to_str().unwrap()]);
+    let out = run(&[
+        "serve",
+        "--root",
+        root,
+        "--port",
+        "0",
+        "--cert",
+        not_pem.to_str().unwrap(),
+        "--key",
+        not_pem.to_str().unwrap(),
+    ]);
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("--cert") && stderr(&out).contains("holds no certificate"), "{}", stderr(&out));
     // A school's own pair: the certificate the self-signed path made, with another one's key, does not pair up.
     let own = tempfile_pair(&dir);
-    let out = run(&["serve", "--root", root, "--port", "0", "--cert", own.0.to_str().unwrap(), "--key", own.1.to_str().unwrap()]);
+    let out = run(&[
+        "serve",
+        "--root",
+        root,
+        "--port",
+        "0",
+        "--cert",
+        own.0.to_str().unwrap(),
+        "--key",
+        own.1.to_str().unwrap(),
+    ]);
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("do not make a pair"), "{}", stderr(&out));
     std::fs::remove_dir_all(&dir).unwrap();

@@ -35,7 +35,12 @@ fn plan(method: Method, batch_size: usize, max_len: usize) -> Plan {
 #[test]
 fn the_default_minilm_run_fits_and_its_figures_are_the_calculators() {
     let need = check(MINILM, MINILM_FILE, 5, &plan(Method::Lora, 16, 64), Budget::wasm_cpu()).unwrap();
-    let setup = Setup { config_json: Some(MINILM.into()), num_labels: 5, batch: lora_playground::accounting::memory::Batch { batch_size: 16, seq_len: 64 }, ..Setup::default() };
+    let setup = Setup {
+        config_json: Some(MINILM.into()),
+        num_labels: 5,
+        batch: lora_playground::accounting::memory::Batch { batch_size: 16, seq_len: 64 },
+        ..Setup::default()
+    };
     let calc = compute(&Setup { lora: Plan::default().lora, ..setup }).unwrap();
     let lora = calc.methods.iter().find(|m| m.method == "lora").unwrap();
     assert_eq!(need.memory, lora.memory);
@@ -77,12 +82,19 @@ fn a_model_too_big_for_the_tab_is_refused_before_its_download_and_a_small_one_is
     let e = wb.check_model(&config, params * 4).unwrap_err();
     assert_eq!(e.field, "model");
     // Over the trainer's 150M parameters: refused by its size first, with what LoRA on it would need.
-    assert!(e.message.contains(&format!("{:.0}M parameters, more than the 150M", params as f64 / 1e6)) && e.message.contains("4 GiB"), "{e}");
+    assert!(
+        e.message.contains(&format!("{:.0}M parameters, more than the 150M", params as f64 / 1e6))
+            && e.message.contains("4 GiB"),
+        "{e}"
+    );
     // Under 150M but over what this tab has: refused by memory, naming the way out.
     wb.set_budget(Some(Budget { host_bytes: 64 << 20, gpu_buffer_bytes: None }));
     let e = wb.check_model(MINILM, MINILM_FILE).unwrap_err();
     assert_eq!(e.field, "model");
-    assert!(e.message.contains("cannot train here even one example at a time") && e.message.contains("smaller model"), "{e}");
+    assert!(
+        e.message.contains("cannot train here even one example at a time") && e.message.contains("smaller model"),
+        "{e}"
+    );
 }
 
 #[test]

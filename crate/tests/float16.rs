@@ -29,18 +29,40 @@ const HIDDEN_BOUND: f32 = 5e-3;
 /// MiniLM's last hidden state for each of the parity sentences (its real tokens only), from `weights`.
 fn hidden_states(weights: &[u8]) -> Vec<Vec<f32>> {
     let dir = std::env::var("LP_MODEL_DIR").unwrap_or_else(|_| format!("{ROOT}/models/all-MiniLM-L6-v2"));
-    let read = |f: &str| std::fs::read(format!("{dir}/{f}")).unwrap_or_else(|e| panic!("{dir}/{f}: {e} (tools/test.sh fetches it)"));
-    let config = EncoderConfig::from_hf(&HfConfig::parse(&String::from_utf8(read("config.json")).unwrap()).unwrap()).unwrap();
+    let read = |f: &str| {
+        std::fs::read(format!("{dir}/{f}")).unwrap_or_else(|e| panic!("{dir}/{f}: {e} (tools/test.sh fetches it)"))
+    };
+    let config =
+        EncoderConfig::from_hf(&HfConfig::parse(&String::from_utf8(read("config.json")).unwrap()).unwrap()).unwrap();
     let device = Device::flex();
-    let model = build(&config, Weights::Checkpoint(SafeTensors::parse("model.safetensors", weights).unwrap()), 2, None, &device).unwrap().valid();
+    let model = build(
+        &config,
+        Weights::Checkpoint(SafeTensors::parse("model.safetensors", weights).unwrap()),
+        2,
+        None,
+        &device,
+    )
+    .unwrap()
+    .valid();
     let AutoModelForSequenceClassification::Bert(model) = model else { panic!("all-MiniLM-L6-v2 is a BERT") };
     let encoder = TextEncoder::from_bytes(&read("tokenizer.json"), 512).unwrap();
-    let reference: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(format!("{ROOT}/tests/reference/bert_parity.json")).unwrap()).unwrap();
-    let tokens: Vec<_> = reference["sentences"].as_array().unwrap().iter().map(|s| encoder.encode(s["text"].as_str().unwrap()).unwrap()).collect();
+    let reference: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(format!("{ROOT}/tests/reference/bert_parity.json")).unwrap())
+            .unwrap();
+    let tokens: Vec<_> = reference["sentences"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| encoder.encode(s["text"].as_str().unwrap()).unwrap())
+        .collect();
     let out = model.bert.forward(&to_input(&config, &tokens.iter().collect::<Vec<_>>(), &device)).last_hidden_state;
     let [_, seq, hidden] = out.dims();
     let values = out.into_data().try_to_vec::<f32>().unwrap();
-    tokens.iter().enumerate().map(|(i, t)| values[i * seq * hidden..(i * seq + t.ids.len()) * hidden].to_vec()).collect()
+    tokens
+        .iter()
+        .enumerate()
+        .map(|(i, t)| values[i * seq * hidden..(i * seq + t.ids.len()) * hidden].to_vec())
+        .collect()
 }
 
 fn max_diff(a: &[Vec<f32>], b: &[Vec<f32>]) -> f32 {
@@ -58,7 +80,8 @@ fn minilm_from_its_float16_copy_stays_within_the_measured_bound() {
     // transformers' own float32 outputs, the independent reference.
     let values = std::fs::read(format!("{ROOT}/tests/reference/bert_parity.safetensors")).unwrap();
     let values = SafeTensors::parse("bert_parity.safetensors", &values).unwrap();
-    let torch: Vec<Vec<f32>> = (0..ours32.len()).map(|i| values.f32(&format!("{i}.last_hidden_state")).unwrap().0).collect();
+    let torch: Vec<Vec<f32>> =
+        (0..ours32.len()).map(|i| values.f32(&format!("{i}.last_hidden_state")).unwrap().0).collect();
     let (d32, d16, d) = (max_diff(&ours32, &torch), max_diff(&ours16, &torch), max_diff(&ours16, &ours32));
     eprintln!("last_hidden_state vs transformers: float32 {d32:e}, float16 copy {d16:e}; float16 vs float32 {d:e}");
     assert!(d32 < 1e-4, "{d32}");

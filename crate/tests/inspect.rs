@@ -11,7 +11,13 @@ use serde_json::Value;
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/inspect");
 
 fn inspect(extra: &[&str]) -> Value {
-    let mut args = vec!["inspect".to_string(), "--model".into(), format!("{FIXTURES}/base"), "--adapter".into(), format!("{FIXTURES}/r4")];
+    let mut args = vec![
+        "inspect".to_string(),
+        "--model".into(),
+        format!("{FIXTURES}/base"),
+        "--adapter".into(),
+        format!("{FIXTURES}/r4"),
+    ];
     args.extend(extra.iter().map(|s| s.replace("{F}", FIXTURES)));
     let out = Command::new(env!("CARGO_BIN_EXE_lora-playground")).args(&args).output().expect("the CLI runs");
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
@@ -38,7 +44,8 @@ fn close(got: &Value, want: &Value, what: &str, scale: f64) {
 
 #[test]
 fn the_figures_inside_an_adapter_equal_numpy_s() {
-    let want: Value = serde_json::from_str(&std::fs::read_to_string(format!("{FIXTURES}/expected.json")).unwrap()).unwrap();
+    let want: Value =
+        serde_json::from_str(&std::fs::read_to_string(format!("{FIXTURES}/expected.json")).unwrap()).unwrap();
     let got = inspect(&["--full", "{F}/full", "--compare", "{F}/r8"]);
     assert_eq!(got["r"], want["r"]);
     close(&got["scaling"], &want["scaling"], "scaling", 1.0);
@@ -54,7 +61,12 @@ fn the_figures_inside_an_adapter_equal_numpy_s() {
         // An update of rank r has at most r singular values above 1e-6 of the largest.
         assert_eq!(g["rank"], w["rank"], "{name}");
         assert!(g["rank"].as_u64().unwrap() <= 4, "{name}: rank above r");
-        close(&g["relative"], &(w["update_norm"].as_f64().unwrap() / w["weight_norm"].as_f64().unwrap()).into(), name, 1.0);
+        close(
+            &g["relative"],
+            &(w["update_norm"].as_f64().unwrap() / w["weight_norm"].as_f64().unwrap()).into(),
+            name,
+            1.0,
+        );
     }
     for (g, w) in got["full"].as_array().unwrap().iter().zip(want["full"].as_array().unwrap()) {
         let name = w["module"].as_str().unwrap();
@@ -80,7 +92,15 @@ fn an_adapter_compared_with_itself_is_one_everywhere_and_a_lora_run_is_not_taken
         }
     }
     let out = Command::new(env!("CARGO_BIN_EXE_lora-playground"))
-        .args(["inspect", "--model", &format!("{FIXTURES}/base"), "--adapter", &format!("{FIXTURES}/r4"), "--full", &format!("{FIXTURES}/r8")])
+        .args([
+            "inspect",
+            "--model",
+            &format!("{FIXTURES}/base"),
+            "--adapter",
+            &format!("{FIXTURES}/r4"),
+            "--full",
+            &format!("{FIXTURES}/r8"),
+        ])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
@@ -90,7 +110,10 @@ fn an_adapter_compared_with_itself_is_one_everywhere_and_a_lora_run_is_not_taken
 #[test]
 fn an_adapter_peft_saved_is_inspected_too() {
     let peft = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/peft_tiny");
-    let out = Command::new(env!("CARGO_BIN_EXE_lora-playground")).args(["inspect", "--model", "tiny", "--adapter", peft]).output().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_lora-playground"))
+        .args(["inspect", "--model", "tiny", "--adapter", peft])
+        .output()
+        .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let got: Value = serde_json::from_slice(&out.stdout).unwrap();
     let r = got["r"].as_u64().unwrap();

@@ -7,9 +7,9 @@ use burn::tensor::Device;
 use futures_lite::future::block_on;
 use lora_playground::model::tiny;
 use lora_playground::train::batch::preview_tokens;
+use lora_playground::train::fit::{Progress, train};
 use lora_playground::train::job::Job;
 use lora_playground::train::prepare::prepare;
-use lora_playground::train::fit::{Progress, train};
 
 mod common;
 use common::{keyword_data as data, tiny_plan as plan};
@@ -23,11 +23,12 @@ fn a_job_stepped_from_outside_trains_exactly_like_the_cli_loop() {
     // The CLI's loop.
     let p = prepare(&files, &plan, &data, &device.clone().autodiff()).unwrap();
     let mut cli_losses = Vec::new();
-    let (_, reports) = train(p.model, &plan.train, &p.config, &p.train, &p.val, &p.labels, &device.clone().autodiff(), |e| {
-        if let Progress::Step { loss, .. } = e {
-            cli_losses.push(loss);
-        }
-    });
+    let (_, reports) =
+        train(p.model, &plan.train, &p.config, &p.train, &p.val, &p.labels, &device.clone().autodiff(), |e| {
+            if let Progress::Step { loss, .. } = e {
+                cli_losses.push(loss);
+            }
+        });
 
     // The job, one step per call, as the worker drives it.
     let mut job = Job::new(&files, &plan, &data, &device).unwrap();
@@ -69,7 +70,11 @@ fn the_tokenizer_preview_shows_pieces_ids_and_the_cut() {
     assert_eq!(p.ids.len(), p.tokens.len());
     assert_eq!(p.full_length, p.ids.len());
     assert_eq!(p.kept, 4);
-    assert!(p.tokens.iter().any(|t| t.starts_with("##")), "'loans' and 'cost' are not whole words here: {:?}", p.tokens);
+    assert!(
+        p.tokens.iter().any(|t| t.starts_with("##")),
+        "'loans' and 'cost' are not whole words here: {:?}",
+        p.tokens
+    );
 }
 
 #[test]

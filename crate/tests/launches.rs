@@ -13,7 +13,8 @@ use serde_json::Value;
 /// step as bench reports them, `Executing` lines the logger wrote for the whole process).
 fn bench(dir: &Path, device: &str, steps: usize) -> (f64, usize) {
     let log = dir.join(format!("launches-{steps}.log"));
-    let config = format!("[profiling.logger]\nlevel = \"minimal\"\nfile = {:?}\nappend = false\n", log.to_str().unwrap());
+    let config =
+        format!("[profiling.logger]\nlevel = \"minimal\"\nfile = {:?}\nappend = false\n", log.to_str().unwrap());
     std::fs::write(dir.join("cubecl.toml"), config).unwrap();
     let steps_arg = steps.to_string();
     let out = Command::new(env!("CARGO_BIN_EXE_lora-playground"))
@@ -35,10 +36,16 @@ fn bench_counts_the_kernels_cubecl_logs() {
     std::fs::create_dir_all(&dir).unwrap();
     let (per_step_2, logged_2) = bench(&dir, "wgpu", 2);
     let (per_step_4, logged_4) = bench(&dir, "wgpu", 4);
-    assert!(per_step_2 > 100.0 && per_step_2.fract() == 0.0, "a LoRA step launches a whole number of kernels: {per_step_2}");
+    assert!(
+        per_step_2 > 100.0 && per_step_2.fract() == 0.0,
+        "a LoRA step launches a whole number of kernels: {per_step_2}"
+    );
     assert_eq!(per_step_2, per_step_4, "every step launches the same kernels");
     // The logger writes from a background task, which the process's exit may cut short by a few lines: 1%.
     let two_steps = (logged_4 - logged_2) as f64;
-    assert!((two_steps - 2.0 * per_step_2).abs() <= 0.01 * two_steps, "logged {logged_2} and {logged_4} lines; bench said {per_step_2} a step");
+    assert!(
+        (two_steps - 2.0 * per_step_2).abs() <= 0.01 * two_steps,
+        "logged {logged_2} and {logged_4} lines; bench said {per_step_2} a step"
+    );
     assert_eq!(bench(&dir, "cpu", 2).0, 0.0, "the CPU backend launches no GPU kernel");
 }

@@ -16,19 +16,25 @@ use lora_playground::model::export::named_tensors;
 use lora_playground::model::load::{Weights, build};
 use lora_playground::model::tiny;
 use lora_playground::safetensors::SafeTensors;
-use lora_playground::train::merge::{check, merged_files};
 use lora_playground::train::classifier::load_trained;
+use lora_playground::train::fit::train;
 use lora_playground::train::folder::saved_files;
+use lora_playground::train::merge::{check, merged_files};
 use lora_playground::train::plan::Plan;
 use lora_playground::train::prepare::prepare;
-use lora_playground::train::fit::train;
 
 /// Trains a LoRA adapter on every linear layer (with biases, so the merged folder carries trained biases too)
 /// and returns the saved adapter folder.
 fn trained_adapter(files: &lora_playground::model::files::ModelFiles) -> BTreeMap<String, Vec<u8>> {
     let data = common::keyword_data();
     let plan = Plan {
-        lora: LoraConfig { r: 4, lora_alpha: 8.0, target_modules: Some(TargetModules::Shorthand("all-linear".into())), bias: Bias::All, ..LoraConfig::default() },
+        lora: LoraConfig {
+            r: 4,
+            lora_alpha: 8.0,
+            target_modules: Some(TargetModules::Shorthand("all-linear".into())),
+            bias: Bias::All,
+            ..LoraConfig::default()
+        },
         lora_dropout: 0.0,
         ..common::tiny_plan()
     };
@@ -50,7 +56,14 @@ fn a_merged_adapter_computes_what_the_adapter_did_and_saves_as_a_plain_model() {
     let base = load_trained(&files, &saved, &device).unwrap();
     // The adapter must have moved the model, or "merged == unmerged" would prove nothing.
     let untouched = {
-        let plain = build(&adapter.config, Weights::Checkpoint(SafeTensors::parse("m", &files.safetensors).unwrap()), 3, None, &device).unwrap();
+        let plain = build(
+            &adapter.config,
+            Weights::Checkpoint(SafeTensors::parse("m", &files.safetensors).unwrap()),
+            3,
+            None,
+            &device,
+        )
+        .unwrap();
         lora_playground::train::classifier::Classifier { model: plain, ..base }.logits(&texts, 8, &device).unwrap()
     };
     assert!(max_diff(&before, &untouched) > 1e-3, "training changed nothing ({})", max_diff(&before, &untouched));
@@ -86,7 +99,10 @@ fn a_merged_adapter_computes_what_the_adapter_did_and_saves_as_a_plain_model() {
 
     // The folder: exactly a plain BertForSequenceClassification's tensors, with Hugging Face names and shapes.
     let out: BTreeMap<String, Vec<u8>> = merged_files(&merged, &files, 16).unwrap().into_iter().collect();
-    assert_eq!(out.keys().cloned().collect::<Vec<_>>(), ["config.json", "model.safetensors", "tokenizer.json", "training.json"]);
+    assert_eq!(
+        out.keys().cloned().collect::<Vec<_>>(),
+        ["config.json", "model.safetensors", "tokenizer.json", "training.json"]
+    );
     let file = SafeTensors::parse("model.safetensors", &out["model.safetensors"]).unwrap();
     let plain = build(&adapter.config, Weights::Random, 3, None, &device).unwrap();
     let want: BTreeMap<String, Vec<usize>> = named_tensors(&plain).into_iter().map(|(k, (_, s, _))| (k, s)).collect();

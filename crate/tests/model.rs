@@ -9,16 +9,16 @@ use burn::module::{Module, Param};
 use burn::tensor::{Device, Distribution, Tensor, TensorData};
 use lora_playground::accounting::count::count_lora;
 use lora_playground::accounting::lora_config::{Bias, LoraConfig, TargetModules};
-use lora_playground::accounting::method_costs as calc;
 use lora_playground::accounting::memory::{Batch, Optimizer, Precision};
+use lora_playground::accounting::method_costs as calc;
 use lora_playground::model::auto::AutoModelForSequenceClassification;
 use lora_playground::model::bert::BertForSequenceClassification;
 use lora_playground::model::config::{EncoderConfig, Flavor};
-use lora_playground::model::modernbert::{ModernBertOptions, Pooling};
-use lora_playground::model::load::{LoraPlacement, Weights, build, build_with};
 use lora_playground::model::export::named_tensors;
+use lora_playground::model::load::{LoraPlacement, Weights, build, build_with};
 use lora_playground::model::lora::LoraLinearConfig;
 use lora_playground::model::methods::{Method, apply, architecture, count, lora_modules};
+use lora_playground::model::modernbert::{ModernBertOptions, Pooling};
 use lora_playground::model::paths::{MapParam, hf_name, is_head, map_linears, map_params};
 use lora_playground::rng::Rng;
 use lora_playground::train::batch::{Tokens, to_input};
@@ -55,9 +55,22 @@ fn model(method: Method, lora: &LoraConfig, seed: u64) -> (EncoderConfig, AutoMo
 /// last token) and as a ModernBERT (pre-norm, rotary, a global and a sliding-window layer, no biases, mean pooling).
 fn tiny_all() -> [EncoderConfig; 5] {
     let bert = EncoderConfig::tiny(40);
-    let roberta = EncoderConfig { flavor: Flavor::Roberta, type_vocab_size: 1, pad_token_id: 1, max_position_embeddings: 66, ..bert.clone() };
-    let distilbert = EncoderConfig { flavor: Flavor::Distilbert, type_vocab_size: 0, sinusoidal_pos_embds: true, ..bert.clone() };
-    let gpt2 = EncoderConfig { flavor: Flavor::Gpt2, type_vocab_size: 0, layer_norm_eps: 1e-5, classifier_dropout: 0.0, ..bert.clone() };
+    let roberta = EncoderConfig {
+        flavor: Flavor::Roberta,
+        type_vocab_size: 1,
+        pad_token_id: 1,
+        max_position_embeddings: 66,
+        ..bert.clone()
+    };
+    let distilbert =
+        EncoderConfig { flavor: Flavor::Distilbert, type_vocab_size: 0, sinusoidal_pos_embds: true, ..bert.clone() };
+    let gpt2 = EncoderConfig {
+        flavor: Flavor::Gpt2,
+        type_vocab_size: 0,
+        layer_norm_eps: 1e-5,
+        classifier_dropout: 0.0,
+        ..bert.clone()
+    };
     let options = ModernBertOptions {
         windows: vec![None, Some(2)],
         global_rope_theta: 160_000.0,
@@ -68,7 +81,13 @@ fn tiny_all() -> [EncoderConfig; 5] {
         classifier_bias: false,
         pooling: Pooling::Mean,
     };
-    let modernbert = EncoderConfig { flavor: Flavor::ModernBert, type_vocab_size: 0, layer_norm_eps: 1e-5, modernbert: Some(options), ..bert.clone() };
+    let modernbert = EncoderConfig {
+        flavor: Flavor::ModernBert,
+        type_vocab_size: 0,
+        layer_norm_eps: 1e-5,
+        modernbert: Some(options),
+        ..bert.clone()
+    };
     [bert, roberta, distilbert, gpt2, modernbert]
 }
 
@@ -141,11 +160,17 @@ fn bert(m: &AutoModelForSequenceClassification) -> &BertForSequenceClassificatio
     }
 }
 
-fn model_with(config: EncoderConfig, method: Method, lora: &LoraConfig, seed: u64) -> (EncoderConfig, AutoModelForSequenceClassification) {
+fn model_with(
+    config: EncoderConfig,
+    method: Method,
+    lora: &LoraConfig,
+    seed: u64,
+) -> (EncoderConfig, AutoModelForSequenceClassification) {
     let device = device();
     device.seed(seed);
     let modules = if method == Method::Lora { lora_modules(&config, LABELS, lora).unwrap() } else { Vec::new() };
-    let placement = (method == Method::Lora).then(|| LoraPlacement { modules: &modules, config: LoraLinearConfig::from_peft(lora, 0.0) });
+    let placement = (method == Method::Lora)
+        .then(|| LoraPlacement { modules: &modules, config: LoraLinearConfig::from_peft(lora, 0.0) });
     let m = build(&config, Weights::Random, LABELS, placement, &device).unwrap();
     let m = apply(m, &config, method, lora.bias, &modules);
     (config, m)
@@ -244,7 +269,8 @@ fn a_seeded_random_model_draws_its_values_in_checkpoint_order() {
         (format!("{q}.lora_A.weight"), 4 * h, true),
         ("bert.encoder.layer.0.attention.self.key.weight".to_string(), h * h, false),
     ] {
-        let want: Vec<f32> = (0..n).map(|_| if uniform { rng.uniform(-bound, bound) } else { rng.normal(std) } as f32).collect();
+        let want: Vec<f32> =
+            (0..n).map(|_| if uniform { rng.uniform(-bound, bound) } else { rng.normal(std) } as f32).collect();
         assert_eq!(got[&name].0, want, "{name}");
     }
 }
@@ -259,7 +285,11 @@ fn live_parameter_counts_equal_the_calculator() {
             lora_for(flavor, 2, &["attention.output.dense", "intermediate.dense"], Bias::LoraOnly),
             // Every `dense`: BERT's pooler too; not RoBERTa's classifier.dense, inside the modules_to_save head.
             lora_for(flavor, 2, &["dense"], Bias::LoraOnly),
-            LoraConfig { layers_to_transform: Some(vec![1]), use_rslora: true, ..lora_for(flavor, 3, &["key"], Bias::None) },
+            LoraConfig {
+                layers_to_transform: Some(vec![1]),
+                use_rslora: true,
+                ..lora_for(flavor, 3, &["key"], Bias::None)
+            },
         ];
         for lora in &configs {
             let (config, m) = model_with(encoder.clone(), Method::Lora, lora, 0);
@@ -270,14 +300,23 @@ fn live_parameter_counts_equal_the_calculator() {
             // PEFT also keeps the frozen original head next to its trainable copy; the burn model trains the head in place.
             assert_eq!(live.total + want.head_copy_params, want.all, "{flavor:?} {lora:?}");
             if flavor == Flavor::Roberta {
-                assert!(!live.trainable_names.iter().any(|n| n.starts_with("classifier.dense.lora")), "{:?}", live.trainable_names);
+                assert!(
+                    !live.trainable_names.iter().any(|n| n.starts_with("classifier.dense.lora")),
+                    "{:?}",
+                    live.trainable_names
+                );
             }
             if flavor == Flavor::Distilbert {
                 // PEFT's modules_to_save ["classifier", "score"] matches `pre_classifier` by suffix: it trains too.
-                assert!(live.trainable_names.contains(&"pre_classifier.weight".to_string()), "{:?}", live.trainable_names);
+                assert!(
+                    live.trainable_names.contains(&"pre_classifier.weight".to_string()),
+                    "{:?}",
+                    live.trainable_names
+                );
             }
         }
-        let inputs = calc::CostInputs { precision: Precision::Fp32, optimizer: Optimizer::Adamw, batch: Batch::default() };
+        let inputs =
+            calc::CostInputs { precision: Precision::Fp32, optimizer: Optimizer::Adamw, batch: Batch::default() };
         for method in [Method::Full, Method::Head, Method::Bitfit] {
             let (config, m) = model_with(encoder.clone(), method, &LoraConfig::default(), 0);
             let arch = architecture(&config, LABELS).unwrap();
@@ -304,7 +343,11 @@ fn parameter_paths_are_hugging_face_names() {
     assert!(e.message.contains("'pre_classifier' is both a LoRA target and a modules_to_save head"), "{}", e.message);
     let (_, m) = model_with(roberta, Method::Lora, &lora_config(2, &["query"], Bias::None), 0);
     let names = count(&m).trainable_names;
-    for name in ["roberta.encoder.layer.1.attention.self.query.lora_A.weight", "classifier.dense.weight", "classifier.out_proj.bias"] {
+    for name in [
+        "roberta.encoder.layer.1.attention.self.query.lora_A.weight",
+        "classifier.dense.weight",
+        "classifier.out_proj.bias",
+    ] {
         assert!(names.contains(&name.to_string()), "{name}: {names:?}");
     }
     let (_, m) = model_with(distilbert, Method::Full, &LoraConfig::default(), 0);
@@ -334,7 +377,9 @@ fn parameter_paths_are_hugging_face_names() {
     // No biases but the classifier's; layer 0 has no attn_norm; Wqkv and Wi are fused ([3 h, h], [2 i, h]).
     assert_eq!(all["model.layers.1.attn.Wqkv.weight"].1, [48, 16]);
     assert_eq!(all["model.layers.0.mlp.Wi.weight"].1, [64, 16]);
-    assert!(all.contains_key("model.layers.1.attn_norm.weight") && !all.contains_key("model.layers.0.attn_norm.weight"));
+    assert!(
+        all.contains_key("model.layers.1.attn_norm.weight") && !all.contains_key("model.layers.0.attn_norm.weight")
+    );
     let biases: Vec<&String> = all.keys().filter(|k| k.ends_with(".bias")).collect();
     assert_eq!(biases, ["classifier.bias"]);
     // The calculator names modules on its own (it counts without burn); LoRA lands where its names and the
@@ -342,7 +387,10 @@ fn parameter_paths_are_hugging_face_names() {
     for encoder in tiny_all() {
         let (config, m) = model_with(encoder, Method::Full, &LoraConfig::default(), 0);
         let calculator: BTreeSet<String> =
-            lora_modules(&config, LABELS, &lora_config(2, &all_linear(config.flavor), Bias::None)).unwrap().into_iter().collect();
+            lora_modules(&config, LABELS, &lora_config(2, &all_linear(config.flavor), Bias::None))
+                .unwrap()
+                .into_iter()
+                .collect();
         let mut walked = BTreeSet::new();
         map_linears(m, |name, l| {
             walked.insert(name.to_string());
@@ -407,7 +455,10 @@ fn learns_the_toy_task(mut config: EncoderConfig) {
     let cfg = TrainConfig { epochs: 20, batch_size: 8, lr: 2e-2, ..TrainConfig::default() };
     let (_, reports) = train(m, &cfg, &config, &data[..72], &data[72..], &labels, &device(), |_| {});
     let (first, last) = (&reports[0], reports.last().unwrap());
-    eprintln!("{flavor:?}: loss {:.3} -> {:.3}, validation accuracy {:.2}", first.train_loss, last.train_loss, last.val_accuracy);
+    eprintln!(
+        "{flavor:?}: loss {:.3} -> {:.3}, validation accuracy {:.2}",
+        first.train_loss, last.train_loss, last.val_accuracy
+    );
     assert!(last.train_loss < first.train_loss * 0.7, "{flavor:?}: loss {} -> {}", first.train_loss, last.train_loss);
     assert!(last.val_accuracy > 0.8, "{flavor:?}: validation accuracy {}", last.val_accuracy);
 }
@@ -433,7 +484,12 @@ fn checkpoints_with_wrong_shapes_name_the_tensor() {
     assert!(e.message.contains("embeddings.word_embeddings.weight has shape [40, 8], expected [40, 16]"), "{e}");
     let empty = lora_playground::safetensors::write_f32(&[("x", vec![1], vec![0.0])]);
     let file = lora_playground::safetensors::SafeTensors::parse("model.safetensors", &empty).unwrap();
-    assert!(build(&config, Weights::Checkpoint(file), LABELS, None, &d).unwrap_err().message.contains("not a BERT checkpoint"));
+    assert!(
+        build(&config, Weights::Checkpoint(file), LABELS, None, &d)
+            .unwrap_err()
+            .message
+            .contains("not a BERT checkpoint")
+    );
 }
 
 /// Merging folds each adapter into its layer for every architecture (GPT-2's Conv1D keeps `[in, out]`, as the

@@ -20,8 +20,10 @@ fn folder() -> BTreeMap<String, Vec<u8>> {
 
 #[test]
 fn a_folder_peft_saved_predicts_what_peft_predicted() {
-    let expected: serde_json::Value = serde_json::from_slice(&std::fs::read(format!("{FIXTURE}/expected.json")).unwrap()).unwrap();
-    let texts: Vec<String> = expected["texts"].as_array().unwrap().iter().map(|t| t.as_str().unwrap().to_string()).collect();
+    let expected: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(format!("{FIXTURE}/expected.json")).unwrap()).unwrap();
+    let texts: Vec<String> =
+        expected["texts"].as_array().unwrap().iter().map(|t| t.as_str().unwrap().to_string()).collect();
     let want: Vec<Vec<f64>> = serde_json::from_value(expected["logits"].clone()).unwrap();
     // The fixture's base: `lora-playground tiny-model` (seed 0).
     let device = Device::flex();
@@ -51,8 +53,14 @@ fn a_folder_peft_saved_predicts_what_peft_predicted() {
     // A base that is itself a fine-tuned classifier (here with a 2-label head) takes the adapter's 3-label head.
     let mut with_head = tiny::files(0);
     let file = lora_playground::safetensors::SafeTensors::parse("m", &with_head.safetensors).unwrap();
-    let mut tensors: Vec<(String, Vec<usize>, Vec<f32>)> =
-        file.entries.keys().map(|k| { let (v, shape) = file.f32(k).unwrap(); (k.clone(), shape, v) }).collect();
+    let mut tensors: Vec<(String, Vec<usize>, Vec<f32>)> = file
+        .entries
+        .keys()
+        .map(|k| {
+            let (v, shape) = file.f32(k).unwrap();
+            (k.clone(), shape, v)
+        })
+        .collect();
     tensors.push(("classifier.weight".into(), vec![2, 32], vec![0.5; 64]));
     tensors.push(("classifier.bias".into(), vec![2], vec![1.0, -1.0]));
     with_head.safetensors = lora_playground::safetensors::write_f32(&tensors);
@@ -118,7 +126,8 @@ fn damaged_adapter_folders_never_panic() {
                 bytes.truncate(keep);
             }
         }
-        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| load_trained(&base, &f, &device).is_err()));
+        let outcome =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| load_trained(&base, &f, &device).is_err()));
         match outcome {
             Ok(true) => refused += 1,
             Ok(false) => {}

@@ -17,7 +17,11 @@ fn the_rank_curve_is_the_exact_count_at_every_rank() {
         let arch = architecture(&s).unwrap();
         for r in [1, 2, 37, 128, 256] {
             let config = LoraConfig { r, ..s.lora.clone() };
-            assert_eq!(report.rank_curve[r as usize - 1], count_lora(&arch, &config).unwrap().trainable, "{model} r={r}");
+            assert_eq!(
+                report.rank_curve[r as usize - 1],
+                count_lora(&arch, &config).unwrap().trainable,
+                "{model} r={r}"
+            );
         }
     }
 }
@@ -50,7 +54,11 @@ fn quantized_bases_shrink_frozen_memory_but_not_the_adapter() {
     let nf4 = compute(&s).unwrap();
     assert!(nf4.memory.frozen_weights * 5 < fp32.memory.frozen_weights, "NF4 is ~4.1 bits against 32");
     assert_eq!(nf4.lora_params, fp32.lora_params);
-    assert_eq!(nf4.memory.trainable_weights, fp32.memory.trainable_weights - fp32.head_copy_params * 2, "head copy in bf16");
+    assert_eq!(
+        nf4.memory.trainable_weights,
+        fp32.memory.trainable_weights - fp32.head_copy_params * 2,
+        "head copy in bf16"
+    );
 }
 
 #[test]

@@ -16,13 +16,22 @@ fn run(seed: u64) -> Vec<f64> {
     let config = EncoderConfig::tiny(40);
     let device = Device::flex().autodiff();
     device.seed(seed);
-    let lora = LoraConfig { r: 4, lora_alpha: 8.0, target_modules: Some(TargetModules::Names(vec!["query".into(), "value".into()])), ..LoraConfig::default() };
+    let lora = LoraConfig {
+        r: 4,
+        lora_alpha: 8.0,
+        target_modules: Some(TargetModules::Names(vec!["query".into(), "value".into()])),
+        ..LoraConfig::default()
+    };
     let modules = lora_modules(&config, 3, &lora).unwrap();
     let adapter = LoraLinearConfig::new(4, 8.0).with_dropout(0.1);
-    let m = build(&config, Weights::Random, 3, Some(LoraPlacement { modules: &modules, config: adapter }), &device).unwrap();
+    let m = build(&config, Weights::Random, 3, Some(LoraPlacement { modules: &modules, config: adapter }), &device)
+        .unwrap();
     let m = apply(m, &config, Method::Lora, lora.bias, &modules);
     let data: Vec<Sample> = (0..30u32)
-        .map(|i| Sample { tokens: Tokens { ids: vec![1, 3 + i % 30, 5 + i % 7, 2], type_ids: vec![0; 4] }, label: (i % 3) as usize })
+        .map(|i| Sample {
+            tokens: Tokens { ids: vec![1, 3 + i % 30, 5 + i % 7, 2], type_ids: vec![0; 4] },
+            label: (i % 3) as usize,
+        })
         .collect();
     let labels: Vec<String> = (0..3).map(|i| i.to_string()).collect();
     let cfg = TrainConfig { epochs: 2, batch_size: 8, lr: 5e-3, seed, ..TrainConfig::default() };

@@ -9,24 +9,28 @@ use burn::module::Module;
 use burn::tensor::Device;
 use burn::tensor::activation::softmax;
 use lora_playground::accounting::checkpoint::{AdapterDtypes, Dtype, adapter_tensors, safetensors_bytes};
-use lora_playground::data::parse;
 use lora_playground::accounting::inject::inject;
 use lora_playground::accounting::lora_config::{Bias, LoraConfig, TargetModules};
+use lora_playground::data::parse;
 use lora_playground::model::methods::{Method, architecture};
 use lora_playground::model::tiny;
 use lora_playground::safetensors::{SafeTensors, write_f32};
 use lora_playground::train::batch::to_input;
 use lora_playground::train::classifier::load_trained;
+use lora_playground::train::config::TrainConfig;
+use lora_playground::train::fit::train;
 use lora_playground::train::folder::saved_files;
 use lora_playground::train::plan::Plan;
 use lora_playground::train::prepare::prepare;
-use lora_playground::train::config::TrainConfig;
-use lora_playground::train::fit::train;
 
 fn dataset() -> lora_playground::data::Dataset {
     let mut jsonl = String::new();
     for i in 0..24 {
-        let (text, label) = [("my card fee was charged", "card"), ("the school loan interest", "loan"), ("great service thank you", "praise")][i % 3];
+        let (text, label) = [
+            ("my card fee was charged", "card"),
+            ("the school loan interest", "loan"),
+            ("great service thank you", "praise"),
+        ][i % 3];
         jsonl.push_str(&serde_json::json!({"text": format!("{text} {i}"), "label": label}).to_string());
         jsonl.push('\n');
     }
@@ -34,7 +38,14 @@ fn dataset() -> lora_playground::data::Dataset {
 }
 
 fn plan(method: Method, lora: LoraConfig) -> Plan {
-    Plan { method, lora, lora_dropout: 0.0, train: TrainConfig { epochs: 1, batch_size: 8, lr: 1e-2, ..TrainConfig::default() }, max_len: 16, val_fraction: 0.25 }
+    Plan {
+        method,
+        lora,
+        lora_dropout: 0.0,
+        train: TrainConfig { epochs: 1, batch_size: 8, lr: 1e-2, ..TrainConfig::default() },
+        max_len: 16,
+        val_fraction: 0.25,
+    }
 }
 
 fn lora(r: u64, targets: TargetModules, bias: Bias) -> LoraConfig {
@@ -51,15 +62,20 @@ fn round_trip(plan: &Plan) -> BTreeMap<String, Vec<u8>> {
     let data = dataset();
     let device = Device::flex();
     let p = prepare(&files, plan, &data, &device.clone().autodiff()).unwrap();
-    let (model, reports) = train(p.model, &plan.train, &p.config, &p.train, &p.val, &p.labels, &device.clone().autodiff(), |_| {});
-    let saved: BTreeMap<String, Vec<u8>> = saved_files(&model, &files, plan, &p.labels, &reports).unwrap().into_iter().collect();
+    let (model, reports) =
+        train(p.model, &plan.train, &p.config, &p.train, &p.val, &p.labels, &device.clone().autodiff(), |_| {});
+    let saved: BTreeMap<String, Vec<u8>> =
+        saved_files(&model, &files, plan, &p.labels, &reports).unwrap().into_iter().collect();
     let back = load_trained(&files, &saved, &device).unwrap();
     assert_eq!(back.labels, p.labels);
     let texts: Vec<String> = data.examples.iter().take(6).map(|e| e.text.clone()).collect();
     let got = back.predict(&texts, 4, &device).unwrap();
     let tokens: Vec<_> = texts.iter().map(|t| p.encoder.encode(t).unwrap()).collect();
     let refs: Vec<_> = tokens.iter().collect();
-    let want = softmax(model.valid().forward(&to_input(&p.config, &refs, &device)), 1).into_data().try_to_vec::<f32>().unwrap();
+    let want = softmax(model.valid().forward(&to_input(&p.config, &refs, &device)), 1)
+        .into_data()
+        .try_to_vec::<f32>()
+        .unwrap();
     let diff = got.concat().iter().zip(&want).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);
     assert!(diff < 1e-5, "{:?}: reloaded predictions differ by {diff}", plan.method);
     saved
@@ -84,7 +100,12 @@ fn adapters_are_the_size_the_calculator_predicts() {
     for config in configs {
         let saved = round_trip(&plan(Method::Lora, config.clone()));
         let arch = architecture(&tiny::config(), 3).unwrap();
-        let predicted = safetensors_bytes(&adapter_tensors(&arch, &config, &inject(&arch, &config).unwrap(), AdapterDtypes { lora: Dtype::F32, base: Dtype::F32 }));
+        let predicted = safetensors_bytes(&adapter_tensors(
+            &arch,
+            &config,
+            &inject(&arch, &config).unwrap(),
+            AdapterDtypes { lora: Dtype::F32, base: Dtype::F32 },
+        ));
         assert_eq!(saved["adapter_model.safetensors"].len() as u64, predicted, "{config:?}");
     }
 }
@@ -94,7 +115,8 @@ fn adapters_that_do_not_fit_get_a_clear_message() {
     let saved = round_trip(&plan(Method::Lora, lora(4, names(&["query", "value"]), Bias::None)));
     let files = tiny::files(1);
     let device = Device::flex();
-    let err = |saved: &BTreeMap<String, Vec<u8>>| load_trained(&files, saved, &device).err().expect("an error").to_string();
+    let err =
+        |saved: &BTreeMap<String, Vec<u8>>| load_trained(&files, saved, &device).err().expect("an error").to_string();
 
     // Another base model: the same adapter over a wider encoder.
     let mut wide = tiny::files(1);
@@ -102,7 +124,9 @@ fn adapters_that_do_not_fit_get_a_clear_message() {
     c.hidden_size = 48;
     c.intermediate_size = 96;
     let other = {
-        let m = lora_playground::model::load::build(&c, lora_playground::model::load::Weights::Random, 2, None, &device).unwrap();
+        let m =
+            lora_playground::model::load::build(&c, lora_playground::model::load::Weights::Random, 2, None, &device)
+                .unwrap();
         lora_playground::model::export::model_safetensors(&lora_playground::model::export::named_tensors(&m))
     };
     wide.config_json = c.to_hf_json();
@@ -145,7 +169,10 @@ fn adapters_that_do_not_fit_get_a_clear_message() {
         (absurd, "header length"),
         (header(b"{\"a\xff\": 1}"), "header is not JSON"),
         (header(b"[1, 2]"), "not a JSON object"),
-        (header(br#"{"x": {"dtype": "F32", "shape": [4611686018427387904, 8], "data_offsets": [0, 0]}}"#), "do not hold"),
+        (
+            header(br#"{"x": {"dtype": "F32", "shape": [4611686018427387904, 8], "data_offsets": [0, 0]}}"#),
+            "do not hold",
+        ),
     ] {
         let mut damaged = saved.clone();
         damaged.insert("adapter_model.safetensors".into(), bytes);
@@ -160,8 +187,14 @@ fn adapters_that_do_not_fit_get_a_clear_message() {
     type Tensors = Vec<(String, Vec<usize>, Vec<f32>)>;
     let rewrite = |f: &dyn Fn(&mut Tensors)| {
         let file = SafeTensors::parse("a", &saved["adapter_model.safetensors"]).unwrap();
-        let mut t: Tensors =
-            file.entries.keys().map(|k| { let (v, s) = file.f32(k).unwrap(); (k.clone(), s, v) }).collect();
+        let mut t: Tensors = file
+            .entries
+            .keys()
+            .map(|k| {
+                let (v, s) = file.f32(k).unwrap();
+                (k.clone(), s, v)
+            })
+            .collect();
         f(&mut t);
         let mut changed = saved.clone();
         changed.insert("adapter_model.safetensors".into(), write_f32(&t));
@@ -179,7 +212,9 @@ fn adapters_that_do_not_fit_get_a_clear_message() {
     });
     assert!(e.contains("has shape [2, 32]") && e.contains("another r"), "{e}");
     // A tensor this model has no place for.
-    let e = rewrite(&|t| t.push(("base_model.model.bert.encoder.layer.0.attention.self.gate.weight".into(), vec![1], vec![0.0])));
+    let e = rewrite(&|t| {
+        t.push(("base_model.model.bert.encoder.layer.0.attention.self.gate.weight".into(), vec![1], vec![0.0]))
+    });
     assert!(e.contains("bert.encoder.layer.0.attention.self.gate.weight: this base model has no such tensor"), "{e}");
     // An integer tensor where a float one belongs.
     let mut ints = saved.clone();

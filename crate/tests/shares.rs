@@ -37,8 +37,11 @@ fn losses(plan: &Plan, workers: usize) -> Vec<f64> {
         let (shares, weights) = block_on(job.begin_shared_step(workers)).unwrap();
         assert_eq!(shares.len(), workers - 1);
         job.compute_own_share();
-        let others: Vec<ShareGradients> =
-            shares.iter().zip(&mut replicas).map(|(share, r)| block_on(r.gradients(&weights, share)).unwrap()).collect();
+        let others: Vec<ShareGradients> = shares
+            .iter()
+            .zip(&mut replicas)
+            .map(|(share, r)| block_on(r.gradients(&weights, share)).unwrap())
+            .collect();
         out.push(block_on(job.finish_shared_step(others)).unwrap().loss);
     }
     out

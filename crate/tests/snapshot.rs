@@ -18,7 +18,8 @@ use common::{KEYWORDS_CSV as DATA, alone};
 /// run drift.
 fn plan() -> Plan {
     Plan::from_json(&json!({"r": 4, "lora_alpha": 8, "lr": 0.01, "epochs": 4, "batch_size": 4, "max_len": 16,
-        "lora_dropout": 0.2, "weight_decay": 0.01, "warmup_ratio": 0.2})).unwrap()
+        "lora_dropout": 0.2, "weight_decay": 0.01, "warmup_ratio": 0.2}))
+    .unwrap()
 }
 
 fn bench(info: DeviceInfo, data: &str) -> Workbench {

@@ -46,12 +46,36 @@ fn train_prints_epochs_saves_a_peft_adapter_and_predict_reads_it() {
     let dir = workspace("train_lora");
     let (model, data, out) = (dir.join("tiny"), dir.join("data.csv"), dir.join("adapter"));
     let o = run(&[
-        "train", "--model", s(&model), "--data", s(&data), "--method", "lora", "--r", "4", "--alpha", "8", "--targets",
-        "query,value", "--epochs", "2", "--batch-size", "8", "--lr", "1e-3", "--max-len", "16", "--seed", "3", "--out", s(&out),
+        "train",
+        "--model",
+        s(&model),
+        "--data",
+        s(&data),
+        "--method",
+        "lora",
+        "--r",
+        "4",
+        "--alpha",
+        "8",
+        "--targets",
+        "query,value",
+        "--epochs",
+        "2",
+        "--batch-size",
+        "8",
+        "--lr",
+        "1e-3",
+        "--max-len",
+        "16",
+        "--seed",
+        "3",
+        "--out",
+        s(&out),
     ]);
     let (stdout, stderr) = text(&o);
     assert!(o.status.success(), "{stderr}");
-    let lines: Vec<Value> = stdout.lines().map(|l| serde_json::from_str(l).expect("one JSON object per line")).collect();
+    let lines: Vec<Value> =
+        stdout.lines().map(|l| serde_json::from_str(l).expect("one JSON object per line")).collect();
     assert_eq!(lines.len(), 2, "{stdout}");
     for (i, l) in lines.iter().enumerate() {
         assert_eq!(l["epoch"], i + 1);
@@ -64,13 +88,26 @@ fn train_prints_epochs_saves_a_peft_adapter_and_predict_reads_it() {
     // What PEFT would save, to the byte: the calculator's prediction for the same config.
     let adapter = std::fs::metadata(out.join("adapter_model.safetensors")).unwrap().len();
     let count = run(&[
-        "count", "--json", "--model", s(&model.join("config.json")), "--num-labels", "3", "--r", "4", "--alpha", "8",
-        "--targets", "query,value",
+        "count",
+        "--json",
+        "--model",
+        s(&model.join("config.json")),
+        "--num-labels",
+        "3",
+        "--r",
+        "4",
+        "--alpha",
+        "8",
+        "--targets",
+        "query,value",
     ]);
     let predicted: Value = serde_json::from_slice(&count.stdout).unwrap();
     assert_eq!(adapter, predicted["adapter_bytes"].as_u64().unwrap());
     let config: Value = serde_json::from_slice(&std::fs::read(out.join("adapter_config.json")).unwrap()).unwrap();
-    assert_eq!((config["peft_type"].as_str(), config["r"].as_u64(), config["task_type"].as_str()), (Some("LORA"), Some(4), Some("SEQ_CLS")));
+    assert_eq!(
+        (config["peft_type"].as_str(), config["r"].as_u64(), config["task_type"].as_str()),
+        (Some("LORA"), Some(4), Some("SEQ_CLS"))
+    );
     assert_eq!(config["target_modules"], serde_json::json!(["query", "value"]));
 
     std::fs::write(dir.join("in.txt"), "my bank card fee\nstudent loan school\n").unwrap();
@@ -99,13 +136,41 @@ fn train_prints_epochs_saves_a_peft_adapter_and_predict_reads_it() {
 #[test]
 fn merge_checks_on_the_validation_texts_times_both_and_saves_a_model_predict_reads() {
     let dir = workspace("merge");
-    let (model, data, adapter, merged) = (dir.join("tiny"), dir.join("data.csv"), dir.join("adapter"), dir.join("merged"));
+    let (model, data, adapter, merged) =
+        (dir.join("tiny"), dir.join("data.csv"), dir.join("adapter"), dir.join("merged"));
     let o = run(&[
-        "train", "--model", s(&model), "--data", s(&data), "--targets", "all-linear", "--epochs", "2", "--lr", "5e-3",
-        "--max-len", "16", "--val-fraction", "0.3", "--quiet", "--out", s(&adapter),
+        "train",
+        "--model",
+        s(&model),
+        "--data",
+        s(&data),
+        "--targets",
+        "all-linear",
+        "--epochs",
+        "2",
+        "--lr",
+        "5e-3",
+        "--max-len",
+        "16",
+        "--val-fraction",
+        "0.3",
+        "--quiet",
+        "--out",
+        s(&adapter),
     ]);
     assert!(o.status.success(), "{}", text(&o).1);
-    let o = run(&["merge", "--model", s(&model), "--adapter", s(&adapter), "--data", s(&data), "--out", s(&merged), "--json"]);
+    let o = run(&[
+        "merge",
+        "--model",
+        s(&model),
+        "--adapter",
+        s(&adapter),
+        "--data",
+        s(&data),
+        "--out",
+        s(&merged),
+        "--json",
+    ]);
     let (stdout, stderr) = text(&o);
     assert!(o.status.success(), "{stderr}");
     let v: Value = serde_json::from_str(stdout.trim()).unwrap();
@@ -136,9 +201,13 @@ fn merge_checks_on_the_validation_texts_times_both_and_saves_a_model_predict_rea
     // The human-readable form says the same things.
     let o = run(&["merge", "--model", s(&model), "--adapter", s(&adapter), "--data", s(&data), "--out", s(&merged)]);
     let (stdout, _) = text(&o);
-    assert!(stdout.contains("largest logit difference") && stdout.contains("same predicted label       9 / 9"), "{stdout}");
+    assert!(
+        stdout.contains("largest logit difference") && stdout.contains("same predicted label       9 / 9"),
+        "{stdout}"
+    );
     // Only an adapter merges; the flags it needs are named.
-    let o = run(&["merge", "--model", s(&model), "--adapter", s(&merged), "--data", s(&data), "--out", s(&dir.join("x"))]);
+    let o =
+        run(&["merge", "--model", s(&model), "--adapter", s(&merged), "--data", s(&data), "--out", s(&dir.join("x"))]);
     assert!(!o.status.success() && text(&o).1.contains("only a LoRA adapter can be merged"), "{}", text(&o).1);
     let o = run(&["merge", "--model", s(&model), "--adapter", s(&adapter), "--out", s(&dir.join("x"))]);
     assert!(text(&o).1.contains("--data is required"), "{}", text(&o).1);
@@ -149,7 +218,20 @@ fn adapters_holds_several_on_one_base_and_reports_memory_and_switch_time() {
     let dir = workspace("adapters");
     let (model, data) = (dir.join("tiny"), dir.join("data.csv"));
     for (method, out) in [("lora", "a"), ("head", "b")] {
-        let o = run(&["train", "--model", s(&model), "--data", s(&data), "--method", method, "--epochs", "1", "--quiet", "--out", s(&dir.join(out))]);
+        let o = run(&[
+            "train",
+            "--model",
+            s(&model),
+            "--data",
+            s(&data),
+            "--method",
+            method,
+            "--epochs",
+            "1",
+            "--quiet",
+            "--out",
+            s(&dir.join(out)),
+        ]);
         assert!(o.status.success(), "{}", text(&o).1);
     }
     let list = format!("{},{}", s(&dir.join("a")), s(&dir.join("b")));
@@ -168,7 +250,11 @@ fn adapters_holds_several_on_one_base_and_reports_memory_and_switch_time() {
     assert!(v["ms_same_adapter"].as_f64().unwrap() > 0.0);
     // A folder that is not an adapter is named in the message.
     let o = run(&["adapters", "--model", s(&model), "--adapters", s(&dir.join("tiny"))]);
-    assert!(!o.status.success() && text(&o).1.contains("neither adapter_config.json nor training.json"), "{}", text(&o).1);
+    assert!(
+        !o.status.success() && text(&o).1.contains("neither adapter_config.json nor training.json"),
+        "{}",
+        text(&o).1
+    );
 }
 
 #[test]
@@ -176,9 +262,24 @@ fn every_method_saves_what_it_trained_and_predicts_from_it() {
     let dir = workspace("train_methods");
     let (model, data) = (dir.join("tiny"), dir.join("data.csv"));
     std::fs::write(dir.join("in.jsonl"), "{\"text\": \"good love\"}\n").unwrap();
-    for (method, file) in [("full", "model.safetensors"), ("head", "trained.safetensors"), ("bitfit", "trained.safetensors")] {
+    for (method, file) in
+        [("full", "model.safetensors"), ("head", "trained.safetensors"), ("bitfit", "trained.safetensors")]
+    {
         let out = dir.join(method);
-        let o = run(&["train", "--model", s(&model), "--data", s(&data), "--method", method, "--epochs", "1", "--quiet", "--out", s(&out)]);
+        let o = run(&[
+            "train",
+            "--model",
+            s(&model),
+            "--data",
+            s(&data),
+            "--method",
+            method,
+            "--epochs",
+            "1",
+            "--quiet",
+            "--out",
+            s(&out),
+        ]);
         assert!(o.status.success(), "{method}: {}", text(&o).1);
         assert!(out.join(file).is_file() && out.join("training.json").is_file(), "{method}");
         // No --lr: the method's usual rate (full fine-tuning's is twenty times smaller than LoRA's), recorded.
@@ -211,10 +312,26 @@ fn bad_input_gets_a_message_not_a_panic() {
         (vec!["--data".into(), "builtin:nope".into()], 1, "no such built-in dataset"),
         (vec!["--data".into(), s(&dir.join("missing.csv")).into()], 1, "missing.csv"),
         (vec!["--data".into(), s(&data).into(), "--r".into(), "0".into()], 2, "--r"),
-        (vec!["--data".into(), s(&data).into(), "--method".into(), "prefix".into()], 2, "not one of lora, full, head, bitfit"),
-        (vec!["--data".into(), s(&data).into(), "--lr".into(), "fast".into()], 2, "--lr must be a finite number, not 'fast'"),
-        (vec!["--data".into(), s(&data).into(), "--lr".into(), "NaN".into()], 2, "--lr must be a finite number, not 'NaN'"),
-        (vec!["--data".into(), s(&data).into(), "--alpha".into(), "1e309".into()], 2, "--alpha must be a finite number"),
+        (
+            vec!["--data".into(), s(&data).into(), "--method".into(), "prefix".into()],
+            2,
+            "not one of lora, full, head, bitfit",
+        ),
+        (
+            vec!["--data".into(), s(&data).into(), "--lr".into(), "fast".into()],
+            2,
+            "--lr must be a finite number, not 'fast'",
+        ),
+        (
+            vec!["--data".into(), s(&data).into(), "--lr".into(), "NaN".into()],
+            2,
+            "--lr must be a finite number, not 'NaN'",
+        ),
+        (
+            vec!["--data".into(), s(&data).into(), "--alpha".into(), "1e309".into()],
+            2,
+            "--alpha must be a finite number",
+        ),
         (vec!["--data".into(), s(&data).into(), "--r".into(), "-3".into()], 2, "--r must be a whole number"),
         (vec!["--data".into(), s(&data).into(), "--max-len".into(), "100000".into()], 2, "--max-len must be between 3"),
         (vec!["--data".into(), s(&data).into(), "--epochs".into(), "1e9".into()], 2, "--epochs must be a whole number"),
@@ -236,10 +353,24 @@ fn bad_input_gets_a_message_not_a_panic() {
     let mut csv = std::fs::read_to_string(&data).unwrap();
     csv.push_str(",bank\n\"unterminated,happy\n");
     std::fs::write(dir.join("some_bad.csv"), csv).unwrap();
-    let o = run(&["train", "--model", m, "--data", s(&dir.join("some_bad.csv")), "--epochs", "1", "--quiet", "--out", &out]);
+    let o = run(&[
+        "train",
+        "--model",
+        m,
+        "--data",
+        s(&dir.join("some_bad.csv")),
+        "--epochs",
+        "1",
+        "--quiet",
+        "--out",
+        &out,
+    ]);
     let (_, stderr) = text(&o);
     assert!(o.status.success(), "{stderr}");
-    assert!(stderr.contains("line 32: empty text") && stderr.contains("line 33: a quoted field is never closed"), "{stderr}");
+    assert!(
+        stderr.contains("line 32: empty text") && stderr.contains("line 33: a quoted field is never closed"),
+        "{stderr}"
+    );
 
     let missing = run(&["predict", "--model", m, "--adapter", s(&dir.join("nothing")), "--input", s(&data)]);
     assert_eq!(missing.status.code(), Some(1));
@@ -251,7 +382,18 @@ fn bad_input_gets_a_message_not_a_panic() {
 #[test]
 fn bench_runs_each_method_in_its_own_process() {
     let dir = workspace("bench");
-    let o = run(&["bench", "--model", s(&dir.join("tiny")), "--steps", "2", "--batch-size", "4", "--seq-len", "16", "--json"]);
+    let o = run(&[
+        "bench",
+        "--model",
+        s(&dir.join("tiny")),
+        "--steps",
+        "2",
+        "--batch-size",
+        "4",
+        "--seq-len",
+        "16",
+        "--json",
+    ]);
     let (stdout, stderr) = text(&o);
     assert!(o.status.success(), "{stderr}");
     let rows: Vec<Value> = serde_json::from_str(&stdout).unwrap();
@@ -268,8 +410,23 @@ fn bench_runs_each_method_in_its_own_process() {
 fn compare_trains_each_method_on_the_same_split_and_prints_one_table() {
     let dir = workspace("compare");
     let o = run(&[
-        "compare", "--model", "tiny", "--data", s(&dir.join("data.csv")), "--methods", "lora,head", "--epochs", "1",
-        "--batch-size", "8", "--max-len", "16", "--quiet", "--json", "--out", s(&dir.join("runs")),
+        "compare",
+        "--model",
+        "tiny",
+        "--data",
+        s(&dir.join("data.csv")),
+        "--methods",
+        "lora,head",
+        "--epochs",
+        "1",
+        "--batch-size",
+        "8",
+        "--max-len",
+        "16",
+        "--quiet",
+        "--json",
+        "--out",
+        s(&dir.join("runs")),
     ]);
     let (stdout, stderr) = text(&o);
     assert!(o.status.success(), "{stderr}");
@@ -282,8 +439,21 @@ fn compare_trains_each_method_on_the_same_split_and_prints_one_table() {
         let file = dir.join("runs").join(r["method"].as_str().unwrap()).join(r["saved_file"].as_str().unwrap());
         assert_eq!(std::fs::metadata(file).unwrap().len(), r["saved_bytes"].as_u64().unwrap());
     }
-    assert!(rows[1]["trainable"].as_u64() < rows[0]["trainable"].as_u64(), "the head alone trains less than LoRA + head");
-    let bad = run(&["compare", "--model", "tiny", "--data", s(&dir.join("data.csv")), "--methods", "lora,prefix", "--out", s(&dir)]);
+    assert!(
+        rows[1]["trainable"].as_u64() < rows[0]["trainable"].as_u64(),
+        "the head alone trains less than LoRA + head"
+    );
+    let bad = run(&[
+        "compare",
+        "--model",
+        "tiny",
+        "--data",
+        s(&dir.join("data.csv")),
+        "--methods",
+        "lora,prefix",
+        "--out",
+        s(&dir),
+    ]);
     assert_eq!(bad.status.code(), Some(2));
     assert!(text(&bad).1.contains("--methods"), "{}", text(&bad).1);
 }
@@ -292,24 +462,66 @@ fn compare_trains_each_method_on_the_same_split_and_prints_one_table() {
 fn sweep_trains_each_rank_and_target_set_and_its_counts_are_the_calculator_s() {
     let dir = workspace("sweep");
     let o = run(&[
-        "sweep", "--model", s(&dir.join("tiny")), "--data", s(&dir.join("data.csv")), "--ranks", "1,4", "--target-sets", "query,value;all-linear",
-        "--methods", "lora,head", "--alpha", "16", "--r", "8", "--epochs", "1", "--batch-size", "8", "--max-len", "16", "--quiet", "--json",
-        "--out", s(&dir.join("runs")),
+        "sweep",
+        "--model",
+        s(&dir.join("tiny")),
+        "--data",
+        s(&dir.join("data.csv")),
+        "--ranks",
+        "1,4",
+        "--target-sets",
+        "query,value;all-linear",
+        "--methods",
+        "lora,head",
+        "--alpha",
+        "16",
+        "--r",
+        "8",
+        "--epochs",
+        "1",
+        "--batch-size",
+        "8",
+        "--max-len",
+        "16",
+        "--quiet",
+        "--json",
+        "--out",
+        s(&dir.join("runs")),
     ]);
     let (stdout, stderr) = text(&o);
     assert!(o.status.success(), "{stderr}");
     let rows: Vec<Value> = serde_json::from_str(&stdout).unwrap();
     let names: Vec<&str> = rows.iter().map(|r| r["run"].as_str().unwrap()).collect();
-    assert_eq!(names, ["lora-r1-query+value", "lora-r4-query+value", "lora-r1-all-linear", "lora-r4-all-linear", "head"]);
+    assert_eq!(
+        names,
+        ["lora-r1-query+value", "lora-r4-query+value", "lora-r1-all-linear", "lora-r4-all-linear", "head"]
+    );
     for r in rows.iter().filter(|r| r["method"] == "lora") {
-        let (rank, alpha, targets) = (r["r"].as_u64().unwrap(), r["lora_alpha"].as_f64().unwrap(), r["target_modules"].as_str().unwrap());
+        let (rank, alpha, targets) =
+            (r["r"].as_u64().unwrap(), r["lora_alpha"].as_f64().unwrap(), r["target_modules"].as_str().unwrap());
         assert_eq!(alpha, 2.0 * rank as f64, "alpha follows r at the plan's 16 / 8");
         // The live model's count is the calculator's (which is PEFT's: tests/reference).
-        let count = run(&["count", "--model", s(&dir.join("tiny/config.json")), "--r", &rank.to_string(), "--alpha", &alpha.to_string(),
-            "--targets", targets, "--num-labels", "3", "--json"]);
+        let count = run(&[
+            "count",
+            "--model",
+            s(&dir.join("tiny/config.json")),
+            "--r",
+            &rank.to_string(),
+            "--alpha",
+            &alpha.to_string(),
+            "--targets",
+            targets,
+            "--num-labels",
+            "3",
+            "--json",
+        ]);
         let report: Value = serde_json::from_slice(&count.stdout).expect("count prints JSON");
         assert_eq!(r["trainable"], report["trainable"], "{}", r["run"]);
-        assert_eq!(r["optimizer_bytes"], report["optimizer_bytes"], "{}: AdamW's state as the calculator counts it (PyTorch's)", r["run"]);
+        assert_eq!(
+            r["optimizer_bytes"], report["optimizer_bytes"],
+            "{}: AdamW's state as the calculator counts it (PyTorch's)",
+            r["run"]
+        );
         assert!(r["seconds_per_step"].as_f64().unwrap() > 0.0 && r["epochs"].as_array().unwrap().len() == 1);
         let file = dir.join("runs").join(r["run"].as_str().unwrap()).join("adapter_model.safetensors");
         assert_eq!(std::fs::metadata(file).unwrap().len(), r["saved_bytes"].as_u64().unwrap());
@@ -319,9 +531,11 @@ fn sweep_trains_each_rank_and_target_set_and_its_counts_are_the_calculator_s() {
     assert!(csv.lines().nth(3).unwrap().starts_with("lora-r1-all-linear,lora,1,2.0,"), "{csv}");
     let md = std::fs::read_to_string(dir.join("runs/sweep.md")).unwrap();
     assert_eq!(md.lines().count(), 7);
-    let kept: Vec<Value> = serde_json::from_str(&std::fs::read_to_string(dir.join("runs/sweep.json")).unwrap()).unwrap();
+    let kept: Vec<Value> =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("runs/sweep.json")).unwrap()).unwrap();
     assert_eq!(kept, rows);
-    let bad = run(&["sweep", "--model", "tiny", "--data", s(&dir.join("data.csv")), "--ranks", "4,0", "--out", s(&dir)]);
+    let bad =
+        run(&["sweep", "--model", "tiny", "--data", s(&dir.join("data.csv")), "--ranks", "4,0", "--out", s(&dir)]);
     assert_eq!(bad.status.code(), Some(2));
     assert!(text(&bad).1.contains("--ranks"), "{}", text(&bad).1);
 }

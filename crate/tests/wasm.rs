@@ -33,7 +33,8 @@ fn compute_in_the_browser_gives_peft_figures() {
 fn bad_settings_throw_an_error_object_naming_the_field() {
     let err = lora_playground::wasm::compute(setup(r#"{"lora": {"r": 0}}"#)).unwrap_err();
     assert_eq!(get(&err, "field").as_string().as_deref(), Some("r"));
-    let err = lora_playground::wasm::compute(setup(r#"{"config_json": "{\n\"model_type\": \"bert\",\n}"}"#)).unwrap_err();
+    let err =
+        lora_playground::wasm::compute(setup(r#"{"config_json": "{\n\"model_type\": \"bert\",\n}"}"#)).unwrap_err();
     assert_eq!(get(&err, "line").as_f64(), Some(3.0));
 }
 

@@ -89,7 +89,12 @@ fn bad_input_throws_objects_naming_the_field() {
     let e = t.prepare(JSON::parse(r#"{"method": "lora", "bogus": 1}"#).unwrap()).unwrap_err();
     assert_eq!(get(&e, "field").as_string().as_deref(), Some("bogus"));
     // The plan is checked before anything else, field by field, with the page's own reader.
-    for (plan, field) in [(r#"{"r": -3}"#, "r"), (r#"{"lr": "NaN"}"#, "lr"), (r#"{"epochs": 1e9}"#, "epochs"), (r#"{"batch_size": 0}"#, "batch_size")] {
+    for (plan, field) in [
+        (r#"{"r": -3}"#, "r"),
+        (r#"{"lr": "NaN"}"#, "lr"),
+        (r#"{"epochs": 1e9}"#, "epochs"),
+        (r#"{"batch_size": 0}"#, "batch_size"),
+    ] {
         let e = Trainer::check_plan(JSON::parse(plan).unwrap()).unwrap_err();
         assert_eq!(get(&e, "field").as_string().as_deref(), Some(field), "{plan}");
     }
@@ -128,7 +133,10 @@ async fn adapters_share_the_base_on_webgpu_and_a_peft_folder_predicts_what_peft_
 
     // Train a few steps, export, keep: two adapters on one base, the memory adds up.
     t.load_dataset("d.csv", DATA.as_bytes()).unwrap();
-    t.prepare(JSON::parse(r#"{"r": 4, "lora_alpha": 8, "lr": 0.01, "epochs": 1, "batch_size": 4, "max_len": 16}"#).unwrap()).unwrap();
+    t.prepare(
+        JSON::parse(r#"{"r": 4, "lora_alpha": 8, "lr": 0.01, "epochs": 1, "batch_size": 4, "max_len": 16}"#).unwrap(),
+    )
+    .unwrap();
     JsFuture::from(t.advance()).await.unwrap();
     let files = js_sys::Array::from(&JsFuture::from(t.export_job()).await.unwrap());
     let (mut names, mut bytes) = (Vec::new(), Vec::new());

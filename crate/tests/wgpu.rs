@@ -5,15 +5,15 @@
 
 use burn::module::Module;
 use burn::tensor::Device;
-use lora_playground::data::parse;
 use lora_playground::accounting::lora_config::TargetModules;
+use lora_playground::data::parse;
 use lora_playground::model::files::ModelFiles;
 use lora_playground::model::tiny;
 use lora_playground::train::batch::to_input;
-use lora_playground::train::plan::Plan;
-use lora_playground::train::prepare::prepare;
 use lora_playground::train::config::{Sample, TrainConfig, optimizer};
 use lora_playground::train::fit::step;
+use lora_playground::train::plan::Plan;
+use lora_playground::train::prepare::prepare;
 
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/arch");
 
@@ -27,22 +27,27 @@ fn fixture(name: &str) -> ModelFiles {
             *v = serde_json::json!(0.0);
         }
     }
-    ModelFiles { name: name.into(), config_json: config.to_string(), safetensors: read("model.safetensors"), tokenizer_json: read("tokenizer.json") }
+    ModelFiles {
+        name: name.into(),
+        config_json: config.to_string(),
+        safetensors: read("model.safetensors"),
+        tokenizer_json: read("tokenizer.json"),
+    }
 }
 
 /// The same logits and LoRA training losses on wgpu as on the CPU, for the tiny BERT and every architecture's
 /// fixture (RoBERTa, DistilBERT, GPT-2's causal attention and Conv1D, ModernBERT's rotary and sliding window).
 #[test]
 fn wgpu_and_cpu_agree_on_logits_and_training_losses() {
-    let device = Device::wgpu_options()
-        .init()
-        .unwrap_or_else(|e| panic!("no wgpu adapter ({e}): install mesa-vulkan-drivers and libvulkan1 (tools/test.sh does)"));
+    let device = Device::wgpu_options().init().unwrap_or_else(|e| {
+        panic!("no wgpu adapter ({e}): install mesa-vulkan-drivers and libvulkan1 (tools/test.sh does)")
+    });
     let mut tiny = tiny::files(5);
     // No dropout, so both devices draw no random numbers while training.
-    tiny.config_json = tiny.config_json.replace("\"hidden_dropout_prob\":0.1", "\"hidden_dropout_prob\":0.0").replace(
-        "\"attention_probs_dropout_prob\":0.1",
-        "\"attention_probs_dropout_prob\":0.0",
-    );
+    tiny.config_json = tiny
+        .config_json
+        .replace("\"hidden_dropout_prob\":0.1", "\"hidden_dropout_prob\":0.0")
+        .replace("\"attention_probs_dropout_prob\":0.1", "\"attention_probs_dropout_prob\":0.0");
     agree(&tiny, &["query", "value"], &device);
     for (name, targets) in [
         ("roberta", &["query", "value"][..]),
@@ -63,7 +68,12 @@ fn agree(files: &ModelFiles, targets: &[&str], device: &Device) {
         jsonl.push_str(&format!("{{\"text\": \"{t} {i}\", \"label\": \"{l}\"}}\n"));
     }
     let data = parse("d.jsonl", jsonl.as_bytes()).unwrap();
-    let mut plan = Plan { lora_dropout: 0.0, max_len: 16, train: TrainConfig { lr: 1e-2, ..TrainConfig::default() }, ..Plan::default() };
+    let mut plan = Plan {
+        lora_dropout: 0.0,
+        max_len: 16,
+        train: TrainConfig { lr: 1e-2, ..TrainConfig::default() },
+        ..Plan::default()
+    };
     plan.lora.target_modules = Some(TargetModules::Names(targets.iter().map(|t| t.to_string()).collect()));
 
     let run = |device: &Device| -> (Vec<f32>, Vec<f64>) {
@@ -71,7 +81,14 @@ fn agree(files: &ModelFiles, targets: &[&str], device: &Device) {
         let p = prepare(files, &plan, &data, &ad).unwrap_or_else(|e| panic!("{name}: {}", e.message));
         let batch: Vec<&Sample> = p.train.iter().take(8).collect();
         let tokens: Vec<_> = batch.iter().map(|s| &s.tokens).collect();
-        let logits = p.model.valid().forward(&to_input(&p.config, &tokens, device)).into_data().convert::<f32>().try_to_vec::<f32>().unwrap();
+        let logits = p
+            .model
+            .valid()
+            .forward(&to_input(&p.config, &tokens, device))
+            .into_data()
+            .convert::<f32>()
+            .try_to_vec::<f32>()
+            .unwrap();
         let (mut model, mut optim, mut losses) = (p.model, optimizer(&plan.train), Vec::new());
         for _ in 0..4 {
             let (next, loss) = step(model, &mut optim, plan.train.lr, &p.config, &batch, &ad);

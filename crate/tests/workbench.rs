@@ -7,9 +7,9 @@ use burn::tensor::Device;
 use futures_lite::future::block_on;
 use lora_playground::data::split::stratified;
 use lora_playground::model::tiny;
-use lora_playground::train::plan::Plan;
 use lora_playground::train::bench_reports::{DeviceInfo, Tick};
 use lora_playground::train::fits::Budget;
+use lora_playground::train::plan::Plan;
 use lora_playground::train::workbench::Workbench;
 use serde_json::json;
 
@@ -17,7 +17,10 @@ mod common;
 use common::{KEYWORDS_CSV as DATA, alone};
 
 fn plan() -> Plan {
-    Plan::from_json(&json!({"r": 4, "lora_alpha": 8, "lr": 0.01, "epochs": 20, "batch_size": 4, "max_len": 16, "lora_dropout": 0})).unwrap()
+    Plan::from_json(
+        &json!({"r": 4, "lora_alpha": 8, "lr": 0.01, "epochs": 20, "batch_size": 4, "max_len": 16, "lora_dropout": 0}),
+    )
+    .unwrap()
 }
 
 /// A bench on `info`'s backend (natively always burn's CPU: a "GPU" here is a label that turns the GPU policy on).
@@ -135,7 +138,9 @@ fn the_split_counts_and_merge_texts_are_the_runs_own_split() {
     // 6 a class, half held out.
     assert_eq!((counts.train.clone(), counts.val.clone()), (vec![3, 3], vec![3, 3]));
     let data = lora_playground::data::parse("d.csv", DATA.as_bytes()).unwrap();
-    let own = |fraction: f64, seed: u64| -> Vec<String> { stratified(&data.examples, 2, fraction, seed).1.into_iter().map(|e| e.text).collect() };
+    let own = |fraction: f64, seed: u64| -> Vec<String> {
+        stratified(&data.examples, 2, fraction, seed).1.into_iter().map(|e| e.text).collect()
+    };
     // No job: the default plan's split.
     assert_eq!(wb.merge_texts(16).unwrap(), own(0.2, 0));
     let mut p = plan();
@@ -154,7 +159,8 @@ fn a_kept_run_joins_the_adapter_list_and_a_new_model_clears_it() {
     assert_eq!(summary.adapters[0].method, "lora");
     assert_eq!(summary.memory.adapter_bytes.len(), 1);
     // The kept adapter predicts what the job predicts.
-    let (a, b) = (block_on(wb.predict("bank card")).unwrap(), block_on(wb.predict_with_adapter(0, "bank card")).unwrap());
+    let (a, b) =
+        (block_on(wb.predict("bank card")).unwrap(), block_on(wb.predict_with_adapter(0, "bank card")).unwrap());
     for (x, y) in a.probs.iter().zip(&b.probs) {
         assert!((x - y).abs() < 1e-5, "{:?} vs {:?}", a.probs, b.probs);
     }
@@ -174,7 +180,8 @@ fn inside_a_kept_adapter_the_page_sees_numpy_s_figures() {
             .map(|e| (e.file_name().into_string().unwrap(), std::fs::read(e.path()).unwrap()))
             .collect()
     };
-    let want: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(format!("{fixtures}/expected.json")).unwrap()).unwrap();
+    let want: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(format!("{fixtures}/expected.json")).unwrap()).unwrap();
     let mut wb = Workbench::new();
     wb.set_device(Device::flex(), DeviceInfo::cpu());
     wb.load_model(tiny::files(0)).unwrap();
@@ -217,16 +224,21 @@ fn every_save_proves_the_frozen_weights_did_not_move() {
     // A LoRA run's saved training.json: every frozen tensor compared, the same before and after.
     let wb = after_three_steps();
     let files = block_on(wb.export_job()).unwrap();
-    let record: TrainingRecord = serde_json::from_slice(&files.iter().find(|(n, _)| n == "training.json").unwrap().1).unwrap();
+    let record: TrainingRecord =
+        serde_json::from_slice(&files.iter().find(|(n, _)| n == "training.json").unwrap().1).unwrap();
     let check = record.frozen.expect("a LoRA run has frozen weights");
     assert!(check.unchanged && check.tensors >= 20 && check.checkpoint_sha256 == check.trained_sha256, "{check:?}");
     // The check sees one value moved by one ulp, and skips a tensor that trains.
     let model = tiny::files(3);
     let weights = SafeTensors::parse("model.safetensors", &model.safetensors).unwrap();
-    let mut tensors: NamedTensors = weights.entries.keys().map(|n| {
-        let (v, s) = weights.f32(n).unwrap();
-        (n.clone(), (v, s, false))
-    }).collect();
+    let mut tensors: NamedTensors = weights
+        .entries
+        .keys()
+        .map(|n| {
+            let (v, s) = weights.f32(n).unwrap();
+            (n.clone(), (v, s, false))
+        })
+        .collect();
     let flavor = model.encoder_config().unwrap().flavor;
     let all = frozen::check(&tensors, &model, flavor).unwrap().unwrap();
     assert!(all.unchanged && all.tensors == tensors.len());

@@ -110,7 +110,9 @@ fn params_of(m: &ModuleSpec) -> Vec<(&'static str, Vec<u64>)> {
 pub fn model_tensors(arch: &Architecture, dtype: Dtype) -> Vec<TensorEntry> {
     arch.modules
         .iter()
-        .flat_map(|m| params_of(m).into_iter().map(move |(p, shape)| TensorEntry::new(format!("{}.{p}", m.name), shape, dtype)))
+        .flat_map(|m| {
+            params_of(m).into_iter().map(move |(p, shape)| TensorEntry::new(format!("{}.{p}", m.name), shape, dtype))
+        })
         .collect()
 }
 
@@ -131,7 +133,12 @@ pub struct AdapterDtypes {
 ///
 /// Not modelled: `save_embedding_layers="auto"` (PEFT also saves whole `embed_tokens`/`lm_head` weights when those
 /// names are targeted); no reference row targets embeddings.
-pub fn adapter_tensors(arch: &Architecture, config: &LoraConfig, inj: &Injection, dtypes: AdapterDtypes) -> Vec<TensorEntry> {
+pub fn adapter_tensors(
+    arch: &Architecture,
+    config: &LoraConfig,
+    inj: &Injection,
+    dtypes: AdapterDtypes,
+) -> Vec<TensorEntry> {
     const P: &str = "base_model.model";
     let mut out = Vec::new();
     let mut head = Vec::new();
@@ -144,7 +151,11 @@ pub fn adapter_tensors(arch: &Architecture, config: &LoraConfig, inj: &Injection
             out.push(TensorEntry::new(format!("{P}.{}.{a}", m.name), vec![config.r, m.in_features], dtypes.lora));
             out.push(TensorEntry::new(format!("{P}.{}.{b}", m.name), vec![m.out_features, config.r], dtypes.lora));
             if m.bias && config.bias != Bias::None {
-                out.push(TensorEntry::new(format!("{P}.{}.base_layer.bias", m.name), vec![m.out_features], dtypes.base));
+                out.push(TensorEntry::new(
+                    format!("{P}.{}.base_layer.bias", m.name),
+                    vec![m.out_features],
+                    dtypes.base,
+                ));
             }
         } else if let Some(wrapper) = inj.modules_to_save.iter().find(|p| crate::accounting::path::within(&m.name, p)) {
             let rest = &m.name[wrapper.len()..];
@@ -153,9 +164,17 @@ pub fn adapter_tensors(arch: &Architecture, config: &LoraConfig, inj: &Injection
                 if p == "bias" && config.bias == Bias::All {
                     // PEFT strips the adapter name only as the last or second-to-last key component
                     // (`_remove_adapter_name_from_state_dict_key`), so a nested head keeps `.default.`.
-                    let copy = if rest.is_empty() { "modules_to_save".to_string() } else { "modules_to_save.default".to_string() };
+                    let copy = if rest.is_empty() {
+                        "modules_to_save".to_string()
+                    } else {
+                        "modules_to_save.default".to_string()
+                    };
                     for copy in ["original_module".to_string(), copy] {
-                        out.push(TensorEntry::new(format!("{P}.{wrapper}.{copy}{rest}.bias"), shape.clone(), dtypes.base));
+                        out.push(TensorEntry::new(
+                            format!("{P}.{wrapper}.{copy}{rest}.bias"),
+                            shape.clone(),
+                            dtypes.base,
+                        ));
                     }
                 }
             }

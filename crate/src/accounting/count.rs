@@ -6,9 +6,9 @@
 use serde::Serialize;
 
 use crate::accounting::arch::{Architecture, ModuleSpec};
-use crate::error::Error;
 use crate::accounting::inject::{Injection, inject};
 use crate::accounting::lora_config::{Bias, LoraConfig};
+use crate::error::Error;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct LoraCount {

@@ -8,9 +8,9 @@ use std::collections::BTreeSet;
 use serde::Serialize;
 
 use crate::accounting::arch::{Architecture, ModuleSpec, Task};
+use crate::accounting::lora_config::{LoraConfig, TargetModules};
 use crate::accounting::path::within;
 use crate::error::Error;
-use crate::accounting::lora_config::{LoraConfig, TargetModules};
 
 /// `PeftModelForSequenceClassification` adds these to `modules_to_save`.
 pub const SEQ_CLS_MODULES_TO_SAVE: [&str; 2] = ["classifier", "score"];
@@ -172,7 +172,10 @@ fn resolve_targets(arch: &Architecture, config: &LoraConfig) -> Result<Targets, 
             None => {
                 // all-linear is offered only where PEFT takes it (not on a DistilBERT classifier, whose
                 // `pre_classifier` it would wrap).
-                let all_linear = LoraConfig { target_modules: Some(TargetModules::Shorthand(TargetModules::ALL_LINEAR.into())), ..config.clone() };
+                let all_linear = LoraConfig {
+                    target_modules: Some(TargetModules::Shorthand(TargetModules::ALL_LINEAR.into())),
+                    ..config.clone()
+                };
                 let or = if inject(arch, &all_linear).is_ok() { " (or all-linear)" } else { "" };
                 Err(Error::invalid(
                     "target_modules",
@@ -194,11 +197,15 @@ fn matches(path: &str, targets: &Targets, layers: Option<&[usize]>) -> bool {
             if names.iter().any(|n| n == path) {
                 return true;
             }
-            let suffix = names.iter().any(|n| path.len() > n.len() && path.ends_with(n.as_str()) && {
-                path.as_bytes()[path.len() - n.len() - 1] == b'.'
+            let suffix = names.iter().any(|n| {
+                path.len() > n.len() && path.ends_with(n.as_str()) && {
+                    path.as_bytes()[path.len() - n.len() - 1] == b'.'
+                }
             });
             match layers {
-                Some(layers) if suffix => crate::accounting::arch::layer_index(path).is_some_and(|l| layers.contains(&l)),
+                Some(layers) if suffix => {
+                    crate::accounting::arch::layer_index(path).is_some_and(|l| layers.contains(&l))
+                }
                 _ => suffix,
             }
         }

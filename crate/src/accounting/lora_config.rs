@@ -81,7 +81,14 @@ pub struct LoraConfig {
 
 impl Default for LoraConfig {
     fn default() -> Self {
-        Self { r: 8, lora_alpha: 8.0, use_rslora: false, target_modules: None, layers_to_transform: None, bias: Bias::None }
+        Self {
+            r: 8,
+            lora_alpha: 8.0,
+            use_rslora: false,
+            target_modules: None,
+            layers_to_transform: None,
+            bias: Bias::None,
+        }
     }
 }
 
@@ -94,7 +101,10 @@ impl LoraConfig {
     /// Checks the values PEFT itself rejects, with the field that is wrong.
     pub fn validate(&self) -> Result<(), Error> {
         if self.r == 0 {
-            return Err(Error::invalid("r", "must be a positive integer (PEFT: `r` should be a positive integer value)"));
+            return Err(Error::invalid(
+                "r",
+                "must be a positive integer (PEFT: `r` should be a positive integer value)",
+            ));
         }
         if !self.lora_alpha.is_finite() {
             return Err(Error::invalid("lora_alpha", "must be a finite number"));
@@ -110,7 +120,10 @@ impl LoraConfig {
             }
         }
         if self.layers_to_transform.as_ref().is_some_and(Vec::is_empty) {
-            return Err(Error::invalid("layers_to_transform", "is empty: list layer indices, or leave it unset for all"));
+            return Err(Error::invalid(
+                "layers_to_transform",
+                "is empty: list layer indices, or leave it unset for all",
+            ));
         }
         Ok(())
     }
@@ -136,7 +149,10 @@ mod tests {
 
     #[test]
     fn target_list_parses_comma_separated_names_and_all_linear() {
-        assert_eq!(TargetModules::parse_list(" query, value ,"), TargetModules::Names(vec!["query".into(), "value".into()]));
+        assert_eq!(
+            TargetModules::parse_list(" query, value ,"),
+            TargetModules::Names(vec!["query".into(), "value".into()])
+        );
         assert!(TargetModules::parse_list("ALL-LINEAR").is_all_linear());
     }
 }

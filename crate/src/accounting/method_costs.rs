@@ -4,7 +4,9 @@
 use serde::Serialize;
 
 use crate::accounting::arch::{Architecture, ModuleSpec, Task};
-use crate::accounting::checkpoint::{AdapterDtypes, Dtype, TensorEntry, adapter_tensors, model_tensors, safetensors_bytes};
+use crate::accounting::checkpoint::{
+    AdapterDtypes, Dtype, TensorEntry, adapter_tensors, model_tensors, safetensors_bytes,
+};
 use crate::accounting::count::{LoraCount, lora_params_of};
 use crate::accounting::inject::Injection;
 use crate::accounting::lora_config::{Bias, LoraConfig};
@@ -62,7 +64,9 @@ fn partial(
         frozen += match (w, b) {
             (true, true) => 0,
             (true, false) => m.bias_params() * float.bytes(),
-            (false, true) => frozen_module_bytes(m, inputs.precision, arch.in_head(m)) - m.bias_params() * float.bytes(),
+            (false, true) => {
+                frozen_module_bytes(m, inputs.precision, arch.in_head(m)) - m.bias_params() * float.bytes()
+            }
             (false, false) => frozen_module_bytes(m, inputs.precision, arch.in_head(m)),
         };
     }
@@ -190,7 +194,11 @@ fn head_params(arch: &Architecture) -> u64 {
 /// Parameters PEFT's sequence-classification models copy and train as `modules_to_save` (`classifier`, `score`).
 fn saved_params(arch: &Architecture) -> u64 {
     let saved = crate::accounting::inject::modules_to_save(arch);
-    arch.modules.iter().filter(|m| saved.iter().any(|p| crate::accounting::path::within(&m.name, p))).map(ModuleSpec::params).sum()
+    arch.modules
+        .iter()
+        .filter(|m| saved.iter().any(|p| crate::accounting::path::within(&m.name, p)))
+        .map(ModuleSpec::params)
+        .sum()
 }
 
 /// Bottleneck adapters as Houlsby et al. (2019) place them: two per layer (after attention and after the
@@ -204,7 +212,9 @@ pub fn houlsby(arch: &Architecture, bottleneck: u64) -> PeftMethod {
         adapters + head_params(arch),
         arch.params() + adapters,
         true,
-        format!("bottleneck {bottleneck}: 2 adapters per layer, 2·(2·h·m + h + m) each layer; adds layers at inference"),
+        format!(
+            "bottleneck {bottleneck}: 2 adapters per layer, 2·(2·h·m + h + m) each layer; adds layers at inference"
+        ),
     )
 }
 
@@ -227,19 +237,19 @@ pub fn prompt_tuning(arch: &Architecture, n: u64) -> PeftMethod {
         prompt + head,
         arch.params() + prompt + head,
         true,
-        format!("{n} virtual tokens of width {}; every input grows by {n} tokens{}", arch.hidden_size, token_dim_note(arch)),
+        format!(
+            "{n} virtual tokens of width {}; every input grows by {n} tokens{}",
+            arch.hidden_size,
+            token_dim_note(arch)
+        ),
     )
 }
 
 /// `PrefixTuningConfig(num_virtual_tokens=n)` without projection: a key and a value per virtual token per layer,
 /// `n * layers * 2 * kv_dim` (with grouped-query attention the key/value width is `num_key_value_heads * head_dim`).
 pub fn prefix_tuning(arch: &Architecture, n: u64) -> PeftMethod {
-    let kv = arch
-        .modules
-        .iter()
-        .find(|m| m.short_name() == "k_proj")
-        .map(|m| m.out_features)
-        .unwrap_or(arch.hidden_size);
+    let kv =
+        arch.modules.iter().find(|m| m.short_name() == "k_proj").map(|m| m.out_features).unwrap_or(arch.hidden_size);
     let prefix = n * arch.num_layers as u64 * 2 * kv;
     let head = saved_params(arch);
     row(
@@ -247,7 +257,11 @@ pub fn prefix_tuning(arch: &Architecture, n: u64) -> PeftMethod {
         prefix + head,
         arch.params() + prefix + head,
         true,
-        format!("{n} virtual key/value pairs in each of {} layers (width {kv}){}", arch.num_layers, token_dim_note(arch)),
+        format!(
+            "{n} virtual key/value pairs in each of {} layers (width {kv}){}",
+            arch.num_layers,
+            token_dim_note(arch)
+        ),
     )
 }
 

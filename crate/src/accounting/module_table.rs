@@ -52,7 +52,10 @@ pub fn groups(arch: &Architecture, config: &LoraConfig, lora: &[usize]) -> Vec<M
         let m = &arch.modules[i];
         let name = block_relative(&m.name);
         let each = lora_params_of(m, config.r);
-        match out.iter_mut().find(|g| g.name == name && g.in_features == m.in_features && g.out_features == m.out_features) {
+        match out
+            .iter_mut()
+            .find(|g| g.name == name && g.in_features == m.in_features && g.out_features == m.out_features)
+        {
             Some(g) => {
                 g.count += 1;
                 g.lora_params_total += each;
@@ -90,4 +93,3 @@ pub fn rank_table(group: &ModuleGroup) -> RankTable {
         .collect();
     RankTable { module: group.name.clone(), in_features: d_in, out_features: d_out, rows }
 }
-

@@ -5,15 +5,15 @@ use serde::{Deserialize, Serialize};
 use crate::accounting::arch::{Architecture, HfConfig, Task};
 use crate::accounting::checkpoint::{AdapterDtypes, Dtype, adapter_tensors, model_tensors, safetensors_bytes};
 use crate::accounting::count::{LoraCount, count_lora, lora_params_of};
-use crate::error::Error;
 use crate::accounting::inject::inject;
 use crate::accounting::lora_config::LoraConfig;
 use crate::accounting::memory::{Batch, Memory, Optimizer, Precision};
 use crate::accounting::method_costs::{self, CostInputs, MethodCost, PeftMethod};
-use crate::accounting::presets::{PRESETS, preset_config};
 pub use crate::accounting::module_table::{ModuleGroup, RankRow, RankTable};
 use crate::accounting::module_table::{groups, percent, rank_table};
+use crate::accounting::presets::{PRESETS, preset_config};
 pub use crate::accounting::targets::{TargetChoice, target_choices};
+use crate::error::Error;
 
 /// Everything a user can set. Field names follow PEFT where PEFT has the setting.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -135,7 +135,11 @@ pub struct Description {
 /// The model a setup names and the modules it offers, without LoRA.
 pub fn describe(setup: &Setup) -> Result<Description, Error> {
     let arch = architecture(setup)?;
-    Ok(Description { model: model_info(&arch), target_choices: target_choices(&arch), default_targets: arch.default_targets.clone() })
+    Ok(Description {
+        model: model_info(&arch),
+        target_choices: target_choices(&arch),
+        default_targets: arch.default_targets.clone(),
+    })
 }
 
 fn model_info(arch: &Architecture) -> ModelInfo {
@@ -167,7 +171,10 @@ pub fn architecture(setup: &Setup) -> Result<Architecture, Error> {
 
 fn validate(setup: &Setup) -> Result<(), Error> {
     if setup.lora.r > 1 << 20 {
-        return Err(Error::invalid("r", format!("{} is larger than any layer here; ranks beyond {MAX_RANK} rarely help", setup.lora.r)));
+        return Err(Error::invalid(
+            "r",
+            format!("{} is larger than any layer here; ranks beyond {MAX_RANK} rarely help", setup.lora.r),
+        ));
     }
     if setup.batch.batch_size == 0 || setup.batch.batch_size > 1 << 16 {
         return Err(Error::invalid("batch_size", "must be between 1 and 65536"));
@@ -213,7 +220,8 @@ pub fn compute(setup: &Setup) -> Result<Report, Error> {
         method_costs::prompt_tuning(&arch, setup.num_virtual_tokens),
         method_costs::prefix_tuning(&arch, setup.num_virtual_tokens),
     ];
-    let adapter = adapter_tensors(&arch, config, &inj, AdapterDtypes { lora: setup.adapter_dtype.dtype(), base: float });
+    let adapter =
+        adapter_tensors(&arch, config, &inj, AdapterDtypes { lora: setup.adapter_dtype.dtype(), base: float });
     debug_assert_eq!(safetensors_bytes(&adapter), lora_cost.checkpoint_bytes);
     Ok(Report {
         model: model_info(&arch),

@@ -65,4 +65,3 @@ fn module_note(short: &str, d_in: u64, d_out: u64) -> Option<String> {
         _ => None,
     }
 }
-

@@ -13,15 +13,20 @@ use super::predict::read_folder;
 use super::{device, median, model_files, usage_error};
 
 pub fn run(args: &[String]) -> i32 {
-    let flags = match Flags::parse(args, &["--model", "--hub", "--adapters", "--device", "--text", "--rounds"], &["--json"]) {
-        Ok(f) => f,
-        Err(m) => return usage_error(&m),
-    };
+    let flags =
+        match Flags::parse(args, &["--model", "--hub", "--adapters", "--device", "--text", "--rounds"], &["--json"]) {
+            Ok(f) => f,
+            Err(m) => return usage_error(&m),
+        };
     super::exit_code(go(&flags))
 }
 
 fn mib(bytes: u64) -> String {
-    if bytes >= 1 << 20 { format!("{:.1} MiB", bytes as f64 / (1u64 << 20) as f64) } else { format!("{:.1} KiB", bytes as f64 / 1024.0) }
+    if bytes >= 1 << 20 {
+        format!("{:.1} MiB", bytes as f64 / (1u64 << 20) as f64)
+    } else {
+        format!("{:.1} KiB", bytes as f64 / 1024.0)
+    }
 }
 
 fn go(f: &Flags) -> Result<(), String> {
@@ -66,7 +71,10 @@ fn go(f: &Flags) -> Result<(), String> {
     let m = set.memory();
     let infos = set.infos();
     if f.on("--json") {
-        println!("{}", json!({"adapters": infos, "memory": m, "ms_switch_and_classify": medians, "ms_same_adapter": ms_same, "rounds": rounds}));
+        println!(
+            "{}",
+            json!({"adapters": infos, "memory": m, "ms_switch_and_classify": medians, "ms_same_adapter": ms_same, "rounds": rounds})
+        );
         return Ok(());
     }
     println!("base model, held once          {:>10}", mib(m.base_bytes));
@@ -79,7 +87,11 @@ fn go(f: &Flags) -> Result<(), String> {
     }
     let n = infos.len();
     println!("1 base + {n} adapter(s)           {:>10}", mib(m.shared_bytes));
-    println!("{n} fine-tuned copies             {:>10}  ({:.1}x)", mib(m.copies_bytes), m.copies_bytes as f64 / m.shared_bytes as f64);
+    println!(
+        "{n} fine-tuned copies             {:>10}  ({:.1}x)",
+        mib(m.copies_bytes),
+        m.copies_bytes as f64 / m.shared_bytes as f64
+    );
     println!("classify without switching     {ms_same:>7.1} ms  (the first adapter {rounds} times in a row)");
     println!("(float32 parameters on the device; switch + classify: median of {rounds} round-robin calls, one text)");
     Ok(())

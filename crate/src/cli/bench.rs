@@ -19,7 +19,8 @@ use serde_json::{Value, json};
 use super::flags::Flags;
 use super::{device, launches, model_files, usage_error};
 
-const VALUED: &[&str] = &["--model", "--hub", "--steps", "--batch-size", "--seq-len", "--methods", "--device", "--targets"];
+const VALUED: &[&str] =
+    &["--model", "--hub", "--steps", "--batch-size", "--seq-len", "--methods", "--device", "--targets"];
 const LABELS: usize = 5;
 
 pub fn run(args: &[String]) -> i32 {
@@ -70,7 +71,10 @@ pub fn run(args: &[String]) -> i32 {
         println!("{}", serde_json::to_string_pretty(&rows).expect("json"));
     } else {
         let full_ms = rows.iter().find(|r| r["method"] == "full").and_then(|r| r["ms_per_step"].as_f64());
-        println!("{:<10} {:>12} {:>10} {:>10} {:>14} {:>14}", "method", "trainable", "ex/s", "ms/step", "step vs full", "peak RSS MiB");
+        println!(
+            "{:<10} {:>12} {:>10} {:>10} {:>14} {:>14}",
+            "method", "trainable", "ex/s", "ms/step", "step vs full", "peak RSS MiB"
+        );
         for r in &rows {
             let ms = r["ms_per_step"].as_f64().unwrap_or(f64::NAN);
             let ratio = match (r["method"].as_str(), full_ms) {
@@ -128,7 +132,9 @@ pub fn batch(batch: usize, seq: usize, vocab_size: usize) -> Vec<Sample> {
 fn peak_rss_mib() -> f64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok()))
+        .and_then(|s| {
+            s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
+        })
         .map_or(f64::NAN, |kb| kb / 1024.0)
 }
 
@@ -152,7 +158,8 @@ pub fn run_one(args: &[String]) -> i32 {
 
 fn one(f: &Flags) -> Result<Value, String> {
     let steps: usize = f.get("--steps", 10, "a positive integer")?;
-    let (bs, seq): (usize, usize) = (f.get("--batch-size", 16, "a positive integer")?, f.get("--seq-len", 64, "an integer >= 3")?);
+    let (bs, seq): (usize, usize) =
+        (f.get("--batch-size", 16, "a positive integer")?, f.get("--seq-len", 64, "an integer >= 3")?);
     if seq < 3 || bs == 0 || steps == 0 {
         return Err("--seq-len must be at least 3, --batch-size and --steps at least 1".into());
     }
@@ -182,7 +189,9 @@ fn one(f: &Flags) -> Result<Value, String> {
         let mut optim = optimizer(&TrainConfig::default());
         let mut model = Some(model);
         timed(steps, || {
-            model = Some(step(model.take().expect("put back each step"), &mut optim, 2e-4, &config, &refs, &train_device).0);
+            model = Some(
+                step(model.take().expect("put back each step"), &mut optim, 2e-4, &config, &refs, &train_device).0,
+            );
         })
     };
     Ok(json!({

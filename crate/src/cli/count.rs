@@ -64,16 +64,23 @@ fn parse(args: &[String]) -> Result<(Setup, bool), Usage> {
             "--r" => setup.lora.r = number(name, &value()?)?,
             "--alpha" | "--lora-alpha" => {
                 let v = value()?;
-                setup.lora.lora_alpha =
-                    v.parse::<f64>().ok().filter(|a| a.is_finite()).ok_or_else(|| Usage(format!("{name}: '{v}' is not a number")))?
+                setup.lora.lora_alpha = v
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|a| a.is_finite())
+                    .ok_or_else(|| Usage(format!("{name}: '{v}' is not a number")))?
             }
             "--targets" | "--target-modules" => setup.lora.target_modules = Some(TargetModules::parse_list(&value()?)),
-            "--bias" => setup.lora.bias = Bias::parse(&value()?).map_err(|e| Usage(format!("--bias: {}", e.message)))?,
+            "--bias" => {
+                setup.lora.bias = Bias::parse(&value()?).map_err(|e| Usage(format!("--bias: {}", e.message)))?
+            }
             "--layers" => {
                 let v = value()?;
                 let layers: Result<Vec<usize>, _> = v.split(',').map(|s| s.trim().parse::<usize>()).collect();
                 setup.lora.layers_to_transform =
-                    Some(layers.map_err(|_| Usage(format!("--layers: '{v}' is not a comma-separated list of layer numbers")))?);
+                    Some(layers.map_err(|_| {
+                        Usage(format!("--layers: '{v}' is not a comma-separated list of layer numbers"))
+                    })?);
             }
             "--task" => {
                 setup.task = match value()?.as_str() {
@@ -83,7 +90,10 @@ fn parse(args: &[String]) -> Result<(Setup, bool), Usage> {
                 }
             }
             "--num-labels" => setup.num_labels = number(name, &value()?)?,
-            "--precision" => setup.precision = Precision::parse(&value()?).map_err(|e| Usage(format!("--precision: {}", e.message)))?,
+            "--precision" => {
+                setup.precision =
+                    Precision::parse(&value()?).map_err(|e| Usage(format!("--precision: {}", e.message)))?
+            }
             "--adapter-dtype" => {
                 setup.adapter_dtype = match value()?.as_str() {
                     "fp32" => AdapterDtype::Fp32,
@@ -91,7 +101,10 @@ fn parse(args: &[String]) -> Result<(Setup, bool), Usage> {
                     other => return Err(Usage(format!("--adapter-dtype: '{other}' is not fp32 or bf16"))),
                 }
             }
-            "--optimizer" => setup.optimizer = Optimizer::parse(&value()?).map_err(|e| Usage(format!("--optimizer: {}", e.message)))?,
+            "--optimizer" => {
+                setup.optimizer =
+                    Optimizer::parse(&value()?).map_err(|e| Usage(format!("--optimizer: {}", e.message)))?
+            }
             "--batch-size" => setup.batch.batch_size = number(name, &value()?)?,
             "--seq-len" => setup.batch.seq_len = number(name, &value()?)?,
             "--bottleneck" => setup.bottleneck = number(name, &value()?)?,
@@ -119,7 +132,8 @@ fn resolve_model(model: &str, hub_flag: Option<&str>, setup: &mut Setup) -> Resu
     let path = match hub::HubId::parse(model) {
         Some(id) => {
             let id = id.map_err(Usage)?;
-            fetched = hub::fetch(&id, &hub::hub(hub_flag).map_err(Usage)?, &["config.json"], |_, _| Ok(())).map_err(Usage)?;
+            fetched =
+                hub::fetch(&id, &hub::hub(hub_flag).map_err(Usage)?, &["config.json"], |_, _| Ok(())).map_err(Usage)?;
             fetched.as_path()
         }
         None => Path::new(model),
@@ -132,6 +146,8 @@ fn resolve_model(model: &str, hub_flag: Option<&str>, setup: &mut Setup) -> Resu
             Ok(())
         }
         Err(e) if path.exists() => Err(Usage(format!("--model: cannot read {}: {e}", file.display()))),
-        Err(_) => Err(Usage(format!("--model: '{model}' is neither a preset id, a config.json path nor a Hub id (hf:ORG/NAME)"))),
+        Err(_) => Err(Usage(format!(
+            "--model: '{model}' is neither a preset id, a config.json path nor a Hub id (hf:ORG/NAME)"
+        ))),
     }
 }

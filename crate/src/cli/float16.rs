@@ -8,7 +8,9 @@ use lora_playground::float16::{Float16Report, to_float16};
 
 pub fn run(args: &[String]) -> i32 {
     let [dir] = args else {
-        eprintln!("usage: lora-playground float16 MODEL_DIR   (writes MODEL_DIR/model.f16.safetensors and model.f16.json)");
+        eprintln!(
+            "usage: lora-playground float16 MODEL_DIR   (writes MODEL_DIR/model.f16.safetensors and model.f16.json)"
+        );
         return 2;
     };
     match convert(Path::new(dir)) {
@@ -24,9 +26,11 @@ pub fn run(args: &[String]) -> i32 {
 }
 
 fn convert(dir: &Path) -> Result<String, String> {
-    let (source, copy, report_file) = (dir.join("model.safetensors"), dir.join("model.f16.safetensors"), dir.join("model.f16.json"));
+    let (source, copy, report_file) =
+        (dir.join("model.safetensors"), dir.join("model.f16.safetensors"), dir.join("model.f16.json"));
     let bytes = std::fs::read(&source).map_err(|e| format!("{}: {e}", source.display()))?;
-    let (half, report) = to_float16("model.safetensors", &bytes).map_err(|e| format!("{}: {}", source.display(), e.message))?;
+    let (half, report) =
+        to_float16("model.safetensors", &bytes).map_err(|e| format!("{}: {}", source.display(), e.message))?;
     let previous = std::fs::read(&report_file).ok().and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok());
     let current = previous.is_some_and(|p| p["source_sha256"] == report.source_sha256.as_str())
         && std::fs::metadata(&copy).is_ok_and(|m| m.len() == report.bytes);
@@ -40,7 +44,9 @@ fn convert(dir: &Path) -> Result<String, String> {
 /// Written aside and renamed, so a server never sends half a file.
 fn write(path: &Path, bytes: &[u8]) -> Result<(), String> {
     let tmp = path.with_extension("tmp");
-    std::fs::write(&tmp, bytes).and_then(|()| std::fs::rename(&tmp, path)).map_err(|e| format!("{}: {e}", path.display()))
+    std::fs::write(&tmp, bytes)
+        .and_then(|()| std::fs::rename(&tmp, path))
+        .map_err(|e| format!("{}: {e}", path.display()))
 }
 
 fn summary(copy: &Path, r: &Float16Report, current: bool) -> String {

@@ -27,13 +27,19 @@ impl HubId {
         let id = model.strip_prefix("hf:")?;
         let (repo, revision) = id.split_once('@').unwrap_or((id, "main"));
         // Names as the Hub allows them; nothing that could leave the URL path or the cache folder.
-        let plain = |s: &str| !s.is_empty() && !s.starts_with('.') && s.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
+        let plain = |s: &str| {
+            !s.is_empty() && !s.starts_with('.') && s.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+        };
         let parts: Vec<&str> = repo.split('/').collect();
         if parts.len() > 2 || !parts.iter().all(|p| plain(p)) {
-            return Some(Err(format!("--model {model}: a Hub id is hf:ORG/NAME (letters, digits, '-', '_', '.'), optionally @REVISION")));
+            return Some(Err(format!(
+                "--model {model}: a Hub id is hf:ORG/NAME (letters, digits, '-', '_', '.'), optionally @REVISION"
+            )));
         }
         if !plain(revision) {
-            return Some(Err(format!("--model {model}: the revision '{revision}' must be a branch, tag or commit without '/'")));
+            return Some(Err(format!(
+                "--model {model}: the revision '{revision}' must be a branch, tag or commit without '/'"
+            )));
         }
         Some(Ok(Self { repo: repo.to_string(), revision: revision.to_string() }))
     }
@@ -45,7 +51,8 @@ impl HubId {
 
 /// The hub to use: `--hub`, else `$LP_HUB`, else the Hugging Face Hub; without a trailing `/`.
 pub fn hub(flag: Option<&str>) -> Result<String, String> {
-    let chosen = flag.map(str::to_string).or_else(|| std::env::var("LP_HUB").ok()).unwrap_or_else(|| DEFAULT_HUB.into());
+    let chosen =
+        flag.map(str::to_string).or_else(|| std::env::var("LP_HUB").ok()).unwrap_or_else(|| DEFAULT_HUB.into());
     let trimmed = chosen.trim_end_matches('/').to_string();
     if !(trimmed.starts_with("http://") || trimmed.starts_with("https://")) {
         return Err(format!("--hub {chosen}: expected an http:// or https:// address (for example {DEFAULT_HUB})"));
@@ -55,16 +62,27 @@ pub fn hub(flag: Option<&str>) -> Result<String, String> {
 
 /// Where the files of `id` from `hub` are kept.
 fn cache_dir(hub: &str, id: &HubId) -> PathBuf {
-    let root = std::env::var_os("LP_HUB_CACHE").map(PathBuf::from).unwrap_or_else(|| {
-        Path::new(&std::env::var_os("HOME").unwrap_or_else(|| ".".into())).join(".cache/lp/hub")
-    });
-    let host: String = hub.split("://").nth(1).unwrap_or(hub).chars().map(|c| if c.is_ascii_alphanumeric() || c == '.' { c } else { '_' }).collect();
+    let root = std::env::var_os("LP_HUB_CACHE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(&std::env::var_os("HOME").unwrap_or_else(|| ".".into())).join(".cache/lp/hub"));
+    let host: String = hub
+        .split("://")
+        .nth(1)
+        .unwrap_or(hub)
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || c == '.' { c } else { '_' })
+        .collect();
     root.join(host).join(&id.repo).join(&id.revision)
 }
 
 /// Fetches `files` of `id` (each once: a kept file is not fetched again) and returns the folder holding them.
 /// `check` runs on each file as it arrives (a kept file passed it when it came, and the caller reads it anyway).
-pub fn fetch(id: &HubId, hub: &str, files: &[&str], check: impl Fn(&str, &Path) -> Result<(), String>) -> Result<PathBuf, String> {
+pub fn fetch(
+    id: &HubId,
+    hub: &str,
+    files: &[&str],
+    check: impl Fn(&str, &Path) -> Result<(), String>,
+) -> Result<PathBuf, String> {
     let dir = cache_dir(hub, id);
     std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let agent: ureq::Agent = ureq::Agent::config_builder()
@@ -100,8 +118,10 @@ fn download(agent: &ureq::Agent, id: &HubId, hub: &str, file: &str, path: &Path)
     }
     let kind = res.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default();
     if kind.starts_with("text/html") {
-        return Err(format!("{what}: the server answered a web page, not the file: is {hub} a Hub or a mirror of one \
-                            (files at HUB/ORG/NAME/resolve/REVISION/FILE)?"));
+        return Err(format!(
+            "{what}: the server answered a web page, not the file: is {hub} a Hub or a mirror of one \
+                            (files at HUB/ORG/NAME/resolve/REVISION/FILE)?"
+        ));
     }
     let expected = res.body().content_length();
     let part = path.with_file_name(format!("{file}.part"));
@@ -112,7 +132,9 @@ fn download(agent: &ureq::Agent, id: &HubId, hub: &str, file: &str, path: &Path)
     })?;
     if let Some(n) = expected.filter(|&n| n != written) {
         let _ = std::fs::remove_file(&part);
-        return Err(format!("{what}: truncated: {written} of {n} bytes arrived; nothing was kept, run the command again"));
+        return Err(format!(
+            "{what}: truncated: {written} of {n} bytes arrived; nothing was kept, run the command again"
+        ));
     }
     std::fs::rename(&part, path).map_err(|e| format!("{}: {e}", path.display()))
 }
@@ -123,7 +145,9 @@ fn refusal(status: u16, code: &str, revision: &str) -> String {
     match (status, code) {
         (_, "RepoNotFound") => format!("no such model ({status}): check the id's spelling, or it is private"),
         (_, "RevisionNotFound") => format!("no revision '{revision}' ({status})"),
-        (_, "EntryNotFound") | (404, _) => format!("not found ({status}): no such model, revision or file; check the id's spelling"),
+        (_, "EntryNotFound") | (404, _) => {
+            format!("not found ({status}): no such model, revision or file; check the id's spelling")
+        }
         (_, "GatedRepo") | (401 | 403, _) => format!(
             "refused ({status}): a gated or private model (or no such model: the Hub answers 401 for both). \
              Accept its terms on huggingface.co and download it there, then pass the folder to --model"
@@ -160,11 +184,15 @@ mod tests {
     #[test]
     fn ids_parse_as_the_hub_names_them() {
         let id = |s: &str| HubId::parse(s).unwrap().unwrap();
-        assert_eq!(id("hf:google-bert/bert-base-uncased"), HubId { repo: "google-bert/bert-base-uncased".into(), revision: "main".into() });
+        assert_eq!(
+            id("hf:google-bert/bert-base-uncased"),
+            HubId { repo: "google-bert/bert-base-uncased".into(), revision: "main".into() }
+        );
         assert_eq!(id("hf:bert-base-uncased@v1.0").revision, "v1.0");
         assert_eq!(id("hf:org/m").url("http://h", "config.json"), "http://h/org/m/resolve/main/config.json");
         assert!(HubId::parse("models/x").is_none());
-        for bad in ["hf:", "hf:a/b/c", "hf:../x", "hf:a/.git", "hf:a/b@", "hf:a/b@refs/pr/1", "hf:a b/c", "hf:a/b?x=1"] {
+        for bad in ["hf:", "hf:a/b/c", "hf:../x", "hf:a/.git", "hf:a/b@", "hf:a/b@refs/pr/1", "hf:a b/c", "hf:a/b?x=1"]
+        {
             assert!(HubId::parse(bad).unwrap().is_err(), "{bad}");
         }
     }

@@ -26,7 +26,12 @@ pub fn run(args: &[String]) -> i32 {
     super::exit_code(go(&flags))
 }
 
-fn read(flag: &str, dir: &str, config: &lora_playground::model::config::EncoderConfig, want: Method) -> Result<Saved, String> {
+fn read(
+    flag: &str,
+    dir: &str,
+    config: &lora_playground::model::config::EncoderConfig,
+    want: Method,
+) -> Result<Saved, String> {
     let saved = read_saved(config, &read_folder(Path::new(dir))?).map_err(|e| format!("{flag} {dir}: {e}"))?;
     if saved.method != want {
         return Err(format!("{flag} {dir}: is a {} run; {flag} takes a {} run", saved.method.name(), want.name()));
@@ -44,12 +49,18 @@ fn go(f: &Flags) -> Result<(), String> {
     let full = match f.str("--full") {
         Some(d) => {
             let run = read("--full", d, &config, Method::Full)?;
-            Some(full_spectra(&run, &base, &adapter.lora_modules, adapter.lora.r as usize).map_err(|e| format!("--full {d}: {e}"))?)
+            Some(
+                full_spectra(&run, &base, &adapter.lora_modules, adapter.lora.r as usize)
+                    .map_err(|e| format!("--full {d}: {e}"))?,
+            )
         }
         None => None,
     };
     let compare = match f.str("--compare") {
-        Some(d) => Some(similarities(&adapter, &read("--compare", d, &config, Method::Lora)?).map_err(|e| format!("--compare {d}: {e}"))?),
+        Some(d) => Some(
+            similarities(&adapter, &read("--compare", d, &config, Method::Lora)?)
+                .map_err(|e| format!("--compare {d}: {e}"))?,
+        ),
         None => None,
     };
     let out = json!({

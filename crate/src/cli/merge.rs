@@ -6,9 +6,9 @@ use std::path::Path;
 use std::time::Instant;
 
 use lora_playground::data::split::stratified;
-use lora_playground::train::merge::{MergeCheck, check, merged_files};
 use lora_playground::train::classifier::{Classifier, load_trained};
 use lora_playground::train::folder::TrainingRecord;
+use lora_playground::train::merge::{MergeCheck, check, merged_files};
 use lora_playground::train::plan::Plan;
 use serde_json::json;
 
@@ -17,7 +17,11 @@ use super::predict::read_folder;
 use super::{device, median, model_files, usage_error};
 
 pub fn run(args: &[String]) -> i32 {
-    let flags = match Flags::parse(args, &["--model", "--hub", "--adapter", "--data", "--out", "--device", "--batch-size", "--repeats"], &["--json"]) {
+    let flags = match Flags::parse(
+        args,
+        &["--model", "--hub", "--adapter", "--data", "--out", "--device", "--batch-size", "--repeats"],
+        &["--json"],
+    ) {
         Ok(f) => f,
         Err(m) => return usage_error(&m),
     };
@@ -25,7 +29,12 @@ pub fn run(args: &[String]) -> i32 {
 }
 
 /// Seconds per text of one pass over `texts` (after one untimed batch to warm up).
-fn per_text_seconds(c: &Classifier, texts: &[String], batch: usize, device: &burn::tensor::Device) -> Result<f64, String> {
+fn per_text_seconds(
+    c: &Classifier,
+    texts: &[String],
+    batch: usize,
+    device: &burn::tensor::Device,
+) -> Result<f64, String> {
     c.logits(&texts[..texts.len().min(batch)], batch, device).map_err(|e| e.to_string())?;
     let t = Instant::now();
     c.logits(texts, batch, device).map_err(|e| e.to_string())?;
@@ -34,7 +43,9 @@ fn per_text_seconds(c: &Classifier, texts: &[String], batch: usize, device: &bur
 
 fn go(f: &Flags) -> Result<(), String> {
     let adapter = f.str("--adapter").ok_or("--adapter DIR is required (a LoRA adapter folder: ours or PEFT's)")?;
-    let data_spec = f.str("--data").ok_or("--data is required: the dataset the adapter was trained on (its validation split is checked)")?;
+    let data_spec = f
+        .str("--data")
+        .ok_or("--data is required: the dataset the adapter was trained on (its validation split is checked)")?;
     let out = f.str("--out").ok_or("--out DIR is required (where the merged model is saved)")?;
     let batch: usize = f.get("--batch-size", 1, "a positive integer")?;
     let repeats: usize = f.get("--repeats", 3, "a positive integer")?;
@@ -58,7 +69,8 @@ fn go(f: &Flags) -> Result<(), String> {
     let defaults = Plan::default();
     let texts: Vec<String> = if saved.contains_key("training.json") {
         let seed = record.seed.unwrap_or(defaults.train.seed);
-        let (_, val) = stratified(&data.examples, data.labels.len(), record.val_fraction.unwrap_or(defaults.val_fraction), seed);
+        let (_, val) =
+            stratified(&data.examples, data.labels.len(), record.val_fraction.unwrap_or(defaults.val_fraction), seed);
         val.into_iter().map(|e| e.text).collect()
     } else {
         data.examples.iter().map(|e| e.text.clone()).collect()
@@ -103,7 +115,9 @@ fn go(f: &Flags) -> Result<(), String> {
         println!("same predicted label       {same_prediction} / {n}");
         println!("latency, adapter           {ms_unmerged:.2} ms per text  (batch {batch}, median of {repeats})");
         println!("latency, merged            {ms_merged:.2} ms per text  ({:.2}x)", ms_merged / ms_unmerged);
-        println!("saved                      {out}: config.json, model.safetensors ({model_bytes} bytes), tokenizer.json, training.json");
+        println!(
+            "saved                      {out}: config.json, model.safetensors ({model_bytes} bytes), tokenizer.json, training.json"
+        );
     }
     Ok(())
 }

@@ -10,6 +10,7 @@ mod device;
 #[cfg(feature = "train")]
 mod flags;
 mod float16;
+mod hub;
 #[cfg(feature = "train")]
 mod inspect;
 #[cfg(feature = "train")]
@@ -22,11 +23,10 @@ mod model_files;
 mod predict;
 #[cfg(feature = "train")]
 mod progress;
-mod hub;
 mod serve;
-mod table;
 #[cfg(feature = "train")]
 mod sweep;
+mod table;
 #[cfg(feature = "train")]
 mod train;
 
@@ -110,7 +110,10 @@ pub fn run(args: &[String]) -> i32 {
         #[cfg(feature = "train")]
         Some("bench-one") => bench::run_one(&args[1..]),
         #[cfg(not(feature = "train"))]
-        Some(cmd @ ("train" | "predict" | "merge" | "adapters" | "inspect" | "compare" | "sweep" | "tiny-model" | "bench")) => {
+        Some(
+            cmd @ ("train" | "predict" | "merge" | "adapters" | "inspect" | "compare" | "sweep" | "tiny-model"
+            | "bench"),
+        ) => {
             eprintln!("error: '{cmd}' needs the `train` feature (this build has only the calculator)");
             2
         }

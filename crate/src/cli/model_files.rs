@@ -38,7 +38,9 @@ pub fn resolve(model: &str) -> Result<(PathBuf, String), String> {
             places.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
         ));
     }
-    Err(format!("--model {model}: no such folder (give a folder with config.json, model.safetensors, tokenizer.json, or {DEFAULT_MODEL})"))
+    Err(format!(
+        "--model {model}: no such folder (give a folder with config.json, model.safetensors, tokenizer.json, or {DEFAULT_MODEL})"
+    ))
 }
 
 /// `--model tiny` is the tiny random BERT the page offers for slow devices (seed 0, as the page loads it);
@@ -67,8 +69,14 @@ pub fn read(model: &str, hub: Option<&str>) -> Result<ModelFiles, String> {
         None => resolve(model)?,
     };
     let file = |f: &str| std::fs::read(dir.join(f)).map_err(|e| format!("{}: {e}", dir.join(f).display()));
-    let config_json = String::from_utf8(file("config.json")?).map_err(|_| format!("{}/config.json is not UTF-8", dir.display()))?;
-    let files = ModelFiles { name, config_json, safetensors: file("model.safetensors")?, tokenizer_json: file("tokenizer.json")? };
+    let config_json =
+        String::from_utf8(file("config.json")?).map_err(|_| format!("{}/config.json is not UTF-8", dir.display()))?;
+    let files = ModelFiles {
+        name,
+        config_json,
+        safetensors: file("model.safetensors")?,
+        tokenizer_json: file("tokenizer.json")?,
+    };
     let config = files.encoder_config().map_err(|e| format!("{}/config.json: {e}", dir.display()))?;
     lora_playground::model::matching::check(&files, &config).map_err(|e| format!("{}: {e}", dir.display()))?;
     Ok(files)

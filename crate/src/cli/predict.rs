@@ -5,14 +5,15 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use lora_playground::data;
-use lora_playground::train::metrics::argmax;
 use lora_playground::train::classifier::load_trained;
+use lora_playground::train::metrics::argmax;
 
 use super::flags::Flags;
 use super::{device, model_files, usage_error};
 
 pub fn run(args: &[String]) -> i32 {
-    let flags = match Flags::parse(args, &["--model", "--hub", "--adapter", "--input", "--device", "--batch-size"], &[]) {
+    let flags = match Flags::parse(args, &["--model", "--hub", "--adapter", "--input", "--device", "--batch-size"], &[])
+    {
         Ok(f) => f,
         Err(m) => return usage_error(&m),
     };
@@ -34,8 +35,10 @@ pub fn read_folder(dir: &Path) -> Result<BTreeMap<String, Vec<u8>>, String> {
 }
 
 fn go(f: &Flags) -> Result<(), String> {
-    let adapter = f.str("--adapter").ok_or("--adapter DIR is required (a folder written by train, or a PEFT adapter)")?;
-    let input = f.str("--input").ok_or("--input FILE is required (one text per line, or CSV/JSONL with a text column)")?;
+    let adapter =
+        f.str("--adapter").ok_or("--adapter DIR is required (a folder written by train, or a PEFT adapter)")?;
+    let input =
+        f.str("--input").ok_or("--input FILE is required (one text per line, or CSV/JSONL with a text column)")?;
     let batch: usize = f.get("--batch-size", 32, "a positive integer")?;
     let files = model_files::from_flags(&f)?;
     let device = device::parse(f.str("--device").unwrap_or("cpu"))?;
@@ -59,7 +62,10 @@ fn go(f: &Flags) -> Result<(), String> {
         let best = argmax(p);
         let map: serde_json::Map<String, serde_json::Value> =
             classifier.labels.iter().zip(p).map(|(l, v)| (l.clone(), serde_json::json!(v))).collect();
-        println!("{}", serde_json::json!({ "text": text, "label": classifier.labels[best], "probs": map, "logits": z }));
+        println!(
+            "{}",
+            serde_json::json!({ "text": text, "label": classifier.labels[best], "probs": map, "logits": z })
+        );
     }
     Ok(())
 }

@@ -18,7 +18,11 @@ impl Bar {
         self.done += 1;
         let frac = self.done as f64 / self.total_steps as f64;
         let secs = self.started.elapsed().as_secs_f64();
-        let eta = if self.done > 0 { secs / self.done as f64 * (self.total_steps - self.done.min(self.total_steps)) as f64 } else { 0.0 };
+        let eta = if self.done > 0 {
+            secs / self.done as f64 * (self.total_steps - self.done.min(self.total_steps)) as f64
+        } else {
+            0.0
+        };
         let width = 24;
         let filled = ((frac * width as f64).round() as usize).min(width);
         eprint!(

@@ -24,7 +24,8 @@ pub fn compare(args: &[String]) -> i32 {
 }
 
 /// Grid keys and their flags.
-const GRID_FLAGS: [(&str, &str); 4] = [("methods", "--methods"), ("ranks", "--ranks"), ("target_sets", "--target-sets"), ("full_lr", "--full-lr")];
+const GRID_FLAGS: [(&str, &str); 4] =
+    [("methods", "--methods"), ("ranks", "--ranks"), ("target_sets", "--target-sets"), ("full_lr", "--full-lr")];
 
 fn run(args: &[String], extra: &[&str], default_methods: &str) -> i32 {
     let mut valued: Vec<&str> = VALUED.iter().copied().filter(|f| *f != "--method").collect();
@@ -93,7 +94,20 @@ fn go(f: &Flags, runs: Vec<Run>) -> Result<(), String> {
     Ok(())
 }
 
-const COLUMNS: [&str; 12] = ["run", "method", "r", "lora_alpha", "lr", "trainable", "trainable %", "optimizer state", "saved", "s/step", "val accuracy", "val macro-F1"];
+const COLUMNS: [&str; 12] = [
+    "run",
+    "method",
+    "r",
+    "lora_alpha",
+    "lr",
+    "trainable",
+    "trainable %",
+    "optimizer state",
+    "saved",
+    "s/step",
+    "val accuracy",
+    "val macro-F1",
+];
 
 fn cells(r: &Value) -> [String; 12] {
     let num = |k: &str| r[k].as_f64().unwrap_or(f64::NAN);
@@ -126,7 +140,8 @@ fn markdown(rows: &[Value]) -> String {
 fn write_tables(out: &Path, rows: &[Value]) -> Result<(), String> {
     let named = |f: &str, e: &dyn std::fmt::Display| format!("{}: {e}", out.join(f).display());
     std::fs::write(out.join("sweep.md"), markdown(rows)).map_err(|e| named("sweep.md", &e))?;
-    std::fs::write(out.join("sweep.json"), serde_json::to_string_pretty(rows).expect("json")).map_err(|e| named("sweep.json", &e))?;
+    std::fs::write(out.join("sweep.json"), serde_json::to_string_pretty(rows).expect("json"))
+        .map_err(|e| named("sweep.json", &e))?;
     let mut csv = csv::Writer::from_path(out.join("sweep.csv")).map_err(|e| named("sweep.csv", &e))?;
     csv.write_record(COLUMNS).map_err(|e| named("sweep.csv", &e))?;
     for r in rows {

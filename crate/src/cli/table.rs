@@ -32,9 +32,20 @@ pub fn bytes(n: u64) -> String {
 pub fn render(setup: &Setup, r: &Report) -> String {
     let mut o = String::new();
     let m = &r.model;
-    let _ = writeln!(o, "model         {} ({}, {:?}, {} layers, hidden {})", setup.model, m.model_type, m.task, m.num_layers, m.hidden_size);
+    let _ = writeln!(
+        o,
+        "model         {} ({}, {:?}, {} layers, hidden {})",
+        setup.model, m.model_type, m.task, m.num_layers, m.hidden_size
+    );
     let _ = writeln!(o, "base params   {}", grouped(m.params));
-    let _ = writeln!(o, "LoRA          r={} lora_alpha={} scaling={:.4}{}", setup.lora.r, setup.lora.lora_alpha, r.scaling, if setup.lora.use_rslora { " (rsLoRA)" } else { "" });
+    let _ = writeln!(
+        o,
+        "LoRA          r={} lora_alpha={} scaling={:.4}{}",
+        setup.lora.r,
+        setup.lora.lora_alpha,
+        r.scaling,
+        if setup.lora.use_rslora { " (rsLoRA)" } else { "" }
+    );
     let _ = writeln!(o);
     let _ = writeln!(
         o,
@@ -43,9 +54,14 @@ pub fn render(setup: &Setup, r: &Report) -> String {
         grouped(r.all),
         r.trainable_percent
     );
-    let _ = writeln!(o, "LoRA-only params: {} ({:.4}% of the base model)", grouped(r.lora_params), r.lora_percent_of_base);
+    let _ =
+        writeln!(o, "LoRA-only params: {} ({:.4}% of the base model)", grouped(r.lora_params), r.lora_percent_of_base);
     if !r.modules_to_save.is_empty() {
-        let _ = writeln!(o, "modules_to_save:  {} (trainable copies; PEFT counts the frozen originals in `all` too)", r.modules_to_save.join(", "));
+        let _ = writeln!(
+            o,
+            "modules_to_save:  {} (trainable copies; PEFT counts the frozen originals in `all` too)",
+            r.modules_to_save.join(", ")
+        );
     }
     let _ = writeln!(o);
     let _ = writeln!(o, "{:<32} {:>8} {:>14} {:>7} {:>14}  layers", "module", "kind", "shape", "count", "LoRA params");
@@ -66,8 +82,16 @@ pub fn render(setup: &Setup, r: &Report) -> String {
     let _ = writeln!(o, "model.safetensors           {}", bytes(r.full_model_bytes));
     let _ = writeln!(o, "merged model                {}", bytes(r.merged_model_bytes));
     let _ = writeln!(o);
-    let _ = writeln!(o, "training memory ({:?} base, {:?}, batch {} x {} tokens)", setup.precision, setup.optimizer, setup.batch.batch_size, setup.batch.seq_len);
-    let _ = writeln!(o, "{:<10} {:>14} {:>14} {:>14} {:>14} {:>14} {:>14} {:>14}", "method", "trainable", "frozen", "weights", "gradients", "optimizer", "activations", "total");
+    let _ = writeln!(
+        o,
+        "training memory ({:?} base, {:?}, batch {} x {} tokens)",
+        setup.precision, setup.optimizer, setup.batch.batch_size, setup.batch.seq_len
+    );
+    let _ = writeln!(
+        o,
+        "{:<10} {:>14} {:>14} {:>14} {:>14} {:>14} {:>14} {:>14}",
+        "method", "trainable", "frozen", "weights", "gradients", "optimizer", "activations", "total"
+    );
     for c in &r.methods {
         let mb = |b: u64| format!("{:.1} MiB", b as f64 / 1048576.0);
         let _ = writeln!(
@@ -86,7 +110,14 @@ pub fn render(setup: &Setup, r: &Report) -> String {
     let _ = writeln!(o);
     let _ = writeln!(o, "{:<18} {:>16} {:>10}  adds inference latency", "PEFT method", "trainable", "percent");
     for p in &r.peft_methods {
-        let _ = writeln!(o, "{:<18} {:>16} {:>9.4}%  {}", p.method, grouped(p.trainable), p.percent, if p.adds_inference_latency { "yes" } else { "no" });
+        let _ = writeln!(
+            o,
+            "{:<18} {:>16} {:>9.4}%  {}",
+            p.method,
+            grouped(p.trainable),
+            p.percent,
+            if p.adds_inference_latency { "yes" } else { "no" }
+        );
     }
     o
 }

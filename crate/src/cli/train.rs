@@ -8,10 +8,10 @@ use burn::tensor::Device;
 use serde_json::Value;
 
 use lora_playground::data::{self, Dataset};
+use lora_playground::model::files::ModelFiles;
 use lora_playground::model::methods::count;
 use lora_playground::train::fit::{EpochReport, Progress, train};
 use lora_playground::train::folder::{TrainingRecord, saved_files};
-use lora_playground::model::files::ModelFiles;
 use lora_playground::train::plan::{FIELDS, Plan};
 use lora_playground::train::prepare::prepare;
 
@@ -19,8 +19,27 @@ use super::flags::Flags;
 use super::{device, model_files, progress::Bar, usage_error};
 
 pub const VALUED: &[&str] = &[
-    "--model", "--hub", "--data", "--method", "--r", "--alpha", "--targets", "--layers", "--bias", "--lora-dropout", "--epochs", "--batch-size",
-    "--lr", "--weight-decay", "--warmup-ratio", "--max-grad-norm", "--max-len", "--seed", "--val-fraction", "--out", "--device",
+    "--model",
+    "--hub",
+    "--data",
+    "--method",
+    "--r",
+    "--alpha",
+    "--targets",
+    "--layers",
+    "--bias",
+    "--lora-dropout",
+    "--epochs",
+    "--batch-size",
+    "--lr",
+    "--weight-decay",
+    "--warmup-ratio",
+    "--max-grad-norm",
+    "--max-len",
+    "--seed",
+    "--val-fraction",
+    "--out",
+    "--device",
 ];
 
 pub fn run(args: &[String]) -> i32 {
@@ -98,7 +117,8 @@ pub struct Outcome {
 
 fn go(f: &Flags, plan: &Plan) -> Result<(), String> {
     let data_spec = f.str("--data").ok_or("--data is required (a CSV/TSV/JSONL file or builtin:complaints)")?;
-    let out = PathBuf::from(f.str("--out").ok_or("--out DIR is required (where the trained adapter or model is saved)")?);
+    let out =
+        PathBuf::from(f.str("--out").ok_or("--out DIR is required (where the trained adapter or model is saved)")?);
     let data = dataset(data_spec)?;
     let files = model_files::from_flags(&f)?;
     let device = device::parse(f.str("--device").unwrap_or("cpu"))?;
@@ -129,31 +149,44 @@ pub fn run_and_save(
         live.trainable,
         live.total,
         100.0 * live.trainable as f64 / live.total as f64,
-        if p.truncated > 0 { format!("; {} texts cut at --max-len {}", p.truncated, plan.max_len) } else { String::new() }
+        if p.truncated > 0 {
+            format!("; {} texts cut at --max-len {}", p.truncated, plan.max_len)
+        } else {
+            String::new()
+        }
     );
     let steps = p.train.len().div_ceil(plan.train.batch_size) * plan.train.epochs;
     let mut bar = Bar::new(steps);
-    let (model, reports) = train(p.model, &plan.train, &p.config, &p.train, &p.val, &p.labels, &device.clone().autodiff(), |ev| match ev {
-        Progress::Step { epoch, loss, .. } => {
-            if !quiet {
-                bar.step(epoch, plan.train.epochs, loss, plan.train.batch_size)
+    let (model, reports) = train(
+        p.model,
+        &plan.train,
+        &p.config,
+        &p.train,
+        &p.val,
+        &p.labels,
+        &device.clone().autodiff(),
+        |ev| match ev {
+            Progress::Step { epoch, loss, .. } => {
+                if !quiet {
+                    bar.step(epoch, plan.train.epochs, loss, plan.train.batch_size)
+                }
             }
-        }
-        Progress::Epoch(r) => {
-            if !quiet {
-                bar.line_break();
+            Progress::Epoch(r) => {
+                if !quiet {
+                    bar.line_break();
+                }
+                let line = serde_json::json!({
+                    "epoch": r.epoch, "train_loss": r.train_loss, "val_loss": r.val_loss, "val_accuracy": r.val_accuracy,
+                    "val_macro_f1": r.val_macro_f1, "examples_per_s": r.examples_per_s, "seconds": r.seconds,
+                });
+                if json_lines {
+                    println!("{line}");
+                } else {
+                    eprintln!("{line}");
+                }
             }
-            let line = serde_json::json!({
-                "epoch": r.epoch, "train_loss": r.train_loss, "val_loss": r.val_loss, "val_accuracy": r.val_accuracy,
-                "val_macro_f1": r.val_macro_f1, "examples_per_s": r.examples_per_s, "seconds": r.seconds,
-            });
-            if json_lines {
-                println!("{line}");
-            } else {
-                eprintln!("{line}");
-            }
-        }
-    });
+        },
+    );
     let saved = saved_files(&model, files, plan, &p.labels, &reports).map_err(|e| e.to_string())?;
     std::fs::create_dir_all(out).map_err(|e| format!("--out {}: {e}", out.display()))?;
     for (name, bytes) in &saved {
@@ -161,10 +194,19 @@ pub fn run_and_save(
     }
     let sizes: Vec<String> = saved.iter().map(|(n, b)| format!("{n} ({} bytes)", b.len())).collect();
     eprintln!("saved to {}: {}", out.display(), sizes.join(", "));
-    let record = saved.iter().find(|(n, _)| n == "training.json").and_then(|(_, b)| serde_json::from_slice::<TrainingRecord>(b).ok());
+    let record = saved
+        .iter()
+        .find(|(n, _)| n == "training.json")
+        .and_then(|(_, b)| serde_json::from_slice::<TrainingRecord>(b).ok());
     if let Some(f) = record.and_then(|r| r.frozen) {
         let verdict = if f.unchanged { "unchanged" } else { "CHANGED" };
-        eprintln!("frozen weights: {} tensors ({} values) {verdict}: SHA-256 {} in the checkpoint, {} after training", f.tensors, f.values, &f.checkpoint_sha256[..16], &f.trained_sha256[..16]);
+        eprintln!(
+            "frozen weights: {} tensors ({} values) {verdict}: SHA-256 {} in the checkpoint, {} after training",
+            f.tensors,
+            f.values,
+            &f.checkpoint_sha256[..16],
+            &f.trained_sha256[..16]
+        );
     }
     Ok(Outcome {
         trainable: live.trainable,

@@ -23,7 +23,10 @@ mod tests {
             assert!(d.problems.is_empty(), "{name}: {:?}", d.problems);
             assert!(d.examples.len() >= 300, "{name}: {}", d.examples.len());
             let counts = d.counts();
-            assert!(counts.iter().max().unwrap() - counts.iter().min().unwrap() <= 1, "{name} is unbalanced: {counts:?}");
+            assert!(
+                counts.iter().max().unwrap() - counts.iter().min().unwrap() <= 1,
+                "{name} is unbalanced: {counts:?}"
+            );
         }
         let labels = super::super::parse("c.jsonl", builtin("complaints").unwrap().as_bytes()).unwrap().labels;
         assert_eq!(labels, ["bank_account", "credit_card", "debt_collection", "mortgage", "student_loan"]);

@@ -21,7 +21,6 @@ pub struct Example {
     pub line: usize,
 }
 
-
 #[derive(Debug, Clone, Serialize)]
 pub struct Dataset {
     pub examples: Vec<Example>,
@@ -84,7 +83,12 @@ fn jsonl_rows(lines: &[(usize, String)], problems: &mut Vec<RowProblem>) -> Rows
     rows
 }
 
-fn delimited_rows(name: &str, lines: &[(usize, String)], sep: u8, problems: &mut Vec<RowProblem>) -> Result<Rows, Error> {
+fn delimited_rows(
+    name: &str,
+    lines: &[(usize, String)],
+    sep: u8,
+    problems: &mut Vec<RowProblem>,
+) -> Result<Rows, Error> {
     let records = records(lines, sep, problems);
     let Some((header_line, header)) = records.first() else {
         return Err(Error::invalid(name, "is empty"));
@@ -93,7 +97,8 @@ fn delimited_rows(name: &str, lines: &[(usize, String)], sep: u8, problems: &mut
     let what = if sep == b'\t' { "TSV" } else { "CSV" };
     for want in ["text", "label"] {
         if header.iter().filter(|h| h.trim().eq_ignore_ascii_case(want)).count() > 1 {
-            let mut e = Error::invalid(name, format!("the {what} header names a `{want}` column twice: which one is meant?"));
+            let mut e =
+                Error::invalid(name, format!("the {what} header names a `{want}` column twice: which one is meant?"));
             e.line = Some(*header_line);
             return Err(e);
         }
@@ -110,7 +115,8 @@ fn delimited_rows(name: &str, lines: &[(usize, String)], sep: u8, problems: &mut
     for (line, fields) in &records[1..] {
         match (fields.get(ti), fields.get(li)) {
             (Some(t), Some(l)) => rows.push((*line, t.clone(), l.clone())),
-            (None, _) => problems.push(RowProblem { line: *line, reason: format!("only {} fields; no text column", fields.len()) }),
+            (None, _) => problems
+                .push(RowProblem { line: *line, reason: format!("only {} fields; no text column", fields.len()) }),
             (_, None) => problems.push(RowProblem { line: *line, reason: "missing label".into() }),
         }
     }
@@ -137,15 +143,20 @@ fn finish(name: &str, rows: Rows, mut problems: Vec<RowProblem>) -> Result<Datas
     kept.retain(|(line, _, l)| {
         let single = counts[l] == 1;
         if single {
-            problems.push(RowProblem { line: *line, reason: format!("label '{l}' is seen only once; a class needs at least 2 examples") });
+            problems.push(RowProblem {
+                line: *line,
+                reason: format!("label '{l}' is seen only once; a class needs at least 2 examples"),
+            });
         }
         !single
     });
     counts.retain(|_, n| *n > 1);
     problems.sort_by_key(|p| p.line);
     if counts.len() < 2 {
-        let found = if counts.is_empty() { "none".to_string() } else { counts.keys().cloned().collect::<Vec<_>>().join(", ") };
-        let detail = problems.iter().take(3).map(|p| format!("line {}: {}", p.line, p.reason)).collect::<Vec<_>>().join("; ");
+        let found =
+            if counts.is_empty() { "none".to_string() } else { counts.keys().cloned().collect::<Vec<_>>().join(", ") };
+        let detail =
+            problems.iter().take(3).map(|p| format!("line {}: {}", p.line, p.reason)).collect::<Vec<_>>().join("; ");
         return Err(Error::invalid(
             name,
             format!(
@@ -157,13 +168,20 @@ fn finish(name: &str, rows: Rows, mut problems: Vec<RowProblem>) -> Result<Datas
     if counts.len() > MAX_CLASSES {
         return Err(Error::invalid(
             name,
-            format!("has {} classes; the playground trains at most {MAX_CLASSES} (is `label` the right column?)", counts.len()),
+            format!(
+                "has {} classes; the playground trains at most {MAX_CLASSES} (is `label` the right column?)",
+                counts.len()
+            ),
         ));
     }
     let labels: Vec<String> = counts.keys().cloned().collect();
     let examples = kept
         .into_iter()
-        .map(|(line, text, l)| Example { text, label: labels.iter().position(|x| *x == l).expect("kept labels are counted"), line })
+        .map(|(line, text, l)| Example {
+            text,
+            label: labels.iter().position(|x| *x == l).expect("kept labels are counted"),
+            line,
+        })
         .collect();
     Ok(Dataset { examples, labels, problems })
 }
@@ -174,7 +192,8 @@ mod tests {
 
     #[test]
     fn csv_with_quotes_commas_and_newlines() {
-        let csv = "id,text,label\n1,\"Hello, world\",pos\n2,\"She said \"\"no\"\"\nand left\",neg\n3,fine,pos\n4,bad,neg\n";
+        let csv =
+            "id,text,label\n1,\"Hello, world\",pos\n2,\"She said \"\"no\"\"\nand left\",neg\n3,fine,pos\n4,bad,neg\n";
         let d = parse("d.csv", csv.as_bytes()).unwrap();
         assert_eq!(d.labels, vec!["neg", "pos"]);
         assert_eq!(d.examples[0].text, "Hello, world");
@@ -220,7 +239,8 @@ mod tests {
 
     #[test]
     fn what_is_not_utf8_text_is_named_for_what_it_is() {
-        let utf16: Vec<u8> = [0xff, 0xfe].into_iter().chain("text,label\na,x\n".encode_utf16().flat_map(u16::to_le_bytes)).collect();
+        let utf16: Vec<u8> =
+            [0xff, 0xfe].into_iter().chain("text,label\na,x\n".encode_utf16().flat_map(u16::to_le_bytes)).collect();
         let e = parse("d.csv", &utf16).unwrap_err();
         assert!(e.message.contains("UTF-16") && e.message.contains("save it as UTF-8"), "{e}");
         let e = parse("d.csv", b"PK\x03\x04\x14\x00\x00\x00").unwrap_err();

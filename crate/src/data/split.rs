@@ -5,7 +5,12 @@ use crate::rng::Rng;
 
 /// Splits `examples` so that about `val_fraction` of each class goes to validation (at least one per class,
 /// and at least one left for training). The same seed always gives the same split.
-pub fn stratified(examples: &[Example], num_labels: usize, val_fraction: f64, seed: u64) -> (Vec<Example>, Vec<Example>) {
+pub fn stratified(
+    examples: &[Example],
+    num_labels: usize,
+    val_fraction: f64,
+    seed: u64,
+) -> (Vec<Example>, Vec<Example>) {
     let mut rng = Rng::new(seed ^ 0x5eed_5917);
     let (mut train, mut val) = (Vec::new(), Vec::new());
     for label in 0..num_labels {

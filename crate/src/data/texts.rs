@@ -28,7 +28,8 @@ pub fn texts(name: &str, bytes: &[u8]) -> Result<(Vec<(usize, String)>, Vec<RowP
             let records = records(&lines, sep, &mut problems);
             let Some((header_line, header)) = records.first() else { return Err(Error::invalid(name, "is empty")) };
             let Some(ti) = column(header, "text") else {
-                let mut e = Error::invalid(name, format!("the header must name a `text` column; found: {}", header.join(", ")));
+                let mut e =
+                    Error::invalid(name, format!("the header must name a `text` column; found: {}", header.join(", ")));
                 e.line = Some(*header_line);
                 return Err(e);
             };
@@ -39,7 +40,9 @@ pub fn texts(name: &str, bytes: &[u8]) -> Result<(Vec<(usize, String)>, Vec<RowP
                 }
             }
         }
-        Format::Delimited(_) => out.extend(lines.into_iter().filter(|(_, t)| !t.trim().is_empty()).map(|(l, t)| (l, t.trim().to_string()))),
+        Format::Delimited(_) => {
+            out.extend(lines.into_iter().filter(|(_, t)| !t.trim().is_empty()).map(|(l, t)| (l, t.trim().to_string())))
+        }
     }
     if out.is_empty() {
         return Err(Error::invalid(name, "holds no text to classify"));

@@ -48,7 +48,13 @@ pub fn subspace_similarity(a: &Tensor<2>, b: &Tensor<2>) -> Vec<Vec<f64>> {
     let (_, _, vb) = burn_linalg::svd::<2, 1>(b.clone(), SWEEPS);
     let [ka, kb] = [va.dims()[0], vb.dims()[0]];
     // [ka, kb]: every pair of directions' cosine, squared.
-    let overlap: Vec<f64> = va.matmul(vb.transpose()).powi_scalar(2).into_data().convert::<f64>().try_into_vec::<f64>().expect("f64 values");
+    let overlap: Vec<f64> = va
+        .matmul(vb.transpose())
+        .powi_scalar(2)
+        .into_data()
+        .convert::<f64>()
+        .try_into_vec::<f64>()
+        .expect("f64 values");
     // Prefix sums over the top-left i x j block.
     let mut block = vec![vec![0.0; kb + 1]; ka + 1];
     for i in 1..=ka {

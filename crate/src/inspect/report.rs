@@ -71,7 +71,12 @@ pub struct Inside {
     pub full: Option<Vec<FullSpectrum>>,
 }
 
-pub fn inside(name: &str, adapter: &Saved, base: &NamedTensors, other: Option<(&str, &Saved)>) -> Result<Inside, Error> {
+pub fn inside(
+    name: &str,
+    adapter: &Saved,
+    base: &NamedTensors,
+    other: Option<(&str, &Saved)>,
+) -> Result<Inside, Error> {
     let r = adapter.lora.r as usize;
     let (compare, full) = match other {
         Some((_, o)) if o.method == Method::Full => (None, Some(full_spectra(o, base, &adapter.lora_modules, r)?)),
@@ -116,7 +121,10 @@ pub fn lora_updates(adapter: &Saved, base: &NamedTensors) -> Result<Vec<ModuleUp
             let (b, b_shape) = tensor(&adapter.tensors, &format!("{module}.lora_B.weight"), &adapter.weights_name)?;
             let (w, out, input) = base_weight(base, module)?;
             if a_shape != &[b_shape[1], input] || b_shape[0] != out {
-                return Err(Error::invalid(&adapter.weights_name, format!("{module}: lora_A {a_shape:?} and lora_B {b_shape:?} do not fit a [{out}, {input}] weight")));
+                return Err(Error::invalid(
+                    &adapter.weights_name,
+                    format!("{module}: lora_A {a_shape:?} and lora_B {b_shape:?} do not fit a [{out}, {input}] weight"),
+                ));
             }
             // [out, r] x [r, in] -> [out, in], as PEFT's get_delta_weight.
             let update = matrix(b, out, b_shape[1]).matmul(matrix(a, a_shape[0], input)).mul_scalar(scaling);
@@ -139,19 +147,33 @@ pub fn lora_updates(adapter: &Saved, base: &NamedTensors) -> Result<Vec<ModuleUp
 
 /// The spectrum of what full fine-tuning (`full`, a saved folder) changed in each of `modules`, and the share of
 /// that change a rank-`r` update could capture: the low intrinsic-rank claim, measured.
-pub fn full_spectra(full: &Saved, base: &NamedTensors, modules: &[String], r: usize) -> Result<Vec<FullSpectrum>, Error> {
+pub fn full_spectra(
+    full: &Saved,
+    base: &NamedTensors,
+    modules: &[String],
+    r: usize,
+) -> Result<Vec<FullSpectrum>, Error> {
     modules
         .iter()
         .map(|module| {
             let (w0, out, input) = base_weight(base, module)?;
             let (w1, shape) = tensor(&full.tensors, &format!("{module}.weight"), &full.weights_name)?;
             if shape != &[out, input] {
-                return Err(Error::invalid(&full.weights_name, format!("{module}.weight is {shape:?}, the base's is [{out}, {input}]")));
+                return Err(Error::invalid(
+                    &full.weights_name,
+                    format!("{module}.weight is {shape:?}, the base's is [{out}, {input}]"),
+                ));
             }
             let s = singular_values(&(matrix(w1, out, input) - matrix(w0, out, input)));
             let energy = energy_shares(&s);
             let energy_in_top_r = energy.get(r.saturating_sub(1)).copied().unwrap_or(1.0);
-            Ok(FullSpectrum { module: module.clone(), singular_values: leading(s), energy: leading(energy), r, energy_in_top_r })
+            Ok(FullSpectrum {
+                module: module.clone(),
+                singular_values: leading(s),
+                energy: leading(energy),
+                r,
+                energy_in_top_r,
+            })
         })
         .collect()
 }
@@ -163,9 +185,13 @@ pub fn similarities(a: &Saved, b: &Saved) -> Result<Vec<Similarity>, Error> {
         .filter(|m| b.lora_modules.contains(m))
         .map(|module| {
             let name = format!("{module}.lora_A.weight");
-            let ((va, sa), (vb, sb)) = (tensor(&a.tensors, &name, &a.weights_name)?, tensor(&b.tensors, &name, &b.weights_name)?);
+            let ((va, sa), (vb, sb)) =
+                (tensor(&a.tensors, &name, &a.weights_name)?, tensor(&b.tensors, &name, &b.weights_name)?);
             if sa[1] != sb[1] {
-                return Err(Error::invalid(&b.weights_name, format!("{name} reads {} inputs, the first adapter's {}", sb[1], sa[1])));
+                return Err(Error::invalid(
+                    &b.weights_name,
+                    format!("{name} reads {} inputs, the first adapter's {}", sb[1], sa[1]),
+                ));
             }
             let phi = subspace_similarity(&matrix(va, sa[0], sa[1]), &matrix(vb, sb[0], sb[1]));
             Ok(Similarity { module: module.clone(), r_a: sa[0], r_b: sb[0], phi })

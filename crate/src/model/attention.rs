@@ -7,11 +7,11 @@ use burn::nn::{Dropout, DropoutConfig, LayerNorm};
 use burn::tensor::activation::softmax;
 use burn::tensor::{Device, Tensor, TensorData};
 
+use super::dropout;
 use super::load::Loader;
 use super::lora::LoraLinear;
 use super::paths::child;
 use crate::error::Error;
-use super::dropout;
 
 /// `[batch, seq, heads * d]` -> `[batch, heads, seq, d]`.
 pub fn split_heads(t: Tensor<3>, heads: usize) -> Tensor<4> {

@@ -10,13 +10,13 @@ use burn::tensor::activation::{relu, tanh};
 use burn::tensor::{Int, Tensor};
 
 use super::config::{EncoderConfig, Flavor};
+use super::dropout;
 use super::embeddings::{Embeddings, EmbeddingsConfig};
 use super::layer::{BertEncoder, BertEncoderConfig, LayerConfig};
 use super::load::Loader;
 use super::lora::LoraLinear;
 use super::paths::child;
 use crate::error::Error;
-use super::dropout;
 
 /// One batch of token ids, padded to the same length.
 #[derive(Debug, Clone)]
@@ -96,10 +96,11 @@ impl BertModelConfig {
     /// The model a `config.json` describes.
     pub fn from_encoder(config: &EncoderConfig) -> Self {
         let h = config.hidden_size;
-        let embeddings = EmbeddingsConfig::new(config.vocab_size, config.max_position_embeddings, config.type_vocab_size, h)
-            .with_layer_norm_eps(config.layer_norm_eps)
-            .with_hidden_dropout_prob(config.hidden_dropout_prob)
-            .with_sinusoidal(config.sinusoidal_pos_embds);
+        let embeddings =
+            EmbeddingsConfig::new(config.vocab_size, config.max_position_embeddings, config.type_vocab_size, h)
+                .with_layer_norm_eps(config.layer_norm_eps)
+                .with_hidden_dropout_prob(config.hidden_dropout_prob)
+                .with_sinusoidal(config.sinusoidal_pos_embds);
         let layer = LayerConfig::new(h, config.num_attention_heads, config.intermediate_size)
             .with_layer_norm_eps(config.layer_norm_eps)
             .with_hidden_dropout_prob(config.hidden_dropout_prob)

@@ -24,12 +24,18 @@ pub fn checkpoint_prefix(file: &SafeTensors<'_>, flavor: Flavor) -> Result<Strin
             Flavor::Gpt2 => "GPT-2",
             Flavor::ModernBert => "ModernBERT",
         };
-        let other = Flavor::ALL.into_iter().map(backbone).find(|(b, e)| *b != own && file.contains(&format!("{b}.{e}")));
+        let other =
+            Flavor::ALL.into_iter().map(backbone).find(|(b, e)| *b != own && file.contains(&format!("{b}.{e}")));
         let why = match other {
-            Some((other, _)) => format!(": its tensors are named {other}.*, config.json's model_type does not match the weights"),
+            Some((other, _)) => {
+                format!(": its tensors are named {other}.*, config.json's model_type does not match the weights")
+            }
             None => String::new(),
         };
-        Err(Error::invalid("model.safetensors", format!("has no {embeddings} (nor {own}.{embeddings}): not a {kind} checkpoint{why}")))
+        Err(Error::invalid(
+            "model.safetensors",
+            format!("has no {embeddings} (nor {own}.{embeddings}): not a {kind} checkpoint{why}"),
+        ))
     }
 }
 

@@ -73,7 +73,9 @@ impl EncoderConfig {
             other => {
                 return Err(Error::invalid(
                     "model_type",
-                    format!("training supports bert, roberta, distilbert, modernbert and gpt2; this config is '{other}'"),
+                    format!(
+                        "training supports bert, roberta, distilbert, modernbert and gpt2; this config is '{other}'"
+                    ),
                 ));
             }
         };

@@ -40,7 +40,11 @@ impl EncoderConfig {
             }),
             Flavor::ModernBert => {
                 let o = self.modernbert.as_ref().expect("a ModernBERT config has its options");
-                let layer_types: Vec<&str> = o.windows.iter().map(|w| if w.is_some() { "sliding_attention" } else { "full_attention" }).collect();
+                let layer_types: Vec<&str> = o
+                    .windows
+                    .iter()
+                    .map(|w| if w.is_some() { "sliding_attention" } else { "full_attention" })
+                    .collect();
                 serde_json::json!({
                     "model_type": "modernbert",
                     "vocab_size": self.vocab_size,

@@ -85,7 +85,8 @@ const COORD_BITS: u32 = 20;
 /// The `{0, 1 / (1 - prob)}` mask for a tensor of `dims`, row by row from each row's example.
 fn mask_values(seed: u64, layer: u64, examples: &[u64], dims: &[usize], prob: f64) -> Result<Vec<f32>, ()> {
     let (rows, inner) = (dims[0], &dims[1..]);
-    if rows != examples.len() || inner.len() > (64 / COORD_BITS) as usize || inner.iter().any(|&d| d >= 1 << COORD_BITS) {
+    if rows != examples.len() || inner.len() > (64 / COORD_BITS) as usize || inner.iter().any(|&d| d >= 1 << COORD_BITS)
+    {
         return Err(());
     }
     let keep = 1.0 - prob;

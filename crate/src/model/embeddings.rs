@@ -8,10 +8,10 @@ use burn::nn::{Dropout, DropoutConfig, Embedding, LayerNorm};
 use burn::tensor::Tensor;
 
 use super::bert::EncoderInput;
+use super::dropout;
 use super::load::Loader;
 use super::paths::child;
 use crate::error::Error;
-use super::dropout;
 
 /// Configuration to create [`Embeddings`] using the [init function](EmbeddingsConfig::init).
 #[derive(Config, Debug)]

@@ -15,9 +15,9 @@ use super::load::Overrides;
 use super::methods::architecture;
 use super::paths::{VisitParam, head_weight, is_conv1d, is_embedding_weight, visit_params};
 use crate::accounting::checkpoint::{AdapterDtypes, Dtype, adapter_tensors};
-use crate::error::Error;
 use crate::accounting::inject::inject;
 use crate::accounting::lora_config::{Bias, LoraConfig, TargetModules};
+use crate::error::Error;
 use crate::safetensors::{SafeTensors, write_f32};
 
 /// PEFT's key prefix inside `adapter_model.safetensors`.
@@ -55,7 +55,12 @@ pub fn torch_params(model: &AutoModelForSequenceClassification) -> Vec<TorchPara
                 shape.reverse();
             }
             let n: usize = shape.iter().product();
-            self.0.push(TorchParam { name: name.to_string(), values: t.reshape([n]), shape, trains: param.is_require_grad() });
+            self.0.push(TorchParam {
+                name: name.to_string(),
+                values: t.reshape([n]),
+                shape,
+                trains: param.is_require_grad(),
+            });
         }
     }
     let mut c = Collect(Vec::new());
@@ -72,7 +77,8 @@ pub fn named_tensors(model: &AutoModelForSequenceClassification) -> NamedTensors
     torch_params(model)
         .into_iter()
         .map(|p| {
-            let values = p.values.into_data().convert::<f32>().try_to_vec::<f32>().expect("float parameters read as f32");
+            let values =
+                p.values.into_data().convert::<f32>().try_to_vec::<f32>().expect("float parameters read as f32");
             (p.name, (values, p.shape, p.trains))
         })
         .collect()
@@ -87,7 +93,10 @@ pub fn peft_adapter(
     lora_dropout: f64,
     base_model: &str,
 ) -> Result<Vec<(String, Vec<u8>)>, Error> {
-    let num_labels = tensors.get(&head_weight(config.flavor)).map(|t| t.1[0]).ok_or_else(|| Error::invalid("adapter", "the model has no classifier"))?;
+    let num_labels = tensors
+        .get(&head_weight(config.flavor))
+        .map(|t| t.1[0])
+        .ok_or_else(|| Error::invalid("adapter", "the model has no classifier"))?;
     let arch = architecture(config, num_labels)?;
     let injection = inject(&arch, lora)?;
     let entries = adapter_tensors(&arch, lora, &injection, AdapterDtypes { lora: Dtype::F32, base: Dtype::F32 });
@@ -96,7 +105,9 @@ pub fn peft_adapter(
         let key = e.name.clone();
         let (values, shape) = match peft_to_model_name(&key) {
             PeftKey::Model(name) => {
-                let (v, s, _) = tensors.get(&name).ok_or_else(|| Error::invalid("adapter", format!("model has no {name} for {key}")))?;
+                let (v, s, _) = tensors
+                    .get(&name)
+                    .ok_or_else(|| Error::invalid("adapter", format!("model has no {name} for {key}")))?;
                 (v.clone(), s.clone())
             }
             // PEFT keeps the head's untouched original; ours started as a fresh head with zero bias.
@@ -114,13 +125,21 @@ pub fn peft_adapter(
     let mut adapter_config = adapter_config_json(lora, lora_dropout, base_model, &modules);
     adapter_config["fan_in_fan_out"] = json!(conv1d);
     Ok(vec![
-        ("adapter_config.json".into(), (serde_json::to_string_pretty(&adapter_config).expect("json") + "\n").into_bytes()),
+        (
+            "adapter_config.json".into(),
+            (serde_json::to_string_pretty(&adapter_config).expect("json") + "\n").into_bytes(),
+        ),
         ("adapter_model.safetensors".into(), write_f32(&out)),
     ])
 }
 
 /// `adapter_config.json` as PEFT writes it for a sequence-classification LoRA (PEFT 0.17 field set).
-pub fn adapter_config_json(lora: &LoraConfig, lora_dropout: f64, base_model: &str, targets: &BTreeSet<String>) -> Value {
+pub fn adapter_config_json(
+    lora: &LoraConfig,
+    lora_dropout: f64,
+    base_model: &str,
+    targets: &BTreeSet<String>,
+) -> Value {
     // PEFT saves the names as the user gave them (a set), and `all-linear` expanded to the matched modules' names.
     let target_modules: Value = match &lora.target_modules {
         Some(TargetModules::Names(names)) => json!(names.iter().collect::<BTreeSet<_>>()),
@@ -187,7 +206,10 @@ pub fn read_adapter_config(text: &str) -> Result<(LoraConfig, f64), Error> {
     let field = |k: &str| v.get(k).filter(|x| !x.is_null());
     if let Some(t) = field("peft_type").and_then(Value::as_str) {
         if t != "LORA" {
-            return Err(Error::invalid("adapter_config.json", format!("peft_type is {t}; only LORA adapters load here")));
+            return Err(Error::invalid(
+                "adapter_config.json",
+                format!("peft_type is {t}; only LORA adapters load here"),
+            ));
         }
     }
     // Fields that change what the adapter computes (or where it sits) and that this encoder does not implement:
@@ -199,22 +221,36 @@ pub fn read_adapter_config(text: &str) -> Result<(LoraConfig, f64), Error> {
             return Err(Error::invalid("adapter_config.json", format!("{unsupported} is true: not supported here")));
         }
     }
-    for unsupported in ["exclude_modules", "layer_replication", "trainable_token_indices", "target_parameters", "alora_invocation_tokens"] {
-        let set = field(unsupported).is_some_and(|v| !(v.as_array().is_some_and(Vec::is_empty) || v.as_object().is_some_and(|m| m.is_empty())));
+    for unsupported in [
+        "exclude_modules",
+        "layer_replication",
+        "trainable_token_indices",
+        "target_parameters",
+        "alora_invocation_tokens",
+    ] {
+        let set = field(unsupported)
+            .is_some_and(|v| !(v.as_array().is_some_and(Vec::is_empty) || v.as_object().is_some_and(|m| m.is_empty())));
         if set {
             return Err(Error::invalid("adapter_config.json", format!("{unsupported} is set: not supported here")));
         }
     }
     for pattern in ["rank_pattern", "alpha_pattern"] {
         if field(pattern).and_then(Value::as_object).is_some_and(|m| !m.is_empty()) {
-            return Err(Error::invalid("adapter_config.json", format!("{pattern} is set: per-module ranks are not supported")));
+            return Err(Error::invalid(
+                "adapter_config.json",
+                format!("{pattern} is set: per-module ranks are not supported"),
+            ));
         }
     }
-    let r = field("r").and_then(Value::as_u64).ok_or_else(|| Error::invalid("adapter_config.json", "r is missing or not a positive integer"))?;
+    let r = field("r")
+        .and_then(Value::as_u64)
+        .ok_or_else(|| Error::invalid("adapter_config.json", "r is missing or not a positive integer"))?;
     let lora_alpha = field("lora_alpha").and_then(Value::as_f64).unwrap_or(8.0);
     let target_modules = match field("target_modules") {
         Some(Value::String(s)) => Some(TargetModules::parse_list(s)),
-        Some(Value::Array(a)) => Some(TargetModules::Names(a.iter().filter_map(|x| x.as_str().map(String::from)).collect())),
+        Some(Value::Array(a)) => {
+            Some(TargetModules::Names(a.iter().filter_map(|x| x.as_str().map(String::from)).collect()))
+        }
         _ => return Err(Error::invalid("adapter_config.json", "target_modules is missing")),
     };
     let bias = Bias::parse(field("bias").and_then(Value::as_str).unwrap_or("none"))?;
@@ -240,7 +276,8 @@ pub fn read_peft_weights(file: &SafeTensors<'_>) -> Result<Overrides, Error> {
     let mut out = Overrides::new();
     // With bias="all" PEFT saves the head's bias twice (`classifier.bias` and `classifier.modules_to_save.bias`);
     // the `modules_to_save` copy is the one its forward uses, so it is read last and wins.
-    let (saved_copies, rest): (Vec<&String>, Vec<&String>) = file.entries.keys().partition(|k| k.contains(".modules_to_save."));
+    let (saved_copies, rest): (Vec<&String>, Vec<&String>) =
+        file.entries.keys().partition(|k| k.contains(".modules_to_save."));
     for key in rest.into_iter().chain(saved_copies) {
         if let PeftKey::Model(name) = peft_to_model_name(key) {
             out.insert(name, file.f32(key)?);
@@ -275,8 +312,10 @@ pub fn model_safetensors(tensors: &NamedTensors) -> Vec<u8> {
 /// `config.json` for the fine-tuned classifier: the base config plus the labels and the task architecture.
 pub fn classifier_config_json(base_config_json: &str, labels: &[String]) -> Result<String, Error> {
     let mut v: Value = serde_json::from_str(base_config_json).map_err(|e| Error::json("config.json", &e))?;
-    let id2label: serde_json::Map<String, Value> = labels.iter().enumerate().map(|(i, l)| (i.to_string(), json!(l))).collect();
-    let label2id: serde_json::Map<String, Value> = labels.iter().enumerate().map(|(i, l)| (l.clone(), json!(i))).collect();
+    let id2label: serde_json::Map<String, Value> =
+        labels.iter().enumerate().map(|(i, l)| (i.to_string(), json!(l))).collect();
+    let label2id: serde_json::Map<String, Value> =
+        labels.iter().enumerate().map(|(i, l)| (l.clone(), json!(i))).collect();
     // The task class of the base's model_type (`RobertaForSequenceClassification` for roberta), as transformers saves it.
     let architecture = match v["model_type"].as_str() {
         Some("roberta") => "RobertaForSequenceClassification",

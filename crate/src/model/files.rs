@@ -1,11 +1,11 @@
 //! A Hugging Face model folder's three files, as bytes: what the CLI reads from disk and the page downloads.
 
+use super::config::EncoderConfig;
 use crate::accounting::arch::HfConfig;
 use crate::accounting::lora_config::{LoraConfig, TargetModules};
 use crate::accounting::memory::Batch;
 use crate::accounting::report::{Setup, architecture, compute};
 use crate::error::Error;
-use super::config::EncoderConfig;
 
 pub struct ModelFiles {
     /// What to record as `base_model_name_or_path` (`sentence-transformers/all-MiniLM-L6-v2`, a folder).
@@ -40,7 +40,12 @@ fn too_big(config: &HfConfig, config_json: &str) -> Result<(), Error> {
         config_json: Some(config_json.to_string()),
         batch: Batch { batch_size: 16, seq_len: 64 },
         // all-linear: every decoder has it (PEFT has no default targets for some architectures).
-        lora: LoraConfig { r: 8, lora_alpha: 16.0, target_modules: Some(TargetModules::Shorthand(TargetModules::ALL_LINEAR.into())), ..LoraConfig::default() },
+        lora: LoraConfig {
+            r: 8,
+            lora_alpha: 16.0,
+            target_modules: Some(TargetModules::Shorthand(TargetModules::ALL_LINEAR.into())),
+            ..LoraConfig::default()
+        },
         ..Setup::default()
     };
     // What the calculator cannot read is judged by its architecture instead (`EncoderConfig::from_hf`).
@@ -84,7 +89,8 @@ mod tests {
         let mut trained = Vec::new();
         for (id, _) in PRESETS {
             let config = preset_config(id).unwrap();
-            let params = architecture(&Setup { config_json: Some(config.into()), ..Setup::default() }).unwrap().params();
+            let params =
+                architecture(&Setup { config_json: Some(config.into()), ..Setup::default() }).unwrap().params();
             match encoder_config(config) {
                 // Every preset of at most 150M parameters trains: the six of issue 13.
                 Ok(_) => {
@@ -93,14 +99,33 @@ mod tests {
                 }
                 Err(e) => {
                     assert!(params > MAX_PARAMS && e.field == "model", "{id}: {}", e.message);
-                    assert!(e.message.contains(&format!("{:.0}M parameters", params as f64 / 1e6)) && e.message.contains("GiB"), "{id}: {}", e.message);
+                    assert!(
+                        e.message.contains(&format!("{:.0}M parameters", params as f64 / 1e6))
+                            && e.message.contains("GiB"),
+                        "{id}: {}",
+                        e.message
+                    );
                 }
             }
         }
-        assert_eq!(trained, ["all-MiniLM-L6-v2", "bert-base-uncased", "distilbert-base-uncased", "roberta-base", "ModernBERT-base", "gpt2"]);
+        assert_eq!(
+            trained,
+            [
+                "all-MiniLM-L6-v2",
+                "bert-base-uncased",
+                "distilbert-base-uncased",
+                "roberta-base",
+                "ModernBERT-base",
+                "gpt2"
+            ]
+        );
         let llama = encoder_config(preset_config("Llama-2-7b").unwrap()).unwrap_err();
         // Llama-2-7b as a sequence classifier: 6,738M published less its 131M LM head, which a classifier replaces.
-        assert!(llama.message.contains("6607M parameters") && llama.message.contains("more than a browser tab's 4 GiB"), "{}", llama.message);
+        assert!(
+            llama.message.contains("6607M parameters") && llama.message.contains("more than a browser tab's 4 GiB"),
+            "{}",
+            llama.message
+        );
         let gemma = encoder_config(preset_config("gemma-3-270m").unwrap()).unwrap_err();
         assert!(gemma.message.contains("268M parameters") && !gemma.message.contains("4 GiB"), "{}", gemma.message);
     }

@@ -12,12 +12,12 @@ use burn::tensor::{Int, Tensor};
 use super::attention::{attend, key_mask, split_qkv};
 use super::bert::EncoderInput;
 use super::config::{EncoderConfig, Flavor, check_heads};
-use crate::accounting::arch::HfConfig;
+use super::dropout;
 use super::load::Loader;
 use super::lora::LoraLinear;
 use super::paths::child;
+use crate::accounting::arch::HfConfig;
 use crate::error::Error;
-use super::dropout;
 
 /// `GPT2Config`'s names and defaults (`n_embd`, `n_layer`, `n_head`, `n_inner` = 4 `n_embd` when null,
 /// `n_positions`, `resid_pdrop`, `embd_pdrop`, `attn_pdrop`, `layer_norm_epsilon`). GPT-2 has no padding token;
@@ -29,7 +29,10 @@ pub fn encoder_config(config: &HfConfig) -> Result<EncoderConfig, Error> {
     check_heads(n, heads, "n_embd", "n_head")?;
     let act = config.string_or("activation_function", "gelu_new")?;
     if act != "gelu_new" {
-        return Err(Error::invalid("activation_function", format!("'{act}' is not supported; GPT-2 here computes \"gelu_new\"")));
+        return Err(Error::invalid(
+            "activation_function",
+            format!("'{act}' is not supported; GPT-2 here computes \"gelu_new\""),
+        ));
     }
     for flag in ["scale_attn_by_inverse_layer_idx", "reorder_and_upcast_attn", "add_cross_attention"] {
         if config.flag_or(flag, false)? {
@@ -62,10 +65,10 @@ pub fn encoder_config(config: &HfConfig) -> Result<EncoderConfig, Error> {
     })
 }
 
-
 /// `gelu_new`: 0.5 x (1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3))).
 fn gelu_new<const D: usize>(x: Tensor<D>) -> Tensor<D> {
-    let inner = (x.clone() + x.clone().powf_scalar(3.0).mul_scalar(0.044715)).mul_scalar((2.0 / std::f64::consts::PI).sqrt());
+    let inner =
+        (x.clone() + x.clone().powf_scalar(3.0).mul_scalar(0.044715)).mul_scalar((2.0 / std::f64::consts::PI).sqrt());
     x.clone().mul_scalar(0.5) * (tanh(inner) + 1.0)
 }
 
@@ -165,7 +168,10 @@ impl Gpt2Model {
         // A key is hidden from a query when it comes later (causal) or is padding; where both apply the sum is
         // -inf, which softmax treats the same.
         let mask = key_mask(s, &input.attention_mask.device(), |query, key| key <= query) + input.padding_mask();
-        let mut x = dropout::apply(&self.drop, self.wte.forward(input.input_ids.clone()) + self.wpe.forward(input.position_ids.clone()));
+        let mut x = dropout::apply(
+            &self.drop,
+            self.wte.forward(input.input_ids.clone()) + self.wpe.forward(input.position_ids.clone()),
+        );
         for block in &self.h {
             x = block.forward(x, mask.clone());
         }

@@ -36,7 +36,8 @@ pub fn graft(
         let device = l.weight.val().device();
         let matrix = |which: &str, want: [usize; 2]| -> Result<Tensor<2>, Error> {
             let key = child(name, which);
-            let (values, got) = tensors.get(&key).ok_or_else(|| bad(format!("has no {key}, which adapter_config.json targets")))?;
+            let (values, got) =
+                tensors.get(&key).ok_or_else(|| bad(format!("has no {key}, which adapter_config.json targets")))?;
             if got[..] != want[..] {
                 return Err(bad(format!(
                     "tensor {key} has shape {got:?}, expected {want:?} for this base model and r={} \
@@ -87,7 +88,12 @@ impl MapParam for Replace<'_> {
         let fits = shape.len() == D && (shape == &want || (is_head(name) && (D == 1 || shape[D - 1] == want[D - 1])));
         if !fits {
             self.error.get_or_insert_with(|| {
-                Error::invalid(self.file, format!("tensor {name} has shape {shape:?}, expected {want:?} for this base model (another base model?)"))
+                Error::invalid(
+                    self.file,
+                    format!(
+                        "tensor {name} has shape {shape:?}, expected {want:?} for this base model (another base model?)"
+                    ),
+                )
             });
             return param;
         }

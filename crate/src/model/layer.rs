@@ -73,7 +73,8 @@ impl LayerConfig {
                 .with_hidden_dropout_prob(self.hidden_dropout_prob)
                 .with_attention_probs_dropout_prob(self.attention_probs_dropout_prob)
                 .init(loader, &child(path, "attention"))?,
-            intermediate: IntermediateConfig::new(h, self.intermediate_size).init(loader, &child(path, "intermediate"))?,
+            intermediate: IntermediateConfig::new(h, self.intermediate_size)
+                .init(loader, &child(path, "intermediate"))?,
             output: ResidualOutputConfig::new(self.intermediate_size, h)
                 .with_layer_norm_eps(self.layer_norm_eps)
                 .with_hidden_dropout_prob(self.hidden_dropout_prob)
@@ -112,7 +113,9 @@ impl BertEncoderConfig {
     /// The stack at `path` (`bert.encoder`), its tensors from `loader`, layer 0 first.
     pub fn init(&self, loader: &mut Loader, path: &str) -> Result<BertEncoder, Error> {
         let layers = child(path, "layer");
-        let layer = (0..self.num_hidden_layers).map(|n| self.layer.init(loader, &child(&layers, &n.to_string()))).collect::<Result<_, _>>()?;
+        let layer = (0..self.num_hidden_layers)
+            .map(|n| self.layer.init(loader, &child(&layers, &n.to_string())))
+            .collect::<Result<_, _>>()?;
         Ok(BertEncoder { layer })
     }
 }

@@ -12,12 +12,12 @@ use burn::tensor::{Device, Tensor, TensorData};
 
 use super::auto::AutoModelForSequenceClassification;
 use super::bert::BertForSequenceClassificationConfig;
+use super::checkpoint_keys::{checkpoint_key, checkpoint_prefix};
 use super::config::EncoderConfig;
-use super::lora::{LoraLinear, LoraLinearConfig};
 use super::config::Flavor;
 use super::gpt2::Gpt2ForSequenceClassification;
+use super::lora::{LoraLinear, LoraLinearConfig};
 use super::modernbert::ModernBertForSequenceClassification;
-use super::checkpoint_keys::{checkpoint_key, checkpoint_prefix};
 use super::paths::{child, flavor_name, outside_backbone};
 use crate::error::Error;
 use crate::rng::Rng;
@@ -80,7 +80,16 @@ impl<'a> Loader<'a> {
             Weights::Checkpoint(f) => checkpoint_prefix(f, config.flavor)?,
             Weights::Random => String::new(),
         };
-        Ok(Self { weights, flavor: config.flavor, prefix, device: device.clone(), std: config.initializer_range, lora, overrides, rng: Rng::new(seed) })
+        Ok(Self {
+            weights,
+            flavor: config.flavor,
+            prefix,
+            device: device.clone(),
+            std: config.initializer_range,
+            lora,
+            overrides,
+            rng: Rng::new(seed),
+        })
     }
 
     pub fn device(&self) -> &Device {
@@ -104,7 +113,13 @@ impl<'a> Loader<'a> {
     }
 
     /// `tensor`, for `name` as the checkpoint's architecture names it.
-    fn named<const D: usize>(&mut self, name: &str, shape: [usize; D], init: Init, fresh_if_missing: bool) -> Result<Tensor<D>, Error> {
+    fn named<const D: usize>(
+        &mut self,
+        name: &str,
+        shape: [usize; D],
+        init: Init,
+        fresh_if_missing: bool,
+    ) -> Result<Tensor<D>, Error> {
         let (values, got, file) = if let Some((v, s)) = self.overrides.and_then(|o| o.get(name)) {
             (v.clone(), s.clone(), "adapter")
         } else {
@@ -164,11 +179,24 @@ impl<'a> Loader<'a> {
     }
 
     /// `linear`, with a bias only when `bias` (ModernBERT's layers have none by default).
-    pub fn linear_with_bias(&mut self, path: &str, d_input: usize, d_output: usize, bias: bool) -> Result<LoraLinear, Error> {
+    pub fn linear_with_bias(
+        &mut self,
+        path: &str,
+        d_input: usize,
+        d_output: usize,
+        bias: bool,
+    ) -> Result<LoraLinear, Error> {
         self.layer(path, d_input, d_output, false, bias)
     }
 
-    fn layer(&mut self, path: &str, d_input: usize, d_output: usize, conv1d: bool, bias: bool) -> Result<LoraLinear, Error> {
+    fn layer(
+        &mut self,
+        path: &str,
+        d_input: usize,
+        d_output: usize,
+        conv1d: bool,
+        bias: bool,
+    ) -> Result<LoraLinear, Error> {
         let w: Tensor<2> = if conv1d {
             self.tensor(&child(path, "weight"), [d_input, d_output], Init::Normal(self.std))?
         } else {
@@ -214,7 +242,8 @@ impl<'a> Loader<'a> {
         // burn initialises parameters lazily: the ones and zeros made here are replaced before they exist.
         let mut ln = LayerNormConfig::new(d).with_epsilon(eps).init(&self.device);
         ln.gamma = Param::from_tensor(self.tensor(&child(path, "gamma"), [d], Init::Ones)?);
-        ln.beta = if bias { Some(Param::from_tensor(self.tensor(&child(path, "beta"), [d], Init::Zeros)?)) } else { None };
+        ln.beta =
+            if bias { Some(Param::from_tensor(self.tensor(&child(path, "beta"), [d], Init::Zeros)?)) } else { None };
         Ok(ln)
     }
 
@@ -253,7 +282,9 @@ impl<'a> Loader<'a> {
 
     /// The `[n, d]` embedding table at `path`, from the checkpoint, else `N(0, initializer_range)`.
     pub fn embedding(&mut self, path: &str, n: usize, d: usize) -> Result<Embedding, Error> {
-        Ok(Embedding { weight: Param::from_tensor(self.tensor(&child(path, "weight"), [n, d], Init::Normal(self.std))?) })
+        Ok(Embedding {
+            weight: Param::from_tensor(self.tensor(&child(path, "weight"), [n, d], Init::Normal(self.std))?),
+        })
     }
 }
 
@@ -281,11 +312,25 @@ pub fn build_with(
 ) -> Result<AutoModelForSequenceClassification, Error> {
     let mut loader = Loader::new(config, weights, overrides, lora, seed, device)?;
     Ok(match config.flavor {
-        Flavor::Gpt2 => AutoModelForSequenceClassification::Gpt2(Gpt2ForSequenceClassification::init(config, num_labels, &mut loader)?),
+        Flavor::Gpt2 => AutoModelForSequenceClassification::Gpt2(Gpt2ForSequenceClassification::init(
+            config,
+            num_labels,
+            &mut loader,
+        )?),
         Flavor::ModernBert => {
-            let options = config.modernbert.as_ref().ok_or_else(|| Error::invalid("config.json", "a ModernBERT config without its settings"))?;
-            AutoModelForSequenceClassification::ModernBert(ModernBertForSequenceClassification::init(config, options, num_labels, &mut loader)?)
+            let options = config
+                .modernbert
+                .as_ref()
+                .ok_or_else(|| Error::invalid("config.json", "a ModernBERT config without its settings"))?;
+            AutoModelForSequenceClassification::ModernBert(ModernBertForSequenceClassification::init(
+                config,
+                options,
+                num_labels,
+                &mut loader,
+            )?)
         }
-        _ => AutoModelForSequenceClassification::Bert(BertForSequenceClassificationConfig::from_encoder(config, num_labels).init(&mut loader)?),
+        _ => AutoModelForSequenceClassification::Bert(
+            BertForSequenceClassificationConfig::from_encoder(config, num_labels).init(&mut loader)?,
+        ),
     })
 }

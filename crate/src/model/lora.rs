@@ -8,9 +8,9 @@ use burn::nn::{Dropout, DropoutConfig};
 use burn::tensor::module::linear;
 use burn::tensor::{Device, Tensor, TensorData};
 
+use super::dropout;
 use crate::accounting::lora_config::LoraConfig;
 use crate::rng::Rng;
-use super::dropout;
 
 /// Configuration of a LoRA adapter (the fields of PEFT's `LoraConfig` that shape one layer's adapter), built
 /// with [`init`](LoraLinearConfig::init).

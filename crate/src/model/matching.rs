@@ -4,9 +4,9 @@
 //! and a checkpoint of another width fails only when the model is built. Checked when a model is loaded, before
 //! any training, with messages that name both files.
 
+use super::checkpoint_keys::checkpoint_prefix;
 use super::config::EncoderConfig;
 use super::files::ModelFiles;
-use super::checkpoint_keys::checkpoint_prefix;
 use super::paths::backbone;
 use crate::error::Error;
 use crate::safetensors::SafeTensors;
@@ -19,7 +19,11 @@ pub fn check(files: &ModelFiles, config: &EncoderConfig) -> Result<(), Error> {
     if ids > config.vocab_size {
         return Err(Error::invalid(
             "tokenizer.json",
-            format!("has token ids up to {} but config.json's vocab_size is {}: the tokenizer is from another model", ids - 1, config.vocab_size),
+            format!(
+                "has token ids up to {} but config.json's vocab_size is {}: the tokenizer is from another model",
+                ids - 1,
+                config.vocab_size
+            ),
         ));
     }
     let weights = SafeTensors::parse("model.safetensors", &files.safetensors)?;
@@ -30,7 +34,10 @@ pub fn check(files: &ModelFiles, config: &EncoderConfig) -> Result<(), Error> {
     if entry.shape != want {
         return Err(Error::invalid(
             "model.safetensors",
-            format!("{name} is {:?} but config.json says vocab_size x hidden_size = {want:?}: the weights are from another model", entry.shape),
+            format!(
+                "{name} is {:?} but config.json says vocab_size x hidden_size = {want:?}: the weights are from another model",
+                entry.shape
+            ),
         ));
     }
     Ok(())

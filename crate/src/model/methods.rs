@@ -10,9 +10,9 @@ use super::auto::AutoModelForSequenceClassification;
 use super::config::EncoderConfig;
 use super::paths::{MapParam, VisitParam, flavor_name, is_head, map_params, outside_backbone, visit_params};
 use crate::accounting::arch::{Architecture, HfConfig, ModuleKind, Task};
-use crate::error::Error;
 use crate::accounting::inject::inject;
 use crate::accounting::lora_config::{Bias, LoraConfig};
+use crate::error::Error;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Method {
@@ -65,7 +65,10 @@ pub fn lora_modules(config: &EncoderConfig, num_labels: usize, lora: &LoraConfig
     let injection = inject(&arch, lora)?;
     let modules: Vec<&crate::accounting::arch::ModuleSpec> = injection.lora.iter().map(|&i| &arch.modules[i]).collect();
     if let Some(m) = modules.iter().find(|m| m.kind == ModuleKind::Embedding) {
-        return Err(Error::invalid("target_modules", format!("{}: LoRA on embeddings is not implemented in the trainer", m.name)));
+        return Err(Error::invalid(
+            "target_modules",
+            format!("{}: LoRA on embeddings is not implemented in the trainer", m.name),
+        ));
     }
     Ok(modules.iter().map(|m| m.name.clone()).collect())
 }

@@ -5,10 +5,10 @@
 pub mod attention;
 pub mod auto;
 pub mod bert;
+pub mod checkpoint_keys;
 pub mod config;
 pub mod config_json;
 pub mod dropout;
-pub mod checkpoint_keys;
 pub mod embeddings;
 pub mod export;
 pub mod files;

@@ -15,12 +15,12 @@ use burn::tensor::{Device, Tensor, TensorData};
 use super::attention::{attend, key_mask, split_qkv};
 use super::bert::EncoderInput;
 use super::config::EncoderConfig;
-pub use super::modernbert_config::{ModernBertOptions, Pooling, encoder_config};
+use super::dropout;
 use super::load::Loader;
 use super::lora::LoraLinear;
+pub use super::modernbert_config::{ModernBertOptions, Pooling, encoder_config};
 use super::paths::child;
 use crate::error::Error;
-use super::dropout;
 
 #[derive(Module, Debug)]
 pub struct ModernBertEmbeddings {
@@ -122,7 +122,10 @@ impl ModernBertModel {
         let window = |half: usize| key_mask(s, &device, |query, key| query.abs_diff(key) <= half) + padding.clone();
         // A config gives every sliding layer the same window: its mask is built once per pass, not once per layer.
         let mut sliding: Option<(usize, Tensor<4>)> = None;
-        let mut x = dropout::apply(&self.embeddings.drop, self.embeddings.norm.forward(self.embeddings.tok_embeddings.forward(input.input_ids.clone())));
+        let mut x = dropout::apply(
+            &self.embeddings.drop,
+            self.embeddings.norm.forward(self.embeddings.tok_embeddings.forward(input.input_ids.clone())),
+        );
         for layer in &self.layers {
             x = match layer.window {
                 Some(half) => {
@@ -162,7 +165,12 @@ pub struct ModernBertForSequenceClassification {
 impl ModernBertForSequenceClassification {
     /// The whole model; `head` and `classifier` come from the overrides or the checkpoint when it has them (a masked
     /// LM checkpoint has `head` but no `classifier`), else they are fresh (`Loader::head`).
-    pub fn init(config: &EncoderConfig, options: &ModernBertOptions, num_labels: usize, loader: &mut Loader) -> Result<Self, Error> {
+    pub fn init(
+        config: &EncoderConfig,
+        options: &ModernBertOptions,
+        num_labels: usize,
+        loader: &mut Loader,
+    ) -> Result<Self, Error> {
         let (h, eps, o) = (config.hidden_size, config.layer_norm_eps, options);
         let dropout = |p: f64| DropoutConfig::new(p).init();
         let embeddings = ModernBertEmbeddings {
@@ -175,7 +183,11 @@ impl ModernBertForSequenceClassification {
             let p = child("model.layers", &i.to_string());
             let (attn, mlp) = (child(&p, "attn"), child(&p, "mlp"));
             layers.push(ModernBertEncoderLayer {
-                attn_norm: if i == 0 { None } else { Some(loader.layer_norm_with_bias(&child(&p, "attn_norm"), h, eps, o.norm_bias)?) },
+                attn_norm: if i == 0 {
+                    None
+                } else {
+                    Some(loader.layer_norm_with_bias(&child(&p, "attn_norm"), h, eps, o.norm_bias)?)
+                },
                 attn: ModernBertAttention {
                     Wqkv: loader.linear_with_bias(&child(&attn, "Wqkv"), h, 3 * h, o.attention_bias)?,
                     Wo: loader.linear_with_bias(&child(&attn, "Wo"), h, h, o.attention_bias)?,
@@ -193,7 +205,8 @@ impl ModernBertForSequenceClassification {
             });
         }
         let final_norm = loader.layer_norm_with_bias("model.final_norm", h, eps, o.norm_bias)?;
-        let model = ModernBertModel { embeddings, layers, final_norm, rope_theta: (o.global_rope_theta, o.local_rope_theta) };
+        let model =
+            ModernBertModel { embeddings, layers, final_norm, rope_theta: (o.global_rope_theta, o.local_rope_theta) };
         let head = ModernBertPredictionHead {
             dense: loader.linear_with_bias("head.dense", h, h, o.classifier_bias)?,
             norm: loader.layer_norm_with_bias("head.norm", h, eps, o.norm_bias)?,

@@ -35,10 +35,10 @@ impl ModernBertOptions {
     pub fn from_hf(config: &HfConfig, layers: usize) -> Result<Self, Error> {
         let half = config.size_or("local_attention", Some(128))? as usize / 2;
         let types = config.get("layer_types");
-        let types: Option<Vec<String>> = (!types.is_null())
-            .then(|| serde_json::from_value(types.clone()))
-            .transpose()
-            .map_err(|_| Error::invalid("layer_types", "must be a list of \"full_attention\" / \"sliding_attention\""))?;
+        let types: Option<Vec<String>> =
+            (!types.is_null()).then(|| serde_json::from_value(types.clone())).transpose().map_err(|_| {
+                Error::invalid("layer_types", "must be a list of \"full_attention\" / \"sliding_attention\"")
+            })?;
         let windows = match types {
             Some(t) if t.len() != layers => {
                 return Err(Error::invalid("layer_types", format!("has {} entries for {layers} layers", t.len())));
@@ -48,7 +48,10 @@ impl ModernBertOptions {
                 .map(|k| match k.as_str() {
                     "full_attention" => Ok(None),
                     "sliding_attention" => Ok(Some(half)),
-                    other => Err(Error::invalid("layer_types", format!("'{other}' is not full_attention or sliding_attention"))),
+                    other => Err(Error::invalid(
+                        "layer_types",
+                        format!("'{other}' is not full_attention or sliding_attention"),
+                    )),
                 })
                 .collect::<Result<_, _>>()?,
             None => {
@@ -59,14 +62,20 @@ impl ModernBertOptions {
         let theta = |kind: &str, old: &str, default: f64| -> Result<f64, Error> {
             let p = &config.get("rope_parameters")[kind];
             if let Some(t) = p.get("rope_type").and_then(|t| t.as_str()).filter(|t| *t != "default") {
-                return Err(Error::invalid("rope_parameters", format!("rope_type '{t}' is not supported; this ModernBERT computes \"default\"")));
+                return Err(Error::invalid(
+                    "rope_parameters",
+                    format!("rope_type '{t}' is not supported; this ModernBERT computes \"default\""),
+                ));
             }
             Ok(p.get("rope_theta").and_then(|t| t.as_f64()).map_or(config.float_or(old, default), Ok)?)
         };
         for key in ["hidden_activation", "classifier_activation"] {
             let act = config.string_or(key, "gelu")?;
             if act != "gelu" {
-                return Err(Error::invalid(key, format!("'{act}' is not supported; this ModernBERT computes \"gelu\" (erf)")));
+                return Err(Error::invalid(
+                    key,
+                    format!("'{act}' is not supported; this ModernBERT computes \"gelu\" (erf)"),
+                ));
             }
         }
         let pooling = match config.string_or("classifier_pooling", "cls")?.as_str() {

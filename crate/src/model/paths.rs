@@ -87,7 +87,9 @@ pub fn flavor_name(flavor: Flavor, name: &str) -> String {
                 return format!("pre_classifier{rest}");
             }
             if let Some((n, inside)) = name.strip_prefix("bert.encoder.layer.").and_then(|r| r.split_once('.')) {
-                if let Some((rest, to)) = DISTILBERT_LAYER.iter().find_map(|(from, to)| under(inside, from).map(|r| (r, to))) {
+                if let Some((rest, to)) =
+                    DISTILBERT_LAYER.iter().find_map(|(from, to)| under(inside, from).map(|r| (r, to)))
+                {
                     return format!("distilbert.transformer.layer.{n}.{to}{rest}");
                 }
             }

@@ -8,8 +8,8 @@ use serde_json::{Value, json};
 use super::config::EncoderConfig;
 use super::export::named_tensors;
 use super::load::{Weights, build_with};
-use crate::safetensors::write_f32;
 use crate::model::files::ModelFiles;
+use crate::safetensors::write_f32;
 
 const SPECIAL: [&str; 5] = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"];
 

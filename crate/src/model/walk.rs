@@ -85,7 +85,10 @@ pub fn visit_params(model: &AutoModelForSequenceClassification, visitor: &mut im
 }
 
 /// Every float parameter of `model` through `mapper`, with its Hugging Face name.
-pub fn map_params(model: AutoModelForSequenceClassification, mapper: &mut impl MapParam) -> AutoModelForSequenceClassification {
+pub fn map_params(
+    model: AutoModelForSequenceClassification,
+    mapper: &mut impl MapParam,
+) -> AutoModelForSequenceClassification {
     let flavor = model.flavor();
     model.map(&mut Named { flavor, path: Vec::new(), inner: mapper })
 }
@@ -102,7 +105,9 @@ pub fn try_map_linears<E>(
     Ok(match model {
         AutoModelForSequenceClassification::Bert(m) => AutoModelForSequenceClassification::Bert(bert_linears(m, g)?),
         AutoModelForSequenceClassification::Gpt2(m) => AutoModelForSequenceClassification::Gpt2(gpt2_linears(m, g)?),
-        AutoModelForSequenceClassification::ModernBert(m) => AutoModelForSequenceClassification::ModernBert(modernbert_linears(m, g)?),
+        AutoModelForSequenceClassification::ModernBert(m) => {
+            AutoModelForSequenceClassification::ModernBert(modernbert_linears(m, g)?)
+        }
     })
 }
 
@@ -171,6 +176,9 @@ fn modernbert_linears<E>(
 }
 
 /// `try_map_linears` for a map that cannot fail.
-pub fn map_linears(model: AutoModelForSequenceClassification, mut f: impl FnMut(&str, LoraLinear) -> LoraLinear) -> AutoModelForSequenceClassification {
+pub fn map_linears(
+    model: AutoModelForSequenceClassification,
+    mut f: impl FnMut(&str, LoraLinear) -> LoraLinear,
+) -> AutoModelForSequenceClassification {
     try_map_linears(model, |name, l| Ok::<_, std::convert::Infallible>(f(name, l))).unwrap_or_else(|e| match e {})
 }

@@ -47,7 +47,11 @@ impl AdamW {
     /// `epsilon` 1e-8 (torch's default), decoupled weight decay, each gradient tensor clipped to `max_grad_norm`.
     pub fn new(weight_decay: f64, max_grad_norm: f64) -> Self {
         let config = AdamWConfig::new().with_epsilon(1e-8).with_weight_decay(weight_decay as f32);
-        Self { adamw: config.build(), clipping: Some(GradientClippingConfig::Norm(max_grad_norm as f32).init()), moments: BTreeMap::new() }
+        Self {
+            adamw: config.build(),
+            clipping: Some(GradientClippingConfig::Norm(max_grad_norm as f32).init()),
+            moments: BTreeMap::new(),
+        }
     }
 
     /// Updates every parameter of `module` that has a gradient in `grads`.
@@ -75,7 +79,9 @@ impl AdamW {
         let flat = |v: &[f32]| Tensor::<1>::from_data(TensorData::new(v.to_vec(), [v.len()]), device);
         self.moments = state
             .iter()
-            .map(|(path, m)| (path.clone(), Moments { time: m.step, exp_avg: flat(&m.exp_avg), exp_avg_sq: flat(&m.exp_avg_sq) }))
+            .map(|(path, m)| {
+                (path.clone(), Moments { time: m.step, exp_avg: flat(&m.exp_avg), exp_avg_sq: flat(&m.exp_avg_sq) })
+            })
             .collect();
     }
 }
@@ -121,9 +127,10 @@ impl ModuleMapper for Walk<'_> {
         if let Some(s) = state {
             let n = dims.iter().product::<usize>();
             let m = s.momentum;
-            self.optim
-                .moments
-                .insert(path, Moments { time: m.time, exp_avg: m.moment_1.reshape([n]), exp_avg_sq: m.moment_2.reshape([n]) });
+            self.optim.moments.insert(
+                path,
+                Moments { time: m.time, exp_avg: m.moment_1.reshape([n]), exp_avg_sq: m.moment_2.reshape([n]) },
+            );
         }
         let mut updated = Tensor::from_inner(updated);
         if require_grad {

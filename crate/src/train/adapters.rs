@@ -83,7 +83,14 @@ impl AdapterSet {
             .filter(|p| !is_head(&p.name))
             .map(|p| p.shape.iter().product::<usize>() as u64)
             .sum();
-        Ok(Self { config, tokenizer_json: files.tokenizer_json.clone(), base, base_params, entries: Vec::new(), device: device.clone() })
+        Ok(Self {
+            config,
+            tokenizer_json: files.tokenizer_json.clone(),
+            base,
+            base_params,
+            entries: Vec::new(),
+            device: device.clone(),
+        })
     }
 
     /// Reads a saved folder (file name -> bytes: a PEFT adapter, ours, a head-only or BitFit run) and lays it over
@@ -128,7 +135,9 @@ impl AdapterSet {
     }
 
     fn check(&self, index: usize) -> Result<&Entry, Error> {
-        self.entries.get(index).ok_or_else(|| Error::invalid("adapter", format!("no adapter number {index} (there are {})", self.entries.len())))
+        self.entries.get(index).ok_or_else(|| {
+            Error::invalid("adapter", format!("no adapter number {index} (there are {})", self.entries.len()))
+        })
     }
 
     /// The classifier with adapter `index` laid over the base.
@@ -154,7 +163,10 @@ impl AdapterSet {
         let entry = &mut self.entries[index];
         let classifier = if merged {
             if entry.info.method != Method::Lora.name() {
-                return Err(Error::invalid("adapter", format!("{} is {}: only a LoRA adapter has something to merge", entry.info.name, entry.info.method)));
+                return Err(Error::invalid(
+                    "adapter",
+                    format!("{} is {}: only a LoRA adapter has something to merge", entry.info.name, entry.info.method),
+                ));
             }
             entry.merged.get_or_insert_with(|| entry.classifier.merged())
         } else {

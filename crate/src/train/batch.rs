@@ -45,13 +45,19 @@ impl TextEncoder {
 
     /// The word pieces and their ids (special tokens included), truncated at `max_len`.
     pub fn pieces(&self, text: &str) -> Result<(Vec<String>, Vec<u32>), Error> {
-        let e = self.tokenizer.encode(text, true).map_err(|e| Error::invalid("text", format!("cannot be tokenized: {e}")))?;
+        let e = self
+            .tokenizer
+            .encode(text, true)
+            .map_err(|e| Error::invalid("text", format!("cannot be tokenized: {e}")))?;
         Ok((e.get_tokens().to_vec(), e.get_ids().to_vec()))
     }
 
     /// The tokens, and whether truncation cut the text.
     pub fn encode_truncated(&self, text: &str) -> Result<(Tokens, bool), Error> {
-        let e = self.tokenizer.encode(text, true).map_err(|e| Error::invalid("text", format!("cannot be tokenized: {e}")))?;
+        let e = self
+            .tokenizer
+            .encode(text, true)
+            .map_err(|e| Error::invalid("text", format!("cannot be tokenized: {e}")))?;
         Ok((Tokens { ids: e.get_ids().to_vec(), type_ids: e.get_type_ids().to_vec() }, !e.get_overflowing().is_empty()))
     }
 }

@@ -1,6 +1,5 @@
 //! How the loop trains (`TrainConfig`, AdamW as transformers' Trainer sets it up) and what it trains on (`Sample`).
 
-
 use super::adamw::AdamW;
 use super::batch::Tokens;
 

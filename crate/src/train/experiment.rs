@@ -42,12 +42,16 @@ impl Grid {
         let methods = list("methods", text("methods").unwrap_or(base.method.name()), ',', Method::parse)?;
         let ranks = match text("ranks") {
             Some(t) => list("ranks", t, ',', |r| {
-                r.parse::<u64>().ok().filter(|&r| r > 0).ok_or_else(|| Error::invalid("ranks", format!("'{r}' is not a positive whole number")))
+                r.parse::<u64>()
+                    .ok()
+                    .filter(|&r| r > 0)
+                    .ok_or_else(|| Error::invalid("ranks", format!("'{r}' is not a positive whole number")))
             })?,
             None => vec![base.lora.r],
         };
         let default_targets = base.lora.target_modules.as_ref().map(TargetModules::to_list).unwrap_or_default();
-        let target_sets = list("target_sets", text("target_sets").unwrap_or(&default_targets), ';', |t| Ok(t.to_string()))?;
+        let target_sets =
+            list("target_sets", text("target_sets").unwrap_or(&default_targets), ';', |t| Ok(t.to_string()))?;
         let fixed_alpha = match v.get("fixed_alpha") {
             None | Some(Value::Null) => false,
             Some(Value::Bool(b)) => *b,
@@ -57,7 +61,9 @@ impl Grid {
         let full_lr = match text("full_lr") {
             None => None,
             Some(t) => {
-                let lr = t.parse::<f64>().map_err(|_| Error::invalid("full_lr", format!("must be a number such as 5e-5, not '{t}'")))?;
+                let lr = t
+                    .parse::<f64>()
+                    .map_err(|_| Error::invalid("full_lr", format!("must be a number such as 5e-5, not '{t}'")))?;
                 check_lr("full_lr", lr, "5e-5")?;
                 Some(lr)
             }
@@ -67,7 +73,11 @@ impl Grid {
 }
 
 fn list<T>(key: &str, text: &str, sep: char, parse: impl Fn(&str) -> Result<T, Error>) -> Result<Vec<T>, Error> {
-    let items = text.split(sep).map(str::trim).filter(|s| !s.is_empty()).map(|s| parse(s).map_err(|e| Error::invalid(key, e.message)));
+    let items = text
+        .split(sep)
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| parse(s).map_err(|e| Error::invalid(key, e.message)));
     let items: Vec<T> = items.collect::<Result<_, _>>()?;
     if items.is_empty() { Err(Error::invalid(key, "give at least one")) } else { Ok(items) }
 }
@@ -99,13 +109,17 @@ pub fn runs(fields: &Value, grid: &Grid) -> Result<Vec<Run>, Error> {
                     p.lora.lora_alpha = base.lora.lora_alpha * r as f64 / base.lora.r as f64;
                 }
                 p.lora.target_modules = Some(TargetModules::parse_list(targets));
-                let name = if single { "lora".into() } else { format!("lora-r{r}-{}", targets.replace([',', ' '], "+")) };
+                let name =
+                    if single { "lora".into() } else { format!("lora-r{r}-{}", targets.replace([',', ' '], "+")) };
                 out.push(Run { name, plan: p });
             }
         }
     }
     if out.len() > MAX_RUNS {
-        return Err(Error::invalid("ranks", format!("{} runs is more than {MAX_RUNS}: vary fewer settings at once", out.len())));
+        return Err(Error::invalid(
+            "ranks",
+            format!("{} runs is more than {MAX_RUNS}: vary fewer settings at once", out.len()),
+        ));
     }
     for run in &out {
         run.plan.validate().map_err(|e| Error::invalid(&e.field, format!("{} (run {})", e.message, run.name)))?;
@@ -128,9 +142,20 @@ mod tests {
 
     #[test]
     fn a_rank_sweep_keeps_alpha_over_r_and_names_each_run() {
-        let runs = runs(&json!({}), &grid(json!({"ranks": "1, 4,16", "target_sets": "query,value;all-linear"}))).unwrap();
+        let runs =
+            runs(&json!({}), &grid(json!({"ranks": "1, 4,16", "target_sets": "query,value;all-linear"}))).unwrap();
         let names: Vec<&str> = runs.iter().map(|r| r.name.as_str()).collect();
-        assert_eq!(names, ["lora-r1-query+value", "lora-r4-query+value", "lora-r16-query+value", "lora-r1-all-linear", "lora-r4-all-linear", "lora-r16-all-linear"]);
+        assert_eq!(
+            names,
+            [
+                "lora-r1-query+value",
+                "lora-r4-query+value",
+                "lora-r16-query+value",
+                "lora-r1-all-linear",
+                "lora-r4-all-linear",
+                "lora-r16-all-linear"
+            ]
+        );
         // The default plan is r=8, alpha=16: alpha / r = 2 in every run.
         assert!(runs.iter().all(|r| r.plan.lora.lora_alpha == 2.0 * r.plan.lora.r as f64));
         let fixed = super::runs(&json!({}), &grid(json!({"ranks": "1,64", "fixed_alpha": true}))).unwrap();

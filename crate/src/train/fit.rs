@@ -103,8 +103,8 @@ pub fn train(
             }
         };
         let seconds = started.elapsed().as_secs_f64();
-        let (val_loss, m) =
-            block_on(evaluate(run.model(), encoder, val, labels, config.batch_size, device)).expect("a CPU or native GPU result reads back");
+        let (val_loss, m) = block_on(evaluate(run.model(), encoder, val, labels, config.batch_size, device))
+            .expect("a CPU or native GPU result reads back");
         let report = EpochReport {
             epoch,
             train_loss,
@@ -121,4 +121,3 @@ pub fn train(
     let model = run.into_model();
     (model, reports)
 }
-

@@ -50,17 +50,34 @@ pub struct Need {
 
 /// The memory `plan` needs to train the model of `config_json` (its weights file `file_bytes` long) on
 /// `num_labels` classes, checked against `budget`: an error names the setting to change.
-pub fn check(config_json: &str, file_bytes: u64, num_labels: usize, plan: &Plan, budget: Budget) -> Result<Need, Error> {
+pub fn check(
+    config_json: &str,
+    file_bytes: u64,
+    num_labels: usize,
+    plan: &Plan,
+    budget: Budget,
+) -> Result<Need, Error> {
     let need = estimate(config_json, file_bytes, num_labels, plan, budget.gpu_buffer_bytes.is_some())?;
     if need.within(budget) {
         return Ok(need);
     }
     // What would fit: the largest batch at this length, else the model does not fit at all.
     let fits = |batch_size: usize| -> Result<bool, Error> {
-        Ok(estimate(config_json, file_bytes, num_labels, &at_batch(plan, batch_size), budget.gpu_buffer_bytes.is_some())?.within(budget))
+        Ok(estimate(
+            config_json,
+            file_bytes,
+            num_labels,
+            &at_batch(plan, batch_size),
+            budget.gpu_buffer_bytes.is_some(),
+        )?
+        .within(budget))
     };
     let gib = |b: u64| {
-        if b >= 1 << 30 { format!("{:.2} GiB", b as f64 / (1u64 << 30) as f64) } else { format!("{} MiB", b.div_ceil(1 << 20)) }
+        if b >= 1 << 30 {
+            format!("{:.2} GiB", b as f64 / (1u64 << 30) as f64)
+        } else {
+            format!("{} MiB", b.div_ceil(1 << 20))
+        }
     };
     let m = &need.memory;
     let breakdown = format!(
@@ -76,14 +93,27 @@ pub fn check(config_json: &str, file_bytes: u64, num_labels: usize, plan: &Plan,
     );
     let limit = match budget.gpu_buffer_bytes {
         Some(b) if need.largest_tensor_bytes > b => {
-            format!("its largest tensor ({}) is over this GPU's largest buffer ({})", gib(need.largest_tensor_bytes), gib(b))
+            format!(
+                "its largest tensor ({}) is over this GPU's largest buffer ({})",
+                gib(need.largest_tensor_bytes),
+                gib(b)
+            )
         }
         _ => format!("a browser tab has {} of WebAssembly memory", gib(budget.host_bytes)),
     };
     if !fits(1)? {
         let field = if plan.method == Method::Full { "method" } else { "model" };
-        let what = if plan.method == Method::Full { "try LoRA, which keeps no gradients or AdamW state for the frozen weights" } else { "choose a smaller model" };
-        return Err(Error::invalid(field, format!("this model cannot train here even one example at a time: it needs {breakdown}, and {limit}; {what}")));
+        let what = if plan.method == Method::Full {
+            "try LoRA, which keeps no gradients or AdamW state for the frozen weights"
+        } else {
+            "choose a smaller model"
+        };
+        return Err(Error::invalid(
+            field,
+            format!(
+                "this model cannot train here even one example at a time: it needs {breakdown}, and {limit}; {what}"
+            ),
+        ));
     }
     // Memory only grows with the batch, so the largest batch that fits is found by bisection (1 fits, the plan's
     // does not): a dozen estimates rather than one per batch size.
@@ -95,7 +125,10 @@ pub fn check(config_json: &str, file_bytes: u64, num_labels: usize, plan: &Plan,
     let most = lo;
     Err(Error::invalid(
         "batch_size",
-        format!("this run needs {breakdown}, and {limit}: a batch of at most {most} fits at max_len {} (or lower max_len)", plan.max_len),
+        format!(
+            "this run needs {breakdown}, and {limit}: a batch of at most {most} fits at max_len {} (or lower max_len)",
+            plan.max_len
+        ),
     ))
 }
 
@@ -107,7 +140,13 @@ impl Need {
 
 /// What each of `workers` CPU workers holds for `plan` (`train/shares.rs`): the model file, the model, and the
 /// rest of the estimate at one share of the batch. The page keeps the workers' sum within the machine's memory.
-pub fn worker_host_bytes(config_json: &str, file_bytes: u64, num_labels: usize, plan: &Plan, workers: usize) -> Result<u64, Error> {
+pub fn worker_host_bytes(
+    config_json: &str,
+    file_bytes: u64,
+    num_labels: usize,
+    plan: &Plan,
+    workers: usize,
+) -> Result<u64, Error> {
     let share = plan.train.batch_size.div_ceil(workers.max(1));
     Ok(estimate(config_json, file_bytes, num_labels, &at_batch(plan, share), false)?.host_bytes)
 }
@@ -130,7 +169,9 @@ fn estimate(config_json: &str, file_bytes: u64, num_labels: usize, plan: &Plan, 
     // architecture may lack: only LoRA goes through the whole report.
     let inputs = CostInputs { precision: setup.precision, optimizer: setup.optimizer, batch: setup.batch };
     let memory = match plan.method {
-        Method::Lora => compute(&setup)?.methods.into_iter().find(|m| m.method == "lora").map(|m| m.memory).unwrap_or_default(),
+        Method::Lora => {
+            compute(&setup)?.methods.into_iter().find(|m| m.method == "lora").map(|m| m.memory).unwrap_or_default()
+        }
         Method::Full => costs::full(&arch, inputs).memory,
         Method::Head => costs::head_only(&arch, inputs).memory,
         Method::Bitfit => costs::bitfit(&arch, inputs).memory,

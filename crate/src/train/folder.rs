@@ -18,8 +18,8 @@ use crate::model::config::EncoderConfig;
 use crate::model::export;
 use crate::model::files::ModelFiles;
 use crate::model::load::Overrides;
-use crate::model::paths::{head_bias, head_weight};
 use crate::model::methods::{Method, lora_modules};
+use crate::model::paths::{head_bias, head_weight};
 use crate::safetensors::SafeTensors;
 
 /// `training.json`: what was trained, so `predict` (and a person) can read the folder back.
@@ -58,7 +58,8 @@ pub fn saved_files(
     labels: &[String],
     reports: &[EpochReport],
 ) -> Result<Vec<(String, Vec<u8>)>, Error> {
-    let reports: Vec<serde_json::Value> = reports.iter().map(|r| serde_json::to_value(r).expect("reports serialize")).collect();
+    let reports: Vec<serde_json::Value> =
+        reports.iter().map(|r| serde_json::to_value(r).expect("reports serialize")).collect();
     saved_files_from(&export::named_tensors(model), files, plan, labels, reports)
 }
 
@@ -80,7 +81,8 @@ pub fn saved_files_from(
         ],
         Method::Head | Method::Bitfit => vec![("trained.safetensors".into(), export::trained_tensors(tensors))],
     };
-    let weights = out.iter().find(|(n, _)| n.ends_with(".safetensors")).map(|(n, _)| n.clone()).expect("a weights file");
+    let weights =
+        out.iter().find(|(n, _)| n.ends_with(".safetensors")).map(|(n, _)| n.clone()).expect("a weights file");
     let record = TrainingRecord {
         method: plan.method.name().into(),
         base_model: files.name.clone(),
@@ -132,9 +134,11 @@ pub fn read_saved(config: &EncoderConfig, saved: &BTreeMap<String, Vec<u8>>) -> 
     } else {
         return Err(Error::invalid("adapter", "has neither adapter_config.json nor training.json"));
     };
-    let bytes = saved.get(&weights_name).ok_or_else(|| Error::invalid("adapter", format!("{weights_name} is missing")))?;
+    let bytes =
+        saved.get(&weights_name).ok_or_else(|| Error::invalid("adapter", format!("{weights_name} is missing")))?;
     let file = SafeTensors::parse(&weights_name, bytes)?;
-    let tensors = if method == Method::Lora { export::read_peft_weights(&file)? } else { export::read_model_weights(&file)? };
+    let tensors =
+        if method == Method::Lora { export::read_peft_weights(&file)? } else { export::read_model_weights(&file)? };
     let (weight, bias) = (head_weight(config.flavor), head_bias(config.flavor));
     // GPT-2's `score` has no bias; every other head has one of its width.
     let num_labels = match (tensors.get(&weight), bias.as_ref().map(|b| tensors.get(b))) {
@@ -144,14 +148,20 @@ pub fn read_saved(config: &EncoderConfig, saved: &BTreeMap<String, Vec<u8>>) -> 
             let bias = bias.map_or(String::new(), |b| format!(" with {b} [num_labels]"));
             return Err(Error::invalid(
                 weights_name,
-                format!("has no {weight} [num_labels, hidden]{bias}: not a sequence-classification head for this {} base", config.flavor.model_type()),
+                format!(
+                    "has no {weight} [num_labels, hidden]{bias}: not a sequence-classification head for this {} base",
+                    config.flavor.model_type()
+                ),
             ));
         }
     };
     let labels = match &record {
         Some(r) if r.labels.len() == num_labels => r.labels.clone(),
         Some(r) => {
-            return Err(Error::invalid("training.json", format!("lists {} labels but the classifier has {num_labels}", r.labels.len())));
+            return Err(Error::invalid(
+                "training.json",
+                format!("lists {} labels but the classifier has {num_labels}", r.labels.len()),
+            ));
         }
         None => (0..num_labels).map(|i| format!("LABEL_{i}")).collect(),
     };
@@ -162,7 +172,9 @@ pub fn read_saved(config: &EncoderConfig, saved: &BTreeMap<String, Vec<u8>>) -> 
         if !lora_modules.iter().any(|m| m == module) {
             return Err(Error::invalid(
                 &weights_name,
-                format!("{key}: no such LoRA module in this base model with this adapter_config.json (another base model?)"),
+                format!(
+                    "{key}: no such LoRA module in this base model with this adapter_config.json (another base model?)"
+                ),
             ));
         }
     }

@@ -8,10 +8,10 @@ use sha2::{Digest, Sha256};
 
 use super::snapshot::hex;
 use crate::error::Error;
-use crate::model::export::NamedTensors;
-use crate::model::config::Flavor;
-use crate::model::files::ModelFiles;
 use crate::model::checkpoint_keys::{checkpoint_key, checkpoint_prefix};
+use crate::model::config::Flavor;
+use crate::model::export::NamedTensors;
+use crate::model::files::ModelFiles;
 use crate::safetensors::SafeTensors;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -4,8 +4,8 @@
 //! the same code the CLI runs, and the same seed gives the same losses.
 
 use burn::module::Module;
-use burn::tensor::activation::softmax;
 use burn::tensor::Device;
+use burn::tensor::activation::softmax;
 use serde::Serialize;
 
 use super::batch::{TextEncoder, to_input};
@@ -85,11 +85,23 @@ impl Job {
     }
 
     /// The job `snapshot` was taken from, carried on on `device` exactly (its tensors, AdamW's moments, its place).
-    pub fn resume(files: &ModelFiles, plan: &Plan, data: &Dataset, device: &Device, snapshot: &Snapshot) -> Result<Self, Error> {
+    pub fn resume(
+        files: &ModelFiles,
+        plan: &Plan,
+        data: &Dataset,
+        device: &Device,
+        snapshot: &Snapshot,
+    ) -> Result<Self, Error> {
         Self::build(files, plan, data, device, Some(snapshot))
     }
 
-    fn build(files: &ModelFiles, plan: &Plan, data: &Dataset, device: &Device, from: Option<&Snapshot>) -> Result<Self, Error> {
+    fn build(
+        files: &ModelFiles,
+        plan: &Plan,
+        data: &Dataset,
+        device: &Device,
+        from: Option<&Snapshot>,
+    ) -> Result<Self, Error> {
         let device = device.clone().autodiff();
         let p = prepare_with(files, plan, data, from.map(|s| &s.tensors), &device)?;
         let live = count(&p.model);
@@ -182,7 +194,15 @@ impl Job {
 
     /// Loss and metrics on the validation split with the model as it is now.
     pub async fn evaluate(&self) -> Result<Evaluation, Error> {
-        let (val_loss, metrics) = evaluate(self.run.model(), &self.config, &self.val, &self.info.labels, self.plan.train.batch_size, &self.device).await?;
+        let (val_loss, metrics) = evaluate(
+            self.run.model(),
+            &self.config,
+            &self.val,
+            &self.info.labels,
+            self.plan.train.batch_size,
+            &self.device,
+        )
+        .await?;
         Ok(Evaluation { val_loss, metrics })
     }
 

@@ -130,7 +130,10 @@ impl Plan {
             "val_fraction" => self.val_fraction = number(key, v)?,
             other => {
                 let known: Vec<&str> = FIELDS.iter().map(|(k, _)| *k).collect();
-                return Err(Error::invalid(other, format!("is not a training setting (they are: {})", known.join(", "))));
+                return Err(Error::invalid(
+                    other,
+                    format!("is not a training setting (they are: {})", known.join(", ")),
+                ));
             }
         }
         Ok(())
@@ -141,7 +144,10 @@ impl Plan {
     pub fn validate(&self) -> Result<(), Error> {
         self.lora.validate()?;
         if self.lora.r > MAX_RANK {
-            return Err(Error::invalid("r", format!("{} is more than {MAX_RANK}: no layer here is that wide", self.lora.r)));
+            return Err(Error::invalid(
+                "r",
+                format!("{} is more than {MAX_RANK}: no layer here is that wide", self.lora.r),
+            ));
         }
         let t = &self.train;
         in_range("lora_dropout", self.lora_dropout, 0.0, 1.0, "in [0, 1)", true)?;
@@ -149,7 +155,10 @@ impl Plan {
             return Err(Error::invalid("epochs", format!("must be between 1 and {MAX_EPOCHS}, not {}", t.epochs)));
         }
         if !(1..=MAX_BATCH).contains(&t.batch_size) {
-            return Err(Error::invalid("batch_size", format!("must be between 1 and {MAX_BATCH}, not {}", t.batch_size)));
+            return Err(Error::invalid(
+                "batch_size",
+                format!("must be between 1 and {MAX_BATCH}, not {}", t.batch_size),
+            ));
         }
         check_lr("lr", t.lr, "2e-4")?;
         in_range("weight_decay", t.weight_decay, 0.0, 1.0, "in [0, 1]", false)?;
@@ -158,10 +167,16 @@ impl Plan {
             return Err(Error::invalid("max_grad_norm", format!("must be a positive number, not {}", t.max_grad_norm)));
         }
         if !(3..=MAX_LEN).contains(&self.max_len) {
-            return Err(Error::invalid("max_len", format!("must be between 3 ([CLS], a word, [SEP]) and {MAX_LEN} tokens, not {}", self.max_len)));
+            return Err(Error::invalid(
+                "max_len",
+                format!("must be between 3 ([CLS], a word, [SEP]) and {MAX_LEN} tokens, not {}", self.max_len),
+            ));
         }
         if !(self.val_fraction > 0.0 && self.val_fraction < 1.0) {
-            return Err(Error::invalid("val_fraction", format!("must be between 0 and 1 (such as 0.2), not {}", self.val_fraction)));
+            return Err(Error::invalid(
+                "val_fraction",
+                format!("must be between 0 and 1 (such as 0.2), not {}", self.val_fraction),
+            ));
         }
         Ok(())
     }
@@ -282,7 +297,9 @@ mod tests {
 
     #[test]
     fn a_blank_lr_is_the_method_s_usual_one_and_a_set_one_is_kept() {
-        for fields in [json!({"method": "full"}), json!({"method": "full", "lr": ""}), json!({"lr": null, "method": "full"})] {
+        for fields in
+            [json!({"method": "full"}), json!({"method": "full", "lr": ""}), json!({"lr": null, "method": "full"})]
+        {
             assert_eq!(Plan::from_json(&fields).unwrap().train.lr, Method::Full.usual_lr(), "{fields}");
         }
         assert_eq!(Plan::from_json(&json!({"method": "head"})).unwrap().train.lr, Method::Head.usual_lr());
@@ -296,7 +313,14 @@ mod tests {
         assert_eq!((p.lora.r, p.train.lr, p.lora.use_rslora), (4, 1e-3, true));
         assert_eq!(p.lora.target_modules, Some(TargetModules::Names(vec!["query".into(), "key".into()])));
         assert_eq!(p.lora.layers_to_transform, Some(vec![0, 1]));
-        assert!(Plan::from_json(&json!({"target_modules": "all-linear"})).unwrap().lora.target_modules.unwrap().is_all_linear());
+        assert!(
+            Plan::from_json(&json!({"target_modules": "all-linear"}))
+                .unwrap()
+                .lora
+                .target_modules
+                .unwrap()
+                .is_all_linear()
+        );
     }
 
     #[test]

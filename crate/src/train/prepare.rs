@@ -49,13 +49,22 @@ pub fn prepare(files: &ModelFiles, plan: &Plan, data: &Dataset, device: &Device)
 }
 
 /// `prepare`, with trained tensors (by Hugging Face name) laid over the fresh model: a run carried on.
-pub fn prepare_with(files: &ModelFiles, plan: &Plan, data: &Dataset, overrides: Option<&Overrides>, device: &Device) -> Result<Prepared, Error> {
+pub fn prepare_with(
+    files: &ModelFiles,
+    plan: &Plan,
+    data: &Dataset,
+    overrides: Option<&Overrides>,
+    device: &Device,
+) -> Result<Prepared, Error> {
     plan.validate()?;
     let config = files.encoder_config()?;
     if plan.max_len > config.max_position_embeddings {
         return Err(Error::invalid(
             "max_len",
-            format!("{} is longer than the model's max_position_embeddings ({})", plan.max_len, config.max_position_embeddings),
+            format!(
+                "{} is longer than the model's max_position_embeddings ({})",
+                plan.max_len, config.max_position_embeddings
+            ),
         ));
     }
     let encoder = TextEncoder::from_bytes(&files.tokenizer_json, plan.max_len)?;
@@ -78,7 +87,8 @@ pub fn build_model(
 ) -> Result<AutoModelForSequenceClassification, Error> {
     let (lora, is_lora) = (&plan.lora, plan.method == Method::Lora);
     let modules = if is_lora { lora_modules(config, num_labels, lora)? } else { Vec::new() };
-    let placement = is_lora.then(|| LoraPlacement { modules: &modules, config: LoraLinearConfig::from_peft(lora, plan.lora_dropout) });
+    let placement = is_lora
+        .then(|| LoraPlacement { modules: &modules, config: LoraLinearConfig::from_peft(lora, plan.lora_dropout) });
     let weights = SafeTensors::parse("model.safetensors", &files.safetensors)?;
     // Dropout draws from the backend's generator; everything else random comes from the seed via `crate::rng`.
     let seed = plan.train.seed;

@@ -189,7 +189,12 @@ impl Run {
     }
 
     /// One optimizer step on the next batch of `train` (which must be the `n_train` samples the run was made for).
-    pub async fn step(&mut self, encoder: &EncoderConfig, train: &[Sample], device: &Device) -> Result<StepReport, Error> {
+    pub async fn step(
+        &mut self,
+        encoder: &EncoderConfig,
+        train: &[Sample],
+        device: &Device,
+    ) -> Result<StepReport, Error> {
         self.begin_step(train, 1)?;
         self.compute_own(encoder, device);
         self.finish_step(Vec::new(), device).await
@@ -203,7 +208,10 @@ impl Run {
             return Err(Error::invalid("run", "has finished every epoch"));
         }
         if train.len() != self.n_train {
-            return Err(Error::invalid("train", format!("has {} samples; the run was made for {}", train.len(), self.n_train)));
+            return Err(Error::invalid(
+                "train",
+                format!("has {} samples; the run was made for {}", train.len(), self.n_train),
+            ));
         }
         if self.next_batch == self.steps_per_epoch() {
             self.start_epoch();
@@ -230,9 +238,13 @@ impl Run {
     /// Adds the other workers' gradients to this run's own, takes one optimizer step and reports it.
     pub async fn finish_step(&mut self, others: Vec<ShareGradients>, device: &Device) -> Result<StepReport, Error> {
         let pending = self.pending.take().ok_or_else(|| Error::invalid("run", "no step begun"))?;
-        let (mut grads, own_loss) = pending.computed.ok_or_else(|| Error::invalid("run", "the step's own share was not computed"))?;
+        let (mut grads, own_loss) =
+            pending.computed.ok_or_else(|| Error::invalid("run", "the step's own share was not computed"))?;
         if others.len() != pending.others {
-            return Err(Error::invalid("gradients", format!("{} workers answered; the step was cut for {}", others.len(), pending.others)));
+            return Err(Error::invalid(
+                "gradients",
+                format!("{} workers answered; the step was cut for {}", others.len(), pending.others),
+            ));
         }
         let inner = device.clone().inner();
         let mut loss = 0.0;

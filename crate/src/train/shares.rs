@@ -80,7 +80,12 @@ pub fn split(examples: Vec<ShareExample>, n: usize, seed: u64) -> Vec<Share> {
 }
 
 /// The gradients of `share`'s part of its batch's mean cross-entropy, and that part (unread).
-pub fn share_gradients(model: &AutoModelForSequenceClassification, encoder: &EncoderConfig, share: &Share, device: &Device) -> (GradientsParams, Tensor<1>) {
+pub fn share_gradients(
+    model: &AutoModelForSequenceClassification,
+    encoder: &EncoderConfig,
+    share: &Share,
+    device: &Device,
+) -> (GradientsParams, Tensor<1>) {
     let refs: Vec<&Tokens> = share.examples.iter().map(|e| &e.tokens).collect();
     let labels: Vec<usize> = share.examples.iter().map(|e| e.label).collect();
     let indices: Vec<u64> = share.examples.iter().map(|e| e.index).collect();
@@ -114,7 +119,10 @@ pub async fn read_weights(model: &AutoModelForSequenceClassification) -> Result<
 }
 
 /// `grads` of the trainable tensors of `model`, read back (a tensor without a gradient is left out).
-pub async fn read_gradients(model: &AutoModelForSequenceClassification, grads: &GradientsParams) -> Result<HostTensors, Error> {
+pub async fn read_gradients(
+    model: &AutoModelForSequenceClassification,
+    grads: &GradientsParams,
+) -> Result<HostTensors, Error> {
     struct Collect<'a>(&'a GradientsParams, Vec<(String, Tensor<1>)>);
     impl VisitParam for Collect<'_> {
         fn visit<const D: usize>(&mut self, name: &str, param: &Param<Tensor<D>>) {
@@ -153,7 +161,9 @@ pub fn check(model: &AutoModelForSequenceClassification, host: &HostTensors, wha
     for (name, values) in host {
         match sizes.0.get(name) {
             Some(&n) if n == values.len() => {}
-            Some(&n) => return Err(Error::invalid(what, format!("{name} has {} values; the model's has {n}", values.len()))),
+            Some(&n) => {
+                return Err(Error::invalid(what, format!("{name} has {} values; the model's has {n}", values.len())));
+            }
             None => return Err(Error::invalid(what, format!("{name} is not a trainable tensor of this model"))),
         }
     }
@@ -186,7 +196,10 @@ pub fn add_gradients(
 
 /// `model` with its trainable tensors set to `weights` (the run's current values, from the worker that owns it;
 /// `check`ed first).
-pub fn set_weights(model: AutoModelForSequenceClassification, weights: &HostTensors) -> AutoModelForSequenceClassification {
+pub fn set_weights(
+    model: AutoModelForSequenceClassification,
+    weights: &HostTensors,
+) -> AutoModelForSequenceClassification {
     struct Set<'a>(&'a HostTensors);
     impl MapParam for Set<'_> {
         fn map<const D: usize>(&mut self, name: &str, param: Param<Tensor<D>>) -> Param<Tensor<D>> {

@@ -86,11 +86,19 @@ impl Snapshot {
 
     /// A snapshot file read back, with what it belongs to; anything damaged is refused by name.
     pub fn from_bytes(bytes: &[u8]) -> Result<(Self, Provenance), Error> {
-        let (_, header) = safetensors::SafeTensors::read_metadata(bytes).map_err(|e| bad(format!("is not a snapshot file ({e})")))?;
-        let text = header.metadata().as_ref().and_then(|m| m.get("snapshot")).ok_or_else(|| bad("has no run metadata: it is not a snapshot file"))?;
+        let (_, header) =
+            safetensors::SafeTensors::read_metadata(bytes).map_err(|e| bad(format!("is not a snapshot file ({e})")))?;
+        let text = header
+            .metadata()
+            .as_ref()
+            .and_then(|m| m.get("snapshot"))
+            .ok_or_else(|| bad("has no run metadata: it is not a snapshot file"))?;
         let meta: Meta = serde_json::from_str(text).map_err(|e| bad(format!("its metadata does not read: {e}")))?;
         if meta.format != FORMAT {
-            return Err(bad(format!("is in format '{}'; this version reads '{FORMAT}': discard it and start again", meta.format)));
+            return Err(bad(format!(
+                "is in format '{}'; this version reads '{FORMAT}': discard it and start again",
+                meta.format
+            )));
         }
         let file = safetensors::SafeTensors::deserialize(bytes).map_err(|e| bad(format!("is damaged ({e})")))?;
         let floats = |name: &str| -> Result<(Vec<f32>, Vec<usize>), Error> {

@@ -55,10 +55,14 @@ pub fn run_all(cases: Vec<Case>) -> Vec<String> {
 fn judge(expect: &Expect, outcome: &Outcome) -> Option<String> {
     match (expect, outcome) {
         (Expect::Refused(field), Err(e)) if e.field == *field && !e.message.trim().is_empty() => None,
-        (Expect::Refused(field), Err(e)) => Some(format!("refused naming '{}' (not '{field}'): {}", e.field, e.message)),
+        (Expect::Refused(field), Err(e)) => {
+            Some(format!("refused naming '{}' (not '{field}'): {}", e.field, e.message))
+        }
         (Expect::Refused(field), Ok(_)) => Some(format!("accepted; expected a refusal naming '{field}'")),
         (Expect::Skipped(line), Ok(lines)) if lines.contains(line) => None,
-        (Expect::Skipped(line), Ok(lines)) => Some(format!("read, but line {line} is not among the skipped rows {lines:?}")),
+        (Expect::Skipped(line), Ok(lines)) => {
+            Some(format!("read, but line {line} is not among the skipped rows {lines:?}"))
+        }
         (Expect::Fine, Ok(_)) => None,
         (_, Err(e)) => Some(format!("refused: {e}")),
     }

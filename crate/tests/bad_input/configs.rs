@@ -29,17 +29,35 @@ fn calculator(text: String) -> impl FnOnce() -> super::cases::Outcome + Send {
     move || compute(&Setup { config_json: Some(text), ..Setup::default() }).map(|_| Vec::new())
 }
 
-const SIZES: [&str; 7] =
-    ["hidden_size", "num_attention_heads", "num_hidden_layers", "intermediate_size", "vocab_size", "max_position_embeddings", "type_vocab_size"];
+const SIZES: [&str; 7] = [
+    "hidden_size",
+    "num_attention_heads",
+    "num_hidden_layers",
+    "intermediate_size",
+    "vocab_size",
+    "max_position_embeddings",
+    "type_vocab_size",
+];
 
 pub fn cases() -> Vec<Case> {
     use Expect::*;
     let mut out = Vec::new();
     // Every size: zero, negative, a string, absurd, fractional, a boolean. Each is named by its key.
-    let bad: [(&str, Value); 6] = [("0", json!(0)), ("-1", json!(-1)), ("\"big\"", json!("big")), ("1e12", json!(1e12)), ("3.5", json!(3.5)), ("true", json!(true))];
+    let bad: [(&str, Value); 6] = [
+        ("0", json!(0)),
+        ("-1", json!(-1)),
+        ("\"big\"", json!("big")),
+        ("1e12", json!(1e12)),
+        ("3.5", json!(3.5)),
+        ("true", json!(true)),
+    ];
     for key in SIZES {
         for (shown, value) in &bad {
-            out.push(case(format!("config.json {key} = {shown}"), Refused(key), trainer(bert_with(key, value.clone()))));
+            out.push(case(
+                format!("config.json {key} = {shown}"),
+                Refused(key),
+                trainer(bert_with(key, value.clone())),
+            ));
         }
     }
     for (what, text, field) in [

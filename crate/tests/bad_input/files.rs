@@ -69,16 +69,29 @@ pub fn cases() -> Vec<Case> {
         case("tokenizer.json empty", Refused("tokenizer.json"), tokenizer(Vec::new())),
         case("tokenizer.json {}", Refused("tokenizer.json"), tokenizer(b"{}".to_vec())),
         case("tokenizer.json a list", Refused("tokenizer.json"), tokenizer(b"[1,2]".to_vec())),
-        case("tokenizer.json with a model of the wrong type", Refused("tokenizer.json"), tokenizer(br#"{"model": 5}"#.to_vec())),
+        case(
+            "tokenizer.json with a model of the wrong type",
+            Refused("tokenizer.json"),
+            tokenizer(br#"{"model": 5}"#.to_vec()),
+        ),
         case("tokenizer.json cut in half", Refused("tokenizer.json"), tokenizer(real[..real.len() / 2].to_vec())),
-        case("tokenizer.json random bytes", Refused("tokenizer.json"), tokenizer((0..2048u32).map(|i| (i * 7919 % 251) as u8).collect())),
-        case("tokenizer.json a config.json by mistake", Refused("tokenizer.json"), tokenizer(tiny::files(0).config_json.into_bytes())),
+        case(
+            "tokenizer.json random bytes",
+            Refused("tokenizer.json"),
+            tokenizer((0..2048u32).map(|i| (i * 7919 % 251) as u8).collect()),
+        ),
+        case(
+            "tokenizer.json a config.json by mistake",
+            Refused("tokenizer.json"),
+            tokenizer(tiny::files(0).config_json.into_bytes()),
+        ),
     ];
 
     // safetensors: a valid two-tensor file, then its header damaged one field at a time.
     let good = write_f32(&[("a", vec![2, 2], vec![1.0; 4]), ("b", vec![3], vec![2.0; 3])]);
     let data = vec![0u8; 28];
-    let entry = |dtype: Value, shape: Value, offsets: Value| json!({"dtype": dtype, "shape": shape, "data_offsets": offsets});
+    let entry =
+        |dtype: Value, shape: Value, offsets: Value| json!({"dtype": dtype, "shape": shape, "data_offsets": offsets});
     let b = entry(json!("F32"), json!([3]), json!([16, 28]));
     let headers: Vec<(&str, Value)> = vec![
         ("no dtype", json!({"a": {"shape": [2, 2], "data_offsets": [0, 16]}, "b": b})),
@@ -103,17 +116,33 @@ pub fn cases() -> Vec<Case> {
         ("a header that is a number", json!(8)),
     ];
     for (what, header) in headers {
-        out.push(case(format!("safetensors: {what}"), Refused("model.safetensors"), safetensors(with_header(&header, &data))));
+        out.push(case(
+            format!("safetensors: {what}"),
+            Refused("model.safetensors"),
+            safetensors(with_header(&header, &data)),
+        ));
     }
     for cut in [0, 4, 7, 8, 12, 20, good.len() - 1] {
-        out.push(case(format!("safetensors cut at byte {cut}"), Refused("model.safetensors"), safetensors(good[..cut].to_vec())));
+        out.push(case(
+            format!("safetensors cut at byte {cut}"),
+            Refused("model.safetensors"),
+            safetensors(good[..cut].to_vec()),
+        ));
     }
-    for (what, n) in [("a header length of u64::MAX", u64::MAX), ("a header length past the end", 1 << 20), ("a header length of 1 TiB", 1 << 40)] {
+    for (what, n) in [
+        ("a header length of u64::MAX", u64::MAX),
+        ("a header length past the end", 1 << 20),
+        ("a header length of 1 TiB", 1 << 40),
+    ] {
         let mut bytes = good.clone();
         bytes[..8].copy_from_slice(&n.to_le_bytes());
         out.push(case(format!("safetensors: {what}"), Refused("model.safetensors"), safetensors(bytes)));
     }
-    out.push(case("safetensors: a header that is not UTF-8", Refused("model.safetensors"), safetensors([&8u64.to_le_bytes()[..], b"\xff\xfe{}    "].concat())));
+    out.push(case(
+        "safetensors: a header that is not UTF-8",
+        Refused("model.safetensors"),
+        safetensors([&8u64.to_le_bytes()[..], b"\xff\xfe{}    "].concat()),
+    ));
 
     // Adapter folders: the PEFT-written fixture, damaged.
     let mut no_weights = peft_folder();
@@ -132,8 +161,20 @@ pub fn cases() -> Vec<Case> {
         ("r = 0", peft_config_with("r", json!(0)), "r"),
         ("use_dora", peft_config_with("use_dora", json!(true)), "adapter_config.json"),
         ("a target this base lacks", peft_config_with("target_modules", json!(["gate_proj"])), "target_modules"),
-        ("a target list missing a module the weights hold", peft_config_with("target_modules", json!(["query"])), "adapter_model.safetensors"),
-        ("training.json not JSON", { let mut f = peft_folder(); f.insert("training.json".into(), b"{".to_vec()); f }, "training.json"),
+        (
+            "a target list missing a module the weights hold",
+            peft_config_with("target_modules", json!(["query"])),
+            "adapter_model.safetensors",
+        ),
+        (
+            "training.json not JSON",
+            {
+                let mut f = peft_folder();
+                f.insert("training.json".into(), b"{".to_vec());
+                f
+            },
+            "training.json",
+        ),
     ];
     for (what, folder, field) in folders {
         out.push(case(format!("adapter folder: {what}"), Refused(field), adapter(folder)));
@@ -159,11 +200,27 @@ fn mismatched_files() -> Vec<Case> {
     let mut wrong_tokenizer = tiny::files(0);
     wrong_tokenizer.tokenizer_json = b"{}".to_vec();
     vec![
-        case("model folder: a tokenizer larger than config.json's vocab_size", Refused("tokenizer.json"), load(with_config("vocab_size", json!(20)))),
-        case("model folder: weights narrower than config.json's hidden_size", Refused("model.safetensors"), load(with_config("hidden_size", json!(64)))),
-        case("model folder: weights with fewer rows than config.json's vocab_size", Refused("model.safetensors"), load(with_config("vocab_size", json!(5000)))),
+        case(
+            "model folder: a tokenizer larger than config.json's vocab_size",
+            Refused("tokenizer.json"),
+            load(with_config("vocab_size", json!(20))),
+        ),
+        case(
+            "model folder: weights narrower than config.json's hidden_size",
+            Refused("model.safetensors"),
+            load(with_config("hidden_size", json!(64))),
+        ),
+        case(
+            "model folder: weights with fewer rows than config.json's vocab_size",
+            Refused("model.safetensors"),
+            load(with_config("vocab_size", json!(5000))),
+        ),
         case("model folder: weights with no word embeddings", Refused("model.safetensors"), load(no_embeddings)),
         case("model folder: a tokenizer.json that is not one", Refused("tokenizer.json"), load(wrong_tokenizer)),
-        case("model folder: an architecture the trainer lacks", Refused("model_type"), load(with_config("model_type", json!("t5")))),
+        case(
+            "model folder: an architecture the trainer lacks",
+            Refused("model_type"),
+            load(with_config("model_type", json!("t5"))),
+        ),
     ]
 }

@@ -1,8 +1,8 @@
 //! What the training tests share: the job, resume, workbench and snapshot tests (each is its own binary).
 
 use lora_playground::data::{Dataset, parse};
-use lora_playground::train::plan::Plan;
 use lora_playground::train::config::TrainConfig;
+use lora_playground::train::plan::Plan;
 
 /// 36 short texts in three classes (12 each), words the tiny model's vocabulary has.
 #[allow(dead_code)]
@@ -11,7 +11,8 @@ pub fn keyword_data() -> Dataset {
     let words = [("money bank card fee", "bank"), ("school student loan", "school"), ("love great good", "happy")];
     for i in 0..36 {
         let (w, l) = words[i % 3];
-        jsonl.push_str(&format!("{{\"text\": \"{w} {} {i}\", \"label\": \"{l}\"}}\n", w.split(' ').nth(i % 3).unwrap()));
+        jsonl
+            .push_str(&format!("{{\"text\": \"{w} {} {i}\", \"label\": \"{l}\"}}\n", w.split(' ').nth(i % 3).unwrap()));
     }
     parse("d.jsonl", jsonl.as_bytes()).unwrap()
 }
@@ -19,7 +20,11 @@ pub fn keyword_data() -> Dataset {
 /// LoRA (the default plan) for 3 epochs of batch 8: with 30 training texts, 4 steps an epoch.
 #[allow(dead_code)]
 pub fn tiny_plan() -> Plan {
-    Plan { max_len: 16, train: TrainConfig { epochs: 3, batch_size: 8, lr: 5e-3, seed: 4, ..TrainConfig::default() }, ..Plan::default() }
+    Plan {
+        max_len: 16,
+        train: TrainConfig { epochs: 3, batch_size: 8, lr: 5e-3, seed: 4, ..TrainConfig::default() },
+        ..Plan::default()
+    }
 }
 
 /// The largest absolute difference between two sets of logits (or any rows of floats).

@@ -18,7 +18,11 @@ fn serve_sends_a_fresh_gzipped_copy_to_browsers_that_accept_gzip() {
     let server = Server::start(&root);
     let addr = &server.addr;
     let r = get(addr, "/web/a.wasm", "Accept-Encoding: gzip, deflate, br\r\n");
-    assert!(r.head.contains("Content-Encoding: gzip") && r.head.contains("Content-Type: application/wasm"), "{}", r.head);
+    assert!(
+        r.head.contains("Content-Encoding: gzip") && r.head.contains("Content-Type: application/wasm"),
+        "{}",
+        r.head
+    );
     assert_eq!(r.header("Vary"), Some("Accept-Encoding"));
     assert_eq!(r.body, b"gzipped");
     let r = get(addr, "/web/a.wasm", "");
@@ -78,7 +82,12 @@ fn serve_resumes_an_interrupted_model_download_with_range() {
     // The first download stops after 1 MB (the student's Wi-Fi dropped).
     let mut s = BufReader::new(open(addr, "GET", path.as_bytes(), ""));
     let mut head = String::new();
-    while { let mut l = String::new(); s.read_line(&mut l).unwrap(); head.push_str(&l); l != "\r\n" } {}
+    while {
+        let mut l = String::new();
+        s.read_line(&mut l).unwrap();
+        head.push_str(&l);
+        l != "\r\n"
+    } {}
     assert!(head.contains("Accept-Ranges: bytes"), "{head}");
     let tag = head.lines().find_map(|l| l.strip_prefix("Etag: ").or(l.strip_prefix("ETag: "))).unwrap().to_string();
     let mut part = vec![0; 1_000_000];
@@ -102,7 +111,9 @@ fn serve_sends_security_headers_types_and_only_get_and_head() {
     let root = app_root("serve-headers");
     let server = Server::start(&root);
     let addr = &server.addr;
-    for (method, path, status) in [("GET", "/", 200), ("GET", "/Cargo.toml", 404), ("POST", "/", 405), ("HEAD", "/sw.js", 200)] {
+    for (method, path, status) in
+        [("GET", "/", 200), ("GET", "/Cargo.toml", 404), ("POST", "/", 405), ("HEAD", "/sw.js", 200)]
+    {
         let r = request(addr, method, path.as_bytes(), "Content-Length: 0\r\n");
         assert_eq!(r.status, status, "{method} {path}: {}", r.head);
         assert_eq!(r.header("X-Content-Type-Options"), Some("nosniff"), "{method} {path}");

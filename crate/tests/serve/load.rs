@@ -39,7 +39,8 @@ fn serve_a_class_of_30_at_once_with_flat_memory() {
     let sent: usize = students.into_iter().map(|s| s.join().expect("a student's downloads")).sum();
     let took = start.elapsed();
     let status = std::fs::read_to_string(format!("/proc/{}/status", server.pid())).unwrap();
-    let peak_kib: u64 = status.lines().find_map(|l| l.strip_prefix("VmHWM:")).unwrap().trim().trim_end_matches(" kB").parse().unwrap();
+    let peak_kib: u64 =
+        status.lines().find_map(|l| l.strip_prefix("VmHWM:")).unwrap().trim().trim_end_matches(" kB").parse().unwrap();
     let peak_mib = peak_kib / 1024;
     eprintln!(
         "serve load: {STUDENTS} students, {:.2} GB in {:.1} s ({:.0} MB/s); server peak memory (VmHWM) {peak_mib} MiB",

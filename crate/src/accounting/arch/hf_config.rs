@@ -97,7 +97,10 @@ impl HfConfig {
     pub fn index_or(&self, key: &str, default: usize) -> Result<usize, Error> {
         match self.fields.get(key) {
             None | Some(Value::Null) => Ok(default),
-            Some(v) => v.as_u64().map(|n| n as usize).ok_or_else(|| Error::invalid(key, format!("must be a non-negative integer, got {v}"))),
+            Some(v) => v
+                .as_u64()
+                .map(|n| n as usize)
+                .ok_or_else(|| Error::invalid(key, format!("must be a non-negative integer, got {v}"))),
         }
     }
 

@@ -265,13 +265,17 @@ impl Architecture {
 }
 
 /// The `model_type` values this calculator builds.
-pub const SUPPORTED_MODEL_TYPES: [&str; 7] = ["bert", "roberta", "distilbert", "modernbert", "gpt2", "llama", "gemma3_text"];
+pub const SUPPORTED_MODEL_TYPES: [&str; 7] =
+    ["bert", "roberta", "distilbert", "modernbert", "gpt2", "llama", "gemma3_text"];
 
 /// Prefixes every name with the attribute under which a `*ForSequenceClassification` model keeps its backbone.
 fn prefixed(prefix: &str, modules: Vec<ModuleSpec>) -> Vec<ModuleSpec> {
     modules
         .into_iter()
-        .map(|m| ModuleSpec { fixed: m.fixed, ..ModuleSpec::new(format!("{prefix}.{}", m.name), m.kind, m.in_features, m.out_features, m.bias) })
+        .map(|m| ModuleSpec {
+            fixed: m.fixed,
+            ..ModuleSpec::new(format!("{prefix}.{}", m.name), m.kind, m.in_features, m.out_features, m.bias)
+        })
         .collect()
 }
 

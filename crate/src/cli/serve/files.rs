@@ -27,7 +27,8 @@ pub async fn serve(State(root): State<Arc<PathBuf>>, req: Request) -> Response {
 
 async fn serve_file(root: &Path, mut req: Request) -> Response {
     if req.method() != Method::GET && req.method() != Method::HEAD {
-        return (StatusCode::METHOD_NOT_ALLOWED, [(header::ALLOW, "GET, HEAD")], "method not allowed\n").into_response();
+        return (StatusCode::METHOD_NOT_ALLOWED, [(header::ALLOW, "GET, HEAD")], "method not allowed\n")
+            .into_response();
     }
     // A few syscalls (canonicalize, stat); cheap enough to run on the runtime's thread.
     let Some(file) = routes::resolve(root, req.uri().path()) else { return not_found() };

@@ -83,7 +83,8 @@ pub fn run(args: &[String]) -> i32 {
         Scheme::Http => Ok(None),
         Scheme::SelfSigned => tls::self_signed(&root.join("runs").join("tls"), &names).and_then(|(cert, key, new)| {
             let how = if new { "made now" } else { "kept from before" };
-            tls::load(&cert, &key, format!("self-signed, {how}, in {}, for {}", cert.display(), names.join(", "))).map(Some)
+            tls::load(&cert, &key, format!("self-signed, {how}, in {}, for {}", cert.display(), names.join(", ")))
+                .map(Some)
         }),
         Scheme::Files(cert, key) => tls::load(&cert, &key, format!("from {}", cert.display())).map(Some),
     };
@@ -157,10 +158,14 @@ fn flags(args: &[String]) -> Result<(PathBuf, IpAddr, u16, Scheme), i32> {
             ("--key", Some(v)) => key = Some(PathBuf::from(v)),
             ("--host", Some(v)) => {
                 host = v.parse().map_err(|_| {
-                    usage_error(&format!("--host: '{v}' is not an IP address (127.0.0.1, or 0.0.0.0 for every interface)"))
+                    usage_error(&format!(
+                        "--host: '{v}' is not an IP address (127.0.0.1, or 0.0.0.0 for every interface)"
+                    ))
                 })?
             }
-            ("--port", Some(v)) => port = v.parse().map_err(|_| usage_error(&format!("--port: '{v}' is not a port number")))?,
+            ("--port", Some(v)) => {
+                port = v.parse().map_err(|_| usage_error(&format!("--port: '{v}' is not a port number")))?
+            }
             (other, _) => return Err(usage_error(&format!("serve: unknown or incomplete option '{other}'"))),
         }
         i += 2;
@@ -177,7 +182,11 @@ fn flags(args: &[String]) -> Result<(PathBuf, IpAddr, u16, Scheme), i32> {
 /// Accepts connections while fewer than `MAX_CONNECTIONS` are open, each served by hyper's HTTP/1.1 with the
 /// header limits, the write stall timeout and the time cap; the app (routing, files, headers) is one axum router
 /// shared by all.
-async fn accept_loop(listener: std::net::TcpListener, root: PathBuf, tls: Option<tokio_rustls::TlsAcceptor>) -> std::io::Result<()> {
+async fn accept_loop(
+    listener: std::net::TcpListener,
+    root: PathBuf,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+) -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::from_std(listener)?;
     let app = policy::app(Arc::new(root));
     let open = Arc::new(Semaphore::new(MAX_CONNECTIONS));
@@ -210,12 +219,17 @@ async fn accept_loop(listener: std::net::TcpListener, root: PathBuf, tls: Option
             // Past the time cap the connection is dropped mid-response: the socket closes and the place is freed.
             match tls {
                 None => {
-                    let _ = tokio::time::timeout(max_connection_time, http.serve_connection(TokioIo::new(io), service)).await;
+                    let _ = tokio::time::timeout(max_connection_time, http.serve_connection(TokioIo::new(io), service))
+                        .await;
                 }
                 // The handshake gets the header read's time limit: a client that opens and says nothing is dropped.
                 Some(acceptor) => {
                     if let Ok(Ok(tls_stream)) = tokio::time::timeout(HEADER_READ_TIMEOUT, acceptor.accept(io)).await {
-                        let _ = tokio::time::timeout(max_connection_time, http.serve_connection(TokioIo::new(tls_stream), service)).await;
+                        let _ = tokio::time::timeout(
+                            max_connection_time,
+                            http.serve_connection(TokioIo::new(tls_stream), service),
+                        )
+                        .await;
                     }
                 }
             }

@@ -46,7 +46,10 @@ fn decode_segment(raw: &str) -> Option<String> {
         }
     }
     let name = String::from_utf8(out).ok()?;
-    let plain = !name.is_empty() && !name.starts_with('.') && !name.contains(['/', '\\']) && !name.chars().any(char::is_control);
+    let plain = !name.is_empty()
+        && !name.starts_with('.')
+        && !name.contains(['/', '\\'])
+        && !name.chars().any(char::is_control);
     plain.then_some(name)
 }
 
@@ -59,7 +62,9 @@ pub fn mirror_paths(url_path: &str) -> Option<Vec<String>> {
     let segments = rest.split('/').map(decode_segment).collect::<Option<Vec<_>>>()?;
     let seg: Vec<&str> = segments.iter().map(String::as_str).collect();
     match seg.as_slice() {
-        [org, name, "resolve", "main", file] => Some(vec![format!("models/{org}/{name}/{file}"), format!("models/{name}/{file}")]),
+        [org, name, "resolve", "main", file] => {
+            Some(vec![format!("models/{org}/{name}/{file}"), format!("models/{name}/{file}")])
+        }
         [name, "resolve", "main", file] => Some(vec![format!("models/{name}/{file}")]),
         _ => None,
     }
@@ -92,10 +97,28 @@ mod tests {
         assert_eq!(app_path("/web/pkg/a%20b.wasm").as_deref(), Some("web/pkg/a b.wasm"));
         assert_eq!(app_path("/models/tiny/config.json").as_deref(), Some("models/tiny/config.json"));
         for bad in [
-            "", "/web", "/web/", "/models/", "/Cargo.toml", "/.git/config", "/crate/src/lib.rs", "/runs/x",
-            "/web/../Cargo.toml", "/web/%2e%2e/Cargo.toml", "/web/a%2f..%2f..%2fCargo.toml", "/web/a%5c..",
-            "/web\\..\\Cargo.toml", "/web//app.js", "/web/a%00.js", "/web/.hidden", "/web/%zz", "/web/%ff",
-            "//etc/passwd", "/index.html/", "/web/./app.js", "/web/a%0a",
+            "",
+            "/web",
+            "/web/",
+            "/models/",
+            "/Cargo.toml",
+            "/.git/config",
+            "/crate/src/lib.rs",
+            "/runs/x",
+            "/web/../Cargo.toml",
+            "/web/%2e%2e/Cargo.toml",
+            "/web/a%2f..%2f..%2fCargo.toml",
+            "/web/a%5c..",
+            "/web\\..\\Cargo.toml",
+            "/web//app.js",
+            "/web/a%00.js",
+            "/web/.hidden",
+            "/web/%zz",
+            "/web/%ff",
+            "//etc/passwd",
+            "/index.html/",
+            "/web/./app.js",
+            "/web/a%0a",
         ] {
             assert_eq!(app_path(bad), None, "{bad}");
         }
@@ -104,13 +127,20 @@ mod tests {
     #[test]
     fn the_mirror_layout_names_model_folders() {
         let m = |p: &str| mirror_paths(p);
-        assert_eq!(m("/sentence-transformers/all-MiniLM-L6-v2/resolve/main/config.json").unwrap(), [
-            "models/sentence-transformers/all-MiniLM-L6-v2/config.json",
-            "models/all-MiniLM-L6-v2/config.json"
-        ]);
+        assert_eq!(
+            m("/sentence-transformers/all-MiniLM-L6-v2/resolve/main/config.json").unwrap(),
+            ["models/sentence-transformers/all-MiniLM-L6-v2/config.json", "models/all-MiniLM-L6-v2/config.json"]
+        );
         assert_eq!(m("/tiny/resolve/main/model.safetensors").unwrap(), ["models/tiny/model.safetensors"]);
-        for bad in ["/a/b/resolve/v1/config.json", "/a/b/resolve/main/", "/a/../resolve/main/x", "/a/b/resolve/main/x/y",
-                    "/a/%2e%2e/resolve/main/x", "/a/b/raw/main/config.json", "/.git/b/resolve/main/config"] {
+        for bad in [
+            "/a/b/resolve/v1/config.json",
+            "/a/b/resolve/main/",
+            "/a/../resolve/main/x",
+            "/a/b/resolve/main/x/y",
+            "/a/%2e%2e/resolve/main/x",
+            "/a/b/raw/main/config.json",
+            "/.git/b/resolve/main/config",
+        ] {
             assert_eq!(m(bad), None, "{bad}");
         }
         let root = std::env::temp_dir().join(format!("lp-mirror-{}", std::process::id()));

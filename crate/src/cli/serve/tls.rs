@@ -28,7 +28,8 @@ pub struct Tls {
 /// one, and the host name with and without `.local` (mDNS, as classroom laptops announce themselves).
 pub fn names(host: IpAddr) -> Vec<String> {
     let mut out = vec!["localhost".to_string(), Ipv4Addr::LOCALHOST.to_string(), Ipv6Addr::LOCALHOST.to_string()];
-    let lan = UdpSocket::bind((Ipv4Addr::UNSPECIFIED, 0)).and_then(|s| s.connect((Ipv4Addr::new(192, 0, 2, 1), 9)).and(s.local_addr()));
+    let lan = UdpSocket::bind((Ipv4Addr::UNSPECIFIED, 0))
+        .and_then(|s| s.connect((Ipv4Addr::new(192, 0, 2, 1), 9)).and(s.local_addr()));
     if let Ok(addr) = lan {
         out.push(addr.ip().to_string());
     }
@@ -56,7 +57,8 @@ pub fn self_signed(dir: &Path, names: &[String]) -> Result<(PathBuf, PathBuf, bo
     if covered && cert.is_file() && key.is_file() {
         return Ok((cert, key, false));
     }
-    let made = rcgen::generate_simple_self_signed(names.to_vec()).map_err(|e| format!("cannot make a certificate: {e}"))?;
+    let made =
+        rcgen::generate_simple_self_signed(names.to_vec()).map_err(|e| format!("cannot make a certificate: {e}"))?;
     std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let write = |path: &Path, text: String| std::fs::write(path, text).map_err(|e| format!("{}: {e}", path.display()));
     write(&key, made.signing_key.serialize_pem())?;
@@ -72,7 +74,8 @@ pub fn load(cert: &Path, key: &Path, source: String) -> Result<Tls, String> {
         .map_err(|e| format!("--cert {}: not a PEM certificate ({e})", cert.display()))?;
     let first = certs.first().ok_or_else(|| format!("--cert {}: holds no certificate", cert.display()))?;
     let fingerprint = Sha256::digest(first.as_ref()).iter().map(|b| format!("{b:02X}")).collect::<Vec<_>>().join(":");
-    let key = PrivateKeyDer::from_pem_file(key).map_err(|e| format!("--key {}: not a PEM private key ({e})", key.display()))?;
+    let key = PrivateKeyDer::from_pem_file(key)
+        .map_err(|e| format!("--key {}: not a PEM private key ({e})", key.display()))?;
     let mut config = ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
         .with_safe_default_protocol_versions()
         .map_err(|e| format!("TLS: {e}"))?

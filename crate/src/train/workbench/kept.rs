@@ -5,13 +5,13 @@ use super::{Folder, Workbench};
 use crate::data::split::stratified;
 use crate::error::Error;
 use crate::inspect::report::{Inside, inside};
-use crate::model::export::NamedTensors;
 use crate::model::checkpoint_keys::{checkpoint_key, checkpoint_prefix};
+use crate::model::export::NamedTensors;
 use crate::model::methods::Method;
 use crate::safetensors::SafeTensors;
-use crate::train::folder::{Saved, read_saved};
 use crate::train::adapters::AdapterSet;
 use crate::train::bench_reports::AdapterSummary;
+use crate::train::folder::{Saved, read_saved};
 use crate::train::job::Prediction;
 use crate::train::merge::MergeCheck;
 use crate::train::plan::Plan;
@@ -63,7 +63,10 @@ impl Workbench {
     /// Up to `n` validation texts of the current job's split (of the default plan's split with no job), to check a
     /// merge on texts no adapter trained on.
     pub fn merge_texts(&self, n: usize) -> Result<Vec<String>, Error> {
-        let d = self.data.as_ref().ok_or_else(|| Error::invalid("data", "load a dataset first: a merge is checked on its texts"))?;
+        let d = self
+            .data
+            .as_ref()
+            .ok_or_else(|| Error::invalid("data", "load a dataset first: a merge is checked on its texts"))?;
         let plan = self.job.as_ref().map_or_else(Plan::default, |j| j.plan().clone());
         let (_, val) = stratified(&d.examples, d.labels.len(), plan.val_fraction, plan.train.seed);
         Ok(val.into_iter().take(n).map(|e| e.text).collect())
@@ -86,10 +89,15 @@ impl Workbench {
         let files = self.files()?;
         let config = files.encoder_config()?;
         let kept = |i: usize, allowed: &[Method]| -> Result<(String, Saved), Error> {
-            let (name, folder) = self.kept.get(i).ok_or_else(|| Error::invalid("adapter", format!("no kept adapter {i}")))?;
+            let (name, folder) =
+                self.kept.get(i).ok_or_else(|| Error::invalid("adapter", format!("no kept adapter {i}")))?;
             let saved = read_saved(&config, folder)?;
             if !allowed.contains(&saved.method) {
-                let what = if allowed.len() == 1 { "only a LoRA adapter has B A to look inside" } else { "compare with a LoRA adapter or a full fine-tuning run" };
+                let what = if allowed.len() == 1 {
+                    "only a LoRA adapter has B A to look inside"
+                } else {
+                    "compare with a LoRA adapter or a full fine-tuning run"
+                };
                 return Err(Error::invalid("adapter", format!("{name} is a {} run: {what}", saved.method.name())));
             }
             Ok((name.clone(), saved))

@@ -14,8 +14,8 @@ use burn::tensor::Device;
 
 use super::adapters::AdapterSet;
 use super::batch::{TokenPreview, preview_tokens};
-use super::fits::{self, Budget, Need};
 use super::bench_reports::{DatasetSummary, DeviceInfo, EpochResult, Fallback, ModelSummary, SplitCounts, Tick};
+use super::fits::{self, Budget, Need};
 use super::job::{Job, JobInfo, Prediction};
 use super::plan::Plan;
 use super::replica::Replica;
@@ -98,7 +98,8 @@ impl Workbench {
     pub fn check_run(&self, plan: &Plan) -> Result<Option<Need>, Error> {
         let Some(budget) = self.budget else { return Ok(None) };
         let files = self.files()?;
-        fits::check(&files.config_json, files.safetensors.len() as u64, self.dataset()?.labels.len(), plan, budget).map(Some)
+        fits::check(&files.config_json, files.safetensors.len() as u64, self.dataset()?.labels.len(), plan, budget)
+            .map(Some)
     }
 
     pub fn device_info(&self) -> Option<&DeviceInfo> {
@@ -194,7 +195,8 @@ impl Workbench {
     /// first. The page keeps it (IndexedDB) to carry the run on after a trap or a reload.
     pub fn snapshot_file(&self) -> Result<Option<Vec<u8>>, Error> {
         let (Some(s), Some(job)) = (&self.snapshot, &self.job) else { return Ok(None) };
-        let provenance = Provenance { plan: job.plan().to_json(), model: self.model_sha.clone(), data: self.data_sha.clone() };
+        let provenance =
+            Provenance { plan: job.plan().to_json(), model: self.model_sha.clone(), data: self.data_sha.clone() };
         s.to_bytes(&provenance).map(Some)
     }
 
@@ -203,10 +205,16 @@ impl Workbench {
     pub fn resume(&mut self, file: &[u8]) -> Result<(JobInfo, Plan), Error> {
         let (snapshot, provenance) = Snapshot::from_bytes(file)?;
         if self.model.is_some() && provenance.model != self.model_sha {
-            return Err(Error::invalid("snapshot", "was taken with another model: load the model the run was trained on"));
+            return Err(Error::invalid(
+                "snapshot",
+                "was taken with another model: load the model the run was trained on",
+            ));
         }
         if self.data.is_some() && provenance.data != self.data_sha {
-            return Err(Error::invalid("snapshot", "was taken on another dataset: load the dataset the run was trained on"));
+            return Err(Error::invalid(
+                "snapshot",
+                "was taken on another dataset: load the dataset the run was trained on",
+            ));
         }
         let plan = Plan::from_json(&provenance.plan)?;
         self.check_run(&plan)?;
@@ -277,7 +285,11 @@ impl Workbench {
     async fn after_step(&mut self, step: StepReport) -> Result<(StepReport, Option<EpochResult>, bool), Error> {
         let job = self.job_mut()?;
         let evaluation = if step.epoch_done {
-            Some(EpochResult { epoch: step.epoch, train_loss: step.epoch_train_loss, evaluation: job.evaluate().await? })
+            Some(EpochResult {
+                epoch: step.epoch,
+                train_loss: step.epoch_train_loss,
+                evaluation: job.evaluate().await?,
+            })
         } else {
             None
         };

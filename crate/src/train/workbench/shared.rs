@@ -67,7 +67,8 @@ impl Workbench {
 
     /// A helper's answer: `share`'s loss and gradients at `weights`.
     pub async fn replica_gradients(&mut self, weights: &HostTensors, share: &Share) -> Result<ShareGradients, Error> {
-        let replica = self.replica.as_mut().ok_or_else(|| Error::invalid("replica", "not started: start_replica first"))?;
+        let replica =
+            self.replica.as_mut().ok_or_else(|| Error::invalid("replica", "not started: start_replica first"))?;
         self.replica_shares += 1;
         if self.panic_at == Some(self.replica_shares) {
             panic!("injected for a test: a trap during share {}", self.replica_shares);
@@ -99,7 +100,10 @@ fn sharing(
         return Ok(limited(1, "WebGPU runs the whole batch at once".into()));
     }
     if trainable > SHARE_UP_TO {
-        return Ok(limited(1, format!("{trainable} trainable parameters: their gradients would cross between workers each step")));
+        return Ok(limited(
+            1,
+            format!("{trainable} trainable parameters: their gradients would cross between workers each step"),
+        ));
     }
     let mut n = asked.min(batch_size.max(1));
     let mut why = format!("a batch of {batch_size} has {batch_size} examples to share");
@@ -128,7 +132,9 @@ mod tests {
     use crate::error::Error;
 
     fn workers_for(offered: usize, gpu: bool, trainable: u64, batch_size: usize) -> usize {
-        sharing(offered, gpu, trainable, batch_size, None, |_| -> Result<u64, Error> { unreachable!() }).unwrap().workers
+        sharing(offered, gpu, trainable, batch_size, None, |_| -> Result<u64, Error> { unreachable!() })
+            .unwrap()
+            .workers
     }
 
     #[test]
@@ -154,7 +160,9 @@ mod tests {
         assert_eq!(tight.workers, 2);
         assert_eq!(
             tight.limited_by.as_deref(),
-            Some("each worker holds the model and its share, about 228 MiB; 2 fit in half of the 1.0 GiB this device reports")
+            Some(
+                "each worker holds the model and its share, about 228 MiB; 2 fit in half of the 1.0 GiB this device reports"
+            )
         );
         // Never below one, whatever the memory; and asking for one is never "limited".
         assert_eq!(sharing(4, false, 74_496, 16, Some(MIB), need).unwrap().workers, 1);
