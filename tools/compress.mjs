@@ -8,7 +8,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { brotliCompressSync, brotliDecompressSync, constants, gunzipSync, gzipSync } from 'node:zlib';
 
-// The copies as served (tools/wasm_build_bench.mjs measures sizes with these too).
+// The copies as served (tools/bench/wasm_build_bench.mjs measures sizes with these too).
 export const gzip = (data) => gzipSync(data, { level: 9 });
 export const brotli = (data) => brotliCompressSync(data, {
   // The largest window standard brotli has (24 bits; every browser decodes it): the trainer's wasm repeats code

@@ -1,5 +1,5 @@
 // The trainer's wasm in Node with all-MiniLM-L6-v2 loaded on the CPU path, as the page's worker holds it: what
-// tools/wasm_build_bench.mjs and tools/share_overhead.mjs start from (needs models/all-MiniLM-L6-v2).
+// tools/bench/wasm_build_bench.mjs and tools/bench/share_overhead.mjs start from (needs models/all-MiniLM-L6-v2).
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 
@@ -16,7 +16,7 @@ export async function trainerClass(pkg = `${ROOT}/web/pkg-train`) {
 // A new trainer of class `Trainer` on the CPU with MiniLM loaded.
 export async function withMiniLM(Trainer) {
   const t = new Trainer();
-  await t.use_device('cpu');
+  await t.set_device('cpu');
   t.load_model('all-MiniLM-L6-v2', readFileSync(`${MODEL}config.json`, 'utf8'), readFileSync(`${MODEL}model.safetensors`),
     readFileSync(`${MODEL}tokenizer.json`));
   return t;

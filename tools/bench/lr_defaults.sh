@@ -2,12 +2,12 @@
 # Issue 14 §3: which learning rate each method needs for a first run to reach 90% held-out in about two minutes.
 # Trains all-MiniLM-L6-v2 with the page's defaults (3 epochs, batch 16, max length 64, seed 0) once per
 # (dataset, method, learning rate) and prints one table: held-out accuracy after each epoch and seconds.
-#   tools/lr_defaults.sh [DATA ...]      (default: the three built-in datasets)
+#   tools/bench/lr_defaults.sh [DATA ...]      (default: the three built-in datasets)
 # Real data (not shipped; ../shared/datasets on the team's machines) is passed as files, e.g. a few hundred SMS:
 #   python3 tools/sample_csv.py ../shared/datasets/sms_spam.csv 150 > /tmp/sms300.csv
-#   tools/lr_defaults.sh /tmp/sms300.csv
+#   tools/bench/lr_defaults.sh /tmp/sms300.csv
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 source tools/lib.sh
 cli=${LORA_PLAYGROUND_CLI:-$CARGO_TARGET_DIR/release/lora-playground}
 out=${OUT:-runs/lr-defaults}

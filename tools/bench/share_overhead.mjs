@@ -1,9 +1,9 @@
-// Where a two-worker step's time goes (issue 15's workers, README "Speed and bytes"): the owner and one helper in
-// one Node process, each part of a shared step timed one after another (begin, the owner's share, the helper's
-// share, finish), beside a whole step on one worker. MiniLM LoRA r=8 (query, value), batch 16 x 64, the
+// Where a two-worker step's time goes (issue 15's workers, docs/MEASUREMENTS.md "Speed and bytes"): the owner and
+// one helper in one Node process, each part of a shared step timed one after another (begin, the owner's share,
+// the helper's share, finish), beside a whole step on one worker. MiniLM LoRA r=8 (query, value), batch 16 x 64, the
 // complaints data, the trainer's wasm as the page loads it. Run alone on an idle machine: it measures, it asserts
-// nothing.   node tools/share_overhead.mjs [--steps 5]   (needs models/all-MiniLM-L6-v2 and web/pkg-train)
-import { trainerClass, withMiniLM } from './minilm_trainer.mjs';
+// nothing.   node tools/bench/share_overhead.mjs [--steps 5]   (needs models/all-MiniLM-L6-v2 and web/pkg-train)
+import { trainerClass, withMiniLM } from '../minilm_trainer.mjs';
 
 const at = process.argv.indexOf('--steps');
 const STEPS = at > 0 ? Number(process.argv[at + 1]) : 5;

@@ -2,10 +2,10 @@
 // r=8 (query, value), batch 16, max length 64, on the complaints dataset; steps/s over STEPS steps after the first
 // (the helpers start, and load the model, before the first step), each worker count in turn and then 1 again (the
 // machine's drift). Prints a table; asserts nothing about speed.
-// Usage: a server on :8080 (tools/serve.sh), then  node tools/page_workers_bench.mjs [--steps 6] [--workers 1,2,4]
+// Usage: a server on :8080 (tools/serve.sh), then  node tools/bench/page_workers_bench.mjs [--steps 6] [--workers 1,2,4]
 //   [--before URL]: also an earlier build of the page served at URL (a checkout of it, served on another port),
-//   measured first with one worker: the "before" of the README's table, in the same run.
-import { launchChromium } from '../tests/e2e/harness.mjs';
+//   measured first with one worker: the "before" of the table in docs/MEASUREMENTS.md, in the same run.
+import { launchChromium } from '../../tests/e2e/harness.mjs';
 
 const BASE = process.env.LP_URL ?? 'http://127.0.0.1:8080/';
 const args = process.argv.slice(2);

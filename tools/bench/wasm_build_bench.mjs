@@ -4,11 +4,11 @@
 // value) training steps at batch 16 x 64 on the CPU path, in Node (the page's worker runs the same wasm). Steps
 // alternate between the builds so that a slower minute of the machine falls on all of them; each build must give
 // the same losses (the builds differ in how they are compiled, not in what they compute).
-//   node tools/wasm_build_bench.mjs [--steps N] LABEL=DIR ...   (needs models/all-MiniLM-L6-v2: tools/fetch_model.sh)
+//   node tools/bench/wasm_build_bench.mjs [--steps N] LABEL=DIR ...   (needs models/all-MiniLM-L6-v2: tools/fetch_model.sh)
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { brotli, gzip } from './compress.mjs';
-import { trainerClass, withMiniLM } from './minilm_trainer.mjs';
+import { brotli, gzip } from '../compress.mjs';
+import { trainerClass, withMiniLM } from '../minilm_trainer.mjs';
 
 const args = process.argv.slice(2);
 const at = args.indexOf('--steps');
@@ -17,7 +17,7 @@ const builds = args.map((a) => {
   const [label, dir] = a.includes('=') ? a.split('=') : [a, a];
   return { label, dir: resolve(dir) };
 });
-if (!builds.length) throw new Error('usage: node tools/wasm_build_bench.mjs [--steps N] LABEL=DIR ...');
+if (!builds.length) throw new Error('usage: node tools/bench/wasm_build_bench.mjs [--steps N] LABEL=DIR ...');
 
 function sizes(wasm) {
   const data = readFileSync(wasm);

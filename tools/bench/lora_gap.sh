@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# When LoRA lags full fine-tuning, and what closes the gap (issue 14, the README's table): all-MiniLM-L6-v2 on a
-# `text,label` CSV, the settings of tests/reference/lora_gap.py (its PyTorch + PEFT side) one run each, with
-# max length 128, batch 16, seed 0; prints held-out accuracy after each epoch.
+# When LoRA lags full fine-tuning, and what closes the gap (issue 14, the table in docs/MEASUREMENTS.md):
+# all-MiniLM-L6-v2 on a `text,label` CSV, the settings of tests/reference/lora_gap.py (its PyTorch + PEFT side) one
+# run each, with max length 128, batch 16, seed 0; prints held-out accuracy after each epoch.
 #   python3 tools/sample_csv.py ../shared/datasets/cfpb_complaints.csv 80 debt_collection credit_card mortgage \
 #       bank_account student_loan > /tmp/cfpb400.csv
-#   tools/lora_gap.sh /tmp/cfpb400.csv        # ONLY='8 epochs' tools/lora_gap.sh ... for some rows
+#   tools/bench/lora_gap.sh /tmp/cfpb400.csv        # ONLY='8 epochs' tools/bench/lora_gap.sh ... for some rows
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 source tools/lib.sh
 cli=${LORA_PLAYGROUND_CLI:-$CARGO_TARGET_DIR/debug/lora-playground}
 data=$1

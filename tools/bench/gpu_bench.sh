@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# tools/gpu_bench.sh [OUT]: training speed on a real GPU, ours against PyTorch + PEFT side by side in one run.
+# tools/bench/gpu_bench.sh [OUT]: training speed on a real GPU, ours against PyTorch + PEFT side by side in one run.
 #
 # Ours is burn on wgpu (Vulkan on Linux: the same WGSL kernels the page's WebGPU path runs, compiled natively),
 # PyTorch + PEFT is CUDA, both on the same batches (tests/reference/bench_peft.py's formula) and the same random
@@ -14,12 +14,12 @@
 #   LP_STEPS    timed steps per figure (default 20)
 #   LP_SHAPES   batch x length pairs (default "16x64 32x128")
 #   LP_MODELS   preset shapes (default "all-MiniLM-L6-v2 bert-base-uncased")
-# Then the page itself: tools/page_gpu_bench.mjs in Chromium on the same GPU (LP_NO_PAGE=1 skips it; needs chromium,
+# Then the page itself: tools/bench/page_gpu_bench.mjs in Chromium on the same GPU (LP_NO_PAGE=1 skips it; needs chromium,
 # node and models/all-MiniLM-L6-v2). kernels/step: the GPU kernels each timed step launched (bench counts them).
 # Writes OUT/{burn,peft}-MODEL-SHAPE.json, OUT/page-webgpu.json and OUT/table.md (default OUT: runs/gpu-bench). Needs python3 with
 # torch, transformers and peft, and a Vulkan driver for the GPU (`vulkaninfo --summary` should name it).
 set -euo pipefail
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 out="${1:-$ROOT/runs/gpu-bench}"
 steps="${LP_STEPS:-20}"
 shapes="${LP_SHAPES:-16x64 32x128}"
@@ -72,7 +72,7 @@ else
   trap 'kill $server 2>/dev/null' EXIT
   sleep 1
   echo "==> all-MiniLM-L6-v2, batch 16 x 64: the page on WebGPU (Chromium)" >&2
-  LP_URL="http://127.0.0.1:$port/" node "$ROOT/tools/page_gpu_bench.mjs" --steps "$steps" >"$out/page-webgpu.json"
+  LP_URL="http://127.0.0.1:$port/" node "$ROOT/tools/bench/page_gpu_bench.mjs" --steps "$steps" >"$out/page-webgpu.json"
   kill "$server"
 fi
 python3 - "$out" <<'PY' | tee "$out/table.md"

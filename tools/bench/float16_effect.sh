@@ -1,16 +1,17 @@
 #!/usr/bin/env bash
-# What the float16 download does to training (issue 15, the README's "Model bytes" row): all-MiniLM-L6-v2's float16
-# copy (`lora-playground float16`, what the page downloads by default) against its float32 file, the reference:
+# What the float16 download does to training (issue 15; the float16 rows of "Speed and bytes" in
+# docs/MEASUREMENTS.md): all-MiniLM-L6-v2's float16 copy (`lora-playground float16`, what the page downloads by
+# default) against its float32 file, the reference:
 # the same LoRA run (r=8 query,value, seed 0, max length 128) on each, held-out accuracy per epoch, and each run's
 # adapter on the other base (the float16-trained adapter is what a student exports; PEFT loads it over float32).
 #   python3 tools/sample_csv.py ../shared/datasets/cfpb_complaints.csv 80 debt_collection credit_card mortgage \
 #       bank_account student_loan > /tmp/cfpb400.csv
-#   tools/float16_effect.sh /tmp/cfpb400.csv
+#   tools/bench/float16_effect.sh /tmp/cfpb400.csv
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 source tools/lib.sh
 cli=${LORA_PLAYGROUND_CLI:-$CARGO_TARGET_DIR/debug/lora-playground}
-data=${1:?usage: tools/float16_effect.sh DATA.csv}
+data=${1:?usage: tools/bench/float16_effect.sh DATA.csv}
 out=${OUT:-runs/float16-effect}
 mkdir -p "$out/f16-model"
 "$cli" float16 "$MODEL_DIR"

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# tools/arch_bench.sh [OUT]: time per training step and peak memory for each architecture the trainer trains, on
+# tools/bench/arch_bench.sh [OUT]: time per training step and peak memory for each architecture the trainer trains, on
 # this machine's CPU (native), side by side in one run: LoRA r=8 on the attention's query and value (each
 # architecture's own names; GPT-2's and ModernBERT's fused c_attn / Wqkv take key too) and full fine-tuning, one fixed batch of 16 x 64 tokens, 2 warm-up steps then
 # LP_STEPS timed ones, each method in its own process (`lora-playground bench`).
@@ -9,7 +9,7 @@
 # unreachable here, and speed and memory need shapes, not trained values). Writes OUT/*.json and OUT/table.md
 # (default OUT: runs/arch-bench). Needs python3 with torch and transformers for the random models.
 set -euo pipefail
-source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 out="${1:-$ROOT/runs/arch-bench}"
 steps="${LP_STEPS:-3}"
 mkdir -p "$out"

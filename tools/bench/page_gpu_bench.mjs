@@ -1,12 +1,12 @@
-// The page's WebGPU path timed in headless Chromium (issue 15's GPU benchmark; tools/gpu_bench.sh runs it beside
+// The page's WebGPU path timed in headless Chromium (issue 15's GPU benchmark; tools/bench/gpu_bench.sh runs it beside
 // the native and PyTorch figures): MiniLM LoRA r=8 (query, value) on the complaints dataset, the first step apart
 // (it compiles every WGSL kernel for the driver), then steps/s over STEPS steps. Prints one JSON object, with the
 // adapter Chromium's WebGPU ran on: a figure from SwiftShader (Chromium's CPU fallback) is not a GPU's.
 // Usage: a server on LP_URL (default http://127.0.0.1:8080/, tools/serve.sh or `lora-playground serve`), then
-//   node tools/page_gpu_bench.mjs [--model all-MiniLM-L6-v2|tiny] [--steps 20] [--batch 16] [--maxlen 64]
+//   node tools/bench/page_gpu_bench.mjs [--model all-MiniLM-L6-v2|tiny] [--steps 20] [--batch 16] [--maxlen 64]
 //   CHROMIUM_FLAGS: extra flags for the GPU (default: Vulkan, as Linux needs for a real GPU headless).
 // Asserts nothing about speed; fails if the page did not run on WebGPU.
-import { launchChromium } from '../tests/e2e/harness.mjs';
+import { launchChromium } from '../../tests/e2e/harness.mjs';
 
 const BASE = process.env.LP_URL ?? 'http://127.0.0.1:8080/';
 const args = process.argv.slice(2);

@@ -1,13 +1,13 @@
 // Times a LoRA step of each architecture in the training page (headless Chromium, the CPU path: WebAssembly) with
-// the page's own *Time one step* button, for the README's per-architecture table beside the native figures of
-// tools/arch_bench.sh (whose model folders it reuses: all-MiniLM-L6-v2 real, the others random in their real shapes).
+// the page's own *Time one step* button, for the per-architecture table in docs/MEASUREMENTS.md beside the native
+// figures of tools/bench/arch_bench.sh (whose model folders it reuses: all-MiniLM-L6-v2 real, the others random in their real shapes).
 // Batch 16, max length 64, LoRA r=8 on each architecture's query and value, on the built-in complaints (long texts,
 // so nearly every row is cut at 64 tokens, as the native bench's rows are all 64).
-// Usage: tools/arch_bench.sh first (it writes runs/arch-bench), tools/serve.sh in another terminal (or LP_URL), then
-//   node tools/page_arch_bench.mjs [runs/arch-bench]     (LP_ONLY=NAME for one model)
+// Usage: tools/bench/arch_bench.sh first (it writes runs/arch-bench), tools/serve.sh in another terminal (or LP_URL), then
+//   node tools/bench/page_arch_bench.mjs [runs/arch-bench]     (LP_ONLY=NAME for one model)
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { launchChromium } from '../tests/e2e/harness.mjs';
+import { launchChromium } from '../../tests/e2e/harness.mjs';
 
 const BASE = process.env.LP_URL ?? 'http://127.0.0.1:8080/';
 const dir = process.argv[2] ?? 'runs/arch-bench';

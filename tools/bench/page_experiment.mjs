@@ -1,10 +1,11 @@
 // Runs an experiment in the training page (headless Chromium, the CPU path) and keeps what the page exports: the
-// table as Markdown and CSV and both charts as PNG, for the README's worked example. Prints the Markdown table.
+// table as Markdown and CSV and both charts as PNG, for the rank sweep in docs/MEASUREMENTS.md. Prints the Markdown
+// table.
 // Usage: tools/serve.sh in another terminal (or LP_URL), then
-//   node tools/page_experiment.mjs 'model=all-MiniLM-L6-v2&data=complaints&xranks=1,4,16,64&xhead=1' OUT_DIR
+//   node tools/bench/page_experiment.mjs 'model=all-MiniLM-L6-v2&data=complaints&xranks=1,4,16,64&xhead=1' OUT_DIR
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { launchChromium } from '../tests/e2e/harness.mjs';
+import { launchChromium } from '../../tests/e2e/harness.mjs';
 
 const BASE = process.env.LP_URL ?? 'http://127.0.0.1:8080/';
 const [hash, out] = process.argv.slice(2);
