@@ -8,6 +8,7 @@ const CACHE = 'lora-playground-app-v1';
 const APP = [
   'index.html', 'train.html',
   'web/style.css', 'web/format.js', 'web/app.js', 'web/state.js', 'web/view.js', 'web/chart.js', 'web/links.js',
+  'web/hash-state.js', 'web/dom.js',
   'web/pkg/lora_playground.js', 'web/pkg/lora_playground_bg.wasm',
   'web/train/app.js', 'web/train/state.js', 'web/train/store.js', 'web/train/client.js', 'web/train/worker.js',
   'web/train/model-files.js', 'web/train/charts.js', 'web/train/view.js', 'web/train/train.css',

@@ -117,6 +117,24 @@ build_train_wasm() {
   fi
 }
 
+# The page tests' trainer: the same build with the `test-hooks` feature (failures on demand: a lost GPU, a trap at a
+# given step; crate/src/train/workbench/hooks.rs), in web/pkg-train-hooks, which a page opened as
+# `train.html?hooks=1` loads. Never deployed (build-site.sh copies web/pkg-train only). Only our crate is built
+# again (the feature changes no dependency); its wasm is copied aside at once, since cargo leaves each build's
+# wasm at the same path.
+build_train_wasm_hooks() {
+  step "cargo build (wasm32, trainer with test-hooks, for the page tests)"
+  (cd "$ROOT" && CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="$TRAIN_WASM_RUSTFLAGS" \
+    cargo build --profile wasm-train --target wasm32-unknown-unknown -p lora-playground --lib --features test-hooks)
+  local wasm="$CARGO_TARGET_DIR/wasm32-unknown-unknown/wasm-train/lora_playground.wasm"
+  if ! made_from "$ROOT/web/pkg-train-hooks" "$wasm"; then
+    step "wasm-bindgen --target web -> web/pkg-train-hooks"
+    rm -rf "$ROOT/web/pkg-train-hooks"
+    wasm-bindgen --target web --no-typescript --remove-name-section --out-dir "$ROOT/web/pkg-train-hooks" "$wasm"
+    stamp "$ROOT/web/pkg-train-hooks" "$wasm"
+  fi
+}
+
 # The charting library (npm uplot) is served from web/vendor, so the page needs no network.
 vendor_web() {
   mkdir -p "$ROOT/web/vendor"

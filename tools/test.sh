@@ -10,6 +10,10 @@ ensure_apt chromium chromium-driver mesa-vulkan-drivers libvulkan1 python3
 ensure_npm
 ensure_model
 
+step "the code's form: cargo fmt --check (rustfmt.toml), and no import circle among crate/src's files"
+(cd "$ROOT" && cargo fmt --all --check)
+python3 "$ROOT/tools/import_cycles.py" "$ROOT/crate/src"
+
 step "cargo test (native)"
 (cd "$ROOT" && cargo test --workspace)
 
@@ -27,6 +31,7 @@ step "cargo test (wasm32 trainer in headless Chromium: burn on the CPU backend a
 
 build_wasm
 build_train_wasm
+build_train_wasm_hooks
 vendor_web
 build_cli
 step "page end-to-end tests (Playwright + Debian chromium)"

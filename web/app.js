@@ -1,12 +1,15 @@
 // Wiring: controls -> state -> URL hash -> engine (wasm) -> view, once per animation frame.
 import init, * as engine from './pkg/lora_playground.js';
-import { DEFAULTS, parseHash, toHash, toSetup } from './state.js';
+import { DEFAULTS, PROPS, parseHash, toHash, toSetup } from './state.js';
+import { applyHide, fillControl, readControl } from './hash-state.js';
+import { $ } from './dom.js';
 import { trainLink } from './links.js';
 import {
-  applyHide, controlFor, formatEngineError, renderModelControls, renderPresets, renderRankTable, renderReport, showErrors,
+  controlFor, formatEngineError, renderModelControls, renderPresets, renderRankTable, renderReport, showErrors,
 } from './view.js';
 
-const $ = (id) => document.getElementById(id);
+// The table's rows that one plain control shows; the rest are wired by hand below.
+const CONTROLLED = PROPS.filter((p) => p.control);
 let state = parseHash(location.hash);
 let lastReport = null;
 let describedKey = null;
@@ -21,20 +24,8 @@ function fillControls() {
   $('model').value = state.config !== null ? 'custom' : state.model;
   $('config').value = state.config ?? engine.preset_config(state.model) ?? '';
   $('r').value = typeof state.r === 'number' ? Math.min(Math.max(state.r, 1), 256) : 8;
-  $('r-num').value = state.r;
-  $('alpha').value = state.alpha;
-  $('rslora').checked = state.rslora;
-  $('bias').value = state.bias;
-  $('task').value = state.task;
-  $('labels').value = state.labels;
+  for (const p of CONTROLLED) fillControl(p, $(p.control), state[p.key]);
   $('labels').disabled = state.task !== 'seq-cls';
-  $('precision').value = state.precision;
-  $('adapter').value = state.adapter;
-  $('optimizer').value = state.optimizer;
-  $('batch').value = state.batch;
-  $('seq').value = state.seq;
-  $('bottleneck').value = state.bottleneck;
-  $('vt').value = state.vt;
   applyHide(state.hide);
 }
 
@@ -88,15 +79,12 @@ function syncModelControls() {
   }
 }
 
-function numberInput(id, key) {
-  $(id).addEventListener('input', (e) => {
-    const text = e.target.value.trim();
-    const n = Number(text);
-    state[key] = text !== '' && Number.isFinite(n) ? n : text;
-    if (key === 'r' && typeof state.r === 'number' && state.r >= 1 && state.r <= 256) $('r').value = state.r;
-    update();
-  });
-}
+// What else changes with a table control, besides its setting: the slider follows r typed in range, and the number
+// of labels only counts for sequence classification.
+const ALSO = {
+  r: () => { if (typeof state.r === 'number' && state.r >= 1 && state.r <= 256) $('r').value = state.r; },
+  task: () => { $('labels').disabled = state.task !== 'seq-cls'; },
+};
 
 function wire() {
   $('model').addEventListener('change', (e) => {
@@ -141,25 +129,16 @@ function wire() {
     $('r-num').value = state.r;
     update();
   });
-  numberInput('r-num', 'r');
-  numberInput('alpha', 'alpha');
-  numberInput('labels', 'labels');
-  numberInput('batch', 'batch');
-  numberInput('seq', 'seq');
-  numberInput('bottleneck', 'bottleneck');
-  numberInput('vt', 'vt');
+  // Number fields count as they are typed; selects and checkboxes when they change.
+  for (const p of CONTROLLED) {
+    $(p.control).addEventListener(p.kind === 'number' ? 'input' : 'change', (e) => {
+      state[p.key] = readControl(p, e.target);
+      ALSO[p.key]?.();
+      update();
+    });
+  }
   $('alpha-r').addEventListener('click', () => { state.alpha = state.r; $('alpha').value = state.alpha; update(); });
   $('alpha-2r').addEventListener('click', () => { state.alpha = 2 * state.r; $('alpha').value = state.alpha; update(); });
-  $('rslora').addEventListener('change', (e) => { state.rslora = e.target.checked; update(); });
-  for (const id of ['bias', 'precision', 'optimizer']) {
-    $(id).addEventListener('change', (e) => { state[id] = e.target.value; update(); });
-  }
-  $('adapter').addEventListener('change', (e) => { state.adapter = e.target.value; update(); });
-  $('task').addEventListener('change', (e) => {
-    state.task = e.target.value;
-    $('labels').disabled = state.task !== 'seq-cls';
-    update();
-  });
   for (const radio of document.querySelectorAll('input[name="target-mode"]')) {
     radio.addEventListener('change', (e) => {
       const mode = e.target.value;

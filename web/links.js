@@ -2,6 +2,7 @@
 // both pages share, carried as explicit values. Each page's own link leaves out its defaults, and the two pages'
 // defaults differ (lora_alpha 8 in the calculator, as PEFT's LoraConfig; 16 in the trainer), so a setting left out
 // would change meaning on the way.
+import { hashText, toBase64Url } from './hash-state.js';
 
 // Every preset the trainer trains (at most 150M parameters), and how it loads each: by the server's models/ folder
 // name, or by Hub id (from huggingface.co, or the course's mirror given as `hub=`). For the others the LoRA numbers
@@ -17,7 +18,8 @@ const TRAINABLE = {
   gpt2: 'hf:openai-community/gpt2',
 };
 const presetOf = (model) => Object.keys(TRAINABLE).find((k) => TRAINABLE[k] === model);
-const hash = (params) => params.toString().replace(/%2C/g, ',').replace(/%3A/g, ':').replace(/%2F/g, '/');
+// Commas, colons and slashes as typed, as the trainer writes its own hash (`model=hf:org/name`).
+const hash = (params) => hashText(params, ',:/');
 
 // The calculator's state -> train.html's link, and whether it trains the same model.
 export function trainLink(s) {
@@ -38,8 +40,7 @@ export function trainLink(s) {
 export function calculatorLink(settings, model, data) {
   const p = new URLSearchParams();
   if (presetOf(settings.model)) p.set('model', presetOf(settings.model));
-  else if (model?.config_json) p.set('config', btoa(String.fromCharCode(...new TextEncoder().encode(model.config_json)))
-    .replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, ''));
+  else if (model?.config_json) p.set('config', toBase64Url(model.config_json));
   for (const k of ['r', 'alpha', 'bias', 'targets', 'layers']) if (settings[k]) p.set(k, settings[k]);
   p.set('rslora', settings.rslora === '1' || settings.rslora === 'true' ? '1' : '0');
   if (data?.labels?.length) p.set('labels', data.labels.length);

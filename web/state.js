@@ -1,107 +1,60 @@
-// The page's state and its URL-hash form. Every setting lives in the hash, so a setup is a link;
-// `hide=` lists controls or panels to hide in an embedded lesson.
+// The calculator's settings, from ONE property table (the training page's idiom, web/train/state.js): each row is
+// a setting, its hash key, type and default (web/hash-state.js reads and writes the hash from it), the control that
+// shows it when one plain control does (app.js fills and reads those from the table; the model, the pasted config,
+// the target and layer checkboxes and the rank slider are wired by hand there), and the checks the engine's Setup
+// needs. Every setting lives in the hash, so a setup is a link; `hide=` lists controls or panels to hide in an
+// embedded lesson.
+import * as hashState from './hash-state.js';
 
-export const DEFAULTS = Object.freeze({
-  model: 'all-MiniLM-L6-v2',
-  config: null,        // pasted config.json text, or null for the preset
-  r: 8,
-  alpha: 8,            // PEFT's LoraConfig default
-  rslora: false,
-  targets: null,       // null: PEFT's default; 'all-linear'; or an array of names
-  layers: null,        // null: every layer; or an array of indices
-  bias: 'none',
-  task: 'seq-cls',
-  labels: 2,
-  precision: 'fp32',
-  adapter: 'fp32',
-  optimizer: 'adamw',
-  batch: 16,
-  seq: 128,
-  bottleneck: 64,
-  vt: 20,
-  hide: [],
-});
+export { wholeNumber } from './hash-state.js';
 
-const NUMBERS = ['r', 'alpha', 'labels', 'batch', 'seq', 'bottleneck', 'vt'];
+// `targets=` is PEFT's `all-linear` or a list of names.
+const targetsOf = (text) => (text === 'all-linear' ? text : hashState.TYPES.list.parse(text));
 
-// Raw strings stay strings when they are not numbers, so the page can point at the bad field
-// instead of silently replacing it.
-function number(text) {
-  const n = Number(text);
-  return text !== '' && Number.isFinite(n) ? n : text;
-}
+// whole: [min, max] the whole numbers it takes, finite: any number; `name` is PEFT's name in the message, `error`
+// the control whose message box shows it (the key's when left out).
+export const PROPS = Object.freeze([
+  { key: 'model', default: 'all-MiniLM-L6-v2' },
+  // Pasted config.json text, or null for the preset.
+  { key: 'config', type: 'base64', default: null },
+  // r = 0 is passed through so the engine (and PEFT's wording) explains it.
+  { key: 'r', type: 'number', default: 8, control: 'r-num', kind: 'number', whole: [0, 1 << 20], name: 'r' },
+  // PEFT's LoraConfig default.
+  { key: 'alpha', type: 'number', default: 8, control: 'alpha', kind: 'number', finite: true, name: 'lora_alpha' },
+  { key: 'rslora', type: 'flag', default: false, control: 'rslora', kind: 'check' },
+  // null: PEFT's default; 'all-linear'; or an array of names.
+  { key: 'targets', type: 'list', default: null, parse: targetsOf },
+  // null: every layer; or an array of indices.
+  { key: 'layers', type: 'numbers', default: null },
+  { key: 'bias', default: 'none', control: 'bias', kind: 'select' },
+  { key: 'task', default: 'seq-cls', control: 'task', kind: 'select' },
+  { key: 'labels', type: 'number', default: 2, control: 'labels', kind: 'number',
+    whole: [0, 1 << 20], name: 'num_labels', error: 'task' },
+  { key: 'precision', default: 'fp32', control: 'precision', kind: 'select' },
+  { key: 'adapter', default: 'fp32', control: 'adapter', kind: 'select' },
+  { key: 'optimizer', default: 'adamw', control: 'optimizer', kind: 'select' },
+  { key: 'batch', type: 'number', default: 16, control: 'batch', kind: 'number', whole: [1, 65536], name: 'batch size' },
+  { key: 'seq', type: 'number', default: 128, control: 'seq', kind: 'number',
+    whole: [1, 1 << 20], name: 'sequence length', error: 'batch' },
+  { key: 'bottleneck', type: 'number', default: 64, control: 'bottleneck', kind: 'number',
+    whole: [1, 65536], name: 'bottleneck size', error: 'methods' },
+  { key: 'vt', type: 'number', default: 20, control: 'vt', kind: 'number', whole: [1, 65536], name: 'virtual tokens', error: 'methods' },
+]);
 
-function toBase64Url(text) {
-  const bytes = new TextEncoder().encode(text);
-  let bin = '';
-  for (const b of bytes) bin += String.fromCharCode(b);
-  return btoa(bin).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
-}
-
-function fromBase64Url(text) {
-  const bin = atob(text.replace(/-/g, '+').replace(/_/g, '/'));
-  return new TextDecoder().decode(Uint8Array.from(bin, (c) => c.charCodeAt(0)));
-}
+export const DEFAULTS = Object.freeze({ ...hashState.defaultsOf(PROPS), hide: [] });
 
 export function parseHash(hash) {
-  const state = { ...DEFAULTS, hide: [] };
-  const params = new URLSearchParams(hash.replace(/^#/, ''));
-  for (const [key, value] of params) {
-    if (NUMBERS.includes(key)) state[key] = number(value);
-    else if (key === 'rslora') state.rslora = value === '1' || value === 'true';
-    else if (key === 'targets') state.targets = value === 'all-linear' ? 'all-linear' : value.split(',').filter(Boolean);
-    else if (key === 'layers') state.layers = value.split(',').filter(Boolean).map(number);
-    else if (key === 'hide') state.hide = value.split(',').filter(Boolean);
-    else if (key === 'config') {
-      try { state.config = fromBase64Url(value); } catch { state.config = value; }
-    } else if (key in DEFAULTS) state[key] = value;
-  }
-  return state;
+  return hashState.parseHash(hash, PROPS, DEFAULTS);
 }
 
+// Only commas are left as typed in the calculator's hash (its links have always been written so).
 export function toHash(state) {
-  const params = new URLSearchParams();
-  for (const key of Object.keys(DEFAULTS)) {
-    const value = state[key];
-    const def = DEFAULTS[key];
-    if (value === def || value === null || value === undefined) continue;
-    if (Array.isArray(value)) {
-      if (value.length === 0 && key === 'hide') continue;
-      params.set(key, value.join(','));
-    } else if (key === 'config') params.set(key, toBase64Url(value));
-    else if (typeof value === 'boolean') params.set(key, value ? '1' : '0');
-    else params.set(key, String(value));
-  }
-  return '#' + params.toString().replace(/%2C/g, ',');
-}
-
-// Checks a whole-number field; returns [value, message].
-export function wholeNumber(value, name, min, max) {
-  if (typeof value !== 'number' || !Number.isInteger(value)) {
-    return [null, `${name} must be a whole number, got "${value}"`];
-  }
-  if (value < min || value > max) return [null, `${name} must be between ${min} and ${max}, got ${value}`];
-  return [value, null];
+  return hashState.toHash(state, PROPS, DEFAULTS, { literal: ',' });
 }
 
 // The engine's `Setup` for a state, or the per-control errors that stop one being built.
 export function toSetup(state) {
-  const errors = {};
-  const check = (control, value, name, min, max) => {
-    const [v, e] = wholeNumber(value, name, min, max);
-    if (e) errors[control] = e;
-    return v;
-  };
-  // r = 0 is passed through so the engine (and PEFT's wording) explains it.
-  const r = check('r', state.r, 'r', 0, 1 << 20);
-  const labels = check('task', state.labels, 'num_labels', 0, 1 << 20);
-  const batch = check('batch', state.batch, 'batch size', 1, 65536);
-  const seq = check('batch', state.seq, 'sequence length', 1, 1 << 20);
-  const bottleneck = check('methods', state.bottleneck, 'bottleneck size', 1, 65536);
-  const vt = check('methods', state.vt, 'virtual tokens', 1, 65536);
-  if (typeof state.alpha !== 'number' || !Number.isFinite(state.alpha)) {
-    errors.alpha = `lora_alpha must be a number, got "${state.alpha}"`;
-  }
+  const errors = hashState.checkValues(PROPS, state);
   const layers = state.layers === null ? null : state.layers;
   if (layers && layers.some((l) => !Number.isInteger(l) || l < 0)) {
     errors.layers = 'layers must be whole numbers from 0';
@@ -111,9 +64,9 @@ export function toSetup(state) {
     model: state.model,
     config_json: state.config,
     task: state.task,
-    num_labels: labels,
+    num_labels: state.labels,
     lora: {
-      r,
+      r: state.r,
       lora_alpha: state.alpha,
       use_rslora: state.rslora,
       target_modules: state.targets,
@@ -123,9 +76,9 @@ export function toSetup(state) {
     precision: state.precision,
     adapter_dtype: state.adapter,
     optimizer: state.optimizer,
-    batch: { batch_size: batch, seq_len: seq },
-    bottleneck,
-    num_virtual_tokens: vt,
+    batch: { batch_size: state.batch, seq_len: state.seq },
+    bottleneck: state.bottleneck,
+    num_virtual_tokens: state.vt,
   };
   return { setup, errors };
 }

@@ -2,8 +2,7 @@
 // comes from the engine.
 import { bytes, grouped, percent, ranges } from './format.js';
 import { drawRankChart } from './chart.js';
-
-const $ = (id) => document.getElementById(id);
+import { $ } from './dom.js';
 
 function cell(tag, text, attrs = {}) {
   const e = document.createElement(tag);
@@ -204,11 +203,4 @@ export function formatEngineError(e) {
     return `${field}${e.message}`;
   }
   return String(e);
-}
-
-export function applyHide(hide) {
-  for (const e of document.querySelectorAll('[data-control], [data-panel]')) {
-    const name = e.dataset.control ?? e.dataset.panel;
-    e.hidden = hide.includes(name);
-  }
 }

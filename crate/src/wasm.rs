@@ -110,7 +110,7 @@ mod trainer {
     /// The bench, borrowed for one call. The worker makes one call at a time; a second call arriving while an
     /// async one is awaited gets an error instead of a panic.
     fn bench(state: &Rc<RefCell<Workbench>>) -> Result<RefMut<'_, Workbench>, JsValue> {
-        state.try_borrow_mut().map_err(|_| err(Error::invalid("trainer", "is busy with another call")))
+        state.try_borrow_mut().map_err(|_| err(Error::busy("trainer", "is busy with another call")))
     }
 
     /// An async call on the bench as a Promise: resolves with its result as plain data, rejects with an `Error`.
@@ -209,7 +209,7 @@ mod trainer {
 
         /// `"webgpu"` (rejects if the browser has none) or `"cpu"` (burn's CPU backend in wasm); resolves with
         /// `{backend, adapter}`.
-        pub fn use_device(&self, kind: String) -> js_sys::Promise {
+        pub fn set_device(&self, kind: String) -> js_sys::Promise {
             let state = self.state.clone();
             future_to_promise(async move {
                 let (device, info, budget) = match kind.as_str() {
@@ -348,7 +348,8 @@ mod trainer {
             })
         }
 
-        /// For tests: the next `advance` fails as a lost GPU does.
+        /// For tests: the next `advance` fails as a lost GPU does. Not in the shipped wasm (`test-hooks`).
+        #[cfg(feature = "test-hooks")]
         pub fn simulate_device_loss(&self) -> Result<(), JsValue> {
             bench(&self.state)?.simulate_device_loss();
             Ok(())
@@ -360,15 +361,17 @@ mod trainer {
         }
 
         /// Carries on the run a snapshot file was taken from, over the loaded model and data: `{job, plan, step}`.
-        pub fn resume(&self, file: &[u8]) -> Result<JsValue, JsValue> {
+        pub fn resume_run(&self, file: &[u8]) -> Result<JsValue, JsValue> {
             let mut wb = bench(&self.state)?;
-            let resumed = wb.resume(file).and_then(|(job, plan)| {
+            let resumed = wb.resume_run(file).and_then(|(job, plan)| {
                 Ok(serde_json::json!({ "job": job, "plan": plan.to_json(), "step": wb.global_step()? }))
             });
             reply(resumed)
         }
 
-        /// For tests of the page's recovery: the step that would bring the run to `step` steps traps.
+        /// For tests of the page's recovery: the step that would bring the run to `step` steps traps (in a helper
+        /// worker, its `step`-th share). Not in the shipped wasm (`test-hooks`).
+        #[cfg(feature = "test-hooks")]
         pub fn panic_at_step(&self, step: usize) -> Result<(), JsValue> {
             bench(&self.state)?.panic_at_step(step);
             Ok(())

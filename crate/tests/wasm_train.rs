@@ -27,7 +27,7 @@ const DATA: &str = "text,label\n\
 /// losses and the last epoch's evaluation.
 async fn train_on(kind: &str, steps: usize) -> (Vec<f64>, JsValue) {
     let t = Trainer::new();
-    let info = JsFuture::from(t.use_device(kind.into())).await.unwrap();
+    let info = JsFuture::from(t.set_device(kind.into())).await.unwrap();
     assert_eq!(get(&info, "backend").as_string().as_deref(), Some(kind));
     t.load_tiny(3).unwrap();
     let summary = t.load_dataset("d.csv", DATA.as_bytes()).unwrap();
@@ -114,7 +114,7 @@ async fn adapters_share_the_base_on_webgpu_and_a_peft_folder_predicts_what_peft_
     const WEIGHTS: &[u8] = include_bytes!("fixtures/peft_tiny/adapter_model.safetensors");
     let expected: serde_json::Value = serde_json::from_str(include_str!("fixtures/peft_tiny/expected.json")).unwrap();
     let t = Trainer::new();
-    JsFuture::from(t.use_device("webgpu".into())).await.unwrap();
+    JsFuture::from(t.set_device("webgpu".into())).await.unwrap();
     t.load_tiny(0).unwrap();
     let names = vec!["peft/adapter_config.json".to_string(), "peft/adapter_model.safetensors".to_string()];
     let bytes = vec![js_sys::Uint8Array::from(CONFIG), js_sys::Uint8Array::from(WEIGHTS)];

@@ -20,7 +20,8 @@ const BASE = `http://127.0.0.1:${PORT}/`;
 // Dropout on, so the test sees whether a carried-on run draws the masks the uninterrupted one draws.
 const PLAN = { device: 'cpu', model: 'tiny', data: 'complaints', method: 'lora', r: 4, alpha: 8, dropout: 0.1, lr: 0.01,
   epochs: 1, batch: 16, maxlen: 16, seed: 3 };
-const URL_ = `${BASE}train.html#${Object.entries(PLAN).map(([k, v]) => `${k}=${v}`).join('&')}`;
+// `?hooks=1`: the trainer built with failures on demand (a trap at a given step), which the shipped one lacks.
+const URL_ = `${BASE}train.html?hooks=1#${Object.entries(PLAN).map(([k, v]) => `${k}=${v}`).join('&')}`;
 
 async function open(page) {
   await page.goto(URL_);

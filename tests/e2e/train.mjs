@@ -33,8 +33,9 @@ execFileSync(CLI, ['tiny-model', '--out', TINY_DIR]);
 const PLAN = { model: 'tiny', data: 'complaints', method: 'lora', r: 8, alpha: 16, lr: 0.01, epochs: 3, batch: 8, maxlen: 16, seed: 0 };
 const hashFor = (p) => '#' + Object.entries(p).map(([k, v]) => `${k}=${v}`).join('&');
 
-async function openTrained(page, device) {
-  await page.goto(`${BASE}train.html${hashFor({ ...PLAN, device })}`);
+// `hooks`: the trainer built with failures on demand (`?hooks=1`: a lost GPU), which the shipped one lacks.
+async function openTrained(page, device, hooks = false) {
+  await page.goto(`${BASE}train.html${hooks ? '?hooks=1' : ''}${hashFor({ ...PLAN, device })}`);
   return loaded(page);
 }
 
@@ -148,8 +149,18 @@ const tests = [
   ['trains 24 steps on WebGPU: loss falls, bar and charts move, predict answers', async (page) => {
     await trainAndCheck(page, 'webgpu');
   }],
+  ['the failures on demand are in the page tests' trainer and absent from the shipped one', async () => {
+    const exports = async (dir) => WebAssembly.Module.exports(await WebAssembly.compile(readFileSync(join(ROOT, 'web', dir, 'lora_playground_bg.wasm'))))
+      .map((e) => e.name);
+    const hooks = ['trainer_panic_at_step', 'trainer_simulate_device_loss'];
+    const shipped = await exports('pkg-train');
+    const tests = await exports('pkg-train-hooks');
+    assert.ok(shipped.includes('trainer_advance'), 'the shipped trainer exports its calls under these names');
+    assert.deepEqual(hooks.filter((h) => tests.includes(h)), hooks, 'the page tests\' build has every hook');
+    assert.deepEqual(hooks.filter((h) => shipped.includes(h)), [], 'the shipped build has none');
+  }],
   ['a GPU lost mid-run: the run carries on on the CPU from the last completed step', async (page) => {
-    await openTrained(page, 'webgpu');
+    await openTrained(page, 'webgpu', true);
     await page.setInputFiles('#data-file', { name: 'keywords.csv', mimeType: 'text/csv', buffer: Buffer.from(KEYWORDS_CSV) });
     await page.waitForSelector('#data-count[data-examples="80"]');
     await page.click('#start');

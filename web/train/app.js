@@ -29,7 +29,9 @@ document.getElementById('insecure').hidden = window.isSecureContext;
 // On a machine still building the trainer (tools/serve.sh serves the calculator first: burn takes 30-45 minutes to
 // compile the first time), say so and start by ourselves once it lands.
 await untilTrainerBuilt(document.getElementById('building'));
-const client = connect(() => new Worker(new URL('./worker.js', import.meta.url), { type: 'module' }));
+// `train.html?hooks=1`: the page tests' build of the trainer, with failures on demand (web/train/worker.js).
+const HOOKS = new URLSearchParams(location.search).get('hooks') === '1';
+const client = connect(() => new Worker(new URL(`./worker.js${HOOKS ? '?hooks=1' : ''}`, import.meta.url), { type: 'module' }));
 
 // The plan's defaults are the trainer's (the CLI's too); a link only says what differs from them.
 let planDefaults = null;

@@ -2,7 +2,7 @@
 //   page -> worker   {id, type, args}
 //   worker -> page   {id, result}  or  {id, error: {field, message, line}}
 // so `call` returns a Promise settled by the reply with its id. Events carry no id and arrive whenever the
-// worker has one: {event: 'tick' | 'snapshot' | 'paused' | 'resumed' | 'stopped' | 'done' | 'failed' | 'trapped',
+// worker has one: {event: 'tick' | 'snapshot' | 'paused' | 'unpaused' | 'stopped' | 'done' | 'failed' | 'trapped',
 // data}.
 //
 // Set-up calls (device, model, dataset) go through `setup`, which remembers how to make them again: after a trap

@@ -25,7 +25,8 @@ export function workersWanted(setting) {
 function spawn() {
   let worker = null;
   const client = connect(() => {
-    worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
+    // The owner's own build of the trainer (`?hooks=1`: the page tests' build) for its helpers too.
+    worker = new Worker(new URL(`./worker.js${location.search.includes('hooks=1') ? '?hooks=1' : ''}`, import.meta.url), { type: 'module' });
     // Not the owner's error: it is reported as the helper's below, and must not reach the page as the trainer's.
     worker.addEventListener('error', (e) => e.preventDefault());
     return worker;
@@ -49,7 +50,7 @@ export async function startHelpers(n, model, plan, numLabels, panicAt = null) {
   const helpers = Array.from({ length: n }, spawn);
   try {
     await Promise.all(helpers.map(async (h) => {
-      await h.call('use_device', { kind: 'cpu' });
+      await h.call('set_device', { kind: 'cpu' });
       await h.call(model.type, model.args);
       await h.call('start_replica', { plan, num_labels: numLabels });
       if (panicAt) await h.call('panic_at_step', { step: panicAt });

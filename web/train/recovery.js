@@ -7,8 +7,7 @@
 import { workersWanted } from './helpers.js';
 import { discardSaved, readSaved, writeSaved } from './saved-run.js';
 import { showError } from './view.js';
-
-const $ = (id) => document.getElementById(id);
+import { $ } from '../dom.js';
 
 export function startRecovery({ store, client, run, data }) {
   const note = $('run-note');

@@ -1,16 +1,23 @@
 // The training page's settings and their URL-hash form, from ONE table: each row ties a hash key to the control
 // that shows it and to the Plan field (PEFT's name) the trainer reads. Parsing the hash, filling the controls,
-// reading them back, building the plan and writing the hash all walk this table, so a setting added here is a
-// control, a link parameter and a plan field at once. Any setup is a link:
+// reading them back, building the plan and writing the hash all walk this table (the hash and the plain controls
+// through web/hash-state.js, the calculator's machinery too), so a setting added here is a control, a link
+// parameter and a plan field at once. Any setup is a link:
 //   train.html#model=tiny&device=cpu&data=sentiment&method=lora&r=4&alpha=8&targets=query,value&layers=0,1
 // and `hide=` lists controls (the hash keys below, plus EXTRA_CONTROLS) or panels (PANELS) to hide for a lesson.
 // Values are kept as the text the hash carries; the trainer's `check_plan` parses and checks them (it accepts
 // "1e-3" where a number goes), so a bad value reaches it as typed and its message can name it.
 
 // kind: 'select', 'number' and 'text' hold el.value; 'check' el.checked (1/0 in the hash); 'targets' is the
-// target_modules checkboxes with `all-linear`. `fallback` is the default of a setting outside the plan; the plan's
-// defaults come from `Trainer.default_plan()`, the one source of them (the CLI's too).
+// target_modules checkboxes with `all-linear`. Every row's type is hash-state's 'text' (left out): the values stay
+// as typed. `default` is the default of a setting outside the plan; the plan's defaults come from
+// `Trainer.default_plan()`, the one source of them (the CLI's too).
+import { $, h } from '../dom.js';
+import * as hashState from '../hash-state.js';
+import { applyHide } from '../hash-state.js';
 import { DEFAULT_HUB, parseHubId } from './model-files.js';
+
+export { applyHide };
 
 const isHubId = (value) => {
   try {
@@ -22,15 +29,15 @@ const isHubId = (value) => {
 
 export const PROPS = [
   // What to load: the page's own settings.
-  { key: 'device', control: 'device', kind: 'select', fallback: 'auto' },
+  { key: 'device', control: 'device', kind: 'select', default: 'auto' },
   // How many Web Workers share a CPU run's batch (web/train/helpers.js).
-  { key: 'workers', control: 'workers', kind: 'select', fallback: 'auto' },
-  { key: 'model', control: 'model-choice', kind: 'select', fallback: 'all-MiniLM-L6-v2' },
+  { key: 'workers', control: 'workers', kind: 'select', default: 'auto' },
+  { key: 'model', control: 'model-choice', kind: 'select', default: 'all-MiniLM-L6-v2' },
   // A served model's weights: its float16 copy (half the download) or float32 (the reference).
-  { key: 'weights', control: 'weights', kind: 'select', fallback: 'float16' },
+  { key: 'weights', control: 'weights', kind: 'select', default: 'float16' },
   // Where `model=hf:ORG/NAME` is fetched from: the Hub, or a course's mirror of it.
-  { key: 'hub', control: 'hub', kind: 'text', fallback: DEFAULT_HUB },
-  { key: 'data', control: 'builtin', kind: 'select', fallback: 'complaints' },
+  { key: 'hub', control: 'hub', kind: 'text', default: DEFAULT_HUB },
+  { key: 'data', control: 'builtin', kind: 'select', default: 'complaints' },
   // The plan.
   { key: 'method', control: 'method', kind: 'select', field: 'method' },
   { key: 'r', control: 'r', kind: 'number', field: 'r' },
@@ -51,13 +58,13 @@ export const PROPS = [
   { key: 'clip', control: 'max-grad-norm', kind: 'number', field: 'max_grad_norm' },
   { key: 'val', control: 'val-fraction', kind: 'number', field: 'val_fraction' },
   // The Experiment panel: what varies over the plan (train::experiment's grid).
-  { key: 'xlora', control: 'x-lora', kind: 'check', fallback: '1' },
-  { key: 'xfull', control: 'x-full', kind: 'check', fallback: '0' },
-  { key: 'xhead', control: 'x-head', kind: 'check', fallback: '0' },
-  { key: 'xbitfit', control: 'x-bitfit', kind: 'check', fallback: '0' },
-  { key: 'xranks', control: 'x-ranks', kind: 'text', fallback: '1,4,16,64' },
-  { key: 'xtargets', control: 'x-targets', kind: 'text', fallback: '' },
-  { key: 'xalpha', control: 'x-fixed-alpha', kind: 'check', fallback: '0' },
+  { key: 'xlora', control: 'x-lora', kind: 'check', default: '1' },
+  { key: 'xfull', control: 'x-full', kind: 'check', default: '0' },
+  { key: 'xhead', control: 'x-head', kind: 'check', default: '0' },
+  { key: 'xbitfit', control: 'x-bitfit', kind: 'check', default: '0' },
+  { key: 'xranks', control: 'x-ranks', kind: 'text', default: '1,4,16,64' },
+  { key: 'xtargets', control: 'x-targets', kind: 'text', default: '' },
+  { key: 'xalpha', control: 'x-fixed-alpha', kind: 'check', default: '0' },
 ];
 
 // Names `hide=` takes besides the hash keys: parts of panels, and the panels (train.html's data-panel).
@@ -65,7 +72,6 @@ export const EXTRA_CONTROLS = ['xmethods', 'upload', 'tokens', 'figures', 'chart
 export const PANELS = ['runtime', 'dataset', 'train', 'results', 'history', 'adapters', 'experiment'];
 
 const byField = new Map(PROPS.filter((p) => p.field).map((p) => [p.field, p]));
-const $ = (id) => document.getElementById(id);
 const targetBoxes = () => [...document.querySelectorAll('input[name=target]')];
 
 // The hash key whose control a plan field (an error's `field`) belongs to, or null.
@@ -73,21 +79,14 @@ export function keyForField(field) {
   return byField.get(field)?.key ?? null;
 }
 
-// A plan value as the text the hash and the controls hold.
-function toText(value) {
-  if (value === null || value === undefined) return '';
-  if (typeof value === 'boolean') return value ? '1' : '0';
-  if (Array.isArray(value)) return value.join(',');
-  return String(value);
-}
-
 // Settings' defaults: the plan's from `Trainer.default_plan()` (may be null when the trainer did not load: then
 // the controls' own values stand), the rest from the table.
 export function defaultSettings(plan, controls = null) {
   const out = {};
   for (const p of PROPS) {
-    if (!p.field) out[p.key] = p.fallback;
-    else if (plan && p.field in plan) out[p.key] = toText(plan[p.field]);
+    if (!p.field) out[p.key] = p.default;
+    // A plan value as the text the hash and the controls hold.
+    else if (plan && p.field in plan) out[p.key] = hashState.textOf(plan[p.field]);
     else out[p.key] = controls?.[p.key] ?? '';
   }
   return out;
@@ -95,23 +94,13 @@ export function defaultSettings(plan, controls = null) {
 
 // `#r=4&targets=query,value&hide=history` over the defaults. Unknown keys are ignored.
 export function parseHash(hash, defaults) {
-  const settings = { ...defaults, hide: [] };
-  const params = new URLSearchParams(hash.replace(/^#/, ''));
-  for (const [key, value] of params) {
-    if (key === 'hide') settings.hide = value.split(',').map((s) => s.trim()).filter(Boolean);
-    else if (key in defaults) settings[key] = value;
-  }
-  return settings;
+  return hashState.parseHash(hash, PROPS, defaults, { trimHide: true });
 }
 
-// Only what differs from the defaults, so a link says what a lesson changed.
+// Only what differs from the defaults, so a link says what a lesson changed. Commas, colons and slashes as typed,
+// so `model=hf:org/name` reads as written.
 export function toHash(settings, defaults) {
-  const params = new URLSearchParams();
-  for (const { key } of PROPS) if (settings[key] !== defaults[key]) params.set(key, settings[key]);
-  if (settings.hide?.length) params.set('hide', settings.hide.join(','));
-  // Commas, colons and slashes as typed (all are fine in a fragment), so `model=hf:org/name` reads as written.
-  const text = params.toString().replace(/%2C/g, ',').replace(/%3A/g, ':').replace(/%2F/g, '/');
-  return text ? `#${text}` : '#';
+  return hashState.toHash(settings, PROPS, defaults, { literal: ',:/' });
 }
 
 export function writeHash(settings, defaults) {
@@ -128,9 +117,8 @@ export function fillControls(settings) {
       continue;
     }
     const el = $(p.control);
-    if (p.kind === 'check') el.checked = value === '1' || value === 'true';
-    else if (p.kind === 'select') fillSelect(p, el, value);
-    else el.value = value;
+    if (p.kind === 'select') fillSelect(p, el, value);
+    else hashState.fillControl(p, el, value);
   }
 }
 
@@ -151,10 +139,7 @@ function fillTargets(value) {
   // A module the list does not offer (a link made for another model) gets its own box, so nothing is lost.
   for (const name of names) {
     if (all || targetBoxes().some((b) => b.value === name) || !/^[\w.-]+$/.test(name)) continue;
-    const box = Object.assign(document.createElement('input'), { type: 'checkbox', name: 'target', value: name });
-    const label = document.createElement('label');
-    label.append(box, ` ${name}`);
-    $('all-linear').closest('label').before(label);
+    $('all-linear').closest('label').before(h('label', {}, h('input', { type: 'checkbox', name: 'target', value: name }), ` ${name}`));
   }
   for (const box of targetBoxes()) {
     box.checked = !all && names.includes(box.value);
@@ -168,8 +153,7 @@ export function readControls() {
   for (const p of PROPS) {
     if (p.kind === 'targets') {
       out[p.key] = $('all-linear').checked ? 'all-linear' : targetBoxes().filter((b) => b.checked).map((b) => b.value).join(',');
-    } else if (p.kind === 'check') out[p.key] = $(p.control).checked ? '1' : '0';
-    else out[p.key] = $(p.control).value.trim();
+    } else out[p.key] = hashState.readControl(p, $(p.control));
   }
   return out;
 }
@@ -192,13 +176,6 @@ export function toPlan(settings) {
 // Is this element one of the table's controls (for one listener on the whole page)?
 export function isSettingControl(el) {
   return el.name === 'target' || PROPS.some((p) => p.control === el.id);
-}
-
-// hide=r,alpha,history: controls and panels by name.
-export function applyHide(hide) {
-  for (const el of document.querySelectorAll('[data-control], [data-panel]')) {
-    el.hidden = hide.includes(el.dataset.control ?? el.dataset.panel);
-  }
 }
 
 // Binds controls, store and hash: a control the student changes updates `settings` in the store, and every

@@ -1,6 +1,7 @@
 // The target_modules checkboxes, from the calculator's own module list for the loaded model (`describe`'s
 // target_choices): PEFT's names for that architecture (DistilBERT's q_lin, not BERT's query), whatever was
 // loaded. LoRA on embeddings is the calculator's to count but not the trainer's to train, so only layers show.
+import { $, h } from '../dom.js';
 
 // PEFT matches a target name to a module when the module's name is it or ends with `.` + it.
 const matches = (name, target) => name === target || name.endsWith(`.${target}`);
@@ -45,16 +46,12 @@ export function setTargetBoxes(choices) {
   const boxes = [...document.querySelectorAll('input[name=target]')];
   const was = boxes.filter((b) => b.checked).map((b) => b.value);
   const ticked = was.map((name) => asBox(name, choices));
-  const disabled = document.getElementById('all-linear').checked;
+  const disabled = $('all-linear').checked;
   for (const b of boxes) b.closest('label').remove();
-  const before = document.getElementById('all-linear').closest('label');
+  const before = $('all-linear').closest('label');
   for (const name of [...names, ...ticked.filter((t) => !names.includes(t))]) {
-    const box = Object.assign(document.createElement('input'), { type: 'checkbox', name: 'target', value: name });
-    box.checked = ticked.includes(name);
-    box.disabled = disabled;
-    const label = document.createElement('label');
-    label.append(box, ` ${name}`);
-    before.before(label);
+    const box = h('input', { type: 'checkbox', name: 'target', value: name, checked: ticked.includes(name), disabled });
+    before.before(h('label', {}, box, ` ${name}`));
   }
   // A name that became its box: the settings (and the link) are read from the boxes again.
   if (ticked.some((t, i) => t !== was[i])) document.querySelector('input[name=target]').dispatchEvent(new Event('change', { bubbles: true }));

@@ -1,17 +1,7 @@
 // Rendering for the training page. Text from datasets and models is only ever set as textContent, never parsed
 // as HTML, so a row like `<img onerror=...>` shows as the characters it is.
+import { $, h } from '../dom.js';
 import { bytes, grouped } from '../format.js';
-
-export function h(tag, attrs = {}, ...children) {
-  const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (k === 'class') e.className = v;
-    else if (k.startsWith('data-') || k.startsWith('aria-') || k === 'role' || k === 'scope') e.setAttribute(k, v);
-    else e[k] = v;
-  }
-  for (const c of children) e.append(c instanceof Node ? c : document.createTextNode(String(c)));
-  return e;
-}
 
 function table(head, rows, attrs = {}) {
   return h('table', attrs,
@@ -161,7 +151,7 @@ export function renderMergeCheck(el, name, { check, adapter_ms: a, merged_ms: m 
 
 // An error `{field, message, line}` in the element `id` (null clears it); the field stays on it as data-field.
 export function showError(id, e) {
-  const el = document.getElementById(id);
+  const el = $(id);
   if (!e) {
     el.textContent = '';
     delete el.dataset.field;

@@ -1,21 +1,27 @@
 // The training worker: owns the trainer wasm (burn + tokenizers) so the page never freezes. It forwards each
-// request {id, type, args} to the trainer and answers {id, result} or {id, error: {field, message, line}}
+// request {id, type, args} to the trainer and answers {id, result} or {id, error: {kind, field, message, line}}
 // (web/train/client.js is the other side). The run policy (epochs, evaluation, snapshots, carrying on on the CPU
 // when the GPU is lost) is the trainer's `advance()`; what stays here is what wasm cannot do: a clock (steps/s,
 // merge timings), yielding between steps so pause, stop and predict get through, and one call at a time.
 // Run events {event, data}, after `start` has answered: 'tick', 'snapshot' (the run's snapshot file after a step
-// that took one), 'paused', 'resumed', 'stopped', 'done', 'failed', and 'trapped': the wasm instance trapped (a
+// that took one), 'paused', 'unpaused', 'stopped', 'done', 'failed', and 'trapped': the wasm instance trapped (a
 // Rust panic, an out-of-memory) and is dead; the page starts a fresh worker and carries the run on from the last
 // snapshot (web/train/recovery.js).
-import init, { Trainer } from '../pkg-train/lora_playground.js';
 import { startHelpers } from './helpers.js';
 
+// The trainer's wasm: the shipped build, or (`worker.js?hooks=1`, which a page opened as `train.html?hooks=1`
+// asks for) the page tests' build with failures on demand (`test-hooks`: web/pkg-train-hooks, never deployed).
+export const HOOKS = new URL(import.meta.url).searchParams.get('hooks') === '1';
+let Trainer = null;
 let trainer = null;
 let memory = null; // the wasm instance's memory: its size goes with each tick (it only ever grows)
-const ready = init().then((wasm) => {
-  memory = wasm.memory;
-  trainer = new Trainer();
-});
+const ready = import(HOOKS ? '../pkg-train-hooks/lora_playground.js' : '../pkg-train/lora_playground.js')
+  .then(async (pkg) => {
+    const wasm = await pkg.default();
+    memory = wasm.memory;
+    Trainer = pkg.Trainer;
+    trainer = new Trainer();
+  });
 
 // One trainer call at a time: the model lives in one place, and a predict typed mid-run waits for the step.
 let queue = Promise.resolve();
@@ -32,7 +38,7 @@ const emit = (event, data = {}) => self.postMessage({ event, data });
 let trapped = null;
 const isTrap = (e) => e instanceof WebAssembly.RuntimeError;
 function trap(e) {
-  trapped ??= { field: 'trap', message: `the trainer crashed (${e.message})`, line: null };
+  trapped ??= { kind: 'internal', field: 'trap', message: `the trainer crashed (${e.message})`, line: null };
   emit('trapped', trapped);
 }
 
@@ -49,10 +55,11 @@ self.addEventListener('unhandledrejection', (e) => {
   trap(e.reason);
 });
 
-// Errors from Rust are {field, message, line, column}; anything else (a JS exception, a wasm trap) becomes one.
+// Errors from Rust are {kind, field, message, line, column} (crate/src/error.rs); anything else (a JS exception,
+// a wasm trap) becomes one, of kind `internal`.
 function asError(e, field) {
   const err = e && typeof e === 'object' && 'message' in e ? e : { message: String(e) };
-  return { field: err.field ?? field, message: err.message, line: err.line ?? null };
+  return { kind: err.kind ?? 'internal', field: err.field ?? field, message: err.message, line: err.line ?? null };
 }
 
 // Browsers often hide the adapter's description (wgpu then reports no name); its vendor and architecture
@@ -130,7 +137,7 @@ async function loop(info) {
         emit('paused');
         await new Promise((r) => { run.wake = r; });
         run.wake = null;
-        if (!run.stop) emit('resumed');
+        if (!run.stop) emit('unpaused');
         continue;
       }
       const t0 = performance.now();
@@ -178,7 +185,7 @@ async function loop(info) {
 // is the run's pace), each ending in its loss read back, and is dropped. Not during a run: the two would share
 // the tab's memory and the timing would be the run's, not the plan's.
 async function timeStep({ plan }) {
-  if (run.active) throw { field: 'run', message: 'a run is in progress: its own speed is in the progress line' };
+  if (run.active) throw { kind: 'busy', field: 'run', message: 'a run is in progress: its own speed is in the progress line' };
   const checked = Trainer.check_plan(plan);
   return serial(async () => {
     try {
@@ -203,7 +210,7 @@ function begin(info, plan, workers) {
 }
 
 async function start({ plan, workers }) {
-  if (run.active) throw { field: 'run', message: 'a run is already in progress: stop it first' };
+  if (run.active) throw { kind: 'busy', field: 'run', message: 'a run is already in progress: stop it first' };
   const checked = Trainer.check_plan(plan);
   const info = await serial(() => trainer.prepare(checked));
   begin(info, checked, workers);
@@ -212,8 +219,8 @@ async function start({ plan, workers }) {
 
 // Carries on the run a snapshot file was taken from (after a trap, or in a reopened tab): {plan, info, step}.
 async function resumeRun({ file, workers }) {
-  if (run.active) throw { field: 'run', message: 'a run is already in progress: stop it first' };
-  const { job, plan, step } = await serial(() => trainer.resume(new Uint8Array(file)));
+  if (run.active) throw { kind: 'busy', field: 'run', message: 'a run is already in progress: stop it first' };
+  const { job, plan, step } = await serial(() => trainer.resume_run(new Uint8Array(file)));
   begin(job, plan, workers);
   return { plan, info: job, step };
 }
@@ -242,21 +249,52 @@ async function mergeVerify({ index }) {
 
 // ---- requests: type -> handler(args) -> result -----------------------------------------------------------
 
+// Most requests are the trainer's method of the same name (crate/src/wasm.rs, which calls the Workbench's method of
+// that name): their argument names in order, each passed as it came unless the trainer takes another type
+// (`bytes`: a Uint8Array; `seed`: a BigInt for a u64). Methods on the Trainer class itself are marked `static`.
+const BYTES = new Set(['bytes', 'safetensors', 'tokenizer_json']);
+const FORWARD = {
+  default_plan: { static: true, args: [] },
+  check_plan: { static: true, args: ['plan'] },
+  experiment_runs: { static: true, args: ['plan', 'grid'] },
+  check_model: { args: ['config_json', 'file_bytes'] },
+  load_dataset: { args: ['name', 'bytes'] },
+  split_counts: { args: ['val_fraction', 'seed'] },
+  preview_tokens: { args: ['text', 'max_len'] },
+  predict: { args: ['text'] },
+  keep_job: { args: ['name'] },
+  remove_adapter: { args: ['index'] },
+  inspect_adapter: { args: ['index', 'compare'] },
+  start_replica: { args: ['plan', 'num_labels'] },
+  replica_gradients: { args: ['weights', 'share'] },
+  // Failures on demand, in the page tests' build only (`HOOKS`): the shipped trainer has no such method.
+  panic_at_step: { args: ['step'] },
+  simulate_device_loss: { args: [] },
+};
+function argument(name, value) {
+  if (BYTES.has(name)) return new Uint8Array(value);
+  if (name === 'seed') return BigInt(value ?? 0);
+  return value ?? undefined;
+}
+function forward(type, args) {
+  const { static: onClass, args: names } = FORWARD[type];
+  const values = names.map((n) => argument(n, args[n]));
+  if (onClass) return Trainer[type](...values);
+  if (typeof trainer[type] !== 'function') throw { kind: 'bad_input', field: 'message', message: `'${type}' is not in this build of the trainer` };
+  return serial(() => trainer[type](...values));
+}
+
+// The requests that need more than a call: a clock, the run loop, a load remembered for helpers, a conversion.
 const HANDLERS = {
-  default_plan: () => Trainer.default_plan(),
-  check_plan: ({ plan }) => Trainer.check_plan(plan),
   time_step: timeStep,
-  experiment_runs: ({ plan, grid }) => Trainer.experiment_runs(plan, grid),
   builtin_dataset: ({ name }) => Trainer.builtin_dataset(name) ?? null,
-  use_device: async ({ kind }) => {
-    const info = await serial(() => trainer.use_device(kind));
+  set_device: async ({ kind }) => {
+    const info = await serial(() => trainer.set_device(kind));
     if (info.backend === 'webgpu') info.adapter = await adapterName(info.adapter);
     return info;
   },
-  // Whether a model of this config and weights size can train here at all (before its download).
-  check_model: ({ config_json, file_bytes }) => serial(() => trainer.check_model(config_json, file_bytes)),
   load_tiny: async (args) => {
-    const summary = await serial(() => trainer.load_tiny(BigInt(args.seed ?? 0)));
+    const summary = await serial(() => trainer.load_tiny(argument('seed', args.seed)));
     modelCall = { type: 'load_tiny', args };
     return summary;
   },
@@ -266,43 +304,30 @@ const HANDLERS = {
     modelCall = { type: 'load_model', args }; // kept (its buffers too) for helper workers
     return summary;
   },
-  load_dataset: ({ name, bytes }) => serial(() => trainer.load_dataset(name, new Uint8Array(bytes))),
-  split_counts: ({ val_fraction, seed }) => serial(() => trainer.split_counts(val_fraction, BigInt(seed))),
-  preview_tokens: ({ text, max_len }) => serial(() => trainer.preview_tokens(text, max_len)),
   start,
   resume_run: resumeRun,
-  // For the recovery tests: the step that would bring the run to `step` steps traps.
-  panic_at_step: ({ step }) => serial(() => trainer.panic_at_step(step)),
-  // For the workers tests: each helper worker of the next run traps at its `share`-th share.
+  // For the workers tests: each helper worker of the next run traps at its `share`-th share (`panic_at_step`).
   panic_helpers_at: ({ share }) => { helperPanicAt = share; },
   pause: () => { run.paused = true; },
-  resume: () => { run.paused = false; run.wake?.(); },
+  unpause: () => { run.paused = false; run.wake?.(); },
   stop: () => { run.stop = true; run.paused = false; run.wake?.(); },
-  simulate_device_loss: () => serial(() => trainer.simulate_device_loss()),
-  predict: ({ text }) => serial(() => trainer.predict(text)),
   // What `train` would save, read back from the device: PEFT's adapter folder for LoRA.
   export_job: async () => (await serial(() => trainer.export_job())).map(([name, bytes]) => ({ name, bytes })),
-  keep_job: ({ name }) => serial(() => trainer.keep_job(name)),
   add_adapter: ({ name, names, buffers }) => serial(() => trainer.add_adapter(name, names, buffers.map((b) => new Uint8Array(b)))),
-  remove_adapter: ({ index }) => serial(() => trainer.remove_adapter(index)),
-  inspect_adapter: ({ index, compare }) => serial(() => trainer.inspect_adapter(index, compare ?? undefined)),
   predict_with_adapter: async ({ index, text }) => {
     const t0 = performance.now();
     const result = await serial(() => trainer.predict_with_adapter(index, text));
     return { index, result, ms: performance.now() - t0 };
   },
   merge_verify: mergeVerify,
-  // As a helper worker of another worker's run (web/train/helpers.js).
-  start_replica: ({ plan, num_labels }) => serial(() => trainer.start_replica(plan, num_labels)),
-  replica_gradients: ({ weights, share }) => serial(() => trainer.replica_gradients(weights, share)),
 };
 
 self.onmessage = async ({ data: { id, type, args } }) => {
   try {
     await ready;
     if (trapped) throw trapped;
-    const handler = HANDLERS[type];
-    if (!handler) throw { field: 'message', message: `unknown request '${type}'` };
+    const handler = HANDLERS[type] ?? (FORWARD[type] && ((a) => forward(type, a)));
+    if (!handler) throw { kind: 'bad_input', field: 'message', message: `unknown request '${type}'` };
     self.postMessage({ id, result: await handler(args ?? {}) });
   } catch (e) {
     if (isTrap(e)) trap(e);

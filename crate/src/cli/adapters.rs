@@ -10,7 +10,9 @@ use serde_json::json;
 
 use super::flags::Flags;
 use super::predict::read_folder;
-use super::{device, median, model_files, usage_error};
+use super::timing::median;
+use super::usage::usage_error;
+use super::{device, model_files};
 
 pub fn run(args: &[String]) -> i32 {
     let flags =
@@ -18,7 +20,7 @@ pub fn run(args: &[String]) -> i32 {
             Ok(f) => f,
             Err(m) => return usage_error(&m),
         };
-    super::exit_code(go(&flags))
+    super::usage::exit_code(go(&flags))
 }
 
 fn mib(bytes: u64) -> String {

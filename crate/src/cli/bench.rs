@@ -17,7 +17,8 @@ use lora_playground::train::prepare::build_model;
 use serde_json::{Value, json};
 
 use super::flags::Flags;
-use super::{device, launches, model_files, usage_error};
+use super::usage::usage_error;
+use super::{device, launches, model_files};
 
 const VALUED: &[&str] =
     &["--model", "--hub", "--steps", "--batch-size", "--seq-len", "--methods", "--device", "--targets"];

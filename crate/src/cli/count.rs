@@ -8,7 +8,9 @@ use lora_playground::accounting::memory::{Optimizer, Precision};
 use lora_playground::accounting::presets::preset_config;
 use lora_playground::accounting::report::{AdapterDtype, Setup, compute};
 
-use super::{hub, table, usage_error};
+use super::flags::Flags;
+use super::usage::usage_error;
+use super::{hub, table};
 
 /// A flag problem: the flag and what was wrong with it.
 struct Usage(String);
@@ -36,86 +38,89 @@ pub fn run(args: &[String]) -> i32 {
     }
 }
 
+/// Flags that take a value, and switches; `--lora-alpha` and `--target-modules` are PEFT's names for two of them.
+const VALUED: &[&str] = &[
+    "--model",
+    "--hub",
+    "--r",
+    "--alpha",
+    "--targets",
+    "--bias",
+    "--layers",
+    "--task",
+    "--num-labels",
+    "--precision",
+    "--adapter-dtype",
+    "--optimizer",
+    "--batch-size",
+    "--seq-len",
+    "--bottleneck",
+    "--virtual-tokens",
+];
+const SWITCHES: &[&str] = &["--json", "--rslora"];
+const ALIASES: &[(&str, &str)] = &[("--lora-alpha", "--alpha"), ("--target-modules", "--targets")];
+
 fn parse(args: &[String]) -> Result<(Setup, bool), Usage> {
+    let f = Flags::parse(&Flags::canonical(args, ALIASES), VALUED, SWITCHES).map_err(Usage)?;
     let mut setup = Setup::default();
-    let mut json = false;
-    let mut model: Option<String> = None;
-    let mut hub_flag: Option<String> = None;
-    let mut i = 0;
-    while i < args.len() {
-        let flag = args[i].as_str();
-        // `--flag=value` and `--flag value` both work.
-        let (name, inline) = match flag.split_once('=') {
-            Some((n, v)) if n.starts_with("--") => (n, Some(v.to_string())),
-            _ => (flag, None),
-        };
-        let mut value = || -> Result<String, Usage> {
-            if let Some(v) = inline.clone() {
-                return Ok(v);
-            }
-            i += 1;
-            args.get(i).cloned().ok_or_else(|| Usage(format!("{name} needs a value")))
-        };
-        match name {
-            "--json" => json = true,
-            "--rslora" => setup.lora.use_rslora = true,
-            "--model" => model = Some(value()?),
-            "--hub" => hub_flag = Some(value()?),
-            "--r" => setup.lora.r = number(name, &value()?)?,
-            "--alpha" | "--lora-alpha" => {
-                let v = value()?;
-                setup.lora.lora_alpha = v
-                    .parse::<f64>()
-                    .ok()
-                    .filter(|a| a.is_finite())
-                    .ok_or_else(|| Usage(format!("{name}: '{v}' is not a number")))?
-            }
-            "--targets" | "--target-modules" => setup.lora.target_modules = Some(TargetModules::parse_list(&value()?)),
-            "--bias" => {
-                setup.lora.bias = Bias::parse(&value()?).map_err(|e| Usage(format!("--bias: {}", e.message)))?
-            }
-            "--layers" => {
-                let v = value()?;
-                let layers: Result<Vec<usize>, _> = v.split(',').map(|s| s.trim().parse::<usize>()).collect();
-                setup.lora.layers_to_transform =
-                    Some(layers.map_err(|_| {
-                        Usage(format!("--layers: '{v}' is not a comma-separated list of layer numbers"))
-                    })?);
-            }
-            "--task" => {
-                setup.task = match value()?.as_str() {
-                    "base" => Task::Base,
-                    "seq-cls" | "seq_cls" | "SEQ_CLS" => Task::SeqCls,
-                    other => return Err(Usage(format!("--task: '{other}' is not base or seq-cls"))),
-                }
-            }
-            "--num-labels" => setup.num_labels = number(name, &value()?)?,
-            "--precision" => {
-                setup.precision =
-                    Precision::parse(&value()?).map_err(|e| Usage(format!("--precision: {}", e.message)))?
-            }
-            "--adapter-dtype" => {
-                setup.adapter_dtype = match value()?.as_str() {
-                    "fp32" => AdapterDtype::Fp32,
-                    "bf16" => AdapterDtype::Bf16,
-                    other => return Err(Usage(format!("--adapter-dtype: '{other}' is not fp32 or bf16"))),
-                }
-            }
-            "--optimizer" => {
-                setup.optimizer =
-                    Optimizer::parse(&value()?).map_err(|e| Usage(format!("--optimizer: {}", e.message)))?
-            }
-            "--batch-size" => setup.batch.batch_size = number(name, &value()?)?,
-            "--seq-len" => setup.batch.seq_len = number(name, &value()?)?,
-            "--bottleneck" => setup.bottleneck = number(name, &value()?)?,
-            "--virtual-tokens" => setup.num_virtual_tokens = number(name, &value()?)?,
-            other => return Err(Usage(format!("unknown option '{other}'"))),
-        }
-        i += 1;
+    setup.lora.use_rslora = f.on("--rslora");
+    if let Some(v) = f.str("--r") {
+        setup.lora.r = number("--r", v)?;
     }
-    let model = model.ok_or_else(|| Usage("--model is required".into()))?;
-    resolve_model(&model, hub_flag.as_deref(), &mut setup)?;
-    Ok((setup, json))
+    if let Some(v) = f.str("--alpha") {
+        setup.lora.lora_alpha = v
+            .parse::<f64>()
+            .ok()
+            .filter(|a| a.is_finite())
+            .ok_or_else(|| Usage(format!("--alpha: '{v}' is not a number")))?;
+    }
+    if let Some(v) = f.str("--targets") {
+        setup.lora.target_modules = Some(TargetModules::parse_list(v));
+    }
+    if let Some(v) = f.str("--bias") {
+        setup.lora.bias = Bias::parse(v).map_err(|e| Usage(format!("--bias: {}", e.message)))?;
+    }
+    if let Some(v) = f.str("--layers") {
+        let layers: Result<Vec<usize>, _> = v.split(',').map(|s| s.trim().parse::<usize>()).collect();
+        setup.lora.layers_to_transform =
+            Some(layers.map_err(|_| Usage(format!("--layers: '{v}' is not a comma-separated list of layer numbers")))?);
+    }
+    if let Some(v) = f.str("--task") {
+        setup.task = match v {
+            "base" => Task::Base,
+            "seq-cls" | "seq_cls" | "SEQ_CLS" => Task::SeqCls,
+            other => return Err(Usage(format!("--task: '{other}' is not base or seq-cls"))),
+        }
+    }
+    if let Some(v) = f.str("--num-labels") {
+        setup.num_labels = number("--num-labels", v)?;
+    }
+    if let Some(v) = f.str("--precision") {
+        setup.precision = Precision::parse(v).map_err(|e| Usage(format!("--precision: {}", e.message)))?;
+    }
+    if let Some(v) = f.str("--adapter-dtype") {
+        setup.adapter_dtype = match v {
+            "fp32" => AdapterDtype::Fp32,
+            "bf16" => AdapterDtype::Bf16,
+            other => return Err(Usage(format!("--adapter-dtype: '{other}' is not fp32 or bf16"))),
+        }
+    }
+    if let Some(v) = f.str("--optimizer") {
+        setup.optimizer = Optimizer::parse(v).map_err(|e| Usage(format!("--optimizer: {}", e.message)))?;
+    }
+    for (flag, field) in [
+        ("--batch-size", &mut setup.batch.batch_size),
+        ("--seq-len", &mut setup.batch.seq_len),
+        ("--bottleneck", &mut setup.bottleneck),
+        ("--virtual-tokens", &mut setup.num_virtual_tokens),
+    ] {
+        if let Some(v) = f.str(flag) {
+            *field = number(flag, v)?;
+        }
+    }
+    let model = f.str("--model").ok_or_else(|| Usage("--model is required".into()))?;
+    resolve_model(model, f.str("--hub"), &mut setup)?;
+    Ok((setup, f.on("--json")))
 }
 
 fn number(flag: &str, v: &str) -> Result<u64, Usage> {

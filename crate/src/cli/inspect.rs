@@ -15,15 +15,16 @@ use lora_playground::train::folder::{Saved, read_saved};
 use serde_json::json;
 
 use super::flags::Flags;
+use super::model_files;
 use super::predict::read_folder;
-use super::{model_files, usage_error};
+use super::usage::usage_error;
 
 pub fn run(args: &[String]) -> i32 {
     let flags = match Flags::parse(args, &["--model", "--hub", "--adapter", "--compare", "--full"], &[]) {
         Ok(f) => f,
         Err(m) => return usage_error(&m),
     };
-    super::exit_code(go(&flags))
+    super::usage::exit_code(go(&flags))
 }
 
 fn read(

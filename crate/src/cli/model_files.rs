@@ -86,7 +86,7 @@ pub fn read(model: &str, hub: Option<&str>) -> Result<ModelFiles, String> {
 pub fn write_tiny(args: &[String]) -> i32 {
     let out = match args {
         [flag, dir] if flag == "--out" => Path::new(dir),
-        _ => return super::usage_error("tiny-model needs --out DIR"),
+        _ => return super::usage::usage_error("tiny-model needs --out DIR"),
     };
     let files = lora_playground::model::tiny::files(0);
     let write = || -> std::io::Result<()> {

@@ -9,7 +9,8 @@ use lora_playground::train::classifier::load_trained;
 use lora_playground::train::metrics::argmax;
 
 use super::flags::Flags;
-use super::{device, model_files, usage_error};
+use super::usage::usage_error;
+use super::{device, model_files};
 
 pub fn run(args: &[String]) -> i32 {
     let flags = match Flags::parse(args, &["--model", "--hub", "--adapter", "--input", "--device", "--batch-size"], &[])
@@ -17,7 +18,7 @@ pub fn run(args: &[String]) -> i32 {
         Ok(f) => f,
         Err(m) => return usage_error(&m),
     };
-    super::exit_code(go(&flags))
+    super::usage::exit_code(go(&flags))
 }
 
 /// Every file of a saved folder, by name.

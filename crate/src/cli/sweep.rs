@@ -13,7 +13,8 @@ use serde_json::{Value, json};
 
 use super::flags::Flags;
 use super::train::{VALUED, dataset, named_by_flag, plan_fields, run_and_save};
-use super::{device, model_files, usage_error};
+use super::usage::usage_error;
+use super::{device, model_files};
 
 pub fn sweep(args: &[String]) -> i32 {
     run(args, &["--ranks", "--target-sets"], "lora")
@@ -36,7 +37,7 @@ fn run(args: &[String], extra: &[&str], default_methods: &str) -> i32 {
         Err(m) => return usage_error(&m),
     };
     match runs(&flags, default_methods) {
-        Ok(runs) => super::exit_code(go(&flags, runs)),
+        Ok(runs) => super::usage::exit_code(go(&flags, runs)),
         Err(m) => usage_error(&m),
     }
 }

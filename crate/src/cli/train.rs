@@ -16,7 +16,8 @@ use lora_playground::train::plan::{FIELDS, Plan};
 use lora_playground::train::prepare::prepare;
 
 use super::flags::Flags;
-use super::{device, model_files, progress::Bar, usage_error};
+use super::usage::usage_error;
+use super::{device, model_files, progress::Bar};
 
 pub const VALUED: &[&str] = &[
     "--model",
@@ -51,7 +52,7 @@ pub fn run(args: &[String]) -> i32 {
         Ok(p) => p,
         Err(m) => return usage_error(&m),
     };
-    super::exit_code(go(&flags, &plan))
+    super::usage::exit_code(go(&flags, &plan))
 }
 
 /// The plan from the flags: each flag sets the `Plan` field `plan::FIELDS` maps it to, over `Plan`'s defaults (the

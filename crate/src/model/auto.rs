@@ -1,15 +1,21 @@
 //! The sequence classifier a `config.json`'s `model_type` picks, as transformers' `AutoModelForSequenceClassification`
 //! does: BERT, RoBERTa and DistilBERT (one post-norm encoder under each one's names, `bert.rs`), GPT-2
-//! (`gpt2.rs`) or ModernBERT (`modernbert.rs`). The trainer, the loader, the walks over parameters and the exports all take this one type.
+//! (`gpt2.rs`) or ModernBERT (`modernbert.rs`). The trainer, the walks over parameters and the exports all take this
+//! one type. The dispatch by family lives here and only here: reading a config (`read_config`, by `model_type`) and
+//! building its model (`build`, by `Flavor`); adding a family adds one line to each.
 
 use burn::module::Module;
-use burn::tensor::Tensor;
+use burn::tensor::{Device, Tensor};
 
-use super::bert::{BertForSequenceClassification, EncoderInput};
-use super::config::Flavor;
-use super::gpt2::Gpt2ForSequenceClassification;
-use super::modernbert::ModernBertForSequenceClassification;
-use super::paths::map_linears;
+use super::bert::{BertForSequenceClassification, BertForSequenceClassificationConfig};
+use super::config::{self, EncoderConfig};
+use super::gpt2::{Gpt2ForSequenceClassification, Gpt2ForSequenceClassificationConfig};
+use super::input::EncoderInput;
+use super::load::{Loader, LoraPlacement, Overrides, Weights};
+use super::modernbert::{ModernBertForSequenceClassification, ModernBertForSequenceClassificationConfig};
+use crate::accounting::arch::HfConfig;
+use crate::accounting::arch::flavor::Flavor;
+use crate::error::Error;
 
 #[derive(Module, Debug)]
 pub enum AutoModelForSequenceClassification {
@@ -56,9 +62,54 @@ impl AutoModelForSequenceClassification {
             Self::ModernBert(m) => m.num_labels(),
         }
     }
+}
 
-    /// Every adapter folded into its weight (PEFT's `merge_and_unload`); the model has no LoRA path after.
-    pub fn merge(self) -> Self {
-        map_linears(self, |_, l| l.merge())
+/// The family's reader for a `config.json` (transformers' `AutoConfig`): its names and transformers' defaults.
+pub fn read_config(config: &HfConfig) -> Result<EncoderConfig, Error> {
+    match config.model_type()?.as_str() {
+        "bert" => config::bert::encoder_config(config, Flavor::Bert),
+        "roberta" => config::bert::encoder_config(config, Flavor::Roberta),
+        "distilbert" => config::bert::distilbert_config(config),
+        "gpt2" => config::gpt2::encoder_config(config),
+        "modernbert" => config::modernbert::encoder_config(config),
+        other => Err(Error::invalid(
+            "model_type",
+            format!("training supports bert, roberta, distilbert, modernbert and gpt2; this config is '{other}'"),
+        )),
     }
+}
+
+/// Builds the sequence classifier `config` describes for `num_labels` on `device`.
+pub fn build(
+    config: &EncoderConfig,
+    weights: Weights<'_>,
+    num_labels: usize,
+    lora: Option<LoraPlacement<'_>>,
+    device: &Device,
+) -> Result<AutoModelForSequenceClassification, Error> {
+    build_with(config, weights, None, num_labels, lora, 0, device)
+}
+
+/// `build`, with trained tensors laid over the checkpoint's, and random values (LoRA A, a fresh head, a random
+/// model) drawn from `seed`.
+pub fn build_with(
+    config: &EncoderConfig,
+    weights: Weights<'_>,
+    overrides: Option<&Overrides>,
+    num_labels: usize,
+    lora: Option<LoraPlacement<'_>>,
+    seed: u64,
+    device: &Device,
+) -> Result<AutoModelForSequenceClassification, Error> {
+    use AutoModelForSequenceClassification::{Bert, Gpt2, ModernBert};
+    let mut loader = Loader::new(config, weights, overrides, lora, seed, device)?;
+    Ok(match config.flavor {
+        Flavor::Gpt2 => Gpt2(Gpt2ForSequenceClassificationConfig::from_encoder(config, num_labels).init(&mut loader)?),
+        Flavor::ModernBert => {
+            ModernBert(ModernBertForSequenceClassificationConfig::from_encoder(config, num_labels)?.init(&mut loader)?)
+        }
+        Flavor::Bert | Flavor::Roberta | Flavor::Distilbert => {
+            Bert(BertForSequenceClassificationConfig::from_encoder(config, num_labels).init(&mut loader)?)
+        }
+    })
 }

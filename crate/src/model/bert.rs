@@ -9,36 +9,16 @@ use burn::nn::{Dropout, DropoutConfig};
 use burn::tensor::activation::{relu, tanh};
 use burn::tensor::{Int, Tensor};
 
-use super::config::{EncoderConfig, Flavor};
+use super::config::EncoderConfig;
 use super::dropout;
 use super::embeddings::{Embeddings, EmbeddingsConfig};
+use super::input::EncoderInput;
 use super::layer::{BertEncoder, BertEncoderConfig, LayerConfig};
 use super::load::Loader;
 use super::lora::LoraLinear;
 use super::paths::child;
+use crate::accounting::arch::flavor::Flavor;
 use crate::error::Error;
-
-/// One batch of token ids, padded to the same length.
-#[derive(Debug, Clone)]
-pub struct EncoderInput {
-    /// `[batch, seq]`
-    pub input_ids: Tensor<2, Int>,
-    /// `[batch, seq]`
-    pub token_type_ids: Tensor<2, Int>,
-    /// `[batch, seq]`
-    pub position_ids: Tensor<2, Int>,
-    /// `[batch, seq]`, 1 for real tokens and 0 for padding.
-    pub attention_mask: Tensor<2>,
-}
-
-impl EncoderInput {
-    /// transformers' extended attention mask: (1 - mask) * finfo(float32).min as `[batch, 1, 1, seq]`, broadcast
-    /// over heads and queries, so no query sees a padding key.
-    pub fn padding_mask(&self) -> Tensor<4> {
-        let [b, s] = self.attention_mask.dims();
-        (self.attention_mask.clone().neg() + 1.0).mul_scalar(f32::MIN).reshape([b, 1, 1, s])
-    }
-}
 
 /// Configuration to create [`Pooler`] using the [init function](PoolerConfig::init).
 #[derive(Config, Debug)]

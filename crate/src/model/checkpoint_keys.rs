@@ -2,8 +2,8 @@
 //! `distilbert.`, GPT-2's `transformer.`, ModernBERT's `model.`), bare backbones at the root, and old
 //! TF-converted BERTs name LayerNorm parameters gamma/beta.
 
-use super::config::Flavor;
 use super::paths::{backbone, head_weight};
+use crate::accounting::arch::flavor::Flavor;
 use crate::error::Error;
 use crate::safetensors::SafeTensors;
 

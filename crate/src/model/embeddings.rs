@@ -7,8 +7,8 @@ use burn::module::Module;
 use burn::nn::{Dropout, DropoutConfig, Embedding, LayerNorm};
 use burn::tensor::Tensor;
 
-use super::bert::EncoderInput;
 use super::dropout;
+use super::input::EncoderInput;
 use super::load::Loader;
 use super::paths::child;
 use crate::error::Error;

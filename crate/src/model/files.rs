@@ -1,5 +1,6 @@
 //! A Hugging Face model folder's three files, as bytes: what the CLI reads from disk and the page downloads.
 
+use super::auto::read_config;
 use super::config::EncoderConfig;
 use crate::accounting::arch::HfConfig;
 use crate::accounting::lora_config::{LoraConfig, TargetModules};
@@ -27,7 +28,7 @@ impl ModelFiles {
 pub fn encoder_config(config_json: &str) -> Result<EncoderConfig, Error> {
     let config = HfConfig::parse(config_json)?;
     too_big(&config, config_json)?;
-    EncoderConfig::from_hf(&config)
+    read_config(&config)
 }
 
 /// The most parameters the trainer takes: the largest presets it trains (BERT-base 110M, RoBERTa-base 125M,
@@ -48,7 +49,7 @@ fn too_big(config: &HfConfig, config_json: &str) -> Result<(), Error> {
         },
         ..Setup::default()
     };
-    // What the calculator cannot read is judged by its architecture instead (`EncoderConfig::from_hf`).
+    // What the calculator cannot read is judged by its architecture instead (`auto::read_config`).
     let Ok(params) = architecture(&setup).map(|a| a.params()) else { return Ok(()) };
     if params <= MAX_PARAMS {
         return Ok(());

@@ -4,66 +4,20 @@
 //! approximation (`gelu_new`), and the `score` head (no bias) read at the last token that is not padding. Field
 //! names are the Hugging Face module names, so a parameter's path is its checkpoint key.
 
+use burn::config::Config;
 use burn::module::Module;
 use burn::nn::{Dropout, DropoutConfig, Embedding, LayerNorm};
 use burn::tensor::activation::tanh;
 use burn::tensor::{Int, Tensor};
 
 use super::attention::{attend, key_mask, split_qkv};
-use super::bert::EncoderInput;
-use super::config::{EncoderConfig, Flavor, check_heads};
+use super::config::EncoderConfig;
 use super::dropout;
+use super::input::EncoderInput;
 use super::load::Loader;
 use super::lora::LoraLinear;
 use super::paths::child;
-use crate::accounting::arch::HfConfig;
 use crate::error::Error;
-
-/// `GPT2Config`'s names and defaults (`n_embd`, `n_layer`, `n_head`, `n_inner` = 4 `n_embd` when null,
-/// `n_positions`, `resid_pdrop`, `embd_pdrop`, `attn_pdrop`, `layer_norm_epsilon`). GPT-2 has no padding token;
-/// transformers' sequence classifier needs one, and, as is usual, the end-of-text token stands in for it
-/// (`pad_token_id`, else `eos_token_id`).
-pub fn encoder_config(config: &HfConfig) -> Result<EncoderConfig, Error> {
-    let n = config.size_or("n_embd", Some(768))? as usize;
-    let heads = config.size_or("n_head", Some(12))? as usize;
-    check_heads(n, heads, "n_embd", "n_head")?;
-    let act = config.string_or("activation_function", "gelu_new")?;
-    if act != "gelu_new" {
-        return Err(Error::invalid(
-            "activation_function",
-            format!("'{act}' is not supported; GPT-2 here computes \"gelu_new\""),
-        ));
-    }
-    for flag in ["scale_attn_by_inverse_layer_idx", "reorder_and_upcast_attn", "add_cross_attention"] {
-        if config.flag_or(flag, false)? {
-            return Err(Error::invalid(flag, "is true: not supported by this GPT-2"));
-        }
-    }
-    if !config.flag_or("scale_attn_weights", true)? {
-        return Err(Error::invalid("scale_attn_weights", "is false: not supported by this GPT-2"));
-    }
-    let eos = config.index_or("eos_token_id", 50256)?;
-    Ok(EncoderConfig {
-        flavor: Flavor::Gpt2,
-        vocab_size: config.size_or("vocab_size", Some(50257))? as usize,
-        hidden_size: n,
-        num_hidden_layers: config.size_or("n_layer", Some(12))? as usize,
-        num_attention_heads: heads,
-        intermediate_size: config.optional_size("n_inner")?.map_or(4 * n, |x| x as usize),
-        max_position_embeddings: config.size_or("n_positions", Some(1024))? as usize,
-        type_vocab_size: 0,
-        layer_norm_eps: config.float_or("layer_norm_epsilon", 1e-5)?,
-        hidden_dropout_prob: config.float_or("resid_pdrop", 0.1)?,
-        embedding_dropout_prob: config.float_or("embd_pdrop", 0.1)?,
-        attention_probs_dropout_prob: config.float_or("attn_pdrop", 0.1)?,
-        // `GPT2ForSequenceClassification` scores the hidden state with no dropout before `score`.
-        classifier_dropout: 0.0,
-        pad_token_id: config.index_or("pad_token_id", eos)?,
-        initializer_range: config.float_or("initializer_range", 0.02)?,
-        sinusoidal_pos_embds: false,
-        modernbert: None,
-    })
-}
 
 /// `gelu_new`: 0.5 x (1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3))).
 fn gelu_new<const D: usize>(x: Tensor<D>) -> Tensor<D> {
@@ -130,15 +84,60 @@ pub struct Gpt2Model {
     pub ln_f: LayerNorm,
 }
 
-impl Gpt2Model {
+/// Configuration to create [`Gpt2Model`] using the [init function](Gpt2ModelConfig::init): `GPT2Config`'s sizes
+/// and dropouts under its own names.
+#[derive(Config, Debug)]
+pub struct Gpt2ModelConfig {
+    /// Token embeddings `[vocab_size, n_embd]`.
+    pub vocab_size: usize,
+    /// Position embeddings `[n_positions, n_embd]`.
+    pub n_positions: usize,
+    /// Width of the hidden states.
+    pub n_embd: usize,
+    /// Blocks.
+    pub n_layer: usize,
+    /// Attention heads (`n_embd / n_head` wide each).
+    pub n_head: usize,
+    /// Width of the MLP (`4 n_embd` when the config leaves it null).
+    pub n_inner: usize,
+    #[config(default = 1e-5)]
+    pub layer_norm_epsilon: f64,
+    /// Dropout after the attention's and the MLP's projections.
+    #[config(default = 0.1)]
+    pub resid_pdrop: f64,
+    /// Dropout on the summed embeddings.
+    #[config(default = 0.1)]
+    pub embd_pdrop: f64,
+    /// Dropout on the attention probabilities.
+    #[config(default = 0.1)]
+    pub attn_pdrop: f64,
+}
+
+impl Gpt2ModelConfig {
+    /// The model a `config.json` describes (`config::gpt2` read it).
+    pub fn from_encoder(config: &EncoderConfig) -> Self {
+        Self::new(
+            config.vocab_size,
+            config.max_position_embeddings,
+            config.hidden_size,
+            config.num_hidden_layers,
+            config.num_attention_heads,
+            config.intermediate_size,
+        )
+        .with_layer_norm_epsilon(config.layer_norm_eps)
+        .with_resid_pdrop(config.hidden_dropout_prob)
+        .with_embd_pdrop(config.embedding_dropout_prob)
+        .with_attn_pdrop(config.attention_probs_dropout_prob)
+    }
+
     /// The model at `path` (`transformer`), its tensors from `loader`, in checkpoint order.
-    pub fn init(config: &EncoderConfig, loader: &mut Loader, path: &str) -> Result<Self, Error> {
-        let (n, eps) = (config.hidden_size, config.layer_norm_eps);
+    pub fn init(&self, loader: &mut Loader, path: &str) -> Result<Gpt2Model, Error> {
+        let (n, eps) = (self.n_embd, self.layer_norm_epsilon);
         let dropout = |p: f64| DropoutConfig::new(p).init();
-        let wte = loader.embedding(&child(path, "wte"), config.vocab_size, n)?;
-        let wpe = loader.embedding(&child(path, "wpe"), config.max_position_embeddings, n)?;
-        let mut h = Vec::with_capacity(config.num_hidden_layers);
-        for i in 0..config.num_hidden_layers {
+        let wte = loader.embedding(&child(path, "wte"), self.vocab_size, n)?;
+        let wpe = loader.embedding(&child(path, "wpe"), self.n_positions, n)?;
+        let mut h = Vec::with_capacity(self.n_layer);
+        for i in 0..self.n_layer {
             let block = child(&child(path, "h"), &i.to_string());
             let (attn, mlp) = (child(&block, "attn"), child(&block, "mlp"));
             h.push(Gpt2Block {
@@ -146,22 +145,24 @@ impl Gpt2Model {
                 attn: Gpt2Attention {
                     c_attn: loader.conv1d(&child(&attn, "c_attn"), n, 3 * n)?,
                     c_proj: loader.conv1d(&child(&attn, "c_proj"), n, n)?,
-                    attn_dropout: dropout(config.attention_probs_dropout_prob),
-                    resid_dropout: dropout(config.hidden_dropout_prob),
-                    num_heads: config.num_attention_heads,
+                    attn_dropout: dropout(self.attn_pdrop),
+                    resid_dropout: dropout(self.resid_pdrop),
+                    num_heads: self.n_head,
                 },
                 ln_2: loader.layer_norm(&child(&block, "ln_2"), n, eps)?,
                 mlp: Gpt2Mlp {
-                    c_fc: loader.conv1d(&child(&mlp, "c_fc"), n, config.intermediate_size)?,
-                    c_proj: loader.conv1d(&child(&mlp, "c_proj"), config.intermediate_size, n)?,
-                    dropout: dropout(config.hidden_dropout_prob),
+                    c_fc: loader.conv1d(&child(&mlp, "c_fc"), n, self.n_inner)?,
+                    c_proj: loader.conv1d(&child(&mlp, "c_proj"), self.n_inner, n)?,
+                    dropout: dropout(self.resid_pdrop),
                 },
             });
         }
         let ln_f = loader.layer_norm(&child(path, "ln_f"), n, eps)?;
-        Ok(Self { wte, wpe, drop: dropout(config.embedding_dropout_prob), h, ln_f })
+        Ok(Gpt2Model { wte, wpe, drop: dropout(self.embd_pdrop), h, ln_f })
     }
+}
 
+impl Gpt2Model {
     /// The last hidden state (after `ln_f`), `[batch, seq, n_embd]`.
     pub fn forward(&self, input: &EncoderInput) -> Tensor<3> {
         let [_, s] = input.attention_mask.dims();
@@ -187,14 +188,33 @@ pub struct Gpt2ForSequenceClassification {
     pub pad_token_id: usize,
 }
 
-impl Gpt2ForSequenceClassification {
-    /// The whole model; the `score` head (no bias) as `Loader::head` finds or makes it.
-    pub fn init(config: &EncoderConfig, num_labels: usize, loader: &mut Loader) -> Result<Self, Error> {
-        let transformer = Gpt2Model::init(config, loader, "transformer")?;
-        let score = loader.head("score", config.hidden_size, num_labels, false)?;
-        Ok(Self { transformer, score, pad_token_id: config.pad_token_id })
+/// Configuration to create [`Gpt2ForSequenceClassification`] using the
+/// [init function](Gpt2ForSequenceClassificationConfig::init).
+#[derive(Config, Debug)]
+pub struct Gpt2ForSequenceClassificationConfig {
+    /// The transformer.
+    pub transformer: Gpt2ModelConfig,
+    /// Classes the `score` head rates.
+    pub num_labels: usize,
+    /// The padding id that marks where a row's text ends (`pad_token_id`, else `eos_token_id`).
+    pub pad_token_id: usize,
+}
+
+impl Gpt2ForSequenceClassificationConfig {
+    /// The classifier a `config.json` describes, for `num_labels` classes.
+    pub fn from_encoder(config: &EncoderConfig, num_labels: usize) -> Self {
+        Self::new(Gpt2ModelConfig::from_encoder(config), num_labels, config.pad_token_id)
     }
 
+    /// The whole model; the `score` head (no bias) as `Loader::head` finds or makes it.
+    pub fn init(&self, loader: &mut Loader) -> Result<Gpt2ForSequenceClassification, Error> {
+        let transformer = self.transformer.init(loader, "transformer")?;
+        let score = loader.head("score", self.transformer.n_embd, self.num_labels, false)?;
+        Ok(Gpt2ForSequenceClassification { transformer, score, pad_token_id: self.pad_token_id })
+    }
+}
+
+impl Gpt2ForSequenceClassification {
     /// Logits `[batch, num_labels]` at each row's last token that is not padding (transformers' rule: the
     /// rightmost id that differs from `pad_token_id`, the first token when every one is padding).
     pub fn forward(&self, input: &EncoderInput) -> Tensor<2> {

@@ -12,7 +12,8 @@ use super::auto::AutoModelForSequenceClassification;
 use super::export::is_linear_weight;
 use super::load::Overrides;
 use super::lora::LoraLinearConfig;
-use super::paths::{MapParam, child, is_head, map_params, try_map_linears};
+use super::paths::{child, is_head};
+use super::walk::{MapParam, map_params, try_map_linears};
 use crate::error::Error;
 
 /// `base` with LoRA on `modules` (A and B from `tensors`, scaled as `config` says) and every other tensor `tensors`

@@ -1,8 +1,7 @@
-//! Builds the encoder from a `config.json`, a `model.safetensors` (bytes) and a training plan: real weights by
-//! their Hugging Face names, LoRA where the calculator's matching rules put it, a fresh classifier where the
-//! checkpoint has none (as transformers does for a `BertModel` checkpoint). Trained tensors (an adapter, a
-//! fine-tuned head) are laid over the checkpoint by their Hugging Face names (`Overrides`). Each block's
-//! config builds the block (`BertForSequenceClassificationConfig::init`); the `Loader` hands it its tensors.
+//! The checkpoint loader (like candle's VarBuilder): hands each block its tensors by Hugging Face name, from a
+//! `model.safetensors` (bytes), trained tensors laid over it (`Overrides`), or a seeded random draw; and LoRA where
+//! the calculator's matching rules put it. It knows no architecture but by its names (`paths`): each block's config
+//! builds the block and asks the `Loader` for its tensors; `auto::build` picks the model.
 
 use std::collections::BTreeMap;
 
@@ -10,15 +9,11 @@ use burn::module::Param;
 use burn::nn::{Embedding, LayerNorm, LayerNormConfig};
 use burn::tensor::{Device, Tensor, TensorData};
 
-use super::auto::AutoModelForSequenceClassification;
-use super::bert::BertForSequenceClassificationConfig;
 use super::checkpoint_keys::{checkpoint_key, checkpoint_prefix};
 use super::config::EncoderConfig;
-use super::config::Flavor;
-use super::gpt2::Gpt2ForSequenceClassification;
 use super::lora::{LoraLinear, LoraLinearConfig};
-use super::modernbert::ModernBertForSequenceClassification;
 use super::paths::{child, flavor_name, outside_backbone};
+use crate::accounting::arch::flavor::Flavor;
 use crate::error::Error;
 use crate::rng::Rng;
 use crate::safetensors::SafeTensors;
@@ -286,51 +281,4 @@ impl<'a> Loader<'a> {
             weight: Param::from_tensor(self.tensor(&child(path, "weight"), [n, d], Init::Normal(self.std))?),
         })
     }
-}
-
-/// Builds the sequence classifier `config` describes for `num_labels` on `device`.
-pub fn build(
-    config: &EncoderConfig,
-    weights: Weights<'_>,
-    num_labels: usize,
-    lora: Option<LoraPlacement<'_>>,
-    device: &Device,
-) -> Result<AutoModelForSequenceClassification, Error> {
-    build_with(config, weights, None, num_labels, lora, 0, device)
-}
-
-/// `build`, with trained tensors laid over the checkpoint's, and random values (LoRA A, a fresh head, a random
-/// model) drawn from `seed`.
-pub fn build_with(
-    config: &EncoderConfig,
-    weights: Weights<'_>,
-    overrides: Option<&Overrides>,
-    num_labels: usize,
-    lora: Option<LoraPlacement<'_>>,
-    seed: u64,
-    device: &Device,
-) -> Result<AutoModelForSequenceClassification, Error> {
-    let mut loader = Loader::new(config, weights, overrides, lora, seed, device)?;
-    Ok(match config.flavor {
-        Flavor::Gpt2 => AutoModelForSequenceClassification::Gpt2(Gpt2ForSequenceClassification::init(
-            config,
-            num_labels,
-            &mut loader,
-        )?),
-        Flavor::ModernBert => {
-            let options = config
-                .modernbert
-                .as_ref()
-                .ok_or_else(|| Error::invalid("config.json", "a ModernBERT config without its settings"))?;
-            AutoModelForSequenceClassification::ModernBert(ModernBertForSequenceClassification::init(
-                config,
-                options,
-                num_labels,
-                &mut loader,
-            )?)
-        }
-        _ => AutoModelForSequenceClassification::Bert(
-            BertForSequenceClassificationConfig::from_encoder(config, num_labels).init(&mut loader)?,
-        ),
-    })
 }

@@ -8,7 +8,8 @@ use burn::tensor::Tensor;
 
 use super::auto::AutoModelForSequenceClassification;
 use super::config::EncoderConfig;
-use super::paths::{MapParam, VisitParam, flavor_name, is_head, map_params, outside_backbone, visit_params};
+use super::paths::{flavor_name, is_head, outside_backbone};
+use super::walk::{MapParam, VisitParam, map_params, visit_params};
 use crate::accounting::arch::{Architecture, HfConfig, ModuleKind, Task};
 use crate::accounting::inject::inject;
 use crate::accounting::lora_config::{Bias, LoraConfig};

@@ -7,18 +7,18 @@
 //! Face module names (`Wqkv` included), so a parameter's path is its checkpoint key.
 #![allow(non_snake_case)]
 
+use burn::config::Config;
 use burn::module::Module;
 use burn::nn::{Dropout, DropoutConfig, Embedding, LayerNorm};
 use burn::tensor::activation::gelu;
 use burn::tensor::{Device, Tensor, TensorData};
 
 use super::attention::{attend, key_mask, split_qkv};
-use super::bert::EncoderInput;
-use super::config::EncoderConfig;
+use super::config::{EncoderConfig, ModernBertOptions, Pooling};
 use super::dropout;
+use super::input::EncoderInput;
 use super::load::Loader;
 use super::lora::LoraLinear;
-pub use super::modernbert_config::{ModernBertOptions, Pooling, encoder_config};
 use super::paths::child;
 use crate::error::Error;
 
@@ -162,23 +162,58 @@ pub struct ModernBertForSequenceClassification {
     pub pooling: Pooling,
 }
 
-impl ModernBertForSequenceClassification {
-    /// The whole model; `head` and `classifier` come from the overrides or the checkpoint when it has them (a masked
-    /// LM checkpoint has `head` but no `classifier`), else they are fresh (`Loader::head`).
-    pub fn init(
-        config: &EncoderConfig,
-        options: &ModernBertOptions,
-        num_labels: usize,
-        loader: &mut Loader,
-    ) -> Result<Self, Error> {
-        let (h, eps, o) = (config.hidden_size, config.layer_norm_eps, options);
+/// Configuration to create [`ModernBertModel`] using the [init function](ModernBertModelConfig::init):
+/// `ModernBertConfig`'s sizes and dropouts under its own names, and what only ModernBERT has (`options`).
+#[derive(Config, Debug)]
+pub struct ModernBertModelConfig {
+    /// Token embeddings `[vocab_size, hidden_size]` (no position table: rotary embeddings).
+    pub vocab_size: usize,
+    pub hidden_size: usize,
+    /// Attention heads (`hidden_size / num_attention_heads` wide each).
+    pub num_attention_heads: usize,
+    /// Width of the GeGLU MLP (`Wi` is twice it: the gate and the input).
+    pub intermediate_size: usize,
+    #[config(default = 1e-5)]
+    pub norm_eps: f64,
+    #[config(default = 0.0)]
+    pub embedding_dropout: f64,
+    #[config(default = 0.0)]
+    pub attention_dropout: f64,
+    #[config(default = 0.0)]
+    pub mlp_dropout: f64,
+    /// Each layer's window, the rotary thetas, the biases and the pooling (its length is the number of layers).
+    pub options: ModernBertOptions,
+}
+
+impl ModernBertModelConfig {
+    /// The model a `config.json` describes (`config::modernbert` read it); None without ModernBERT's settings.
+    pub fn from_encoder(config: &EncoderConfig) -> Option<Self> {
+        let options = config.modernbert.clone()?;
+        Some(
+            Self::new(
+                config.vocab_size,
+                config.hidden_size,
+                config.num_attention_heads,
+                config.intermediate_size,
+                options,
+            )
+            .with_norm_eps(config.layer_norm_eps)
+            .with_embedding_dropout(config.embedding_dropout_prob)
+            .with_attention_dropout(config.attention_probs_dropout_prob)
+            .with_mlp_dropout(config.hidden_dropout_prob),
+        )
+    }
+
+    /// The model at `model`, its tensors from `loader`, in checkpoint order.
+    pub fn init(&self, loader: &mut Loader) -> Result<ModernBertModel, Error> {
+        let (h, eps, o) = (self.hidden_size, self.norm_eps, &self.options);
         let dropout = |p: f64| DropoutConfig::new(p).init();
         let embeddings = ModernBertEmbeddings {
-            tok_embeddings: loader.embedding("model.embeddings.tok_embeddings", config.vocab_size, h)?,
+            tok_embeddings: loader.embedding("model.embeddings.tok_embeddings", self.vocab_size, h)?,
             norm: loader.layer_norm_with_bias("model.embeddings.norm", h, eps, o.norm_bias)?,
-            drop: dropout(config.embedding_dropout_prob),
+            drop: dropout(self.embedding_dropout),
         };
-        let mut layers = Vec::with_capacity(config.num_hidden_layers);
+        let mut layers = Vec::with_capacity(o.windows.len());
         for (i, window) in o.windows.iter().enumerate() {
             let p = child("model.layers", &i.to_string());
             let (attn, mlp) = (child(&p, "attn"), child(&p, "mlp"));
@@ -191,30 +226,60 @@ impl ModernBertForSequenceClassification {
                 attn: ModernBertAttention {
                     Wqkv: loader.linear_with_bias(&child(&attn, "Wqkv"), h, 3 * h, o.attention_bias)?,
                     Wo: loader.linear_with_bias(&child(&attn, "Wo"), h, h, o.attention_bias)?,
-                    attn_drop: dropout(config.attention_probs_dropout_prob),
-                    out_drop: dropout(config.attention_probs_dropout_prob),
-                    num_heads: config.num_attention_heads,
+                    attn_drop: dropout(self.attention_dropout),
+                    out_drop: dropout(self.attention_dropout),
+                    num_heads: self.num_attention_heads,
                 },
                 mlp_norm: loader.layer_norm_with_bias(&child(&p, "mlp_norm"), h, eps, o.norm_bias)?,
                 mlp: ModernBertMlp {
-                    Wi: loader.linear_with_bias(&child(&mlp, "Wi"), h, 2 * config.intermediate_size, o.mlp_bias)?,
-                    Wo: loader.linear_with_bias(&child(&mlp, "Wo"), config.intermediate_size, h, o.mlp_bias)?,
-                    drop: dropout(config.hidden_dropout_prob),
+                    Wi: loader.linear_with_bias(&child(&mlp, "Wi"), h, 2 * self.intermediate_size, o.mlp_bias)?,
+                    Wo: loader.linear_with_bias(&child(&mlp, "Wo"), self.intermediate_size, h, o.mlp_bias)?,
+                    drop: dropout(self.mlp_dropout),
                 },
                 window: *window,
             });
         }
         let final_norm = loader.layer_norm_with_bias("model.final_norm", h, eps, o.norm_bias)?;
-        let model =
-            ModernBertModel { embeddings, layers, final_norm, rope_theta: (o.global_rope_theta, o.local_rope_theta) };
+        Ok(ModernBertModel { embeddings, layers, final_norm, rope_theta: (o.global_rope_theta, o.local_rope_theta) })
+    }
+}
+
+/// Configuration to create [`ModernBertForSequenceClassification`] using the
+/// [init function](ModernBertForSequenceClassificationConfig::init).
+#[derive(Config, Debug)]
+pub struct ModernBertForSequenceClassificationConfig {
+    /// The encoder.
+    pub model: ModernBertModelConfig,
+    /// Classes the classifier scores.
+    pub num_labels: usize,
+    #[config(default = 0.0)]
+    pub classifier_dropout: f64,
+}
+
+impl ModernBertForSequenceClassificationConfig {
+    /// The classifier a `config.json` describes, for `num_labels` classes.
+    pub fn from_encoder(config: &EncoderConfig, num_labels: usize) -> Result<Self, Error> {
+        let model = ModernBertModelConfig::from_encoder(config)
+            .ok_or_else(|| Error::invalid("config.json", "a ModernBERT config without its settings"))?;
+        Ok(Self::new(model, num_labels).with_classifier_dropout(config.classifier_dropout))
+    }
+
+    /// The whole model; `head` and `classifier` come from the overrides or the checkpoint when it has them (a masked
+    /// LM checkpoint has `head` but no `classifier`), else they are fresh (`Loader::head`).
+    pub fn init(&self, loader: &mut Loader) -> Result<ModernBertForSequenceClassification, Error> {
+        let model = self.model.init(loader)?;
+        let (h, eps, o) = (self.model.hidden_size, self.model.norm_eps, &self.model.options);
         let head = ModernBertPredictionHead {
             dense: loader.linear_with_bias("head.dense", h, h, o.classifier_bias)?,
             norm: loader.layer_norm_with_bias("head.norm", h, eps, o.norm_bias)?,
         };
-        let classifier = loader.head("classifier", h, num_labels, true)?;
-        Ok(Self { model, head, drop: dropout(config.classifier_dropout), classifier, pooling: o.pooling })
+        let classifier = loader.head("classifier", h, self.num_labels, true)?;
+        let drop = DropoutConfig::new(self.classifier_dropout).init();
+        Ok(ModernBertForSequenceClassification { model, head, drop, classifier, pooling: o.pooling })
     }
+}
 
+impl ModernBertForSequenceClassification {
     /// Logits `[batch, num_labels]`.
     pub fn forward(&self, input: &EncoderInput) -> Tensor<2> {
         let x = self.model.forward(input);

@@ -3,9 +3,7 @@
 //! export, grafting, the method flags and the LoRA placement all name tensors through here (the walks in `walk.rs`
 //! hand each parameter its name from here), so a checkpoint key is spelled once.
 
-use super::config::Flavor;
-
-pub use super::walk::{MapParam, VisitParam, map_linears, map_params, try_map_linears, visit_params};
+use crate::accounting::arch::flavor::Flavor;
 
 /// burn field names whose Hugging Face (or PEFT) name differs; every other field is named as in transformers.
 const RENAMED: [(&str, &str); 7] = [

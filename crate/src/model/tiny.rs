@@ -5,9 +5,10 @@
 use burn::tensor::Device;
 use serde_json::{Value, json};
 
+use super::auto::build_with;
 use super::config::EncoderConfig;
 use super::export::named_tensors;
-use super::load::{Weights, build_with};
+use super::load::Weights;
 use crate::model::files::ModelFiles;
 use crate::safetensors::write_f32;
 

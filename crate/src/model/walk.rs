@@ -7,11 +7,11 @@ use burn::tensor::Tensor;
 
 use super::auto::AutoModelForSequenceClassification;
 use super::bert::BertForSequenceClassification;
-use super::config::Flavor;
 use super::gpt2::Gpt2ForSequenceClassification;
 use super::lora::LoraLinear;
 use super::modernbert::ModernBertForSequenceClassification;
 use super::paths::{child, flavor_name, hf_name};
+use crate::accounting::arch::flavor::Flavor;
 
 /// Looks at every float parameter with its Hugging Face name (see `visit_params`).
 pub trait VisitParam {
@@ -181,4 +181,11 @@ pub fn map_linears(
     mut f: impl FnMut(&str, LoraLinear) -> LoraLinear,
 ) -> AutoModelForSequenceClassification {
     try_map_linears(model, |name, l| Ok::<_, std::convert::Infallible>(f(name, l))).unwrap_or_else(|e| match e {})
+}
+
+impl AutoModelForSequenceClassification {
+    /// Every adapter folded into its weight (PEFT's `merge_and_unload`); the model has no LoRA path after.
+    pub fn merge(self) -> Self {
+        map_linears(self, |_, l| l.merge())
+    }
 }

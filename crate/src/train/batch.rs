@@ -3,10 +3,11 @@
 use burn::tensor::{Device, Int, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 
+use crate::accounting::arch::flavor::Flavor;
 use crate::error::Error;
-use crate::model::bert::EncoderInput;
-use crate::model::config::{EncoderConfig, Flavor};
+use crate::model::config::EncoderConfig;
 use crate::model::files::ModelFiles;
+use crate::model::input::EncoderInput;
 
 /// One tokenized text: ids with the tokenizer's special tokens, and token types (serialized: a share of a step
 /// crosses between workers as JSON, `train::shares`).
@@ -110,4 +111,9 @@ pub fn preview_tokens(files: &ModelFiles, text: &str, max_len: usize) -> Result<
     let full = TextEncoder::from_bytes(&files.tokenizer_json, config.max_position_embeddings.max(max_len))?;
     let (tokens, ids) = full.pieces(text)?;
     Ok(TokenPreview { full_length: ids.len(), kept: ids.len().min(max_len), tokens, ids })
+}
+
+/// Targets as an int tensor.
+pub fn targets(labels: &[usize], device: &Device) -> Tensor<1, Int> {
+    Tensor::from_data(TensorData::new(labels.iter().map(|&l| l as i64).collect::<Vec<_>>(), [labels.len()]), device)
 }

@@ -85,7 +85,7 @@ pub struct Fallback {
     pub reason: String,
     /// Steps already done, kept from the last snapshot.
     pub resumed_at: usize,
-    /// The CPU backend the run carries on on (`backend`, `adapter`, as `use_device` reports them).
+    /// The CPU backend the run carries on on (`backend`, `adapter`, as `set_device` reports them).
     #[serde(flatten)]
     pub device: DeviceInfo,
 }

@@ -11,11 +11,12 @@ use super::folder::{Saved, read_saved};
 use super::readback::read_floats;
 use crate::error::Error;
 use crate::model::auto::AutoModelForSequenceClassification;
+use crate::model::auto::build;
 use crate::model::checkpoint_keys::checkpoint_num_labels;
 use crate::model::config::EncoderConfig;
 use crate::model::files::ModelFiles;
 use crate::model::graft::graft;
-use crate::model::load::{Weights, build};
+use crate::model::load::Weights;
 use crate::model::lora::LoraLinearConfig;
 use crate::safetensors::SafeTensors;
 

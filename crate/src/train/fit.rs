@@ -11,11 +11,12 @@ use futures_lite::future::block_on;
 use serde::Serialize;
 
 use super::adamw::AdamW;
+use super::batch::targets;
 use super::batch::{Tokens, to_input};
 use super::config::{Sample, TrainConfig};
 use super::metrics::{Metrics, metrics};
 use super::readback::{read_data, read_scalar};
-use super::run::{Run, forward_backward_step, targets};
+use super::run::{Run, forward_backward_step};
 use crate::error::Error;
 use crate::model::auto::AutoModelForSequenceClassification;
 use crate::model::config::EncoderConfig;

@@ -7,9 +7,9 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::snapshot::hex;
+use crate::accounting::arch::flavor::Flavor;
 use crate::error::Error;
 use crate::model::checkpoint_keys::{checkpoint_key, checkpoint_prefix};
-use crate::model::config::Flavor;
 use crate::model::export::NamedTensors;
 use crate::model::files::ModelFiles;
 use crate::safetensors::SafeTensors;

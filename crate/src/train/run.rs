@@ -282,11 +282,6 @@ fn step_seed(seed: u64, global: usize) -> u64 {
     Rng::new(seed ^ (global as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15)).next_u64() >> 11
 }
 
-/// Targets as an int tensor.
-pub fn targets(labels: &[usize], device: &Device) -> Tensor<1, Int> {
-    Tensor::from_data(TensorData::new(labels.iter().map(|&l| l as i64).collect::<Vec<_>>(), [labels.len()]), device)
-}
-
 /// Forward, backward and one optimizer step on `batch` (its examples numbered from 0 for their dropout masks,
 /// step seed 0); the loss comes back as a tensor, unread, so that the caller can read it the way its platform allows.
 pub fn forward_backward_step(

@@ -17,10 +17,10 @@ use burn::optim::GradientsParams;
 use burn::tensor::{Device, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 
+use super::batch::targets;
 use super::batch::{Tokens, to_input};
 use super::config::Sample;
 use super::readback::read_floats;
-use super::run::targets;
 use crate::error::Error;
 use crate::model::auto::AutoModelForSequenceClassification;
 use crate::model::config::EncoderConfig;

@@ -3,8 +3,7 @@
 // holds the adapters' tensors; this panel holds their list and which one classifies.
 import { bytes } from '../../format.js';
 import { renderAdapters, renderMemory, renderMergeCheck, renderPrediction, showError } from '../view.js';
-
-const $ = (id) => document.getElementById(id);
+import { $, h } from '../../dom.js';
 
 export function startAdaptersPanel({ store, client }) {
   let adapters = []; // the worker's kept adapters, as it last listed them
@@ -67,14 +66,8 @@ export function startAdaptersPanel({ store, client }) {
   function showDownloads(files) {
     for (const url of downloads) URL.revokeObjectURL(url);
     downloads = files.map((f) => URL.createObjectURL(new Blob([f.bytes], { type: 'application/octet-stream' })));
-    const links = files.map((f, i) => {
-      const a = document.createElement('a');
-      a.href = downloads[i];
-      a.download = f.name;
-      a.dataset.bytes = f.bytes.length;
-      a.textContent = `${f.name} (${bytes(f.bytes.length)})`;
-      return a;
-    });
+    const links = files.map((f, i) =>
+      h('a', { href: downloads[i], download: f.name, 'data-bytes': f.bytes.length }, `${f.name} (${bytes(f.bytes.length)})`));
     $('downloads').replaceChildren('Save these into one folder: ', ...links);
     links[0]?.focus();
   }
@@ -99,12 +92,8 @@ export function startAdaptersPanel({ store, client }) {
     try {
       const { index, result, ms } = await client.call('predict_with_adapter', { index: chosen, text: $('adapter-text').value });
       renderPrediction($('adapter-prediction'), result);
-      const note = document.createElement('p');
-      note.className = 'hint';
-      note.id = 'adapter-used';
-      note.dataset.index = index;
-      note.textContent = `with ${adapters[index]?.name ?? ''}, in ${ms.toFixed(0)} ms (the base model stays loaded; only the adapter changes)`;
-      $('adapter-prediction').append(note);
+      $('adapter-prediction').append(h('p', { class: 'hint', id: 'adapter-used', 'data-index': index },
+        `with ${adapters[index]?.name ?? ''}, in ${ms.toFixed(0)} ms (the base model stays loaded; only the adapter changes)`));
     } catch (e) {
       showError('err-adapter-predict', e);
     }

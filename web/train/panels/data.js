@@ -2,8 +2,7 @@
 // rules; the classes with the trainer's own stratified split for the plan's val_fraction and seed, the rows it
 // skipped by line, and the tokenizer's view of a sentence at the plan's max length.
 import { renderDataset, renderTokens, showError } from '../view.js';
-
-const $ = (id) => document.getElementById(id);
+import { $ } from '../../dom.js';
 
 export function startDataPanel({ store, client }) {
   let summary = null; // the loaded dataset's summary

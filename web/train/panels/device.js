@@ -2,8 +2,7 @@
 // has it), with a note of what actually runs and why (no WebGPU here; the GPU was lost mid-run).
 import { showError } from '../view.js';
 import { autoWorkers, workersWanted } from '../helpers.js';
-
-const $ = (id) => document.getElementById(id);
+import { $ } from '../../dom.js';
 
 async function webgpuAvailable() {
   try {
@@ -37,7 +36,7 @@ export function startDevicePanel({ store, client }) {
     why = choice !== 'cpu' && kind === 'cpu' ? 'no-webgpu' : null;
     let info;
     try {
-      info = await client.setup('device', 'use_device', async () => ({ args: { kind } }));
+      info = await client.setup('device', 'set_device', async () => ({ args: { kind } }));
     } catch (e) {
       if (kind !== 'webgpu') {
         note.textContent = '';
@@ -47,7 +46,7 @@ export function startDevicePanel({ store, client }) {
       // WebGPU refused (no adapter, or it failed to start): the CPU backend always works.
       why = 'no-webgpu';
       try {
-        info = await client.setup('device', 'use_device', async () => ({ args: { kind: 'cpu' } }));
+        info = await client.setup('device', 'set_device', async () => ({ args: { kind: 'cpu' } }));
       } catch (err) {
         showError('err-device', err);
         return;

@@ -7,9 +7,9 @@
 import { chartPng, overlayChart, paretoChart } from '../charts.js';
 import { COLUMNS, cells, pareto, toCsv, toMarkdown } from '../experiment-table.js';
 import { toPlan } from '../state.js';
-import { h, showError } from '../view.js';
+import { showError } from '../view.js';
+import { $, h } from '../../dom.js';
 
-const $ = (id) => document.getElementById(id);
 const METHODS = ['lora', 'full', 'head', 'bitfit'];
 
 // The settings' experiment rows as the trainer's grid: {methods, ranks, target_sets, fixed_alpha}.

@@ -2,8 +2,8 @@
 // training losses overlaid.
 import { compareChart } from '../charts.js';
 import { renderHistory } from '../view.js';
+import { $ } from '../../dom.js';
 
-const $ = (id) => document.getElementById(id);
 const label = (r, i) => `#${i + 1} ${r.method}${r.method === 'lora' ? ` r=${r.r}` : ''}`;
 
 export function startHistoryPanel({ store }) {

@@ -3,9 +3,9 @@
 // of its A matrices with another kept adapter's, or, against a kept full fine-tuning run, the spectrum of what full
 // fine-tuning changed in the same module. The worker computes it all (crate/src/inspect/, the CLI's
 // `inspect`); this panel draws it. Every shown number carries its full value in data-value for the tests.
-import { h, scrollBox, showError } from '../view.js';
+import { scrollBox, showError } from '../view.js';
+import { $, h } from '../../dom.js';
 
-const $ = (id) => document.getElementById(id);
 const pct = (x) => `${(100 * x).toPrecision(3)}%`;
 
 // `bert.encoder.layer.3.attention.self.query` -> [3, 'attention.self.query']; other names go to their own row.

@@ -4,8 +4,7 @@
 import { bytes, grouped } from '../../format.js';
 import { loadModelFiles, modelSource, readPickedFolder } from '../model-files.js';
 import { showError } from '../view.js';
-
-const $ = (id) => document.getElementById(id);
+import { $ } from '../../dom.js';
 
 export function startModelPanel({ store, client }) {
   const note = $('model-note');

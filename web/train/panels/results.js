@@ -1,8 +1,7 @@
 // 4. Results: each epoch's evaluation as the run delivers it (accuracy, macro-F1, per class, the confusion
 // matrix), and a sentence classified by the model being (or last) trained.
 import { renderPrediction, renderResults, showError } from '../view.js';
-
-const $ = (id) => document.getElementById(id);
+import { $ } from '../../dom.js';
 
 export function startResultsPanel({ client }) {
   client.on('tick', ({ evaluation }) => { if (evaluation) renderResults($('results'), evaluation); });

@@ -8,8 +8,8 @@ import { workersWanted } from '../helpers.js';
 import { PROPS, keyForField, toPlan } from '../state.js';
 import { setTargetBoxes, targetNames } from '../targets.js';
 import { showError } from '../view.js';
+import { $ } from '../../dom.js';
 
-const $ = (id) => document.getElementById(id);
 const METHOD_ROW = { lora: 'lora', full: 'full', head: 'head_only', bitfit: 'bitfit' };
 // The plan's figures beside the controls (train.html's [data-live] cells the calculator fills).
 const LIVE = ['trainable', 'all', 'optimizer', 'file', 'memory'];
@@ -325,7 +325,7 @@ export function startRunPanel({ store, client }) {
   // Pausing is this panel's state; the button only shows it.
   $('pause').addEventListener('click', () => {
     paused = !paused;
-    client.call(paused ? 'pause' : 'resume');
+    client.call(paused ? 'pause' : 'unpause');
     $('pause').textContent = paused ? 'Resume' : 'Pause';
   });
   $('stop').addEventListener('click', () => client.call('stop'));

@@ -3,9 +3,9 @@
 //! (256 for Gemma 3 270M, whose hidden size is 640), attention has RMS norms on queries and keys, and each
 //! block has four norms.
 
-use super::bert::Built;
+use super::HfConfig;
 use super::llama::{attention_projections, gated_mlp, with_score_head};
-use super::{HfConfig, ModuleSpec, Task};
+use super::spec::{Built, ModuleSpec, Task};
 use crate::error::Error;
 
 pub fn modules(config: &HfConfig, task: Task, num_labels: u64) -> Result<Built, Error> {
@@ -31,5 +31,12 @@ pub fn modules(config: &HfConfig, task: Task, num_labels: u64) -> Result<Built, 
         m.push(ModuleSpec::rms_norm(format!("{p}.post_feedforward_layernorm"), hidden));
     }
     m.push(ModuleSpec::rms_norm("norm", hidden));
-    Ok((with_score_head(m, task, hidden, num_labels), layers as usize, Some(&["q_proj", "v_proj"])))
+    Ok(Built {
+        modules: with_score_head(m, task, hidden, num_labels),
+        num_layers: layers as usize,
+        default_targets: Some(&["q_proj", "v_proj"]),
+        hidden_size: hidden,
+        num_attention_heads: heads,
+        base_model_prefix: "model",
+    })
 }

@@ -2,20 +2,42 @@
 //! `GPT2Config`'s. Its projections are `Conv1D` (weight `[in, out]`, PEFT sets `fan_in_fan_out`), and
 //! `c_attn` is query, key and value fused: `[hidden, 3 * hidden]`.
 
-use super::bert::Built;
+use super::HfConfig;
 use super::hf_config::head_dim;
-use super::{HfConfig, ModuleSpec, Task, prefixed};
+use super::spec::{Built, ModuleSpec, Task, prefixed};
 use crate::error::Error;
 
+/// `GPT2Config`'s sizes under its own names, with its defaults: read here once, for the count and for the burn
+/// model (`model::config::gpt2`).
+pub struct Gpt2Sizes {
+    pub vocab_size: u64,
+    pub n_embd: u64,
+    pub n_layer: u64,
+    pub n_head: u64,
+    pub n_positions: u64,
+    /// `n_inner`, or 4 `n_embd` when the config leaves it null.
+    pub n_inner: u64,
+}
+
+impl Gpt2Sizes {
+    pub fn read(config: &HfConfig) -> Result<Self, Error> {
+        let n_embd = config.size_or("n_embd", Some(768))?;
+        let n_head = config.size_or("n_head", Some(12))?;
+        head_dim(n_embd, n_head, "n_embd", "n_head")?;
+        Ok(Self {
+            vocab_size: config.size_or("vocab_size", Some(50257))?,
+            n_embd,
+            n_layer: config.size_or("n_layer", Some(12))?,
+            n_head,
+            n_positions: config.size_or("n_positions", Some(1024))?,
+            n_inner: config.optional_size("n_inner")?.unwrap_or(4 * n_embd),
+        })
+    }
+}
+
 pub fn modules(config: &HfConfig, task: Task, num_labels: u64) -> Result<Built, Error> {
-    let vocab = config.size_or("vocab_size", Some(50257))?;
-    let hidden = config.size_or("n_embd", Some(768))?;
-    let layers = config.size_or("n_layer", Some(12))?;
-    let heads = config.size_or("n_head", Some(12))?;
-    head_dim(hidden, heads, "n_embd", "n_head")?;
-    let positions = config.size_or("n_positions", Some(1024))?;
-    // `n_inner = None` means 4 * n_embd.
-    let inner = config.optional_size("n_inner")?.unwrap_or(4 * hidden);
+    let s = Gpt2Sizes::read(config)?;
+    let (vocab, hidden, layers, positions, inner) = (s.vocab_size, s.n_embd, s.n_layer, s.n_positions, s.n_inner);
 
     let mut m = vec![ModuleSpec::embedding("wte", vocab, hidden), ModuleSpec::embedding("wpe", positions, hidden)];
     for i in 0..layers {
@@ -36,5 +58,12 @@ pub fn modules(config: &HfConfig, task: Task, num_labels: u64) -> Result<Built, 
             m
         }
     };
-    Ok((modules, layers as usize, Some(&["c_attn"])))
+    Ok(Built {
+        modules,
+        num_layers: layers as usize,
+        default_targets: Some(&["c_attn"]),
+        hidden_size: hidden,
+        num_attention_heads: s.n_head,
+        base_model_prefix: "transformer",
+    })
 }

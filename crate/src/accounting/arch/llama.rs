@@ -1,9 +1,9 @@
 //! Llama (`LlamaModel`, `LlamaForSequenceClassification`), after transformers' `modeling_llama.py`; defaults are
 //! `LlamaConfig`'s. Grouped-query attention shrinks `k_proj` / `v_proj` to `num_key_value_heads * head_dim` outputs.
 
-use super::bert::Built;
+use super::HfConfig;
 use super::hf_config::head_dim;
-use super::{HfConfig, ModuleSpec, Task, prefixed};
+use super::spec::{Built, ModuleSpec, Task, prefixed};
 use crate::error::Error;
 
 pub fn modules(config: &HfConfig, task: Task, num_labels: u64) -> Result<Built, Error> {
@@ -29,7 +29,14 @@ pub fn modules(config: &HfConfig, task: Task, num_labels: u64) -> Result<Built, 
         m.push(ModuleSpec::rms_norm(format!("{p}.post_attention_layernorm"), hidden));
     }
     m.push(ModuleSpec::rms_norm("norm", hidden));
-    Ok((with_score_head(m, task, hidden, num_labels), layers as usize, Some(&["q_proj", "v_proj"])))
+    Ok(Built {
+        modules: with_score_head(m, task, hidden, num_labels),
+        num_layers: layers as usize,
+        default_targets: Some(&["q_proj", "v_proj"]),
+        hidden_size: hidden,
+        num_attention_heads: heads,
+        base_model_prefix: "model",
+    })
 }
 
 /// `self_attn.{q,k,v,o}_proj` of a grouped-query attention block at `p`: queries `q_width` wide, keys and values

@@ -3,22 +3,49 @@
 //! Attention is one fused projection, `Wqkv` `[3 * hidden, hidden]`, and the MLP's `Wi` is fused gate+up
 //! `[2 * intermediate, hidden]`: a LoRA on `Wqkv` adapts query, key and value together.
 
-use super::bert::Built;
+use super::HfConfig;
 use super::hf_config::head_dim;
-use super::{HfConfig, ModuleSpec, Task, prefixed};
+use super::spec::{Built, ModuleSpec, Task, prefixed};
 use crate::error::Error;
 
+/// `ModernBertConfig`'s sizes and biases, with its defaults: read here once, for the count and for the burn model
+/// (`model::config::modernbert`).
+pub struct ModernBertSizes {
+    pub vocab_size: u64,
+    pub hidden_size: u64,
+    pub num_hidden_layers: u64,
+    pub num_attention_heads: u64,
+    pub intermediate_size: u64,
+    pub norm_bias: bool,
+    pub attention_bias: bool,
+    pub mlp_bias: bool,
+    pub classifier_bias: bool,
+}
+
+impl ModernBertSizes {
+    pub fn read(config: &HfConfig) -> Result<Self, Error> {
+        let hidden_size = config.size_or("hidden_size", Some(768))?;
+        let num_attention_heads = config.size_or("num_attention_heads", Some(12))?;
+        head_dim(hidden_size, num_attention_heads, "hidden_size", "num_attention_heads")?;
+        Ok(Self {
+            vocab_size: config.size_or("vocab_size", Some(50368))?,
+            hidden_size,
+            num_hidden_layers: config.size_or("num_hidden_layers", Some(22))?,
+            num_attention_heads,
+            intermediate_size: config.size_or("intermediate_size", Some(1152))?,
+            norm_bias: config.flag_or("norm_bias", false)?,
+            attention_bias: config.flag_or("attention_bias", false)?,
+            mlp_bias: config.flag_or("mlp_bias", false)?,
+            classifier_bias: config.flag_or("classifier_bias", false)?,
+        })
+    }
+}
+
 pub fn modules(config: &HfConfig, task: Task, num_labels: u64) -> Result<Built, Error> {
-    let vocab = config.size_or("vocab_size", Some(50368))?;
-    let hidden = config.size_or("hidden_size", Some(768))?;
-    let layers = config.size_or("num_hidden_layers", Some(22))?;
-    let heads = config.size_or("num_attention_heads", Some(12))?;
-    head_dim(hidden, heads, "hidden_size", "num_attention_heads")?;
-    let intermediate = config.size_or("intermediate_size", Some(1152))?;
-    let norm_bias = config.flag_or("norm_bias", false)?;
-    let attention_bias = config.flag_or("attention_bias", false)?;
-    let mlp_bias = config.flag_or("mlp_bias", false)?;
-    let classifier_bias = config.flag_or("classifier_bias", false)?;
+    let s = ModernBertSizes::read(config)?;
+    let (vocab, hidden, layers, intermediate) = (s.vocab_size, s.hidden_size, s.num_hidden_layers, s.intermediate_size);
+    let (norm_bias, attention_bias, mlp_bias, classifier_bias) =
+        (s.norm_bias, s.attention_bias, s.mlp_bias, s.classifier_bias);
 
     let mut m = vec![
         ModuleSpec::embedding("embeddings.tok_embeddings", vocab, hidden),
@@ -48,5 +75,12 @@ pub fn modules(config: &HfConfig, task: Task, num_labels: u64) -> Result<Built, 
             m
         }
     };
-    Ok((modules, layers as usize, None))
+    Ok(Built {
+        modules,
+        num_layers: layers as usize,
+        default_targets: None,
+        hidden_size: hidden,
+        num_attention_heads: s.num_attention_heads,
+        base_model_prefix: "model",
+    })
 }

@@ -28,7 +28,8 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
 use tokio::sync::Semaphore;
 
-use super::usage_error;
+use super::flags::Flags;
+use super::usage::usage_error;
 
 /// Connections served at once; the next ones wait in the kernel's backlog until one closes (a class of 30, each
 /// browser opening about 6, fits with room to spare).
@@ -138,37 +139,26 @@ fn start(listener: std::net::TcpListener, root: PathBuf, tls: Option<tokio_rustl
 /// `[--root DIR] [--port N] [--host IP] [--tls [--cert PEM --key PEM]]`, with `PORT` from the environment as the
 /// default port.
 fn flags(args: &[String]) -> Result<(PathBuf, IpAddr, u16, Scheme), i32> {
-    let (mut tls, mut cert, mut key) = (false, None, None);
     let mut root = PathBuf::from(".");
     let mut host: IpAddr = Ipv4Addr::LOCALHOST.into();
     let mut port: u16 = match std::env::var("PORT") {
         Ok(p) => p.parse().map_err(|_| usage_error(&format!("PORT='{p}' is not a port number")))?,
         Err(_) => 8080,
     };
-    let mut i = 0;
-    while i < args.len() {
-        if args[i] == "--tls" {
-            tls = true;
-            i += 1;
-            continue;
-        }
-        match (args[i].as_str(), args.get(i + 1)) {
-            ("--root", Some(v)) => root = PathBuf::from(v),
-            ("--cert", Some(v)) => cert = Some(PathBuf::from(v)),
-            ("--key", Some(v)) => key = Some(PathBuf::from(v)),
-            ("--host", Some(v)) => {
-                host = v.parse().map_err(|_| {
-                    usage_error(&format!(
-                        "--host: '{v}' is not an IP address (127.0.0.1, or 0.0.0.0 for every interface)"
-                    ))
-                })?
-            }
-            ("--port", Some(v)) => {
-                port = v.parse().map_err(|_| usage_error(&format!("--port: '{v}' is not a port number")))?
-            }
-            (other, _) => return Err(usage_error(&format!("serve: unknown or incomplete option '{other}'"))),
-        }
-        i += 2;
+    let f = Flags::parse(args, &["--root", "--cert", "--key", "--host", "--port"], &["--tls"])
+        .map_err(|m| usage_error(&format!("serve: {m}")))?;
+    let tls = f.on("--tls");
+    let (cert, key) = (f.str("--cert").map(PathBuf::from), f.str("--key").map(PathBuf::from));
+    if let Some(v) = f.str("--root") {
+        root = PathBuf::from(v);
+    }
+    if let Some(v) = f.str("--host") {
+        host = v.parse().map_err(|_| {
+            usage_error(&format!("--host: '{v}' is not an IP address (127.0.0.1, or 0.0.0.0 for every interface)"))
+        })?;
+    }
+    if let Some(v) = f.str("--port") {
+        port = v.parse().map_err(|_| usage_error(&format!("--port: '{v}' is not a port number")))?;
     }
     let scheme = match (tls, cert, key) {
         (false, None, None) => Scheme::Http,

@@ -4,6 +4,9 @@
 //! (evaluate at an epoch's end, snapshot to host memory, carry on on the CPU when the GPU is lost) is decided here.
 //! The adapters kept over the base model and the merge check are in `kept.rs`.
 
+mod hooks;
+#[cfg(feature = "test-hooks")]
+mod injected;
 mod kept;
 mod shared;
 mod trial;
@@ -12,6 +15,7 @@ use std::collections::BTreeMap;
 
 use burn::tensor::Device;
 
+use self::hooks::Hooks;
 use super::adapters::AdapterSet;
 use super::batch::{TokenPreview, preview_tokens};
 use super::bench_reports::{DatasetSummary, DeviceInfo, EpochResult, Fallback, ModelSummary, SplitCounts, Tick};
@@ -23,7 +27,7 @@ use super::run::StepReport;
 use super::snapshot::{Provenance, Snapshot, data_fingerprint, model_fingerprint};
 use crate::data::parse::label_counts;
 use crate::data::{self, Dataset, split::stratified};
-use crate::error::Error;
+use crate::error::{Error, ErrorKind};
 use crate::model::files::{ModelFiles, encoder_config};
 use crate::model::methods::Method;
 
@@ -49,16 +53,14 @@ pub struct Workbench {
     trial: Option<Job>,
     /// The last snapshot of the job, in host memory: what a lost GPU leaves to carry on from.
     snapshot: Option<Snapshot>,
-    /// A test's stand-in for a lost GPU: the next step fails as a lost device does.
-    fail_next_step: bool,
-    /// A test's stand-in for a trap: the step that would make the run's step count this panics (once).
-    panic_at: Option<usize>,
+    /// Failures on demand for tests (`hooks.rs`: compiled only with the `test-hooks` feature).
+    hooks: Hooks,
     /// Adapters kept over the loaded base model, as folders: the set below is rebuilt from them when the device
     /// changes, so switching device loses none.
     kept: Vec<(String, Folder)>,
     adapters: Option<AdapterSet>,
     /// This tab's part in another worker's run (`shared.rs`), when it is a helper worker, and the shares it has
-    /// computed (a test's trap counts them: `panic_at`).
+    /// computed (a test's trap counts them: `hooks`).
     replica: Option<Replica>,
     replica_shares: usize,
 }
@@ -202,7 +204,7 @@ impl Workbench {
 
     /// Carries on the run a snapshot file was taken from, over the loaded model and data (which must be the ones
     /// it names) on the chosen device, exactly where it stood.
-    pub fn resume(&mut self, file: &[u8]) -> Result<(JobInfo, Plan), Error> {
+    pub fn resume_run(&mut self, file: &[u8]) -> Result<(JobInfo, Plan), Error> {
         let (snapshot, provenance) = Snapshot::from_bytes(file)?;
         if self.model.is_some() && provenance.model != self.model_sha {
             return Err(Error::invalid(
@@ -230,19 +232,9 @@ impl Workbench {
         Ok(self.job()?.global_step())
     }
 
-    /// For tests of the page's recovery: the step that would bring the run to `step` steps panics, as a bug or an
-    /// out-of-memory in the backend would (a trap in the browser). Once; a fresh worker does not inherit it.
-    pub fn panic_at_step(&mut self, step: usize) {
-        self.panic_at = Some(step);
-    }
-
-    /// For tests: the next step fails as a lost GPU does (a real loss cannot be provoked on demand).
-    pub fn simulate_device_loss(&mut self) {
-        self.fail_next_step = true;
-    }
-
-    /// One optimizer step, the epoch's evaluation when it ends one, and a snapshot to host memory. On a GPU, a
-    /// failure anywhere in that carries the run on on the CPU from the last snapshot instead of ending it.
+    /// One optimizer step, the epoch's evaluation when it ends one, and a snapshot to host memory. On a GPU, a lost
+    /// device anywhere in that carries the run on on the CPU from the last snapshot instead of ending it; any other
+    /// error (a bad setting, a bug) is returned as it is, since the CPU would fail the same way, only slower.
     pub async fn advance(&mut self) -> Result<Tick, Error> {
         if self.job()?.finished() {
             return Err(Error::invalid("run", "has finished every epoch: start a new one"));
@@ -251,7 +243,7 @@ impl Workbench {
             Ok((step, evaluation, snapshot)) => {
                 Ok(Tick { step: Some(step), evaluation, fallback: None, snapshot, done: self.job()?.finished() })
             }
-            Err(e) if self.device_info().is_some_and(DeviceInfo::is_gpu) => {
+            Err(e) if e.kind == ErrorKind::DeviceLost && self.device_info().is_some_and(DeviceInfo::is_gpu) => {
                 let fallback = self.fall_back_to_cpu(e.message)?;
                 Ok(Tick { step: None, evaluation: None, fallback: Some(fallback), snapshot: false, done: false })
             }
@@ -260,9 +252,7 @@ impl Workbench {
     }
 
     async fn step_evaluate_snapshot(&mut self) -> Result<(StepReport, Option<EpochResult>, bool), Error> {
-        if std::mem::take(&mut self.fail_next_step) {
-            return Err(Error::invalid("device", "the GPU device was lost (simulated)"));
-        }
+        self.hooks.next_step_failure()?;
         let step = self.job_for_step()?.step().await?;
         self.after_step(step).await
     }
@@ -271,14 +261,11 @@ impl Workbench {
         self.job.as_mut().ok_or_else(|| Error::invalid("job", "nothing to train: prepare first"))
     }
 
-    /// The job, about to take its next step (alone or shared); a test's trap goes off here (`panic_at_step`).
+    /// The job, about to take its next step (alone or shared); a test's trap goes off here (`hooks`).
     fn job_for_step(&mut self) -> Result<&mut Job, Error> {
-        let panic_at = self.panic_at;
-        let job = self.job_mut()?;
-        if panic_at.is_some_and(|n| job.global_step() + 1 == n) {
-            panic!("injected for a test: a trap during step {}", job.global_step() + 1);
-        }
-        Ok(job)
+        let next = self.job_mut()?.global_step() + 1;
+        self.hooks.trap_at(next, "step");
+        self.job_mut()
     }
 
     /// The epoch's evaluation when `step` ended one, and the snapshot to host memory.

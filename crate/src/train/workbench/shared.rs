@@ -70,9 +70,7 @@ impl Workbench {
         let replica =
             self.replica.as_mut().ok_or_else(|| Error::invalid("replica", "not started: start_replica first"))?;
         self.replica_shares += 1;
-        if self.panic_at == Some(self.replica_shares) {
-            panic!("injected for a test: a trap during share {}", self.replica_shares);
-        }
+        self.hooks.trap_at(self.replica_shares, "share");
         replica.gradients(weights, share).await
     }
 }

@@ -1,0 +1,7 @@
+//! The command line and `serve`, run as the real binary.
+//! One test binary per area (each links burn once); a file per subject inside it.
+
+mod cli;
+mod launches;
+mod serve;
+mod train_cli;

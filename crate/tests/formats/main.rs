@@ -1,0 +1,5 @@
+//! Files from outside: bad input of every kind, and adapters PEFT wrote.
+//! One test binary per area (each links burn once); a file per subject inside it.
+
+mod bad_input;
+mod peft_written;

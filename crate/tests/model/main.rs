@@ -1,0 +1,9 @@
+//! The burn models against transformers and PEFT: parity per architecture, LoRA as PEFT defines it, reproducible
+//! builds, and what is inside a trained adapter.
+//! One test binary per area (each links burn once); a file per subject inside it.
+
+mod arch_parity;
+mod bert_parity;
+mod inspect;
+mod model;
+mod reproducible;

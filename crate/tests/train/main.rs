@@ -1,0 +1,15 @@
+//! Training: runs, shares over workers, snapshots and resumption, merge, several adapters, the page's run policy
+//! natively, and wgpu against the CPU.
+//! One test binary per area (each links burn once); a file per subject inside it.
+
+mod adapters;
+mod common;
+mod float16;
+mod job;
+mod merge;
+mod resume;
+mod session;
+mod shares;
+mod snapshot;
+mod wgpu;
+mod workbench;
