@@ -188,7 +188,7 @@ async function main() {
   try {
     await init();
   } catch (e) {
-    $('status').textContent = `The calculator engine (WebAssembly) did not load: ${e}. Rebuild with the README's run command.`;
+    $('status').textContent = `The calculator engine (WebAssembly) did not load: ${e}. Rebuild with tools/serve.sh (the README's first command).`;
     return;
   }
   renderPresets(engine.presets(), state.config !== null ? 'custom' : state.model);

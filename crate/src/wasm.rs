@@ -85,10 +85,10 @@ mod trainer {
     use crate::error::Error;
     use crate::model::files::ModelFiles;
     use crate::model::tiny;
-    use crate::train::bench_reports::DeviceInfo;
+    use crate::train::budget::Budget;
     use crate::train::experiment;
-    use crate::train::fits::Budget;
     use crate::train::plan::Plan;
+    use crate::train::replies::DeviceInfo;
     use crate::train::shares::{HostTensors, ShareGradients};
     use crate::train::workbench::{Folder, Workbench};
 
@@ -109,17 +109,17 @@ mod trainer {
 
     /// The bench, borrowed for one call. The worker makes one call at a time; a second call arriving while an
     /// async one is awaited gets an error instead of a panic.
-    fn bench(state: &Rc<RefCell<Workbench>>) -> Result<RefMut<'_, Workbench>, JsValue> {
+    fn workbench(state: &Rc<RefCell<Workbench>>) -> Result<RefMut<'_, Workbench>, JsValue> {
         state.try_borrow_mut().map_err(|_| err(Error::busy("trainer", "is busy with another call")))
     }
 
-    /// An async call on the bench as a Promise: resolves with its result as plain data, rejects with an `Error`.
+    /// An async call on the workbench as a Promise: resolves with its result as plain data, rejects with an `Error`.
     macro_rules! promise {
         ($self:ident, |$wb:ident| $body:expr) => {{
             let state = $self.state.clone();
             future_to_promise(async move {
                 #[allow(unused_mut)]
-                let mut $wb = bench(&state)?;
+                let mut $wb = workbench(&state)?;
                 reply($body.await)
             })
         }};
@@ -220,7 +220,7 @@ mod trainer {
                     "cpu" => (Device::flex(), DeviceInfo::cpu(), Budget::wasm_cpu()),
                     other => return Err(err(Error::invalid("device", format!("'{other}' is not webgpu or cpu")))),
                 };
-                let mut wb = bench(&state)?;
+                let mut wb = workbench(&state)?;
                 wb.set_device(device, info.clone());
                 wb.set_budget(Some(budget));
                 Ok(to_js(&info))
@@ -235,41 +235,41 @@ mod trainer {
             tokenizer_json: Vec<u8>,
         ) -> Result<JsValue, JsValue> {
             let files = ModelFiles { name, config_json, safetensors, tokenizer_json };
-            reply(bench(&self.state)?.load_model(files))
+            reply(workbench(&self.state)?.load_model(files))
         }
 
         /// Whether a model of this `config.json` and weights size can train in this tab at all, before its download:
         /// `{memory, file_bytes, host_bytes, ...}`, or throws `{field: "model", message}` naming what rules it out.
         pub fn check_model(&self, config_json: &str, file_bytes: f64) -> Result<JsValue, JsValue> {
-            reply(bench(&self.state)?.check_model(config_json, file_bytes as u64))
+            reply(workbench(&self.state)?.check_model(config_json, file_bytes as u64))
         }
 
         /// The tiny random model (seeded), for slow devices and tests.
         pub fn load_tiny(&self, seed: u64) -> Result<JsValue, JsValue> {
-            reply(bench(&self.state)?.load_model(tiny::files(seed)))
+            reply(workbench(&self.state)?.load_model(tiny::files(seed)))
         }
 
         pub fn load_dataset(&self, name: &str, bytes: &[u8]) -> Result<JsValue, JsValue> {
-            reply(bench(&self.state)?.load_dataset(name, bytes))
+            reply(workbench(&self.state)?.load_dataset(name, bytes))
         }
 
         pub fn split_counts(&self, val_fraction: f64, seed: u64) -> Result<JsValue, JsValue> {
-            reply(bench(&self.state)?.split_counts(val_fraction, seed))
+            reply(workbench(&self.state)?.split_counts(val_fraction, seed))
         }
 
         pub fn preview_tokens(&self, text: &str, max_len: usize) -> Result<JsValue, JsValue> {
-            reply(bench(&self.state)?.preview_tokens(text, max_len))
+            reply(workbench(&self.state)?.preview_tokens(text, max_len))
         }
 
         pub fn prepare(&self, plan_fields: JsValue) -> Result<JsValue, JsValue> {
             let plan = plan(&plan_fields)?;
-            reply(bench(&self.state)?.prepare(plan))
+            reply(workbench(&self.state)?.prepare(plan))
         }
 
         /// Builds a model for `plan` only to time a step before a run: the run's figures (`total_steps`, ...).
         pub fn start_trial(&self, plan_fields: JsValue) -> Result<JsValue, JsValue> {
             let plan = plan(&plan_fields)?;
-            reply(bench(&self.state)?.start_trial(plan))
+            reply(workbench(&self.state)?.start_trial(plan))
         }
 
         /// One step of the trial (the worker times it).
@@ -278,7 +278,7 @@ mod trainer {
         }
 
         pub fn end_trial(&self) -> Result<(), JsValue> {
-            bench(&self.state)?.end_trial();
+            workbench(&self.state)?.end_trial();
             Ok(())
         }
 
@@ -290,14 +290,14 @@ mod trainer {
         /// `{workers, limited_by}`: how many workers the job's steps can use out of `offered` on a machine with
         /// `machine_bytes` of memory where the browser says (`Workbench::share_workers`).
         pub fn share_workers(&self, offered: usize, machine_bytes: Option<f64>) -> Result<JsValue, JsValue> {
-            reply(bench(&self.state)?.share_workers(offered, machine_bytes.map(|b| b as u64)))
+            reply(workbench(&self.state)?.share_workers(offered, machine_bytes.map(|b| b as u64)))
         }
 
         /// Begins a step cut in `workers` shares: `{shares, weights}` for the helper workers.
         pub fn begin_shared_step(&self, workers: usize) -> js_sys::Promise {
             let state = self.state.clone();
             future_to_promise(async move {
-                let request = bench(&state)?.begin_shared_step(workers).await.map_err(err)?;
+                let request = workbench(&state)?.begin_shared_step(workers).await.map_err(err)?;
                 let out = js_sys::Object::new();
                 // Each share as JSON text, which the helper reads back as it is (serde-wasm-bindgen took 250 ms for
                 // a batch's token ids as JS numbers; the text is one string).
@@ -313,7 +313,7 @@ mod trainer {
 
         /// The job's own share of the begun step (blocks while the helpers compute theirs).
         pub fn compute_own_share(&self) -> Result<(), JsValue> {
-            bench(&self.state)?.compute_own_share().map_err(err)
+            workbench(&self.state)?.compute_own_share().map_err(err)
         }
 
         /// The helpers' `[{loss, gradients}]` in: the step taken, `{step, evaluation, fallback, done}` as `advance`.
@@ -324,14 +324,14 @@ mod trainer {
                     .iter()
                     .map(|g| gradients_from_js(&g))
                     .collect::<Result<Vec<_>, _>>()?;
-                reply(bench(&state)?.finish_shared_step(others).await)
+                reply(workbench(&state)?.finish_shared_step(others).await)
             })
         }
 
         /// Makes this trainer a helper worker for runs of `plan` with `num_labels` labels over the loaded model.
         pub fn start_replica(&self, plan_fields: JsValue, num_labels: usize) -> Result<(), JsValue> {
             let plan = plan(&plan_fields)?;
-            bench(&self.state)?.start_replica(&plan, num_labels).map_err(err)
+            workbench(&self.state)?.start_replica(&plan, num_labels).map_err(err)
         }
 
         /// A helper's answer for one `share` (JSON text, from `begin_shared_step`) at `weights`: `{loss, gradients}`.
@@ -340,7 +340,7 @@ mod trainer {
             future_to_promise(async move {
                 let weights = tensors_from_js(&weights, "weights")?;
                 let share = serde_json::from_str(&share).map_err(|e| err(Error::invalid("share", e.to_string())))?;
-                let answer = bench(&state)?.replica_gradients(&weights, &share).await.map_err(err)?;
+                let answer = workbench(&state)?.replica_gradients(&weights, &share).await.map_err(err)?;
                 let out = js_sys::Object::new();
                 set(&out, "loss", &JsValue::from_f64(answer.loss));
                 set(&out, "gradients", &tensors_to_js(&answer.gradients));
@@ -351,18 +351,18 @@ mod trainer {
         /// For tests: the next `advance` fails as a lost GPU does. Not in the shipped wasm (`test-hooks`).
         #[cfg(feature = "test-hooks")]
         pub fn simulate_device_loss(&self) -> Result<(), JsValue> {
-            bench(&self.state)?.simulate_device_loss();
+            workbench(&self.state)?.simulate_device_loss();
             Ok(())
         }
 
         /// The last snapshot as a `.safetensors` file (tensors, AdamW's moments, place), `undefined` before the first.
         pub fn snapshot_file(&self) -> Result<Option<js_sys::Uint8Array>, JsValue> {
-            Ok(bench(&self.state)?.snapshot_file().map_err(err)?.map(|b| js_sys::Uint8Array::from(&b[..])))
+            Ok(workbench(&self.state)?.snapshot_file().map_err(err)?.map(|b| js_sys::Uint8Array::from(&b[..])))
         }
 
         /// Carries on the run a snapshot file was taken from, over the loaded model and data: `{job, plan, step}`.
         pub fn resume_run(&self, file: &[u8]) -> Result<JsValue, JsValue> {
-            let mut wb = bench(&self.state)?;
+            let mut wb = workbench(&self.state)?;
             let resumed = wb.resume_run(file).and_then(|(job, plan)| {
                 Ok(serde_json::json!({ "job": job, "plan": plan.to_json(), "step": wb.global_step()? }))
             });
@@ -373,7 +373,7 @@ mod trainer {
         /// worker, its `step`-th share). Not in the shipped wasm (`test-hooks`).
         #[cfg(feature = "test-hooks")]
         pub fn panic_at_step(&self, step: usize) -> Result<(), JsValue> {
-            bench(&self.state)?.panic_at_step(step);
+            workbench(&self.state)?.panic_at_step(step);
             Ok(())
         }
 
@@ -385,7 +385,7 @@ mod trainer {
         pub fn export_job(&self) -> js_sys::Promise {
             let state = self.state.clone();
             future_to_promise(async move {
-                let files = bench(&state)?.export_job().await.map_err(err)?;
+                let files = workbench(&state)?.export_job().await.map_err(err)?;
                 let out = js_sys::Array::new();
                 for (name, bytes) in files {
                     out.push(&js_sys::Array::of2(&JsValue::from_str(&name), &js_sys::Uint8Array::from(&bytes[..])));
@@ -414,20 +414,20 @@ mod trainer {
                 .map(|n| n.rsplit('/').next().unwrap_or(&n).to_string())
                 .zip(file_bytes.iter().map(|b| b.to_vec()))
                 .collect();
-            reply(bench(&self.state)?.add_adapter(&name, folder))
+            reply(workbench(&self.state)?.add_adapter(&name, folder))
         }
 
         pub fn remove_adapter(&self, index: usize) -> Result<JsValue, JsValue> {
-            reply(bench(&self.state)?.remove_adapter(index))
+            reply(workbench(&self.state)?.remove_adapter(index))
         }
 
         pub fn adapters(&self) -> Result<JsValue, JsValue> {
-            reply(bench(&self.state)?.adapters())
+            reply(workbench(&self.state)?.adapters())
         }
 
         /// Inside kept LoRA adapter `index` (and its similarity with kept adapter `compare`).
         pub fn inspect_adapter(&self, index: usize, compare: Option<usize>) -> Result<JsValue, JsValue> {
-            reply(bench(&self.state)?.inspect_adapter(index, compare))
+            reply(workbench(&self.state)?.inspect_adapter(index, compare))
         }
 
         pub fn predict_with_adapter(&self, index: usize, text: String) -> js_sys::Promise {
@@ -435,7 +435,7 @@ mod trainer {
         }
 
         pub fn merge_texts(&self, n: usize) -> Result<Vec<String>, JsValue> {
-            bench(&self.state)?.merge_texts(n).map_err(err)
+            workbench(&self.state)?.merge_texts(n).map_err(err)
         }
 
         pub fn verify_merge(&self, index: usize, texts: Vec<String>) -> js_sys::Promise {

@@ -456,7 +456,7 @@ const tests = [
     options.forEach((label, i) => assert.ok(label.endsWith(`(${(counts[i] / 1e6).toFixed(1)}M parameters)`), `${label}: ${counts[i]}`));
   }],
   ['settings: a link sets every control, a change is written back into it, a bad value is named beside its control', async (page) => {
-    // The README's example link.
+    // docs/TRAINER.md's example link.
     await page.goto(`${BASE}train.html#model=tiny&device=cpu&data=sentiment&method=lora&r=4&alpha=8&targets=query,value&layers=0,1` +
       '&bias=none&dropout=0.1&rslora=1&lr=0.001&epochs=2&batch=16&maxlen=64&seed=0');
     await page.waitForFunction(() => document.querySelector('#data-count') && document.querySelector('#model-note').textContent.includes('layers'));

@@ -3,7 +3,7 @@
 Same batch as crate/src/cli/bench.rs (16 rows of exactly 64 tokens, [CLS] ids [SEP], ids by the same formula,
 5 labels), AdamW (lr 2e-4, weight decay 0.01), dropout on (train mode), 2 warm-up steps then --steps timed
 steps; each method in its own process so ru_maxrss is its own peak. Threads are pinned to the machine's cores.
-With LP_BENCH_DEVICE=cuda (tools/gpu_bench.sh) it runs on the GPU: each step ends in a read of the loss (as ours
+With LP_BENCH_DEVICE=cuda (tools/bench/gpu_bench.sh) it runs on the GPU: each step ends in a read of the loss (as ours
 does), the first step (kernel selection, cuBLAS start-up) is reported apart, and the peak is torch's GPU memory.
 
     python tests/reference/bench_peft.py models/all-MiniLM-L6-v2 > tests/reference/bench_peft.json

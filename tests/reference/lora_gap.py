@@ -1,4 +1,4 @@
-"""When LoRA lags full fine-tuning, and what closes the gap: the PyTorch + PEFT side of the README's table.
+"""When LoRA lags full fine-tuning, and what closes the gap: the PyTorch + PEFT side of docs/MEASUREMENTS.md's table.
 
 Trains all-MiniLM-L6-v2 (AutoModelForSequenceClassification, 5 labels) on a `text,label` CSV with the settings of
 `lora-playground train`: a stratified 80/20 split (its own seeded shuffle, not ours, so the rows differ), AdamW

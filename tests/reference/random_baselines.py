@@ -1,4 +1,4 @@
-"""Chance levels for the README's "Inside the adapter" figures (numpy, seed 0).
+"""Chance levels for the "Inside the adapter" figures (docs/MEASUREMENTS.md) (numpy, seed 0).
 
 - The share of a random 384 x 384 matrix's energy (squared Frobenius norm) in its top 8 singular directions: what
   "full fine-tuning puts X% in its top 8 directions" is compared against.

@@ -170,7 +170,7 @@ fn one(f: &Flags) -> Result<Value, String> {
     let config = files.encoder_config().map_err(|e| e.to_string())?;
     let method = if which == "inference" { Method::Head } else { Method::parse(which).map_err(|e| e.to_string())? };
     // LoRA r=8, alpha 16 on query and value (the default plan; `--targets` names another architecture's, such as
-    // DistilBERT's q_lin,v_lin), no dropout: the figures the README compares.
+    // DistilBERT's q_lin,v_lin), no dropout: the figures docs/MEASUREMENTS.md compares.
     let mut plan = Plan { method, lora_dropout: 0.0, ..Plan::default() };
     if let Some(names) = f.str("--targets") {
         plan.lora.target_modules = Some(TargetModules::Names(names.split(',').map(|n| n.trim().to_string()).collect()));

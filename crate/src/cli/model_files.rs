@@ -34,7 +34,7 @@ pub fn resolve(model: &str) -> Result<(PathBuf, String), String> {
             return Ok((found.clone(), DEFAULT_HUB_ID.to_string()));
         }
         return Err(format!(
-            "--model {model}: not found in {}; fetch it with tools/fetch_model.sh models/{DEFAULT_MODEL} (the README's set-up does)",
+            "--model {model}: not found in {}; fetch it with tools/fetch_model.sh models/{DEFAULT_MODEL} (tools/serve.sh and tools/test.sh do)",
             places.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
         ));
     }

@@ -45,7 +45,7 @@ impl Method {
     }
 
     /// The learning rate a plan gets when it names none: each method's usual one, chosen by measurement
-    /// (`tools/lr_defaults.sh`, the README's table: all-MiniLM-L6-v2, 3 epochs, on 300 real SMS messages and the
+    /// (`tools/bench/lr_defaults.sh`, docs/MEASUREMENTS.md's table: all-MiniLM-L6-v2, 3 epochs, on 300 real SMS messages and the
     /// built-in complaints and sentiment sets) as the better of two rates each, on final held-out accuracy. Updating
     /// every weight wants a rate about thirty times smaller than updating a few; a linear probe on frozen features
     /// a larger one. These are higher than the usual advice for large models (LoRA 1e-4 to 1e-3, full 2e-5 to

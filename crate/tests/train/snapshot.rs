@@ -6,8 +6,8 @@
 use burn::tensor::Device;
 use futures_lite::future::block_on;
 use lora_playground::model::tiny;
-use lora_playground::train::bench_reports::DeviceInfo;
 use lora_playground::train::plan::Plan;
+use lora_playground::train::replies::DeviceInfo;
 use lora_playground::train::workbench::Workbench;
 use serde_json::json;
 
@@ -22,7 +22,7 @@ fn plan() -> Plan {
     .unwrap()
 }
 
-fn bench(info: DeviceInfo, data: &str) -> Workbench {
+fn workbench(info: DeviceInfo, data: &str) -> Workbench {
     let mut wb = Workbench::new();
     wb.set_device(Device::flex(), info);
     wb.load_model(tiny::files(3)).unwrap();
@@ -36,7 +36,7 @@ fn losses(wb: &mut Workbench, n: usize) -> Vec<f64> {
 }
 
 fn uninterrupted() -> Vec<f64> {
-    let mut wb = bench(DeviceInfo::cpu(), DATA);
+    let mut wb = workbench(DeviceInfo::cpu(), DATA);
     let total = wb.prepare(plan()).unwrap().total_steps;
     losses(&mut wb, total)
 }
@@ -56,12 +56,12 @@ fn a_fresh_bench_resumed_from_the_file_gives_the_uninterrupted_losses() {
     // Dropout is really on: the same seed's run repeated gives the same losses, another seed other ones.
     assert_close(&whole, &uninterrupted());
     // Stop mid-epoch (after step 5 of 3-step epochs): position, shuffle order and moments must all carry over.
-    let mut first = bench(DeviceInfo::cpu(), DATA);
+    let mut first = workbench(DeviceInfo::cpu(), DATA);
     first.prepare(plan()).unwrap();
     let mut resumed = losses(&mut first, 5);
     let file = first.snapshot_file().unwrap().expect("a snapshot after every LoRA step");
     drop(first);
-    let mut second = bench(DeviceInfo::cpu(), DATA);
+    let mut second = workbench(DeviceInfo::cpu(), DATA);
     let (job, carried) = second.resume_run(&file).unwrap();
     assert_eq!((job.total_steps, second.global_step().unwrap()), (12, 5));
     assert_eq!(carried, plan());
@@ -75,7 +75,7 @@ fn a_lost_gpu_now_carries_on_with_the_moments_too() {
     let _alone = alone();
     let whole = uninterrupted();
     let pretend_gpu = DeviceInfo { backend: "wgpu".into(), adapter: "a GPU that will be lost".into() };
-    let mut wb = bench(pretend_gpu, DATA);
+    let mut wb = workbench(pretend_gpu, DATA);
     wb.prepare(plan()).unwrap();
     let mut carried = losses(&mut wb, 4);
     wb.simulate_device_loss();
@@ -88,7 +88,7 @@ fn a_lost_gpu_now_carries_on_with_the_moments_too() {
 #[test]
 fn the_file_is_safetensors_with_pytorchs_names_and_the_plan() {
     let _alone = alone();
-    let mut wb = bench(DeviceInfo::cpu(), DATA);
+    let mut wb = workbench(DeviceInfo::cpu(), DATA);
     wb.prepare(plan()).unwrap();
     losses(&mut wb, 2);
     let file = wb.snapshot_file().unwrap().unwrap();
@@ -115,13 +115,13 @@ fn the_file_is_safetensors_with_pytorchs_names_and_the_plan() {
 #[test]
 fn a_snapshot_is_refused_over_other_data_a_damaged_file_or_no_file() {
     let _alone = alone();
-    let mut wb = bench(DeviceInfo::cpu(), DATA);
+    let mut wb = workbench(DeviceInfo::cpu(), DATA);
     wb.prepare(plan()).unwrap();
     assert!(wb.snapshot_file().unwrap().is_none(), "no snapshot before the first step");
     losses(&mut wb, 1);
     let file = wb.snapshot_file().unwrap().unwrap();
     let other = DATA.replace("bank fee,bank", "bank fees,bank");
-    let e = bench(DeviceInfo::cpu(), &other).resume_run(&file).unwrap_err();
+    let e = workbench(DeviceInfo::cpu(), &other).resume_run(&file).unwrap_err();
     assert_eq!(e.field, "snapshot");
     assert!(e.message.contains("another dataset"), "{e}");
     let mut other_model = Workbench::new();
@@ -130,9 +130,9 @@ fn a_snapshot_is_refused_over_other_data_a_damaged_file_or_no_file() {
     other_model.load_dataset("d.csv", DATA.as_bytes()).unwrap();
     assert!(other_model.resume_run(&file).unwrap_err().message.contains("another model"));
     for cut in [0, 7, 8, 100, file.len() / 2, file.len() - 1] {
-        let e = bench(DeviceInfo::cpu(), DATA).resume_run(&file[..cut]).unwrap_err();
+        let e = workbench(DeviceInfo::cpu(), DATA).resume_run(&file[..cut]).unwrap_err();
         assert_eq!(e.field, "snapshot", "cut at {cut}: {e}");
     }
-    let e = bench(DeviceInfo::cpu(), DATA).resume_run(b"not a snapshot at all").unwrap_err();
+    let e = workbench(DeviceInfo::cpu(), DATA).resume_run(b"not a snapshot at all").unwrap_err();
     assert_eq!(e.field, "snapshot");
 }

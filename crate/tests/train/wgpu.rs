@@ -108,13 +108,13 @@ fn agree(files: &ModelFiles, targets: &[&str], device: &Device) {
     assert!(cpu_losses.last() < cpu_losses.first(), "{name}: {cpu_losses:?}");
 }
 
-/// The page's bench on a real GPU device (lavapipe here): a bug inside a step (an injected internal error) ends
+/// The page's workbench on a real GPU device (lavapipe here): a bug inside a step (an injected internal error) ends
 /// the step with its message and leaves the run on the GPU; only a lost device moves it to the CPU.
 #[test]
 fn on_wgpu_only_a_lost_device_moves_a_run_to_the_cpu_and_an_internal_error_is_reported_where_it_is() {
     use futures_lite::future::block_on;
     use lora_playground::error::{Error, ErrorKind};
-    use lora_playground::train::bench_reports::DeviceInfo;
+    use lora_playground::train::replies::DeviceInfo;
     use lora_playground::train::workbench::Workbench;
 
     let device = Device::wgpu_options().init().expect("a wgpu adapter (tools/test.sh installs lavapipe)");

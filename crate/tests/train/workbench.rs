@@ -1,4 +1,4 @@
-//! The training page's bench, natively (`block_on`): the run policy the browser worker no longer holds, namely
+//! The training page's workbench, natively (`block_on`): the run policy the browser worker no longer holds, namely
 //! evaluation at each epoch's end, the snapshot cadence and carrying a run on on the CPU when the GPU is lost, plus
 //! the adapter list and the merge texts. `crate/tests/wasm_train.rs` runs the same calls in Chromium.
 #![cfg(feature = "train")]
@@ -7,9 +7,9 @@ use burn::tensor::Device;
 use futures_lite::future::block_on;
 use lora_playground::data::split::stratified;
 use lora_playground::model::tiny;
-use lora_playground::train::bench_reports::{DeviceInfo, Tick};
-use lora_playground::train::fits::Budget;
+use lora_playground::train::budget::Budget;
 use lora_playground::train::plan::Plan;
+use lora_playground::train::replies::{DeviceInfo, Tick};
 use lora_playground::train::workbench::Workbench;
 use serde_json::json;
 
@@ -24,7 +24,7 @@ fn plan() -> Plan {
 }
 
 /// A bench on `info`'s backend (natively always burn's CPU: a "GPU" here is a label that turns the GPU policy on).
-fn bench(info: DeviceInfo) -> Workbench {
+fn workbench(info: DeviceInfo) -> Workbench {
     let mut wb = Workbench::new();
     wb.set_device(Device::flex(), info);
     wb.load_model(tiny::files(3)).unwrap();
@@ -42,7 +42,7 @@ fn advance(wb: &mut Workbench) -> Tick {
 
 /// A bench on the CPU with a LoRA job three steps in.
 fn after_three_steps() -> Workbench {
-    let mut wb = bench(DeviceInfo::cpu());
+    let mut wb = workbench(DeviceInfo::cpu());
     wb.prepare(plan()).unwrap();
     for _ in 0..3 {
         advance(&mut wb);
@@ -53,7 +53,7 @@ fn after_three_steps() -> Workbench {
 #[test]
 fn advance_evaluates_at_each_epochs_end_and_the_keyword_task_is_learned() {
     let _alone = alone();
-    let mut wb = bench(DeviceInfo::cpu());
+    let mut wb = workbench(DeviceInfo::cpu());
     let info = wb.prepare(plan()).unwrap();
     // 12 texts, 6 a class; round(20% of 6) = 1 a class held out: 10 training, 3 steps of 4 an epoch, 20 epochs.
     assert_eq!((info.train_examples, info.val_examples, info.total_steps), (10, 2, 60));
@@ -78,7 +78,7 @@ fn advance_evaluates_at_each_epochs_end_and_the_keyword_task_is_learned() {
 #[test]
 fn a_lost_gpu_carries_the_run_on_on_the_cpu_from_the_last_step_with_every_step_done_once() {
     let _alone = alone();
-    let mut wb = bench(pretend_gpu());
+    let mut wb = workbench(pretend_gpu());
     wb.prepare(plan()).unwrap();
     let mut steps = Vec::new();
     for _ in 0..5 {
@@ -106,7 +106,7 @@ fn a_lost_gpu_carries_the_run_on_on_the_cpu_from_the_last_step_with_every_step_d
 #[test]
 fn on_the_cpu_a_failed_step_is_an_error_named_device_not_a_fallback() {
     let _alone = alone();
-    let mut wb = bench(DeviceInfo::cpu());
+    let mut wb = workbench(DeviceInfo::cpu());
     wb.prepare(plan()).unwrap();
     wb.simulate_device_loss();
     let e = block_on(wb.advance()).unwrap_err();
@@ -133,7 +133,7 @@ fn calls_before_their_inputs_name_what_is_missing() {
 #[test]
 fn the_split_counts_and_merge_texts_are_the_runs_own_split() {
     let _alone = alone();
-    let mut wb = bench(DeviceInfo::cpu());
+    let mut wb = workbench(DeviceInfo::cpu());
     let counts = wb.split_counts(0.5, 7).unwrap();
     // 6 a class, half held out.
     assert_eq!((counts.train.clone(), counts.val.clone()), (vec![3, 3], vec![3, 3]));
@@ -253,7 +253,7 @@ fn every_save_proves_the_frozen_weights_did_not_move() {
 
 #[test]
 fn a_run_shares_among_no_more_workers_than_fit_in_half_the_memory() {
-    let mut wb = bench(DeviceInfo::cpu());
+    let mut wb = workbench(DeviceInfo::cpu());
     wb.prepare(plan()).unwrap();
     let all = wb.share_workers(4, Some(8 << 30)).unwrap();
     assert_eq!((all.workers, all.limited_by), (4, None));

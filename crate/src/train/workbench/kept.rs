@@ -10,11 +10,11 @@ use crate::model::export::NamedTensors;
 use crate::model::methods::Method;
 use crate::safetensors::SafeTensors;
 use crate::train::adapters::AdapterSet;
-use crate::train::bench_reports::AdapterSummary;
 use crate::train::folder::{Saved, read_saved};
 use crate::train::job::Prediction;
 use crate::train::merge::MergeCheck;
 use crate::train::plan::Plan;
+use crate::train::replies::AdapterSummary;
 
 impl Workbench {
     /// Keeps the model as it is now in the adapter list, through its saved files (so the list holds exactly what

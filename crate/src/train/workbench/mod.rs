@@ -1,4 +1,4 @@
-//! The training page's bench, with the whole run policy in Rust and testable natively (`block_on`): it owns the
+//! The training page's workbench, with the whole run policy in Rust and testable natively (`block_on`): it owns the
 //! device, the model files, the dataset, the job, the snapshots and the adapters kept over the base model. The
 //! browser worker only forwards messages to it and yields between `advance` calls; what happens after a step
 //! (evaluate at an epoch's end, snapshot to host memory, carry on on the CPU when the GPU is lost) is decided here.
@@ -18,11 +18,11 @@ use burn::tensor::Device;
 use self::hooks::Hooks;
 use super::adapters::AdapterSet;
 use super::batch::{TokenPreview, preview_tokens};
-use super::bench_reports::{DatasetSummary, DeviceInfo, EpochResult, Fallback, ModelSummary, SplitCounts, Tick};
-use super::fits::{self, Budget, Need};
+use super::budget::{self, Budget, Need};
 use super::job::{Job, JobInfo, Prediction};
 use super::plan::Plan;
 use super::replica::Replica;
+use super::replies::{DatasetSummary, DeviceInfo, EpochResult, Fallback, ModelSummary, SplitCounts, Tick};
 use super::run::StepReport;
 use super::snapshot::{Provenance, Snapshot, data_fingerprint, model_fingerprint};
 use crate::data::parse::label_counts;
@@ -78,7 +78,7 @@ impl Workbench {
         self.adapters = None;
     }
 
-    /// Runs are checked against `budget` before they start (`train/fits.rs`).
+    /// Runs are checked against `budget` before they start (`train/budget.rs`).
     pub fn set_budget(&mut self, budget: Option<Budget>) {
         self.budget = budget;
     }
@@ -93,14 +93,14 @@ impl Workbench {
         let mut smallest = Plan { method: Method::Head, ..Plan::default() };
         smallest.train.batch_size = 1;
         smallest.max_len = 16;
-        fits::check(config_json, file_bytes, 2, &smallest, budget).map(Some)
+        budget::check(config_json, file_bytes, 2, &smallest, budget).map(Some)
     }
 
     /// The memory `plan` needs with the loaded model and data, checked against the budget.
     pub fn check_run(&self, plan: &Plan) -> Result<Option<Need>, Error> {
         let Some(budget) = self.budget else { return Ok(None) };
         let files = self.files()?;
-        fits::check(&files.config_json, files.safetensors.len() as u64, self.dataset()?.labels.len(), plan, budget)
+        budget::check(&files.config_json, files.safetensors.len() as u64, self.dataset()?.labels.len(), plan, budget)
             .map(Some)
     }
 

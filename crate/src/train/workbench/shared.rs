@@ -7,10 +7,10 @@ use serde::Serialize;
 
 use super::{SNAPSHOT_EVERY_STEP_UP_TO, Workbench};
 use crate::error::Error;
-use crate::train::bench_reports::Tick;
-use crate::train::fits;
+use crate::train::budget;
 use crate::train::plan::Plan;
 use crate::train::replica::Replica;
+use crate::train::replies::Tick;
 use crate::train::shares::{HostTensors, Share, ShareGradients};
 
 /// Runs that train at most this many parameters share their steps: what crosses between workers each step is the
@@ -34,7 +34,7 @@ impl Workbench {
         let job = self.job()?;
         let gpu = self.device_info().is_some_and(|d| d.is_gpu());
         let (files, labels, plan) = (self.files()?, self.dataset()?.labels.len(), job.plan());
-        let need = |n| fits::worker_host_bytes(&files.config_json, files.safetensors.len() as u64, labels, plan, n);
+        let need = |n| budget::worker_host_bytes(&files.config_json, files.safetensors.len() as u64, labels, plan, n);
         sharing(offered, gpu, job.info().trainable, plan.train.batch_size, machine_bytes, need)
     }
 

@@ -1,4 +1,4 @@
-//! Will it fit (`train/fits.rs`): the calculator's memory figures for a plan against a browser tab's 4 GiB of
+//! Will it fit (`train/budget.rs`): the calculator's memory figures for a plan against a browser tab's 4 GiB of
 //! WebAssembly memory and a WebGPU adapter's largest buffer; what cannot fit is refused naming the setting to change.
 #![cfg(feature = "train")]
 
@@ -6,9 +6,9 @@ use burn::tensor::Device;
 use lora_playground::accounting::report::{Setup, compute};
 use lora_playground::model::methods::Method;
 use lora_playground::model::tiny;
-use lora_playground::train::bench_reports::DeviceInfo;
-use lora_playground::train::fits::{Budget, WASM_MEMORY, check};
+use lora_playground::train::budget::{Budget, WASM_MEMORY, check};
 use lora_playground::train::plan::Plan;
+use lora_playground::train::replies::DeviceInfo;
 use lora_playground::train::workbench::Workbench;
 use serde_json::json;
 
