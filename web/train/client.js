@@ -1,6 +1,6 @@
 // The page's side of the worker protocol (web/train/worker.js). Requests are calls with ids:
 //   page -> worker   {id, type, args}
-//   worker -> page   {id, result}  or  {id, error: {field, message, line}}
+//   worker -> page   {id, result}  or  {id, error: {kind, field, message, line}} (kind: crate/src/error.rs)
 // so `call` returns a Promise settled by the reply with its id. Events carry no id and arrive whenever the
 // worker has one: {event: 'tick' | 'snapshot' | 'paused' | 'unpaused' | 'stopped' | 'done' | 'failed' | 'trapped',
 // data}.

@@ -7,7 +7,7 @@ use burn::config::Config;
 use burn::module::Module;
 use burn::nn::{Dropout, DropoutConfig};
 use burn::tensor::activation::{relu, tanh};
-use burn::tensor::{Int, Tensor};
+use burn::tensor::Tensor;
 
 use super::config::EncoderConfig;
 use super::dropout;

@@ -7,7 +7,7 @@
 //! epoch shuffles `0..n` afresh with the seeded generator, then walks it in batches.
 
 use burn::optim::GradientsParams;
-use burn::tensor::{Device, Int, Tensor, TensorData};
+use burn::tensor::{Device, Tensor};
 use serde::{Deserialize, Serialize};
 
 use super::adamw::{AdamW, OptimizerState};

@@ -3,9 +3,8 @@
 
 use std::process::{Command, Output};
 
-// The server's tests use symlinks and /proc: Unix (and Linux for the memory figure).
 #[cfg(unix)]
-#[path = "serve/mod.rs"]
+use crate::serve;
 
 fn run(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_lora-playground")).args(args).output().expect("the binary runs")

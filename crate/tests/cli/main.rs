@@ -3,5 +3,7 @@
 
 mod cli;
 mod launches;
+// The server's tests use symlinks and /proc: Unix (and Linux for the memory figure).
+#[cfg(unix)]
 mod serve;
 mod train_cli;

@@ -8,7 +8,6 @@ use burn::tensor::Device;
 use lora_playground::accounting::arch::HfConfig;
 use lora_playground::model::auto::AutoModelForSequenceClassification;
 use lora_playground::model::auto::{build, read_config};
-use lora_playground::model::config::EncoderConfig;
 use lora_playground::model::load::Weights;
 use lora_playground::safetensors::SafeTensors;
 use lora_playground::train::batch::{TextEncoder, to_input};

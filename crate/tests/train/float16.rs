@@ -12,7 +12,6 @@ use lora_playground::accounting::arch::HfConfig;
 use lora_playground::float16::to_float16;
 use lora_playground::model::auto::AutoModelForSequenceClassification;
 use lora_playground::model::auto::{build, read_config};
-use lora_playground::model::config::EncoderConfig;
 use lora_playground::model::files::ModelFiles;
 use lora_playground::model::load::Weights;
 use lora_playground::model::tiny;

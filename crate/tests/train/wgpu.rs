@@ -1,6 +1,7 @@
 //! The wgpu path (`--device wgpu`) computes what the CPU path computes: the same logits, and the same losses over
 //! a few LoRA training steps, for the tiny model and a small model of every architecture. Natively this runs on lavapipe (Mesa's CPU Vulkan, installed by
-//! tools/test.sh); in the browser the same code runs on WebGPU. Alone in its binary: wgpu's runtime is global.
+//! tools/test.sh); in the browser the same code runs on WebGPU. wgpu's runtime is global: one device serves every test
+//! here (`wgpu_device`).
 #![cfg(feature = "train")]
 
 use burn::module::Module;
@@ -16,6 +17,18 @@ use lora_playground::train::plan::Plan;
 use lora_playground::train::prepare::prepare;
 
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/arch");
+
+/// The one wgpu device of this process: wgpu's runtime is initialised once a process, so every test here shares it.
+fn wgpu_device() -> Device {
+    static DEVICE: std::sync::OnceLock<Device> = std::sync::OnceLock::new();
+    DEVICE
+        .get_or_init(|| {
+            Device::wgpu_options().init().unwrap_or_else(|e| {
+                panic!("no wgpu adapter ({e}): install mesa-vulkan-drivers and libvulkan1 (tools/test.sh does)")
+            })
+        })
+        .clone()
+}
 
 /// A fixture model folder (`tests/reference/arch_fixtures.py`) with every dropout set to 0, so that neither device
 /// draws random numbers while training.
@@ -39,9 +52,7 @@ fn fixture(name: &str) -> ModelFiles {
 /// fixture (RoBERTa, DistilBERT, GPT-2's causal attention and Conv1D, ModernBERT's rotary and sliding window).
 #[test]
 fn wgpu_and_cpu_agree_on_logits_and_training_losses() {
-    let device = Device::wgpu_options().init().unwrap_or_else(|e| {
-        panic!("no wgpu adapter ({e}): install mesa-vulkan-drivers and libvulkan1 (tools/test.sh does)")
-    });
+    let device = wgpu_device();
     let mut tiny = tiny::files(5);
     // No dropout, so both devices draw no random numbers while training.
     tiny.config_json = tiny
@@ -117,7 +128,7 @@ fn on_wgpu_only_a_lost_device_moves_a_run_to_the_cpu_and_an_internal_error_is_re
     use lora_playground::train::replies::DeviceInfo;
     use lora_playground::train::workbench::Workbench;
 
-    let device = Device::wgpu_options().init().expect("a wgpu adapter (tools/test.sh installs lavapipe)");
+    let device = wgpu_device();
     let gpu = DeviceInfo { backend: "wgpu".into(), adapter: "lavapipe".into() };
     let mut wb = Workbench::new();
     wb.set_device(device, gpu.clone());

@@ -10,7 +10,9 @@ impl ModernBertOptions {
     /// From `config.json`, old style (`global_attn_every_n_layers`, `global_rope_theta`, `local_rope_theta`, as
     /// `answerdotai/ModernBERT-base` has it) or new (`layer_types`, `rope_parameters`), with `ModernBertConfig`'s
     /// defaults.
-    pub fn from_hf(config: &HfConfig, layers: usize) -> Result<Self, Error> {
+    /// The biases are the calculator's reading (`sizes`), not read again.
+    pub fn from_hf(config: &HfConfig, sizes: &ModernBertSizes) -> Result<Self, Error> {
+        let layers = sizes.num_hidden_layers as usize;
         let half = config.size_or("local_attention", Some(128))? as usize / 2;
         let types = config.get("layer_types");
         let types: Option<Vec<String>> =
@@ -65,10 +67,10 @@ impl ModernBertOptions {
             windows,
             global_rope_theta: theta("full_attention", "global_rope_theta", 160_000.0)?,
             local_rope_theta: theta("sliding_attention", "local_rope_theta", 10_000.0)?,
-            norm_bias: config.flag_or("norm_bias", false)?,
-            attention_bias: config.flag_or("attention_bias", false)?,
-            mlp_bias: config.flag_or("mlp_bias", false)?,
-            classifier_bias: config.flag_or("classifier_bias", false)?,
+            norm_bias: sizes.norm_bias,
+            attention_bias: sizes.attention_bias,
+            mlp_bias: sizes.mlp_bias,
+            classifier_bias: sizes.classifier_bias,
             pooling,
         })
     }
@@ -96,6 +98,6 @@ pub fn encoder_config(config: &HfConfig) -> Result<EncoderConfig, Error> {
         pad_token_id: config.index_or("pad_token_id", 50283)?,
         initializer_range: config.float_or("initializer_range", 0.02)?,
         sinusoidal_pos_embds: false,
-        modernbert: Some(ModernBertOptions::from_hf(config, layers)?),
+        modernbert: Some(ModernBertOptions::from_hf(config, &s)?),
     })
 }
