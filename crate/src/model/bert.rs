@@ -6,8 +6,8 @@
 use burn::config::Config;
 use burn::module::Module;
 use burn::nn::{Dropout, DropoutConfig};
-use burn::tensor::activation::{relu, tanh};
 use burn::tensor::Tensor;
+use burn::tensor::activation::{relu, tanh};
 
 use super::config::EncoderConfig;
 use super::dropout;
