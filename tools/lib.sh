@@ -88,11 +88,30 @@ build_wasm() {
 # The trainer's wasm also gets WebAssembly SIMD (burn's CPU matmul is several times faster with it); the
 # calculator's stays plain so it loads in any browser. Same flags for the wasm tests, so they share the build.
 TRAIN_WASM_RUSTFLAGS='--cfg getrandom_backend="wasm_js" -C target-feature=+simd128'
+# Cargo keeps one trainer wasm for the shipped build and the page tests' build with `test-hooks` (a cdylib's file
+# name carries no hash), and may hand back the other build's file as its own when nothing changed since it built.
+# Each build looks at the exports of the file it got, and makes cargo build again (a touched wasm.rs) when they are
+# the other build's. $1: "shipped" or "hooks".
+TRAIN_WASM="$CARGO_TARGET_DIR/wasm32-unknown-unknown/wasm-train/lora_playground.wasm"
+cargo_train_wasm() {
+  local features=(); [ "$1" = hooks ] && features=(--features test-hooks)
+  local try
+  for try in 1 2; do
+    (cd "$ROOT" && CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="$TRAIN_WASM_RUSTFLAGS" \
+      cargo build --profile wasm-train --target wasm32-unknown-unknown -p lora-playground --lib "${features[@]}")
+    local got=shipped; grep -qa trainer_simulate_device_loss "$TRAIN_WASM" && got=hooks
+    [ "$got" = "$1" ] && return 0
+    echo "(cargo handed back the $got build's wasm: building the $1 one again)"
+    touch "$ROOT/crate/src/wasm.rs"
+  done
+  echo "error: could not build the $1 trainer wasm" >&2
+  return 1
+}
+
 build_train_wasm() {
   step "cargo build (wasm32, trainer: burn + tokenizers)"
-  (cd "$ROOT" && CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="$TRAIN_WASM_RUSTFLAGS" \
-    cargo build --profile wasm-train --target wasm32-unknown-unknown -p lora-playground --lib)
-  local wasm="$CARGO_TARGET_DIR/wasm32-unknown-unknown/wasm-train/lora_playground.wasm"
+  cargo_train_wasm shipped
+  local wasm="$TRAIN_WASM"
   if ! made_from "$ROOT/web/pkg-train" "$wasm"; then
     step "wasm-bindgen --target web -> web/pkg-train"
     # Written aside and moved in whole: a page served meanwhile (tools/serve.sh serves while this builds) never
@@ -120,13 +139,12 @@ build_train_wasm() {
 # The page tests' trainer: the same build with the `test-hooks` feature (failures on demand: a lost GPU, a trap at a
 # given step; crate/src/train/workbench/hooks.rs), in web/pkg-train-hooks, which a page opened as
 # `train.html?hooks=1` loads. Never deployed (build-site.sh copies web/pkg-train only). Only our crate is built
-# again (the feature changes no dependency); its wasm is copied aside at once, since cargo leaves each build's
-# wasm at the same path.
+# again (the feature changes no dependency); its wasm goes through wasm-bindgen at once, since cargo leaves each
+# build's wasm at the same path (`cargo_train_wasm`).
 build_train_wasm_hooks() {
   step "cargo build (wasm32, trainer with test-hooks, for the page tests)"
-  (cd "$ROOT" && CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="$TRAIN_WASM_RUSTFLAGS" \
-    cargo build --profile wasm-train --target wasm32-unknown-unknown -p lora-playground --lib --features test-hooks)
-  local wasm="$CARGO_TARGET_DIR/wasm32-unknown-unknown/wasm-train/lora_playground.wasm"
+  cargo_train_wasm hooks
+  local wasm="$TRAIN_WASM"
   if ! made_from "$ROOT/web/pkg-train-hooks" "$wasm"; then
     step "wasm-bindgen --target web -> web/pkg-train-hooks"
     rm -rf "$ROOT/web/pkg-train-hooks"

@@ -30,8 +30,10 @@ step "cargo test (wasm32 trainer in headless Chromium: burn on the CPU backend a
   cargo test --profile wasm-train --target wasm32-unknown-unknown --test wasm_train)
 
 build_wasm
-build_train_wasm
+# The page tests' trainer first and the shipped one last: cargo keeps one trainer wasm at a time (a cdylib's file
+# has no hash in its name), so `tools/serve.sh` after the tests finds the shipped one built and builds nothing.
 build_train_wasm_hooks
+build_train_wasm
 vendor_web
 build_cli
 step "page end-to-end tests (Playwright + Debian chromium)"

@@ -194,7 +194,9 @@ async function main() {
   renderPresets(engine.presets(), state.config !== null ? 'custom' : state.model);
   fillControls();
   wire();
-  update();
+  // The first figures are computed now, not in the next animation frame (`update`): a reader waiting on
+  // data-ready (a lesson's script, a page test) must find them drawn.
+  compute();
   document.body.dataset.ready = 'true';
 }
 

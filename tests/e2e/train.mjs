@@ -149,7 +149,7 @@ const tests = [
   ['trains 24 steps on WebGPU: loss falls, bar and charts move, predict answers', async (page) => {
     await trainAndCheck(page, 'webgpu');
   }],
-  ['the failures on demand are in the page tests' trainer and absent from the shipped one', async () => {
+  ["the failures on demand are in the page tests' trainer and absent from the shipped one", async () => {
     const exports = async (dir) => WebAssembly.Module.exports(await WebAssembly.compile(readFileSync(join(ROOT, 'web', dir, 'lora_playground_bg.wasm'))))
       .map((e) => e.name);
     const hooks = ['trainer_panic_at_step', 'trainer_simulate_device_loss'];
