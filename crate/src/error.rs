@@ -80,8 +80,22 @@ impl std::fmt::Display for Error {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match (self.line, self.column) {
             (Some(l), Some(c)) => write!(f, "{} (line {l}, column {c}): {}", self.field, self.message),
+            _ if self.field.is_empty() => write!(f, "{}", self.message),
             _ => write!(f, "{}: {}", self.field, self.message),
         }
+    }
+}
+
+/// A message that already says where (the CLI's "--adapter DIR: ..."): bad input, with no field of its own.
+impl From<String> for Error {
+    fn from(message: String) -> Self {
+        Self::invalid("", message)
+    }
+}
+
+impl From<&str> for Error {
+    fn from(message: &str) -> Self {
+        Self::invalid("", message)
     }
 }
 

@@ -5,6 +5,7 @@
 use std::path::Path;
 use std::time::Instant;
 
+use lora_playground::error::Error;
 use lora_playground::train::adapters::AdapterSet;
 use serde_json::json;
 
@@ -31,7 +32,7 @@ fn mib(bytes: u64) -> String {
     }
 }
 
-fn go(f: &Flags) -> Result<(), String> {
+fn go(f: &Flags) -> Result<(), Error> {
     let dirs: Vec<&str> = f
         .str("--adapters")
         .ok_or("--adapters DIR,DIR,... is required (saved folders: PEFT adapters, ours, head-only or BitFit runs)")?
@@ -45,7 +46,7 @@ fn go(f: &Flags) -> Result<(), String> {
     }
     let files = model_files::from_flags(&f)?;
     let device = device::parse(f.str("--device").unwrap_or("cpu"))?;
-    let mut set = AdapterSet::new(&files, &device).map_err(|e| e.to_string())?;
+    let mut set = AdapterSet::new(&files, &device)?;
     for dir in &dirs {
         let saved = read_folder(Path::new(dir))?;
         set.add(dir, &saved).map_err(|e| format!("--adapters {dir}: {e}"))?;
@@ -55,7 +56,7 @@ fn go(f: &Flags) -> Result<(), String> {
     for round in 0..=rounds {
         for (i, t) in times.iter_mut().enumerate() {
             let start = Instant::now();
-            futures_lite::future::block_on(set.predict(i, text)).map_err(|e| e.to_string())?;
+            futures_lite::future::block_on(set.predict(i, text))?;
             if round > 0 {
                 t.push(start.elapsed().as_secs_f64() * 1e3);
             }
@@ -65,7 +66,7 @@ fn go(f: &Flags) -> Result<(), String> {
     let mut same = Vec::new();
     for _ in 0..rounds {
         let start = Instant::now();
-        futures_lite::future::block_on(set.predict(0, text)).map_err(|e| e.to_string())?;
+        futures_lite::future::block_on(set.predict(0, text))?;
         same.push(start.elapsed().as_secs_f64() * 1e3);
     }
     let medians: Vec<f64> = times.into_iter().map(median).collect();

@@ -7,6 +7,7 @@
 use std::path::Path;
 
 use burn::tensor::Device;
+use lora_playground::error::Error;
 use lora_playground::inspect::report::{full_spectra, lora_updates, similarities};
 use lora_playground::model::export::named_tensors;
 use lora_playground::model::methods::Method;
@@ -35,17 +36,19 @@ fn read(
 ) -> Result<Saved, String> {
     let saved = read_saved(config, &read_folder(Path::new(dir))?).map_err(|e| format!("{flag} {dir}: {e}"))?;
     if saved.method != want {
-        return Err(format!("{flag} {dir}: is a {} run; {flag} takes a {} run", saved.method.name(), want.name()));
+        return Err(
+            format!("{flag} {dir}: is a {} run; {flag} takes a {} run", saved.method.name(), want.name()).into()
+        );
     }
     Ok(saved)
 }
 
-fn go(f: &Flags) -> Result<(), String> {
+fn go(f: &Flags) -> Result<(), Error> {
     let dir = f.str("--adapter").ok_or("--adapter DIR is required (a LoRA adapter folder: ours or one PEFT saved)")?;
     let files = model_files::from_flags(f)?;
-    let config = files.encoder_config().map_err(|e| e.to_string())?;
+    let config = files.encoder_config()?;
     let adapter = read("--adapter", dir, &config, Method::Lora)?;
-    let base = named_tensors(&base_model(&config, &files, &Device::flex()).map_err(|e| e.to_string())?);
+    let base = named_tensors(&base_model(&config, &files, &Device::flex())?);
     let updates = lora_updates(&adapter, &base).map_err(|e| format!("--adapter {dir}: {e}"))?;
     let full = match f.str("--full") {
         Some(d) => {

@@ -6,6 +6,7 @@ use std::path::Path;
 use std::time::Instant;
 
 use lora_playground::data::split::stratified;
+use lora_playground::error::Error;
 use lora_playground::train::classifier::{Classifier, load_trained};
 use lora_playground::train::folder::TrainingRecord;
 use lora_playground::train::merge::{MergeCheck, check, merged_files};
@@ -36,14 +37,14 @@ fn per_text_seconds(
     texts: &[String],
     batch: usize,
     device: &burn::tensor::Device,
-) -> Result<f64, String> {
-    c.logits(&texts[..texts.len().min(batch)], batch, device).map_err(|e| e.to_string())?;
+) -> Result<f64, Error> {
+    c.logits(&texts[..texts.len().min(batch)], batch, device)?;
     let t = Instant::now();
-    c.logits(texts, batch, device).map_err(|e| e.to_string())?;
+    c.logits(texts, batch, device)?;
     Ok(t.elapsed().as_secs_f64() / texts.len() as f64)
 }
 
-fn go(f: &Flags) -> Result<(), String> {
+fn go(f: &Flags) -> Result<(), Error> {
     let adapter = f.str("--adapter").ok_or("--adapter DIR is required (a LoRA adapter folder: ours or PEFT's)")?;
     let data_spec = f
         .str("--data")
@@ -58,7 +59,7 @@ fn go(f: &Flags) -> Result<(), String> {
     let device = device::parse(f.str("--device").unwrap_or("cpu"))?;
     let saved = read_folder(Path::new(adapter))?;
     if !saved.contains_key("adapter_config.json") {
-        return Err(format!("--adapter {adapter}: no adapter_config.json; only a LoRA adapter can be merged"));
+        return Err(format!("--adapter {adapter}: no adapter_config.json; only a LoRA adapter can be merged").into());
     }
     let record: TrainingRecord = match saved.get("training.json") {
         Some(b) => serde_json::from_slice(b).map_err(|e| format!("--adapter {adapter}: training.json: {e}"))?,
@@ -78,12 +79,12 @@ fn go(f: &Flags) -> Result<(), String> {
         data.examples.iter().map(|e| e.text.clone()).collect()
     };
     if texts.is_empty() {
-        return Err(format!("--data {data_spec}: no texts to check on"));
+        return Err(format!("--data {data_spec}: no texts to check on").into());
     }
 
     let merged = unmerged.merged();
-    let before = unmerged.logits(&texts, 32, &device).map_err(|e| e.to_string())?;
-    let after = merged.logits(&texts, 32, &device).map_err(|e| e.to_string())?;
+    let before = unmerged.logits(&texts, 32, &device)?;
+    let after = merged.logits(&texts, 32, &device)?;
     let MergeCheck { texts: n, max_abs_logit_diff, same_prediction } = check(&before, &after);
     // Alternate the two so neither gets a warmer machine.
     let (mut t_unmerged, mut t_merged) = (Vec::new(), Vec::new());
@@ -94,7 +95,7 @@ fn go(f: &Flags) -> Result<(), String> {
     let (ms_unmerged, ms_merged) = (median(t_unmerged) * 1e3, median(t_merged) * 1e3);
 
     let max_len = if record.max_len > 0 { record.max_len } else { unmerged.encoder.max_len() };
-    let written = merged_files(&merged, &files, max_len).map_err(|e| e.to_string())?;
+    let written = merged_files(&merged, &files, max_len)?;
     std::fs::create_dir_all(out).map_err(|e| format!("--out {out}: {e}"))?;
     for (name, bytes) in &written {
         std::fs::write(Path::new(out).join(name), bytes).map_err(|e| format!("--out {out}/{name}: {e}"))?;

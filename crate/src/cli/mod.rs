@@ -34,7 +34,8 @@ mod timing;
 mod train;
 mod usage;
 
-/// Runs a command line; returns the process exit code (0 ok, 1 bad model/config, 2 bad usage).
+/// Runs a command line; returns the process exit code: 0 ok, 1 bad input (a model, a file, a setting), 2 a bad
+/// command line, 3 a lost GPU, 4 busy, 5 a bug (`usage::exit_code`, by the error's kind).
 pub fn run(args: &[String]) -> i32 {
     match args.first().map(String::as_str) {
         Some("count") => count::run(&args[1..]),

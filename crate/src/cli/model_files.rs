@@ -84,9 +84,12 @@ pub fn read(model: &str, hub: Option<&str>) -> Result<ModelFiles, String> {
 
 /// `tiny-model --out DIR`: the tiny model as a folder, to try loading a folder (in the page, or `--model DIR`).
 pub fn write_tiny(args: &[String]) -> i32 {
-    let out = match args {
-        [flag, dir] if flag == "--out" => Path::new(dir),
-        _ => return super::usage::usage_error("tiny-model needs --out DIR"),
+    let flags = match super::flags::Flags::parse(args, &["--out"], &[]) {
+        Ok(f) => f,
+        Err(m) => return super::usage::usage_error(&m),
+    };
+    let Some(out) = flags.str("--out").map(Path::new) else {
+        return super::usage::usage_error("tiny-model needs --out DIR");
     };
     let files = lora_playground::model::tiny::files(0);
     let write = || -> std::io::Result<()> {

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use lora_playground::data;
+use lora_playground::error::Error;
 use lora_playground::train::classifier::load_trained;
 use lora_playground::train::metrics::argmax;
 
@@ -35,7 +36,7 @@ pub fn read_folder(dir: &Path) -> Result<BTreeMap<String, Vec<u8>>, String> {
     Ok(out)
 }
 
-fn go(f: &Flags) -> Result<(), String> {
+fn go(f: &Flags) -> Result<(), Error> {
     let adapter =
         f.str("--adapter").ok_or("--adapter DIR is required (a folder written by train, or a PEFT adapter)")?;
     let input =
@@ -52,13 +53,13 @@ fn go(f: &Flags) -> Result<(), String> {
     } else {
         std::fs::read(input).map_err(|e| format!("--input {input}: {e}"))?
     };
-    let (texts, problems) = data::texts(input, &bytes).map_err(|e| e.to_string())?;
+    let (texts, problems) = data::texts(input, &bytes)?;
     for p in &problems {
         eprintln!("warning: {input} line {}: {} (skipped)", p.line, p.reason);
     }
     let only: Vec<String> = texts.iter().map(|(_, t)| t.clone()).collect();
-    let probs = classifier.predict(&only, batch, &device).map_err(|e| e.to_string())?;
-    let logits = classifier.logits(&only, batch, &device).map_err(|e| e.to_string())?;
+    let probs = classifier.predict(&only, batch, &device)?;
+    let logits = classifier.logits(&only, batch, &device)?;
     for ((text, p), z) in only.iter().zip(&probs).zip(&logits) {
         let best = argmax(p);
         let map: serde_json::Map<String, serde_json::Value> =

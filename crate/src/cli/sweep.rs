@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use lora_playground::accounting::lora_config::TargetModules;
 use lora_playground::accounting::memory::Optimizer;
+use lora_playground::error::Error;
 use lora_playground::model::methods::Method;
 use lora_playground::train::experiment::{self, Grid, Run};
 use serde_json::{Value, json};
@@ -61,7 +62,7 @@ fn runs(f: &Flags, default_methods: &str) -> Result<Vec<Run>, String> {
     experiment::runs(&fields, &grid).map_err(flag_of)
 }
 
-fn go(f: &Flags, runs: Vec<Run>) -> Result<(), String> {
+fn go(f: &Flags, runs: Vec<Run>) -> Result<(), Error> {
     let data_spec = f.str("--data").ok_or("--data is required (a CSV/TSV/JSONL file or builtin:complaints)")?;
     let out = PathBuf::from(f.str("--out").ok_or("--out DIR is required (each run is saved to DIR/<run>)")?);
     let data = dataset(data_spec)?;

@@ -8,6 +8,7 @@ use burn::tensor::Device;
 use serde_json::Value;
 
 use lora_playground::data::{self, Dataset};
+use lora_playground::error::Error;
 use lora_playground::model::files::ModelFiles;
 use lora_playground::model::methods::count;
 use lora_playground::train::fit::{EpochReport, Progress, train};
@@ -83,7 +84,7 @@ pub fn named_by_flag(e: lora_playground::error::Error) -> String {
 }
 
 /// `--data`: `builtin:NAME` or a file; bad rows are listed on stderr and skipped.
-pub fn dataset(spec: &str) -> Result<Dataset, String> {
+pub fn dataset(spec: &str) -> Result<Dataset, Error> {
     let (name, bytes) = match spec.strip_prefix("builtin:") {
         Some(n) => {
             let text = data::builtin::builtin(n).ok_or_else(|| {
@@ -94,7 +95,7 @@ pub fn dataset(spec: &str) -> Result<Dataset, String> {
         }
         None => (spec.to_string(), std::fs::read(spec).map_err(|e| format!("--data {spec}: {e}"))?),
     };
-    let d = data::parse(&name, &bytes).map_err(|e| e.to_string())?;
+    let d = data::parse(&name, &bytes)?;
     for p in &d.problems {
         eprintln!("warning: {spec} line {}: {} (row skipped)", p.line, p.reason);
     }
@@ -116,7 +117,7 @@ pub struct Outcome {
     pub saved: Vec<(String, usize)>,
 }
 
-fn go(f: &Flags, plan: &Plan) -> Result<(), String> {
+fn go(f: &Flags, plan: &Plan) -> Result<(), Error> {
     let data_spec = f.str("--data").ok_or("--data is required (a CSV/TSV/JSONL file or builtin:complaints)")?;
     let out =
         PathBuf::from(f.str("--out").ok_or("--out DIR is required (where the trained adapter or model is saved)")?);
@@ -137,8 +138,8 @@ pub fn run_and_save(
     quiet: bool,
     out: &Path,
     json_lines: bool,
-) -> Result<Outcome, String> {
-    let p = prepare(files, plan, data, &device.clone().autodiff()).map_err(|e| e.to_string())?;
+) -> Result<Outcome, Error> {
+    let p = prepare(files, plan, data, &device.clone().autodiff())?;
     let live = count(&p.model);
     eprintln!(
         "{} on {}: {} train / {} validation examples, {} classes; trainable params: {} || all params: {} || trainable%: {:.4}{}",
@@ -188,7 +189,7 @@ pub fn run_and_save(
             }
         },
     );
-    let saved = saved_files(&model, files, plan, &p.labels, &reports).map_err(|e| e.to_string())?;
+    let saved = saved_files(&model, files, plan, &p.labels, &reports)?;
     std::fs::create_dir_all(out).map_err(|e| format!("--out {}: {e}", out.display()))?;
     for (name, bytes) in &saved {
         std::fs::write(out.join(name), bytes).map_err(|e| format!("{}: {e}", out.join(name).display()))?;

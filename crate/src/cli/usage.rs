@@ -1,6 +1,9 @@
 //! What every command shares: the usage text, a bad command line's message and exit code (2), and a
 //! command's outcome as its exit code (0, or 1 with the message). A leaf: commands import it, it imports none.
 
+#[cfg(feature = "train")]
+use lora_playground::error::{Error, ErrorKind};
+
 pub const USAGE: &str = "\
 usage:
   lora-playground count --model <preset id | path to config.json | hf:ORG/NAME> [--hub URL] [options]
@@ -59,14 +62,20 @@ pub fn usage_error(message: &str) -> i32 {
     2
 }
 
-/// A command's outcome as its exit code: 0, or the message on stderr and 1.
+/// A command's outcome as its exit code: 0, or the message on stderr and the code of its kind: 1 bad input (a
+/// model, a file, a setting), 3 a lost GPU, 4 busy, 5 a bug (2 is a bad command line: `usage_error`).
 #[cfg(feature = "train")]
-pub fn exit_code(outcome: Result<(), String>) -> i32 {
+pub fn exit_code(outcome: Result<(), Error>) -> i32 {
     match outcome {
         Ok(()) => 0,
-        Err(m) => {
-            eprintln!("error: {m}");
-            1
+        Err(e) => {
+            eprintln!("error: {e}");
+            match e.kind {
+                ErrorKind::BadInput => 1,
+                ErrorKind::DeviceLost => 3,
+                ErrorKind::Busy => 4,
+                ErrorKind::Internal => 5,
+            }
         }
     }
 }

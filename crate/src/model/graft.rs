@@ -31,7 +31,7 @@ pub fn graft(
     let config = config.with_dropout(0.0);
     let model = try_map_linears(base.clone(), |name, l| {
         if !modules.iter().any(|m| m == name) {
-            return Ok(l);
+            return Ok::<_, Error>(l);
         }
         let (d_in, d_out) = (l.in_features(), l.out_features());
         let device = l.weight.val().device();
