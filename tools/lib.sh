@@ -22,6 +22,14 @@ ensure_wasm_target() {
   fi
 }
 
+# rustfmt for the test command's `cargo fmt --check` (rustup's minimal profile leaves it out).
+ensure_rustfmt() {
+  if ! cargo fmt --version >/dev/null 2>&1; then
+    step "rustup component add rustfmt"
+    rustup component add rustfmt
+  fi
+}
+
 # The wasm-bindgen CLI must be exactly the version of the wasm-bindgen crate in Cargo.lock.
 wasm_bindgen_version() {
   awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' "$ROOT/Cargo.lock"

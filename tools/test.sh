@@ -3,6 +3,7 @@
 # end-to-end tests in headless Chromium. Installs what is missing first.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 ensure_wasm_target
+ensure_rustfmt
 ensure_wasm_bindgen
 # chromium for the browser tests; Mesa's lavapipe (a CPU Vulkan driver) for the native wgpu test; python3 for the
 # static-site test (a static file server that is not ours).

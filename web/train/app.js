@@ -2,6 +2,7 @@
 // one small store. The settings come from the URL hash over the trainer's defaults (web/train/state.js); each
 // panel (web/train/panels/) owns its part of the page and talks to the worker through the client.
 import { connect } from './client.js';
+import { workerUrl } from './helpers.js';
 import { createStore } from './store.js';
 import { applyHide, bindSettings, defaultSettings, fillControls, parseHash, readControls } from './state.js';
 import { showError } from './view.js';
@@ -29,9 +30,7 @@ document.getElementById('insecure').hidden = window.isSecureContext;
 // On a machine still building the trainer (tools/serve.sh serves the calculator first: burn takes 30-45 minutes to
 // compile the first time), say so and start by ourselves once it lands.
 await untilTrainerBuilt(document.getElementById('building'));
-// `train.html?hooks=1`: the page tests' build of the trainer, with failures on demand (web/train/worker.js).
-const HOOKS = new URLSearchParams(location.search).get('hooks') === '1';
-const client = connect(() => new Worker(new URL(`./worker.js${HOOKS ? '?hooks=1' : ''}`, import.meta.url), { type: 'module' }));
+const client = connect(() => new Worker(workerUrl(), { type: 'module' }));
 
 // The plan's defaults are the trainer's (the CLI's too); a link only says what differs from them.
 let planDefaults = null;

@@ -9,6 +9,12 @@
 
 import { connect } from './client.js';
 
+// `train.html?hooks=1`, and every worker such a page starts (`worker.js?hooks=1`: a worker's location is its own
+// URL): the page tests' build of the trainer, with failures on demand (web/pkg-train-hooks, never deployed).
+export const HOOKS = new URLSearchParams(location.search).get('hooks') === '1';
+// The training worker's module, in this page's build of the trainer.
+export const workerUrl = () => new URL(`./worker.js${HOOKS ? '?hooks=1' : ''}`, import.meta.url);
+
 // How many workers `auto` means here: every core the browser reports, at most 4 (past that a share of a batch of
 // 16 is small and each helper holds a whole model).
 export function autoWorkers() {
@@ -25,8 +31,7 @@ export function workersWanted(setting) {
 function spawn() {
   let worker = null;
   const client = connect(() => {
-    // The owner's own build of the trainer (`?hooks=1`: the page tests' build) for its helpers too.
-    worker = new Worker(new URL(`./worker.js${location.search.includes('hooks=1') ? '?hooks=1' : ''}`, import.meta.url), { type: 'module' });
+    worker = new Worker(workerUrl(), { type: 'module' });
     // Not the owner's error: it is reported as the helper's below, and must not reach the page as the trainer's.
     worker.addEventListener('error', (e) => e.preventDefault());
     return worker;

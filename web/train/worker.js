@@ -7,11 +7,9 @@
 // that took one), 'paused', 'unpaused', 'stopped', 'done', 'failed', and 'trapped': the wasm instance trapped (a
 // Rust panic, an out-of-memory) and is dead; the page starts a fresh worker and carries the run on from the last
 // snapshot (web/train/recovery.js).
-import { startHelpers } from './helpers.js';
+import { HOOKS, startHelpers } from './helpers.js';
 
-// The trainer's wasm: the shipped build, or (`worker.js?hooks=1`, which a page opened as `train.html?hooks=1`
-// asks for) the page tests' build with failures on demand (`test-hooks`: web/pkg-train-hooks, never deployed).
-export const HOOKS = new URL(import.meta.url).searchParams.get('hooks') === '1';
+// The trainer's wasm: the shipped build, or (`HOOKS`) the page tests' build with failures on demand (`test-hooks`).
 let Trainer = null;
 let trainer = null;
 let memory = null; // the wasm instance's memory: its size goes with each tick (it only ever grows)
