@@ -16,6 +16,8 @@ pub mod inspect;
 #[cfg(feature = "train")]
 pub mod model;
 #[cfg(feature = "train")]
+pub mod readback;
+#[cfg(feature = "train")]
 pub mod train;
 
 #[cfg(target_arch = "wasm32")]

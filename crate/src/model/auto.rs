@@ -111,5 +111,14 @@ pub fn build_with(
         Flavor::Bert | Flavor::Roberta | Flavor::Distilbert => {
             Bert(BertForSequenceClassificationConfig::from_encoder(config, num_labels).init(&mut loader)?)
         }
+        Flavor::Llama | Flavor::Qwen2 | Flavor::Gemma3Text => {
+            return Err(Error::invalid(
+                "model_type",
+                format!(
+                    "{} is a language model: it is built by causal::build, not as a classifier",
+                    config.flavor.model_type()
+                ),
+            ));
+        }
     })
 }

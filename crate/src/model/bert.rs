@@ -189,12 +189,12 @@ impl BertForSequenceClassification {
     pub fn forward(&self, input: &EncoderInput) -> Tensor<2> {
         let x = self.bert.encode(input);
         let pooled = match self.flavor {
-            // (GPT-2 and ModernBERT are models of their own, never this one.)
-            Flavor::Bert | Flavor::Gpt2 | Flavor::ModernBert => self.bert.pooler.forward(x),
             // `RobertaClassificationHead`: dropout on the first token before `dense`, and again before `out_proj`.
             Flavor::Roberta => self.bert.pooler.forward_first(dropout::apply(&self.dropout, first_token(x))),
             // `pre_classifier` + ReLU on the first token.
             Flavor::Distilbert => relu(self.bert.pooler.dense.forward(first_token(x))),
+            // BERT (GPT-2, ModernBERT and the language models are models of their own, never this one).
+            _ => self.bert.pooler.forward(x),
         };
         self.classifier.forward(dropout::apply(&self.dropout, pooled))
     }

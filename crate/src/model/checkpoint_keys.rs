@@ -23,6 +23,9 @@ pub fn checkpoint_prefix(file: &SafeTensors<'_>, flavor: Flavor) -> Result<Strin
             Flavor::Distilbert => "DistilBERT",
             Flavor::Gpt2 => "GPT-2",
             Flavor::ModernBert => "ModernBERT",
+            Flavor::Llama => "Llama",
+            Flavor::Qwen2 => "Qwen2",
+            Flavor::Gemma3Text => "Gemma 3",
         };
         let other =
             Flavor::ALL.into_iter().map(backbone).find(|(b, e)| *b != own && file.contains(&format!("{b}.{e}")));

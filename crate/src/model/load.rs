@@ -71,20 +71,25 @@ impl<'a> Loader<'a> {
         seed: u64,
         device: &Device,
     ) -> Result<Self, Error> {
+        Self::for_flavor(config.flavor, config.initializer_range, weights, overrides, lora, seed, device)
+    }
+
+    /// `new` for any architecture: its names (`flavor`) and `initializer_range` (`std`) are all it needs of the
+    /// config (the language models' `DecoderConfig` too).
+    pub fn for_flavor(
+        flavor: Flavor,
+        std: f64,
+        weights: Weights<'a>,
+        overrides: Option<&'a Overrides>,
+        lora: Option<LoraPlacement<'a>>,
+        seed: u64,
+        device: &Device,
+    ) -> Result<Self, Error> {
         let prefix = match &weights {
-            Weights::Checkpoint(f) => checkpoint_prefix(f, config.flavor)?,
+            Weights::Checkpoint(f) => checkpoint_prefix(f, flavor)?,
             Weights::Random => String::new(),
         };
-        Ok(Self {
-            weights,
-            flavor: config.flavor,
-            prefix,
-            device: device.clone(),
-            std: config.initializer_range,
-            lora,
-            overrides,
-            rng: Rng::new(seed),
-        })
+        Ok(Self { weights, flavor, prefix, device: device.clone(), std, lora, overrides, rng: Rng::new(seed) })
     }
 
     pub fn device(&self) -> &Device {
@@ -154,6 +159,11 @@ impl<'a> Loader<'a> {
 
     fn checkpoint_key(&self, file: &SafeTensors<'_>, name: &str) -> String {
         checkpoint_key(file, self.flavor, &self.prefix, name)
+    }
+
+    /// Whether the weights are a checkpoint's (not a random draw).
+    pub fn is_checkpoint(&self) -> bool {
+        matches!(self.weights, Weights::Checkpoint(_))
     }
 
     /// Whether the overrides hold `name` (in BERT's names).

@@ -5,6 +5,7 @@
 pub mod attention;
 pub mod auto;
 pub mod bert;
+pub mod causal;
 pub mod checkpoint_keys;
 pub mod config;
 pub mod dropout;
@@ -21,5 +22,6 @@ pub mod matching;
 pub mod methods;
 pub mod modernbert;
 pub mod paths;
+pub mod rotary;
 pub mod tiny;
 pub mod walk;

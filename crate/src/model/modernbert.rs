@@ -10,8 +10,8 @@
 use burn::config::Config;
 use burn::module::Module;
 use burn::nn::{Dropout, DropoutConfig, Embedding, LayerNorm};
+use burn::tensor::Tensor;
 use burn::tensor::activation::gelu;
-use burn::tensor::{Device, Tensor, TensorData};
 
 use super::attention::{attend, key_mask, split_qkv};
 use super::config::{EncoderConfig, ModernBertOptions, Pooling};
@@ -20,6 +20,7 @@ use super::input::EncoderInput;
 use super::load::Loader;
 use super::lora::LoraLinear;
 use super::paths::child;
+use super::rotary;
 use crate::error::Error;
 
 #[derive(Module, Debug)]
@@ -39,20 +40,12 @@ pub struct ModernBertAttention {
     pub num_heads: usize,
 }
 
-/// `[..., d]` -> `[-x2, x1]`, the halves swapped and the second negated (`rotate_half`).
-fn rotate_half(x: Tensor<4>) -> Tensor<4> {
-    let [b, h, s, d] = x.dims();
-    let x1 = x.clone().slice([0..b, 0..h, 0..s, 0..d / 2]);
-    let x2 = x.slice([0..b, 0..h, 0..s, d / 2..d]);
-    Tensor::cat(vec![x2.neg(), x1], 3)
-}
-
 impl ModernBertAttention {
     /// `rope`: cos and sin `[1, 1, seq, head_dim]`; `mask`: 0 where a query may see a key.
     pub fn forward(&self, x: Tensor<3>, rope: &(Tensor<4>, Tensor<4>), mask: Tensor<4>) -> Tensor<3> {
         let [q, k, v] = split_qkv(self.Wqkv.forward(x), self.num_heads);
         let (cos, sin) = rope;
-        let turn = |t: Tensor<4>| t.clone() * cos.clone() + rotate_half(t) * sin.clone();
+        let turn = |t: Tensor<4>| rotary::apply(t, cos, sin);
         dropout::apply(&self.out_drop, self.Wo.forward(attend(turn(q), turn(k), v, mask, &self.attn_drop)))
     }
 }
@@ -91,16 +84,6 @@ impl ModernBertEncoderLayer {
     }
 }
 
-/// Rotary cos and sin `[1, 1, seq, dim]` for `theta`: position p, frequency theta^(-2i/dim), the two halves alike.
-fn rope(theta: f64, s: usize, dim: usize, device: &Device) -> (Tensor<4>, Tensor<4>) {
-    let angle = |p: usize, j: usize| p as f32 * (1.0 / theta.powf((2 * (j % (dim / 2))) as f64 / dim as f64)) as f32;
-    let make = |f: fn(f32) -> f32| {
-        let v: Vec<f32> = (0..s * dim).map(|i| f(angle(i / dim, i % dim))).collect();
-        Tensor::<2>::from_data(TensorData::new(v, [s, dim]), device).reshape([1, 1, s, dim])
-    };
-    (make(f32::cos), make(f32::sin))
-}
-
 #[derive(Module, Debug)]
 pub struct ModernBertModel {
     pub embeddings: ModernBertEmbeddings,
@@ -117,7 +100,8 @@ impl ModernBertModel {
         let device = input.attention_mask.device();
         let first = &self.layers[0].attn;
         let dim = first.Wo.out_features() / first.num_heads;
-        let (global, local) = (rope(self.rope_theta.0, s, dim, &device), rope(self.rope_theta.1, s, dim, &device));
+        let rope = |theta| rotary::cos_sin(theta, 1.0, 0, s, dim, &device);
+        let (global, local) = (rope(self.rope_theta.0), rope(self.rope_theta.1));
         let padding = input.padding_mask();
         let window = |half: usize| key_mask(s, &device, |query, key| query.abs_diff(key) <= half) + padding.clone();
         // A config gives every sliding layer the same window: its mask is built once per pass, not once per layer.

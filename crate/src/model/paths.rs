@@ -68,7 +68,9 @@ fn under<'a>(name: &'a str, prefix: &str) -> Option<&'a str> {
 pub fn flavor_name(flavor: Flavor, name: &str) -> String {
     match flavor {
         // GPT-2's and ModernBERT's burn fields are transformers' names already.
-        Flavor::Bert | Flavor::Gpt2 | Flavor::ModernBert => name.to_string(),
+        Flavor::Bert | Flavor::Gpt2 | Flavor::ModernBert | Flavor::Llama | Flavor::Qwen2 | Flavor::Gemma3Text => {
+            name.to_string()
+        }
         Flavor::Roberta => {
             if let Some(rest) = under(name, "bert.pooler.dense") {
                 format!("classifier.dense{rest}")
@@ -131,6 +133,7 @@ pub fn backbone(flavor: Flavor) -> (&'static str, &'static str) {
         Flavor::Distilbert => ("distilbert", "embeddings.word_embeddings.weight"),
         Flavor::Gpt2 => ("transformer", "wte.weight"),
         Flavor::ModernBert => ("model", "embeddings.tok_embeddings.weight"),
+        Flavor::Llama | Flavor::Qwen2 | Flavor::Gemma3Text => ("model", "embed_tokens.weight"),
     }
 }
 

@@ -81,7 +81,12 @@ impl<M: MapParam> ModuleMapper for Named<&mut M> {
 
 /// Every float parameter of `model` through `visitor`, in the module's order, with its Hugging Face name.
 pub fn visit_params(model: &AutoModelForSequenceClassification, visitor: &mut impl VisitParam) {
-    model.visit(&mut Named { flavor: model.flavor(), path: Vec::new(), inner: visitor });
+    visit_named(model, model.flavor(), visitor);
+}
+
+/// `visit_params` for any model whose fields are named as `flavor`'s checkpoints (the language models too).
+pub fn visit_named<M: Module>(model: &M, flavor: Flavor, visitor: &mut impl VisitParam) {
+    model.visit(&mut Named { flavor, path: Vec::new(), inner: visitor });
 }
 
 /// Every float parameter of `model` through `mapper`, with its Hugging Face name.

@@ -4,6 +4,7 @@
 
 mod arch_parity;
 mod bert_parity;
+mod decoder_parity;
 mod inspect;
 mod model;
 mod reproducible;

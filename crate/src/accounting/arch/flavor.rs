@@ -15,10 +15,29 @@ pub enum Flavor {
     Gpt2,
     /// ModernBERT, its own model (`modernbert.rs`), named as transformers names it.
     ModernBert,
+    /// The language models (`model::decoder`), named as transformers names them: Llama (SmolLM2, TinyLlama),
+    /// Qwen2 (biases on q/k/v), Gemma 3's text model.
+    Llama,
+    Qwen2,
+    Gemma3Text,
 }
 
 impl Flavor {
-    pub const ALL: [Flavor; 5] = [Flavor::Bert, Flavor::Roberta, Flavor::Distilbert, Flavor::Gpt2, Flavor::ModernBert];
+    pub const ALL: [Flavor; 8] = [
+        Flavor::Bert,
+        Flavor::Roberta,
+        Flavor::Distilbert,
+        Flavor::Gpt2,
+        Flavor::ModernBert,
+        Flavor::Llama,
+        Flavor::Qwen2,
+        Flavor::Gemma3Text,
+    ];
+
+    /// Whether it is a language model that generates (`AutoModelForCausalLM`), not a sequence classifier.
+    pub fn is_decoder(self) -> bool {
+        matches!(self, Flavor::Llama | Flavor::Qwen2 | Flavor::Gemma3Text)
+    }
 
     /// `config.json`'s `model_type`.
     pub fn model_type(self) -> &'static str {
@@ -28,6 +47,9 @@ impl Flavor {
             Flavor::Distilbert => "distilbert",
             Flavor::Gpt2 => "gpt2",
             Flavor::ModernBert => "modernbert",
+            Flavor::Llama => "llama",
+            Flavor::Qwen2 => "qwen2",
+            Flavor::Gemma3Text => "gemma3_text",
         }
     }
 }

@@ -7,10 +7,10 @@
 pub mod bert;
 pub mod distilbert;
 pub mod flavor;
-mod gemma3;
+pub mod gemma3;
 pub mod gpt2;
-mod hf_config;
-mod llama;
+pub mod hf_config;
+pub mod llama;
 pub mod modernbert;
 mod spec;
 
@@ -59,7 +59,8 @@ impl Architecture {
             "distilbert" => distilbert::modules(config, task, num_labels)?,
             "modernbert" => modernbert::modules(config, task, num_labels)?,
             "gpt2" => gpt2::modules(config, task, num_labels)?,
-            "llama" => llama::modules(config, task, num_labels)?,
+            "llama" => llama::modules(config, task, num_labels, false)?,
+            "qwen2" => llama::modules(config, task, num_labels, true)?,
             "gemma3_text" => gemma3::modules(config, task, num_labels)?,
             other => {
                 return Err(Error::invalid(
@@ -98,8 +99,8 @@ impl Architecture {
 }
 
 /// The `model_type` values this calculator builds.
-pub const SUPPORTED_MODEL_TYPES: [&str; 7] =
-    ["bert", "roberta", "distilbert", "modernbert", "gpt2", "llama", "gemma3_text"];
+pub const SUPPORTED_MODEL_TYPES: [&str; 8] =
+    ["bert", "roberta", "distilbert", "modernbert", "gpt2", "llama", "qwen2", "gemma3_text"];
 
 #[cfg(test)]
 mod tests {

@@ -6,6 +6,7 @@
 //! padding ids, ModernBERT's options) here. The types import nothing of the model; the readers import the types.
 
 pub mod bert;
+pub mod decoder;
 pub mod gpt2;
 pub mod json;
 pub mod modernbert;

@@ -1,0 +1,111 @@
+//! Writing text: the prompt once through the model (its keys and values cached), then one token at a time, each
+//! chosen greedily or sampled (temperature, top-k, top-p, from a seeded generator), until an end-of-turn id or the
+//! token limit. Without the cache (`use_cache: false`) every step recomputes the whole sequence: the same tokens,
+//! kept to measure what the cache saves.
+
+use burn::tensor::{Device, Int, Tensor, TensorData};
+
+use super::cache::KvCache;
+use super::model::AutoModelForCausalLM;
+use crate::error::Error;
+use crate::readback::read_floats;
+use crate::rng::Rng;
+
+/// How the next token is chosen (transformers' `generate` arguments of the same names).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sampling {
+    pub max_new_tokens: usize,
+    /// 0: greedy (the most likely token); above 0: sampled from softmax(logits / temperature).
+    pub temperature: f64,
+    /// Only the k most likely tokens are drawn from.
+    pub top_k: Option<usize>,
+    /// Only the most likely tokens whose probabilities add up to `top_p` are drawn from.
+    pub top_p: Option<f64>,
+    pub seed: u64,
+    pub use_cache: bool,
+}
+
+impl Sampling {
+    pub fn greedy(max_new_tokens: usize) -> Self {
+        Self { max_new_tokens, temperature: 0.0, top_k: None, top_p: None, seed: 0, use_cache: true }
+    }
+}
+
+/// The new tokens after `prompt` (the stop token included when it stopped on one of `stop`). `on_token` sees each
+/// as it comes and returns false to stop early (the page's Stop button).
+pub async fn generate(
+    model: &AutoModelForCausalLM,
+    prompt: &[u32],
+    stop: &[u32],
+    sampling: &Sampling,
+    device: &Device,
+    mut on_token: impl FnMut(u32) -> bool,
+) -> Result<Vec<u32>, Error> {
+    let mut rng = Rng::new(sampling.seed);
+    let mut cache = sampling.use_cache.then(|| KvCache::new(model.num_layers()));
+    let mut all = prompt.to_vec();
+    let mut new = Vec::new();
+    let mut step: Vec<u32> = prompt.to_vec();
+    while new.len() < sampling.max_new_tokens && !all.is_empty() {
+        let input = if cache.is_some() { &step } else { &all };
+        let ids = Tensor::<2, Int>::from_data(
+            TensorData::new(input.iter().map(|&t| t as i64).collect::<Vec<_>>(), [1, input.len()]),
+            device,
+        );
+        let real = vec![vec![true; all.len()]];
+        let hidden = model.hidden(ids, &real, cache.as_mut());
+        let [_, s, h] = hidden.dims();
+        let last = hidden.slice([0..1, s - 1..s, 0..h]).reshape([1, h]);
+        let logits = read_floats(model.logits_at(last)).await?;
+        let token = choose(&logits, sampling, &mut rng);
+        all.push(token);
+        new.push(token);
+        step = vec![token];
+        if !on_token(token) || stop.contains(&token) {
+            break;
+        }
+    }
+    Ok(new)
+}
+
+/// The next token from `logits` as `sampling` says.
+pub fn choose(logits: &[f32], sampling: &Sampling, rng: &mut Rng) -> u32 {
+    if sampling.temperature <= 0.0 {
+        // The first of equal maxima, as torch's argmax.
+        return logits
+            .iter()
+            .enumerate()
+            .fold((0, f32::NEG_INFINITY), |best, (i, &v)| if v > best.1 { (i, v) } else { best })
+            .0 as u32;
+    }
+    let mut order: Vec<(usize, f64)> =
+        logits.iter().enumerate().map(|(i, &v)| (i, v as f64 / sampling.temperature)).collect();
+    order.sort_by(|a, b| b.1.total_cmp(&a.1));
+    if let Some(k) = sampling.top_k {
+        order.truncate(k.max(1));
+    }
+    let max = order[0].1;
+    let weights: Vec<f64> = order.iter().map(|(_, v)| (v - max).exp()).collect();
+    let total: f64 = weights.iter().sum();
+    let mut keep = order.len();
+    if let Some(p) = sampling.top_p {
+        // The smallest set of the most likely tokens whose probabilities reach p (at least one).
+        let mut cum = 0.0;
+        for (i, w) in weights.iter().enumerate() {
+            cum += w / total;
+            if cum >= p {
+                keep = i + 1;
+                break;
+            }
+        }
+    }
+    let kept: f64 = weights[..keep].iter().sum();
+    let mut x = rng.uniform(0.0, kept);
+    for (i, w) in weights[..keep].iter().enumerate() {
+        if x < *w {
+            return order[i].0 as u32;
+        }
+        x -= w;
+    }
+    order[keep - 1].0 as u32
+}

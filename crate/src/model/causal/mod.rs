@@ -1,0 +1,79 @@
+//! The language models that generate (`AutoModelForCausalLM`): Llama (SmolLM2, TinyLlama), Qwen2 and Gemma 3's
+//! text model, computed as transformers computes them, named as PEFT names them (`model.layers.N.self_attn.q_proj`).
+//! `build` makes one from a config and weights (a checkpoint, a random draw), with LoRA where the placement says;
+//! `score` gives log-probabilities and the completion-only loss; `generate` writes text with a key/value cache.
+
+pub mod attention;
+pub mod cache;
+pub mod generate;
+pub mod layer;
+pub mod mask;
+pub mod model;
+pub mod norm;
+pub mod score;
+
+use burn::tensor::Device;
+
+use super::config::decoder::{DecoderConfig, decoder_config};
+use super::load::{Loader, LoraPlacement, Overrides, Weights};
+use crate::accounting::arch::HfConfig;
+use crate::accounting::arch::flavor::Flavor;
+use crate::accounting::lora_config::TargetModules;
+use crate::error::Error;
+pub use model::AutoModelForCausalLM;
+
+/// The reader for a language model's `config.json` (`model_type` llama, qwen2 or gemma3_text).
+pub fn read_config(config: &HfConfig) -> Result<DecoderConfig, Error> {
+    let flavor = match config.model_type()?.as_str() {
+        "llama" => Flavor::Llama,
+        "qwen2" => Flavor::Qwen2,
+        "gemma3_text" => Flavor::Gemma3Text,
+        other => {
+            return Err(Error::invalid(
+                "model_type",
+                format!("language models here are llama, qwen2 and gemma3_text; this config is '{other}'"),
+            ));
+        }
+    };
+    decoder_config(config, flavor)
+}
+
+/// The model `config` describes, with trained tensors (an adapter's A and B) laid over `weights`, and LoRA on the
+/// modules `lora` names (full names: `model.layers.0.self_attn.q_proj`); random values drawn from `seed`.
+pub fn build(
+    config: &DecoderConfig,
+    weights: Weights<'_>,
+    overrides: Option<&Overrides>,
+    lora: Option<LoraPlacement<'_>>,
+    seed: u64,
+    device: &Device,
+) -> Result<AutoModelForCausalLM, Error> {
+    let mut loader =
+        Loader::for_flavor(config.flavor, config.initializer_range, weights, overrides, lora, seed, device)?;
+    AutoModelForCausalLM::load(&mut loader, config)
+}
+
+/// The linear layers PEFT's `target_modules` can name, in module order: `model.layers.N.self_attn.{q,k,v,o}_proj`
+/// and `model.layers.N.mlp.{gate,up,down}_proj` (the output head is never a target).
+pub fn linear_modules(config: &DecoderConfig) -> Vec<String> {
+    (0..config.num_hidden_layers)
+        .flat_map(|i| {
+            ["self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "self_attn.o_proj"]
+                .into_iter()
+                .chain(["mlp.gate_proj", "mlp.up_proj", "mlp.down_proj"])
+                .map(move |m| format!("model.layers.{i}.{m}"))
+        })
+        .collect()
+}
+
+/// The modules PEFT's `target_modules` put LoRA on: `all-linear` is every linear layer of the blocks; a name
+/// matches a module whose name is it or ends in `.` + it.
+pub fn lora_modules(config: &DecoderConfig, targets: &TargetModules) -> Vec<String> {
+    let all = linear_modules(config);
+    match targets {
+        TargetModules::Names(names) => {
+            all.into_iter().filter(|m| names.iter().any(|t| m == t || m.ends_with(&format!(".{t}")))).collect()
+        }
+        _ => all,
+    }
+}
