@@ -5,6 +5,7 @@ pub mod accounting;
 pub mod error;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod float16;
+pub mod gguf;
 pub mod safetensors;
 
 pub mod rng;

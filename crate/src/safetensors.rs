@@ -111,7 +111,7 @@ fn dtype_bytes(dtype: &str) -> Option<usize> {
     })
 }
 
-fn f16_to_f32(h: u16) -> f32 {
+pub fn f16_to_f32(h: u16) -> f32 {
     let sign = ((h >> 15) as u32) << 31;
     let exp = ((h >> 10) & 0x1f) as u32;
     let frac = (h & 0x3ff) as u32;

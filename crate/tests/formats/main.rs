@@ -2,4 +2,5 @@
 //! One test binary per area (each links burn once); a file per subject inside it.
 
 mod bad_input;
+mod gguf;
 mod peft_written;
