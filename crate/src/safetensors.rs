@@ -9,6 +9,8 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use crate::error::Error;
+use crate::f16::f16_to_f32;
+use crate::gguf::{GgmlType, quant};
 
 /// One tensor's place in the file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -18,6 +20,21 @@ pub struct Entry {
     /// Byte range inside the data section.
     pub start: usize,
     pub end: usize,
+    /// How the stored values become the model's (a GGUF file's tensors seen through this view).
+    pub fix: Fix,
+}
+
+/// What turns a stored tensor into the one the model computes with: nothing for a safetensors file; for a GGUF
+/// file, undoing what llama.cpp's converter did to it (`model::causal::gguf` says which).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Fix {
+    #[default]
+    None,
+    /// llama.cpp's converter permutes the rows of Llama's q/k projections (interleaved rotary pairs); undone for
+    /// this many heads, as transformers' `reverse_permute_weights` does.
+    Unpermute(usize),
+    /// Gemma's norms are stored as `1 + w` (llama.cpp computes `x * w`); the model's `(1 + w)` needs `w`.
+    MinusOne,
 }
 
 /// A parsed file borrowing its bytes.
@@ -76,16 +93,27 @@ impl<'a> SafeTensors<'a> {
                     format!("tensor {name}: offsets {start}..{end} do not hold {shape:?} {dtype} (file truncated?)"),
                 ));
             }
-            entries.insert(name, Entry { dtype, shape, start, end });
+            entries.insert(name, Entry { dtype, shape, start, end, fix: Fix::None });
         }
         Ok(Self { file: file.to_string(), data, entries, metadata })
     }
 
-    /// A tensor as float32 values (F32, F16 and BF16 are converted), with its shape.
+    /// A view of tensors elsewhere in `data` (a GGUF file's, by the names the model asks for): `entries` hold
+    /// byte ranges of `data`, checked by whoever built them, dtypes as ggml names them for quantized tensors.
+    pub fn view(file: &str, data: &'a [u8], entries: BTreeMap<String, Entry>) -> Self {
+        Self { file: file.to_string(), data, entries, metadata: BTreeMap::new() }
+    }
+
+    /// A tensor as float32 values (F32, F16 and BF16 are converted, GGUF's quantized types dequantized), with its
+    /// shape.
     pub fn f32(&self, name: &str) -> Result<(Vec<f32>, Vec<usize>), Error> {
         let e = self.entries.get(name).ok_or_else(|| bad(&self.file, format!("tensor {name} is missing")))?;
         let raw = &self.data[e.start..e.end];
         let values = match e.dtype.as_str() {
+            q if q.starts_with('Q') => {
+                let kind = GgmlType::from_name(q).ok_or_else(|| bad(&self.file, format!("tensor {name} is {q}")))?;
+                quant::dequantize(kind, raw)
+            }
             "F32" => raw.chunks_exact(4).map(|c| f32::from_le_bytes(c.try_into().expect("4 bytes"))).collect(),
             "F16" => raw.chunks_exact(2).map(|c| f16_to_f32(u16::from_le_bytes([c[0], c[1]]))).collect(),
             "BF16" => {
@@ -93,11 +121,39 @@ impl<'a> SafeTensors<'a> {
             }
             other => return Err(bad(&self.file, format!("tensor {name} is {other}; expected a float tensor"))),
         };
-        Ok((values, e.shape.clone()))
+        Ok((fix(values, &e.shape, e.fix), e.shape.clone()))
     }
 
     pub fn contains(&self, name: &str) -> bool {
         self.entries.contains_key(name)
+    }
+}
+
+/// `values` of a tensor `shape` (torch order) as the model wants them (`Fix`).
+fn fix(values: Vec<f32>, shape: &[usize], fix: Fix) -> Vec<f32> {
+    match fix {
+        Fix::None => values,
+        Fix::MinusOne => values.into_iter().map(|v| v - 1.0).collect(),
+        Fix::Unpermute(heads) => {
+            // Rows `[heads, dim, 2]` back to `[heads, 2, dim]`: row (h, a, b) comes from row (h, b, a).
+            let rows = shape.first().copied().unwrap_or(0);
+            let width = values.len() / rows.max(1);
+            let dim = rows / heads.max(1) / 2;
+            if heads == 0 || dim == 0 || heads * dim * 2 != rows {
+                return values;
+            }
+            let mut out = vec![0.0; values.len()];
+            for h in 0..heads {
+                for a in 0..2 {
+                    for b in 0..dim {
+                        let to = h * 2 * dim + a * dim + b;
+                        let from = h * 2 * dim + b * 2 + a;
+                        out[to * width..(to + 1) * width].copy_from_slice(&values[from * width..(from + 1) * width]);
+                    }
+                }
+            }
+            out
+        }
     }
 }
 
@@ -109,28 +165,6 @@ fn dtype_bytes(dtype: &str) -> Option<usize> {
         "I8" | "U8" | "BOOL" | "F8_E4M3" | "F8_E5M2" => 1,
         _ => return None,
     })
-}
-
-pub fn f16_to_f32(h: u16) -> f32 {
-    let sign = ((h >> 15) as u32) << 31;
-    let exp = ((h >> 10) & 0x1f) as u32;
-    let frac = (h & 0x3ff) as u32;
-    let bits = match (exp, frac) {
-        (0, 0) => sign,
-        (0, f) => {
-            // Subnormal: renormalise.
-            let mut e = 127 - 15 + 1;
-            let mut f = f;
-            while f & 0x400 == 0 {
-                f <<= 1;
-                e -= 1;
-            }
-            sign | (e << 23) | ((f & 0x3ff) << 13)
-        }
-        (0x1f, f) => sign | 0x7f80_0000 | (f << 13),
-        (e, f) => sign | ((e + 127 - 15) << 23) | (f << 13),
-    };
-    f32::from_bits(bits)
 }
 
 /// Writes float32 tensors as `safetensors` does: sorted by name (one dtype), `{"format":"pt"}` metadata,

@@ -4,7 +4,7 @@
 //! one or two float16 scales; the k-quants in super-blocks of 256 with 6-bit sub-block scales (Q4_K, Q5_K) or
 //! 8-bit ones (Q6_K).
 
-use crate::safetensors::f16_to_f32;
+use crate::f16::f16_to_f32;
 
 /// The tensor types read here (ggml's `ggml_type` ids), under ggml's names.
 #[allow(non_camel_case_types)]
@@ -39,6 +39,11 @@ impl GgmlType {
             30 => Self::BF16,
             _ => return None,
         })
+    }
+
+    /// The type `name` (`Q4_K`) names.
+    pub fn from_name(name: &str) -> Option<Self> {
+        (0..=30).filter_map(Self::from_id).find(|t| t.name() == name)
     }
 
     pub fn name(self) -> &'static str {

@@ -5,6 +5,7 @@
 mod arch_parity;
 mod bert_parity;
 mod decoder_parity;
+mod gguf_real;
 mod inspect;
 mod model;
 mod reproducible;

@@ -5,7 +5,11 @@
 
 pub mod attention;
 pub mod cache;
+pub mod chat;
+pub mod files;
 pub mod generate;
+pub mod gguf;
+pub mod gguf_tokenizer;
 pub mod layer;
 pub mod mask;
 pub mod model;

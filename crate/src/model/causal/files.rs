@@ -1,0 +1,181 @@
+//! A language model's files, as bytes (what the CLI reads from disk and the page downloads): a Hugging Face folder
+//! (`config.json`, `tokenizer.json`, `model.safetensors`, and a chat template from `chat_template.jinja` or
+//! `tokenizer_config.json`) or one GGUF file holding all of it. `load` makes the model, its tokenizer and its chat
+//! template, with a PEFT adapter when one is given, after checking that the files belong together.
+
+use serde_json::Value as Json;
+use tokenizers::Tokenizer;
+
+use super::chat::SpecialTokens;
+use super::gguf;
+use super::gguf_tokenizer;
+use super::model::AutoModelForCausalLM;
+use crate::accounting::arch::HfConfig;
+use crate::error::Error;
+use crate::gguf::Gguf;
+use crate::model::config::decoder::DecoderConfig;
+use crate::model::export::{read_adapter_config, read_peft_weights};
+use crate::model::load::{LoraPlacement, Overrides, Weights};
+use crate::model::lora::LoraLinearConfig;
+use crate::safetensors::SafeTensors;
+use burn::tensor::Device;
+
+pub enum LmSource {
+    Folder {
+        config_json: String,
+        tokenizer_json: Vec<u8>,
+        safetensors: Vec<u8>,
+        /// `tokenizer_config.json`, when the folder has one (its `chat_template`, special tokens).
+        tokenizer_config_json: Option<String>,
+        /// `chat_template.jinja` (transformers 5 saves the template there).
+        chat_template_jinja: Option<String>,
+    },
+    Gguf(Vec<u8>),
+}
+
+pub struct LmFiles {
+    /// What to record as `base_model_name_or_path` (a Hub id, a folder, a file).
+    pub name: String,
+    pub source: LmSource,
+}
+
+/// A PEFT adapter's two files.
+pub struct AdapterFiles {
+    pub config_json: String,
+    pub safetensors: Vec<u8>,
+}
+
+/// A loaded language model with what it needs to read and write text.
+pub struct LanguageModel {
+    pub name: String,
+    pub config: DecoderConfig,
+    pub tokenizer: Tokenizer,
+    /// The template and the file it came from.
+    pub chat_template: Option<(String, String)>,
+    pub special: SpecialTokens,
+    pub model: AutoModelForCausalLM,
+}
+
+impl LmFiles {
+    /// The model's config, tokenizer and chat template, without its weights (what the page checks first).
+    pub fn describe(&self) -> Result<(DecoderConfig, Tokenizer, Option<(String, String)>), Error> {
+        match &self.source {
+            LmSource::Folder { config_json, tokenizer_json, tokenizer_config_json, chat_template_jinja, .. } => {
+                let config = super::read_config(&HfConfig::parse(config_json)?)?;
+                let tokenizer = Tokenizer::from_bytes(tokenizer_json)
+                    .map_err(|e| Error::invalid("tokenizer.json", format!("cannot be read: {e}")))?;
+                let from_config = tokenizer_config_json
+                    .as_deref()
+                    .map(|t| serde_json::from_str::<Json>(t).map_err(|e| Error::json("tokenizer_config.json", &e)))
+                    .transpose()?
+                    .and_then(|v| v.get("chat_template").and_then(Json::as_str).map(str::to_string));
+                let template = match (chat_template_jinja, from_config) {
+                    (Some(t), _) => Some((t.clone(), "chat_template.jinja".to_string())),
+                    (None, Some(t)) => Some((t, "tokenizer_config.json".to_string())),
+                    (None, None) => None,
+                };
+                Ok((config, tokenizer, template))
+            }
+            LmSource::Gguf(bytes) => {
+                let g = Gguf::parse(&self.name, bytes)?;
+                let config = super::read_config(&HfConfig::parse(&gguf::config_json(&g)?)?)?;
+                let tokenizer = gguf_tokenizer::tokenizer(&g)?;
+                let template = g.str("tokenizer.chat_template")?.map(|t| (t.to_string(), self.name.clone()));
+                Ok((config, tokenizer, template))
+            }
+        }
+    }
+
+    /// The model on `device`, with `adapter` when one is given.
+    pub fn load(&self, adapter: Option<&AdapterFiles>, device: &Device) -> Result<LanguageModel, Error> {
+        let (config, tokenizer, chat_template) = self.describe()?;
+        check_vocabulary(&tokenizer, &config, self.tokenizer_file())?;
+        let parsed;
+        let weights = match &self.source {
+            LmSource::Folder { safetensors, .. } => SafeTensors::parse("model.safetensors", safetensors)?,
+            LmSource::Gguf(bytes) => {
+                parsed = Gguf::parse(&self.name, bytes)?;
+                gguf::weights(&parsed, bytes)?
+            }
+        };
+        check_embeddings(&weights, &config)?;
+        let model = match adapter {
+            None => super::build(&config, Weights::Checkpoint(weights), None, None, 0, device)?,
+            Some(a) => {
+                let (lora, dropout) = read_adapter_config(&a.config_json)?;
+                let file = SafeTensors::parse("adapter_model.safetensors", &a.safetensors)?;
+                let overrides: Overrides = read_peft_weights(&file)?;
+                let targets = lora.target_modules.clone().ok_or_else(|| {
+                    Error::invalid("adapter_config.json", "has no target_modules: which layers does it adapt?")
+                })?;
+                let modules = super::lora_modules(&config, &targets);
+                if modules.is_empty() {
+                    return Err(Error::invalid(
+                        "adapter_config.json",
+                        format!("target_modules {} names no layer of this model", targets.to_list()),
+                    ));
+                }
+                let placement =
+                    LoraPlacement { modules: &modules, config: LoraLinearConfig::from_peft(&lora, dropout) };
+                super::build(&config, Weights::Checkpoint(weights), Some(&overrides), Some(placement), 0, device)?
+            }
+        };
+        let token = |id: Option<u32>| id.and_then(|i| tokenizer.id_to_token(i));
+        let special = SpecialTokens {
+            bos_token: token(config.bos_token_id),
+            eos_token: token(config.eos_token_ids.first().copied()),
+        };
+        Ok(LanguageModel { name: self.name.clone(), config, tokenizer, chat_template, special, model })
+    }
+
+    fn tokenizer_file(&self) -> &str {
+        match self.source {
+            LmSource::Folder { .. } => "tokenizer.json",
+            LmSource::Gguf(_) => &self.name,
+        }
+    }
+}
+
+/// Every token the tokenizer can produce has a row in the embedding table, except special tokens the text model
+/// never embeds (Gemma 3's `<image_soft_token>` at id 262144 = `vocab_size`, for its vision tower).
+fn check_vocabulary(tokenizer: &Tokenizer, config: &DecoderConfig, file: &str) -> Result<(), Error> {
+    let special: std::collections::HashSet<u32> =
+        tokenizer.get_added_tokens_decoder().iter().filter(|(_, t)| t.special).map(|(&id, _)| id).collect();
+    let beyond = tokenizer
+        .get_vocab(true)
+        .into_iter()
+        .filter(|(_, id)| *id as usize >= config.vocab_size && !special.contains(id))
+        .max_by_key(|(_, id)| *id);
+    match beyond {
+        Some((token, id)) => Err(Error::invalid(
+            file,
+            format!(
+                "has token {token:?} at id {id} but the model's vocab_size is {}: the tokenizer is from another model",
+                config.vocab_size
+            ),
+        )),
+        None => Ok(()),
+    }
+}
+
+/// The embedding table is `[vocab_size, hidden_size]`.
+fn check_embeddings(weights: &SafeTensors<'_>, config: &DecoderConfig) -> Result<(), Error> {
+    let name = ["model.embed_tokens.weight", "embed_tokens.weight"].into_iter().find(|n| weights.contains(n));
+    let Some(name) = name else {
+        return Err(Error::invalid(
+            "model.safetensors",
+            "has no model.embed_tokens.weight: not a language model's weights",
+        ));
+    };
+    let want = [config.vocab_size, config.hidden_size];
+    if weights.entries[name].shape != want {
+        return Err(Error::invalid(
+            "model.safetensors",
+            format!(
+                "{name} is {:?} but the config says vocab_size x hidden_size = {want:?}: the weights are from another model",
+                weights.entries[name].shape
+            ),
+        ));
+    }
+    Ok(())
+}

@@ -1,0 +1,87 @@
+//! The real SmolLM2-135M-Instruct GGUF (Q4_1 with a Q8_0 embedding), against what transformers makes of the same
+//! file (`tests/reference/smollm2_gguf.py` wrote `smollm2_gguf.json`): token ids on 251 real texts, the chat
+//! template's text and ids, log-probabilities within 1e-3, greedy generation. The file comes from the set-up
+//! (`tools/fetch_gguf.sh smollm2`, which `tools/test.sh` runs); `LP_REQUIRE_REAL_MODELS=1` (the test command sets
+//! it) makes its absence a failure rather than a skipped check.
+#![cfg(feature = "train")]
+
+use std::path::PathBuf;
+
+use burn::tensor::Device;
+use futures_lite::future::block_on;
+use lora_playground::model::causal::chat::{Message, render};
+use lora_playground::model::causal::files::{LmFiles, LmSource};
+use lora_playground::model::causal::generate::{Sampling, generate};
+use lora_playground::model::causal::score::logprobs;
+use serde_json::Value;
+
+const FILE: &str = "SmolLM2-135M-Instruct.Q4_1.gguf";
+
+fn model_file() -> Option<PathBuf> {
+    let mut places: Vec<PathBuf> = Vec::new();
+    if let Ok(dir) = std::env::var("LP_MODEL_DIR") {
+        places.push(PathBuf::from(dir).join(FILE));
+    }
+    places.push(PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../models")).join(FILE));
+    if let Ok(home) = std::env::var("HOME") {
+        places.push(PathBuf::from(home).join(".cache/lp/models").join(FILE));
+    }
+    let found = places.into_iter().find(|p| p.is_file());
+    if found.is_none() {
+        assert!(
+            std::env::var("LP_REQUIRE_REAL_MODELS").is_err(),
+            "{FILE} is missing: fetch it with tools/fetch_gguf.sh smollm2"
+        );
+        eprintln!("skipped: {FILE} not fetched (tools/fetch_gguf.sh smollm2)");
+    }
+    found
+}
+
+fn reference() -> Value {
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/reference/smollm2_gguf.json"));
+    serde_json::from_str(&text.unwrap()).unwrap()
+}
+
+fn ids(v: &Value) -> Vec<u32> {
+    v.as_array().unwrap().iter().map(|x| x.as_u64().unwrap() as u32).collect()
+}
+
+#[test]
+fn smollm2_gguf_reads_as_transformers_reads_it() {
+    let Some(path) = model_file() else { return };
+    let files = LmFiles { name: FILE.into(), source: LmSource::Gguf(std::fs::read(path).unwrap()) };
+    let device = Device::flex();
+    let lm = files.load(None, &device).unwrap();
+    let r = reference();
+
+    let texts = r["texts"].as_array().unwrap();
+    assert!(texts.len() >= 200);
+    for t in texts {
+        let text = t["text"].as_str().unwrap();
+        let ours = lm.tokenizer.encode(text, true).unwrap().get_ids().to_vec();
+        assert_eq!(ours, ids(&t["ids"]), "token ids of {text:?}");
+    }
+
+    let (template, source) = lm.chat_template.clone().expect("the file has a chat template");
+    for chat in r["chats"].as_array().unwrap() {
+        let messages: Vec<Message> = serde_json::from_value(chat["messages"].clone()).unwrap();
+        let text = render(&template, &source, &messages, true, &lm.special).unwrap();
+        assert_eq!(text, chat["text"].as_str().unwrap());
+        let ours = lm.tokenizer.encode(text.as_str(), false).unwrap().get_ids().to_vec();
+        assert_eq!(ours, ids(&chat["ids"]));
+    }
+
+    for s in r["logprobs"].as_array().unwrap() {
+        let tokens = ids(&s["ids"]);
+        let ours = block_on(logprobs(&lm.model, std::slice::from_ref(&tokens), &device)).unwrap().remove(0);
+        let want: Vec<f32> = s["logprobs"].as_array().unwrap().iter().map(|x| x.as_f64().unwrap() as f32).collect();
+        let d = ours.iter().zip(&want).map(|(a, b)| (a - b).abs()).fold(0.0, f32::max);
+        assert!(d < 1e-3, "log-probabilities of {:?} differ from transformers' by {d}", s["text"]);
+        eprintln!("log-probabilities of {:?}: largest difference from transformers' {d:.2e}", s["text"]);
+    }
+
+    let g = &r["greedy"];
+    let want = ids(&g["tokens"]);
+    let got = block_on(generate(&lm.model, &ids(&g["prompt"]), &[], &Sampling::greedy(want.len()), &device, |_| true));
+    assert_eq!(got.unwrap(), want, "greedy tokens ({})", g["text"]);
+}
