@@ -1,7 +1,7 @@
 //! The byte cursor under `Gguf::parse`: little-endian numbers, length-prefixed strings and typed values, each
 //! checked against the bytes that remain, with the offset and what was being read in every error.
 
-use super::Value;
+use super::value::Value;
 use crate::error::Error;
 
 /// Arrays of arrays nest at most this deep (llama.cpp writes one level).
