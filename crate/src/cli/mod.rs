@@ -13,9 +13,15 @@ mod flags;
 mod float16;
 mod hub;
 #[cfg(feature = "train")]
+mod generate;
+#[cfg(feature = "train")]
 mod inspect;
 #[cfg(feature = "train")]
 mod launches;
+#[cfg(feature = "train")]
+mod lm_files;
+#[cfg(feature = "train")]
+mod logprobs;
 #[cfg(feature = "train")]
 mod merge;
 #[cfg(feature = "train")]
@@ -46,6 +52,10 @@ pub fn run(args: &[String]) -> i32 {
         #[cfg(feature = "train")]
         Some("predict") => predict::run(&args[1..]),
         #[cfg(feature = "train")]
+        Some("logprobs") => logprobs::run(&args[1..]),
+        #[cfg(feature = "train")]
+        Some("generate") => generate::run(&args[1..]),
+        #[cfg(feature = "train")]
         Some("merge") => merge::run(&args[1..]),
         #[cfg(feature = "train")]
         Some("adapters") => adapters::run(&args[1..]),
@@ -63,8 +73,8 @@ pub fn run(args: &[String]) -> i32 {
         Some("bench-one") => bench::run_one(&args[1..]),
         #[cfg(not(feature = "train"))]
         Some(
-            cmd @ ("train" | "predict" | "merge" | "adapters" | "inspect" | "compare" | "sweep" | "tiny-model"
-            | "bench"),
+            cmd @ ("train" | "predict" | "logprobs" | "generate" | "merge" | "adapters" | "inspect" | "compare"
+            | "sweep" | "tiny-model" | "bench"),
         ) => {
             eprintln!("error: '{cmd}' needs the `train` feature (this build has only the calculator)");
             2

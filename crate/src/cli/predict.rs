@@ -36,6 +36,17 @@ pub fn read_folder(dir: &Path) -> Result<BTreeMap<String, Vec<u8>>, String> {
     Ok(out)
 }
 
+/// `--input`: a file, or `-` for standard input.
+pub fn read_input(input: &str) -> Result<Vec<u8>, Error> {
+    if input == "-" {
+        let mut b = Vec::new();
+        std::io::Read::read_to_end(&mut std::io::stdin(), &mut b).map_err(|e| Error::invalid("--input", format!("stdin: {e}")))?;
+        Ok(b)
+    } else {
+        std::fs::read(input).map_err(|e| Error::invalid("--input", format!("{input}: {e}")))
+    }
+}
+
 fn go(f: &Flags) -> Result<(), Error> {
     let adapter =
         f.str("--adapter").ok_or("--adapter DIR is required (a folder written by train, or a PEFT adapter)")?;
@@ -46,13 +57,7 @@ fn go(f: &Flags) -> Result<(), Error> {
     let device = device::parse(f.str("--device").unwrap_or("cpu"))?;
     let saved = read_folder(Path::new(adapter))?;
     let classifier = load_trained(&files, &saved, &device).map_err(|e| format!("--adapter {adapter}: {e}"))?;
-    let bytes = if input == "-" {
-        let mut b = Vec::new();
-        std::io::Read::read_to_end(&mut std::io::stdin(), &mut b).map_err(|e| format!("stdin: {e}"))?;
-        b
-    } else {
-        std::fs::read(input).map_err(|e| format!("--input {input}: {e}"))?
-    };
+    let bytes = read_input(input)?;
     let (texts, problems) = data::texts(input, &bytes)?;
     for p in &problems {
         eprintln!("warning: {input} line {}: {} (skipped)", p.line, p.reason);

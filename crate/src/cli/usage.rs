@@ -11,6 +11,11 @@ usage:
                         --host 0.0.0.0 serves a classroom's network, default 127.0.0.1)
   lora-playground train --data <file | builtin:NAME> --out DIR [options]
   lora-playground predict --adapter DIR --input <file | -> [--model M] [--device cpu|wgpu]
+  lora-playground logprobs --input <file | -> [--model LM] [--adapter DIR]
+                        (a language model's log-probability of each token of each text, one JSON line per text)
+  lora-playground generate --input <file | -> [--model LM] [--adapter DIR] [--chat] [--system TEXT]
+                        [--max-new-tokens 64] [--temperature 0] [--top-k K] [--top-p P] [--seed 0] [--no-cache]
+                        (continues each prompt; greedy unless --temperature > 0; one JSON line per prompt)
   lora-playground merge --adapter DIR --data <file | builtin:NAME> --out DIR [--model M] [--batch-size 1] [--repeats 3] [--json]
                         (folds the adapter into the base weights, checks it on the validation texts, times both,
                         saves a transformers model folder)
@@ -54,6 +59,8 @@ count options (defaults follow PEFT's LoraConfig):
   --batch-size N --seq-len N            for the activation estimate (default 16 x 128)
   --bottleneck N --virtual-tokens N     for the method comparison (default 64, 20)
   --json                one JSON object instead of a table
+language models (LM): smollm2 (SmolLM2-135M-Instruct, fetched by the set-up), gemma-3-270m
+         (tools/fetch_gguf.sh gemma-3-270m), a .gguf file, a model folder, hf:ORG/NAME
 presets: all-MiniLM-L6-v2, bert-base-uncased, distilbert-base-uncased, roberta-base, ModernBERT-base,
          gpt2, gemma-3-270m, Llama-2-7b";
 
