@@ -145,7 +145,8 @@ def main():
         save_file({k: v.contiguous() for k, v in expected.items()}, os.path.join(folder, "expected.safetensors"),
                   metadata={"transformers": transformers.__version__, "torch": torch.__version__, "peft": __import__("peft").__version__,
                             "texts": json.dumps(TEXTS)})
-        print(f"{name}: {sum(p.numel() for p in model.parameters()):,} parameters, batch {tuple(ids.shape)}, "
+        # (`model` now carries PEFT's LoRA layers too: get_peft_model wraps it in place.)
+        print(f"{name}: {sum(p.numel() for p in model.parameters()):,} parameters with LoRA, batch {tuple(ids.shape)}, "
               f"loss {out.loss.item():.5f}, greedy {expected['greedy.0'].int().tolist()}")
 
 

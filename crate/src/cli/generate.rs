@@ -36,7 +36,8 @@ pub fn run(args: &[String]) -> i32 {
 }
 
 fn go(f: &Flags) -> Result<(), Error> {
-    let input = f.str("--input").ok_or("--input FILE is required (one prompt per line, or .jsonl of {\"text\": ...})")?;
+    let input =
+        f.str("--input").ok_or("--input FILE is required (one prompt per line, or .jsonl of {\"text\": ...})")?;
     let temperature: f64 = f.get("--temperature", 0.0, "a number of at least 0")?;
     if !(temperature >= 0.0 && temperature.is_finite()) {
         return Err(Error::invalid("--temperature", "must be a number of at least 0 (0: greedy)"));

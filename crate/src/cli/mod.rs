@@ -11,9 +11,9 @@ mod count;
 mod device;
 mod flags;
 mod float16;
-mod hub;
 #[cfg(feature = "train")]
 mod generate;
+mod hub;
 #[cfg(feature = "train")]
 mod inspect;
 #[cfg(feature = "train")]
@@ -38,6 +38,8 @@ mod table;
 mod timing;
 #[cfg(feature = "train")]
 mod train;
+#[cfg(feature = "train")]
+mod train_lm;
 mod usage;
 
 /// Runs a command line; returns the process exit code: 0 ok, 1 bad input (a model, a file, a setting), 2 a bad

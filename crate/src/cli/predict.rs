@@ -40,7 +40,8 @@ pub fn read_folder(dir: &Path) -> Result<BTreeMap<String, Vec<u8>>, String> {
 pub fn read_input(input: &str) -> Result<Vec<u8>, Error> {
     if input == "-" {
         let mut b = Vec::new();
-        std::io::Read::read_to_end(&mut std::io::stdin(), &mut b).map_err(|e| Error::invalid("--input", format!("stdin: {e}")))?;
+        std::io::Read::read_to_end(&mut std::io::stdin(), &mut b)
+            .map_err(|e| Error::invalid("--input", format!("stdin: {e}")))?;
         Ok(b)
     } else {
         std::fs::read(input).map_err(|e| Error::invalid("--input", format!("{input}: {e}")))

@@ -49,6 +49,14 @@ pub fn run(args: &[String]) -> i32 {
         Ok(f) => f,
         Err(m) => return usage_error(&m),
     };
+    // A language model trains as one (causal-LM fine-tuning, `train_lm`).
+    if super::train_lm::wants(flags.str("--model")) {
+        return super::usage::exit_code(
+            device::parse(flags.str("--device").unwrap_or("cpu"))
+                .map_err(Error::from)
+                .and_then(|d| super::train_lm::go(&flags, &d)),
+        );
+    }
     let plan = match plan(&flags) {
         Ok(p) => p,
         Err(m) => return usage_error(&m),

@@ -7,9 +7,12 @@ pub const BUILTIN: [(&str, &str); 3] = [
     ("topics", include_str!("../../datasets/topics.jsonl")),
 ];
 
-/// The JSON Lines text of a built-in dataset.
+/// Data for fine-tuning a language model (`data::lm`): `builtin:lora-lesson`, questions and answers about LoRA.
+pub const BUILTIN_LM: [(&str, &str); 1] = [("lora-lesson", include_str!("../../datasets/lora-lesson.jsonl"))];
+
+/// The JSON Lines text of a built-in dataset (either kind).
 pub fn builtin(name: &str) -> Option<&'static str> {
-    BUILTIN.iter().find(|(n, _)| *n == name).map(|(_, t)| *t)
+    BUILTIN.iter().chain(BUILTIN_LM.iter()).find(|(n, _)| *n == name).map(|(_, t)| *t)
 }
 
 #[cfg(test)]
@@ -28,6 +31,9 @@ mod tests {
                 "{name} is unbalanced: {counts:?}"
             );
         }
+        let (rows, problems) =
+            super::super::lm::lm_rows("l.jsonl", builtin("lora-lesson").unwrap().as_bytes()).unwrap();
+        assert_eq!((rows.len(), problems.len()), (48, 0));
         let labels = super::super::parse("c.jsonl", builtin("complaints").unwrap().as_bytes()).unwrap().labels;
         assert_eq!(labels, ["bank_account", "credit_card", "debt_collection", "mortgage", "student_loan"]);
     }

@@ -3,6 +3,7 @@
 pub mod builtin;
 mod jsonl;
 mod lines;
+pub mod lm;
 pub mod parse;
 mod problem;
 mod records;

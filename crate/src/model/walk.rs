@@ -89,6 +89,11 @@ pub fn visit_named<M: Module>(model: &M, flavor: Flavor, visitor: &mut impl Visi
     model.visit(&mut Named { flavor, path: Vec::new(), inner: visitor });
 }
 
+/// `map_params` for any model whose fields are named as `flavor`'s checkpoints (the language models too).
+pub fn map_named<M: Module>(model: M, flavor: Flavor, mapper: &mut impl MapParam) -> M {
+    model.map(&mut Named { flavor, path: Vec::new(), inner: mapper })
+}
+
 /// Every float parameter of `model` through `mapper`, with its Hugging Face name.
 pub fn map_params(
     model: AutoModelForSequenceClassification,

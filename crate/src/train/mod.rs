@@ -5,6 +5,7 @@ pub mod adamw;
 pub mod adapters;
 pub mod batch;
 pub mod budget;
+pub mod causal;
 pub mod classifier;
 pub mod config;
 pub mod experiment;

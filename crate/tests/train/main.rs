@@ -3,6 +3,7 @@
 //! One test binary per area (each links burn once); a file per subject inside it.
 
 mod adapters;
+mod causal;
 mod common;
 mod float16;
 mod job;

@@ -90,17 +90,8 @@ impl LmFiles {
     pub fn load(&self, adapter: Option<&AdapterFiles>, device: &Device) -> Result<LanguageModel, Error> {
         let (config, tokenizer, chat_template) = self.describe()?;
         check_vocabulary(&tokenizer, &config, self.tokenizer_file())?;
-        let parsed;
-        let weights = match &self.source {
-            LmSource::Folder { safetensors, .. } => SafeTensors::parse("model.safetensors", safetensors)?,
-            LmSource::Gguf(bytes) => {
-                parsed = Gguf::parse(&self.name, bytes)?;
-                gguf::weights(&parsed, bytes)?
-            }
-        };
-        check_embeddings(&weights, &config)?;
         let model = match adapter {
-            None => super::build(&config, Weights::Checkpoint(weights), None, None, 0, device)?,
+            None => self.build(&config, None, None, 0, device)?,
             Some(a) => {
                 let (lora, dropout) = read_adapter_config(&a.config_json)?;
                 let file = SafeTensors::parse("adapter_model.safetensors", &a.safetensors)?;
@@ -117,7 +108,7 @@ impl LmFiles {
                 }
                 let placement =
                     LoraPlacement { modules: &modules, config: LoraLinearConfig::from_peft(&lora, dropout) };
-                super::build(&config, Weights::Checkpoint(weights), Some(&overrides), Some(placement), 0, device)?
+                self.build(&config, Some(&overrides), Some(placement), 0, device)?
             }
         };
         let token = |id: Option<u32>| id.and_then(|i| tokenizer.id_to_token(i));
@@ -126,6 +117,24 @@ impl LmFiles {
             eos_token: token(config.eos_token_ids.first().copied()),
         };
         Ok(LanguageModel { name: self.name.clone(), config, tokenizer, chat_template, special, model })
+    }
+
+    /// The model from these files' weights, with `overrides` (an adapter's A and B) and LoRA where `placement`
+    /// says; random values (a fresh A) from `seed`.
+    pub fn build(
+        &self,
+        config: &DecoderConfig,
+        overrides: Option<&Overrides>,
+        placement: Option<LoraPlacement<'_>>,
+        seed: u64,
+        device: &Device,
+    ) -> Result<AutoModelForCausalLM, Error> {
+        let weights = match &self.source {
+            LmSource::Folder { safetensors, .. } => SafeTensors::parse("model.safetensors", safetensors)?,
+            LmSource::Gguf(bytes) => gguf::weights(&Gguf::parse(&self.name, bytes)?, bytes)?,
+        };
+        check_embeddings(&weights, config)?;
+        super::build(config, Weights::Checkpoint(weights), overrides, placement, seed, device)
     }
 
     fn tokenizer_file(&self) -> &str {
