@@ -7,6 +7,7 @@ mod causal;
 mod common;
 mod float16;
 mod job;
+mod lm_lab;
 mod merge;
 mod resume;
 mod session;

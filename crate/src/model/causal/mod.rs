@@ -57,6 +57,12 @@ pub fn build(
     AutoModelForCausalLM::load(&mut loader, config)
 }
 
+/// Every parameter of `model` (the tied head counted once, as transformers counts it).
+pub fn parameter_count(model: &AutoModelForCausalLM) -> u64 {
+    use burn::module::Module;
+    model.num_params() as u64
+}
+
 /// The linear layers PEFT's `target_modules` can name, in module order: `model.layers.N.self_attn.{q,k,v,o}_proj`
 /// and `model.layers.N.mlp.{gate,up,down}_proj` (the output head is never a target).
 pub fn linear_modules(config: &DecoderConfig) -> Vec<String> {

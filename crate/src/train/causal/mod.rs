@@ -3,5 +3,6 @@
 //! (`adapter`).
 
 pub mod adapter;
+pub mod lab;
 pub mod tokens;
 pub mod trainer;

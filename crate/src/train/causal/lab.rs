@@ -1,0 +1,320 @@
+//! The language-model page's whole model side, one call at a time (the page's worker drives it; natively testable):
+//! a model from a GGUF file or a folder's files, data rows with the tokens the loss sees, a LoRA run stepped from
+//! outside, answers written token by token by the base model or the adapter (the same seed for both), and the
+//! adapter PEFT loads. Every call returns plain serializable data.
+
+use burn::tensor::{Device, Int, Tensor, TensorData};
+use serde::Serialize;
+
+use super::adapter::peft_causal_adapter;
+use super::tokens::{LmText, LmTokens};
+use super::trainer::{LmEval, LmPlan, LmStep, LmTrainer, evaluate};
+use crate::data::lm::{LmRow, lm_rows};
+use crate::error::Error;
+use crate::model::causal::AutoModelForCausalLM;
+use crate::model::causal::cache::KvCache;
+use crate::model::causal::chat::{Message, render};
+use crate::model::causal::files::{LanguageModel, LmFiles};
+use crate::model::causal::generate::{Sampling, choose};
+use crate::readback::read_floats;
+use crate::rng::Rng;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ModelInfo {
+    pub name: String,
+    pub model_type: String,
+    pub layers: usize,
+    pub hidden_size: usize,
+    pub vocab_size: usize,
+    pub parameters: u64,
+    pub chat_template: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DataInfo {
+    pub rows: usize,
+    pub train: usize,
+    pub val: usize,
+    /// Rows that could not be used: `{line, reason}`.
+    pub problems: Vec<crate::data::RowProblem>,
+    pub truncated: usize,
+}
+
+/// One token of a preview: its text and whether the loss sees it.
+#[derive(Debug, Clone, Serialize)]
+pub struct PreviewToken {
+    pub id: u32,
+    pub text: String,
+    pub learned: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RunInfo {
+    pub trainable: u64,
+    pub total: u64,
+    pub total_steps: usize,
+    pub steps_per_epoch: usize,
+    /// Held-out loss before training.
+    pub before: LmEval,
+}
+
+/// A step, with the held-out evaluation when it ended an epoch.
+#[derive(Debug, Clone, Serialize)]
+pub struct StepOut {
+    #[serde(flatten)]
+    pub step: LmStep,
+    pub eval: Option<LmEval>,
+}
+
+/// An answer being written.
+struct Answer {
+    adapter: bool,
+    cache: KvCache,
+    seen: Vec<u32>,
+    next_input: Vec<u32>,
+    new: Vec<u32>,
+    sampling: Sampling,
+    rng: Rng,
+}
+
+/// A token of an answer: its id, the answer's text so far, and whether the answer is finished.
+#[derive(Debug, Clone, Serialize)]
+pub struct AnswerToken {
+    pub id: u32,
+    pub text: String,
+    pub done: bool,
+}
+
+pub struct Lab {
+    device: Device,
+    files: Option<LmFiles>,
+    base: Option<LanguageModel>,
+    rows: Vec<LmRow>,
+    train: Vec<LmTokens>,
+    val: Vec<LmTokens>,
+    plan: Option<LmPlan>,
+    trainer: Option<LmTrainer>,
+    tuned: Option<AutoModelForCausalLM>,
+    answer: Option<Answer>,
+}
+
+impl Lab {
+    pub fn new(device: Device) -> Self {
+        Self {
+            device,
+            files: None,
+            base: None,
+            rows: vec![],
+            train: vec![],
+            val: vec![],
+            plan: None,
+            trainer: None,
+            tuned: None,
+            answer: None,
+        }
+    }
+
+    pub fn set_device(&mut self, device: Device) {
+        self.device = device;
+    }
+
+    fn base(&self) -> Result<&LanguageModel, Error> {
+        self.base.as_ref().ok_or_else(|| Error::invalid("model", "load a model first"))
+    }
+
+    pub fn load_model(&mut self, files: LmFiles) -> Result<ModelInfo, Error> {
+        let lm = files.load(None, &self.device)?;
+        let c = &lm.config;
+        let parameters = crate::model::causal::parameter_count(&lm.model);
+        let info = ModelInfo {
+            name: files.name.clone(),
+            model_type: c.flavor.model_type().into(),
+            layers: c.num_hidden_layers,
+            hidden_size: c.hidden_size,
+            vocab_size: c.vocab_size,
+            parameters,
+            chat_template: lm.chat_template.is_some(),
+        };
+        (self.files, self.base, self.trainer, self.tuned, self.answer) = (Some(files), Some(lm), None, None, None);
+        self.rows.clear();
+        Ok(info)
+    }
+
+    fn text(&self, max_len: usize) -> Result<LmText<'_>, Error> {
+        let b = self.base()?;
+        Ok(LmText { tokenizer: &b.tokenizer, chat_template: b.chat_template.as_ref(), special: &b.special, max_len })
+    }
+
+    /// The rows of a data file, split by `seed` (`val_fraction` held out), each tokenized to `max_len`.
+    pub fn load_data(
+        &mut self,
+        name: &str,
+        bytes: &[u8],
+        val_fraction: f64,
+        seed: u64,
+        max_len: usize,
+    ) -> Result<DataInfo, Error> {
+        let (examples, mut problems) = lm_rows(name, bytes)?;
+        let text = self.text(max_len)?;
+        let mut order: Vec<usize> = (0..examples.len()).collect();
+        Rng::new(seed).shuffle(&mut order);
+        let n_val = if examples.len() > 1 {
+            ((examples.len() as f64 * val_fraction).round() as usize).min(examples.len() - 1)
+        } else {
+            0
+        };
+        let (mut train, mut val, mut rows) = (Vec::new(), Vec::new(), Vec::new());
+        for (k, &i) in order.iter().enumerate() {
+            let e = &examples[i];
+            match text.tokens(&e.row) {
+                Ok(t) if k < n_val => {
+                    val.push(t);
+                    rows.push(e.row.clone());
+                }
+                Ok(t) => train.push(t),
+                Err(reason) => problems.push(crate::data::RowProblem { line: e.line, reason }),
+            }
+        }
+        if train.is_empty() {
+            let why = problems.first().map(|p| format!(" (line {}: {})", p.line, p.reason)).unwrap_or_default();
+            return Err(Error::invalid(name, format!("no row can train this model{why}")));
+        }
+        let truncated = train.iter().chain(&val).filter(|t| t.truncated).count();
+        let info = DataInfo { rows: examples.len(), train: train.len(), val: val.len(), problems, truncated };
+        (self.train, self.val, self.rows) = (train, val, rows);
+        Ok(info)
+    }
+
+    /// The first training row's tokens, each with whether the loss sees it.
+    pub fn preview(&self) -> Result<Vec<PreviewToken>, Error> {
+        let b = self.base()?;
+        let row = self.train.first().ok_or_else(|| Error::invalid("data", "load data first"))?;
+        Ok(row
+            .ids
+            .iter()
+            .zip(&row.labels)
+            .map(|(&id, l)| PreviewToken {
+                id,
+                text: b.tokenizer.decode(&[id], false).unwrap_or_default(),
+                learned: l.is_some(),
+            })
+            .collect())
+    }
+
+    /// The held-out rows' prompts (what the results panel offers to ask).
+    pub fn held_out_prompts(&self) -> Vec<String> {
+        self.rows
+            .iter()
+            .filter_map(|r| match r {
+                LmRow::PromptCompletion { prompt, .. } => Some(prompt.clone()),
+                LmRow::Messages(turns) => turns.iter().rev().find(|t| t.role == "user").map(|t| t.content.clone()),
+                LmRow::Text(_) => None,
+            })
+            .collect()
+    }
+
+    pub async fn start(&mut self, plan: LmPlan) -> Result<RunInfo, Error> {
+        let files = self.files.as_ref().ok_or_else(|| Error::invalid("model", "load a model first"))?;
+        if self.train.is_empty() {
+            return Err(Error::invalid("data", "load data first"));
+        }
+        let trainer = LmTrainer::new(files, plan.clone(), self.train.clone(), &self.device)?;
+        let before = evaluate(&self.base()?.model, &self.val, plan.batch_size, &self.device).await?;
+        let info = RunInfo {
+            trainable: trainer.trainable,
+            total: trainer.total,
+            total_steps: trainer.total_steps(),
+            steps_per_epoch: trainer.steps_per_epoch(),
+            before,
+        };
+        (self.trainer, self.plan, self.tuned, self.answer) = (Some(trainer), Some(plan), None, None);
+        Ok(info)
+    }
+
+    pub async fn step(&mut self) -> Result<StepOut, Error> {
+        let trainer = self.trainer.as_mut().ok_or_else(|| Error::invalid("run", "start a run first"))?;
+        if trainer.done() {
+            return Err(Error::invalid("run", "the run is over"));
+        }
+        let step = trainer.step().await?;
+        let batch = self.plan.as_ref().map_or(4, |p| p.batch_size);
+        let mut eval = None;
+        if step.epoch_done || trainer.done() {
+            let model = trainer.model();
+            eval = Some(evaluate(&model, &self.val, batch, &self.device).await?);
+            self.tuned = Some(model);
+        }
+        Ok(StepOut { step, eval })
+    }
+
+    /// Begins an answer to `prompt` (put through the chat template when `chat` and the model has one) by the base
+    /// model or the trained adapter; `next_token` writes it.
+    pub fn begin_answer(
+        &mut self,
+        prompt: &str,
+        adapter: bool,
+        chat: bool,
+        sampling: Sampling,
+    ) -> Result<usize, Error> {
+        let b = self.base()?;
+        if adapter && self.tuned.is_none() {
+            return Err(Error::invalid("adapter", "train a run first (the adapter's answer needs it)"));
+        }
+        let (text, special) = match (&b.chat_template, chat) {
+            (Some((template, source)), true) => {
+                let messages = [Message { role: "user".into(), content: prompt.into() }];
+                (render(template, source, &messages, true, &b.special)?, false)
+            }
+            _ => (prompt.to_string(), true),
+        };
+        let ids = b.tokenizer.encode(text.as_str(), special).map_err(|e| Error::invalid("prompt", e.to_string()))?;
+        let ids = ids.get_ids().to_vec();
+        if ids.is_empty() {
+            return Err(Error::invalid("prompt", "is empty"));
+        }
+        let layers = b.model.num_layers();
+        let rng = Rng::new(sampling.seed);
+        self.answer = Some(Answer {
+            adapter,
+            cache: KvCache::new(layers),
+            seen: ids.clone(),
+            next_input: ids.clone(),
+            new: vec![],
+            sampling,
+            rng,
+        });
+        Ok(ids.len())
+    }
+
+    /// The answer's next token, or `done` once it wrote an end-of-turn token or reached its limit.
+    pub async fn next_token(&mut self) -> Result<AnswerToken, Error> {
+        let b = self.base.as_ref().ok_or_else(|| Error::invalid("model", "load a model first"))?;
+        let a = self.answer.as_mut().ok_or_else(|| Error::invalid("answer", "begin an answer first"))?;
+        let model = if a.adapter { self.tuned.as_ref().expect("checked in begin_answer") } else { &b.model };
+        let ids = Tensor::<2, Int>::from_data(
+            TensorData::new(a.next_input.iter().map(|&t| t as i64).collect::<Vec<_>>(), [1, a.next_input.len()]),
+            &self.device,
+        );
+        let real = vec![vec![true; a.seen.len()]];
+        let hidden = model.hidden(ids, &real, Some(&mut a.cache));
+        let [_, s, h] = hidden.dims();
+        let logits = read_floats(model.logits_at(hidden.slice([0..1, s - 1..s, 0..h]).reshape([1, h]))).await?;
+        let token = choose(&logits, &a.sampling, &mut a.rng);
+        a.seen.push(token);
+        a.new.push(token);
+        a.next_input = vec![token];
+        let stop = b.config.eos_token_ids.contains(&token);
+        let done = stop || a.new.len() >= a.sampling.max_new_tokens;
+        let shown: Vec<u32> = a.new.iter().copied().filter(|t| !b.config.eos_token_ids.contains(t)).collect();
+        let text = b.tokenizer.decode(&shown, true).unwrap_or_default();
+        Ok(AnswerToken { id: token, text, done })
+    }
+
+    /// The trained adapter's two files, `[(name, bytes)]`.
+    pub async fn export_adapter(&self) -> Result<Vec<(String, Vec<u8>)>, Error> {
+        let (b, plan) = (self.base()?, self.plan.as_ref().ok_or_else(|| Error::invalid("run", "train a run first"))?);
+        let tuned = self.tuned.as_ref().ok_or_else(|| Error::invalid("run", "train at least one epoch first"))?;
+        let name = self.files.as_ref().map_or("", |f| f.name.as_str());
+        peft_causal_adapter(tuned, b.config.flavor, &plan.lora, plan.lora_dropout, name).await
+    }
+}

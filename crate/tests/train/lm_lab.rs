@@ -1,0 +1,121 @@
+//! The language-model page's model side (`train::causal::lab`), natively: a tiny decoder's folder, a lesson file
+//! with a bad row, the preview of what the loss sees, a run stepped to its end with a held-out evaluation per
+//! epoch, answers written token by token (the base model's equal to `generate`'s, the adapter's different), and the
+//! exported adapter loading back.
+#![cfg(feature = "train")]
+
+use burn::tensor::Device;
+use futures_lite::future::block_on;
+use lora_playground::accounting::lora_config::{LoraConfig, TargetModules};
+use lora_playground::model::causal::files::{AdapterFiles, LmFiles, LmSource};
+use lora_playground::model::causal::generate::{Sampling, generate};
+use lora_playground::model::methods::Method;
+use lora_playground::train::causal::lab::Lab;
+use lora_playground::train::causal::trainer::LmPlan;
+
+const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/decoder");
+
+fn files() -> LmFiles {
+    let read = |f: &str| std::fs::read(format!("{FIXTURES}/llama/{f}")).unwrap();
+    LmFiles {
+        name: "tiny-llama".into(),
+        source: LmSource::Folder {
+            config_json: String::from_utf8(read("config.json")).unwrap(),
+            tokenizer_json: read("tokenizer.json"),
+            safetensors: read("model.safetensors"),
+            tokenizer_config_json: None,
+            chat_template_jinja: None,
+        },
+    }
+}
+
+fn answer(lab: &mut Lab, adapter: bool) -> (Vec<u32>, String) {
+    let sampling = Sampling::greedy(8);
+    lab.begin_answer("What is LoRA?", adapter, true, sampling).unwrap();
+    let mut ids = Vec::new();
+    loop {
+        let t = block_on(lab.next_token()).unwrap();
+        ids.push(t.id);
+        if t.done {
+            return (ids, t.text);
+        }
+    }
+}
+
+#[test]
+fn the_page_trains_a_language_model_and_answers_before_and_after() {
+    let device = Device::flex();
+    let mut lab = Lab::new(device.clone());
+    let info = lab.load_model(files()).unwrap();
+    assert_eq!((info.model_type.as_str(), info.layers, info.chat_template), ("llama", 2, false));
+    assert_eq!(info.parameters, 300 * 32 + 2 * (2 * 1024 + 2 * 512 + 3 * 32 * 48 + 64) + 32, "tied head counted once");
+    let mut data = std::fs::read(format!("{FIXTURES}/lesson.jsonl")).unwrap();
+    data.extend_from_slice(b"{\"prompt\": \"no completion\"}\n");
+    let d = lab.load_data("lesson.jsonl", &data, 0.25, 0, 128).unwrap();
+    assert_eq!((d.rows, d.train, d.val), (8, 6, 2));
+    assert_eq!(d.problems.len(), 1);
+    assert_eq!(d.problems[0].line, 9);
+    let preview = lab.preview().unwrap();
+    assert!(preview.iter().any(|t| t.learned) && preview.iter().any(|t| !t.learned), "prompt unseen, completion seen");
+    assert!(!preview[0].learned);
+    assert_eq!(lab.held_out_prompts().len(), 2);
+
+    // The base model's answer before any run, token by token, is `generate`'s.
+    let (base_ids, base_text) = answer(&mut lab, false);
+    let lm = files().load(None, &device).unwrap();
+    let prompt = lm.tokenizer.encode("What is LoRA?", true).unwrap().get_ids().to_vec();
+    let want =
+        block_on(generate(&lm.model, &prompt, &lm.config.eos_token_ids, &Sampling::greedy(8), &device, |_| true));
+    assert_eq!(base_ids, want.unwrap());
+    assert!(lab.begin_answer("x", true, false, Sampling::greedy(2)).is_err(), "no adapter before a run");
+
+    let plan = LmPlan {
+        method: Method::Lora,
+        lora: LoraConfig {
+            r: 4,
+            lora_alpha: 8.0,
+            target_modules: Some(TargetModules::parse_list("all-linear")),
+            ..LoraConfig::default()
+        },
+        lora_dropout: 0.0,
+        lr: 3e-2,
+        epochs: 2,
+        batch_size: 2,
+        weight_decay: 0.0,
+        warmup_ratio: 0.0,
+        max_grad_norm: 1.0,
+        seed: 0,
+    };
+    let run = block_on(lab.start(plan)).unwrap();
+    assert_eq!((run.total_steps, run.steps_per_epoch), (6, 3));
+    let mut evals = vec![];
+    for _ in 0..run.total_steps {
+        let s = block_on(lab.step()).unwrap();
+        evals.extend(s.eval);
+    }
+    assert_eq!(evals.len(), 2, "one held-out evaluation per epoch");
+    assert!(block_on(lab.step()).is_err(), "the run is over");
+    let (tuned_ids, _) = answer(&mut lab, true);
+    assert_ne!(tuned_ids, base_ids, "the adapter changed the answer");
+    assert_eq!(answer(&mut lab, false).1, base_text, "the base model's answer is unchanged");
+
+    let saved = block_on(lab.export_adapter()).unwrap();
+    assert_eq!(
+        saved.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>(),
+        ["adapter_config.json", "adapter_model.safetensors"]
+    );
+    let config: serde_json::Value = serde_json::from_slice(&saved[0].1).unwrap();
+    assert_eq!(config["task_type"], "CAUSAL_LM");
+    let adapter =
+        AdapterFiles { config_json: String::from_utf8(saved[0].1.clone()).unwrap(), safetensors: saved[1].1.clone() };
+    let reloaded = files().load(Some(&adapter), &device).unwrap();
+    let again = block_on(generate(
+        &reloaded.model,
+        &prompt,
+        &reloaded.config.eos_token_ids,
+        &Sampling::greedy(8),
+        &device,
+        |_| true,
+    ));
+    assert_eq!(again.unwrap(), tuned_ids, "the exported adapter answers as the trained one");
+}
