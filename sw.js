@@ -6,7 +6,7 @@ const CACHE = 'lora-playground-app-v1';
 
 // The whole app, fetched when the worker installs (the first visit's own requests came before it ran).
 const APP = [
-  'index.html', 'train.html',
+  'index.html', 'train.html', 'lm.html',
   'web/style.css', 'web/format.js', 'web/app.js', 'web/state.js', 'web/view.js', 'web/chart.js', 'web/links.js',
   'web/hash-state.js', 'web/dom.js',
   'web/pkg/lora_playground.js', 'web/pkg/lora_playground_bg.wasm',
@@ -16,6 +16,7 @@ const APP = [
   'web/train/helpers.js',
   ...['device', 'model', 'data', 'run', 'results', 'history', 'adapters', 'inside', 'experiment'].map((p) => `web/train/panels/${p}.js`), 'web/vendor/uPlot.esm.js', 'web/vendor/uPlot.min.css',
   'web/pkg-train/lora_playground.js', 'web/pkg-train/lora_playground_bg.wasm',
+  'web/lm/app.js', 'web/lm/ask.js', 'web/lm/state.js', 'web/lm/worker.js', 'web/lm/lm.css',
 ];
 
 self.addEventListener('install', (event) => {

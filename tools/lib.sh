@@ -62,6 +62,11 @@ ensure_npm() {
   fi
 }
 
+# The default language model (SmolLM2-135M-Instruct, one GGUF file, 98 MB) for lm.html and the real-file tests.
+ensure_lm() {
+  "$ROOT/tools/fetch_gguf.sh" smollm2 "$ROOT/models"
+}
+
 ensure_model() {
   "$ROOT/tools/fetch_model.sh" "$MODEL_DIR"
   # The float16 copy the page downloads by default (half the bytes), made once from the float32 file by the

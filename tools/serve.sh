@@ -18,7 +18,7 @@ log="$ROOT/runs/trainer-build.log"
 exec 3>&2 # the terminal, for the one line that says the trainer is ready
 (
   # Quiet here: the server's address is what the terminal should show; the log has the rest.
-  if ensure_model && build_train_wasm; then
+  if ensure_model && ensure_lm && build_train_wasm; then
     echo "==> the trainer is ready: train.html starts by itself" >&3
   else
     echo "==> the trainer's build failed: see $log" >&3

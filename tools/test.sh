@@ -10,13 +10,14 @@ ensure_wasm_bindgen
 ensure_apt chromium chromium-driver mesa-vulkan-drivers libvulkan1 python3
 ensure_npm
 ensure_model
+ensure_lm
 
 step "the code's form: cargo fmt --check (rustfmt.toml), and no import circle among crate/src's files"
 (cd "$ROOT" && cargo fmt --all --check)
 python3 "$ROOT/tools/import_cycles.py" "$ROOT/crate/src"
 
-step "cargo test (native)"
-(cd "$ROOT" && cargo test --workspace)
+step "cargo test (native; the real SmolLM2 GGUF against transformers' reading of it is required here)"
+(cd "$ROOT" && LP_REQUIRE_REAL_MODELS=1 cargo test --workspace)
 
 step "cargo test (wasm32 in headless Chromium)"
 # wasm-bindgen-test-runner drives chromedriver; webdriver.json adds --enable-unsafe-webgpu and headless flags.
@@ -50,6 +51,8 @@ step "runs that survive: a trap mid-run and a reload mid-run carry the run on wi
 page_test recovery.mjs
 step "bad input in the page: broken datasets, damaged adapter folders, bad link settings"
 page_test bad_input.mjs
+step "a language model in the page: a tiny decoder trained with LoRA, answers before and after, the PEFT adapter"
+page_test lm.mjs
 step "both pages embedded in a lesson (another origin, hide=), and a setup from the calculator to the trainer and back"
 page_test lesson.mjs
 step "inside the adapter in the page: heatmap, spectrum and subspace similarity against numpy's figures"

@@ -68,6 +68,8 @@ pub fn default_setup() -> JsValue {
 // ---------------------------------------------------------------------------------------------------------------
 
 #[cfg(feature = "train")]
+pub use lm::LmLab;
+#[cfg(feature = "train")]
 pub use trainer::Trainer;
 
 #[cfg(feature = "train")]
@@ -454,9 +456,8 @@ mod trainer {
         }
     }
 
-    /// The page's WebGPU device, started on first use.
-    /// The page's WebGPU device, its adapter's name and its largest storage buffer.
-    async fn webgpu() -> Result<(Device, String, u64), JsValue> {
+    /// The page's WebGPU device, its adapter's name and its largest storage buffer, started on first use.
+    pub(super) async fn webgpu() -> Result<(Device, String, u64), JsValue> {
         if let Some(known) = WEBGPU.with(|w| w.borrow().clone()) {
             return Ok(known);
         }
@@ -470,5 +471,175 @@ mod trainer {
         let buffer = u64::from(setup.device.limits().max_storage_buffer_binding_size);
         WEBGPU.with(|w| *w.borrow_mut() = Some((device.clone(), name.clone(), buffer)));
         Ok((device, name, buffer))
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The language-model page's worker (`lm.html`): thin wrappers over `train::causal::lab::Lab`.
+// ---------------------------------------------------------------------------------------------------------------
+
+#[cfg(feature = "train")]
+mod lm {
+    use std::cell::{RefCell, RefMut};
+    use std::rc::Rc;
+
+    use burn::tensor::Device;
+    use wasm_bindgen::prelude::*;
+    use wasm_bindgen_futures::future_to_promise;
+
+    use super::{read_json, to_js};
+    use crate::data;
+    use crate::error::Error;
+    use crate::model::causal::files::{LmFiles, LmSource};
+    use crate::model::causal::generate::Sampling;
+    use crate::train::causal::lab::Lab;
+    use crate::train::causal::plan::plan_from_json;
+
+    fn err(e: Error) -> JsValue {
+        to_js(&e)
+    }
+
+    fn reply<T: serde::Serialize>(result: Result<T, Error>) -> Result<JsValue, JsValue> {
+        result.map(|v| to_js(&v)).map_err(err)
+    }
+
+    fn lab(state: &Rc<RefCell<Lab>>) -> Result<RefMut<'_, Lab>, JsValue> {
+        state.try_borrow_mut().map_err(|_| err(Error::busy("model", "is busy with another call")))
+    }
+
+    macro_rules! promise {
+        ($self:ident, |$lab:ident| $body:expr) => {{
+            let state = $self.state.clone();
+            future_to_promise(async move {
+                #[allow(unused_mut)]
+                let mut $lab = lab(&state)?;
+                reply($body.await)
+            })
+        }};
+    }
+
+    #[wasm_bindgen]
+    pub struct LmLab {
+        state: Rc<RefCell<Lab>>,
+    }
+
+    #[wasm_bindgen]
+    impl LmLab {
+        #[wasm_bindgen(constructor)]
+        pub fn new() -> LmLab {
+            LmLab { state: Rc::new(RefCell::new(Lab::new(Device::flex()))) }
+        }
+
+        /// The language-model lesson's built-in data (`lora-lesson`).
+        pub fn builtin_dataset(name: &str) -> Option<String> {
+            data::builtin::builtin(name).map(str::to_string)
+        }
+
+        /// `"webgpu"` or `"cpu"`; resolves with the device's name.
+        pub fn set_device(&self, kind: String) -> js_sys::Promise {
+            let state = self.state.clone();
+            future_to_promise(async move {
+                let (device, name) = match kind.as_str() {
+                    "webgpu" => {
+                        let (device, adapter, _) = super::trainer::webgpu().await?;
+                        (device, adapter)
+                    }
+                    _ => (Device::flex(), "CPU".to_string()),
+                };
+                lab(&state)?.set_device(device);
+                Ok(JsValue::from_str(&name))
+            })
+        }
+
+        /// A GGUF file's bytes.
+        pub fn load_gguf(&self, name: String, bytes: Vec<u8>) -> Result<JsValue, JsValue> {
+            reply(lab(&self.state)?.load_model(LmFiles { name, source: LmSource::Gguf(bytes) }))
+        }
+
+        /// A model folder's files (`tokenizer_config_json`, `chat_template` optional).
+        pub fn load_folder(
+            &self,
+            name: String,
+            config_json: String,
+            tokenizer_json: Vec<u8>,
+            safetensors: Vec<u8>,
+            tokenizer_config_json: Option<String>,
+            chat_template: Option<String>,
+        ) -> Result<JsValue, JsValue> {
+            let source = LmSource::Folder {
+                config_json,
+                tokenizer_json,
+                safetensors,
+                tokenizer_config_json,
+                chat_template_jinja: chat_template,
+            };
+            reply(lab(&self.state)?.load_model(LmFiles { name, source }))
+        }
+
+        pub fn load_data(
+            &self,
+            name: &str,
+            bytes: &[u8],
+            val_fraction: f64,
+            seed: u64,
+            max_len: usize,
+        ) -> Result<JsValue, JsValue> {
+            reply(lab(&self.state)?.load_data(name, bytes, val_fraction, seed, max_len))
+        }
+
+        pub fn preview(&self) -> Result<JsValue, JsValue> {
+            reply(lab(&self.state)?.preview())
+        }
+
+        pub fn held_out_prompts(&self) -> Result<JsValue, JsValue> {
+            Ok(to_js(&lab(&self.state)?.held_out_prompts()))
+        }
+
+        pub fn start(&self, plan: JsValue) -> js_sys::Promise {
+            let plan = read_json(&plan, "plan").and_then(|v| plan_from_json(&v).map_err(err));
+            let state = self.state.clone();
+            future_to_promise(async move { reply(lab(&state)?.start(plan?).await) })
+        }
+
+        pub fn step(&self) -> js_sys::Promise {
+            promise!(self, |l| l.step())
+        }
+
+        /// Begins an answer (`adapter`: the trained one, else the base model); `next_token` writes it.
+        pub fn begin_answer(
+            &self,
+            prompt: &str,
+            adapter: bool,
+            chat: bool,
+            max_new_tokens: usize,
+            temperature: f64,
+            seed: u64,
+        ) -> Result<JsValue, JsValue> {
+            let sampling = Sampling { temperature, seed, ..Sampling::greedy(max_new_tokens) };
+            reply(lab(&self.state)?.begin_answer(prompt, adapter, chat, sampling))
+        }
+
+        pub fn next_token(&self) -> js_sys::Promise {
+            promise!(self, |l| l.next_token())
+        }
+
+        /// `[[name, Uint8Array], ...]`: the adapter's files.
+        pub fn export_adapter(&self) -> js_sys::Promise {
+            let state = self.state.clone();
+            future_to_promise(async move {
+                let files = lab(&state)?.export_adapter().await.map_err(err)?;
+                let out = js_sys::Array::new();
+                for (name, bytes) in files {
+                    out.push(&js_sys::Array::of2(&JsValue::from_str(&name), &js_sys::Uint8Array::from(&bytes[..])));
+                }
+                Ok(out.into())
+            })
+        }
+    }
+
+    impl Default for LmLab {
+        fn default() -> Self {
+            Self::new()
+        }
     }
 }

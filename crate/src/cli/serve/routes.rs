@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 /// The files at the top of the root that the app is made of; every other file it needs is under `DIRS`.
-const TOP_FILES: [&str; 3] = ["index.html", "train.html", "sw.js"];
+const TOP_FILES: [&str; 4] = ["index.html", "train.html", "lm.html", "sw.js"];
 /// The folders served whole: the JS modules and built wasm, and the models the pages load.
 const DIRS: [&str; 2] = ["web", "models"];
 

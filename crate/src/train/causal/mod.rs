@@ -4,5 +4,6 @@
 
 pub mod adapter;
 pub mod lab;
+pub mod plan;
 pub mod tokens;
 pub mod trainer;
