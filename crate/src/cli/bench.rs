@@ -29,6 +29,11 @@ pub fn run(args: &[String]) -> i32 {
         Ok(f) => f,
         Err(m) => return usage_error(&m),
     };
+    // A language model's own benchmark: its LoRA step and its generation (`bench_lm`).
+    if super::train_lm::wants(f.str("--model")) {
+        let device = device::parse(f.str("--device").unwrap_or("cpu")).map_err(lora_playground::error::Error::from);
+        return super::usage::exit_code(device.and_then(|d| super::bench_lm::go(&f, &d)));
+    }
     let methods = f.str("--methods").unwrap_or("lora,full,head,bitfit,inference").to_string();
     let mut rows = Vec::new();
     for m in methods.split(',') {

@@ -6,6 +6,8 @@ use usage::{USAGE, usage_error};
 mod adapters;
 #[cfg(feature = "train")]
 mod bench;
+#[cfg(feature = "train")]
+mod bench_lm;
 mod count;
 #[cfg(feature = "train")]
 mod device;

@@ -120,6 +120,18 @@ impl<'a> Loader<'a> {
         init: Init,
         fresh_if_missing: bool,
     ) -> Result<Tensor<D>, Error> {
+        let (values, shape) = self.named_values(name, shape, init, fresh_if_missing)?;
+        Ok(Tensor::from_data(TensorData::new(values, shape), &self.device))
+    }
+
+    /// `named`'s values on the host, before they become a tensor.
+    fn named_values<const D: usize>(
+        &mut self,
+        name: &str,
+        shape: [usize; D],
+        init: Init,
+        fresh_if_missing: bool,
+    ) -> Result<(Vec<f32>, [usize; D]), Error> {
         let (values, got, file) = if let Some((v, s)) = self.overrides.and_then(|o| o.get(name)) {
             (v.clone(), s.clone(), "adapter")
         } else {
@@ -131,11 +143,15 @@ impl<'a> Loader<'a> {
                 Weights::Random => None,
             };
             let Some((v, s)) = stored else {
-                return Ok(match init {
-                    Init::Zeros => Tensor::zeros(shape, &self.device),
-                    Init::Ones => Tensor::ones(shape, &self.device),
-                    Init::Normal(std) => self.normal(shape, std),
-                });
+                let n = shape.iter().product();
+                return Ok((
+                    match init {
+                        Init::Zeros => vec![0.0; n],
+                        Init::Ones => vec![1.0; n],
+                        Init::Normal(std) => (0..n).map(|_| self.rng.normal(std) as f32).collect(),
+                    },
+                    shape,
+                ));
             };
             (v, s, "model.safetensors")
         };
@@ -147,7 +163,7 @@ impl<'a> Loader<'a> {
             };
             return Err(Error::invalid(file, format!("tensor {name} has shape {got:?}, expected {shape:?} {why}")));
         }
-        Ok(Tensor::from_data(TensorData::new(values, shape), &self.device))
+        Ok((values, shape))
     }
 
     /// A fresh `N(0, std)` tensor, whatever the checkpoint holds.
@@ -205,7 +221,19 @@ impl<'a> Loader<'a> {
         let w: Tensor<2> = if conv1d {
             self.tensor(&child(path, "weight"), [d_input, d_output], Init::Normal(self.std))?
         } else {
-            self.tensor(&child(path, "weight"), [d_output, d_input], Init::Normal(self.std))?.transpose()
+            // torch's `[out, in]` laid out as burn's `[in, out]` here, on the host: a transposed view on the device
+            // would be copied into order by the CPU backend's matmul at every forward pass (every weight, every step).
+            let name = child(path, "weight");
+            let named = flavor_name(self.flavor, &name);
+            let fresh = name.starts_with("bert.pooler.") || outside_backbone(&named);
+            let (v, _) = self.named_values(&named, [d_output, d_input], Init::Normal(self.std), fresh)?;
+            let mut t = vec![0.0; v.len()];
+            for o in 0..d_output {
+                for i in 0..d_input {
+                    t[i * d_output + o] = v[o * d_input + i];
+                }
+            }
+            Tensor::from_data(TensorData::new(t, [d_input, d_output]), &self.device)
         };
         let b = if bias { Some(self.tensor(&child(path, "bias"), [d_output], Init::Zeros)?) } else { None };
         let layer = LoraLinear::new(w, b);
