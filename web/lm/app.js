@@ -150,4 +150,6 @@ $('load-data').addEventListener('click', () => { sync(); loadData(); });
 $('start').addEventListener('click', () => { sync(); train(); });
 $('stop').addEventListener('click', () => { stopRun = true; });
 wireAsk(client, () => values, message);
+// For the page's own measurements (tools/bench/page_lm_bench.mjs): the worker's wasm memory, asked by `memory`.
+window.lpLm = { client };
 document.body.dataset.ready = 'true';

@@ -11,6 +11,8 @@ export function wireAsk(client, settings, message) {
     $(target).textContent = '';
     $(target).dataset.done = 'false';
     $(target).dataset.error = 'false';
+    let tokens = 0;
+    const started = performance.now();
     try {
       await client.call('begin_answer', {
         prompt: $('prompt').value, adapter, chat: true, maxNewTokens: v.max_new_tokens, temperature: v.temperature, seed: v.seed,
@@ -18,6 +20,7 @@ export function wireAsk(client, settings, message) {
       for (;;) {
         if (stop) break;
         const t = await client.call('next_token');
+        tokens += 1;
         $(target).textContent = t.text;
         if (t.done) break;
       }
@@ -25,6 +28,9 @@ export function wireAsk(client, settings, message) {
       $(target).dataset.error = 'true';
       $(target).textContent = adapter && e.field === 'adapter' ? '(train a run first)' : `(${message(e)})`;
     } finally {
+      // How many tokens and how long (the seconds include the prompt's pass), for the page's own measurements.
+      $(target).dataset.tokens = String(tokens);
+      $(target).dataset.seconds = ((performance.now() - started) / 1000).toFixed(2);
       $(target).dataset.done = 'true';
     }
   }

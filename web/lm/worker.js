@@ -3,8 +3,9 @@
 // line}} (web/train/client.js's protocol). The page drives the run (one `step` call per optimizer step) and the
 // answers (one `next_token` call per token), so Stop takes effect at the next step or token.
 let lab = null;
+let memory = null; // the wasm instance's memory (it only grows: its size is the tab's peak for the model side)
 const ready = import('../pkg-train/lora_playground.js').then(async (pkg) => {
-  await pkg.default();
+  memory = (await pkg.default()).memory;
   lab = new pkg.LmLab();
   self.LmLab = pkg.LmLab;
 });
@@ -29,6 +30,7 @@ const CALLS = {
     lab.begin_answer(prompt, adapter, chat, maxNewTokens, temperature, BigInt(seed)),
   next_token: () => lab.next_token(),
   export_adapter: () => lab.export_adapter(),
+  memory: () => memory.buffer.byteLength,
 };
 
 // One call at a time: the model lives in one place.

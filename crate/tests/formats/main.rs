@@ -3,4 +3,5 @@
 
 mod bad_input;
 mod gguf;
+mod lm_input;
 mod peft_written;

@@ -167,17 +167,21 @@ fn layer_attention(config: &HfConfig, flavor: Flavor, n: usize) -> Result<Vec<La
     let gemma = flavor == Flavor::Gemma3Text;
     let default_theta = if gemma { 1_000_000.0 } else { 10_000.0 };
     let params = config.get("rope_parameters");
+    // transformers 4's `rope_scaling`, read (and an unknown type refused) even beside transformers 5's parameters.
+    let legacy = scaling_factor(config.get("rope_scaling"), "rope_scaling")?;
     let (global, local) = if gemma && params.get("full_attention").is_some() {
-        let full = rope(&params["full_attention"], "rope_parameters.full_attention", default_theta)?;
+        let mut full = rope(&params["full_attention"], "rope_parameters.full_attention", default_theta)?;
+        full.1 *= legacy;
         let sliding = rope(&params["sliding_attention"], "rope_parameters.sliding_attention", 10_000.0)?;
         (full, sliding)
     } else if params.is_object() {
-        let r = rope(params, "rope_parameters", default_theta)?;
+        let mut r = rope(params, "rope_parameters", default_theta)?;
+        r.1 *= legacy;
         let local = if gemma { (config.float_or("rope_local_base_freq", 10_000.0)?, 1.0) } else { r };
         (r, local)
     } else {
         let theta = config.float_or("rope_theta", default_theta)?;
-        let factor = scaling_factor(config.get("rope_scaling"), "rope_scaling")?;
+        let factor = legacy;
         let local = if gemma { (config.float_or("rope_local_base_freq", 10_000.0)?, 1.0) } else { (theta, factor) };
         ((theta, factor), local)
     };
