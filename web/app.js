@@ -39,7 +39,7 @@ function compute() {
   const train = trainLink(state);
   $('train-this').href = train.href;
   $('train-this').title = train.sameModel ? 'the same model and LoRA settings in the training page'
-    : 'these LoRA settings in the training page, on its own model (it trains the presets of at most 150M parameters)';
+    : 'these LoRA settings in the training page, on its own model (it trains the presets of at most 150M parameters, and Gemma 3 270M in the language-model page)';
   const { setup, errors } = toSetup(state);
   if (setup) {
     const key = modelKey(state);

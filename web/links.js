@@ -17,6 +17,9 @@ const TRAINABLE = {
   'ModernBERT-base': 'hf:answerdotai/ModernBERT-base',
   gpt2: 'hf:openai-community/gpt2',
 };
+// The language models among the presets: they train in lm.html (by the name its model picker uses), with PEFT's
+// names for the settings there (`lora_alpha`, `target_modules`).
+const LANGUAGE_MODELS = { 'gemma-3-270m': 'gemma-3-270m' };
 const presetOf = (model) => Object.keys(TRAINABLE).find((k) => TRAINABLE[k] === model);
 // Commas, colons and slashes as typed, as the trainer writes its own hash (`model=hf:org/name`).
 const hash = (params) => hashText(params, ',:/');
@@ -24,6 +27,13 @@ const hash = (params) => hashText(params, ',:/');
 // The calculator's state -> train.html's link, and whether it trains the same model.
 export function trainLink(s) {
   const p = new URLSearchParams();
+  if (s.model in LANGUAGE_MODELS && !s.config) {
+    p.set('model', LANGUAGE_MODELS[s.model]);
+    p.set('r', s.r);
+    p.set('lora_alpha', s.alpha);
+    if (s.targets) p.set('target_modules', Array.isArray(s.targets) ? s.targets.join(',') : s.targets);
+    return { href: `lm.html#${hash(p)}`, sameModel: true };
+  }
   const sameModel = s.model in TRAINABLE && !s.config;
   if (sameModel) p.set('model', TRAINABLE[s.model]);
   p.set('r', s.r);

@@ -80,7 +80,9 @@ const tests = [
     assert.deepEqual(await hrefFor('bert-base-uncased', ['query']), { href: 'train.html#model=hf:google-bert/bert-base-uncased&r=4&alpha=8&rslora=0&bias=none&targets=query', sameModel: true });
     assert.deepEqual(await hrefFor('gpt2', ['c_attn']), { href: 'train.html#model=hf:openai-community/gpt2&r=4&alpha=8&rslora=0&bias=none&targets=c_attn', sameModel: true });
     assert.deepEqual(await hrefFor('ModernBERT-base', ['attn.Wqkv']), { href: 'train.html#model=hf:answerdotai/ModernBERT-base&r=4&alpha=8&rslora=0&bias=none&targets=attn.Wqkv', sameModel: true });
-    assert.deepEqual(await hrefFor('gemma-3-270m', ['q_proj']), { href: 'train.html#r=4&alpha=8&rslora=0&bias=none', sameModel: false });
+    // A language model opens the language-model page, with PEFT's names for the settings there.
+    assert.deepEqual(await hrefFor('gemma-3-270m', ['q_proj', 'v_proj']), { href: 'lm.html#model=gemma-3-270m&r=4&lora_alpha=8&target_modules=q_proj,v_proj', sameModel: true });
+    assert.deepEqual(await hrefFor('Llama-2-7b', ['q_proj']), { href: 'train.html#r=4&alpha=8&rslora=0&bias=none', sameModel: false });
     await page.click('#train-this');
     await page.waitForFunction(() => document.querySelector('#r')?.value === '12');
     const controls = await page.evaluate(() => ['r', 'alpha', 'bias', 'layers', 'rslora'].map((id) => {
