@@ -302,7 +302,7 @@ const tests = [
     const listed = new Set(eval(source.slice(source.indexOf('const APP = [') + 'const APP = '.length, source.indexOf('];', source.indexOf('const APP = [')) + 1)));
     const files = (dir) => readdirSync(join(ROOT, dir), { withFileTypes: true })
       .flatMap((e) => (e.isDirectory() ? files(`${dir}/${e.name}`) : [`${dir}/${e.name}`]));
-    const app = ['web', 'web/train', 'web/train/panels'].flatMap((d) => readdirSync(join(ROOT, d)).filter((f) => /\.(js|css)$/.test(f)).map((f) => `${d}/${f}`));
+    const app = ['web', 'web/train', 'web/train/panels', 'web/lm'].flatMap((d) => readdirSync(join(ROOT, d)).filter((f) => /\.(js|css)$/.test(f)).map((f) => `${d}/${f}`));
     assert.deepEqual(app.filter((f) => !listed.has(f)), [], 'files the offline copy lacks');
     assert.ok(files('web/train').length > 0);
   }],
