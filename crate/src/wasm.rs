@@ -527,7 +527,9 @@ mod lm {
     impl LmLab {
         #[wasm_bindgen(constructor)]
         pub fn new() -> LmLab {
-            LmLab { state: Rc::new(RefCell::new(Lab::new(Device::flex()))) }
+            let mut lab = Lab::new(Device::flex());
+            lab.set_host_bytes(crate::train::causal::budget::tab());
+            LmLab { state: Rc::new(RefCell::new(lab)) }
         }
 
         /// The language-model lesson's built-in data (`lora-lesson`).

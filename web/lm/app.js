@@ -124,14 +124,20 @@ async function train() {
   try {
     const run = await client.call('start', { plan: planOf(values) });
     row('before', run.before);
+    const gib = (b) => `${(b / 2 ** 30).toFixed(2)} GiB`;
+    const need = `about ${gib(run.need.total_bytes)} of the tab's memory (the calculator's ${gib(run.need.memory.total)} for the run, ` +
+      `the model file and the base model kept for the answers)`;
+    say('run-status', `Starting: ${run.total_steps} steps, ${need}.`);
     const started = performance.now();
     for (let i = 0; i < run.total_steps && !stopRun; i += 1) {
       const s = await client.call('step');
       losses.push(s.loss);
       drawLoss();
       const secs = (performance.now() - started) / 1000;
+      // The time left, from the steps so far (the first step includes the held-out evaluation of the run's start).
+      const left = (secs / s.global_step) * (s.total_steps - s.global_step);
       say('run-status', `Step ${s.global_step}/${s.total_steps}, loss ${s.loss.toFixed(4)}, ${secs.toFixed(0)} s ` +
-        `(${run.trainable.toLocaleString('en-US')} of ${run.total.toLocaleString('en-US')} parameters train).`);
+        `(about ${left.toFixed(0)} s left; ${run.trainable.toLocaleString('en-US')} of ${run.total.toLocaleString('en-US')} parameters train; ${need}).`);
       if (s.eval) row(s.epoch, s.eval);
     }
     say('run-status', `${$('run-status').textContent} ${stopRun ? 'Stopped.' : 'Done.'}`);

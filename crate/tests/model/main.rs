@@ -6,6 +6,7 @@ mod arch_parity;
 mod bert_parity;
 mod decoder_parity;
 mod gguf_real;
+mod gguf_synthetic;
 mod inspect;
 mod model;
 mod reproducible;

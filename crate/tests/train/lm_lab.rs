@@ -86,7 +86,22 @@ fn the_page_trains_a_language_model_and_answers_before_and_after() {
         max_grad_norm: 1.0,
         seed: 0,
     };
+    // A tab too small for a batch of 1 refuses the model; one that holds a batch of 2 but not of 64 names the
+    // batch size that fits (the estimate: the calculator's figures plus the file, the base kept apart, the logits).
+    let need = |batch| lab.need(&LmPlan { batch_size: batch, ..plan.clone() }, None).unwrap().total_bytes;
+    let (one, two, many) = (need(1), need(2), need(64));
+    assert!(one < two && two < many);
+    lab.set_host_bytes(Some(one - 1));
+    let e = block_on(lab.start(plan.clone())).err().unwrap();
+    assert_eq!(e.field, "model", "{}", e.message);
+    let mut big = plan.clone();
+    big.batch_size = 64;
+    lab.set_host_bytes(Some(two));
+    let e = block_on(lab.start(big)).err().unwrap();
+    assert!(e.field == "per_device_train_batch_size" && e.message.contains("fits"), "{}: {}", e.field, e.message);
+    lab.set_host_bytes(None);
     let run = block_on(lab.start(plan)).unwrap();
+    assert!(run.need.total_bytes > run.need.file_bytes + run.need.base_bytes);
     assert_eq!((run.total_steps, run.steps_per_epoch), (6, 3));
     let mut evals = vec![];
     for _ in 0..run.total_steps {

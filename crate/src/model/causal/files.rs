@@ -137,6 +137,14 @@ impl LmFiles {
         super::build(config, Weights::Checkpoint(weights), overrides, placement, seed, device)
     }
 
+    /// The model's `config.json` (a GGUF file's as transformers reads it) and the bytes of its weights file.
+    pub fn config_and_size(&self) -> Result<(String, u64), Error> {
+        match &self.source {
+            LmSource::Folder { config_json, safetensors, .. } => Ok((config_json.clone(), safetensors.len() as u64)),
+            LmSource::Gguf(bytes) => Ok((gguf::config_json(&Gguf::parse(&self.name, bytes)?)?, bytes.len() as u64)),
+        }
+    }
+
     fn tokenizer_file(&self) -> &str {
         match self.source {
             LmSource::Folder { .. } => "tokenizer.json",

@@ -72,7 +72,8 @@ pub fn config_json(gguf: &Gguf<'_>) -> Result<String, Error> {
     if arch == "gemma3" {
         let head_dim = required("attention.key_length")?;
         c.insert("head_dim".into(), json!(head_dim));
-        c.insert("query_pre_attn_scalar".into(), json!(head_dim));
+        // No query_pre_attn_scalar: transformers leaves Gemma3TextConfig's 256 (llama.cpp scales by head_dim, the
+        // same 256 for every Gemma 3 but 27B), and this reader gives what transformers gives.
         if let Some(w) = size("attention.sliding_window")? {
             c.insert("sliding_window".into(), json!(w));
         }

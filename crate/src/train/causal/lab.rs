@@ -7,6 +7,7 @@ use burn::tensor::{Device, Int, Tensor, TensorData};
 use serde::Serialize;
 
 use super::adapter::peft_causal_adapter;
+use super::budget::{LmNeed, check};
 use super::tokens::{LmText, LmTokens};
 use super::trainer::{LmEval, LmPlan, LmStep, LmTrainer, evaluate};
 use crate::data::lm::{LmRow, lm_rows};
@@ -56,6 +57,8 @@ pub struct RunInfo {
     pub steps_per_epoch: usize,
     /// Held-out loss before training.
     pub before: LmEval,
+    /// The memory estimate the run was checked against.
+    pub need: LmNeed,
 }
 
 /// A step, with the held-out evaluation when it ended an epoch.
@@ -87,6 +90,10 @@ pub struct AnswerToken {
 
 pub struct Lab {
     device: Device,
+    /// The memory a run may take (a tab's 4 GiB in the page; None natively).
+    host_bytes: Option<u64>,
+    /// `max_len` of the loaded rows (the estimate's sequence length).
+    max_len: usize,
     files: Option<LmFiles>,
     base: Option<LanguageModel>,
     rows: Vec<LmRow>,
@@ -102,6 +109,8 @@ impl Lab {
     pub fn new(device: Device) -> Self {
         Self {
             device,
+            host_bytes: None,
+            max_len: 128,
             files: None,
             base: None,
             rows: vec![],
@@ -116,6 +125,11 @@ impl Lab {
 
     pub fn set_device(&mut self, device: Device) {
         self.device = device;
+    }
+
+    /// The memory runs may take (`budget::tab()` in the page).
+    pub fn set_host_bytes(&mut self, bytes: Option<u64>) {
+        self.host_bytes = bytes;
     }
 
     fn base(&self) -> Result<&LanguageModel, Error> {
@@ -180,6 +194,7 @@ impl Lab {
             return Err(Error::invalid(name, format!("no row can train this model{why}")));
         }
         let truncated = train.iter().chain(&val).filter(|t| t.truncated).count();
+        self.max_len = max_len;
         let info = DataInfo { rows: examples.len(), train: train.len(), val: val.len(), problems, truncated };
         (self.train, self.val, self.rows) = (train, val, rows);
         Ok(info)
@@ -213,11 +228,20 @@ impl Lab {
             .collect()
     }
 
-    pub async fn start(&mut self, plan: LmPlan) -> Result<RunInfo, Error> {
+    /// The memory `plan` needs on the loaded rows (their longest), checked against `limit` when one is given.
+    pub fn need(&self, plan: &LmPlan, limit: Option<u64>) -> Result<LmNeed, Error> {
         let files = self.files.as_ref().ok_or_else(|| Error::invalid("model", "load a model first"))?;
+        let (config_json, file_bytes) = files.config_and_size()?;
+        let longest = self.train.iter().map(|t| t.ids.len()).max().unwrap_or(1).min(self.max_len);
+        check(&config_json, file_bytes, plan, longest, limit)
+    }
+
+    pub async fn start(&mut self, plan: LmPlan) -> Result<RunInfo, Error> {
         if self.train.is_empty() {
             return Err(Error::invalid("data", "load data first"));
         }
+        let need = self.need(&plan, self.host_bytes)?;
+        let files = self.files.as_ref().ok_or_else(|| Error::invalid("model", "load a model first"))?;
         let trainer = LmTrainer::new(files, plan.clone(), self.train.clone(), &self.device)?;
         let before = evaluate(&self.base()?.model, &self.val, plan.batch_size, &self.device).await?;
         let info = RunInfo {
@@ -226,6 +250,7 @@ impl Lab {
             total_steps: trainer.total_steps(),
             steps_per_epoch: trainer.steps_per_epoch(),
             before,
+            need,
         };
         (self.trainer, self.plan, self.tuned, self.answer) = (Some(trainer), Some(plan), None, None);
         Ok(info)

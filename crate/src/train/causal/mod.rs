@@ -3,6 +3,7 @@
 //! (`adapter`).
 
 pub mod adapter;
+pub mod budget;
 pub mod lab;
 pub mod plan;
 pub mod tokens;

@@ -1,0 +1,94 @@
+//! Will a language-model run fit in a tab? Before the run starts: the calculator's figures for the plan (frozen and
+//! trainable weights, gradients, AdamW's state, activations at this batch and length; `accounting::report`), plus
+//! what this trainer holds beside them (the model file, and the base model kept apart from the trained one so the
+//! two can answer side by side), plus the output head's logits chunk, against 4 GiB of WebAssembly memory. A run
+//! that cannot fit is refused naming the setting to change (the batch, the length, or the model itself).
+
+use serde::Serialize;
+
+use super::trainer::LmPlan;
+use crate::accounting::arch::{HfConfig, Task};
+use crate::accounting::memory::{Batch, Memory};
+use crate::accounting::report::{Setup, compute};
+use crate::error::Error;
+use crate::model::methods::Method;
+use crate::train::budget::WASM_MEMORY;
+
+/// The estimate, shown before a run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LmNeed {
+    /// The calculator's breakdown for the plan (float32, AdamW).
+    pub memory: Memory,
+    /// The model file, kept to rebuild the run's model.
+    pub file_bytes: u64,
+    /// The base model's weights, kept beside the trained one.
+    pub base_bytes: u64,
+    pub total_bytes: u64,
+}
+
+fn estimate(config_json: &str, file_bytes: u64, plan: &LmPlan, batch: usize, seq: usize) -> Result<LmNeed, Error> {
+    let setup = Setup {
+        config_json: Some(config_json.to_string()),
+        task: Task::Base,
+        lora: plan.lora.clone(),
+        batch: Batch { batch_size: batch as u64, seq_len: seq as u64 },
+        ..Setup::default()
+    };
+    let report = compute(&setup)?;
+    let method = match plan.method {
+        Method::Full => "full",
+        Method::Bitfit => "bitfit",
+        _ => "lora",
+    };
+    let m = report.methods.iter().find(|c| c.method == method).map_or(report.memory.clone(), |c| c.memory.clone());
+    let base_bytes = m.frozen_weights + m.trainable_weights;
+    // The head's logits, computed at most 64 MiB at a time (`score.rs`), and their log-softmax.
+    let vocab = HfConfig::parse(config_json)?.size_or("vocab_size", Some(32000))?;
+    let logits = 2 * (64u64 << 20).min((batch * seq) as u64 * vocab * 4);
+    let total_bytes = m.total + file_bytes + base_bytes + logits;
+    Ok(LmNeed { memory: m, file_bytes, base_bytes, total_bytes })
+}
+
+/// The estimate for `plan` at `batch` x `seq` tokens, refused when it exceeds `host_bytes` (None: no limit, the
+/// native CLI), naming the batch size to choose, or the model when even a batch of 1 cannot fit.
+pub fn check(
+    config_json: &str,
+    file_bytes: u64,
+    plan: &LmPlan,
+    seq: usize,
+    host_bytes: Option<u64>,
+) -> Result<LmNeed, Error> {
+    let need = estimate(config_json, file_bytes, plan, plan.batch_size, seq)?;
+    let Some(limit) = host_bytes else { return Ok(need) };
+    if need.total_bytes <= limit {
+        return Ok(need);
+    }
+    let gib = |b: u64| format!("{:.2} GiB", b as f64 / (1u64 << 30) as f64);
+    let fits = (1..plan.batch_size)
+        .rev()
+        .find(|&b| estimate(config_json, file_bytes, plan, b, seq).is_ok_and(|n| n.total_bytes <= limit));
+    Err(match fits {
+        Some(b) => Error::invalid(
+            "per_device_train_batch_size",
+            format!(
+                "this run needs about {} in the tab, more than its {}: a batch of {b} fits at {seq} tokens",
+                gib(need.total_bytes),
+                gib(limit)
+            ),
+        ),
+        None => Error::invalid(
+            "model",
+            format!(
+                "even a batch of 1 needs more than the tab's {} ({} at batch {}); use the command line",
+                gib(limit),
+                gib(need.total_bytes),
+                plan.batch_size
+            ),
+        ),
+    })
+}
+
+/// A tab's memory: wasm32's whole address space.
+pub fn tab() -> Option<u64> {
+    Some(WASM_MEMORY)
+}
