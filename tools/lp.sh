@@ -4,5 +4,6 @@
 #   tools/lp.sh train --data builtin:complaints --out runs/lora
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 ensure_model >&2
+ensure_lm >&2
 (cd "$ROOT" && cargo build -q -p lora-playground --bin lora-playground) >&2
 exec "$CARGO_TARGET_DIR/debug/lora-playground" "$@"

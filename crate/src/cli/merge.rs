@@ -28,6 +28,11 @@ pub fn run(args: &[String]) -> i32 {
         Ok(f) => f,
         Err(m) => return usage_error(&m),
     };
+    // A language model merges as one (`merge_lm`: checked on texts, saved as a transformers folder).
+    if super::train_lm::wants(flags.str("--model")) {
+        let device = device::parse(flags.str("--device").unwrap_or("cpu")).map_err(Error::from);
+        return super::usage::exit_code(device.and_then(|d| super::merge_lm::go(&flags, &d)));
+    }
     super::usage::exit_code(go(&flags))
 }
 

@@ -27,6 +27,8 @@ mod logprobs;
 #[cfg(feature = "train")]
 mod merge;
 #[cfg(feature = "train")]
+mod merge_lm;
+#[cfg(feature = "train")]
 mod model_files;
 #[cfg(feature = "train")]
 mod predict;

@@ -177,3 +177,50 @@ fn each_method_trains_what_it_names() {
     let e = LmTrainer::new(&llama, plan(Method::Lora, "query"), lesson(&llama, 64), &device).err().unwrap();
     assert!(e.message.contains("names no layer"), "{}", e.message);
 }
+
+#[test]
+fn a_merged_adapter_computes_what_the_adapter_did_and_saves_as_a_transformers_folder() {
+    use lora_playground::model::causal::merge::model_safetensors;
+    let files = folder("llama");
+    let device = Device::flex();
+    let read = |f: &str| std::fs::read(format!("{FIXTURES}/llama/ours/{f}")).unwrap();
+    let adapter = AdapterFiles {
+        config_json: String::from_utf8(read("adapter_config.json")).unwrap(),
+        safetensors: read("adapter_model.safetensors"),
+    };
+    let lm = files.load(Some(&adapter), &device).unwrap();
+    let texts = fixture_texts("llama");
+    let merged = lm.model.clone().merge();
+    let a = block_on(logprobs(&lm.model, &texts, &device)).unwrap();
+    let m = block_on(logprobs(&merged, &texts, &device)).unwrap();
+    assert!(max_diff(&a, &m) < 1e-4, "merged against the adapter: {}", max_diff(&a, &m));
+    let weights =
+        block_on(model_safetensors(&merged, lora_playground::accounting::arch::flavor::Flavor::Llama)).unwrap();
+    let parsed = SafeTensors::parse("model.safetensors", &weights).unwrap();
+    let original = std::fs::read(format!("{FIXTURES}/llama/model.safetensors")).unwrap();
+    let original = SafeTensors::parse("model.safetensors", &original).unwrap();
+    let names = |s: &SafeTensors<'_>| s.entries.iter().map(|(k, e)| (k.clone(), e.shape.clone())).collect::<Vec<_>>();
+    assert_eq!(names(&parsed), names(&original), "transformers' names and shapes, the tied head left out");
+    assert_eq!(
+        parsed.f32("model.norm.weight").unwrap(),
+        original.f32("model.norm.weight").unwrap(),
+        "untouched tensors as they were"
+    );
+    let mut files_json = files.folder_files().unwrap();
+    files_json.push(("model.safetensors".into(), weights));
+    let get = |n: &str| files_json.iter().find(|(f, _)| f == n).unwrap().1.clone();
+    let reread = LmFiles {
+        name: "merged".into(),
+        source: LmSource::Folder {
+            config_json: String::from_utf8(get("config.json")).unwrap(),
+            tokenizer_json: get("tokenizer.json"),
+            safetensors: get("model.safetensors"),
+            tokenizer_config_json: None,
+            chat_template_jinja: None,
+        },
+    }
+    .load(None, &device)
+    .unwrap();
+    let r = block_on(logprobs(&reread.model, &texts, &device)).unwrap();
+    assert!(max_diff(&m, &r) < 1e-6, "the saved folder reads back to the merged model");
+}

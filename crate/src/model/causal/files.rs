@@ -145,6 +145,23 @@ impl LmFiles {
         }
     }
 
+    /// The files of a transformers model folder besides its weights: `config.json`, `tokenizer.json` and, when the
+    /// model has one, `chat_template.jinja` (a GGUF file's as transformers reads it).
+    pub fn folder_files(&self) -> Result<Vec<(String, Vec<u8>)>, Error> {
+        let (config, tokenizer) = match &self.source {
+            LmSource::Folder { config_json, tokenizer_json, .. } => (config_json.clone(), tokenizer_json.clone()),
+            LmSource::Gguf(bytes) => {
+                let g = Gguf::parse(&self.name, bytes)?;
+                (gguf::config_json(&g)?, gguf_tokenizer::tokenizer_json(&g)?.to_string().into_bytes())
+            }
+        };
+        let mut out = vec![("config.json".to_string(), config.into_bytes()), ("tokenizer.json".to_string(), tokenizer)];
+        if let (_, _, Some((template, _))) = self.describe()? {
+            out.push(("chat_template.jinja".to_string(), template.into_bytes()));
+        }
+        Ok(out)
+    }
+
     fn tokenizer_file(&self) -> &str {
         match self.source {
             LmSource::Folder { .. } => "tokenizer.json",

@@ -12,6 +12,7 @@ pub mod gguf;
 pub mod gguf_tokenizer;
 pub mod layer;
 pub mod mask;
+pub mod merge;
 pub mod model;
 pub mod norm;
 pub mod score;
