@@ -17,11 +17,15 @@ for (const el of document.querySelectorAll('main input, main select')) el.addEve
 // Served models: one GGUF file each in the server's models/ folder (tools/fetch_gguf.sh puts them there).
 const SERVED = { smollm2: 'SmolLM2-135M-Instruct.Q4_1.gguf', 'gemma-3-270m': 'gemma-3-270m-q4_k_m.gguf' };
 
-$('model').addEventListener('change', () => { $('model-files').hidden = $('model').value !== 'file'; });
-$('data').addEventListener('change', () => {
+// The file pickers and the paste box show for the choices that need them (a link's choice too, on arrival).
+function showSources() {
+  $('model-files').hidden = $('model').value !== 'file';
   $('data-file').hidden = $('data').value !== 'file';
   $('data-paste').hidden = $('data').value !== 'paste';
-});
+}
+$('model').addEventListener('change', showSources);
+$('data').addEventListener('change', showSources);
+showSources();
 
 async function readFiles(list) {
   const files = [...list];

@@ -20,6 +20,7 @@ use lora_playground::model::causal::generate::{Sampling, generate};
 use lora_playground::model::methods::Method;
 use lora_playground::rng::Rng;
 use lora_playground::train::causal::adapter::peft_causal_adapter;
+use lora_playground::train::causal::plan::default_plan;
 use lora_playground::train::causal::tokens::{LmText, LmTokens};
 use lora_playground::train::causal::trainer::{LmPlan, LmTrainer, evaluate};
 
@@ -40,33 +41,30 @@ pub fn wants(model: Option<&str>) -> bool {
     })
 }
 
+/// The flags over the page's defaults (`train::causal::plan::default_plan`).
 fn plan(f: &Flags) -> Result<(LmPlan, usize, f64), Error> {
     let method = Method::parse(f.str("--method").unwrap_or("lora"))?;
-    let targets = f.str("--targets").map(TargetModules::parse_list);
+    let d = default_plan(method);
     let lora = LoraConfig {
-        r: f.get("--r", 8, "a positive integer")?,
-        lora_alpha: f.get("--alpha", 16.0, "a number")?,
-        target_modules: targets,
+        r: f.get("--r", d.lora.r, "a positive integer")?,
+        lora_alpha: f.get("--alpha", d.lora.lora_alpha, "a number")?,
+        target_modules: f.str("--targets").map(TargetModules::parse_list).or(d.lora.target_modules),
         use_rslora: f.on("--rslora"),
         bias: Bias::parse(f.str("--bias").unwrap_or("none"))?,
         ..LoraConfig::default()
     };
     lora.validate()?;
-    let default_lr = match method {
-        Method::Full => 5e-5,
-        _ => 1e-3,
-    };
     let plan = LmPlan {
         method,
         lora,
-        lora_dropout: f.get("--lora-dropout", 0.0, "a number in [0, 1)")?,
-        lr: f.get("--lr", default_lr, "a positive number")?,
-        epochs: f.get("--epochs", 3, "a positive integer")?,
-        batch_size: f.get("--batch-size", 4, "a positive integer")?,
-        weight_decay: f.get("--weight-decay", 0.0, "a number")?,
-        warmup_ratio: f.get("--warmup-ratio", 0.1, "a number in [0, 1]")?,
-        max_grad_norm: f.get("--max-grad-norm", 1.0, "a positive number")?,
-        seed: f.get("--seed", 0, "a non-negative integer")?,
+        lora_dropout: f.get("--lora-dropout", d.lora_dropout, "a number in [0, 1)")?,
+        lr: f.get("--lr", d.lr, "a positive number")?,
+        epochs: f.get("--epochs", d.epochs, "a positive integer")?,
+        batch_size: f.get("--batch-size", d.batch_size, "a positive integer")?,
+        weight_decay: f.get("--weight-decay", d.weight_decay, "a number")?,
+        warmup_ratio: f.get("--warmup-ratio", d.warmup_ratio, "a number in [0, 1]")?,
+        max_grad_norm: f.get("--max-grad-norm", d.max_grad_norm, "a positive number")?,
+        seed: f.get("--seed", d.seed, "a non-negative integer")?,
     };
     if plan.batch_size == 0 || plan.epochs == 0 {
         return Err(Error::invalid("--batch-size", "--batch-size and --epochs must be at least 1"));

@@ -49,6 +49,15 @@ fn lesson(files: &LmFiles, max_len: usize) -> Vec<LmTokens> {
     lm_rows("lesson.jsonl", &bytes).unwrap().0.iter().map(|e| text.tokens(&e.row).unwrap()).collect()
 }
 
+/// The adapter `lora-playground train` wrote for the tiny Llama (`tests/reference/peft_causal_roundtrip.py`).
+fn ours() -> AdapterFiles {
+    let read = |f: &str| std::fs::read(format!("{FIXTURES}/llama/ours/{f}")).unwrap();
+    AdapterFiles {
+        config_json: String::from_utf8(read("adapter_config.json")).unwrap(),
+        safetensors: read("adapter_model.safetensors"),
+    }
+}
+
 fn plan(method: Method, targets: &str) -> LmPlan {
     LmPlan {
         method,
@@ -141,15 +150,10 @@ fn lora_training_lowers_the_loss_and_the_saved_adapter_reloads_exactly() {
 fn our_adapter_loads_in_peft_with_the_same_logprobs() {
     let files = folder("llama");
     let device = Device::flex();
-    let read = |f: &str| std::fs::read(format!("{FIXTURES}/llama/ours/{f}")).unwrap();
-    let adapter = AdapterFiles {
-        config_json: String::from_utf8(read("adapter_config.json")).unwrap(),
-        safetensors: read("adapter_model.safetensors"),
-    };
-    let lm = files.load(Some(&adapter), &device).unwrap();
+    let lm = files.load(Some(&ours()), &device).unwrap();
     let texts = fixture_texts("llama");
     let ours = block_on(logprobs(&lm.model, &texts, &device)).unwrap();
-    let bytes = read("peft_logprobs.safetensors");
+    let bytes = std::fs::read(format!("{FIXTURES}/llama/ours/peft_logprobs.safetensors")).unwrap();
     let peft = SafeTensors::parse("peft_logprobs.safetensors", &bytes).unwrap();
     let (want, shape) = peft.f32("peft_logprobs").unwrap();
     for (i, row) in ours.iter().enumerate() {
@@ -183,12 +187,7 @@ fn a_merged_adapter_computes_what_the_adapter_did_and_saves_as_a_transformers_fo
     use lora_playground::model::causal::merge::model_safetensors;
     let files = folder("llama");
     let device = Device::flex();
-    let read = |f: &str| std::fs::read(format!("{FIXTURES}/llama/ours/{f}")).unwrap();
-    let adapter = AdapterFiles {
-        config_json: String::from_utf8(read("adapter_config.json")).unwrap(),
-        safetensors: read("adapter_model.safetensors"),
-    };
-    let lm = files.load(Some(&adapter), &device).unwrap();
+    let lm = files.load(Some(&ours()), &device).unwrap();
     let texts = fixture_texts("llama");
     let merged = lm.model.clone().merge();
     let a = block_on(logprobs(&lm.model, &texts, &device)).unwrap();
