@@ -10,11 +10,12 @@ use burn::tensor::Device;
 use futures_lite::future::block_on;
 use serde_json::json;
 
-use lora_playground::accounting::lora_config::{LoraConfig, TargetModules};
+use lora_playground::accounting::lora_config::TargetModules;
 use lora_playground::error::Error;
 use lora_playground::model::causal::generate::{Sampling, generate};
 use lora_playground::model::methods::Method;
 use lora_playground::rng::Rng;
+use lora_playground::train::causal::plan::default_plan;
 use lora_playground::train::causal::tokens::LmTokens;
 use lora_playground::train::causal::trainer::{LmPlan, LmTrainer};
 
@@ -43,23 +44,10 @@ pub fn go(f: &Flags, device: &Device) -> Result<(), Error> {
         })
         .collect();
     let targets = f.str("--targets").unwrap_or("q_proj,v_proj");
-    let plan = LmPlan {
-        method: Method::Lora,
-        lora: LoraConfig {
-            r: 8,
-            lora_alpha: 16.0,
-            target_modules: Some(TargetModules::parse_list(targets)),
-            ..LoraConfig::default()
-        },
-        lora_dropout: 0.0,
-        lr: 1e-4,
-        epochs: 1,
-        batch_size: batch,
-        weight_decay: 0.0,
-        warmup_ratio: 0.0,
-        max_grad_norm: 1.0,
-        seed: 0,
-    };
+    // The page's plan with the benchmark's shape: PEFT's default targets (as tools/bench/lm_step_peft.py), one
+    // epoch at a small rate, no warm-up.
+    let mut plan = LmPlan { lr: 1e-4, epochs: 1, batch_size: batch, warmup_ratio: 0.0, ..default_plan(Method::Lora) };
+    plan.lora.target_modules = Some(TargetModules::parse_list(targets));
     let mut trainer = LmTrainer::new(&files, plan, rows, device)?;
     let started = Instant::now();
     block_on(trainer.step())?;

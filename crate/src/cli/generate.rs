@@ -4,13 +4,12 @@
 //! prompt: `{"prompt_tokens": [...], "tokens": [new ids, the end token included], "text": "..."}`.
 
 use futures_lite::future::block_on;
-use lora_playground::data;
 use lora_playground::error::Error;
 use lora_playground::model::causal::chat::{Message, render};
 use lora_playground::model::causal::generate::{Sampling, generate};
 
 use super::flags::Flags;
-use super::lm_files::{DEFAULT_LM, read_adapter, read_lm};
+use super::lm_files::load_from_flags;
 use super::usage::usage_error;
 use super::{device, predict};
 
@@ -59,15 +58,9 @@ fn go(f: &Flags) -> Result<(), Error> {
         use_cache: !f.on("--no-cache"),
     };
     let device = device::parse(f.str("--device").unwrap_or("cpu"))?;
-    let files = read_lm(f.str("--model").unwrap_or(DEFAULT_LM), f.str("--hub"))?;
-    let adapter = f.str("--adapter").map(read_adapter).transpose()?;
-    let lm = files.load(adapter.as_ref(), &device)?;
-    let bytes = predict::read_input(input)?;
-    let (texts, problems) = data::texts(input, &bytes)?;
-    for p in &problems {
-        eprintln!("warning: {input} line {}: {} (skipped)", p.line, p.reason);
-    }
-    for (_, text) in &texts {
+    let lm = load_from_flags(f, &device)?;
+    let texts = predict::input_texts(input)?;
+    for text in &texts {
         let (prompt, special) = if f.on("--chat") {
             let (template, source) = lm.chat_template.as_ref().ok_or_else(|| {
                 Error::invalid("--chat", format!("{} has no chat template; leave out --chat", lm.name))

@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use lora_playground::error::Error;
-use lora_playground::model::causal::files::{AdapterFiles, LmFiles, LmSource};
+use lora_playground::model::causal::files::{AdapterFiles, LanguageModel, LmFiles, LmSource};
 
 /// Short names and the GGUF file each stands for (`tools/fetch_gguf.sh NAME` fetches it).
 const GGUF_MODELS: [(&str, &str); 3] = [
@@ -100,6 +100,13 @@ pub fn read_lm(model: &str, hub: Option<&str>) -> Result<LmFiles, Error> {
         "--model",
         format!("{model}: no such file or folder (a .gguf file, a model folder, smollm2, gemma-3-270m or hf:ORG/NAME)"),
     ))
+}
+
+/// The language model `--model` (and `--hub`) names, with the PEFT adapter `--adapter` names if any, on `device`.
+pub fn load_from_flags(f: &super::flags::Flags, device: &burn::tensor::Device) -> Result<LanguageModel, Error> {
+    let files = read_lm(f.str("--model").unwrap_or(DEFAULT_LM), f.str("--hub"))?;
+    let adapter = f.str("--adapter").map(read_adapter).transpose()?;
+    files.load(adapter.as_ref(), device)
 }
 
 /// `--adapter DIR`: a PEFT adapter folder (`adapter_config.json`, `adapter_model.safetensors`).

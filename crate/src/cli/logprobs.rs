@@ -3,12 +3,11 @@
 //! `tokens[0..=i]`, the tokenizer's own special tokens included (as transformers' `tokenizer(text)` gives them).
 
 use futures_lite::future::block_on;
-use lora_playground::data;
 use lora_playground::error::Error;
 use lora_playground::model::causal::score::logprobs;
 
 use super::flags::Flags;
-use super::lm_files::{DEFAULT_LM, read_adapter, read_lm};
+use super::lm_files::load_from_flags;
 use super::usage::usage_error;
 use super::{device, predict};
 
@@ -23,17 +22,11 @@ fn go(f: &Flags) -> Result<(), Error> {
     let input = f.str("--input").ok_or("--input FILE is required (one text per line, or .jsonl of {\"text\": ...})")?;
     let batch: usize = f.get("--batch-size", 8, "a positive integer")?;
     let device = device::parse(f.str("--device").unwrap_or("cpu"))?;
-    let files = read_lm(f.str("--model").unwrap_or(DEFAULT_LM), f.str("--hub"))?;
-    let adapter = f.str("--adapter").map(read_adapter).transpose()?;
-    let lm = files.load(adapter.as_ref(), &device)?;
-    let bytes = predict::read_input(input)?;
-    let (texts, problems) = data::texts(input, &bytes)?;
-    for p in &problems {
-        eprintln!("warning: {input} line {}: {} (skipped)", p.line, p.reason);
-    }
+    let lm = load_from_flags(f, &device)?;
+    let texts = predict::input_texts(input)?;
     let tokens: Vec<Vec<u32>> = texts
         .iter()
-        .map(|(_, t)| lm.tokenizer.encode(t.as_str(), true).map(|e| e.get_ids().to_vec()))
+        .map(|t| lm.tokenizer.encode(t.as_str(), true).map(|e| e.get_ids().to_vec()))
         .collect::<Result<_, _>>()
         .map_err(|e| Error::invalid(input, format!("cannot be tokenized: {e}")))?;
     for chunk in tokens.chunks(batch.max(1)) {

@@ -36,8 +36,19 @@ pub fn read_folder(dir: &Path) -> Result<BTreeMap<String, Vec<u8>>, String> {
     Ok(out)
 }
 
+/// The texts of `--input` (a file, or `-`: one text per line, CSV/TSV with a `text` column, or JSONL); rows that
+/// cannot be used are listed on stderr and skipped. `predict`, `logprobs` and `generate` read their input so.
+pub fn input_texts(input: &str) -> Result<Vec<String>, Error> {
+    let bytes = read_input(input)?;
+    let (texts, problems) = data::texts(input, &bytes)?;
+    for p in &problems {
+        eprintln!("warning: {input} line {}: {} (skipped)", p.line, p.reason);
+    }
+    Ok(texts.into_iter().map(|(_, t)| t).collect())
+}
+
 /// `--input`: a file, or `-` for standard input.
-pub fn read_input(input: &str) -> Result<Vec<u8>, Error> {
+fn read_input(input: &str) -> Result<Vec<u8>, Error> {
     if input == "-" {
         let mut b = Vec::new();
         std::io::Read::read_to_end(&mut std::io::stdin(), &mut b)
@@ -58,12 +69,7 @@ fn go(f: &Flags) -> Result<(), Error> {
     let device = device::parse(f.str("--device").unwrap_or("cpu"))?;
     let saved = read_folder(Path::new(adapter))?;
     let classifier = load_trained(&files, &saved, &device).map_err(|e| format!("--adapter {adapter}: {e}"))?;
-    let bytes = read_input(input)?;
-    let (texts, problems) = data::texts(input, &bytes)?;
-    for p in &problems {
-        eprintln!("warning: {input} line {}: {} (skipped)", p.line, p.reason);
-    }
-    let only: Vec<String> = texts.iter().map(|(_, t)| t.clone()).collect();
+    let only = input_texts(input)?;
     let probs = classifier.predict(&only, batch, &device)?;
     let logits = classifier.logits(&only, batch, &device)?;
     for ((text, p), z) in only.iter().zip(&probs).zip(&logits) {

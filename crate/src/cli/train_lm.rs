@@ -10,15 +10,16 @@ use burn::tensor::Device;
 use futures_lite::future::block_on;
 use serde_json::json;
 
+use lora_playground::accounting::arch::HfConfig;
+use lora_playground::accounting::arch::flavor::Flavor;
 use lora_playground::accounting::lora_config::{Bias, LoraConfig, TargetModules};
-use lora_playground::data::lm::{LmRow, Turn, lm_rows};
+use lora_playground::data::lm::{LmRow, Turn, held_out_split, lm_rows};
 use lora_playground::error::Error;
 use lora_playground::model::causal::AutoModelForCausalLM;
 use lora_playground::model::causal::chat::{Message, render};
 use lora_playground::model::causal::files::{LanguageModel, LmFiles};
 use lora_playground::model::causal::generate::{Sampling, generate};
 use lora_playground::model::methods::Method;
-use lora_playground::rng::Rng;
 use lora_playground::train::causal::adapter::peft_causal_adapter;
 use lora_playground::train::causal::plan::default_plan;
 use lora_playground::train::causal::tokens::{LmText, LmTokens};
@@ -34,11 +35,9 @@ pub fn wants(model: Option<&str>) -> bool {
     if m.ends_with(".gguf") || matches!(m, "smollm2" | "SmolLM2-135M-Instruct" | "gemma-3-270m") {
         return true;
     }
-    let config = Path::new(m).join("config.json");
-    std::fs::read_to_string(config).ok().is_some_and(|t| {
-        ["\"llama\"", "\"qwen2\"", "\"gemma3_text\""].iter().any(|k| t.contains(&format!("\"model_type\": {k}")))
-            || ["\"llama\"", "\"qwen2\"", "\"gemma3_text\""].iter().any(|k| t.contains(&format!("\"model_type\":{k}")))
-    })
+    let config = std::fs::read_to_string(Path::new(m).join("config.json")).ok();
+    let model_type = config.and_then(|t| HfConfig::parse(&t).and_then(|c| c.model_type()).ok());
+    model_type.is_some_and(|t| Flavor::ALL.iter().any(|f| f.is_decoder() && f.model_type() == t))
 }
 
 /// The flags over the page's defaults (`train::causal::plan::default_plan`).
@@ -91,13 +90,7 @@ fn rows(
     for p in &problems {
         eprintln!("warning: {spec} line {}: {} (row skipped)", p.line, p.reason);
     }
-    let mut order: Vec<usize> = (0..examples.len()).collect();
-    Rng::new(seed).shuffle(&mut order);
-    let n_val = if examples.len() > 1 {
-        ((examples.len() as f64 * val_fraction).round() as usize).min(examples.len() - 1)
-    } else {
-        0
-    };
+    let (order, n_val) = held_out_split(examples.len(), val_fraction, seed);
     let (mut train, mut val, mut held) = (Vec::new(), Vec::new(), Vec::new());
     for (k, &i) in order.iter().enumerate() {
         let e = &examples[i];

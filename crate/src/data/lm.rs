@@ -10,6 +10,7 @@ use super::lines::{Format, decode, format_of};
 use super::problem::RowProblem;
 use super::records::{column, records};
 use crate::error::Error;
+use crate::rng::Rng;
 
 /// One conversation turn (`role`: system, user or assistant).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -67,6 +68,15 @@ fn row(line: usize, v: &Value) -> Result<LmRow, RowProblem> {
         (None, _, Some(text)) if !text.trim().is_empty() => Ok(LmRow::Text(text)),
         _ => Err(RowProblem { line, reason: "needs \"prompt\" and \"completion\", \"messages\", or \"text\"".into() }),
     }
+}
+
+/// The order in which `n` rows are split (shuffled by `seed`) and how many of the first are held out: `val_fraction`
+/// of them, rounded, at least one row left to train on. The page and `train` split by it alike.
+pub fn held_out_split(n: usize, val_fraction: f64, seed: u64) -> (Vec<usize>, usize) {
+    let mut order: Vec<usize> = (0..n).collect();
+    Rng::new(seed).shuffle(&mut order);
+    let n_val = if n > 1 { ((n as f64 * val_fraction).round() as usize).min(n - 1) } else { 0 };
+    (order, n_val)
 }
 
 /// The rows of `bytes` (a file named `name`), and the rows that could not be used.

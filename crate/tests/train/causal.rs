@@ -16,21 +16,7 @@ use lora_playground::train::causal::adapter::peft_causal_adapter;
 use lora_playground::train::causal::tokens::{LmText, LmTokens};
 use lora_playground::train::causal::trainer::{LmPlan, LmTrainer, evaluate};
 
-const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/decoder");
-
-fn folder(name: &str) -> LmFiles {
-    let read = |f: &str| std::fs::read(format!("{FIXTURES}/{name}/{f}")).unwrap();
-    LmFiles {
-        name: name.into(),
-        source: LmSource::Folder {
-            config_json: String::from_utf8(read("config.json")).unwrap(),
-            tokenizer_json: read("tokenizer.json"),
-            safetensors: read("model.safetensors"),
-            tokenizer_config_json: None,
-            chat_template_jinja: None,
-        },
-    }
-}
+use super::common::{DECODERS as FIXTURES, decoder_folder};
 
 /// The fixture's texts as transformers tokenized them.
 fn fixture_texts(name: &str) -> Vec<Vec<u32>> {
@@ -84,7 +70,7 @@ fn max_diff(a: &[Vec<f32>], b: &[Vec<f32>]) -> f32 {
 
 #[test]
 fn completion_only_labels_are_the_completion_and_the_end_token() {
-    let files = folder("llama");
+    let files = decoder_folder("llama");
     let lm = files.load(None, &Device::flex()).unwrap();
     let rows = lesson(&files, 128);
     let encode = |t: &str| lm.tokenizer.encode(t, true).unwrap().get_ids().to_vec();
@@ -109,7 +95,7 @@ fn completion_only_labels_are_the_completion_and_the_end_token() {
 
 #[test]
 fn lora_training_lowers_the_loss_and_the_saved_adapter_reloads_exactly() {
-    let files = folder("llama");
+    let files = decoder_folder("llama");
     let device = Device::flex();
     let rows = lesson(&files, 128);
     let targets = "q_proj,k_proj,v_proj,o_proj,gate_proj,up_proj,down_proj";
@@ -148,7 +134,7 @@ fn lora_training_lowers_the_loss_and_the_saved_adapter_reloads_exactly() {
 
 #[test]
 fn our_adapter_loads_in_peft_with_the_same_logprobs() {
-    let files = folder("llama");
+    let files = decoder_folder("llama");
     let device = Device::flex();
     let lm = files.load(Some(&ours()), &device).unwrap();
     let texts = fixture_texts("llama");
@@ -165,7 +151,7 @@ fn our_adapter_loads_in_peft_with_the_same_logprobs() {
 #[test]
 fn each_method_trains_what_it_names() {
     let device = Device::flex();
-    let qwen = folder("qwen2");
+    let qwen = decoder_folder("qwen2");
     let rows = lesson(&qwen, 64);
     let full = LmTrainer::new(&qwen, plan(Method::Full, "q_proj"), rows.clone(), &device).unwrap();
     assert_eq!(full.trainable, full.total);
@@ -175,7 +161,7 @@ fn each_method_trains_what_it_names() {
     // Qwen2's biases: q, k and v in each of 2 layers (32 + 16 + 16).
     let bitfit = LmTrainer::new(&qwen, plan(Method::Bitfit, "q_proj"), rows.clone(), &device).unwrap();
     assert_eq!(bitfit.trainable, 2 * (32 + 16 + 16));
-    let llama = folder("llama");
+    let llama = decoder_folder("llama");
     let e = LmTrainer::new(&llama, plan(Method::Bitfit, "q_proj"), lesson(&llama, 64), &device).err().unwrap();
     assert!(e.message.contains("has none"), "{}", e.message);
     let e = LmTrainer::new(&llama, plan(Method::Lora, "query"), lesson(&llama, 64), &device).err().unwrap();
@@ -185,7 +171,7 @@ fn each_method_trains_what_it_names() {
 #[test]
 fn a_merged_adapter_computes_what_the_adapter_did_and_saves_as_a_transformers_folder() {
     use lora_playground::model::causal::merge::model_safetensors;
-    let files = folder("llama");
+    let files = decoder_folder("llama");
     let device = Device::flex();
     let lm = files.load(Some(&ours()), &device).unwrap();
     let texts = fixture_texts("llama");

@@ -1,6 +1,7 @@
 //! What the training tests share: data, a plan, a comparison, and a turn at burn's process-wide random state.
 
 use lora_playground::data::{Dataset, parse};
+use lora_playground::model::causal::files::{LmFiles, LmSource};
 use lora_playground::train::config::TrainConfig;
 use lora_playground::train::plan::Plan;
 
@@ -42,3 +43,21 @@ pub fn alone() -> std::sync::MutexGuard<'static, ()> {
 pub const KEYWORDS_CSV: &str = "text,label\n\
     money bank card fee,bank\nbank card money,bank\nfee card bank money,bank\ncard money fee,bank\nbank fee,bank\nmoney card,bank\n\
     school student loan,school\nstudent loan school,school\nloan school student,school\nschool loan,school\nstudent school,school\nloan student,school\n";
+
+/// The tiny random decoders of `tests/reference/decoder_fixtures.py`.
+pub const DECODERS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/decoder");
+
+/// One of them (`llama`, `qwen2`, `gemma3_text`) as a model folder's files.
+pub fn decoder_folder(name: &str) -> LmFiles {
+    let read = |f: &str| std::fs::read(format!("{DECODERS}/{name}/{f}")).unwrap();
+    LmFiles {
+        name: name.into(),
+        source: LmSource::Folder {
+            config_json: String::from_utf8(read("config.json")).unwrap(),
+            tokenizer_json: read("tokenizer.json"),
+            safetensors: read("model.safetensors"),
+            tokenizer_config_json: None,
+            chat_template_jinja: None,
+        },
+    }
+}

@@ -7,26 +7,16 @@
 use burn::tensor::Device;
 use futures_lite::future::block_on;
 use lora_playground::accounting::lora_config::{LoraConfig, TargetModules};
-use lora_playground::model::causal::files::{AdapterFiles, LmFiles, LmSource};
+use lora_playground::model::causal::files::{AdapterFiles, LmFiles};
 use lora_playground::model::causal::generate::{Sampling, generate};
 use lora_playground::model::methods::Method;
 use lora_playground::train::causal::lab::Lab;
 use lora_playground::train::causal::trainer::LmPlan;
 
-const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/decoder");
+use super::common::{DECODERS as FIXTURES, decoder_folder};
 
 fn files() -> LmFiles {
-    let read = |f: &str| std::fs::read(format!("{FIXTURES}/llama/{f}")).unwrap();
-    LmFiles {
-        name: "tiny-llama".into(),
-        source: LmSource::Folder {
-            config_json: String::from_utf8(read("config.json")).unwrap(),
-            tokenizer_json: read("tokenizer.json"),
-            safetensors: read("model.safetensors"),
-            tokenizer_config_json: None,
-            chat_template_jinja: None,
-        },
-    }
+    decoder_folder("llama")
 }
 
 fn answer(lab: &mut Lab, adapter: bool) -> (Vec<u32>, String) {

@@ -60,30 +60,47 @@ impl LmFiles {
     /// The model's config, tokenizer and chat template, without its weights (what the page checks first).
     pub fn describe(&self) -> Result<(DecoderConfig, Tokenizer, Option<(String, String)>), Error> {
         match &self.source {
-            LmSource::Folder { config_json, tokenizer_json, tokenizer_config_json, chat_template_jinja, .. } => {
-                let config = super::read_config(&HfConfig::parse(config_json)?)?;
+            LmSource::Folder { tokenizer_json, .. } => {
                 let tokenizer = Tokenizer::from_bytes(tokenizer_json)
                     .map_err(|e| Error::invalid("tokenizer.json", format!("cannot be read: {e}")))?;
+                Ok((self.config()?, tokenizer, self.chat_template()?))
+            }
+            // The file parsed once for all three.
+            LmSource::Gguf(bytes) => {
+                let g = Gguf::parse(&self.name, bytes)?;
+                let config = super::read_config(&HfConfig::parse(&gguf::config_json(&g)?)?)?;
+                Ok((config, gguf_tokenizer::tokenizer(&g)?, self.gguf_template(&g)?))
+            }
+        }
+    }
+
+    /// The model's config alone (the trainer needs no tokenizer: building a 262k-token one is not free).
+    pub fn config(&self) -> Result<DecoderConfig, Error> {
+        super::read_config(&HfConfig::parse(&self.config_and_size()?.0)?)
+    }
+
+    /// The chat template and the file it came from: a GGUF file's `tokenizer.chat_template`; a folder's
+    /// `chat_template.jinja`, else `tokenizer_config.json`'s `chat_template`.
+    pub fn chat_template(&self) -> Result<Option<(String, String)>, Error> {
+        match &self.source {
+            LmSource::Folder { tokenizer_config_json, chat_template_jinja, .. } => {
                 let from_config = tokenizer_config_json
                     .as_deref()
                     .map(|t| serde_json::from_str::<Json>(t).map_err(|e| Error::json("tokenizer_config.json", &e)))
                     .transpose()?
                     .and_then(|v| v.get("chat_template").and_then(Json::as_str).map(str::to_string));
-                let template = match (chat_template_jinja, from_config) {
+                Ok(match (chat_template_jinja, from_config) {
                     (Some(t), _) => Some((t.clone(), "chat_template.jinja".to_string())),
                     (None, Some(t)) => Some((t, "tokenizer_config.json".to_string())),
                     (None, None) => None,
-                };
-                Ok((config, tokenizer, template))
+                })
             }
-            LmSource::Gguf(bytes) => {
-                let g = Gguf::parse(&self.name, bytes)?;
-                let config = super::read_config(&HfConfig::parse(&gguf::config_json(&g)?)?)?;
-                let tokenizer = gguf_tokenizer::tokenizer(&g)?;
-                let template = g.str("tokenizer.chat_template")?.map(|t| (t.to_string(), self.name.clone()));
-                Ok((config, tokenizer, template))
-            }
+            LmSource::Gguf(bytes) => self.gguf_template(&Gguf::parse(&self.name, bytes)?),
         }
+    }
+
+    fn gguf_template(&self, g: &Gguf<'_>) -> Result<Option<(String, String)>, Error> {
+        Ok(g.str("tokenizer.chat_template")?.map(|t| (t.to_string(), self.name.clone())))
     }
 
     /// The model on `device`, with `adapter` when one is given.
@@ -156,7 +173,7 @@ impl LmFiles {
             }
         };
         let mut out = vec![("config.json".to_string(), config.into_bytes()), ("tokenizer.json".to_string(), tokenizer)];
-        if let (_, _, Some((template, _))) = self.describe()? {
+        if let Some((template, _)) = self.chat_template()? {
             out.push(("chat_template.jinja".to_string(), template.into_bytes()));
         }
         Ok(out)

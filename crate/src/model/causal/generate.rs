@@ -31,8 +31,57 @@ impl Sampling {
     }
 }
 
+/// A generation in progress: what the model has seen, its cache, the new tokens so far. `generate` runs one to its
+/// end; the page's lab advances one a token at a time (`train::causal::lab`).
+pub struct Generation {
+    pub sampling: Sampling,
+    rng: Rng,
+    cache: Option<KvCache>,
+    seen: Vec<u32>,
+    /// What the next pass reads: the prompt first, then each new token (everything seen, without a cache).
+    next_input: Vec<u32>,
+    pub new: Vec<u32>,
+}
+
+impl Generation {
+    pub fn new(model: &AutoModelForCausalLM, prompt: &[u32], sampling: Sampling) -> Self {
+        Self {
+            rng: Rng::new(sampling.seed),
+            cache: sampling.use_cache.then(|| KvCache::new(model.num_layers())),
+            seen: prompt.to_vec(),
+            next_input: prompt.to_vec(),
+            new: Vec::new(),
+            sampling,
+        }
+    }
+
+    /// Whether the token limit is reached (or there was nothing to continue).
+    pub fn at_limit(&self) -> bool {
+        self.new.len() >= self.sampling.max_new_tokens || self.seen.is_empty()
+    }
+
+    /// One pass of `model`: the next token, chosen as `sampling` says.
+    pub async fn next_token(&mut self, model: &AutoModelForCausalLM, device: &Device) -> Result<u32, Error> {
+        let input = if self.cache.is_some() { &self.next_input } else { &self.seen };
+        let ids = Tensor::<2, Int>::from_data(
+            TensorData::new(input.iter().map(|&t| t as i64).collect::<Vec<_>>(), [1, input.len()]),
+            device,
+        );
+        let real = vec![vec![true; self.seen.len()]];
+        let hidden = model.hidden(ids, &real, self.cache.as_mut());
+        let [_, s, h] = hidden.dims();
+        let last = hidden.slice([0..1, s - 1..s, 0..h]).reshape([1, h]);
+        let logits = read_floats(model.logits_at(last)).await?;
+        let token = choose(&logits, &self.sampling, &mut self.rng);
+        self.seen.push(token);
+        self.new.push(token);
+        self.next_input = vec![token];
+        Ok(token)
+    }
+}
+
 /// The new tokens after `prompt` (the stop token included when it stopped on one of `stop`). `on_token` sees each
-/// as it comes and returns false to stop early (the page's Stop button).
+/// as it comes and returns false to stop early.
 pub async fn generate(
     model: &AutoModelForCausalLM,
     prompt: &[u32],
@@ -41,31 +90,14 @@ pub async fn generate(
     device: &Device,
     mut on_token: impl FnMut(u32) -> bool,
 ) -> Result<Vec<u32>, Error> {
-    let mut rng = Rng::new(sampling.seed);
-    let mut cache = sampling.use_cache.then(|| KvCache::new(model.num_layers()));
-    let mut all = prompt.to_vec();
-    let mut new = Vec::new();
-    let mut step: Vec<u32> = prompt.to_vec();
-    while new.len() < sampling.max_new_tokens && !all.is_empty() {
-        let input = if cache.is_some() { &step } else { &all };
-        let ids = Tensor::<2, Int>::from_data(
-            TensorData::new(input.iter().map(|&t| t as i64).collect::<Vec<_>>(), [1, input.len()]),
-            device,
-        );
-        let real = vec![vec![true; all.len()]];
-        let hidden = model.hidden(ids, &real, cache.as_mut());
-        let [_, s, h] = hidden.dims();
-        let last = hidden.slice([0..1, s - 1..s, 0..h]).reshape([1, h]);
-        let logits = read_floats(model.logits_at(last)).await?;
-        let token = choose(&logits, sampling, &mut rng);
-        all.push(token);
-        new.push(token);
-        step = vec![token];
+    let mut g = Generation::new(model, prompt, sampling.clone());
+    while !g.at_limit() {
+        let token = g.next_token(model, device).await?;
         if !on_token(token) || stop.contains(&token) {
             break;
         }
     }
-    Ok(new)
+    Ok(g.new)
 }
 
 /// The next token from `logits` as `sampling` says.

@@ -3,22 +3,19 @@
 //! outside, answers written token by token by the base model or the adapter (the same seed for both), and the
 //! adapter PEFT loads. Every call returns plain serializable data.
 
-use burn::tensor::{Device, Int, Tensor, TensorData};
+use burn::tensor::Device;
 use serde::Serialize;
 
 use super::adapter::peft_causal_adapter;
 use super::budget::{LmNeed, check};
 use super::tokens::{LmText, LmTokens};
 use super::trainer::{LmEval, LmPlan, LmStep, LmTrainer, evaluate};
-use crate::data::lm::{LmRow, lm_rows};
+use crate::data::lm::{LmRow, held_out_split, lm_rows};
 use crate::error::Error;
 use crate::model::causal::AutoModelForCausalLM;
-use crate::model::causal::cache::KvCache;
 use crate::model::causal::chat::{Message, render};
 use crate::model::causal::files::{LanguageModel, LmFiles};
-use crate::model::causal::generate::{Sampling, choose};
-use crate::readback::read_floats;
-use crate::rng::Rng;
+use crate::model::causal::generate::{Generation, Sampling};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct ModelInfo {
@@ -69,15 +66,10 @@ pub struct StepOut {
     pub eval: Option<LmEval>,
 }
 
-/// An answer being written.
+/// An answer being written, by the base model or the trained adapter.
 struct Answer {
     adapter: bool,
-    cache: KvCache,
-    seen: Vec<u32>,
-    next_input: Vec<u32>,
-    new: Vec<u32>,
-    sampling: Sampling,
-    rng: Rng,
+    generation: Generation,
 }
 
 /// A token of an answer: its id, the answer's text so far, and whether the answer is finished.
@@ -170,13 +162,7 @@ impl Lab {
     ) -> Result<DataInfo, Error> {
         let (examples, mut problems) = lm_rows(name, bytes)?;
         let text = self.text(max_len)?;
-        let mut order: Vec<usize> = (0..examples.len()).collect();
-        Rng::new(seed).shuffle(&mut order);
-        let n_val = if examples.len() > 1 {
-            ((examples.len() as f64 * val_fraction).round() as usize).min(examples.len() - 1)
-        } else {
-            0
-        };
+        let (order, n_val) = held_out_split(examples.len(), val_fraction, seed);
         let (mut train, mut val, mut rows) = (Vec::new(), Vec::new(), Vec::new());
         for (k, &i) in order.iter().enumerate() {
             let e = &examples[i];
@@ -297,17 +283,7 @@ impl Lab {
         if ids.is_empty() {
             return Err(Error::invalid("prompt", "is empty"));
         }
-        let layers = b.model.num_layers();
-        let rng = Rng::new(sampling.seed);
-        self.answer = Some(Answer {
-            adapter,
-            cache: KvCache::new(layers),
-            seen: ids.clone(),
-            next_input: ids.clone(),
-            new: vec![],
-            sampling,
-            rng,
-        });
+        self.answer = Some(Answer { adapter, generation: Generation::new(&b.model, &ids, sampling) });
         Ok(ids.len())
     }
 
@@ -316,21 +292,10 @@ impl Lab {
         let b = self.base.as_ref().ok_or_else(|| Error::invalid("model", "load a model first"))?;
         let a = self.answer.as_mut().ok_or_else(|| Error::invalid("answer", "begin an answer first"))?;
         let model = if a.adapter { self.tuned.as_ref().expect("checked in begin_answer") } else { &b.model };
-        let ids = Tensor::<2, Int>::from_data(
-            TensorData::new(a.next_input.iter().map(|&t| t as i64).collect::<Vec<_>>(), [1, a.next_input.len()]),
-            &self.device,
-        );
-        let real = vec![vec![true; a.seen.len()]];
-        let hidden = model.hidden(ids, &real, Some(&mut a.cache));
-        let [_, s, h] = hidden.dims();
-        let logits = read_floats(model.logits_at(hidden.slice([0..1, s - 1..s, 0..h]).reshape([1, h]))).await?;
-        let token = choose(&logits, &a.sampling, &mut a.rng);
-        a.seen.push(token);
-        a.new.push(token);
-        a.next_input = vec![token];
-        let stop = b.config.eos_token_ids.contains(&token);
-        let done = stop || a.new.len() >= a.sampling.max_new_tokens;
-        let shown: Vec<u32> = a.new.iter().copied().filter(|t| !b.config.eos_token_ids.contains(t)).collect();
+        let g = &mut a.generation;
+        let token = g.next_token(model, &self.device).await?;
+        let done = b.config.eos_token_ids.contains(&token) || g.at_limit();
+        let shown: Vec<u32> = g.new.iter().copied().filter(|t| !b.config.eos_token_ids.contains(t)).collect();
         let text = b.tokenizer.decode(&shown, true).unwrap_or_default();
         Ok(AnswerToken { id: token, text, done })
     }

@@ -121,7 +121,7 @@ impl LmTrainer {
             return Err(Error::invalid("data", "no training rows"));
         }
         let ad = device.clone().autodiff();
-        let (config, _, _) = files.describe()?;
+        let config = files.config()?;
         let (lora_modules, placement_config) = match plan.method {
             Method::Lora => {
                 let targets = plan
