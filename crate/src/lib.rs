@@ -3,6 +3,7 @@
 
 pub mod accounting;
 pub mod error;
+pub mod bnb;
 pub mod f16;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod float16;

@@ -124,6 +124,15 @@ impl<'a> SafeTensors<'a> {
         Ok((fix(values, &e.shape, e.fix), e.shape.clone()))
     }
 
+    /// A tensor's stored bytes, checked to be of `dtype` (`U8` for bitsandbytes' packed weights), with its shape.
+    pub fn raw(&self, name: &str, dtype: &str) -> Result<(&'a [u8], Vec<usize>), Error> {
+        let e = self.entries.get(name).ok_or_else(|| bad(&self.file, format!("tensor {name} is missing")))?;
+        if e.dtype != dtype {
+            return Err(bad(&self.file, format!("tensor {name} is {}; expected {dtype}", e.dtype)));
+        }
+        Ok((&self.data[e.start..e.end], e.shape.clone()))
+    }
+
     pub fn contains(&self, name: &str) -> bool {
         self.entries.contains_key(name)
     }
@@ -172,16 +181,59 @@ fn dtype_bytes(dtype: &str) -> Option<usize> {
 /// Takes names, shapes and values by reference or owned (`String`/`&str`, `Vec`/slices), so saving a whole model
 /// copies no tensor.
 pub fn write_f32<N: AsRef<str>, S: AsRef<[usize]>, V: AsRef<[f32]>>(tensors: &[(N, S, V)]) -> Vec<u8> {
-    let mut order: Vec<&(N, S, V)> = tensors.iter().collect();
-    order.sort_by(|a, b| a.0.as_ref().cmp(b.0.as_ref()));
+    let raw: Vec<Raw> = tensors
+        .iter()
+        .map(|(n, s, v)| Raw {
+            name: n.as_ref(),
+            shape: s.as_ref(),
+            data: Data::F32(v.as_ref()),
+        })
+        .collect();
+    write(&raw)
+}
+
+/// One tensor to write.
+pub struct Raw<'a> {
+    pub name: &'a str,
+    pub shape: &'a [usize],
+    pub data: Data<'a>,
+}
+
+/// A tensor's values, borrowed (written without a copy).
+pub enum Data<'a> {
+    F32(&'a [f32]),
+    U8(&'a [u8]),
+}
+
+impl Data<'_> {
+    fn dtype(&self) -> &'static str {
+        match self {
+            Data::F32(_) => "F32",
+            Data::U8(_) => "U8",
+        }
+    }
+
+    fn nbytes(&self) -> usize {
+        match self {
+            Data::F32(v) => 4 * v.len(),
+            Data::U8(v) => v.len(),
+        }
+    }
+}
+
+/// Writes tensors of any dtypes as `safetensors` does (sorted by name, `{"format":"pt"}`, header padded to 8).
+pub fn write(tensors: &[Raw]) -> Vec<u8> {
+    let mut order: Vec<&Raw> = tensors.iter().collect();
+    order.sort_by(|a, b| a.name.cmp(b.name));
     let mut header = String::from(r#"{"__metadata__":{"format":"pt"}"#);
     let mut offset = 0usize;
-    for (name, shape, values) in &order {
-        let end = offset + values.as_ref().len() * 4;
-        let shape: Vec<String> = shape.as_ref().iter().map(usize::to_string).collect();
-        let name = serde_json::to_string(name.as_ref()).expect("strings serialize");
+    for t in &order {
+        let end = offset + t.data.nbytes();
+        let shape: Vec<String> = t.shape.iter().map(usize::to_string).collect();
+        let name = serde_json::to_string(t.name).expect("strings serialize");
         header.push_str(&format!(
-            r#",{name}:{{"dtype":"F32","shape":[{}],"data_offsets":[{offset},{end}]}}"#,
+            r#",{name}:{{"dtype":"{}","shape":[{}],"data_offsets":[{offset},{end}]}}"#,
+            t.data.dtype(),
             shape.join(",")
         ));
         offset = end;
@@ -193,9 +245,10 @@ pub fn write_f32<N: AsRef<str>, S: AsRef<[usize]>, V: AsRef<[f32]>>(tensors: &[(
     let mut out = Vec::with_capacity(8 + header.len() + offset);
     out.extend_from_slice(&(header.len() as u64).to_le_bytes());
     out.extend_from_slice(header.as_bytes());
-    for (_, _, values) in &order {
-        for v in values.as_ref() {
-            out.extend_from_slice(&v.to_le_bytes());
+    for t in &order {
+        match t.data {
+            Data::F32(values) => values.iter().for_each(|v| out.extend_from_slice(&v.to_le_bytes())),
+            Data::U8(bytes) => out.extend_from_slice(bytes),
         }
     }
     out

@@ -4,4 +4,5 @@
 mod bad_input;
 mod gguf;
 mod lm_input;
+mod nf4;
 mod peft_written;
