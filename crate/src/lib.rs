@@ -2,8 +2,8 @@
 //! the burn model and trainer. Nothing here knows about the browser; `wasm.rs` is the only boundary.
 
 pub mod accounting;
-pub mod error;
 pub mod bnb;
+pub mod error;
 pub mod f16;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod float16;

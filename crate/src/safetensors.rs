@@ -183,11 +183,7 @@ fn dtype_bytes(dtype: &str) -> Option<usize> {
 pub fn write_f32<N: AsRef<str>, S: AsRef<[usize]>, V: AsRef<[f32]>>(tensors: &[(N, S, V)]) -> Vec<u8> {
     let raw: Vec<Raw> = tensors
         .iter()
-        .map(|(n, s, v)| Raw {
-            name: n.as_ref(),
-            shape: s.as_ref(),
-            data: Data::F32(v.as_ref()),
-        })
+        .map(|(n, s, v)| Raw { name: n.as_ref(), shape: s.as_ref(), data: Data::F32(v.as_ref()) })
         .collect();
     write(&raw)
 }

@@ -555,7 +555,7 @@ mod lm {
 
         /// A GGUF file's bytes.
         pub fn load_gguf(&self, name: String, bytes: Vec<u8>) -> Result<JsValue, JsValue> {
-            reply(lab(&self.state)?.load_model(LmFiles { name, source: LmSource::Gguf(bytes) }))
+            reply(lab(&self.state)?.load_model(LmFiles::new(name, LmSource::Gguf(bytes))))
         }
 
         /// A model folder's files (`tokenizer_config_json`, `chat_template` optional).
@@ -575,7 +575,7 @@ mod lm {
                 tokenizer_config_json,
                 chat_template_jinja: chat_template,
             };
-            reply(lab(&self.state)?.load_model(LmFiles { name, source }))
+            reply(lab(&self.state)?.load_model(LmFiles::new(name, source)))
         }
 
         pub fn load_data(

@@ -12,7 +12,6 @@
 
 pub mod codes;
 mod reduce;
-// pub mod saved;
 
 use codes::{NF4, dynamic_map, nf4_bounds};
 
@@ -60,7 +59,10 @@ impl Nf4Tensor {
 
     /// The float32 block scales as `dequantize_4bit` widens them: `dequantize_blockwise(absmax) + offset`.
     pub fn block_scales(&self) -> Vec<f32> {
-        dequantize_blockwise(&self.absmax, &self.nested_absmax, NESTED_BLOCKSIZE).iter().map(|a| a + self.offset).collect()
+        dequantize_blockwise(&self.absmax, &self.nested_absmax, NESTED_BLOCKSIZE)
+            .iter()
+            .map(|a| a + self.offset)
+            .collect()
     }
 
     /// `dequantize_4bit`: each code's NF4 value times its block's scale, in float32.
@@ -109,35 +111,58 @@ fn mean(values: &[f32]) -> f32 {
     reduce::torch_sum(values) / values.len() as f32
 }
 
-/// `quantize_blockwise(A, code=dynamic, blocksize)` as bitsandbytes' C++ CPU kernel computes it
-/// (`csrc/common.cpp`, `quantize_block`): each block divided by its absmax, then the nearest value of the dynamic
-/// map, searched with the map's first value taken as -1 and ties going to the lower code.
+/// `quantize_blockwise(A, code=dynamic, blocksize)` as bitsandbytes 0.50's C++ CPU kernel computes it
+/// (`csrc/cpu_ops.cpp`, `quantize_cpu_impl`): each block multiplied by the reciprocal of its absmax, the result
+/// mapped to one of 65,536 evenly spaced bins of [-1, 1] and the bin to the code nearest its centre through a
+/// look-up table. That is not always the code nearest the value itself (a value within half a bin of a midpoint
+/// may go either way), and a block of zeros gets code 0: both are what bitsandbytes stores.
 pub fn quantize_blockwise(values: &[f32], blocksize: usize) -> (Vec<u8>, Vec<f32>) {
-    let mut code = dynamic_map();
-    code[0] = -1.0;
+    let lut = lut();
     let mut out = Vec::with_capacity(values.len());
     let mut absmax = Vec::with_capacity(values.len().div_ceil(blocksize));
     for block in values.chunks(blocksize) {
-        let scale = block.iter().fold(f32::MIN, |m, v| m.max(v.abs()));
+        let scale = block.iter().fold(0f32, |m, v| m.max(v.abs()));
         absmax.push(scale);
-        for &v in block {
-            out.push(nearest(&code, v / scale));
+        if scale == 0.0 {
+            out.extend(std::iter::repeat_n(0u8, block.len()));
+            continue;
         }
+        let inverse = 1.0 / scale;
+        out.extend(block.iter().map(|&v| lut[lut_index(v * inverse)]));
     }
     (out, absmax)
 }
 
-/// The code whose value is nearest to `x`: the largest value at or below it, or the next if strictly nearer.
-/// A block of zeros divides 0 by 0; bitsandbytes' search then lands on its first code, and so does this.
-fn nearest(code: &[f32; 256], x: f32) -> u8 {
-    if x.is_nan() {
-        return 0;
-    }
-    let left = code.partition_point(|&c| c <= x).saturating_sub(1);
-    if left < 255 && (x - code[left + 1]).abs() < (x - code[left]).abs() { (left + 1) as u8 } else { left as u8 }
+const LUT_SIZE: usize = 65536;
+
+/// `norm_to_lut_index`: `(v + 1) * 0.5 * 65535 + 0.5`, truncated; the kernel is built with FMA, and the last
+/// multiply-add is fused.
+fn lut_index(value: f32) -> usize {
+    let v = value.clamp(-1.0, 1.0);
+    ((v + 1.0) * 0.5).mul_add((LUT_SIZE - 1) as f32, 0.5) as u16 as usize
 }
 
-/// `dequantize_blockwise` with the dynamic map (the stored map, whose first value is -0.993, not -1).
+/// `build_quantize_lut` for the dynamic map: bin `i`'s centre `-1 + 2i / 65535`, and the first code whose upper
+/// midpoint is not below it. Built once.
+fn lut() -> &'static [u8; LUT_SIZE] {
+    static LUT: std::sync::OnceLock<Box<[u8; LUT_SIZE]>> = std::sync::OnceLock::new();
+    LUT.get_or_init(|| {
+        let code = dynamic_map();
+        let midpoints: Vec<f32> = code.windows(2).map(|p| 0.5 * (p[0] + p[1])).collect();
+        let mut lut = Box::new([0u8; LUT_SIZE]);
+        let mut c = 0;
+        for (i, slot) in lut.iter_mut().enumerate() {
+            let centre = -1.0f32 + (2.0 * i as f32) / (LUT_SIZE - 1) as f32;
+            while c < midpoints.len() && midpoints[c] < centre {
+                c += 1;
+            }
+            *slot = c as u8;
+        }
+        lut
+    })
+}
+
+/// `dequantize_blockwise` with the dynamic map.
 pub fn dequantize_blockwise(codes: &[u8], absmax: &[f32], blocksize: usize) -> Vec<f32> {
     let code = dynamic_map();
     codes.iter().enumerate().map(|(i, &c)| code[c as usize] * absmax[i / blocksize]).collect()

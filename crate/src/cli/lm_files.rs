@@ -51,23 +51,23 @@ fn folder(dir: &Path, name: String) -> Result<LmFiles, Error> {
             return Err(Error::invalid("--model", format!("{} has no {f}", dir.display())));
         }
     }
-    Ok(LmFiles {
+    Ok(LmFiles::new(
         name,
-        source: LmSource::Folder {
+        LmSource::Folder {
             config_json: text("config.json")?.unwrap_or_default(),
             tokenizer_json: read(&dir.join("tokenizer.json"))?,
             safetensors: read(&dir.join("model.safetensors"))?,
             tokenizer_config_json: text("tokenizer_config.json")?,
             chat_template_jinja: text("chat_template.jinja")?,
         },
-    })
+    ))
 }
 
 /// The language model `--model` names (`hub`: where `hf:` ids come from).
 pub fn read_lm(model: &str, hub: Option<&str>) -> Result<LmFiles, Error> {
     let path = Path::new(model);
     if path.is_file() {
-        return Ok(LmFiles { name: model.to_string(), source: LmSource::Gguf(read(path)?) });
+        return Ok(LmFiles::new(model.to_string(), LmSource::Gguf(read(path)?)));
     }
     if path.is_dir() {
         return folder(path, model.to_string());
@@ -75,7 +75,7 @@ pub fn read_lm(model: &str, hub: Option<&str>) -> Result<LmFiles, Error> {
     if let Some((short, file)) = GGUF_MODELS.iter().find(|(short, _)| *short == model) {
         let places = model_places(file);
         return match places.iter().find(|p| p.is_file()) {
-            Some(p) => Ok(LmFiles { name: file.to_string(), source: LmSource::Gguf(read(p)?) }),
+            Some(p) => Ok(LmFiles::new(file.to_string(), LmSource::Gguf(read(p)?))),
             None => Err(Error::invalid(
                 "--model",
                 format!(

@@ -68,16 +68,16 @@ pub fn go(f: &Flags, device: &Device) -> Result<(), Error> {
     // The saved folder, read back as any model folder is.
     let get = |n: &str| written.iter().find(|(f, _)| f == n).map(|(_, d)| d.clone());
     let text = |n: &str| get(n).map(|d| String::from_utf8_lossy(&d).into_owned());
-    let reread = LmFiles {
-        name: out.display().to_string(),
-        source: LmSource::Folder {
+    let reread = LmFiles::new(
+        out.display().to_string(),
+        LmSource::Folder {
             config_json: text("config.json").unwrap_or_default(),
             tokenizer_json: get("tokenizer.json").unwrap_or_default(),
             safetensors: get("model.safetensors").unwrap_or_default(),
             tokenizer_config_json: None,
             chat_template_jinja: text("chat_template.jinja"),
         },
-    }
+    )
     .load(None, device)?;
     let from_folder = block_on(logprobs(&reread.model, &ids, device))?;
     println!(

@@ -34,7 +34,13 @@ pub fn graft(
             return Ok::<_, Error>(l);
         }
         let (d_in, d_out) = (l.in_features(), l.out_features());
-        let device = l.weight.val().device();
+        let device = l
+            .bias
+            .as_ref()
+            .map(|b| b.val().device())
+            .or_else(|| l.weight.as_ref().map(|w| w.val().device()))
+            .or_else(|| l.lora.as_ref().map(|a| a.lora_a.val().device()))
+            .expect("a layer has a tensor");
         let matrix = |which: &str, want: [usize; 2]| -> Result<Tensor<2>, Error> {
             let key = child(name, which);
             let (values, got) =

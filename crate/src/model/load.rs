@@ -12,8 +12,10 @@ use burn::tensor::{Device, Tensor, TensorData};
 use super::checkpoint_keys::{checkpoint_key, checkpoint_prefix};
 use super::config::EncoderConfig;
 use super::lora::{LoraLinear, LoraLinearConfig};
+use super::packed::{Base, PackedWeight};
 use super::paths::{child, flavor_name, outside_backbone};
 use crate::accounting::arch::flavor::Flavor;
+use crate::bnb::Nf4Tensor;
 use crate::error::Error;
 use crate::rng::Rng;
 use crate::safetensors::SafeTensors;
@@ -48,6 +50,15 @@ pub enum Init {
 /// random draw. Every random value (base weights of a random model, LoRA A, a fresh head) comes from one
 /// generator in build order, so the blocks must ask in the order they always have: the same seed then gives
 /// the same model (device-independent: see `crate::rng`).
+/// Which linear layer `layer` builds: only `Linear`s are quantized (transformers quantizes `nn.Linear`, not GPT-2's
+/// Conv1D, and keeps the model's last layer, the task head, in float).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Linear,
+    Conv1d,
+    Head,
+}
+
 pub struct Loader<'a> {
     weights: Weights<'a>,
     /// Names tensors: the blocks ask in BERT's names, files hold the architecture's (`paths::flavor_name`).
@@ -60,6 +71,8 @@ pub struct Loader<'a> {
     lora: Option<LoraPlacement<'a>>,
     overrides: Option<&'a Overrides>,
     rng: Rng,
+    /// How linear layers hold their base weight (packed in NF4 for QLoRA).
+    base: Base,
 }
 
 impl<'a> Loader<'a> {
@@ -89,7 +102,17 @@ impl<'a> Loader<'a> {
             Weights::Checkpoint(f) => checkpoint_prefix(f, flavor)?,
             Weights::Random => String::new(),
         };
-        Ok(Self { weights, flavor, prefix, device: device.clone(), std, lora, overrides, rng: Rng::new(seed) })
+        Ok(Self {
+            weights,
+            flavor,
+            prefix,
+            device: device.clone(),
+            std,
+            lora,
+            overrides,
+            rng: Rng::new(seed),
+            base: Base::Float32,
+        })
     }
 
     pub fn device(&self) -> &Device {
@@ -196,7 +219,14 @@ impl<'a> Loader<'a> {
     /// The linear layer at `path` from torch's `[d_output, d_input]` weight, with LoRA if the placement names it
     /// (its A and B from the overrides when an adapter is being loaded).
     pub fn linear(&mut self, path: &str, d_input: usize, d_output: usize) -> Result<LoraLinear, Error> {
-        self.layer(path, d_input, d_output, false, true)
+        self.layer(path, d_input, d_output, Kind::Linear, true)
+    }
+
+    /// Linear layers from here on hold their base weight as `base` says (NF4: packed, as transformers quantizes
+    /// every `nn.Linear` but the output head; GPT-2's Conv1D and the task head stay float, as there).
+    pub fn with_base(mut self, base: Base) -> Self {
+        self.base = base;
+        self
     }
 
     /// `linear`, with a bias only when `bias` (ModernBERT's layers have none by default).
@@ -207,7 +237,18 @@ impl<'a> Loader<'a> {
         d_output: usize,
         bias: bool,
     ) -> Result<LoraLinear, Error> {
-        self.layer(path, d_input, d_output, false, bias)
+        self.layer(path, d_input, d_output, Kind::Linear, bias)
+    }
+
+    /// A language model's output head (`lm_head`): a linear layer that stays float under a quantized base.
+    pub fn output_head(
+        &mut self,
+        path: &str,
+        d_input: usize,
+        d_output: usize,
+        bias: bool,
+    ) -> Result<LoraLinear, Error> {
+        self.layer(path, d_input, d_output, Kind::Head, bias)
     }
 
     fn layer(
@@ -215,11 +256,12 @@ impl<'a> Loader<'a> {
         path: &str,
         d_input: usize,
         d_output: usize,
-        conv1d: bool,
+        kind: Kind,
         bias: bool,
     ) -> Result<LoraLinear, Error> {
-        let w: Tensor<2> = if conv1d {
-            self.tensor(&child(path, "weight"), [d_input, d_output], Init::Normal(self.std))?
+        let b = if bias { Some(self.tensor(&child(path, "bias"), [d_output], Init::Zeros)?) } else { None };
+        let layer = if kind == Kind::Conv1d {
+            LoraLinear::new(self.tensor(&child(path, "weight"), [d_input, d_output], Init::Normal(self.std))?, b)
         } else {
             // torch's `[out, in]` laid out as burn's `[in, out]` here, on the host: a transposed view on the device
             // would be copied into order by the CPU backend's matmul at every forward pass (every weight, every step).
@@ -227,16 +269,18 @@ impl<'a> Loader<'a> {
             let named = flavor_name(self.flavor, &name);
             let fresh = name.starts_with("bert.pooler.") || outside_backbone(&named);
             let (v, _) = self.named_values(&named, [d_output, d_input], Init::Normal(self.std), fresh)?;
-            let mut t = vec![0.0; v.len()];
-            for o in 0..d_output {
-                for i in 0..d_input {
-                    t[i * d_output + o] = v[o * d_input + i];
+            if self.base == Base::Nf4 && kind == Kind::Linear {
+                LoraLinear::packed(PackedWeight::nf4(Nf4Tensor::quantize(&v, &[d_output, d_input])), b)
+            } else {
+                let mut t = vec![0.0; v.len()];
+                for o in 0..d_output {
+                    for i in 0..d_input {
+                        t[i * d_output + o] = v[o * d_input + i];
+                    }
                 }
+                LoraLinear::new(Tensor::from_data(TensorData::new(t, [d_input, d_output]), &self.device), b)
             }
-            Tensor::from_data(TensorData::new(t, [d_input, d_output]), &self.device)
         };
-        let b = if bias { Some(self.tensor(&child(path, "bias"), [d_output], Init::Zeros)?) } else { None };
-        let layer = LoraLinear::new(w, b);
         // The placement and the overrides name modules as the checkpoint does.
         let path = &flavor_name(self.flavor, path);
         let Some(config) = self.lora.as_ref().filter(|p| p.modules.iter().any(|m| m == path)).map(|p| p.config) else {
@@ -262,7 +306,7 @@ impl<'a> Loader<'a> {
 
     /// GPT-2's Conv1D at `path`: `linear`, but torch keeps its weight `[d_input, d_output]` (burn's layout already).
     pub fn conv1d(&mut self, path: &str, d_input: usize, d_output: usize) -> Result<LoraLinear, Error> {
-        self.layer(path, d_input, d_output, true, true)
+        self.layer(path, d_input, d_output, Kind::Conv1d, true)
     }
 
     /// The LayerNorm at `path`: weight from the checkpoint, else ones; bias from the checkpoint, else zeros.
@@ -288,7 +332,7 @@ impl<'a> Loader<'a> {
         let weight = child(path, "weight");
         if self.has_override(&weight) || self.checkpoint_shape(&weight).is_some_and(|s| s == [n, h]) {
             // LoRA never reaches a head (`modules_to_save`), so this is the plain layer.
-            self.layer(path, h, n, false, bias)
+            self.layer(path, h, n, Kind::Head, bias)
         } else {
             let w: Tensor<2> = self.normal([n, h], self.std);
             Ok(LoraLinear::new(w.transpose(), bias.then(|| Tensor::zeros([n], &self.device))))

@@ -9,6 +9,7 @@ use burn::tensor::module::linear;
 use burn::tensor::{Device, Tensor, TensorData};
 
 use super::dropout;
+use super::packed::PackedWeight;
 use crate::accounting::lora_config::LoraConfig;
 use crate::rng::Rng;
 
@@ -89,12 +90,16 @@ impl Lora {
     }
 }
 
-/// A linear layer (burn's `Linear` parameters) with an optional LoRA adapter (PEFT's `lora.Linear`).
+/// A linear layer (burn's `Linear` parameters) with an optional LoRA adapter (PEFT's `lora.Linear`), its base
+/// weight in float (a parameter) or packed in 4-bit blocks (frozen, QLoRA's base: `packed`).
 #[derive(Module, Debug)]
 pub struct LoraLinear {
     /// `[d_input, d_output]` (burn's layout, the transpose of torch's `[out, in]`), from the checkpoint, else
-    /// `N(0, initializer_range)`.
-    pub weight: Param<Tensor<2>>,
+    /// `N(0, initializer_range)`; `None` when the base is `packed`.
+    pub weight: Option<Param<Tensor<2>>>,
+    /// The frozen base in 4-bit blocks, dequantized when the layer runs (not a parameter: nothing trains it).
+    #[module(skip)]
+    pub packed: Option<PackedWeight>,
     /// `[d_output]`, from the checkpoint, else zeros.
     pub bias: Option<Param<Tensor<1>>>,
     /// The adapter, where LoRA is placed; `merge` folds it into `weight`.
@@ -105,7 +110,12 @@ impl LoraLinear {
     /// A plain layer: `weight` `[d_input, d_output]` (already transposed from torch's `[out, in]`), `bias`
     /// `[d_output]`.
     pub fn new(weight: Tensor<2>, bias: Option<Tensor<1>>) -> Self {
-        Self { weight: Param::from_tensor(weight), bias: bias.map(Param::from_tensor), lora: None }
+        Self { weight: Some(Param::from_tensor(weight)), packed: None, bias: bias.map(Param::from_tensor), lora: None }
+    }
+
+    /// A layer whose frozen base weight stays packed (QLoRA).
+    pub fn packed(weight: PackedWeight, bias: Option<Tensor<1>>) -> Self {
+        Self { weight: None, packed: Some(weight), bias: bias.map(Param::from_tensor), lora: None }
     }
 
     /// The layer with `lora` on it.
@@ -114,11 +124,28 @@ impl LoraLinear {
     }
 
     pub fn in_features(&self) -> usize {
-        self.weight.shape().dims::<2>()[0]
+        match (&self.weight, &self.packed) {
+            (Some(w), _) => w.shape().dims::<2>()[0],
+            (None, Some(p)) => p.d_input(),
+            (None, None) => 0,
+        }
     }
 
     pub fn out_features(&self) -> usize {
-        self.weight.shape().dims::<2>()[1]
+        match (&self.weight, &self.packed) {
+            (Some(w), _) => w.shape().dims::<2>()[1],
+            (None, Some(p)) => p.d_output(),
+            (None, None) => 0,
+        }
+    }
+
+    /// The base weight as a float tensor `[d_input, d_output]` (a packed one dequantized, for merging and export).
+    pub fn base_weight(&self, device: &Device) -> Tensor<2> {
+        match (&self.weight, &self.packed) {
+            (Some(w), _) => w.val(),
+            (None, Some(p)) => p.burn_layout(device),
+            (None, None) => Tensor::zeros([0, 0], device),
+        }
     }
 
     pub fn has_lora(&self) -> bool {
@@ -128,7 +155,12 @@ impl LoraLinear {
     /// # Shapes
     /// - input `[..., d_input]`, output `[..., d_output]`.
     pub fn forward<const D: usize>(&self, x: Tensor<D>) -> Tensor<D> {
-        let base = linear(x.clone(), self.weight.val(), self.bias.as_ref().map(|b| b.val()));
+        let bias = self.bias.as_ref().map(|b| b.val());
+        let base = match (&self.weight, &self.packed) {
+            (Some(w), _) => linear(x.clone(), w.val(), bias),
+            (None, Some(p)) => p.linear(x.clone(), bias),
+            (None, None) => unreachable!("a layer has a float or a packed weight"),
+        };
         match &self.lora {
             Some(lora) => base + lora.forward(x),
             None => base,
@@ -137,11 +169,17 @@ impl LoraLinear {
 
     /// The adapter folded into the weight (PEFT's `merge_and_unload`): the same outputs at the base layer's
     /// cost, and no LoRA path left. Keep `self` (a clone shares its tensors) to have the adapter still.
+    /// A packed base is dequantized and merged in float (PEFT re-quantizes; `bnb` merge does that step).
     pub fn merge(self) -> Self {
         match self.lora {
             Some(lora) => {
                 let delta = lora.delta_weight();
-                Self { weight: self.weight.map(|w| w + delta), bias: self.bias, lora: None }
+                let weight = match (self.weight, self.packed) {
+                    (Some(w), _) => w.map(|w| w + delta),
+                    (None, Some(p)) => Param::from_tensor(p.burn_layout(&delta.device()) + delta),
+                    (None, None) => unreachable!("a layer has a float or a packed weight"),
+                };
+                Self { weight: Some(weight), packed: None, bias: self.bias, lora: None }
             }
             None => self,
         }

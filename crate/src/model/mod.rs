@@ -21,6 +21,7 @@ pub mod lora;
 pub mod matching;
 pub mod methods;
 pub mod modernbert;
+pub mod packed;
 pub mod paths;
 pub mod rotary;
 pub mod tiny;

@@ -45,16 +45,16 @@ fn folder(edit_config: impl Fn(&mut serde_json::Value)) -> LmFiles {
     let read = |f: &str| std::fs::read(format!("{FIXTURES}/llama/{f}")).unwrap();
     let mut config: serde_json::Value = serde_json::from_slice(&read("config.json")).unwrap();
     edit_config(&mut config);
-    LmFiles {
-        name: "llama".into(),
-        source: LmSource::Folder {
+    LmFiles::new(
+        "llama",
+        LmSource::Folder {
             config_json: config.to_string(),
             tokenizer_json: read("tokenizer.json"),
             safetensors: read("model.safetensors"),
             tokenizer_config_json: Some("{\"chat_template\": \"{{ messages }}\"}".into()),
             chat_template_jinja: None,
         },
-    }
+    )
 }
 
 #[test]

@@ -3,7 +3,7 @@
 //! dequantized weights bit for bit, the two code books value for value.
 
 use lora_playground::bnb::codes::{NF4, dynamic_map};
-use lora_playground::bnb::{Nf4Tensor, dequantize_blockwise};
+use lora_playground::bnb::{Nf4Tensor, dequantize_blockwise, quantize_blockwise};
 use lora_playground::safetensors::SafeTensors;
 
 const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/nf4/quant.safetensors");
@@ -45,11 +45,43 @@ fn quantize_4bit_is_byte_for_byte_and_dequantize_bit_for_bit() {
 }
 
 #[test]
-fn the_nested_scales_round_trip_through_the_dynamic_map() {
-    // Values on the map come back exactly; the largest magnitude of a block maps to +-1.
+fn nested_scales_keep_the_block_maxima_and_a_block_of_zeros() {
+    // A block's largest magnitude maps to +-1 exactly; a block of zeros stores code 0 with scale 0, which
+    // dequantizes to 0.
     let values = [0.5f32, -0.25, 1.0, 0.0];
-    let (codes, absmax) = lora_playground::bnb::quantize_blockwise(&values, 256);
+    let (codes, absmax) = quantize_blockwise(&values, 256);
     assert_eq!(absmax, vec![1.0]);
     assert_eq!(dequantize_blockwise(&codes, &absmax, 256)[2], 1.0);
-    assert_eq!(dequantize_blockwise(&codes, &absmax, 256)[3], 0.0);
+    let (codes, absmax) = quantize_blockwise(&[0.0; 5], 256);
+    assert_eq!((codes, absmax.clone()), (vec![0; 5], vec![0.0]));
+}
+
+/// Every 4-bit layer transformers saved for the tiny NF4 models (`save_pretrained` of a model loaded with
+/// bitsandbytes) against ours quantized from the float32 weights: codes, 8-bit scales, nested scales, offset.
+#[test]
+fn transformers_4bit_models_byte_for_byte() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/decoder_nf4");
+    let mut layers = 0;
+    for name in ["llama", "gemma3_text"] {
+        let float = std::fs::read(format!("{dir}/{name}/model.safetensors")).unwrap();
+        let float = SafeTensors::parse("model.safetensors", &float).unwrap();
+        let saved = std::fs::read(format!("{dir}/{name}/nf4/model.safetensors")).unwrap();
+        let saved = SafeTensors::parse("nf4/model.safetensors", &saved).unwrap();
+        for (key, entry) in &saved.entries {
+            if entry.dtype != "U8" || !key.ends_with(".weight") {
+                continue;
+            }
+            let (values, shape) = float.f32(key).unwrap();
+            let q = Nf4Tensor::quantize(&values, &shape);
+            assert_eq!(q.packed, saved.raw(key, "U8").unwrap().0, "{name} {key}: codes");
+            assert_eq!(q.absmax, saved.raw(&format!("{key}.absmax"), "U8").unwrap().0, "{name} {key}: scales");
+            let nested = saved.f32(&format!("{key}.nested_absmax")).unwrap().0;
+            assert_eq!(bits(&q.nested_absmax), bits(&nested), "{name} {key}: nested scales");
+            let state = saved.raw(&format!("{key}.quant_state.bitsandbytes__nf4"), "U8").unwrap().0;
+            let state: serde_json::Value = serde_json::from_slice(state).unwrap();
+            assert_eq!(q.offset, state["nested_offset"].as_f64().unwrap() as f32, "{name} {key}: offset");
+            layers += 1;
+        }
+    }
+    assert_eq!(layers, 7 * 2 + 7 * 3, "every linear layer of both models");
 }

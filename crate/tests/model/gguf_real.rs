@@ -57,7 +57,7 @@ fn gemma3_gguf_reads_as_transformers_reads_it() {
 
 fn reads_as_transformers(model: &str, file: &str, required: bool) {
     let Some(path) = model_file(file, required) else { return };
-    let files = LmFiles { name: file.into(), source: LmSource::Gguf(std::fs::read(path).unwrap()) };
+    let files = LmFiles::new(file, LmSource::Gguf(std::fs::read(path).unwrap()));
     let device = Device::flex();
     let lm = files.load(None, &device).unwrap();
     let r = reference(model);

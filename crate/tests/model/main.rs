@@ -9,4 +9,5 @@ mod gguf_real;
 mod gguf_synthetic;
 mod inspect;
 mod model;
+mod nf4_parity;
 mod reproducible;

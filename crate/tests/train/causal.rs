@@ -194,16 +194,16 @@ fn a_merged_adapter_computes_what_the_adapter_did_and_saves_as_a_transformers_fo
     let mut files_json = files.folder_files().unwrap();
     files_json.push(("model.safetensors".into(), weights));
     let get = |n: &str| files_json.iter().find(|(f, _)| f == n).unwrap().1.clone();
-    let reread = LmFiles {
-        name: "merged".into(),
-        source: LmSource::Folder {
+    let reread = LmFiles::new(
+        "merged",
+        LmSource::Folder {
             config_json: String::from_utf8(get("config.json")).unwrap(),
             tokenizer_json: get("tokenizer.json"),
             safetensors: get("model.safetensors"),
             tokenizer_config_json: None,
             chat_template_jinja: None,
         },
-    }
+    )
     .load(None, &device)
     .unwrap();
     let r = block_on(logprobs(&reread.model, &texts, &device)).unwrap();

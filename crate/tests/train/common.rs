@@ -49,15 +49,20 @@ pub const DECODERS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/
 
 /// One of them (`llama`, `qwen2`, `gemma3_text`) as a model folder's files.
 pub fn decoder_folder(name: &str) -> LmFiles {
-    let read = |f: &str| std::fs::read(format!("{DECODERS}/{name}/{f}")).unwrap();
-    LmFiles {
-        name: name.into(),
-        source: LmSource::Folder {
+    folder_at(&format!("{DECODERS}/{name}"))
+}
+
+/// The model folder at `dir` (config.json, tokenizer.json, model.safetensors).
+pub fn folder_at(dir: &str) -> LmFiles {
+    let read = |f: &str| std::fs::read(format!("{dir}/{f}")).unwrap();
+    LmFiles::new(
+        dir,
+        LmSource::Folder {
             config_json: String::from_utf8(read("config.json")).unwrap(),
             tokenizer_json: read("tokenizer.json"),
             safetensors: read("model.safetensors"),
             tokenizer_config_json: None,
             chat_template_jinja: None,
         },
-    }
+    )
 }

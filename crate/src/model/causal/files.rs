@@ -17,6 +17,7 @@ use crate::model::config::decoder::DecoderConfig;
 use crate::model::export::{read_adapter_config, read_peft_weights};
 use crate::model::load::{LoraPlacement, Overrides, Weights};
 use crate::model::lora::LoraLinearConfig;
+use crate::model::packed::Base;
 use crate::safetensors::SafeTensors;
 use burn::tensor::Device;
 
@@ -37,6 +38,8 @@ pub struct LmFiles {
     /// What to record as `base_model_name_or_path` (a Hub id, a folder, a file).
     pub name: String,
     pub source: LmSource,
+    /// How the base's linear layers are held (float32, or NF4 for QLoRA).
+    pub base: Base,
 }
 
 /// A PEFT adapter's two files.
@@ -57,6 +60,16 @@ pub struct LanguageModel {
 }
 
 impl LmFiles {
+    /// The model's files, its base in float32.
+    pub fn new(name: impl Into<String>, source: LmSource) -> Self {
+        Self { name: name.into(), source, base: Base::Float32 }
+    }
+
+    /// The same files, the base held as `base` says.
+    pub fn with_base(self, base: Base) -> Self {
+        Self { base, ..self }
+    }
+
     /// The model's config, tokenizer and chat template, without its weights (what the page checks first).
     pub fn describe(&self) -> Result<(DecoderConfig, Tokenizer, Option<(String, String)>), Error> {
         match &self.source {
@@ -151,7 +164,7 @@ impl LmFiles {
             LmSource::Gguf(bytes) => gguf::weights(&Gguf::parse(&self.name, bytes)?, bytes)?,
         };
         check_embeddings(&weights, config)?;
-        super::build(config, Weights::Checkpoint(weights), overrides, placement, seed, device)
+        super::build(config, Weights::Checkpoint(weights), overrides, placement, seed, self.base, device)
     }
 
     /// The model's `config.json` (a GGUF file's as transformers reads it) and the bytes of its weights file.

@@ -21,6 +21,7 @@ use burn::tensor::Device;
 
 use super::config::decoder::{DecoderConfig, decoder_config};
 use super::load::{Loader, LoraPlacement, Overrides, Weights};
+use super::packed::Base;
 use crate::accounting::arch::HfConfig;
 use crate::accounting::arch::flavor::Flavor;
 use crate::accounting::lora_config::TargetModules;
@@ -51,10 +52,12 @@ pub fn build(
     overrides: Option<&Overrides>,
     lora: Option<LoraPlacement<'_>>,
     seed: u64,
+    base: Base,
     device: &Device,
 ) -> Result<AutoModelForCausalLM, Error> {
     let mut loader =
-        Loader::for_flavor(config.flavor, config.initializer_range, weights, overrides, lora, seed, device)?;
+        Loader::for_flavor(config.flavor, config.initializer_range, weights, overrides, lora, seed, device)?
+            .with_base(base);
     AutoModelForCausalLM::load(&mut loader, config)
 }
 

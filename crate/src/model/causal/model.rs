@@ -52,7 +52,7 @@ impl AutoModelForCausalLM {
                     "has no lm_head.weight, and config.json says the output head is not tied to the embeddings",
                 ));
             }
-            Some(loader.linear_with_bias("lm_head", c.hidden_size, c.vocab_size, false)?)
+            Some(loader.output_head("lm_head", c.hidden_size, c.vocab_size, false)?)
         };
         let embed_scale = c.gemma.then(|| (c.hidden_size as f64).sqrt() as f32);
         Ok(Self { model: DecoderModel { embed_tokens, layers, norm, embed_scale }, lm_head, vocab_size: c.vocab_size })
@@ -92,6 +92,22 @@ impl AutoModelForCausalLM {
 
     pub fn num_layers(&self) -> usize {
         self.model.layers.len()
+    }
+
+    /// The blocks' linear layers with their Hugging Face names (`model.layers.0.self_attn.q_proj`), in module order.
+    pub fn linear_layers(&self) -> Vec<(String, &LoraLinear)> {
+        let mut out = Vec::new();
+        for (i, layer) in self.model.layers.iter().enumerate() {
+            let (a, m) = (&layer.self_attn, &layer.mlp);
+            for (name, l) in [("self_attn.q_proj", &a.q_proj), ("self_attn.k_proj", &a.k_proj)]
+                .into_iter()
+                .chain([("self_attn.v_proj", &a.v_proj), ("self_attn.o_proj", &a.o_proj)])
+                .chain([("mlp.gate_proj", &m.gate_proj), ("mlp.up_proj", &m.up_proj), ("mlp.down_proj", &m.down_proj)])
+            {
+                out.push((format!("model.layers.{i}.{name}"), l));
+            }
+        }
+        out
     }
 }
 

@@ -1,0 +1,83 @@
+//! QLoRA's base against transformers + bitsandbytes + PEFT (`tests/reference/nf4_fixtures.py`): tiny random Llama
+//! and Gemma 3 models loaded with `BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4",
+//! bnb_4bit_use_double_quant=True, bnb_4bit_compute_dtype=float32)`. Every linear layer of the blocks is held
+//! packed (the head, embeddings and norms stay float32, as transformers leaves them); log-probabilities within 1e-4
+//! of transformers' with and without the PEFT adapter on top; the float32 model still matches its own reference.
+#![cfg(feature = "train")]
+
+use burn::tensor::Device;
+use futures_lite::future::block_on;
+use lora_playground::model::causal::files::{AdapterFiles, LmFiles, LmSource};
+use lora_playground::model::causal::score::logprobs;
+use lora_playground::model::packed::Base;
+use lora_playground::safetensors::SafeTensors;
+
+const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/decoder_nf4");
+
+fn read(name: &str, file: &str) -> Vec<u8> {
+    std::fs::read(format!("{FIXTURES}/{name}/{file}")).unwrap()
+}
+
+fn files(name: &str, base: Base) -> LmFiles {
+    LmFiles::new(
+        name,
+        LmSource::Folder {
+            config_json: String::from_utf8(read(name, "config.json")).unwrap(),
+            tokenizer_json: read(name, "tokenizer.json"),
+            safetensors: read(name, "model.safetensors"),
+            tokenizer_config_json: None,
+            chat_template_jinja: None,
+        },
+    )
+    .with_base(base)
+}
+
+/// The fixture batch's texts (the padded rows without their padding).
+fn texts(expected: &SafeTensors) -> Vec<Vec<u32>> {
+    let (ids, shape) = expected.f32("input_ids").unwrap();
+    let (mask, _) = expected.f32("attention_mask").unwrap();
+    let [b, s] = [shape[0], shape[1]];
+    (0..b).map(|i| (0..s).filter(|&j| mask[i * s + j] == 1.0).map(|j| ids[i * s + j] as u32).collect()).collect()
+}
+
+/// The largest difference between our log-probabilities and the reference's `key`.
+fn largest_difference(name: &str, base: Base, with_adapter: bool, key: &str) -> f32 {
+    let device = Device::flex();
+    let adapter = with_adapter.then(|| AdapterFiles {
+        config_json: String::from_utf8(read(name, "peft/adapter_config.json")).unwrap(),
+        safetensors: read(name, "peft/adapter_model.safetensors"),
+    });
+    let lm = files(name, base).load(adapter.as_ref(), &device).unwrap();
+    let packed = lm.model.linear_layers().iter().filter(|(_, l)| l.packed.is_some()).count();
+    let expected_packed = if base == Base::Nf4 { 7 * lm.config.num_hidden_layers } else { 0 };
+    assert_eq!(packed, expected_packed, "{name}: packed linear layers");
+    let bytes = read(name, "expected.safetensors");
+    let expected = SafeTensors::parse("expected.safetensors", &bytes).unwrap();
+    let ours = block_on(logprobs(&lm.model, &texts(&expected), &device)).unwrap();
+    let (want, shape) = expected.f32(key).unwrap();
+    ours.iter()
+        .enumerate()
+        .flat_map(|(i, row)| row.iter().zip(&want[i * shape[1]..]).map(|(a, b)| (a - b).abs()))
+        .fold(0.0, f32::max)
+}
+
+#[test]
+fn nf4_base_logprobs_match_transformers_and_bitsandbytes() {
+    for name in ["llama", "gemma3_text"] {
+        let float = largest_difference(name, Base::Float32, false, "float_logprobs");
+        assert!(float < 1e-4, "{name}: float32 base differs by {float}");
+        let nf4 = largest_difference(name, Base::Nf4, false, "logprobs");
+        assert!(nf4 < 1e-4, "{name}: NF4 base differs from transformers + bitsandbytes by {nf4}");
+        // The quantization moves the log-probabilities far more than the tolerance: the test sees NF4 happen.
+        let moved = largest_difference(name, Base::Float32, false, "logprobs");
+        assert!(moved > 1e-2, "{name}: NF4 changes the log-probabilities by {moved} only");
+    }
+}
+
+#[test]
+fn peft_adapter_on_the_nf4_base_matches_peft() {
+    for name in ["llama", "gemma3_text"] {
+        let d = largest_difference(name, Base::Nf4, true, "peft_logprobs");
+        assert!(d < 1e-4, "{name}: adapter on the NF4 base differs from PEFT's by {d}");
+    }
+}
