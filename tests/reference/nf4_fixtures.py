@@ -14,7 +14,8 @@
    folder, its PEFT adapter (`peft/`), `expected.safetensors` with the model loaded by transformers with
    `BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_use_double_quant=True,
    bnb_4bit_compute_dtype=torch.float32)` (`logprobs` of the fixture batch, `peft_logprobs` with the adapter on the
-   4-bit model, `float_logprobs` unquantized), and `nf4/`: what `save_pretrained` writes for the 4-bit model
+   4-bit model, `float_logprobs` unquantized; `peft_loss` and `grad.<name>` of every LoRA matrix for the
+   completion-only `labels`, the adapter trained on the 4-bit model), and `nf4/`: what `save_pretrained` writes for the 4-bit model
    (what `quantize --to nf4` must write).
 
     python3 tests/reference/nf4_fixtures.py      (torch, transformers, peft, bitsandbytes 0.50 on the CPU)
@@ -113,8 +114,9 @@ def model_fixture(name):
     widen(model)
     model.save_pretrained(folder)
     tok.save(os.path.join(folder, "tokenizer.json"))
-    ids, mask, _ = batch(tok, cfg.pad_token_id)
-    out = {"input_ids": ids.float(), "attention_mask": mask.float(), "float_logprobs": logprobs(model, ids, mask)}
+    ids, mask, labels = batch(tok, cfg.pad_token_id)
+    out = {"input_ids": ids.float(), "attention_mask": mask.float(), "labels": labels.float(),
+           "float_logprobs": logprobs(model, ids, mask)}
     torch.manual_seed(1)
     peft = get_peft_model(model, LoraConfig(r=4, lora_alpha=8, target_modules=TARGETS, task_type="CAUSAL_LM",
                                             init_lora_weights=False))
@@ -132,8 +134,14 @@ def model_fixture(name):
             module.support_avx512bf16_for_cpu = False
     out["logprobs"] = logprobs(model, ids, mask)
     model.save_pretrained(os.path.join(folder, "nf4"))
-    peft = PeftModel.from_pretrained(model, os.path.join(folder, "peft")).eval()
+    peft = PeftModel.from_pretrained(model, os.path.join(folder, "peft"), is_trainable=True).eval()
     out["peft_logprobs"] = logprobs(peft, ids, mask)
+    loss = peft(input_ids=ids, attention_mask=mask, labels=labels).loss
+    loss.backward()
+    out["peft_loss"] = loss.detach().reshape(1)
+    for n, p in peft.named_parameters():
+        if p.requires_grad:
+            out["grad." + n.removeprefix("base_model.model.")] = p.grad
     save_file(out, os.path.join(folder, "expected.safetensors"),
               metadata={"transformers": transformers.__version__, "bitsandbytes": bitsandbytes.__version__,
                         "torch": torch.__version__})

@@ -21,7 +21,7 @@ use super::usage::usage_error;
 use super::{device, launches, model_files};
 
 const VALUED: &[&str] =
-    &["--model", "--hub", "--steps", "--batch-size", "--seq-len", "--methods", "--device", "--targets"];
+    &["--model", "--base", "--hub", "--steps", "--batch-size", "--seq-len", "--methods", "--device", "--targets"];
 const LABELS: usize = 5;
 
 pub fn run(args: &[String]) -> i32 {
@@ -33,6 +33,11 @@ pub fn run(args: &[String]) -> i32 {
     if super::train_lm::wants(f.str("--model")) {
         let device = device::parse(f.str("--device").unwrap_or("cpu")).map_err(lora_playground::error::Error::from);
         return super::usage::exit_code(device.and_then(|d| super::bench_lm::go(&f, &d)));
+    }
+    if f.str("--base").is_some_and(|b| b != "float32") {
+        return usage_error(
+            "--base nf4 (QLoRA) is for language models (a .gguf file, smollm2, gemma-3-270m, a decoder folder)",
+        );
     }
     let methods = f.str("--methods").unwrap_or("lora,full,head,bitfit,inference").to_string();
     let mut rows = Vec::new();

@@ -2,7 +2,9 @@
 //! the same shape as `tools/bench/lm_step_peft.py` (batch 4 x 128 tokens, every token labelled, LoRA r 8 on
 //! q_proj and v_proj, AdamW): the median step time after one warm-up step, and new tokens per second with and
 //! without the key/value cache (greedy, 32 new tokens after a 16-token prompt). One JSON object on stdout, with
-//! the process's peak resident memory (VmHWM).
+//! the process's peak resident memory (VmHWM) when the training steps are done (`train_peak_rss_mib`: the model
+//! file's bytes, the trainer's model and the steps; before the generation model is loaded) and at the end.
+//! `--base nf4` runs the same on QLoRA's 4-bit base.
 
 use std::time::Instant;
 
@@ -33,9 +35,9 @@ pub fn go(f: &Flags, device: &Device) -> Result<(), Error> {
     let steps: usize = f.get("--steps", 5, "a positive integer")?;
     let batch: usize = f.get("--batch-size", 4, "a positive integer")?;
     let seq: usize = f.get("--seq-len", 128, "a positive integer")?;
-    let files = read_lm(f.str("--model").unwrap_or("smollm2"), f.str("--hub"))?;
-    let lm = files.load(None, device)?;
-    let vocab = lm.config.vocab_size;
+    let base = super::train_lm::base_flag(f)?;
+    let files = read_lm(f.str("--model").unwrap_or("smollm2"), f.str("--hub"))?.with_base(base);
+    let vocab = files.describe()?.0.vocab_size;
     let mut rng = Rng::new(0);
     let rows: Vec<LmTokens> = (0..batch * (steps + 1))
         .map(|_| {
@@ -48,6 +50,7 @@ pub fn go(f: &Flags, device: &Device) -> Result<(), Error> {
     // epoch at a small rate, no warm-up.
     let mut plan = LmPlan { lr: 1e-4, epochs: 1, batch_size: batch, warmup_ratio: 0.0, ..default_plan(Method::Lora) };
     plan.lora.target_modules = Some(TargetModules::parse_list(targets));
+    plan.base = base;
     let mut trainer = LmTrainer::new(&files, plan, rows, device)?;
     let started = Instant::now();
     block_on(trainer.step())?;
@@ -58,6 +61,10 @@ pub fn go(f: &Flags, device: &Device) -> Result<(), Error> {
         block_on(trainer.step())?;
         times.push(t.elapsed().as_secs_f64());
     }
+    let train_peak = peak_rss_mib();
+    let (trainable, total) = (trainer.trainable, trainer.total);
+    drop(trainer);
+    let lm = files.load(None, device)?;
     let prompt: Vec<u32> = (0..16).map(|_| rng.below(vocab) as u32).collect();
     let per_second = |use_cache: bool| -> Result<f64, Error> {
         let sampling = Sampling { use_cache, ..Sampling::greedy(32) };
@@ -70,9 +77,9 @@ pub fn go(f: &Flags, device: &Device) -> Result<(), Error> {
     println!(
         "{}",
         json!({
-            "model": files.name, "batch_size": batch, "seq_len": seq, "targets": targets, "trainable": trainer.trainable,
-            "total": trainer.total, "first_step_s": first, "step_s": median(times.clone()), "steps": times,
-            "generate_tokens_per_s": {"cache": cached, "no_cache": uncached}, "peak_rss_mib": peak_rss_mib(),
+            "model": files.name, "base": base.name(), "batch_size": batch, "seq_len": seq, "targets": targets, "trainable": trainable,
+            "total": total, "first_step_s": first, "step_s": median(times.clone()), "steps": times,
+            "generate_tokens_per_s": {"cache": cached, "no_cache": uncached}, "train_peak_rss_mib": train_peak, "peak_rss_mib": peak_rss_mib(),
         })
     );
     Ok(())

@@ -13,8 +13,9 @@ use super::lm_files::load_from_flags;
 use super::usage::usage_error;
 use super::{device, predict};
 
-const VALUED: [&str; 11] = [
+const VALUED: [&str; 12] = [
     "--model",
+    "--base",
     "--hub",
     "--adapter",
     "--input",

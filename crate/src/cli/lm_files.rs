@@ -104,7 +104,8 @@ pub fn read_lm(model: &str, hub: Option<&str>) -> Result<LmFiles, Error> {
 
 /// The language model `--model` (and `--hub`) names, with the PEFT adapter `--adapter` names if any, on `device`.
 pub fn load_from_flags(f: &super::flags::Flags, device: &burn::tensor::Device) -> Result<LanguageModel, Error> {
-    let files = read_lm(f.str("--model").unwrap_or(DEFAULT_LM), f.str("--hub"))?;
+    let files =
+        read_lm(f.str("--model").unwrap_or(DEFAULT_LM), f.str("--hub"))?.with_base(super::train_lm::base_flag(f)?);
     let adapter = f.str("--adapter").map(read_adapter).transpose()?;
     files.load(adapter.as_ref(), device)
 }

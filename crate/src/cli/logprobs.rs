@@ -12,7 +12,7 @@ use super::usage::usage_error;
 use super::{device, predict};
 
 pub fn run(args: &[String]) -> i32 {
-    match Flags::parse(args, &["--model", "--hub", "--adapter", "--input", "--device", "--batch-size"], &[]) {
+    match Flags::parse(args, &["--model", "--base", "--hub", "--adapter", "--input", "--device", "--batch-size"], &[]) {
         Ok(f) => super::usage::exit_code(go(&f)),
         Err(m) => usage_error(&m),
     }

@@ -22,7 +22,7 @@ use super::{device, model_files};
 pub fn run(args: &[String]) -> i32 {
     let flags = match Flags::parse(
         args,
-        &["--model", "--hub", "--adapter", "--data", "--out", "--device", "--batch-size", "--repeats"],
+        &["--model", "--base", "--hub", "--adapter", "--data", "--out", "--device", "--batch-size", "--repeats"],
         &["--json"],
     ) {
         Ok(f) => f,
@@ -32,6 +32,11 @@ pub fn run(args: &[String]) -> i32 {
     if super::train_lm::wants(flags.str("--model")) {
         let device = device::parse(flags.str("--device").unwrap_or("cpu")).map_err(Error::from);
         return super::usage::exit_code(device.and_then(|d| super::merge_lm::go(&flags, &d)));
+    }
+    if flags.str("--base").is_some_and(|b| b != "float32") {
+        return usage_error(
+            "--base nf4 (QLoRA) is for language models (a .gguf file, smollm2, gemma-3-270m, a decoder folder)",
+        );
     }
     super::usage::exit_code(go(&flags))
 }

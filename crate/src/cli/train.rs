@@ -22,6 +22,7 @@ use super::{device, model_files, progress::Bar};
 
 pub const VALUED: &[&str] = &[
     "--model",
+    "--base",
     "--hub",
     "--data",
     "--method",
@@ -55,6 +56,12 @@ pub fn run(args: &[String]) -> i32 {
             device::parse(flags.str("--device").unwrap_or("cpu"))
                 .map_err(Error::from)
                 .and_then(|d| super::train_lm::go(&flags, &d)),
+        );
+    }
+    // The encoders' trainer has no 4-bit base yet: said, not ignored.
+    if flags.str("--base").is_some_and(|b| b != "float32") {
+        return usage_error(
+            "--base nf4 (QLoRA) is for language models (a .gguf file, smollm2, gemma-3-270m, a decoder folder)",
         );
     }
     let plan = match plan(&flags) {

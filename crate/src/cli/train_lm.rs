@@ -20,6 +20,7 @@ use lora_playground::model::causal::chat::{Message, render};
 use lora_playground::model::causal::files::{LanguageModel, LmFiles};
 use lora_playground::model::causal::generate::{Sampling, generate};
 use lora_playground::model::methods::Method;
+use lora_playground::model::packed::Base;
 use lora_playground::train::causal::adapter::peft_causal_adapter;
 use lora_playground::train::causal::plan::default_plan;
 use lora_playground::train::causal::tokens::{LmText, LmTokens};
@@ -64,11 +65,17 @@ fn plan(f: &Flags) -> Result<(LmPlan, usize, f64), Error> {
         warmup_ratio: f.get("--warmup-ratio", d.warmup_ratio, "a number in [0, 1]")?,
         max_grad_norm: f.get("--max-grad-norm", d.max_grad_norm, "a positive number")?,
         seed: f.get("--seed", d.seed, "a non-negative integer")?,
+        base: base_flag(f)?,
     };
     if plan.batch_size == 0 || plan.epochs == 0 {
         return Err(Error::invalid("--batch-size", "--batch-size and --epochs must be at least 1"));
     }
     Ok((plan, f.get("--max-len", 128, "a positive integer")?, f.get("--val-fraction", 0.2, "a number in [0, 1)")?))
+}
+
+/// `--base float32|nf4` (QLoRA's 4-bit base with `nf4`).
+pub fn base_flag(f: &Flags) -> Result<Base, Error> {
+    Base::parse(f.str("--base").unwrap_or("float32")).map_err(|m| Error::invalid("--base", m))
 }
 
 /// The data's rows, tokenized, split into training and held-out rows by the seed.

@@ -61,6 +61,7 @@ fn plan(method: Method, targets: &str) -> LmPlan {
         warmup_ratio: 0.0,
         max_grad_norm: 1.0,
         seed: 0,
+        base: Default::default(),
     }
 }
 

@@ -35,6 +35,10 @@ pub fn matmul(x: Tensor<2>, weight: &PackedWeight) -> Tensor<2> {
     x.matmul(weight.burn_layout(&device))
 }
 
+/// Custom steps recorded (the test checks the step is taken, not the ordinary matmul).
+#[cfg(test)]
+static STEPS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
 /// The custom step on one concrete backend; `None` if the tensor is not on it (a gradient-checkpointing graph, which
 /// the trainer does not use, falls back to the ordinary `matmul`).
 macro_rules! tracked_on {
@@ -42,6 +46,8 @@ macro_rules! tracked_on {
         fn $name(x: Tensor<2>, weight: &PackedWeight, device: &Device) -> Option<Tensor<2>> {
             type B = $backend;
             let x = x.try_into_primitive::<Autodiff<B, NoCheckpointing>>().ok()?;
+            #[cfg(test)]
+            STEPS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             let w = weight.burn_layout(&device.clone().inner()).try_into_primitive::<B>().ok()?;
             let out = match PackedMatmul.prepare::<NoCheckpointing>([x.node()]).compute_bound().stateful() {
                 OpsKind::Tracked(prep) => {
@@ -83,3 +89,35 @@ macro_rules! backward_on {
 
 backward_on!(Flex);
 backward_on!(Cube);
+
+#[cfg(test)]
+mod tests {
+    use burn::tensor::{Device, Tensor, TensorData};
+
+    use super::*;
+    use crate::bnb::Nf4Tensor;
+
+    /// The custom step's gradient is `grad W^T` with `W` the dequantized weight, and the step is taken (not the
+    /// ordinary matmul) when the input is in a graph.
+    #[test]
+    fn backward_dequantizes_again() {
+        let device = Device::flex().autodiff();
+        let (d_in, d_out) = (64, 3);
+        let w: Vec<f32> = (0..d_in * d_out).map(|i| ((i * 37 % 101) as f32 - 50.0) / 40.0).collect();
+        let weight = PackedWeight::nf4(Nf4Tensor::quantize(&w, &[d_out, d_in]));
+        let x = Tensor::<2>::from_data(TensorData::new(vec![0.5f32; 2 * d_in], [2, d_in]), &device).require_grad();
+        let before = STEPS.load(std::sync::atomic::Ordering::Relaxed);
+        let y = matmul(x.clone(), &weight);
+        assert!(y.is_tracked());
+        assert!(STEPS.load(std::sync::atomic::Ordering::Relaxed) > before, "the custom step was taken");
+        let grads = (y * Tensor::from_data(TensorData::new(vec![1.0f32, 2.0, 3.0, 1.0, 2.0, 3.0], [2, 3]), &device))
+            .sum()
+            .backward();
+        let got = x.grad(&grads).unwrap().into_data().to_vec::<f32>().unwrap();
+        let deq = weight.dequantize();
+        for i in 0..d_in {
+            let want = deq[i] + 2.0 * deq[d_in + i] + 3.0 * deq[2 * d_in + i];
+            assert!((got[i] - want).abs() < 1e-5, "column {i}: {} against {want}", got[i]);
+        }
+    }
+}

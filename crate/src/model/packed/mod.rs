@@ -60,6 +60,11 @@ impl PackedWeight {
         &self.0
     }
 
+    /// Number of weights.
+    pub fn numel(&self) -> usize {
+        self.0.numel()
+    }
+
     pub fn d_input(&self) -> usize {
         self.0.shape[1]
     }

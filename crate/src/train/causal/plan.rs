@@ -8,6 +8,7 @@ use super::trainer::LmPlan;
 use crate::accounting::lora_config::{Bias, LoraConfig, TargetModules};
 use crate::error::Error;
 use crate::model::methods::Method;
+use crate::model::packed::Base;
 
 /// The defaults of the page and of `train` for a language model: LoRA r 8, lora_alpha 16 on every linear layer of
 /// the blocks (`all-linear`), 3 epochs of batches of 4 at 2e-3 (full fine-tuning 5e-5), 10% warm-up, clipping at
@@ -31,6 +32,7 @@ pub fn default_plan(method: Method) -> LmPlan {
         warmup_ratio: 0.1,
         max_grad_norm: 1.0,
         seed: 0,
+        base: Base::Float32,
     }
 }
 
@@ -76,6 +78,9 @@ pub fn plan_from_json(v: &Value) -> Result<LmPlan, Error> {
     p.warmup_ratio = number(v, "warmup_ratio", 0.0, 1.0)?.unwrap_or(p.warmup_ratio);
     p.max_grad_norm = number(v, "max_grad_norm", 0.0, 1e6)?.unwrap_or(p.max_grad_norm);
     p.seed = number(v, "seed", 0.0, 2f64.powi(53))?.map_or(p.seed, |s| s as u64);
+    if let Some(b) = v.get("base").and_then(Value::as_str) {
+        p.base = Base::parse(b).map_err(|m| Error::invalid("base", m.replace("--base ", "")))?;
+    }
     p.lora.validate()?;
     Ok(p)
 }

@@ -19,6 +19,7 @@ use crate::model::dropout::ExampleMasks;
 use crate::model::load::LoraPlacement;
 use crate::model::lora::LoraLinearConfig;
 use crate::model::methods::Method;
+use crate::model::packed::Base;
 use crate::model::walk::{MapParam, VisitParam, map_named, visit_named};
 use crate::readback::read_scalar;
 use crate::rng::Rng;
@@ -38,6 +39,8 @@ pub struct LmPlan {
     pub warmup_ratio: f64,
     pub max_grad_norm: f64,
     pub seed: u64,
+    /// How the frozen base holds its linear layers: float32, or NF4 for QLoRA (LoRA or BitFit on a 4-bit base).
+    pub base: Base,
 }
 
 /// One step's outcome.
@@ -148,12 +151,21 @@ impl LmTrainer {
         };
         // On the differentiable device, with LoRA's A drawn from the seed.
         let placement = placement_config.map(|c| LoraPlacement { modules: &lora_modules, config: c });
-        let model = files.build(&config, None, placement, plan.seed, &ad)?;
+        if plan.base == Base::Nf4 && plan.method == Method::Full {
+            return Err(Error::invalid(
+                "base",
+                "full fine-tuning trains every weight, and a 4-bit base is frozen: QLoRA is LoRA on an NF4 base",
+            ));
+        }
+        let model = files.build(&config, None, placement, plan.seed, plan.base, &ad)?;
         let set: BTreeSet<String> = lora_modules.iter().cloned().collect();
         let flavor = config.flavor;
         let model = map_named(model, flavor, &mut Trainable { method: plan.method, bias: plan.lora.bias, lora: &set });
         let mut count = Count(0, 0);
         visit_named(&model, flavor, &mut count);
+        // A packed base is not a parameter burn sees; it counts in the model's total as transformers counts it.
+        count.1 +=
+            model.linear_layers().iter().filter_map(|(_, l)| l.packed.as_ref()).map(|p| p.numel() as u64).sum::<u64>();
         let steps_per_epoch = train.len().div_ceil(plan.batch_size.max(1));
         let total = steps_per_epoch * plan.epochs.max(1);
         let schedule = LinearSchedule {
