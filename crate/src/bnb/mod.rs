@@ -12,6 +12,7 @@
 
 pub mod codes;
 mod reduce;
+pub mod saved;
 
 use codes::{NF4, dynamic_map, nf4_bounds};
 

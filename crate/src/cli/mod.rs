@@ -34,6 +34,8 @@ mod model_files;
 mod predict;
 #[cfg(feature = "train")]
 mod progress;
+#[cfg(feature = "train")]
+mod quantize;
 mod serve;
 #[cfg(feature = "train")]
 mod sweep;
@@ -64,6 +66,8 @@ pub fn run(args: &[String]) -> i32 {
         #[cfg(feature = "train")]
         Some("merge") => merge::run(&args[1..]),
         #[cfg(feature = "train")]
+        Some("quantize") => quantize::run(&args[1..]),
+        #[cfg(feature = "train")]
         Some("adapters") => adapters::run(&args[1..]),
         #[cfg(feature = "train")]
         Some("inspect") => inspect::run(&args[1..]),
@@ -79,8 +83,8 @@ pub fn run(args: &[String]) -> i32 {
         Some("bench-one") => bench::run_one(&args[1..]),
         #[cfg(not(feature = "train"))]
         Some(
-            cmd @ ("train" | "predict" | "logprobs" | "generate" | "merge" | "adapters" | "inspect" | "compare"
-            | "sweep" | "tiny-model" | "bench"),
+            cmd @ ("train" | "predict" | "logprobs" | "generate" | "merge" | "quantize" | "adapters" | "inspect"
+            | "compare" | "sweep" | "tiny-model" | "bench"),
         ) => {
             eprintln!("error: '{cmd}' needs the `train` feature (this build has only the calculator)");
             2

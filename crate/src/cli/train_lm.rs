@@ -73,9 +73,17 @@ fn plan(f: &Flags) -> Result<(LmPlan, usize, f64), Error> {
     Ok((plan, f.get("--max-len", 128, "a positive integer")?, f.get("--val-fraction", 0.2, "a number in [0, 1)")?))
 }
 
-/// `--base float32|nf4` (QLoRA's 4-bit base with `nf4`).
+/// `--base float32|nf4` (QLoRA's 4-bit base with `nf4`); without it, a folder transformers saved in 4 bits (its
+/// config.json has a bitsandbytes `quantization_config`) stays in 4 bits, anything else is read as float32.
 pub fn base_flag(f: &Flags) -> Result<Base, Error> {
-    Base::parse(f.str("--base").unwrap_or("float32")).map_err(|m| Error::invalid("--base", m))
+    if let Some(b) = f.str("--base") {
+        return Base::parse(b).map_err(|m| Error::invalid("--base", m));
+    }
+    let config = f.str("--model").and_then(|m| std::fs::read_to_string(Path::new(m).join("config.json")).ok());
+    let four_bit = config
+        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+        .is_some_and(|c| c["quantization_config"]["load_in_4bit"] == true);
+    Ok(if four_bit { Base::Nf4 } else { Base::Float32 })
 }
 
 /// The data's rows, tokenized, split into training and held-out rows by the seed.

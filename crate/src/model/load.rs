@@ -15,7 +15,7 @@ use super::lora::{LoraLinear, LoraLinearConfig};
 use super::packed::{Base, PackedWeight};
 use super::paths::{child, flavor_name, outside_backbone};
 use crate::accounting::arch::flavor::Flavor;
-use crate::bnb::Nf4Tensor;
+use crate::bnb::{Nf4Tensor, saved};
 use crate::error::Error;
 use crate::rng::Rng;
 use crate::safetensors::SafeTensors;
@@ -268,19 +268,56 @@ impl<'a> Loader<'a> {
             let name = child(path, "weight");
             let named = flavor_name(self.flavor, &name);
             let fresh = name.starts_with("bert.pooler.") || outside_backbone(&named);
-            let (v, _) = self.named_values(&named, [d_output, d_input], Init::Normal(self.std), fresh)?;
-            if self.base == Base::Nf4 && kind == Kind::Linear {
-                LoraLinear::packed(PackedWeight::nf4(Nf4Tensor::quantize(&v, &[d_output, d_input])), b)
-            } else {
-                let mut t = vec![0.0; v.len()];
-                for o in 0..d_output {
-                    for i in 0..d_input {
-                        t[i * d_output + o] = v[o * d_input + i];
+            // A 4-bit checkpoint (transformers + bitsandbytes, or `quantize`) keeps its blocks as they are.
+            let saved = match &self.weights {
+                Weights::Checkpoint(f) if self.overrides.is_none_or(|o| !o.contains_key(&named)) => {
+                    let key = self.checkpoint_key(f, &named);
+                    saved::is_saved_4bit(f, &key).then(|| saved::read(f, &key, "model.safetensors")).transpose()?
+                }
+                _ => None,
+            };
+            if let Some(q) = saved.as_ref().filter(|q| q.shape != [d_output, d_input]) {
+                return Err(Error::invalid(
+                    "model.safetensors",
+                    format!(
+                        "tensor {named} is {:?} in 4 bits, expected {:?} from config.json",
+                        q.shape,
+                        [d_output, d_input]
+                    ),
+                ));
+            }
+            match saved {
+                Some(q) if self.base == Base::Nf4 => LoraLinear::packed(PackedWeight::nf4(q), b),
+                saved => {
+                    let v = match saved {
+                        Some(q) => q.dequantize(),
+                        None => self.named_values(&named, [d_output, d_input], Init::Normal(self.std), fresh)?.0,
+                    };
+                    if self.base == Base::Nf4 && kind == Kind::Linear {
+                        LoraLinear::packed(PackedWeight::nf4(Nf4Tensor::quantize(&v, &[d_output, d_input])), b)
+                    } else {
+                        let mut t = vec![0.0; v.len()];
+                        for o in 0..d_output {
+                            for i in 0..d_input {
+                                t[i * d_output + o] = v[o * d_input + i];
+                            }
+                        }
+                        LoraLinear::new(Tensor::from_data(TensorData::new(t, [d_input, d_output]), &self.device), b)
                     }
                 }
-                LoraLinear::new(Tensor::from_data(TensorData::new(t, [d_input, d_output]), &self.device), b)
             }
         };
+        self.attach_lora(layer, path, d_input, d_output)
+    }
+
+    /// `layer` with LoRA if the placement names `path` (its A and B from the overrides when an adapter is loaded).
+    fn attach_lora(
+        &mut self,
+        layer: LoraLinear,
+        path: &str,
+        d_input: usize,
+        d_output: usize,
+    ) -> Result<LoraLinear, Error> {
         // The placement and the overrides name modules as the checkpoint does.
         let path = &flavor_name(self.flavor, path);
         let Some(config) = self.lora.as_ref().filter(|p| p.modules.iter().any(|m| m == path)).map(|p| p.config) else {

@@ -98,7 +98,7 @@ fn lora_gradients_on_the_nf4_base_match_peft() {
         fn visit<const D: usize>(&mut self, name: &str, param: &Param<Tensor<D>>) {
             if name.contains(".lora_") {
                 let g = self.0.get::<D>(param.id).expect("a LoRA matrix has a gradient");
-                self.1.push((name.to_string(), g.into_data().convert::<f32>().to_vec::<f32>().unwrap()));
+                self.1.push((name.to_string(), g.into_data().convert::<f32>().try_to_vec::<f32>().unwrap()));
             }
         }
     }
@@ -124,7 +124,7 @@ fn lora_gradients_on_the_nf4_base_match_peft() {
             .collect();
         let model = lm.model;
         let loss = causal_lm_loss(&model, &texts(&e), &labels, &device);
-        let value = loss.clone().into_data().convert::<f32>().to_vec::<f32>().unwrap()[0];
+        let value = loss.clone().into_data().convert::<f32>().try_to_vec::<f32>().unwrap()[0];
         let want = e.f32("peft_loss").unwrap().0[0];
         assert!((value - want).abs() < 1e-4, "{name}: loss {value}, PEFT's {want}");
         let grads = GradientsParams::from_grads(loss.backward(), &model);
@@ -141,6 +141,53 @@ fn lora_gradients_on_the_nf4_base_match_peft() {
             let (want, _) = e.f32(&format!("grad.{key}")).unwrap();
             let d = got.iter().zip(&want).map(|(a, b)| (a - b).abs()).fold(0.0, f32::max);
             assert!(d < 1e-4, "{name}: gradient of {param} differs by {d}");
+        }
+    }
+}
+
+/// `quantize --to nf4` writes the file transformers saves for the same model in 4 bits, byte for byte; read back,
+/// the model keeps those blocks (no widening) and gives transformers' 4-bit log-probabilities.
+#[test]
+fn quantize_writes_what_transformers_saves() {
+    use lora_playground::model::causal::quantize::quantize_nf4;
+    for name in ["llama", "gemma3_text"] {
+        let (written, before, after) = quantize_nf4(&files(name, Base::Float32)).unwrap();
+        let get = |f: &str| written.iter().find(|(n, _)| n == f).unwrap().1.clone();
+        let ours = get("model.safetensors");
+        let theirs = read(name, "nf4/model.safetensors");
+        let (a, b) = (SafeTensors::parse("ours", &ours).unwrap(), SafeTensors::parse("theirs", &theirs).unwrap());
+        assert_eq!(a.entries.keys().collect::<Vec<_>>(), b.entries.keys().collect::<Vec<_>>(), "{name}: tensor names");
+        for (key, e) in &b.entries {
+            let mine = &a.entries[key];
+            assert_eq!((&mine.dtype, &mine.shape), (&e.dtype, &e.shape), "{name} {key}");
+            assert_eq!(a.raw(key, &e.dtype).unwrap().0, b.raw(key, &e.dtype).unwrap().0, "{name} {key}: bytes");
+        }
+        assert!(after < before, "{name}: {after} bytes in 4 bits against {before}");
+        let config: serde_json::Value = serde_json::from_slice(&get("config.json")).unwrap();
+        let want: serde_json::Value = serde_json::from_slice(&read(name, "nf4/config.json")).unwrap();
+        assert_eq!(config["quantization_config"], want["quantization_config"], "{name}");
+
+        // Read back in 4 bits: the same log-probabilities as transformers' 4-bit model.
+        let folder = LmFiles::new(
+            "quantized",
+            LmSource::Folder {
+                config_json: String::from_utf8(get("config.json")).unwrap(),
+                tokenizer_json: get("tokenizer.json"),
+                safetensors: ours.clone(),
+                tokenizer_config_json: None,
+                chat_template_jinja: None,
+            },
+        )
+        .with_base(Base::Nf4);
+        let device = Device::flex();
+        let lm = folder.load(None, &device).unwrap();
+        let bytes = read(name, "expected.safetensors");
+        let expected = SafeTensors::parse("expected.safetensors", &bytes).unwrap();
+        let got = block_on(logprobs(&lm.model, &texts(&expected), &device)).unwrap();
+        let (want, shape) = expected.f32("logprobs").unwrap();
+        for (i, row) in got.iter().enumerate() {
+            let d = row.iter().zip(&want[i * shape[1]..]).map(|(x, y)| (x - y).abs()).fold(0.0, f32::max);
+            assert!(d < 1e-4, "{name}: the quantized folder read back differs by {d}");
         }
     }
 }

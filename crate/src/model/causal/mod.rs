@@ -15,6 +15,7 @@ pub mod mask;
 pub mod merge;
 pub mod model;
 pub mod norm;
+pub mod quantize;
 pub mod score;
 
 use burn::tensor::Device;

@@ -113,7 +113,7 @@ mod tests {
         let grads = (y * Tensor::from_data(TensorData::new(vec![1.0f32, 2.0, 3.0, 1.0, 2.0, 3.0], [2, 3]), &device))
             .sum()
             .backward();
-        let got = x.grad(&grads).unwrap().into_data().to_vec::<f32>().unwrap();
+        let got = x.grad(&grads).unwrap().into_data().try_to_vec::<f32>().unwrap();
         let deq = weight.dequantize();
         for i in 0..d_in {
             let want = deq[i] + 2.0 * deq[d_in + i] + 3.0 * deq[2 * d_in + i];
