@@ -11,6 +11,8 @@ mod bench_lm;
 mod count;
 #[cfg(feature = "train")]
 mod device;
+#[cfg(feature = "train")]
+mod export_gguf;
 mod flags;
 mod float16;
 #[cfg(feature = "train")]
@@ -68,6 +70,8 @@ pub fn run(args: &[String]) -> i32 {
         #[cfg(feature = "train")]
         Some("quantize") => quantize::run(&args[1..]),
         #[cfg(feature = "train")]
+        Some("export-gguf") => export_gguf::run(&args[1..]),
+        #[cfg(feature = "train")]
         Some("adapters") => adapters::run(&args[1..]),
         #[cfg(feature = "train")]
         Some("inspect") => inspect::run(&args[1..]),
@@ -83,8 +87,8 @@ pub fn run(args: &[String]) -> i32 {
         Some("bench-one") => bench::run_one(&args[1..]),
         #[cfg(not(feature = "train"))]
         Some(
-            cmd @ ("train" | "predict" | "logprobs" | "generate" | "merge" | "quantize" | "adapters" | "inspect"
-            | "compare" | "sweep" | "tiny-model" | "bench"),
+            cmd @ ("train" | "predict" | "logprobs" | "generate" | "merge" | "quantize" | "export-gguf" | "adapters"
+            | "inspect" | "compare" | "sweep" | "tiny-model" | "bench"),
         ) => {
             eprintln!("error: '{cmd}' needs the `train` feature (this build has only the calculator)");
             2

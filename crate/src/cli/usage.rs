@@ -21,6 +21,8 @@ usage:
                         saves a transformers model folder)
   lora-playground quantize --to nf4 --out DIR [--model LM]
                         (the language model as transformers + bitsandbytes save it in 4 bits: NF4, double quantization)
+  lora-playground export-gguf --adapter DIR --out FILE.gguf [--model LM]
+                        (a language model's LoRA adapter as llama.cpp's LoRA GGUF: llama-cli --lora, Ollama, LM Studio)
   lora-playground adapters --adapters DIR,DIR,... [--model M] [--text T] [--rounds 5] [--json]
                         (several adapters on one base: memory of 1 base + N adapters vs N copies, switch time)
   lora-playground inspect --adapter DIR [--compare DIR] [--full DIR] [--model M]

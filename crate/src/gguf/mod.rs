@@ -8,6 +8,7 @@
 pub mod quant;
 mod read;
 mod value;
+pub mod write;
 
 use std::collections::BTreeMap;
 

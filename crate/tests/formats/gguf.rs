@@ -116,3 +116,47 @@ fn hostile_files_are_refused_by_name() {
         assert!(message.contains(says), "{name}: expected a message about {says:?}, got: {message}");
     }
 }
+
+/// A PEFT adapter as llama.cpp's LoRA GGUF: the same tensors (names, shapes, every value, Llama's q/k rows of B
+/// permuted as llama.cpp permutes the base) and the same `adapter.*` metadata as llama.cpp's own
+/// `convert_lora_to_gguf.py` writes for it (tests/reference/llama_cpp_lora.py).
+#[test]
+fn lora_adapter_as_llama_cpp_converts_it() {
+    use lora_playground::model::causal::files::{AdapterFiles, LmFiles, LmSource};
+    use lora_playground::model::causal::llama_cpp::lora_gguf;
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/decoder/llama");
+    let read = |f: &str| std::fs::read(format!("{dir}/{f}")).unwrap();
+    let base = LmFiles::new(
+        "llama",
+        LmSource::Folder {
+            config_json: String::from_utf8(read("config.json")).unwrap(),
+            tokenizer_json: read("tokenizer.json"),
+            safetensors: read("model.safetensors"),
+            tokenizer_config_json: None,
+            chat_template_jinja: None,
+        },
+    );
+    let adapter = AdapterFiles {
+        config_json: String::from_utf8(read("peft/adapter_config.json")).unwrap(),
+        safetensors: read("peft/adapter_model.safetensors"),
+    };
+    let ours = lora_gguf(&base, &adapter, "tiny").unwrap();
+    let theirs = read("llama_cpp/adapter.gguf");
+    let (a, b) = (Gguf::parse("ours.gguf", &ours).unwrap(), Gguf::parse("adapter.gguf", &theirs).unwrap());
+    for key in ["general.architecture", "general.type", "adapter.type"] {
+        assert_eq!(a.str(key).unwrap(), b.str(key).unwrap(), "{key}");
+    }
+    assert_eq!(a.f64("adapter.lora.alpha").unwrap(), b.f64("adapter.lora.alpha").unwrap());
+    let mut names: Vec<_> = a.tensors.iter().map(|t| t.name.clone()).collect();
+    let mut want: Vec<_> = b.tensors.iter().map(|t| t.name.clone()).collect();
+    names.sort();
+    want.sort();
+    assert_eq!(names, want);
+    assert_eq!(names.len(), 2 * 7 * 2, "A and B of 7 layers in 2 blocks");
+    for t in &b.tensors {
+        let mine = a.tensor(&t.name).unwrap();
+        assert_eq!(mine.torch_shape(), t.torch_shape(), "{}", t.name);
+        let (x, y) = (a.f32(mine), b.f32(t));
+        assert!(x.iter().zip(&y).all(|(p, q)| p.to_bits() == q.to_bits()), "{}: values differ", t.name);
+    }
+}

@@ -11,6 +11,7 @@ pub mod generate;
 pub mod gguf;
 pub mod gguf_tokenizer;
 pub mod layer;
+pub mod llama_cpp;
 pub mod mask;
 pub mod merge;
 pub mod model;
