@@ -16,7 +16,8 @@
    bnb_4bit_compute_dtype=torch.float32)` (`logprobs` of the fixture batch, `peft_logprobs` with the adapter on the
    4-bit model, `float_logprobs` unquantized; `peft_loss` and `grad.<name>` of every LoRA matrix for the
    completion-only `labels`, the adapter trained on the 4-bit model), and `nf4/`: what `save_pretrained` writes for the 4-bit model
-   (what `quantize --to nf4` must write).
+   (what `quantize --to nf4` must write); for `llama`, `merged_nf4/model.safetensors`: PEFT's `merge_and_unload()`
+   of the adapter into the 4-bit model (dequantize, add, quantize again), as `save_pretrained` writes it.
 
     python3 tests/reference/nf4_fixtures.py      (torch, transformers, peft, bitsandbytes 0.50 on the CPU)
 """
@@ -145,6 +146,13 @@ def model_fixture(name):
     save_file(out, os.path.join(folder, "expected.safetensors"),
               metadata={"transformers": transformers.__version__, "bitsandbytes": bitsandbytes.__version__,
                         "torch": torch.__version__})
+    if name == "llama":
+        merged = PeftModel.from_pretrained(
+            transformers.AutoModelForCausalLM.from_pretrained(folder, quantization_config=bnb, dtype=torch.float32),
+            os.path.join(folder, "peft")).merge_and_unload()
+        merged.save_pretrained(os.path.join(folder, "merged_nf4"))
+        for extra in ["config.json", "generation_config.json"]:
+            os.remove(os.path.join(folder, "merged_nf4", extra))
     drift = (out["logprobs"] - out["float_logprobs"]).abs().max().item()
     print(f"{name}: NF4 against float32 log-probs, largest change {drift:.4f}")
 

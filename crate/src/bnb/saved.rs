@@ -10,7 +10,7 @@ use serde_json::Value;
 use super::codes::{NF4, dynamic_map};
 use super::{BLOCKSIZE, NESTED_BLOCKSIZE, Nf4Tensor};
 use crate::error::Error;
-use crate::safetensors::SafeTensors;
+use crate::safetensors::{Data, Raw, SafeTensors};
 
 /// The suffix of the tensor that marks a bitsandbytes NF4 weight.
 pub const STATE: &str = "quant_state.bitsandbytes__nf4";
@@ -19,6 +19,16 @@ pub const STATE: &str = "quant_state.bitsandbytes__nf4";
 pub enum Saved {
     U8(String, Vec<usize>, Vec<u8>),
     F32(String, Vec<usize>, Vec<f32>),
+}
+
+impl Saved {
+    /// The tensor as the safetensors writer takes it (borrowed).
+    pub fn raw(&self) -> Raw<'_> {
+        match self {
+            Saved::U8(n, shape, v) => Raw { name: n, shape, data: Data::U8(v) },
+            Saved::F32(n, shape, v) => Raw { name: n, shape, data: Data::F32(v) },
+        }
+    }
 }
 
 /// The tensors transformers saves for the NF4 weight `key` (`model.layers.0.mlp.up_proj.weight`).

@@ -191,3 +191,25 @@ fn quantize_writes_what_transformers_saves() {
         }
     }
 }
+
+/// Merging into the 4-bit base as PEFT merges (`merge_and_unload` on bitsandbytes' model: dequantize, add the
+/// update, quantize again): every tensor of the saved model byte for byte what PEFT + transformers save.
+#[test]
+fn merge_into_the_nf4_base_is_pefts() {
+    use lora_playground::model::causal::merge::model_safetensors;
+    let device = Device::flex();
+    let adapter = AdapterFiles {
+        config_json: String::from_utf8(read("llama", "peft/adapter_config.json")).unwrap(),
+        safetensors: read("llama", "peft/adapter_model.safetensors"),
+    };
+    let lm = files("llama", Base::Nf4).load(Some(&adapter), &device).unwrap();
+    let merged = block_on(lm.model.clone().merge_requantized()).unwrap();
+    assert!(merged.linear_layers().iter().all(|(_, l)| l.packed.is_some() && l.lora.is_none()), "still 4-bit");
+    let ours = block_on(model_safetensors(&merged, lm.config.flavor)).unwrap();
+    let theirs = read("llama", "merged_nf4/model.safetensors");
+    let (a, b) = (SafeTensors::parse("ours", &ours).unwrap(), SafeTensors::parse("theirs", &theirs).unwrap());
+    assert_eq!(a.entries.keys().collect::<Vec<_>>(), b.entries.keys().collect::<Vec<_>>());
+    for (key, e) in &b.entries {
+        assert_eq!(a.raw(key, &e.dtype).unwrap(), b.raw(key, &e.dtype).unwrap(), "{key}");
+    }
+}

@@ -7,10 +7,14 @@ use burn::tensor::Tensor;
 
 use super::model::AutoModelForCausalLM;
 use crate::accounting::arch::flavor::Flavor;
+use crate::bnb::Nf4Tensor;
+use crate::bnb::saved::{self, Saved};
 use crate::error::Error;
+use crate::model::lora::LoraLinear;
+use crate::model::packed::PackedWeight;
 use crate::model::walk::{VisitParam, visit_named};
 use crate::readback::read_floats;
-use crate::safetensors::write_f32;
+use crate::safetensors::{Raw, write};
 
 impl AutoModelForCausalLM {
     /// Every LoRA layer merged into its weight (`W + scaling B A`); layers without LoRA are left as they are.
@@ -27,6 +31,33 @@ impl AutoModelForCausalLM {
         }
         self
     }
+
+    /// Every LoRA layer merged as PEFT merges into a 4-bit base (`bnb.Linear4bit.merge`): the base dequantized,
+    /// the update added, the sum quantized to NF4 again. Layers on a float base merge as `merge` does. The second
+    /// rounding is the drift PEFT users see after merging a QLoRA adapter.
+    pub async fn merge_requantized(mut self) -> Result<Self, Error> {
+        for layer in self.model.layers.iter_mut() {
+            let a = &mut layer.self_attn;
+            let m = &mut layer.mlp;
+            for l in [&mut a.q_proj, &mut a.k_proj, &mut a.v_proj, &mut a.o_proj, &mut m.gate_proj, &mut m.up_proj]
+                .into_iter()
+                .chain([&mut m.down_proj])
+            {
+                *l = requantize(l.clone()).await?;
+            }
+        }
+        Ok(self)
+    }
+}
+
+async fn requantize(layer: LoraLinear) -> Result<LoraLinear, Error> {
+    let (Some(packed), Some(lora)) = (&layer.packed, &layer.lora) else { return Ok(layer.merge()) };
+    let (d_in, d_out) = (packed.d_input(), packed.d_output());
+    // `delta_weight` is burn's `[in, out]`; the packed weight is torch's `[out, in]`.
+    let delta = read_floats(lora.delta_weight().transpose().reshape([d_in * d_out])).await?;
+    let sum: Vec<f32> = packed.dequantize().iter().zip(&delta).map(|(w, d)| w + d).collect();
+    let bias = layer.bias.map(|b| b.val());
+    Ok(LoraLinear::packed(PackedWeight::nf4(Nf4Tensor::quantize(&sum, &[d_out, d_in])), bias))
 }
 
 /// `model.safetensors` as transformers writes this model: every parameter by its Hugging Face name, linear weights
@@ -54,8 +85,14 @@ pub async fn model_safetensors(model: &AutoModelForCausalLM, flavor: Flavor) -> 
     }
     let mut tensors = Vec::with_capacity(c.0.len());
     for (name, shape, t) in c.0 {
-        tensors.push((name, shape, read_floats(t).await?));
+        tensors.push(Saved::F32(name, shape, read_floats(t).await?));
     }
-    tensors.sort_by(|a, b| a.0.cmp(&b.0));
-    Ok(write_f32(&tensors))
+    // A 4-bit base's layers as transformers + bitsandbytes save them.
+    for (name, l) in model.linear_layers() {
+        if let Some(p) = &l.packed {
+            tensors.extend(saved::tensors(&format!("{name}.weight"), p.nf4_tensor()));
+        }
+    }
+    let raw: Vec<Raw> = tensors.iter().map(Saved::raw).collect();
+    Ok(write(&raw))
 }

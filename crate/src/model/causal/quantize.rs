@@ -12,7 +12,7 @@ use crate::bnb::Nf4Tensor;
 use crate::bnb::saved::{self, Saved};
 use crate::error::Error;
 use crate::gguf::Gguf;
-use crate::safetensors::{Data, Raw, SafeTensors, write};
+use crate::safetensors::{Raw, SafeTensors, write};
 
 /// transformers' `BitsAndBytesConfig.to_dict()` for NF4 with double quantization and float32 compute, as it
 /// writes it into config.json.
@@ -67,12 +67,6 @@ fn weights_nf4(weights: &SafeTensors, linear: &std::collections::BTreeSet<String
             saved.push(Saved::F32(name.clone(), shape, values));
         }
     }
-    let raw: Vec<Raw> = saved
-        .iter()
-        .map(|s| match s {
-            Saved::U8(n, shape, v) => Raw { name: n, shape, data: Data::U8(v) },
-            Saved::F32(n, shape, v) => Raw { name: n, shape, data: Data::F32(v) },
-        })
-        .collect();
+    let raw: Vec<Raw> = saved.iter().map(Saved::raw).collect();
     Ok(write(&raw))
 }
