@@ -21,10 +21,14 @@ pub enum Precision {
     Int8,
     /// bitsandbytes 4-bit NormalFloat with double quantization, as QLoRA stores it.
     Nf4,
+    /// NF4 weights with float32 for everything else and float32 compute (`bnb_4bit_compute_dtype=torch.float32`):
+    /// this crate's trainer, and the reference it is checked against.
+    #[serde(rename = "nf4-fp32")]
+    Nf4Fp32,
 }
 
 impl Precision {
-    pub const ALL: [&'static str; 5] = ["fp32", "bf16", "fp16", "int8", "nf4"];
+    pub const ALL: [&'static str; 6] = ["fp32", "bf16", "fp16", "int8", "nf4", "nf4-fp32"];
 
     pub fn parse(s: &str) -> Result<Self, Error> {
         match s.to_ascii_lowercase().as_str() {
@@ -33,6 +37,7 @@ impl Precision {
             "fp16" | "float16" => Ok(Precision::Fp16),
             "int8" | "8bit" => Ok(Precision::Int8),
             "nf4" | "4bit" => Ok(Precision::Nf4),
+            "nf4-fp32" => Ok(Precision::Nf4Fp32),
             _ => Err(Error::invalid("precision", format!("'{s}' is not one of {}", Self::ALL.join(", ")))),
         }
     }
@@ -41,14 +46,14 @@ impl Precision {
     /// models compute in bf16 (`bnb_4bit_compute_dtype=torch.bfloat16`, as in the QLoRA recipe).
     pub fn float_dtype(self) -> Dtype {
         match self {
-            Precision::Fp32 => Dtype::F32,
+            Precision::Fp32 | Precision::Nf4Fp32 => Dtype::F32,
             Precision::Fp16 => Dtype::F16,
             Precision::Bf16 | Precision::Int8 | Precision::Nf4 => Dtype::BF16,
         }
     }
 
     pub fn is_quantized(self) -> bool {
-        matches!(self, Precision::Int8 | Precision::Nf4)
+        matches!(self, Precision::Int8 | Precision::Nf4 | Precision::Nf4Fp32)
     }
 }
 

@@ -213,3 +213,30 @@ fn merge_into_the_nf4_base_is_pefts() {
         assert_eq!(a.raw(key, &e.dtype).unwrap(), b.raw(key, &e.dtype).unwrap(), "{key}");
     }
 }
+
+/// A LoRA run on the NF4 base (`train --base nf4`, tests/reference/peft_nf4_roundtrip.py): PEFT loads the adapter on
+/// transformers' 4-bit model of the same base and computes the log-probabilities ours does, within 1e-4.
+#[test]
+fn qlora_adapter_loads_in_peft_on_bitsandbytes_base() {
+    let device = Device::flex();
+    let adapter = AdapterFiles {
+        config_json: String::from_utf8(read("llama", "ours/adapter_config.json")).unwrap(),
+        safetensors: read("llama", "ours/adapter_model.safetensors"),
+    };
+    let lm = files("llama", Base::Nf4).load(Some(&adapter), &device).unwrap();
+    let bytes = read("llama", "expected.safetensors");
+    let expected = SafeTensors::parse("expected.safetensors", &bytes).unwrap();
+    let ours = block_on(logprobs(&lm.model, &texts(&expected), &device)).unwrap();
+    let peft = read("llama", "ours/peft_logprobs.safetensors");
+    let peft = SafeTensors::parse("peft_logprobs.safetensors", &peft).unwrap();
+    let (want, shape) = peft.f32("logprobs").unwrap();
+    let (base, _) = expected.f32("logprobs").unwrap();
+    let mut moved = 0f32;
+    for (i, row) in ours.iter().enumerate() {
+        let w = &want[i * shape[1]..];
+        let d = row.iter().zip(w).map(|(a, b)| (a - b).abs()).fold(0.0, f32::max);
+        assert!(d < 1e-4, "text {i}: ours and PEFT's differ by {d}");
+        moved = moved.max(row.iter().zip(&base[i * shape[1]..]).map(|(a, b)| (a - b).abs()).fold(0.0, f32::max));
+    }
+    assert!(moved > 1e-2, "the trained adapter changes the model ({moved})");
+}

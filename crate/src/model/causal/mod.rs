@@ -63,10 +63,12 @@ pub fn build(
     AutoModelForCausalLM::load(&mut loader, config)
 }
 
-/// Every parameter of `model` (the tied head counted once, as transformers counts it).
+/// Every parameter of `model` (the tied head counted once, as transformers counts it), a 4-bit base's packed
+/// weights by their number of weights (burn does not see them as parameters).
 pub fn parameter_count(model: &AutoModelForCausalLM) -> u64 {
     use burn::module::Module;
-    model.num_params() as u64
+    let packed: usize = model.linear_layers().iter().filter_map(|(_, l)| l.packed.as_ref()).map(|p| p.numel()).sum();
+    (model.num_params() + packed) as u64
 }
 
 /// The linear layers PEFT's `target_modules` can name, in module order: `model.layers.N.self_attn.{q,k,v,o}_proj`

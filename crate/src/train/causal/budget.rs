@@ -8,10 +8,11 @@ use serde::Serialize;
 
 use super::trainer::LmPlan;
 use crate::accounting::arch::{HfConfig, Task};
-use crate::accounting::memory::{Batch, Memory};
+use crate::accounting::memory::{Batch, Memory, Precision};
 use crate::accounting::report::{Setup, compute};
 use crate::error::Error;
 use crate::model::methods::Method;
+use crate::model::packed::Base;
 use crate::train::budget::WASM_MEMORY;
 
 /// The estimate, shown before a run.
@@ -29,6 +30,10 @@ pub struct LmNeed {
 fn estimate(config_json: &str, file_bytes: u64, plan: &LmPlan, batch: usize, seq: usize) -> Result<LmNeed, Error> {
     let setup = Setup {
         config_json: Some(config_json.to_string()),
+        precision: match plan.base {
+            Base::Nf4 => Precision::Nf4Fp32,
+            Base::Float32 => Precision::Fp32,
+        },
         task: Task::Base,
         lora: plan.lora.clone(),
         batch: Batch { batch_size: batch as u64, seq_len: seq as u64 },

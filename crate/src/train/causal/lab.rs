@@ -227,6 +227,24 @@ impl Lab {
             return Err(Error::invalid("data", "load data first"));
         }
         let need = self.need(&plan, self.host_bytes)?;
+        // QLoRA's base model is the 4-bit one: the answers and the held-out loss "before" come from it, and the
+        // float copy is not kept beside the run.
+        if self.files.as_ref().is_some_and(|f| f.base != plan.base) {
+            let old = self.files.take().expect("checked above");
+            let previous = old.base;
+            let files = old.with_base(plan.base);
+            // The float model goes before the 4-bit one is built: never both in the tab.
+            self.base = None;
+            match files.load(None, &self.device) {
+                Ok(lm) => (self.base, self.files) = (Some(lm), Some(files)),
+                Err(e) => {
+                    let files = files.with_base(previous);
+                    self.base = files.load(None, &self.device).ok();
+                    self.files = Some(files);
+                    return Err(e);
+                }
+            }
+        }
         let files = self.files.as_ref().ok_or_else(|| Error::invalid("model", "load a model first"))?;
         let trainer = LmTrainer::new(files, plan.clone(), self.train.clone(), &self.device)?;
         let before = evaluate(&self.base()?.model, &self.val, plan.batch_size, &self.device).await?;
