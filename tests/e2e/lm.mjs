@@ -73,12 +73,24 @@ const tests = [
     await page.click('#export');
     await page.waitForSelector('#export-links a');
     const links = await page.$$eval('#export-links a', (as) => as.map((a) => a.download));
-    assert.deepEqual(links, ['adapter_config.json', 'adapter_model.safetensors']);
+    assert.deepEqual(links, ['adapter_config.json', 'adapter_model.safetensors', 'adapter.gguf']);
     const [download] = await Promise.all([page.waitForEvent('download'), page.click('#export-links a >> nth=0')]);
     const config = JSON.parse(readFileSync(await download.path(), 'utf8'));
     assert.equal(config.task_type, 'CAUSAL_LM');
     assert.equal(config.r, 4);
+    const [gguf] = await Promise.all([page.waitForEvent('download'), page.click('#export-links a >> nth=2')]);
+    const head = readFileSync(await gguf.path());
+    assert.equal(head.subarray(0, 4).toString(), 'GGUF', 'llama.cpp\'s adapter file');
+    assert.ok(head.includes(Buffer.from('adapter.lora.alpha')) && head.includes(Buffer.from('blk.0.attn_q.weight.lora_a')));
     assert.deepEqual(await axeViolations(page), []);
+
+    // QLoRA: the same run on the NF4 base; the predicted memory and the measured one are shown at each step.
+    await page.selectOption('#base', 'nf4');
+    await page.click('#start');
+    await page.waitForFunction(() => document.querySelector('#run-status').dataset.done === 'true', null, { timeout: 120_000 });
+    assert.match(await page.textContent('#run-status'), /Step 6\/6.*Done\./);
+    assert.match(await page.textContent('#run-memory'), /Measured after step 6: [0-9.]+ GiB of WebAssembly memory \(predicted: /);
+    assert.match(page.url(), /base=nf4/, 'the link keeps the 4-bit base');
   }],
   ['a bad model file is refused by name and the page stays usable', async (page) => {
     await page.goto(`http://127.0.0.1:${PORT}/lm.html#model=file`);

@@ -129,8 +129,10 @@ async function train() {
     const run = await client.call('start', { plan: planOf(values) });
     row('before', run.before);
     const gib = (b) => `${(b / 2 ** 30).toFixed(2)} GiB`;
-    const need = `about ${gib(run.need.total_bytes)} of the tab's memory (the calculator's ${gib(run.need.memory.total)} for the run, ` +
-      `the model file and the base model kept for the answers)`;
+    const m = run.need.memory;
+    const need = `predicted: about ${gib(run.need.total_bytes)} of the tab's memory (the calculator's ${gib(m.total)} for the run: ` +
+      `weights ${gib(m.frozen_weights + m.trainable_weights)}, gradients ${gib(m.gradients)}, optimizer ${gib(m.optimizer_state)}, ` +
+      `activations ${gib(m.activations)}; plus the model file and the base model kept for the answers)`;
     say('run-status', `Starting: ${run.total_steps} steps, ${need}.`);
     const started = performance.now();
     for (let i = 0; i < run.total_steps && !stopRun; i += 1) {
@@ -143,6 +145,9 @@ async function train() {
       say('run-status', `Step ${s.global_step}/${s.total_steps}, loss ${s.loss.toFixed(4)}, ${secs.toFixed(0)} s ` +
         `(about ${left.toFixed(0)} s left; ${run.trainable.toLocaleString('en-US')} of ${run.total.toLocaleString('en-US')} parameters train; ${need}).`);
       if (s.eval) row(s.epoch, s.eval);
+      // Measured: the worker's WebAssembly memory, which only grows, so it is the peak so far.
+      const used = await client.call('memory');
+      $('run-memory').textContent = `Measured after step ${s.global_step}: ${gib(used)} of WebAssembly memory (${need}).`;
     }
     say('run-status', `${$('run-status').textContent} ${stopRun ? 'Stopped.' : 'Done.'}`);
     $('export').disabled = values.method !== 'lora';

@@ -14,8 +14,9 @@ use crate::data::lm::{LmRow, held_out_split, lm_rows};
 use crate::error::Error;
 use crate::model::causal::AutoModelForCausalLM;
 use crate::model::causal::chat::{Message, render};
-use crate::model::causal::files::{LanguageModel, LmFiles};
+use crate::model::causal::files::{AdapterFiles, LanguageModel, LmFiles};
 use crate::model::causal::generate::{Generation, Sampling};
+use crate::model::causal::llama_cpp::lora_gguf;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct ModelInfo {
@@ -318,11 +319,19 @@ impl Lab {
         Ok(AnswerToken { id: token, text, done })
     }
 
-    /// The trained adapter's two files, `[(name, bytes)]`.
+    /// The trained adapter's files, `[(name, bytes)]`: PEFT's two, and the same adapter as llama.cpp's LoRA GGUF
+    /// (`adapter.gguf`, for llama.cpp, Ollama or LM Studio on top of the base GGUF).
     pub async fn export_adapter(&self) -> Result<Vec<(String, Vec<u8>)>, Error> {
         let (b, plan) = (self.base()?, self.plan.as_ref().ok_or_else(|| Error::invalid("run", "train a run first"))?);
         let tuned = self.tuned.as_ref().ok_or_else(|| Error::invalid("run", "train at least one epoch first"))?;
-        let name = self.files.as_ref().map_or("", |f| f.name.as_str());
-        peft_causal_adapter(tuned, b.config.flavor, &plan.lora, plan.lora_dropout, name).await
+        let files = self.files.as_ref().ok_or_else(|| Error::invalid("model", "load a model first"))?;
+        let mut out = peft_causal_adapter(tuned, b.config.flavor, &plan.lora, plan.lora_dropout, &files.name).await?;
+        let get = |n: &str| out.iter().find(|(f, _)| f == n).map(|(_, d)| d.clone()).unwrap_or_default();
+        let adapter = AdapterFiles {
+            config_json: String::from_utf8(get("adapter_config.json")).unwrap_or_default(),
+            safetensors: get("adapter_model.safetensors"),
+        };
+        out.push(("adapter.gguf".into(), lora_gguf(files, &adapter, "adapter")?));
+        Ok(out)
     }
 }
