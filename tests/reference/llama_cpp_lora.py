@@ -7,12 +7,13 @@
 
        python3 tests/reference/llama_cpp_lora.py convert LLAMA_CPP_DIR
 
-2. `generate`: llama.cpp itself (llama-cpp-python 0.3.36, built with
-   CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON") runs a base GGUF with an adapter GGUF
-   that `lora-playground export-gguf` wrote, greedy, and prints its tokens and top log-probabilities as one JSON line
-   per prompt, for comparison with `lora-playground generate --adapter` (tools/check/llama_cpp.sh does both).
+2. `compare`: llama.cpp itself (llama-cpp-python 0.3.36, built with
+   CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON") runs the base GGUF with the adapter
+   GGUF that `lora-playground export-gguf` wrote, on the prompt tokens of each line `lora-playground generate
+   --adapter` printed, greedy for as many tokens; prints, per prompt, how many leading tokens agree and the largest
+   log-probability difference over them, then a JSON summary (tools/check/llama_cpp.sh does all of it).
 
-       python3 tests/reference/llama_cpp_lora.py generate BASE.gguf ADAPTER.gguf PROMPTS.txt [N_NEW]
+       python3 tests/reference/llama_cpp_lora.py compare BASE.gguf ADAPTER.gguf OURS.jsonl
 """
 import json
 import os
@@ -32,30 +33,35 @@ def convert(llama_cpp):
     print(out)
 
 
-def generate(base, adapter, prompts, n_new):
+def compare(base, adapter, ours_jsonl):
+    import numpy as np
     from llama_cpp import Llama
     llm = Llama(model_path=base, lora_path=adapter, n_ctx=512, n_threads=os.cpu_count(), logits_all=True,
                 verbose=False, seed=0)
-    for prompt in open(prompts).read().splitlines():
-        ids = llm.tokenize(prompt.encode(), add_bos=True, special=True)
+    rows = []
+    for line in open(ours_jsonl):
+        ours = json.loads(line)
         llm.reset()
-        llm.eval(ids)
-        out, top = [], []
-        for _ in range(n_new):
-            logits = llm.scores[llm.n_tokens - 1]
-            import numpy as np
-            lp = logits - np.log(np.exp(logits - logits.max()).sum()) - logits.max()
+        llm.eval(ours["prompt_tokens"])
+        tokens, logprobs = [], []
+        for _ in range(len(ours["tokens"])):
+            logits = np.asarray(llm.scores[llm.n_tokens - 1], dtype=np.float64)
+            lp = logits - logits.max() - np.log(np.exp(logits - logits.max()).sum())
             t = int(np.argmax(lp))
-            out.append(t)
-            top.append(float(lp[t]))
-            if t == llm.token_eos():
-                break
+            tokens.append(t)
+            logprobs.append(float(lp[t]))
             llm.eval([t])
-        print(json.dumps({"prompt": prompt, "prompt_tokens": ids, "tokens": out, "logprobs": top}))
+        agree = next((i for i, (a, b) in enumerate(zip(tokens, ours["tokens"])) if a != b), len(tokens))
+        diff = max((abs(a - b) for a, b in zip(logprobs[:agree], ours["logprobs"][:agree])), default=0.0)
+        rows.append({"prompt_tokens": len(ours["prompt_tokens"]), "new_tokens": len(tokens), "agree": agree,
+                     "max_logprob_diff_over_agreeing": diff, "ours": ours["tokens"], "llama_cpp": tokens,
+                     "ours_text": ours["text"], "llama_cpp_text": llm.detokenize(tokens).decode(errors="replace")})
+        print(f"{agree}/{len(tokens)} tokens agree, log-probs within {diff:.4f} over them: {ours['text']!r}")
+    print(json.dumps(rows))
 
 
 if __name__ == "__main__":
     if sys.argv[1] == "convert":
         convert(sys.argv[2])
     else:
-        generate(sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]) if len(sys.argv) > 5 else 16)
+        compare(sys.argv[2], sys.argv[3], sys.argv[4])

@@ -78,6 +78,23 @@ impl Nf4Tensor {
             .collect()
     }
 
+    /// `dequantize` of a `[rows, cols]` weight written as its transpose `[cols, rows]`, in one pass (the layout
+    /// burn's `x W` multiplies by, without a second copy).
+    pub fn dequantize_transposed(&self) -> Vec<f32> {
+        let (rows, cols) = (self.shape[0], self.shape.get(1).copied().unwrap_or(1));
+        let scales = self.block_scales();
+        let mut out = vec![0f32; rows * cols];
+        for r in 0..rows {
+            for c in 0..cols {
+                let i = r * cols + c;
+                let byte = self.packed[i / 2];
+                let code = if i % 2 == 0 { byte >> 4 } else { byte & 0x0f };
+                out[c * rows + r] = NF4[code as usize] * scales[i / BLOCKSIZE];
+            }
+        }
+        out
+    }
+
     /// Bytes held: the packed codes, the 8-bit scales, the nested scales and the offset.
     pub fn nbytes(&self) -> usize {
         self.packed.len() + self.absmax.len() + 4 * self.nested_absmax.len() + 4

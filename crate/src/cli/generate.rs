@@ -7,6 +7,7 @@ use futures_lite::future::block_on;
 use lora_playground::error::Error;
 use lora_playground::model::causal::chat::{Message, render};
 use lora_playground::model::causal::generate::{Sampling, generate};
+use lora_playground::model::causal::score::logprobs;
 
 use super::flags::Flags;
 use super::lm_files::load_from_flags;
@@ -85,7 +86,11 @@ fn go(f: &Flags) -> Result<(), Error> {
         let tokens = block_on(generate(&lm.model, &ids, stop, &sampling, &device, |_| true))?;
         let shown: Vec<u32> = tokens.iter().copied().filter(|t| !stop.contains(t)).collect();
         let text = lm.tokenizer.decode(&shown, true).map_err(|e| Error::internal("decode", e.to_string()))?;
-        println!("{}", serde_json::json!({ "prompt_tokens": ids, "tokens": tokens, "text": text }));
+        // The log-probability of each new token given everything before it (one pass over the whole sequence).
+        let full: Vec<u32> = ids.iter().chain(&tokens).copied().collect();
+        let all = block_on(logprobs(&lm.model, &[full], &device))?;
+        let new = all[0][ids.len().saturating_sub(1)..].to_vec();
+        println!("{}", serde_json::json!({ "prompt_tokens": ids, "tokens": tokens, "logprobs": new, "text": text }));
     }
     Ok(())
 }

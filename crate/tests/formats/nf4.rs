@@ -85,3 +85,16 @@ fn transformers_4bit_models_byte_for_byte() {
     }
     assert_eq!(layers, 7 * 2 + 7 * 3, "every linear layer of both models");
 }
+
+#[test]
+fn the_transposed_dequantization_is_the_transpose() {
+    let bytes = std::fs::read(FIXTURE).unwrap();
+    let file = SafeTensors::parse("quant.safetensors", &bytes).unwrap();
+    for case in CASES {
+        let (input, shape) = file.f32(&format!("{case}.input")).unwrap();
+        let q = Nf4Tensor::quantize(&input, &shape);
+        let (plain, t) = (q.dequantize(), q.dequantize_transposed());
+        let (rows, cols) = (shape[0], shape[1]);
+        assert!((0..rows * cols).all(|i| plain[i].to_bits() == t[(i % cols) * rows + i / cols].to_bits()), "{case}");
+    }
+}

@@ -87,14 +87,7 @@ impl PackedWeight {
     /// host: the CPU backend multiplies a contiguous right-hand side several times faster than a strided one.
     pub fn burn_layout(&self, device: &Device) -> Tensor<2> {
         let (d_in, d_out) = (self.d_input(), self.d_output());
-        let torch = self.dequantize();
-        let mut out = vec![0f32; torch.len()];
-        for o in 0..d_out {
-            for i in 0..d_in {
-                out[i * d_out + o] = torch[o * d_in + i];
-            }
-        }
-        Tensor::from_data(TensorData::new(out, [d_in, d_out]), device)
+        Tensor::from_data(TensorData::new(self.0.dequantize_transposed(), [d_in, d_out]), device)
     }
 
     /// The dequantized weight in torch's layout, `[d_output, d_input]`: the backward step's `grad W^T`.
