@@ -85,3 +85,46 @@ fn every_reference_row_matches_peft_trainable_all_lora_and_modules() {
     }
     assert_eq!(checked, rows.len());
 }
+
+/// QLoRA (issue 26): SmolLM2-135M-Instruct loaded in 4 bits by bitsandbytes, LoRA r 8 on all-linear; the calculator
+/// at `precision: nf4` prints PEFT's own line (tests/reference/peft_nf4_count.py). PEFT counts a packed 4-bit weight
+/// as twice its uint8 elements, the weight's true size; the plain `numel()` sum of the 4-bit model is what differs.
+#[test]
+fn qlora_counts_equal_what_peft_prints_on_a_bitsandbytes_model() {
+    use lora_playground::accounting::memory::Precision;
+    use lora_playground::accounting::report::{Setup, compute};
+    let fixture: Value = serde_json::from_str(include_str!("../fixtures/nf4/smollm2_peft_count.json")).unwrap();
+    let setup = Setup {
+        config_json: Some(fixture["config"].to_string()),
+        task: Task::Base,
+        lora: LoraConfig {
+            r: 8,
+            lora_alpha: 16.0,
+            target_modules: Some(TargetModules::Shorthand("all-linear".into())),
+            ..LoraConfig::default()
+        },
+        precision: Precision::Nf4,
+        ..Setup::default()
+    };
+    let r = compute(&setup).unwrap();
+    let line = format!(
+        "trainable params: {} || all params: {} || trainable%: {:.4}",
+        grouped(r.trainable),
+        grouped(r.all),
+        r.trainable_percent
+    );
+    assert_eq!(line, fixture["printed"].as_str().unwrap());
+    assert!(r.all > fixture["numel_sum_of_4bit_model"].as_u64().unwrap(), "numel() of packed weights counts half");
+}
+
+fn grouped(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
