@@ -553,6 +553,13 @@ mod lm {
             })
         }
 
+        /// `"float32"` or `"nf4"`: how the next model loads (the page's *Base weights*).
+        pub fn set_base(&self, base: String) -> Result<(), JsValue> {
+            let base = crate::model::packed::Base::parse(&base).map_err(|m| err(Error::invalid("base", m)))?;
+            lab(&self.state)?.set_base(base);
+            Ok(())
+        }
+
         /// A GGUF file's bytes.
         pub fn load_gguf(&self, name: String, bytes: Vec<u8>) -> Result<JsValue, JsValue> {
             reply(lab(&self.state)?.load_model(LmFiles::new(name, LmSource::Gguf(bytes))))

@@ -50,6 +50,7 @@ async function loadModel() {
   say('model-status', 'Loading the model...');
   try {
     await client.call('set_device', { kind: values.device });
+    await client.call('set_base', { base: values.base });
     let request;
     if (values.model === 'file') {
       request = await readFiles($('model-files').files);

@@ -17,6 +17,7 @@ function asError(e, field) {
 
 const CALLS = {
   set_device: ({ kind }) => lab.set_device(kind),
+  set_base: ({ base }) => lab.set_base(base),
   load_gguf: ({ name, bytes }) => lab.load_gguf(name, new Uint8Array(bytes)),
   load_folder: ({ name, config, tokenizer, weights, tokenizerConfig, chatTemplate }) =>
     lab.load_folder(name, config, new Uint8Array(tokenizer), new Uint8Array(weights), tokenizerConfig ?? undefined, chatTemplate ?? undefined),

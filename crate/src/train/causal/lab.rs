@@ -17,6 +17,7 @@ use crate::model::causal::chat::{Message, render};
 use crate::model::causal::files::{AdapterFiles, LanguageModel, LmFiles};
 use crate::model::causal::generate::{Generation, Sampling};
 use crate::model::causal::llama_cpp::lora_gguf;
+use crate::model::packed::Base;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct ModelInfo {
@@ -96,6 +97,8 @@ pub struct Lab {
     trainer: Option<LmTrainer>,
     tuned: Option<AutoModelForCausalLM>,
     answer: Option<Answer>,
+    /// The base the page asks for before a model loads, so a QLoRA session never builds the float model.
+    base_setting: Base,
 }
 
 impl Lab {
@@ -113,7 +116,13 @@ impl Lab {
             trainer: None,
             tuned: None,
             answer: None,
+            base_setting: Base::Float32,
         }
+    }
+
+    /// How the next model loads its linear layers (a 4-bit folder stays 4-bit whatever this says).
+    pub fn set_base(&mut self, base: Base) {
+        self.base_setting = base;
     }
 
     pub fn set_device(&mut self, device: Device) {
@@ -130,6 +139,9 @@ impl Lab {
     }
 
     pub fn load_model(&mut self, files: LmFiles) -> Result<ModelInfo, Error> {
+        let files = if files.base == Base::Float32 { files.with_base(self.base_setting) } else { files };
+        // The previous model goes first: never two models in the tab (a load that fails leaves none loaded).
+        (self.files, self.base, self.trainer, self.tuned, self.answer) = (None, None, None, None, None);
         let lm = files.load(None, &self.device)?;
         let c = &lm.config;
         let parameters = crate::model::causal::parameter_count(&lm.model);
