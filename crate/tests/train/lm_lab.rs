@@ -108,8 +108,10 @@ fn the_page_trains_a_language_model_and_answers_before_and_after() {
     let saved = block_on(lab.export_adapter()).unwrap();
     assert_eq!(
         saved.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>(),
-        ["adapter_config.json", "adapter_model.safetensors"]
+        ["adapter_config.json", "adapter_model.safetensors", "adapter.gguf"]
     );
+    let gguf = lora_playground::gguf::Gguf::parse("adapter.gguf", &saved[2].1).unwrap();
+    assert_eq!(gguf.str("adapter.type").unwrap(), Some("lora"), "llama.cpp's LoRA adapter");
     let config: serde_json::Value = serde_json::from_slice(&saved[0].1).unwrap();
     assert_eq!(config["task_type"], "CAUSAL_LM");
     let adapter =
