@@ -35,7 +35,7 @@ pub fn go(f: &Flags, device: &Device) -> Result<(), Error> {
     let steps: usize = f.get("--steps", 5, "a positive integer")?;
     let batch: usize = f.get("--batch-size", 4, "a positive integer")?;
     let seq: usize = f.get("--seq-len", 128, "a positive integer")?;
-    let base = super::train_lm::base_flag(f)?;
+    let base = super::lm_files::base_flag(f)?;
     let files = read_lm(f.str("--model").unwrap_or("smollm2"), f.str("--hub"))?.with_base(base);
     let vocab = files.describe()?.0.vocab_size;
     let mut rng = Rng::new(0);

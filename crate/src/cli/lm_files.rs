@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use lora_playground::error::Error;
 use lora_playground::model::causal::files::{AdapterFiles, LanguageModel, LmFiles, LmSource};
+use lora_playground::model::packed::Base;
 
 /// Short names and the GGUF file each stands for (`tools/fetch_gguf.sh NAME` fetches it).
 const GGUF_MODELS: [(&str, &str); 3] = [
@@ -104,10 +105,22 @@ pub fn read_lm(model: &str, hub: Option<&str>) -> Result<LmFiles, Error> {
 
 /// The language model `--model` (and `--hub`) names, with the PEFT adapter `--adapter` names if any, on `device`.
 pub fn load_from_flags(f: &super::flags::Flags, device: &burn::tensor::Device) -> Result<LanguageModel, Error> {
-    let files =
-        read_lm(f.str("--model").unwrap_or(DEFAULT_LM), f.str("--hub"))?.with_base(super::train_lm::base_flag(f)?);
+    let files = read_lm(f.str("--model").unwrap_or(DEFAULT_LM), f.str("--hub"))?.with_base(base_flag(f)?);
     let adapter = f.str("--adapter").map(read_adapter).transpose()?;
     files.load(adapter.as_ref(), device)
+}
+
+/// `--base float32|nf4` (QLoRA's 4-bit base with `nf4`); without it, a folder transformers saved in 4 bits (its
+/// config.json has a bitsandbytes `quantization_config`) stays in 4 bits, anything else is read as float32.
+pub fn base_flag(f: &super::flags::Flags) -> Result<Base, Error> {
+    if let Some(b) = f.str("--base") {
+        return Base::parse(b).map_err(|m| Error::invalid("--base", m));
+    }
+    let config = f.str("--model").and_then(|m| std::fs::read_to_string(Path::new(m).join("config.json")).ok());
+    let four_bit = config
+        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+        .is_some_and(|c| c["quantization_config"]["load_in_4bit"] == true);
+    Ok(if four_bit { Base::Nf4 } else { Base::Float32 })
 }
 
 /// `--adapter DIR`: a PEFT adapter folder (`adapter_config.json`, `adapter_model.safetensors`).

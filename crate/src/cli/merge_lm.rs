@@ -30,7 +30,7 @@ fn max_diff(a: &[Vec<f32>], b: &[Vec<f32>]) -> f64 {
 pub fn go(f: &Flags, device: &Device) -> Result<(), Error> {
     let adapter = f.str("--adapter").ok_or("--adapter DIR is required (a LoRA adapter folder: ours or PEFT's)")?;
     let out = Path::new(f.str("--out").ok_or("--out DIR is required (where the merged model is saved)")?);
-    let base = super::train_lm::base_flag(f)?;
+    let base = super::lm_files::base_flag(f)?;
     let files = read_lm(f.str("--model").unwrap_or("smollm2"), f.str("--hub"))?.with_base(base);
     let lm = files.load(Some(&read_adapter(adapter)?), device)?;
     // The texts to check on: --data's rows (prompt and completion together), else the built-in lesson's.

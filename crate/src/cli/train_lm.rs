@@ -20,14 +20,13 @@ use lora_playground::model::causal::chat::{Message, render};
 use lora_playground::model::causal::files::{LanguageModel, LmFiles};
 use lora_playground::model::causal::generate::{Sampling, generate};
 use lora_playground::model::methods::Method;
-use lora_playground::model::packed::Base;
 use lora_playground::train::causal::adapter::peft_causal_adapter;
 use lora_playground::train::causal::plan::default_plan;
 use lora_playground::train::causal::tokens::{LmText, LmTokens};
 use lora_playground::train::causal::trainer::{LmPlan, LmTrainer, evaluate};
 
 use super::flags::Flags;
-use super::lm_files::read_lm;
+use super::lm_files::{base_flag, read_lm};
 
 /// Whether `--model` names a language model: a `.gguf` file, a fetched short name, or a folder whose
 /// `config.json` is a decoder's.
@@ -71,19 +70,6 @@ fn plan(f: &Flags) -> Result<(LmPlan, usize, f64), Error> {
         return Err(Error::invalid("--batch-size", "--batch-size and --epochs must be at least 1"));
     }
     Ok((plan, f.get("--max-len", 128, "a positive integer")?, f.get("--val-fraction", 0.2, "a number in [0, 1)")?))
-}
-
-/// `--base float32|nf4` (QLoRA's 4-bit base with `nf4`); without it, a folder transformers saved in 4 bits (its
-/// config.json has a bitsandbytes `quantization_config`) stays in 4 bits, anything else is read as float32.
-pub fn base_flag(f: &Flags) -> Result<Base, Error> {
-    if let Some(b) = f.str("--base") {
-        return Base::parse(b).map_err(|m| Error::invalid("--base", m));
-    }
-    let config = f.str("--model").and_then(|m| std::fs::read_to_string(Path::new(m).join("config.json")).ok());
-    let four_bit = config
-        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
-        .is_some_and(|c| c["quantization_config"]["load_in_4bit"] == true);
-    Ok(if four_bit { Base::Nf4 } else { Base::Float32 })
 }
 
 /// The data's rows, tokenized, split into training and held-out rows by the seed.

@@ -15,7 +15,7 @@ use burn::backend::ops::FloatTensorOps;
 use burn::backend::{Cube, DispatchDevice, Flex};
 use burn::tensor::{Device, Tensor};
 
-use super::PackedWeight;
+use super::weight::PackedWeight;
 
 /// `x W` for `x` `[rows, d_input]`: through the custom step when `x` is in a graph, else plainly.
 pub fn matmul(x: Tensor<2>, weight: &PackedWeight) -> Tensor<2> {
