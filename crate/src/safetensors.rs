@@ -144,26 +144,33 @@ fn fix(values: Vec<f32>, shape: &[usize], fix: Fix) -> Vec<f32> {
         Fix::None => values,
         Fix::MinusOne => values.into_iter().map(|v| v - 1.0).collect(),
         Fix::Unpermute(heads) => {
-            // Rows `[heads, dim, 2]` back to `[heads, 2, dim]`: row (h, a, b) comes from row (h, b, a).
             let rows = shape.first().copied().unwrap_or(0);
-            let width = values.len() / rows.max(1);
-            let dim = rows / heads.max(1) / 2;
-            if heads == 0 || dim == 0 || heads * dim * 2 != rows {
-                return values;
-            }
-            let mut out = vec![0.0; values.len()];
-            for h in 0..heads {
-                for a in 0..2 {
-                    for b in 0..dim {
-                        let to = h * 2 * dim + a * dim + b;
-                        let from = h * 2 * dim + b * 2 + a;
-                        out[to * width..(to + 1) * width].copy_from_slice(&values[from * width..(from + 1) * width]);
-                    }
-                }
-            }
-            out
+            permute_rows(&values, rows, heads, false)
         }
     }
+}
+
+/// Llama's q/k rows as llama.cpp's converter orders them (`to_llama_cpp`: `[heads, 2, dim]` -> `[heads, dim, 2]`,
+/// interleaved rotary pairs, its `LlamaModel.permute`) or back (transformers' `reverse_permute_weights`). A shape
+/// that does not split so is returned as it is.
+pub fn permute_rows(values: &[f32], rows: usize, heads: usize, to_llama_cpp: bool) -> Vec<f32> {
+    let width = values.len() / rows.max(1);
+    let dim = rows / heads.max(1) / 2;
+    if heads == 0 || dim == 0 || heads * dim * 2 != rows {
+        return values.to_vec();
+    }
+    let mut out = vec![0.0; values.len()];
+    for h in 0..heads {
+        for a in 0..2 {
+            for b in 0..dim {
+                // Row (h, a, b) of transformers' order is row (h, b, a) of llama.cpp's.
+                let (hf, cpp) = (h * 2 * dim + a * dim + b, h * 2 * dim + b * 2 + a);
+                let (to, from) = if to_llama_cpp { (cpp, hf) } else { (hf, cpp) };
+                out[to * width..(to + 1) * width].copy_from_slice(&values[from * width..(from + 1) * width]);
+            }
+        }
+    }
+    out
 }
 
 fn dtype_bytes(dtype: &str) -> Option<usize> {

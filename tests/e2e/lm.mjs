@@ -31,7 +31,7 @@ function cliAnswer() {
 }
 
 const tests = [
-  ['a tiny decoder trains in the page and answers before and after, side by side', async (page) => {
+  ['a tiny decoder trains in the page (on a float32 and on an NF4 base) and answers before and after, side by side', async (page) => {
     await page.goto(`http://127.0.0.1:${PORT}/lm.html#model=file&data=file&max_new_tokens=8&r=4&lora_alpha=8&target_modules=all-linear&learning_rate=0.03&num_train_epochs=2&per_device_train_batch_size=2&val_fraction=0.25`);
     await page.waitForFunction(() => document.body.dataset.ready === 'true');
     assert.ok(await page.isVisible('#model-files') && await page.isVisible('#data-file'), 'a link that picks files shows the pickers');

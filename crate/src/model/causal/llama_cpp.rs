@@ -13,7 +13,7 @@ use crate::error::Error;
 use crate::gguf::write::{Value, write};
 use crate::model::export::{read_adapter_config, read_peft_weights};
 use crate::model::lora::LoraLinearConfig;
-use crate::safetensors::SafeTensors;
+use crate::safetensors::{SafeTensors, permute_rows};
 
 /// llama.cpp's architecture name for a decoder.
 fn architecture(flavor: Flavor) -> Result<&'static str, Error> {
@@ -42,27 +42,6 @@ fn tensor_name(module: &str) -> Option<&'static str> {
     })
 }
 
-/// Rows `[heads, 2, dim]` to `[heads, dim, 2]`: what llama.cpp's converter does to Llama's q and k projections
-/// (`LlamaModel.permute`), here to B's rows.
-fn permute_rows(values: &[f32], rows: usize, heads: usize) -> Vec<f32> {
-    let width = values.len() / rows.max(1);
-    let dim = rows / heads.max(1) / 2;
-    if heads == 0 || dim == 0 || heads * dim * 2 != rows {
-        return values.to_vec();
-    }
-    let mut out = vec![0.0; values.len()];
-    for h in 0..heads {
-        for a in 0..2 {
-            for b in 0..dim {
-                let from = h * 2 * dim + a * dim + b;
-                let to = h * 2 * dim + b * 2 + a;
-                out[to * width..(to + 1) * width].copy_from_slice(&values[from * width..(from + 1) * width]);
-            }
-        }
-    }
-    out
-}
-
 /// The adapter as llama.cpp's LoRA GGUF for `base`.
 pub fn lora_gguf(base: &LmFiles, adapter: &AdapterFiles, name: &str) -> Result<Vec<u8>, Error> {
     let config = base.config()?;
@@ -86,10 +65,10 @@ pub fn lora_gguf(base: &LmFiles, adapter: &AdapterFiles, name: &str) -> Result<V
         let (suffix, values) = match matrix {
             "A.weight" => ("lora_a", values.clone()),
             "B.weight" if arch == "llama" && part == "attn_q" => {
-                ("lora_b", permute_rows(values, shape[0], config.num_attention_heads))
+                ("lora_b", permute_rows(values, shape[0], config.num_attention_heads, true))
             }
             "B.weight" if arch == "llama" && part == "attn_k" => {
-                ("lora_b", permute_rows(values, shape[0], config.num_key_value_heads))
+                ("lora_b", permute_rows(values, shape[0], config.num_key_value_heads, true))
             }
             "B.weight" => ("lora_b", values.clone()),
             _ => return Err(unsupported()),
