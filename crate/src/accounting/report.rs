@@ -123,6 +123,31 @@ pub struct Report {
     pub rank_tables: Vec<RankTable>,
 }
 
+impl Report {
+    /// The line PEFT's `print_trainable_parameters()` prints for this setup.
+    pub fn peft_line(&self) -> String {
+        format!(
+            "trainable params: {} || all params: {} || trainable%: {:.4}",
+            grouped(self.trainable),
+            grouped(self.all),
+            self.trainable_percent
+        )
+    }
+}
+
+/// `1234567` -> `1,234,567` (Python's `f"{n:,}"`, as PEFT prints counts).
+pub fn grouped(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// What the page needs to draw its controls, available even when the LoRA settings are invalid.
 #[derive(Debug, Clone, Serialize)]
 pub struct Description {

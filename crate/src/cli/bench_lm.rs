@@ -37,7 +37,7 @@ pub fn go(f: &Flags, device: &Device) -> Result<(), Error> {
     let seq: usize = f.get("--seq-len", 128, "a positive integer")?;
     let base = super::lm_files::base_flag(f)?;
     let files = read_lm(f.str("--model").unwrap_or("smollm2"), f.str("--hub"))?.with_base(base);
-    let vocab = files.describe()?.0.vocab_size;
+    let vocab = files.config()?.vocab_size;
     let mut rng = Rng::new(0);
     let rows: Vec<LmTokens> = (0..batch * (steps + 1))
         .map(|_| {

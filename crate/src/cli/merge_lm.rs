@@ -16,7 +16,7 @@ use lora_playground::error::Error;
 use lora_playground::model::causal::files::{LmFiles, LmSource};
 use lora_playground::model::causal::generate::{Sampling, generate};
 use lora_playground::model::causal::merge::model_safetensors;
-use lora_playground::model::causal::quantize::quantization_config;
+use lora_playground::model::causal::quantize::mark_4bit;
 use lora_playground::model::causal::score::logprobs;
 use lora_playground::model::packed::Base;
 
@@ -89,10 +89,7 @@ pub fn go(f: &Flags, device: &Device) -> Result<(), Error> {
     std::fs::create_dir_all(out).map_err(|e| Error::invalid("--out", format!("{}: {e}", out.display())))?;
     let mut written = files.folder_files()?;
     if base == Base::Nf4 {
-        let config = written.iter_mut().find(|(f, _)| f == "config.json").expect("folder_files writes config.json");
-        let mut c: serde_json::Value = serde_json::from_slice(&config.1).map_err(|e| Error::json("config.json", &e))?;
-        c["quantization_config"] = quantization_config();
-        config.1 = serde_json::to_vec_pretty(&c).expect("JSON serializes");
+        mark_4bit(&mut written)?;
     }
     written.push(("model.safetensors".into(), block_on(model_safetensors(&merged, lm.config.flavor))?));
     for (file, data) in &written {

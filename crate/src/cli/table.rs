@@ -2,20 +2,8 @@
 
 use std::fmt::Write;
 
+use lora_playground::accounting::report::grouped;
 use lora_playground::accounting::report::{Report, Setup};
-
-/// `1234567` -> `1,234,567`.
-pub fn grouped(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
 
 /// Bytes in binary units, with the exact count beside them.
 pub fn bytes(n: u64) -> String {
@@ -47,13 +35,7 @@ pub fn render(setup: &Setup, r: &Report) -> String {
         if setup.lora.use_rslora { " (rsLoRA)" } else { "" }
     );
     let _ = writeln!(o);
-    let _ = writeln!(
-        o,
-        "trainable params: {} || all params: {} || trainable%: {:.4}",
-        grouped(r.trainable),
-        grouped(r.all),
-        r.trainable_percent
-    );
+    let _ = writeln!(o, "{}", r.peft_line());
     let _ =
         writeln!(o, "LoRA-only params: {} ({:.4}% of the base model)", grouped(r.lora_params), r.lora_percent_of_base);
     if !r.modules_to_save.is_empty() {

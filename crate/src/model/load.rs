@@ -288,11 +288,12 @@ impl<'a> Loader<'a> {
             }
             match saved {
                 Some(q) if self.base == Base::Nf4 => LoraLinear::packed(PackedWeight::nf4(q), b),
-                saved => {
-                    let v = match saved {
-                        Some(q) => q.dequantize(),
-                        None => self.named_values(&named, [d_output, d_input], Init::Normal(self.std), fresh)?.0,
-                    };
+                Some(q) => LoraLinear::new(
+                    Tensor::from_data(TensorData::new(q.dequantize_transposed(), [d_input, d_output]), &self.device),
+                    b,
+                ),
+                None => {
+                    let (v, _) = self.named_values(&named, [d_output, d_input], Init::Normal(self.std), fresh)?;
                     if self.base == Base::Nf4 && kind == Kind::Linear {
                         LoraLinear::packed(PackedWeight::nf4(Nf4Tensor::quantize(&v, &[d_output, d_input])), b)
                     } else {

@@ -139,15 +139,6 @@ impl LoraLinear {
         }
     }
 
-    /// The base weight as a float tensor `[d_input, d_output]` (a packed one dequantized, for merging and export).
-    pub fn base_weight(&self, device: &Device) -> Tensor<2> {
-        match (&self.weight, &self.packed) {
-            (Some(w), _) => w.val(),
-            (None, Some(p)) => p.burn_layout(device),
-            (None, None) => Tensor::zeros([0, 0], device),
-        }
-    }
-
     pub fn has_lora(&self) -> bool {
         self.lora.is_some()
     }

@@ -107,24 +107,6 @@ fn qlora_counts_equal_what_peft_prints_on_a_bitsandbytes_model() {
         ..Setup::default()
     };
     let r = compute(&setup).unwrap();
-    let line = format!(
-        "trainable params: {} || all params: {} || trainable%: {:.4}",
-        grouped(r.trainable),
-        grouped(r.all),
-        r.trainable_percent
-    );
-    assert_eq!(line, fixture["printed"].as_str().unwrap());
+    assert_eq!(r.peft_line(), fixture["printed"].as_str().unwrap());
     assert!(r.all > fixture["numel_sum_of_4bit_model"].as_u64().unwrap(), "numel() of packed weights counts half");
-}
-
-fn grouped(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }

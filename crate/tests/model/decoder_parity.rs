@@ -11,6 +11,7 @@ use burn::optim::GradientsParams;
 use burn::tensor::{Device, Tensor};
 use futures_lite::future::block_on;
 use lora_playground::accounting::arch::HfConfig;
+use lora_playground::accounting::arch::flavor::Flavor;
 use lora_playground::model::causal::generate::{Sampling, generate};
 use lora_playground::model::causal::score::{causal_lm_loss, logprobs};
 use lora_playground::model::causal::{self, AutoModelForCausalLM};
@@ -68,16 +69,68 @@ impl Fixture {
 
     /// The batch's texts as transformers tokenized them (the padded batch without its padding), and the labels.
     fn texts(&self) -> (Vec<Vec<u32>>, Vec<Vec<Option<u32>>>) {
-        let e = self.expected();
-        let (ids, shape) = e.f32("input_ids").unwrap();
-        let (mask, _) = e.f32("attention_mask").unwrap();
-        let (labels, _) = e.f32("labels").unwrap();
-        let [b, s] = [shape[0], shape[1]];
-        let rows = (0..b).map(|i| (0..s).filter(|&j| mask[i * s + j] == 1.0).map(|j| ids[i * s + j] as u32).collect());
-        let labels = (0..b)
-            .map(|i| (0..s).map(|j| (labels[i * s + j] >= 0.0).then_some(labels[i * s + j] as u32)).collect())
-            .collect();
-        (rows.collect(), labels)
+        batch(&self.expected())
+    }
+}
+
+/// A reference file's batch (`input_ids`, `attention_mask`, and `labels` when it has them) as our functions take
+/// it: each text without its padding, and each position's label (None where PEFT's is -100).
+pub fn batch(e: &SafeTensors) -> (Vec<Vec<u32>>, Vec<Vec<Option<u32>>>) {
+    let (ids, shape) = e.f32("input_ids").unwrap();
+    let (mask, _) = e.f32("attention_mask").unwrap();
+    let labels = e.f32("labels").map(|(l, _)| l).unwrap_or_default();
+    let [b, s] = [shape[0], shape[1]];
+    let (mut rows, mut row_labels) = (Vec::with_capacity(b), Vec::with_capacity(b));
+    for i in 0..b {
+        let real: Vec<usize> = (0..s).filter(|&j| mask[i * s + j] == 1.0).collect();
+        rows.push(real.iter().map(|&j| ids[i * s + j] as u32).collect());
+        if !labels.is_empty() {
+            row_labels
+                .push(real.iter().map(|&j| (labels[i * s + j] >= 0.0).then_some(labels[i * s + j] as u32)).collect());
+        }
+    }
+    let labels = row_labels;
+    (rows, labels)
+}
+
+/// The completion-only loss of `model` on the reference batch, and the gradient of every LoRA matrix, within 1e-4
+/// of PEFT's (`peft_loss`, `grad.<PEFT's name>`); `layers` blocks with 7 adapted layers each.
+pub fn loss_and_lora_gradients_match(
+    name: &str,
+    model: &AutoModelForCausalLM,
+    flavor: Flavor,
+    layers: usize,
+    e: &SafeTensors,
+    device: &Device,
+) {
+    struct Grads<'a>(&'a GradientsParams, Vec<(String, Vec<f32>)>);
+    impl VisitParam for Grads<'_> {
+        fn visit<const D: usize>(&mut self, name: &str, param: &Param<Tensor<D>>) {
+            if name.contains(".lora_") {
+                let g = self.0.get::<D>(param.id).expect("a LoRA matrix has a gradient");
+                self.1.push((name.to_string(), g.into_data().convert::<f32>().try_to_vec::<f32>().unwrap()));
+            }
+        }
+    }
+    let (texts, labels) = batch(e);
+    let loss = causal_lm_loss(model, &texts, &labels, device);
+    let value = loss.clone().into_data().convert::<f32>().try_to_vec::<f32>().unwrap()[0];
+    let want = e.f32("peft_loss").unwrap().0[0];
+    assert!((value - want).abs() < 1e-4, "{name}: loss {value}, PEFT's {want}");
+    let grads = GradientsParams::from_grads(loss.backward(), model);
+    let mut ours = Grads(&grads, Vec::new());
+    visit_named(model, flavor, &mut ours);
+    assert_eq!(ours.1.len(), 2 * 7 * layers, "{name}: A and B of every adapted layer");
+    for (param, got) in ours.1 {
+        let key = e
+            .entries
+            .keys()
+            .filter_map(|k| k.strip_prefix("grad."))
+            .find(|k| matches!(peft_to_model_name(k), PeftKey::Model(m) if m == param))
+            .unwrap_or_else(|| panic!("{name}: PEFT has no gradient for {param}"));
+        let (want, _) = e.f32(&format!("grad.{key}")).unwrap();
+        let d = max_diff(&got, &want);
+        assert!(d < 1e-4, "{name}: gradient of {param} differs by {d}");
     }
 }
 
@@ -157,39 +210,11 @@ fn greedy_generation_matches_transformers_with_and_without_cache() {
 
 #[test]
 fn completion_only_loss_and_lora_gradients_match_peft() {
-    struct Grads<'a>(&'a GradientsParams, Vec<(String, Vec<f32>)>);
-    impl VisitParam for Grads<'_> {
-        fn visit<const D: usize>(&mut self, name: &str, param: &Param<Tensor<D>>) {
-            if name.contains(".lora_") {
-                let g = self.0.get::<D>(param.id).expect("a LoRA matrix has a gradient");
-                self.1.push((name.to_string(), g.into_data().convert::<f32>().try_to_vec::<f32>().unwrap()));
-            }
-        }
-    }
     for name in FAMILIES {
         let f = Fixture::new(name);
         let device = Device::flex().autodiff();
         let model = f.model(true, &device);
-        let (texts, labels) = f.texts();
-        let loss = causal_lm_loss(&model, &texts, &labels, &device);
-        let value = loss.clone().into_data().convert::<f32>().try_to_vec::<f32>().unwrap()[0];
-        let e = f.expected();
-        let want = e.f32("peft_loss").unwrap().0[0];
-        assert!((value - want).abs() < 1e-4, "{name}: loss {value}, PEFT's {want}");
-        let grads = GradientsParams::from_grads(loss.backward(), &model);
-        let mut ours = Grads(&grads, Vec::new());
-        visit_named(&model, f.config.flavor, &mut ours);
-        assert_eq!(ours.1.len(), 2 * 7 * f.config.num_hidden_layers, "{name}: A and B of every adapted layer");
-        for (param, got) in ours.1 {
-            let key = e
-                .entries
-                .keys()
-                .filter_map(|k| k.strip_prefix("grad."))
-                .find(|k| matches!(peft_to_model_name(k), PeftKey::Model(m) if m == param))
-                .unwrap_or_else(|| panic!("{name}: PEFT has no gradient for {param}"));
-            let (want, _) = e.f32(&format!("grad.{key}")).unwrap();
-            let d = max_diff(&got, &want);
-            assert!(d < 1e-4, "{name}: gradient of {param} differs by {d}");
-        }
+        let layers = f.config.num_hidden_layers;
+        loss_and_lora_gradients_match(name, &model, f.config.flavor, layers, &f.expected(), &device);
     }
 }

@@ -12,6 +12,8 @@ use lora_playground::model::causal::score::logprobs;
 use lora_playground::model::packed::Base;
 use lora_playground::safetensors::SafeTensors;
 
+use super::decoder_parity::{batch, loss_and_lora_gradients_match};
+
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/decoder_nf4");
 
 fn read(name: &str, file: &str) -> Vec<u8> {
@@ -34,10 +36,7 @@ fn files(name: &str, base: Base) -> LmFiles {
 
 /// The fixture batch's texts (the padded rows without their padding).
 fn texts(expected: &SafeTensors) -> Vec<Vec<u32>> {
-    let (ids, shape) = expected.f32("input_ids").unwrap();
-    let (mask, _) = expected.f32("attention_mask").unwrap();
-    let [b, s] = [shape[0], shape[1]];
-    (0..b).map(|i| (0..s).filter(|&j| mask[i * s + j] == 1.0).map(|j| ids[i * s + j] as u32).collect()).collect()
+    batch(expected).0
 }
 
 /// The largest difference between our log-probabilities and the reference's `key`.
@@ -86,22 +85,6 @@ fn peft_adapter_on_the_nf4_base_matches_peft() {
 /// the custom backward step that dequantizes again) within 1e-4 of PEFT's on bitsandbytes' 4-bit model.
 #[test]
 fn lora_gradients_on_the_nf4_base_match_peft() {
-    use burn::module::Param;
-    use burn::optim::GradientsParams;
-    use burn::tensor::Tensor;
-    use lora_playground::model::causal::score::causal_lm_loss;
-    use lora_playground::model::export::{PeftKey, peft_to_model_name};
-    use lora_playground::model::walk::{VisitParam, visit_named};
-
-    struct Grads<'a>(&'a GradientsParams, Vec<(String, Vec<f32>)>);
-    impl VisitParam for Grads<'_> {
-        fn visit<const D: usize>(&mut self, name: &str, param: &Param<Tensor<D>>) {
-            if name.contains(".lora_") {
-                let g = self.0.get::<D>(param.id).expect("a LoRA matrix has a gradient");
-                self.1.push((name.to_string(), g.into_data().convert::<f32>().try_to_vec::<f32>().unwrap()));
-            }
-        }
-    }
     for name in ["llama", "gemma3_text"] {
         let device = Device::flex().autodiff();
         let adapter = AdapterFiles {
@@ -111,37 +94,8 @@ fn lora_gradients_on_the_nf4_base_match_peft() {
         let lm = files(name, Base::Nf4).load(Some(&adapter), &device).unwrap();
         let bytes = read(name, "expected.safetensors");
         let e = SafeTensors::parse("expected.safetensors", &bytes).unwrap();
-        let (labels, shape) = e.f32("labels").unwrap();
-        let (mask, _) = e.f32("attention_mask").unwrap();
-        let s = shape[1];
-        let labels: Vec<Vec<Option<u32>>> = (0..shape[0])
-            .map(|i| {
-                (0..s)
-                    .filter(|&j| mask[i * s + j] == 1.0)
-                    .map(|j| (labels[i * s + j] >= 0.0).then_some(labels[i * s + j] as u32))
-                    .collect()
-            })
-            .collect();
-        let model = lm.model;
-        let loss = causal_lm_loss(&model, &texts(&e), &labels, &device);
-        let value = loss.clone().into_data().convert::<f32>().try_to_vec::<f32>().unwrap()[0];
-        let want = e.f32("peft_loss").unwrap().0[0];
-        assert!((value - want).abs() < 1e-4, "{name}: loss {value}, PEFT's {want}");
-        let grads = GradientsParams::from_grads(loss.backward(), &model);
-        let mut ours = Grads(&grads, Vec::new());
-        visit_named(&model, lm.config.flavor, &mut ours);
-        assert_eq!(ours.1.len(), 2 * 7 * lm.config.num_hidden_layers, "{name}: A and B of every adapted layer");
-        for (param, got) in ours.1 {
-            let key = e
-                .entries
-                .keys()
-                .filter_map(|k| k.strip_prefix("grad."))
-                .find(|k| matches!(peft_to_model_name(k), PeftKey::Model(m) if m == param))
-                .unwrap_or_else(|| panic!("{name}: PEFT has no gradient for {param}"));
-            let (want, _) = e.f32(&format!("grad.{key}")).unwrap();
-            let d = got.iter().zip(&want).map(|(a, b)| (a - b).abs()).fold(0.0, f32::max);
-            assert!(d < 1e-4, "{name}: gradient of {param} differs by {d}");
-        }
+        let layers = lm.config.num_hidden_layers;
+        loss_and_lora_gradients_match(name, &lm.model, lm.config.flavor, layers, &e, &device);
     }
 }
 

@@ -33,6 +33,17 @@ impl GatedMlp {
     }
 }
 
+/// A block's linear layers by their names inside `model.layers.N`, in module order (`DecoderLayer::linears`).
+pub const LINEARS: [&str; 7] = [
+    "self_attn.q_proj",
+    "self_attn.k_proj",
+    "self_attn.v_proj",
+    "self_attn.o_proj",
+    "mlp.gate_proj",
+    "mlp.up_proj",
+    "mlp.down_proj",
+];
+
 #[derive(Module, Debug)]
 pub struct DecoderLayer {
     pub self_attn: DecoderAttention,
@@ -46,6 +57,18 @@ pub struct DecoderLayer {
 }
 
 impl DecoderLayer {
+    /// The block's linear layers, in `LINEARS`' order.
+    pub fn linears(&self) -> [&LoraLinear; 7] {
+        let (a, m) = (&self.self_attn, &self.mlp);
+        [&a.q_proj, &a.k_proj, &a.v_proj, &a.o_proj, &m.gate_proj, &m.up_proj, &m.down_proj]
+    }
+
+    /// `linears`, to replace them (merging).
+    pub fn linears_mut(&mut self) -> [&mut LoraLinear; 7] {
+        let (a, m) = (&mut self.self_attn, &mut self.mlp);
+        [&mut a.q_proj, &mut a.k_proj, &mut a.v_proj, &mut a.o_proj, &mut m.gate_proj, &mut m.up_proj, &mut m.down_proj]
+    }
+
     /// Layer `i` (`model.layers.i`).
     pub fn load(loader: &mut Loader, c: &DecoderConfig, i: usize) -> Result<Self, Error> {
         let p = format!("model.layers.{i}");

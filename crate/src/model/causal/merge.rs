@@ -20,12 +20,7 @@ impl AutoModelForCausalLM {
     /// Every LoRA layer merged into its weight (`W + scaling B A`); layers without LoRA are left as they are.
     pub fn merge(mut self) -> Self {
         for layer in self.model.layers.iter_mut() {
-            let a = &mut layer.self_attn;
-            for l in [&mut a.q_proj, &mut a.k_proj, &mut a.v_proj, &mut a.o_proj] {
-                *l = l.clone().merge();
-            }
-            let m = &mut layer.mlp;
-            for l in [&mut m.gate_proj, &mut m.up_proj, &mut m.down_proj] {
+            for l in layer.linears_mut() {
                 *l = l.clone().merge();
             }
         }
@@ -37,12 +32,7 @@ impl AutoModelForCausalLM {
     /// rounding is the drift PEFT users see after merging a QLoRA adapter.
     pub async fn merge_requantized(mut self) -> Result<Self, Error> {
         for layer in self.model.layers.iter_mut() {
-            let a = &mut layer.self_attn;
-            let m = &mut layer.mlp;
-            for l in [&mut a.q_proj, &mut a.k_proj, &mut a.v_proj, &mut a.o_proj, &mut m.gate_proj, &mut m.up_proj]
-                .into_iter()
-                .chain([&mut m.down_proj])
-            {
+            for l in layer.linears_mut() {
                 *l = requantize(l.clone()).await?;
             }
         }

@@ -67,20 +67,14 @@ pub fn build(
 /// weights by their number of weights (burn does not see them as parameters).
 pub fn parameter_count(model: &AutoModelForCausalLM) -> u64 {
     use burn::module::Module;
-    let packed: usize = model.linear_layers().iter().filter_map(|(_, l)| l.packed.as_ref()).map(|p| p.numel()).sum();
-    (model.num_params() + packed) as u64
+    (model.num_params() + model.packed_weights()) as u64
 }
 
 /// The linear layers PEFT's `target_modules` can name, in module order: `model.layers.N.self_attn.{q,k,v,o}_proj`
 /// and `model.layers.N.mlp.{gate,up,down}_proj` (the output head is never a target).
 pub fn linear_modules(config: &DecoderConfig) -> Vec<String> {
     (0..config.num_hidden_layers)
-        .flat_map(|i| {
-            ["self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "self_attn.o_proj"]
-                .into_iter()
-                .chain(["mlp.gate_proj", "mlp.up_proj", "mlp.down_proj"])
-                .map(move |m| format!("model.layers.{i}.{m}"))
-        })
+        .flat_map(|i| layer::LINEARS.into_iter().map(move |m| format!("model.layers.{i}.{m}")))
         .collect()
 }
 

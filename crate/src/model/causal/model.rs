@@ -10,7 +10,7 @@ use burn::nn::Embedding;
 use burn::tensor::{Device, Int, Tensor, TensorData};
 
 use super::cache::KvCache;
-use super::layer::DecoderLayer;
+use super::layer::{DecoderLayer, LINEARS};
 use super::mask::causal_mask;
 use super::norm::RmsNorm;
 use crate::error::Error;
@@ -98,16 +98,16 @@ impl AutoModelForCausalLM {
     pub fn linear_layers(&self) -> Vec<(String, &LoraLinear)> {
         let mut out = Vec::new();
         for (i, layer) in self.model.layers.iter().enumerate() {
-            let (a, m) = (&layer.self_attn, &layer.mlp);
-            for (name, l) in [("self_attn.q_proj", &a.q_proj), ("self_attn.k_proj", &a.k_proj)]
-                .into_iter()
-                .chain([("self_attn.v_proj", &a.v_proj), ("self_attn.o_proj", &a.o_proj)])
-                .chain([("mlp.gate_proj", &m.gate_proj), ("mlp.up_proj", &m.up_proj), ("mlp.down_proj", &m.down_proj)])
-            {
+            for (name, l) in LINEARS.into_iter().zip(layer.linears()) {
                 out.push((format!("model.layers.{i}.{name}"), l));
             }
         }
         out
+    }
+
+    /// The weights a 4-bit base holds packed (burn does not see them as parameters).
+    pub fn packed_weights(&self) -> usize {
+        self.linear_layers().iter().filter_map(|(_, l)| l.packed.as_ref()).map(|p| p.numel()).sum()
     }
 }
 

@@ -16,13 +16,26 @@ use crate::safetensors::{Raw, SafeTensors, write};
 
 /// transformers' `BitsAndBytesConfig.to_dict()` for NF4 with double quantization and float32 compute, as it
 /// writes it into config.json.
-pub fn quantization_config() -> Json {
+fn quantization_config() -> Json {
     json!({
         "_load_in_4bit": true, "_load_in_8bit": false, "bnb_4bit_compute_dtype": "float32",
         "bnb_4bit_quant_storage": "uint8", "bnb_4bit_quant_type": "nf4", "bnb_4bit_use_double_quant": true,
         "llm_int8_enable_fp32_cpu_offload": false, "llm_int8_has_fp16_weight": false, "llm_int8_skip_modules": null,
         "llm_int8_threshold": 6.0, "load_in_4bit": true, "load_in_8bit": false, "quant_method": "bitsandbytes"
     })
+}
+
+/// A model folder's files (`LmFiles::folder_files`) with transformers' `quantization_config` in `config.json`:
+/// the weights beside them are 4-bit.
+pub fn mark_4bit(folder: &mut [(String, Vec<u8>)]) -> Result<(), Error> {
+    let config = folder
+        .iter_mut()
+        .find(|(f, _)| f == "config.json")
+        .ok_or_else(|| Error::internal("config.json", "a model folder without config.json"))?;
+    let mut c: Json = serde_json::from_slice(&config.1).map_err(|e| Error::json("config.json", &e))?;
+    c["quantization_config"] = quantization_config();
+    config.1 = serde_json::to_vec_pretty(&c).expect("JSON serializes");
+    Ok(())
 }
 
 /// The model's folder in 4 bits: (file name, bytes) for `model.safetensors`, `config.json`, `tokenizer.json` and
@@ -40,16 +53,8 @@ pub fn quantize_nf4(files: &LmFiles) -> Result<(Vec<(String, Vec<u8>)>, u64, u64
             (weights_nf4(&gguf::weights(&g, bytes)?, &linear)?, bytes.len())
         }
     };
-    let mut out = Vec::new();
-    for (name, data) in files.folder_files()? {
-        if name == "config.json" {
-            let mut c: Json = serde_json::from_slice(&data).map_err(|e| Error::json("config.json", &e))?;
-            c["quantization_config"] = quantization_config();
-            out.push((name, serde_json::to_vec_pretty(&c).expect("JSON serializes")));
-        } else {
-            out.push((name, data));
-        }
-    }
+    let mut out = files.folder_files()?;
+    mark_4bit(&mut out)?;
     let after = model_bytes.len() as u64;
     out.push(("model.safetensors".to_string(), model_bytes));
     Ok((out, before as u64, after))

@@ -164,8 +164,7 @@ impl LmTrainer {
         let mut count = Count(0, 0);
         visit_named(&model, flavor, &mut count);
         // A packed base is not a parameter burn sees; it counts in the model's total as transformers counts it.
-        count.1 +=
-            model.linear_layers().iter().filter_map(|(_, l)| l.packed.as_ref()).map(|p| p.numel() as u64).sum::<u64>();
+        count.1 += model.packed_weights() as u64;
         let steps_per_epoch = train.len().div_ceil(plan.batch_size.max(1));
         let total = steps_per_epoch * plan.epochs.max(1);
         let schedule = LinearSchedule {
