@@ -19,6 +19,8 @@ pub mod inspect;
 #[cfg(feature = "train")]
 pub mod model;
 #[cfg(feature = "train")]
+pub mod notebook;
+#[cfg(feature = "train")]
 pub mod readback;
 #[cfg(feature = "train")]
 pub mod train;

@@ -13,6 +13,8 @@ mod count;
 mod device;
 #[cfg(feature = "train")]
 mod export_gguf;
+#[cfg(feature = "train")]
+mod export_run;
 mod flags;
 mod float16;
 #[cfg(feature = "train")]
@@ -72,6 +74,8 @@ pub fn run(args: &[String]) -> i32 {
         #[cfg(feature = "train")]
         Some("export-gguf") => export_gguf::run(&args[1..]),
         #[cfg(feature = "train")]
+        Some("export-run") => export_run::run(&args[1..]),
+        #[cfg(feature = "train")]
         Some("adapters") => adapters::run(&args[1..]),
         #[cfg(feature = "train")]
         Some("inspect") => inspect::run(&args[1..]),
@@ -87,8 +91,8 @@ pub fn run(args: &[String]) -> i32 {
         Some("bench-one") => bench::run_one(&args[1..]),
         #[cfg(not(feature = "train"))]
         Some(
-            cmd @ ("train" | "predict" | "logprobs" | "generate" | "merge" | "quantize" | "export-gguf" | "adapters"
-            | "inspect" | "compare" | "sweep" | "tiny-model" | "bench"),
+            cmd @ ("train" | "predict" | "logprobs" | "generate" | "merge" | "quantize" | "export-gguf" | "export-run"
+            | "adapters" | "inspect" | "compare" | "sweep" | "tiny-model" | "bench"),
         ) => {
             eprintln!("error: '{cmd}' needs the `train` feature (this build has only the calculator)");
             2

@@ -204,7 +204,13 @@ pub fn run_and_save(
             }
         },
     );
-    let saved = saved_files(&model, files, plan, &p.labels, &reports)?;
+    let mut saved = saved_files(&model, files, plan, &p.labels, &reports)?;
+    // The data's name, for `export-run` (the page's runs carry their data with them instead).
+    for (name, bytes) in saved.iter_mut().filter(|(n, _)| n == "training.json") {
+        let mut record: TrainingRecord = serde_json::from_slice(bytes).map_err(|e| format!("{name}: {e}"))?;
+        record.data = Some(data_spec.to_string());
+        *bytes = record.to_bytes();
+    }
     std::fs::create_dir_all(out).map_err(|e| format!("--out {}: {e}", out.display()))?;
     for (name, bytes) in &saved {
         std::fs::write(out.join(name), bytes).map_err(|e| format!("{}: {e}", out.join(name).display()))?;

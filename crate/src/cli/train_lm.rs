@@ -21,7 +21,7 @@ use lora_playground::model::causal::files::{LanguageModel, LmFiles};
 use lora_playground::model::causal::generate::{Sampling, generate};
 use lora_playground::model::methods::Method;
 use lora_playground::train::causal::adapter::peft_causal_adapter;
-use lora_playground::train::causal::plan::default_plan;
+use lora_playground::train::causal::plan::{default_plan, plan_to_json};
 use lora_playground::train::causal::tokens::{LmText, LmTokens};
 use lora_playground::train::causal::trainer::{LmPlan, LmTrainer, evaluate};
 
@@ -218,7 +218,9 @@ pub fn go(f: &Flags, device: &Device) -> Result<(), Error> {
     let record = json!({"model": files.name, "method": plan.method.name(), "r": plan.lora.r, "lora_alpha": plan.lora.lora_alpha,
         "target_modules": plan.lora.target_modules.as_ref().map(TargetModules::to_list), "lr": plan.lr, "epochs": plan.epochs,
         "batch_size": plan.batch_size, "max_len": max_len, "seed": plan.seed, "trainable": trainer.trainable, "total": trainer.total,
-        "train_seconds": seconds, "steps": steps, "evaluations": epochs});
+        "train_seconds": seconds, "steps": steps, "evaluations": epochs,
+        // What `export-run` needs to write the same run as a PEFT script: the whole plan, the split, the data.
+        "plan": plan_to_json(&plan), "val_fraction": val_fraction, "base": plan.base.name(), "data": spec});
     write("training.json", serde_json::to_string_pretty(&record).expect("json").as_bytes())?;
     if !quiet {
         eprintln!("trained {} steps in {seconds:.1} s; saved to {}", trainer.total_steps(), out.display());

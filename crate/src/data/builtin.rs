@@ -15,6 +15,11 @@ pub fn builtin(name: &str) -> Option<&'static str> {
     BUILTIN.iter().chain(BUILTIN_LM.iter()).find(|(n, _)| *n == name).map(|(_, t)| *t)
 }
 
+/// Whether a file the page loaded (`complaints.jsonl` and its bytes) is one of the built-in sets, unchanged.
+pub fn is_builtin(file_name: &str, bytes: &[u8]) -> bool {
+    BUILTIN.iter().chain(BUILTIN_LM.iter()).any(|(n, t)| file_name == format!("{n}.jsonl") && t.as_bytes() == bytes)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -41,6 +41,15 @@ pub struct TrainingRecord {
     /// The whole plan as `Plan::to_json` writes it (what the page's link and the CLI's flags set).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub plan: Option<Value>,
+    /// The data it trained on, as `--data` named it (`builtin:complaints`, a path): what `export-run` writes
+    /// beside the script. The page's runs leave it out (the page exports its data itself).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data: Option<String>,
+    /// PEFT's `get_nb_trainable_parameters()` for the trained model, as the page and `train` showed it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trainable: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub all: Option<u64>,
     /// `"lora"` for a model `merge` folded an adapter into.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub merged_from: Option<String>,
@@ -60,16 +69,19 @@ pub fn saved_files(
 ) -> Result<Vec<(String, Vec<u8>)>, Error> {
     let reports: Vec<serde_json::Value> =
         reports.iter().map(|r| serde_json::to_value(r).expect("reports serialize")).collect();
-    saved_files_from(&export::named_tensors(model), files, plan, labels, reports)
+    let live = crate::model::methods::count(model);
+    saved_files_from(&export::named_tensors(model), files, plan, labels, reports, (live.trainable, live.total))
 }
 
-/// `saved_files` from tensors already read back (the page reads them asynchronously); `epochs` for training.json.
+/// `saved_files` from tensors already read back (the page reads them asynchronously); `epochs` for training.json,
+/// `live` the model's (trainable, all) parameters.
 pub fn saved_files_from(
     tensors: &export::NamedTensors,
     files: &ModelFiles,
     plan: &Plan,
     labels: &[String],
     epochs: Vec<serde_json::Value>,
+    live: (u64, u64),
 ) -> Result<Vec<(String, Vec<u8>)>, Error> {
     let config = files.encoder_config()?;
     let mut out = match plan.method {
@@ -93,6 +105,9 @@ pub fn saved_files_from(
         seed: Some(plan.train.seed),
         val_fraction: Some(plan.val_fraction),
         plan: Some(plan.to_json()),
+        data: None,
+        trainable: Some(live.0),
+        all: Some(live.1),
         merged_from: None,
         frozen: frozen::check(tensors, files, config.flavor)?,
     };

@@ -161,7 +161,8 @@ impl Job {
     /// asynchronously; `training.json` records the plan but no epochs.
     pub async fn saved_files(&self, files: &ModelFiles) -> Result<Vec<(String, Vec<u8>)>, Error> {
         let tensors = read_named_tensors(self.run.model()).await?;
-        saved_files_from(&tensors, files, &self.plan, &self.info.labels, Vec::new())
+        let live = (self.info.trainable, self.info.total);
+        saved_files_from(&tensors, files, &self.plan, &self.info.labels, Vec::new(), live)
     }
 
     /// One optimizer step.

@@ -6,7 +6,6 @@
 use burn::tensor::Device;
 use serde::Serialize;
 
-use super::adapter::peft_causal_adapter;
 use super::budget::{LmNeed, check};
 use super::tokens::{LmText, LmTokens};
 use super::trainer::{LmEval, LmPlan, LmStep, LmTrainer, evaluate};
@@ -14,9 +13,8 @@ use crate::data::lm::{LmRow, held_out_split, lm_rows};
 use crate::error::Error;
 use crate::model::causal::AutoModelForCausalLM;
 use crate::model::causal::chat::{Message, render};
-use crate::model::causal::files::{AdapterFiles, LanguageModel, LmFiles};
+use crate::model::causal::files::{LanguageModel, LmFiles};
 use crate::model::causal::generate::{Generation, Sampling};
-use crate::model::causal::llama_cpp::lora_gguf;
 use crate::model::packed::Base;
 
 #[derive(Debug, Clone, Serialize)]
@@ -87,15 +85,17 @@ pub struct Lab {
     /// The memory a run may take (a tab's 4 GiB in the page; None natively).
     host_bytes: Option<u64>,
     /// `max_len` of the loaded rows (the estimate's sequence length).
-    max_len: usize,
-    files: Option<LmFiles>,
+    pub(super) max_len: usize,
+    pub(super) files: Option<LmFiles>,
     base: Option<LanguageModel>,
     rows: Vec<LmRow>,
+    /// The data file as loaded, and the share held out: what the notebook export writes and splits.
+    pub(super) data_file: Option<(String, Vec<u8>, f64)>,
     train: Vec<LmTokens>,
     val: Vec<LmTokens>,
-    plan: Option<LmPlan>,
-    trainer: Option<LmTrainer>,
-    tuned: Option<AutoModelForCausalLM>,
+    pub(super) plan: Option<LmPlan>,
+    pub(super) trainer: Option<LmTrainer>,
+    pub(super) tuned: Option<AutoModelForCausalLM>,
     answer: Option<Answer>,
     /// The base the page asks for before a model loads, so a QLoRA session never builds the float model.
     base_setting: Base,
@@ -110,6 +110,7 @@ impl Lab {
             files: None,
             base: None,
             rows: vec![],
+            data_file: None,
             train: vec![],
             val: vec![],
             plan: None,
@@ -134,7 +135,7 @@ impl Lab {
         self.host_bytes = bytes;
     }
 
-    fn base(&self) -> Result<&LanguageModel, Error> {
+    pub(super) fn base(&self) -> Result<&LanguageModel, Error> {
         self.base.as_ref().ok_or_else(|| Error::invalid("model", "load a model first"))
     }
 
@@ -194,6 +195,7 @@ impl Lab {
         }
         let truncated = train.iter().chain(&val).filter(|t| t.truncated).count();
         self.max_len = max_len;
+        self.data_file = Some((name.to_string(), bytes.to_vec(), val_fraction));
         let info = DataInfo { rows: examples.len(), train: train.len(), val: val.len(), problems, truncated };
         (self.train, self.val, self.rows) = (train, val, rows);
         Ok(info)
@@ -329,21 +331,5 @@ impl Lab {
         let shown: Vec<u32> = g.new.iter().copied().filter(|t| !b.config.eos_token_ids.contains(t)).collect();
         let text = b.tokenizer.decode(&shown, true).unwrap_or_default();
         Ok(AnswerToken { id: token, text, done })
-    }
-
-    /// The trained adapter's files, `[(name, bytes)]`: PEFT's two, and the same adapter as llama.cpp's LoRA GGUF
-    /// (`adapter.gguf`, for llama.cpp, Ollama or LM Studio on top of the base GGUF).
-    pub async fn export_adapter(&self) -> Result<Vec<(String, Vec<u8>)>, Error> {
-        let (b, plan) = (self.base()?, self.plan.as_ref().ok_or_else(|| Error::invalid("run", "train a run first"))?);
-        let tuned = self.tuned.as_ref().ok_or_else(|| Error::invalid("run", "train at least one epoch first"))?;
-        let files = self.files.as_ref().ok_or_else(|| Error::invalid("model", "load a model first"))?;
-        let mut out = peft_causal_adapter(tuned, b.config.flavor, &plan.lora, plan.lora_dropout, &files.name).await?;
-        let get = |n: &str| out.iter().find(|(f, _)| f == n).map(|(_, d)| d.clone()).unwrap_or_default();
-        let adapter = AdapterFiles {
-            config_json: String::from_utf8(get("adapter_config.json")).unwrap_or_default(),
-            safetensors: get("adapter_model.safetensors"),
-        };
-        out.push(("adapter.gguf".into(), lora_gguf(files, &adapter, "adapter")?));
-        Ok(out)
     }
 }

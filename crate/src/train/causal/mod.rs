@@ -5,6 +5,7 @@
 pub mod adapter;
 pub mod budget;
 pub mod lab;
+mod lab_export;
 pub mod plan;
 pub mod tokens;
 pub mod trainer;

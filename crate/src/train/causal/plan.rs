@@ -85,6 +85,17 @@ pub fn plan_from_json(v: &Value) -> Result<LmPlan, Error> {
     Ok(p)
 }
 
+/// The plan as the flat object `plan_from_json` reads back (what `training.json` records and `export-run` reads).
+pub fn plan_to_json(p: &LmPlan) -> Value {
+    serde_json::json!({
+        "method": p.method.name(), "r": p.lora.r, "lora_alpha": p.lora.lora_alpha,
+        "target_modules": p.lora.target_modules.as_ref().map(TargetModules::to_list), "use_rslora": p.lora.use_rslora,
+        "bias": p.lora.bias, "lora_dropout": p.lora_dropout, "learning_rate": p.lr, "num_train_epochs": p.epochs,
+        "per_device_train_batch_size": p.batch_size, "weight_decay": p.weight_decay, "warmup_ratio": p.warmup_ratio,
+        "max_grad_norm": p.max_grad_norm, "seed": p.seed, "base": p.base.name(),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -104,5 +115,10 @@ mod tests {
         );
         assert_eq!(plan_from_json(&serde_json::json!({"method": "head"})).map(|p| p.method).unwrap(), Method::Head);
         assert_eq!(plan_from_json(&serde_json::json!({"method": "x"})).unwrap_err().field, "method");
+        let mut odd = default_plan(Method::Bitfit);
+        (odd.lora.r, odd.lora.use_rslora, odd.lora.bias, odd.base) = (3, true, Bias::All, Base::Nf4);
+        (odd.lr, odd.epochs, odd.seed, odd.warmup_ratio) = (1e-4, 7, 9, 0.25);
+        odd.lora.target_modules = Some(TargetModules::parse_list("q_proj,v_proj"));
+        assert_eq!(plan_from_json(&plan_to_json(&odd)).unwrap(), odd);
     }
 }

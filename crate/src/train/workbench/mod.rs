@@ -8,6 +8,7 @@ mod hooks;
 #[cfg(feature = "test-hooks")]
 mod injected;
 mod kept;
+mod notebook;
 mod shared;
 mod trial;
 
@@ -48,6 +49,8 @@ pub struct Workbench {
     model_sha: String,
     data_sha: String,
     data: Option<Dataset>,
+    /// The data file as it was loaded (name, bytes): what the notebook export writes beside the script.
+    data_file: Option<(String, Vec<u8>)>,
     job: Option<Job>,
     /// A model built only to time a step before a run (`trial.rs`).
     trial: Option<Job>,
@@ -158,6 +161,7 @@ impl Workbench {
         };
         self.data_sha = data_fingerprint(&d);
         self.data = Some(d);
+        self.data_file = Some((name.to_string(), bytes.to_vec()));
         self.job = None;
         self.snapshot = None;
         Ok(summary)
@@ -309,8 +313,11 @@ impl Workbench {
         self.job()?.predict(text).await
     }
 
-    /// The files `train` saves for the model as it is now (PEFT's adapter folder for LoRA), read back.
+    /// The files `train` saves for the model as it is now (PEFT's adapter folder for LoRA), read back, and the
+    /// same run as a PEFT notebook and script with its data (`notebook.rs`).
     pub async fn export_job(&self) -> Result<Vec<(String, Vec<u8>)>, Error> {
-        self.job()?.saved_files(self.files()?).await
+        let mut files = self.job()?.saved_files(self.files()?).await?;
+        files.extend(self.export_notebook()?);
+        Ok(files)
     }
 }

@@ -1,0 +1,49 @@
+//! What the language-model page downloads after a run: PEFT's adapter, the same adapter as llama.cpp's LoRA GGUF,
+//! and the run as a PEFT notebook and script with its data (`notebook`).
+
+use super::adapter::peft_causal_adapter;
+use super::lab::Lab;
+use crate::data::builtin::is_builtin;
+use crate::error::Error;
+use crate::model::causal::files::AdapterFiles;
+use crate::model::causal::llama_cpp::lora_gguf;
+use crate::notebook::{self, Run, RunExport, model_and_gguf, peft_line};
+
+impl Lab {
+    /// The trained adapter's files, `[(name, bytes)]`: PEFT's two, and the same adapter as llama.cpp's LoRA GGUF
+    /// (`adapter.gguf`, for llama.cpp, Ollama or LM Studio on top of the base GGUF).
+    pub async fn export_adapter(&self) -> Result<Vec<(String, Vec<u8>)>, Error> {
+        let (b, plan) = (self.base()?, self.plan.as_ref().ok_or_else(|| Error::invalid("run", "train a run first"))?);
+        let tuned = self.tuned.as_ref().ok_or_else(|| Error::invalid("run", "train at least one epoch first"))?;
+        let files = self.files.as_ref().ok_or_else(|| Error::invalid("model", "load a model first"))?;
+        let mut out = peft_causal_adapter(tuned, b.config.flavor, &plan.lora, plan.lora_dropout, &files.name).await?;
+        let get = |n: &str| out.iter().find(|(f, _)| f == n).map(|(_, d)| d.clone()).unwrap_or_default();
+        let adapter = AdapterFiles {
+            config_json: String::from_utf8(get("adapter_config.json")).unwrap_or_default(),
+            safetensors: get("adapter_model.safetensors"),
+        };
+        out.push(("adapter.gguf".into(), lora_gguf(files, &adapter, "adapter")?));
+        out.extend(self.export_notebook()?);
+        Ok(out)
+    }
+
+    /// The run as a PEFT notebook and script with its data file (`notebook`): `run.ipynb`, `run.py`, the data.
+    pub fn export_notebook(&self) -> Result<Vec<(String, Vec<u8>)>, Error> {
+        let plan = self.plan.as_ref().ok_or_else(|| Error::invalid("run", "start a run first"))?;
+        let trainer = self.trainer.as_ref().ok_or_else(|| Error::invalid("run", "start a run first"))?;
+        let (name, bytes, val_fraction) =
+            self.data_file.as_ref().ok_or_else(|| Error::invalid("data", "load data first"))?;
+        let files = self.files.as_ref().ok_or_else(|| Error::invalid("model", "load a model first"))?;
+        let (model, gguf_file) = model_and_gguf(&files.name, None);
+        let export = RunExport {
+            run: Run::CausalLm { plan: plan.clone(), max_len: self.max_len, val_fraction: *val_fraction },
+            model,
+            gguf_file,
+            data_file: name.clone(),
+            builtin_data: is_builtin(name, bytes),
+            page_figure: peft_line(trainer.trainable, trainer.total),
+            origin: "A run of LoRA Playground's language-model page, as a Hugging Face PEFT script.".into(),
+        };
+        notebook::files(&export, bytes)
+    }
+}
