@@ -5,6 +5,7 @@
 mod adapters;
 mod causal;
 mod common;
+mod export_run;
 mod float16;
 mod job;
 mod lm_lab;
