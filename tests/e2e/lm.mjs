@@ -73,7 +73,11 @@ const tests = [
     await page.click('#export');
     await page.waitForSelector('#export-links a');
     const links = await page.$$eval('#export-links a', (as) => as.map((a) => a.download));
-    assert.deepEqual(links, ['adapter_config.json', 'adapter_model.safetensors', 'adapter.gguf']);
+    assert.deepEqual(links.slice(0, 5), ['adapter_config.json', 'adapter_model.safetensors', 'adapter.gguf', 'run.ipynb', 'run.py']);
+    assert.equal(links.length, 6, 'and the data file');
+    const [script] = await Promise.all([page.waitForEvent('download'), page.click('#export-links a >> nth=4')]);
+    const text = readFileSync(await script.path(), 'utf8');
+    assert.ok(text.includes('    r=4,\n') && text.includes('task_type="CAUSAL_LM"') && text.includes('BASE = "float32"'), text.slice(0, 3000));
     const [download] = await Promise.all([page.waitForEvent('download'), page.click('#export-links a >> nth=0')]);
     const config = JSON.parse(readFileSync(await download.path(), 'utf8'));
     assert.equal(config.task_type, 'CAUSAL_LM');

@@ -230,7 +230,16 @@ const tests = [
     await page.click('#download-run');
     await page.waitForSelector('#downloads a');
     const links = await page.$$eval('#downloads a', (as) => as.map((a) => ({ name: a.download, bytes: Number(a.dataset.bytes), href: a.href })));
-    assert.deepEqual(links.map((l) => l.name).sort(), ['adapter_config.json', 'adapter_model.safetensors', 'training.json']);
+    assert.deepEqual(links.map((l) => l.name).sort(),
+      ['adapter_config.json', 'adapter_model.safetensors', 'keywords.csv', 'run.ipynb', 'run.py', 'training.json']);
+    // The same run as a PEFT notebook and script, with the data it trained on (issue 29; every value is checked
+    // against the plan natively, crate/tests/train/export_run.rs): here, that the page hands over this run's.
+    const fetched = async (name) => page.evaluate(async (href) => (await fetch(href)).text(), links.find((l) => l.name === name).href);
+    const notebook = JSON.parse(await fetched('run.ipynb'));
+    assert.equal(notebook.nbformat, 4);
+    const script = await fetched('run.py');
+    assert.ok(script.includes('    r=8,\n') && script.includes('DATA_FILE = "keywords.csv"') && script.includes('num_train_epochs=1,'), script.slice(0, 3000));
+    assert.equal(await fetched('keywords.csv'), KEYWORDS_CSV);
     assert.equal(links.find((l) => l.name === 'adapter_model.safetensors').bytes, predicted, 'adapter size = calculator');
     const config = await page.evaluate(async (href) => (await fetch(href)).json(), links.find((l) => l.name === 'adapter_config.json').href);
     assert.equal(config.peft_type, 'LORA');

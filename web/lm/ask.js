@@ -52,7 +52,8 @@ export function wireAsk(client, settings, message) {
       $('export-links').replaceChildren(...files.map(([name, bytes]) => h('a', {
         href: URL.createObjectURL(new Blob([bytes])), download: name, class: 'download',
       }, `${name} (${bytes.length.toLocaleString('en-US')} bytes) `)));
-      $('ask-status').textContent = 'PEFT loads these two files with PeftModel.from_pretrained(base, folder).';
+      $('ask-status').textContent = 'PEFT loads the first two with PeftModel.from_pretrained(base, folder); llama.cpp, Ollama and LM Studio ' +
+        'load adapter.gguf; run.ipynb and run.py are the same run as a Hugging Face PEFT notebook and script, with its data.';
     } catch (e) {
       $('ask-status').textContent = `Could not export: ${message(e)}`;
     }

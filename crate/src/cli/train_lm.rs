@@ -148,7 +148,8 @@ pub fn go(f: &Flags, device: &Device) -> Result<(), Error> {
     )?;
     let out = Path::new(f.str("--out").ok_or("--out DIR is required (where the adapter is saved)")?);
     let (plan, max_len, val_fraction) = plan(f)?;
-    let files: LmFiles = read_lm(f.str("--model").unwrap_or("smollm2"), f.str("--hub"))?;
+    // The base "before" (its held-out loss, its answers) is the one the run trains on: 4-bit for QLoRA.
+    let files: LmFiles = read_lm(f.str("--model").unwrap_or("smollm2"), f.str("--hub"))?.with_base(plan.base);
     let base = files.load(None, device)?;
     let text = LmText {
         tokenizer: &base.tokenizer,

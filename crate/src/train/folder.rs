@@ -11,7 +11,9 @@ use serde_json::Value;
 use super::fit::EpochReport;
 use super::frozen::{self, FrozenCheck};
 use super::plan::Plan;
+use crate::accounting::arch::Task;
 use crate::accounting::lora_config::LoraConfig;
+use crate::accounting::report::{self, Setup};
 use crate::error::Error;
 use crate::model::auto::AutoModelForSequenceClassification;
 use crate::model::config::EncoderConfig;
@@ -45,7 +47,8 @@ pub struct TrainingRecord {
     /// beside the script. The page's runs leave it out (the page exports its data itself).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub data: Option<String>,
-    /// PEFT's `get_nb_trainable_parameters()` for the trained model, as the page and `train` showed it.
+    /// PEFT's `get_nb_trainable_parameters()` for the run (the calculator's figures for a LoRA run; the live
+    /// model's for the other methods), what `export-run` sets beside the script's own count.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trainable: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -93,6 +96,7 @@ pub fn saved_files_from(
         ],
         Method::Head | Method::Bitfit => vec![("trained.safetensors".into(), export::trained_tensors(tensors))],
     };
+    let peft = peft_counts(files, plan, labels.len()).unwrap_or(live);
     let weights =
         out.iter().find(|(n, _)| n.ends_with(".safetensors")).map(|(n, _)| n.clone()).expect("a weights file");
     let record = TrainingRecord {
@@ -106,13 +110,30 @@ pub fn saved_files_from(
         val_fraction: Some(plan.val_fraction),
         plan: Some(plan.to_json()),
         data: None,
-        trainable: Some(live.0),
-        all: Some(live.1),
+        trainable: Some(peft.0),
+        all: Some(peft.1),
         merged_from: None,
         frozen: frozen::check(tensors, files, config.flavor)?,
     };
     out.push(("training.json".into(), record.to_bytes()));
     Ok(out)
+}
+
+/// PEFT's `get_nb_trainable_parameters()` for a LoRA run, as the calculator computes it (checked against PEFT): the
+/// live model holds its head once, PEFT's `all` counts the frozen original head and the trained copy
+/// `modules_to_save` makes. Other methods have no PEFT wrapper: their live counts are what a script counts.
+pub fn peft_counts(files: &ModelFiles, plan: &Plan, num_labels: usize) -> Option<(u64, u64)> {
+    if plan.method != Method::Lora {
+        return None;
+    }
+    let setup = Setup {
+        config_json: Some(files.config_json.clone()),
+        task: Task::SeqCls,
+        num_labels: num_labels as u64,
+        lora: plan.lora.clone(),
+        ..Setup::default()
+    };
+    report::compute(&setup).ok().map(|r| (r.trainable, r.all))
 }
 
 /// A saved folder (ours, or a PEFT adapter folder from Python), read and checked against the base model's config;

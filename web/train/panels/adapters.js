@@ -68,7 +68,7 @@ export function startAdaptersPanel({ store, client }) {
     downloads = files.map((f) => URL.createObjectURL(new Blob([f.bytes], { type: 'application/octet-stream' })));
     const links = files.map((f, i) =>
       h('a', { href: downloads[i], download: f.name, 'data-bytes': f.bytes.length }, `${f.name} (${bytes(f.bytes.length)})`));
-    $('downloads').replaceChildren('Save these into one folder: ', ...links);
+    $('downloads').replaceChildren('Save these into one folder (run.ipynb and run.py: the same run as a Hugging Face PEFT notebook and script, with its data): ', ...links);
     links[0]?.focus();
   }
 

@@ -118,19 +118,43 @@ import torch
 import transformers
 from transformers import AutoModelForCausalLM, AutoTokenizer, Trainer, TrainingArguments, set_seed
 
+
+
+def widened(model):
+    """transformers widens a GGUF file's blocks to float32 tensors, as the page does, but still marks the model
+    "quantized with GGUF", which its Trainer will not train nor save_pretrained save: the weights are plain
+    float32, so take the mark off."""
+    quantizer = getattr(model, "hf_quantizer", None)
+    if quantizer is not None and "gguf" in str(quantizer.quantization_config.quant_method).lower():
+        model.is_quantized, model.hf_quantizer = False, None
+        if hasattr(model.config, "quantization_config"):
+            del model.config.quantization_config
+    return model
+
+
 set_seed(SEED)
 load = dict(gguf_file=GGUF_FILE) if GGUF_FILE else {}
 tokenizer = AutoTokenizer.from_pretrained(MODEL, **load)
 {%- if qlora %}
+from accelerate import PartialState
 from transformers import BitsAndBytesConfig
 
+if GGUF_FILE:
+    # transformers will not quantize a model while it reads a GGUF file: widen it to float32 once, into a folder
+    # (as the page widens it before quantizing), and load that folder in 4 bits. One process writes it.
+    float_dir = os.path.join(OUTPUT_DIR, "float32-base")
+    with PartialState().main_process_first():
+        if not os.path.isfile(os.path.join(float_dir, "config.json")):
+            widened(AutoModelForCausalLM.from_pretrained(MODEL, dtype=torch.float32, **load)).save_pretrained(float_dir)
+            tokenizer.save_pretrained(float_dir)
+    MODEL, load = float_dir, {}
 # QLoRA as the page runs it: NF4, double quantization, float32 compute. On a GPU, bnb_4bit_compute_dtype=
 # torch.bfloat16 is faster and what most QLoRA recipes use; it computes in other numbers than the page did.
 load["quantization_config"] = BitsAndBytesConfig(
     load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_use_double_quant=True,
     bnb_4bit_compute_dtype=torch.float32)
 {%- endif %}
-model = AutoModelForCausalLM.from_pretrained(MODEL, dtype=torch.float32, **load)
+model = widened(AutoModelForCausalLM.from_pretrained(MODEL, dtype=torch.float32, **load))
 {%- if method_name == "lora" %}
 from peft import LoraConfig, get_peft_model
 {% if qlora %}
@@ -216,6 +240,17 @@ def collate(batch):
 def perplexity(model):
     """exp(mean loss over every labelled token held out): the page's held-out perplexity."""
     model.eval()
+{%- if qlora %}
+    # bitsandbytes 0.50 on a CPU with AVX512-BF16 repacks a 4-bit layer's weight for inference the first time it
+    # runs in eval mode without gradients, and training after that gets wrong gradients (found here: the first
+    # step's gradient norm 0.20 instead of 1.52, and a run that barely learns). The 4-bit layers have no dropout:
+    # keeping them in training mode avoids the repacking and changes nothing else.
+    import bitsandbytes as bnb
+
+    for module in model.modules():
+        if isinstance(module, bnb.nn.Linear4bit):
+            module.train()
+{%- endif %}
     total, count = 0.0, 0
     for start in range(0, len(held_out), TRAINING["per_device_train_batch_size"]):
         batch = {k: v.to(model.device) for k, v in collate(held_out[start:start + TRAINING["per_device_train_batch_size"]]).items()}

@@ -56,7 +56,7 @@ TRAINING = dict(
     seed=SEED,
 )
 WARMUP_RATIO = {{ warmup_ratio }}  # share of all steps spent warming up from 0
-PAGE_FIGURE = {{ page_figure }}  # what the page showed for this setup
+PAGE_FIGURE = {{ page_figure }}  # PEFT's count as the page's calculator showed it for this setup
 
 {% include "read.py" %}
 
