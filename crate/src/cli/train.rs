@@ -12,7 +12,7 @@ use lora_playground::error::Error;
 use lora_playground::model::files::ModelFiles;
 use lora_playground::model::methods::count;
 use lora_playground::train::fit::{EpochReport, Progress, train};
-use lora_playground::train::folder::{TrainingRecord, saved_files};
+use lora_playground::train::folder::{TrainingRecord, peft_counts, saved_files};
 use lora_playground::train::plan::{FIELDS, Plan};
 use lora_playground::train::prepare::prepare;
 
@@ -155,7 +155,9 @@ pub fn run_and_save(
     json_lines: bool,
 ) -> Result<Outcome, Error> {
     let p = prepare(files, plan, data, &device.clone().autodiff())?;
+    // PEFT's figures (a LoRA run's `all` counts the head's trained copy beside the frozen original, as PEFT does).
     let live = count(&p.model);
+    let (trainable, all) = peft_counts(files, plan, p.labels.len()).unwrap_or((live.trainable, live.total));
     eprintln!(
         "{} on {}: {} train / {} validation examples, {} classes; trainable params: {} || all params: {} || trainable%: {:.4}{}",
         plan.method.name(),
@@ -163,9 +165,9 @@ pub fn run_and_save(
         p.train.len(),
         p.val.len(),
         p.labels.len(),
-        live.trainable,
-        live.total,
-        100.0 * live.trainable as f64 / live.total as f64,
+        trainable,
+        all,
+        100.0 * trainable as f64 / all as f64,
         if p.truncated > 0 {
             format!("; {} texts cut at --max-len {}", p.truncated, plan.max_len)
         } else {

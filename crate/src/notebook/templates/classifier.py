@@ -161,8 +161,8 @@ print("the page showed:  " + PAGE_FIGURE)
 # Differences from the page, none of them a setting: the batches' order and the new weights' initial values come
 # from torch's random numbers, not the page's; transformers clips the gradient's global norm where the page clips
 # each tensor's; transformers' Trainer leaves biases and LayerNorm weights out of weight decay, the page decays
-# every trained tensor{% if weight_decay_zero %} (no matter here: weight_decay is 0){% endif %}. Expect the page's accuracy within a
-# run-to-run spread, not its exact losses.
+# every trained tensor{% if weight_decay_zero %} (no matter here: weight_decay is 0){% endif %}; the page rounds the warm-up steps
+# where transformers rounds up. Expect the page's accuracy within a run-to-run spread, not its exact losses.
 
 # %%
 def encode(rows):
