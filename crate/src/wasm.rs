@@ -67,6 +67,16 @@ pub fn default_setup() -> JsValue {
 // thin wrappers over `train::workbench::Workbench`, which holds the state and the whole run policy.
 // ---------------------------------------------------------------------------------------------------------------
 
+/// Files for the page to offer as downloads: `[[name, Uint8Array], ...]`.
+#[cfg(feature = "train")]
+fn files_to_js(files: Vec<(String, Vec<u8>)>) -> JsValue {
+    let out = js_sys::Array::new();
+    for (name, bytes) in files {
+        out.push(&js_sys::Array::of2(&JsValue::from_str(&name), &js_sys::Uint8Array::from(&bytes[..])));
+    }
+    out.into()
+}
+
 #[cfg(feature = "train")]
 pub use lm::LmLab;
 #[cfg(feature = "train")]
@@ -82,7 +92,7 @@ mod trainer {
     use wasm_bindgen::prelude::*;
     use wasm_bindgen_futures::future_to_promise;
 
-    use super::{read_json, to_js};
+    use super::{files_to_js, read_json, to_js};
     use crate::data;
     use crate::error::Error;
     use crate::model::files::ModelFiles;
@@ -386,14 +396,14 @@ mod trainer {
         /// The files `train` saves, read back from the device: resolves with `[[name, Uint8Array], ...]`.
         pub fn export_job(&self) -> js_sys::Promise {
             let state = self.state.clone();
-            future_to_promise(async move {
-                let files = workbench(&state)?.export_job().await.map_err(err)?;
-                let out = js_sys::Array::new();
-                for (name, bytes) in files {
-                    out.push(&js_sys::Array::of2(&JsValue::from_str(&name), &js_sys::Uint8Array::from(&bytes[..])));
-                }
-                Ok(out.into())
-            })
+            future_to_promise(async move { Ok(files_to_js(workbench(&state)?.export_job().await.map_err(err)?)) })
+        }
+
+        /// The page's settings as a PEFT notebook and script with the data (`run.ipynb`, `run.py`, the data file),
+        /// before or after a run: `[[name, Uint8Array], ...]`.
+        pub fn export_notebook(&self, plan_fields: JsValue) -> Result<JsValue, JsValue> {
+            let plan = plan(&plan_fields)?;
+            Ok(files_to_js(workbench(&self.state)?.export_notebook(Some(plan)).map_err(err)?))
         }
 
         pub fn keep_job(&self, name: String) -> js_sys::Promise {
@@ -487,7 +497,7 @@ mod lm {
     use wasm_bindgen::prelude::*;
     use wasm_bindgen_futures::future_to_promise;
 
-    use super::{read_json, to_js};
+    use super::{files_to_js, read_json, to_js};
     use crate::data;
     use crate::error::Error;
     use crate::model::causal::files::{LmFiles, LmSource};
@@ -635,14 +645,13 @@ mod lm {
         /// `[[name, Uint8Array], ...]`: the adapter's files.
         pub fn export_adapter(&self) -> js_sys::Promise {
             let state = self.state.clone();
-            future_to_promise(async move {
-                let files = lab(&state)?.export_adapter().await.map_err(err)?;
-                let out = js_sys::Array::new();
-                for (name, bytes) in files {
-                    out.push(&js_sys::Array::of2(&JsValue::from_str(&name), &js_sys::Uint8Array::from(&bytes[..])));
-                }
-                Ok(out.into())
-            })
+            future_to_promise(async move { Ok(files_to_js(lab(&state)?.export_adapter().await.map_err(err)?)) })
+        }
+
+        /// The page's settings as a PEFT notebook and script with the data, before or after a run.
+        pub fn export_notebook(&self, plan: JsValue) -> Result<JsValue, JsValue> {
+            let plan = read_json(&plan, "plan").and_then(|v| plan_from_json(&v).map_err(err))?;
+            Ok(files_to_js(lab(&self.state)?.export_notebook(Some(plan)).map_err(err)?))
         }
     }
 

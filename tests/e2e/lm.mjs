@@ -70,8 +70,12 @@ const tests = [
     assert.equal(await page.textContent('#answer-base'), baseAnswer, 'the base model is untouched by the run');
     assert.notEqual(await page.textContent('#answer-adapter'), baseAnswer, 'the adapter answers differently');
 
+    // The settings as a notebook need no run; after the run the adapter's download carries them too.
+    await page.click('#export-notebook');
+    await page.waitForFunction(() => document.querySelectorAll('#export-links a').length === 3);
+    assert.deepEqual((await page.$$eval('#export-links a', (as) => as.map((a) => a.download))).slice(0, 2), ['run.ipynb', 'run.py']);
     await page.click('#export');
-    await page.waitForSelector('#export-links a');
+    await page.waitForFunction(() => document.querySelectorAll('#export-links a').length === 6);
     const links = await page.$$eval('#export-links a', (as) => as.map((a) => a.download));
     assert.deepEqual(links.slice(0, 5), ['adapter_config.json', 'adapter_model.safetensors', 'adapter.gguf', 'run.ipynb', 'run.py']);
     assert.equal(links.length, 6, 'and the data file');

@@ -224,11 +224,16 @@ const tests = [
     await page.setInputFiles('#data-file', { name: 'keywords.csv', mimeType: 'text/csv', buffer: Buffer.from(KEYWORDS_CSV) });
     await page.waitForSelector('#data-count[data-examples="80"]');
     const predicted = await liveFigure(page, 'file');
+    // Before any run, the settings as a PEFT notebook and script, with the data.
+    await page.waitForFunction(() => !document.querySelector('#download-notebook').disabled);
+    await page.click('#download-notebook');
+    await page.waitForFunction(() => [...document.querySelectorAll('#downloads a')].map((a) => a.download).join() === 'run.ipynb,run.py,keywords.csv');
     await page.click('#start');
     await page.waitForFunction(() => document.querySelector('#train-text').textContent.includes('done'), null, { timeout: 300_000 });
     // The download is PEFT's adapter folder, its weights file the size the calculator showed, to the byte.
     await page.click('#download-run');
-    await page.waitForSelector('#downloads a');
+    // The notebook's links are still there until the run's replace them: wait for the run's.
+    await page.waitForFunction(() => [...document.querySelectorAll('#downloads a')].some((a) => a.download === 'adapter_config.json'));
     const links = await page.$$eval('#downloads a', (as) => as.map((a) => ({ name: a.download, bytes: Number(a.dataset.bytes), href: a.href })));
     assert.deepEqual(links.map((l) => l.name).sort(),
       ['adapter_config.json', 'adapter_model.safetensors', 'keywords.csv', 'run.ipynb', 'run.py', 'training.json']);

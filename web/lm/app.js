@@ -100,9 +100,11 @@ async function loadData() {
     $('data-problems').replaceChildren(...info.problems.slice(0, 20).map((p) => h('li', {}, `line ${p.line}: ${p.reason}`)));
     $('preview').replaceChildren(...tokens.map((t) => h('span', { class: t.learned ? 'learned' : '', title: `id ${t.id}` }, t.text)));
     $('held-out').replaceChildren(...prompts.map((p) => h('option', { value: p })));
+    $('export-notebook').disabled = false;
   } catch (e) {
     say('data-status', `Could not use these rows: ${message(e)}`);
     $('preview').replaceChildren();
+    $('export-notebook').disabled = true;
   } finally {
     $('data-status').dataset.ready = 'true';
   }
@@ -165,6 +167,19 @@ $('load-model').addEventListener('click', () => { sync(); loadModel(); });
 $('load-data').addEventListener('click', () => { sync(); loadData(); });
 $('start').addEventListener('click', () => { sync(); train(); });
 $('stop').addEventListener('click', () => { stopRun = true; });
+// The settings as a PEFT notebook and script with the data: no run needed (the counts come with a run).
+$('export-notebook').addEventListener('click', async () => {
+  sync();
+  try {
+    const files = await client.call('export_notebook', { plan: planOf(values) });
+    $('export-links').replaceChildren(...files.map(([name, bytes]) => h('a', {
+      href: URL.createObjectURL(new Blob([bytes])), download: name, class: 'download',
+    }, `${name} (${bytes.length.toLocaleString('en-US')} bytes) `)));
+    say('ask-status', 'run.ipynb and run.py: these settings as a Hugging Face PEFT notebook and script; save the data file beside them.');
+  } catch (e) {
+    say('ask-status', `Could not export: ${message(e)}`);
+  }
+});
 wireAsk(client, () => values, message);
 // For the page's own measurements (tools/bench/page_lm_bench.mjs): the worker's wasm memory, asked by `memory`.
 window.lpLm = { client };

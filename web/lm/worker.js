@@ -31,6 +31,7 @@ const CALLS = {
     lab.begin_answer(prompt, adapter, chat, maxNewTokens, temperature, BigInt(seed)),
   next_token: () => lab.next_token(),
   export_adapter: () => lab.export_adapter(),
+  export_notebook: ({ plan }) => lab.export_notebook(plan),
   memory: () => memory.buffer.byteLength,
 };
 

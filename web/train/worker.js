@@ -311,6 +311,8 @@ const HANDLERS = {
   stop: () => { run.stop = true; run.paused = false; run.wake?.(); },
   // What `train` would save, read back from the device: PEFT's adapter folder for LoRA.
   export_job: async () => (await serial(() => trainer.export_job())).map(([name, bytes]) => ({ name, bytes })),
+  // The page's settings as a PEFT notebook and script, before or after a run.
+  export_notebook: async ({ plan }) => (await serial(() => trainer.export_notebook(Trainer.check_plan(plan)))).map(([name, bytes]) => ({ name, bytes })),
   add_adapter: ({ name, names, buffers }) => serial(() => trainer.add_adapter(name, names, buffers.map((b) => new Uint8Array(b)))),
   predict_with_adapter: async ({ index, text }) => {
     const t0 = performance.now();

@@ -12,7 +12,7 @@ use super::fit::EpochReport;
 use super::frozen::{self, FrozenCheck};
 use super::plan::Plan;
 use crate::accounting::arch::Task;
-use crate::accounting::lora_config::LoraConfig;
+use crate::accounting::lora_config::{LoraConfig, TargetModules};
 use crate::accounting::report::{self, Setup};
 use crate::error::Error;
 use crate::model::auto::AutoModelForSequenceClassification;
@@ -134,6 +134,31 @@ pub fn peft_counts(files: &ModelFiles, plan: &Plan, num_labels: usize) -> Option
         ..Setup::default()
     };
     report::compute(&setup).ok().map(|r| (r.trainable, r.all))
+}
+
+/// What a run of `plan` will count before there is one: PEFT's figures for LoRA, the calculator's method costs
+/// (the model's own parameters) for full fine-tuning, head-only and BitFit.
+pub fn expected_counts(files: &ModelFiles, plan: &Plan, num_labels: usize) -> Option<(u64, u64)> {
+    let name = match plan.method {
+        Method::Lora => return peft_counts(files, plan, num_labels),
+        Method::Full => "full",
+        Method::Head => "head_only",
+        Method::Bitfit => "bitfit",
+    };
+    // The method costs do not depend on LoRA's settings, but the setup must name a valid target.
+    let lora = LoraConfig {
+        target_modules: Some(TargetModules::Shorthand(TargetModules::ALL_LINEAR.into())),
+        ..LoraConfig::default()
+    };
+    let setup = Setup {
+        config_json: Some(files.config_json.clone()),
+        task: Task::SeqCls,
+        num_labels: num_labels as u64,
+        lora,
+        ..Setup::default()
+    };
+    let r = report::compute(&setup).ok()?;
+    r.methods.iter().find(|m| m.method == name).map(|m| (m.trainable, m.all))
 }
 
 /// A saved folder (ours, or a PEFT adapter folder from Python), read and checked against the base model's config;

@@ -217,3 +217,41 @@ fn language_model_runs_export_lora_and_qlora_with_the_page_s_held_out_rows() {
         let _ = std::fs::remove_dir_all(&dir);
     }
 }
+
+#[test]
+fn the_training_page_exports_its_settings_before_a_run_with_peft_s_counts() {
+    use lora_playground::accounting::arch::Task;
+    use lora_playground::accounting::report::{Setup, compute};
+    use lora_playground::model::tiny;
+    use lora_playground::train::workbench::Workbench;
+
+    let mut wb = Workbench::new();
+    wb.set_device(burn::tensor::Device::flex(), lora_playground::train::replies::DeviceInfo::cpu());
+    let files = tiny::files(3);
+    let config_json = files.config_json.clone();
+    wb.load_model(files).unwrap();
+    assert_eq!(wb.export_notebook(None).unwrap_err().field, "data", "nothing to export without data");
+    wb.load_dataset("d.csv", super::common::KEYWORDS_CSV.as_bytes()).unwrap();
+    assert_eq!(wb.export_notebook(None).unwrap_err().field, "run", "without settings, only a run can be exported");
+    let plan = Plan::from_json(&json!({"r": 4, "lora_alpha": 8, "target_modules": "query,key,value"})).unwrap();
+    let files = wb.export_notebook(Some(plan.clone())).unwrap();
+    let names: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, ["run.ipynb", "run.py", "d.csv"]);
+    assert_eq!(files[2].1, super::common::KEYWORDS_CSV.as_bytes(), "the data as it was loaded");
+    // The figure beside PEFT's own print is the calculator's, which is PEFT's (accounting tests).
+    let setup = Setup {
+        config_json: Some(config_json),
+        task: Task::SeqCls,
+        num_labels: 2,
+        lora: plan.lora.clone(),
+        ..Setup::default()
+    };
+    let line = compute(&setup).unwrap().peft_line();
+    let script = String::from_utf8(files[1].1.clone()).unwrap();
+    assert!(script.contains(&format!("PAGE_FIGURE = \"{line}\"")), "{line}");
+    // Full fine-tuning before a run: the model's own parameters, all of them trainable.
+    let full = wb.export_notebook(Some(Plan::from_json(&json!({"method": "full"})).unwrap())).unwrap();
+    let script = String::from_utf8(full[1].1.clone()).unwrap();
+    let line = script.lines().find(|l| l.starts_with("PAGE_FIGURE")).unwrap();
+    assert!(line.contains("trainable%: 100.0000"), "{line}");
+}

@@ -91,6 +91,10 @@ fn the_page_trains_a_language_model_and_answers_before_and_after() {
     let e = block_on(lab.start(big)).err().unwrap();
     assert!(e.field == "per_device_train_batch_size" && e.message.contains("fits"), "{}: {}", e.field, e.message);
     lab.set_host_bytes(None);
+    // The settings as a notebook before the run: no counts yet, said so.
+    let before = lab.export_notebook(Some(plan.clone())).unwrap();
+    let script = String::from_utf8(before.iter().find(|(n, _)| n == "run.py").unwrap().1.clone()).unwrap();
+    assert!(script.contains("counted when the run starts") && script.contains(&format!("    r={},\n", plan.lora.r)));
     let run = block_on(lab.start(plan)).unwrap();
     assert!(run.need.total_bytes > run.need.file_bytes + run.need.base_bytes);
     assert_eq!((run.total_steps, run.steps_per_epoch), (6, 3));
@@ -108,8 +112,15 @@ fn the_page_trains_a_language_model_and_answers_before_and_after() {
     let saved = block_on(lab.export_adapter()).unwrap();
     assert_eq!(
         saved.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>(),
-        ["adapter_config.json", "adapter_model.safetensors", "adapter.gguf"]
+        ["adapter_config.json", "adapter_model.safetensors", "adapter.gguf", "run.ipynb", "run.py", "lesson.jsonl"]
     );
+    // After the run the notebook carries the run's counts, PEFT's line as the page showed it.
+    let script = String::from_utf8(saved[4].1.clone()).unwrap();
+    assert!(
+        script.contains(&format!("trainable params: {}", lora_playground::accounting::report::grouped(run.trainable))),
+        "{script}"
+    );
+    assert_eq!(saved[5].1, data, "the data as it was loaded");
     let gguf = lora_playground::gguf::Gguf::parse("adapter.gguf", &saved[2].1).unwrap();
     assert_eq!(gguf.str("adapter.type").unwrap(), Some("lora"), "llama.cpp's LoRA adapter");
     let config: serde_json::Value = serde_json::from_slice(&saved[0].1).unwrap();

@@ -15,6 +15,10 @@ export function startAdaptersPanel({ store, client }) {
     $('keep-run').disabled = !job || running;
     $('download-run').disabled = !job || running;
   });
+  // The notebook needs no run: the settings (checked), a model and data.
+  store.watch(['plan', 'model', 'data', 'running'], ({ plan, model, data, running }) => {
+    $('download-notebook').disabled = !plan || !model || !data || running;
+  });
 
   // The worker forgot the adapters with a new base model: they belonged to the previous one.
   store.watch(['model'], () => {
@@ -123,6 +127,14 @@ export function startAdaptersPanel({ store, client }) {
     showError('err-adapters', null);
     try {
       showDownloads(await client.call('export_job'));
+    } catch (e) {
+      showError('err-adapters', e);
+    }
+  });
+  $('download-notebook').addEventListener('click', async () => {
+    showError('err-adapters', null);
+    try {
+      showDownloads(await client.call('export_notebook', { plan: store.get().plan }));
     } catch (e) {
       showError('err-adapters', e);
     }

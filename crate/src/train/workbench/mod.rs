@@ -317,7 +317,7 @@ impl Workbench {
     /// same run as a PEFT notebook and script with its data (`notebook.rs`).
     pub async fn export_job(&self) -> Result<Vec<(String, Vec<u8>)>, Error> {
         let mut files = self.job()?.saved_files(self.files()?).await?;
-        files.extend(self.export_notebook()?);
+        files.extend(self.export_notebook(None)?);
         Ok(files)
     }
 }
