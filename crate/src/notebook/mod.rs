@@ -71,6 +71,8 @@ pub fn script(export: &RunExport) -> Result<String, Error> {
     for (name, text) in [
         ("classifier.py", include_str!("templates/classifier.py")),
         ("causal.py", include_str!("templates/causal.py")),
+        ("intro.py", include_str!("templates/intro.py")),
+        ("settings.py", include_str!("templates/settings.py")),
         ("read.py", include_str!("templates/read.py")),
         ("split.py", include_str!("templates/split.py")),
     ] {
@@ -173,7 +175,9 @@ fn classifier(export: &RunExport, plan: &Plan, labels: &[String]) -> Result<Valu
         ("max_len", json!(plan.max_len.to_string())),
         ("val_fraction", json!(python::float(plan.val_fraction))),
         ("seed", json!(t.seed.to_string())),
+        ("task_type", json!(lit(json!("SEQ_CLS")))),
         ("modules_to_save", json!(lit(json!(["classifier", "score"])))),
+        ("modules_to_save_note", json!("the new classification head trains in full (PEFT's SEQ_CLS default)")),
         ("learning_rate", json!(python::float(t.lr))),
         ("epochs", json!(t.epochs.to_string())),
         ("batch_size", json!(t.batch_size.to_string())),
@@ -219,6 +223,9 @@ fn causal(export: &RunExport, plan: &LmPlan, max_len: usize, val_fraction: f64) 
         ("base", json!(lit(json!(plan.base.name())))),
         ("base_note", json!(base_note)),
         ("qlora", json!(qlora)),
+        ("task_type", json!(lit(json!("CAUSAL_LM")))),
+        ("modules_to_save", json!("None")),
+        ("modules_to_save_note", json!("a language model keeps its own output head: nothing new to train in full")),
         ("max_len", json!(max_len.to_string())),
         ("val_fraction", json!(python::float(val_fraction))),
         ("seed", json!(plan.seed.to_string())),

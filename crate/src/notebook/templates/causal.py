@@ -1,17 +1,4 @@
-# %% [markdown]
-# # {{ title }}
-#
-# {{ origin }} Every setting below comes from that run; where this script and the page differ, a comment says how.
-#
-# **Needs** Python 3.10 or later and {{ requirements_text }}
-# (checked with {{ checked_with }}). In a notebook: `%pip install {{ requirements }}`.
-#
-# **One GPU or several:** `python {{ script_name }}` trains on whatever device torch finds (a GPU if there is one);
-# `accelerate launch {{ script_name }}` runs the same file data-parallel on every GPU of the machine (each GPU takes
-# `per_device_train_batch_size` rows a step, so the effective batch grows with the GPUs: divide it to keep the
-# page's). In Jupyter, run the cells top to bottom.
-#
-# **Check first, without a GPU:** `LP_DRY_RUN=1 python {{ script_name }}` reads the data, makes the split and stops.
+{% include "intro.py" %}
 
 # %%
 import csv
@@ -33,30 +20,7 @@ BASE = {{ base }}  # {{ base_note }}
 MAX_LENGTH = {{ max_len }}  # tokens per row, special tokens included; longer rows are cut
 VAL_FRACTION = {{ val_fraction }}  # share of the rows held out to measure perplexity
 SEED = {{ seed }}
-{%- if method_name == "lora" %}
-LORA = dict(
-    task_type="CAUSAL_LM",
-    r={{ r }},
-    lora_alpha={{ lora_alpha }},
-    target_modules={{ target_modules }},
-    layers_to_transform={{ layers_to_transform }},
-    bias={{ bias }},
-    use_rslora={{ use_rslora }},
-    lora_dropout={{ lora_dropout }},
-    modules_to_save=None,  # a language model keeps its own output head: nothing new to train in full
-)
-{%- endif %}
-TRAINING = dict(
-    learning_rate={{ learning_rate }},
-    num_train_epochs={{ epochs }},
-    per_device_train_batch_size={{ batch_size }},
-    weight_decay={{ weight_decay }},
-    max_grad_norm={{ max_grad_norm }},
-    lr_scheduler_type="linear",  # linear warm-up, then linear decay to 0, as the page's schedule
-    seed=SEED,
-)
-WARMUP_RATIO = {{ warmup_ratio }}  # share of all steps spent warming up from 0
-PAGE_FIGURE = {{ page_figure }}  # what the page showed for this setup
+{%- include "settings.py" %}
 
 {% include "read.py" %}
 

@@ -1,17 +1,4 @@
-# %% [markdown]
-# # {{ title }}
-#
-# {{ origin }} Every setting below comes from that run; where this script and the page differ, a comment says how.
-#
-# **Needs** Python 3.10 or later and {{ requirements_text }}
-# (checked with {{ checked_with }}). In a notebook: `%pip install {{ requirements }}`.
-#
-# **One GPU or several:** `python {{ script_name }}` trains on whatever device torch finds (a GPU if there is one);
-# `accelerate launch {{ script_name }}` runs the same file data-parallel on every GPU of the machine (each GPU takes
-# `per_device_train_batch_size` rows a step, so the effective batch grows with the GPUs: divide it to keep the
-# page's). In Jupyter, run the cells top to bottom.
-#
-# **Check first, without a GPU:** `LP_DRY_RUN=1 python {{ script_name }}` reads the data, makes the split and stops.
+{% include "intro.py" %}
 
 # %%
 import collections
@@ -33,30 +20,7 @@ LABELS = {{ labels }}  # the classes the page found, sorted as it sorts them
 MAX_LENGTH = {{ max_len }}  # tokens per text, special tokens included; longer texts are cut
 VAL_FRACTION = {{ val_fraction }}  # share of each class held out for validation
 SEED = {{ seed }}
-{%- if method_name == "lora" %}
-LORA = dict(
-    task_type="SEQ_CLS",
-    r={{ r }},
-    lora_alpha={{ lora_alpha }},
-    target_modules={{ target_modules }},
-    layers_to_transform={{ layers_to_transform }},
-    bias={{ bias }},
-    use_rslora={{ use_rslora }},
-    lora_dropout={{ lora_dropout }},
-    modules_to_save={{ modules_to_save }},  # the new classification head trains in full (PEFT's SEQ_CLS default)
-)
-{%- endif %}
-TRAINING = dict(
-    learning_rate={{ learning_rate }},
-    num_train_epochs={{ epochs }},
-    per_device_train_batch_size={{ batch_size }},
-    weight_decay={{ weight_decay }},
-    max_grad_norm={{ max_grad_norm }},
-    lr_scheduler_type="linear",  # linear warm-up, then linear decay to 0, as the page's schedule
-    seed=SEED,
-)
-WARMUP_RATIO = {{ warmup_ratio }}  # share of all steps spent warming up from 0
-PAGE_FIGURE = {{ page_figure }}  # PEFT's count as the page's calculator showed it for this setup
+{%- include "settings.py" %}
 
 {% include "read.py" %}
 
@@ -141,13 +105,16 @@ from peft import LoraConfig, get_peft_model
 model = get_peft_model(model, LoraConfig(**LORA))
 model.print_trainable_parameters()
 {%- elif method_name == "head" %}
-# Head-only: every weight frozen but the classification head (`classifier`, GPT-2's `score`).
+# Head-only: every weight outside the pretrained backbone trains (`classifier`, GPT-2's `score`, DistilBERT's
+# `pre_classifier`, ModernBERT's `head`), as in the page; the backbone is frozen.
+backbone = model.base_model_prefix + "."
 for name, param in model.named_parameters():
-    param.requires_grad = name.startswith(("classifier.", "score."))
+    param.requires_grad = not name.startswith(backbone)
 {%- elif method_name == "bitfit" %}
-# BitFit: the biases train, and the new classification head; every other weight is frozen.
+# BitFit: the biases train, and every weight outside the pretrained backbone (the new head), as in the page.
+backbone = model.base_model_prefix + "."
 for name, param in model.named_parameters():
-    param.requires_grad = name.endswith(".bias") or name.startswith(("classifier.", "score."))
+    param.requires_grad = name.endswith(".bias") or not name.startswith(backbone)
 {%- endif %}
 {%- if method_name != "lora" %}
 trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
