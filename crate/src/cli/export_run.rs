@@ -2,23 +2,26 @@
 //! saved run (`train`'s folder, a classifier's or a language model's) as a Hugging Face PEFT notebook and script
 //! (`notebook`), with its data file beside them, for a GPU, a course's next notebook or `accelerate launch`.
 //! `--model` names the model as the student has it (a Hub id or a local folder); `--data` the data for runs saved
-//! before `training.json` recorded it. One JSON line: what was written.
+//! before `training.json` recorded it. Without `--run`, a plan not yet trained: `train`'s flags (`--data`,
+//! `--model`, `--method`, `--r`, ...) with their defaults. One JSON line: what was written.
 
 use std::path::{Path, PathBuf};
 
 use serde_json::{Value, json};
 
-use lora_playground::data::builtin::builtin;
+use lora_playground::data::builtin::{BUILTIN, BUILTIN_LM, builtin};
 use lora_playground::error::Error;
 use lora_playground::notebook::{self, Run, RunExport, model_and_gguf, peft_line};
 use lora_playground::train::causal::plan::plan_from_json;
+use lora_playground::train::folder::expected_counts;
 use lora_playground::train::plan::Plan;
 
 use super::flags::Flags;
 use super::usage::{exit_code, usage_error};
 
 pub fn run(args: &[String]) -> i32 {
-    let f = match Flags::parse(args, &["--run", "--to", "--out", "--model", "--data"], &[]) {
+    let valued: Vec<&str> = ["--run", "--to"].iter().chain(super::train::VALUED).copied().collect();
+    let f = match Flags::parse(args, &valued, &["--rslora", "--quiet"]) {
         Ok(f) => f,
         Err(m) => return usage_error(&m),
     };
@@ -26,11 +29,66 @@ pub fn run(args: &[String]) -> i32 {
 }
 
 fn go(f: &Flags) -> Result<(), Error> {
-    let dir = Path::new(f.str("--run").ok_or("--run DIR is required (a folder `train` saved)")?);
     let to = f.str("--to").unwrap_or("both");
     if !matches!(to, "notebook" | "script" | "both") {
-        return Err(Error::invalid("--to", format!("is notebook, script or both, not {to:?}")));
+        return Err(Error::invalid("--to", format!("must be notebook, script or both, not {to:?}")));
     }
+    let (export, data, out) = match f.str("--run") {
+        Some(dir) => from_run(f, Path::new(dir))?,
+        None => from_plan(f)?,
+    };
+    let files = notebook::files(&export, &data)?;
+    std::fs::create_dir_all(&out).map_err(|e| Error::invalid("--out", format!("{}: {e}", out.display())))?;
+    let mut written = Vec::new();
+    for (file, bytes) in files {
+        let wanted = match file.as_str() {
+            notebook::NOTEBOOK => to != "script",
+            notebook::SCRIPT => to != "notebook",
+            _ => true,
+        };
+        if wanted {
+            let p = out.join(&file);
+            std::fs::write(&p, &bytes).map_err(|e| Error::invalid("--out", format!("{}: {e}", p.display())))?;
+            written.push(p.display().to_string());
+        }
+    }
+    println!("{}", json!({"out": out.display().to_string(), "files": written, "model": export.model}));
+    Ok(())
+}
+
+/// A plan not yet trained, from `train`'s flags: the model read as `train` reads it (for its counts), the data
+/// parsed as `train` parses it (for its classes).
+fn from_plan(f: &Flags) -> Result<(RunExport, Vec<u8>, PathBuf), Error> {
+    let spec = f.str("--data").ok_or("give --run DIR (a saved run), or --data and train's flags (a plan)")?;
+    let out = PathBuf::from(f.str("--out").ok_or("--out DIR is required with a plan")?);
+    let (data_file, data, builtin_data) = read_data(spec)?;
+    let origin = "Settings given to `lora-playground export-run`, as a Hugging Face PEFT script.".to_string();
+    let model = f.str("--model");
+    if super::train_lm::wants(model) {
+        let (plan, max_len, val_fraction) = super::train_lm::plan(f)?;
+        let m = model.unwrap_or_default();
+        // Read as `train` reads it: a short name (smollm2) becomes its GGUF file, whose folder the student names.
+        let files = super::lm_files::read_lm(m, f.str("--hub"))?;
+        let (model, gguf_file) = if Path::new(m).exists() { local_model(m) } else { model_and_gguf(&files.name, None) };
+        let run = Run::CausalLm { plan, max_len, val_fraction };
+        let page_figure = "(counted when the run starts)".to_string();
+        return Ok((RunExport { run, model, gguf_file, data_file, builtin_data, page_figure, origin }, data, out));
+    }
+    let plan = super::train::plan(f).map_err(|m| Error::invalid("plan", m))?;
+    let labels = super::train::dataset(spec)?.labels;
+    let files = super::model_files::from_flags(f)?;
+    let counts = expected_counts(&files, &plan, labels.len());
+    let page_figure = counts.map_or_else(|| "(counted when the run starts)".into(), |(t, a)| peft_line(t, a));
+    let (model, gguf_file) = match model {
+        Some(m) => local_model(m),
+        None => model_and_gguf(&files.name, None),
+    };
+    let run = Run::Classifier { plan, labels };
+    Ok((RunExport { run, model, gguf_file, data_file, builtin_data, page_figure, origin }, data, out))
+}
+
+/// A folder `train` saved, from its `training.json`.
+fn from_run(f: &Flags, dir: &Path) -> Result<(RunExport, Vec<u8>, PathBuf), Error> {
     let out = f.str("--out").map_or_else(|| dir.to_path_buf(), PathBuf::from);
     let path = dir.join("training.json");
     let text = std::fs::read(&path).map_err(|e| Error::invalid("--run", format!("{}: {e}", path.display())))?;
@@ -74,29 +132,16 @@ fn go(f: &Flags) -> Result<(), Error> {
         page_figure: figure,
         origin: format!("The run `lora-playground train` saved in `{}`, as a Hugging Face PEFT script.", dir.display()),
     };
-    let files = notebook::files(&export, &data)?;
-    std::fs::create_dir_all(&out).map_err(|e| Error::invalid("--out", format!("{}: {e}", out.display())))?;
-    let mut written = Vec::new();
-    for (file, bytes) in files {
-        let wanted = match file.as_str() {
-            notebook::NOTEBOOK => to != "script",
-            notebook::SCRIPT => to != "notebook",
-            _ => true,
-        };
-        if wanted {
-            let p = out.join(&file);
-            std::fs::write(&p, &bytes).map_err(|e| Error::invalid("--out", format!("{}: {e}", p.display())))?;
-            written.push(p.display().to_string());
-        }
-    }
-    println!("{}", json!({"out": out.display().to_string(), "files": written, "model": export.model}));
-    Ok(())
+    Ok((export, data, out))
 }
 
 /// The data file's name, bytes, and whether it is a built-in set.
 fn read_data(spec: &str) -> Result<(String, Vec<u8>, bool), Error> {
     if let Some(name) = spec.strip_prefix("builtin:") {
-        let text = builtin(name).ok_or_else(|| Error::invalid("--data", format!("no built-in set {name:?}")))?;
+        let text = builtin(name).ok_or_else(|| {
+            let names: Vec<&str> = BUILTIN.iter().chain(BUILTIN_LM.iter()).map(|(n, _)| *n).collect();
+            Error::invalid("--data", format!("no built-in set {name:?} (there are: {})", names.join(", ")))
+        })?;
         return Ok((format!("{name}.jsonl"), text.as_bytes().to_vec(), true));
     }
     let bytes = std::fs::read(spec).map_err(|e| Error::invalid("--data", format!("{spec}: {e}")))?;

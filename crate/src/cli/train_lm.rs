@@ -41,7 +41,7 @@ pub fn wants(model: Option<&str>) -> bool {
 }
 
 /// The flags over the page's defaults (`train::causal::plan::default_plan`).
-fn plan(f: &Flags) -> Result<(LmPlan, usize, f64), Error> {
+pub fn plan(f: &Flags) -> Result<(LmPlan, usize, f64), Error> {
     let method = Method::parse(f.str("--method").unwrap_or("lora"))?;
     let d = default_plan(method);
     let lora = LoraConfig {

@@ -24,8 +24,10 @@ usage:
   lora-playground export-gguf --adapter DIR --out FILE.gguf [--model LM]
                         (a language model's LoRA adapter as llama.cpp's LoRA GGUF: llama-cli --lora, Ollama, LM Studio)
   lora-playground export-run --run DIR [--to notebook|script|both] [--out DIR] [--model M] [--data FILE]
-                        (a saved run as a Hugging Face PEFT notebook (run.ipynb) and script (run.py) with its data
-                        beside them: the same model, LoraConfig and training settings, for a GPU or accelerate launch)
+  lora-playground export-run --data <file | builtin:NAME> --out DIR [--model M] [train options]
+                        (a saved run, or a plan not yet trained, as a Hugging Face PEFT notebook (run.ipynb) and script
+                        (run.py) with its data beside them: the same model, LoraConfig and training settings, for a
+                        GPU or accelerate launch)
   lora-playground adapters --adapters DIR,DIR,... [--model M] [--text T] [--rounds 5] [--json]
                         (several adapters on one base: memory of 1 base + N adapters vs N copies, switch time)
   lora-playground inspect --adapter DIR [--compare DIR] [--full DIR] [--model M]
