@@ -4,12 +4,15 @@
 // adapter the script saved is loaded back into the same page, which classifies the validation texts with it: its
 // labels and probabilities against PEFT's. Prints one JSON object; exits 1 if the counts or the labels disagree.
 // Not in the test command (it needs torch, transformers and peft, and minutes of training).
+// Where the Hub is unreachable, LP_MODEL_DIR names the model's local folder: the script's `MODEL = ...` line is
+// edited to it, as a student without the Hub would edit it.
 // Usage: tools/serve.sh in another terminal (or LP_URL), then
-//   LP_PYTHON=.../python node tools/check/page_notebook_roundtrip.mjs [link settings, default model=all-MiniLM-L6-v2&data=complaints]
+//   LP_PYTHON=.../python [LP_MODEL_DIR=models/all-MiniLM-L6-v2] node tools/check/page_notebook_roundtrip.mjs \
+//     [link settings, default model=all-MiniLM-L6-v2&data=complaints]
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { launchChromium } from '../../tests/e2e/harness.mjs';
 
 const SITE = process.env.LP_URL ?? 'http://127.0.0.1:8080/';
@@ -39,7 +42,12 @@ for (const { name, href } of files) {
   writeFileSync(join(dir, name), Buffer.from(base64, 'base64'));
 }
 
-// The exported script, unchanged.
+// The exported script, unchanged but for its model's place when LP_MODEL_DIR says where it is.
+if (process.env.LP_MODEL_DIR) {
+  const path = join(dir, 'run.py');
+  const edited = readFileSync(path, 'utf8').replace(/^MODEL = .*$/m, `MODEL = ${JSON.stringify(resolve(process.env.LP_MODEL_DIR))}`);
+  writeFileSync(path, edited);
+}
 const t0 = Date.now();
 const script = spawnSync(PY, ['run.py'], { cwd: dir, encoding: 'utf8', maxBuffer: 1 << 28 });
 if (script.status !== 0) {
@@ -76,7 +84,7 @@ for (const t of theirs) {
   }
 }
 const summary = {
-  settings, folder: dir,
+  settings, folder: dir, model_dir: process.env.LP_MODEL_DIR ?? null,
   page: { val_accuracy: run.accuracy, trainable: run.trainable, seconds: run.seconds },
   script: { val_accuracy: scriptEval.eval_accuracy, val_macro_f1: scriptEval.eval_macro_f1, seconds: scriptSeconds },
   peft_counts: counts[0], page_counts: counts[1],
