@@ -77,9 +77,11 @@ fn export(run: Run, model: &str, gguf_file: Option<&str>, data_file: &str) -> Ru
     }
 }
 
-/// A CSV as people save them: quoted commas and newlines, an empty row, a class seen once, numbers as labels.
-const AWKWARD_CSV: &str = "id,Text,label\n1,\"Great, really great\",1\n2,\"Two\nlines\",0\n3,plain,1\n\n4,  padded  ,0\n\
-5,once,7\n6,\"say \"\"hi\"\"\",0\n7,,1\n8,more,1\n9,again,0\n10,and more,1\n";
+/// A CSV as Windows spreadsheets save them: CRLF line ends (inside a quoted field too), quoted commas, an empty row,
+/// a class seen once, numbers as labels, a line that is not UTF-8 (skipped), a Unicode line separator in a text.
+const AWKWARD_CSV: &[u8] = b"id,Text,label\r\n1,\"Great, really great\",1\r\n2,\"Two\r\nlines\",0\r\n3,plain,1\r\n\r\n\
+4,  padded  ,0\r\n5,once,7\r\n6,\"say \"\"hi\"\"\",0\r\n7,,1\r\n8,more,1\r\n9,again,0\r\n10,and more,1\r\n\
+11,bad \xff byte,0\r\n12,a \xe2\x80\xa8 separator,1\n";
 
 #[test]
 fn a_classifier_run_exports_every_setting_and_the_page_s_split() {
@@ -92,7 +94,7 @@ fn a_classifier_run_exports_every_setting_and_the_page_s_split() {
     }))
     .unwrap();
     let complaints = builtin("complaints").unwrap().as_bytes().to_vec();
-    for (name, bytes) in [("complaints.jsonl", complaints), ("awkward.csv", AWKWARD_CSV.as_bytes().to_vec())] {
+    for (name, bytes) in [("complaints.jsonl", complaints), ("awkward.csv", AWKWARD_CSV.to_vec())] {
         let d = data::parse(name, &bytes).unwrap();
         let run = Run::Classifier { plan: plan.clone(), labels: d.labels.clone() };
         let dir = folder(name);
@@ -123,8 +125,8 @@ fn a_classifier_run_exports_every_setting_and_the_page_s_split() {
         assert_eq!((&v["train"], &v["validation"]), (&texts(&train), &texts(&val)), "{name}");
         let _ = std::fs::remove_dir_all(&dir);
     }
-    // The awkward file: "once" (a class seen once) and the empty text are skipped as the page skips them.
-    assert_eq!(data::parse("a.csv", AWKWARD_CSV.as_bytes()).unwrap().examples.len(), 8);
+    // The awkward file: "once" (a class seen once), the empty text and the line that is not UTF-8 are skipped.
+    assert_eq!(data::parse("a.csv", AWKWARD_CSV).unwrap().examples.len(), 9);
 }
 
 #[test]
@@ -162,6 +164,7 @@ fn language_model_runs_export_lora_and_qlora_with_the_page_s_held_out_rows() {
         r#"{"prompt": "Q: r?", "completion": " The rank."}"#, "\n",
         r#"{"messages": [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello"}]}"#, "\n",
         r#"{"text": "Plain text."}"#, "\n",
+        "{\"text\": \"A line\u{2028}separator inside a string.\"}\r\n",
         r#"{"prompt": "no completion"}"#, "\n",
         r#"{"messages": [{"role": "robot", "content": "x"}]}"#, "\n",
         "not json\n",

@@ -47,7 +47,7 @@ def lm_row(row):
 
 
 def lm_rows(path):
-    return [r for r in (lm_row(row) for _, row in read_rows(path)) if r is not None]
+    return [r for r in (lm_row(row) for row in read_rows(path)) if r is not None]
 
 {% include "split.py" %}
 

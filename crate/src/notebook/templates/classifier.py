@@ -38,7 +38,7 @@ def labelled_examples(path):
     """(text, label index) rows and the sorted labels; rows without text or label, and classes seen once, are
     skipped as the page skips them."""
     rows = []
-    for _, row in read_rows(path):
+    for row in read_rows(path):
         text, label = field(row, "text"), field(row, "label")
         if text is not None and label is not None and text.strip() and label.strip():
             rows.append((text.strip(), label.strip()))
