@@ -244,12 +244,53 @@ after = perplexity(model) if held_out else float("nan")
 print(f"held-out perplexity: {before:.1f} -> {after:.1f}")
 
 # %% [markdown]
+# ## Ask: each held-out prompt answered by the base model and by the trained one
+# Greedy, at most 48 new tokens, as the page's *Ask both* and `lora-playground train`'s `answers.jsonl`: a
+# conversation is asked up to its last assistant turn, through the chat template.
+
+# %%
+def prompt_of(row):
+    if "prompt" in row:
+        return row["prompt"], True
+    if "messages" in row:
+        turns = row["messages"]
+        last = max(i for i, t in enumerate(turns) if t["role"] == "assistant")
+        return chat(turns[:last], True), False
+    return None
+
+
+@torch.no_grad()
+def answer(text, special):
+    model.eval()
+    batch = tokenizer(text, add_special_tokens=special, return_tensors="pt").to(model.device)
+    new = model.generate(**batch, max_new_tokens=48, do_sample=False, pad_token_id=PAD)[0, batch["input_ids"].shape[1]:]
+    return tokenizer.decode(new, skip_special_tokens=True)
+
+
+answers = []
+if trainer.is_world_process_zero():
+    for i in order[:n_val]:
+        asked = prompt_of(rows[i])
+        if asked is None:
+            continue
+{%- if method_name == "lora" %}
+        with model.disable_adapter():  # the same weights without the adapter: the base model's answer
+            base = answer(*asked)
+{%- else %}
+        base = None  # the base's own weights trained: no base model is left to ask
+{%- endif %}
+        answers.append({"prompt": asked[0], "base": base, "adapter": answer(*asked)})
+        print(json.dumps(answers[-1]))
+
+# %% [markdown]
 # ## Save what the page loads back
 
 # %%
 if trainer.is_world_process_zero():
     os.makedirs(OUTPUT_DIR, exist_ok=True)
     model.save_pretrained(OUTPUT_DIR)
+    with open(os.path.join(OUTPUT_DIR, "answers.jsonl"), "w") as f:
+        f.writelines(json.dumps(a) + "\n" for a in answers)
     with open(os.path.join(OUTPUT_DIR, "training.json"), "w") as f:
         json.dump({"model": MODEL, "gguf_file": GGUF_FILE, "method": METHOD, "base": BASE, "max_len": MAX_LENGTH,
                    "seed": SEED, "val_perplexity": [before, after], "log": trainer.state.log_history}, f, indent=2)
