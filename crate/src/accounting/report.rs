@@ -126,13 +126,18 @@ pub struct Report {
 impl Report {
     /// The line PEFT's `print_trainable_parameters()` prints for this setup.
     pub fn peft_line(&self) -> String {
-        format!(
-            "trainable params: {} || all params: {} || trainable%: {:.4}",
-            grouped(self.trainable),
-            grouped(self.all),
-            self.trainable_percent
-        )
+        peft_line(self.trainable, self.all)
     }
+}
+
+/// The line PEFT's `print_trainable_parameters()` prints for these counts.
+pub fn peft_line(trainable: u64, all: u64) -> String {
+    format!(
+        "trainable params: {} || all params: {} || trainable%: {:.4}",
+        grouped(trainable),
+        grouped(all),
+        percent(trainable, all)
+    )
 }
 
 /// `1234567` -> `1,234,567` (Python's `f"{n:,}"`, as PEFT prints counts).

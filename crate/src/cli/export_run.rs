@@ -9,9 +9,9 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Value, json};
 
-use lora_playground::data::builtin::{BUILTIN, BUILTIN_LM, builtin};
+use lora_playground::accounting::report::peft_line;
 use lora_playground::error::Error;
-use lora_playground::notebook::{self, Run, RunExport, model_and_gguf, peft_line};
+use lora_playground::notebook::{self, Run, RunExport, model_and_gguf};
 use lora_playground::train::causal::plan::plan_from_json;
 use lora_playground::train::folder::expected_counts;
 use lora_playground::train::plan::Plan;
@@ -135,18 +135,11 @@ fn from_run(f: &Flags, dir: &Path) -> Result<(RunExport, Vec<u8>, PathBuf), Erro
     Ok((export, data, out))
 }
 
-/// The data file's name, bytes, and whether it is a built-in set.
+/// The data file as `train` reads it, named by its file name alone: the script finds it beside itself.
 fn read_data(spec: &str) -> Result<(String, Vec<u8>, bool), Error> {
-    if let Some(name) = spec.strip_prefix("builtin:") {
-        let text = builtin(name).ok_or_else(|| {
-            let names: Vec<&str> = BUILTIN.iter().chain(BUILTIN_LM.iter()).map(|(n, _)| *n).collect();
-            Error::invalid("--data", format!("no built-in set {name:?} (there are: {})", names.join(", ")))
-        })?;
-        return Ok((format!("{name}.jsonl"), text.as_bytes().to_vec(), true));
-    }
-    let bytes = std::fs::read(spec).map_err(|e| Error::invalid("--data", format!("{spec}: {e}")))?;
-    let name = Path::new(spec).file_name().map_or("data.jsonl".into(), |n| n.to_string_lossy().into_owned());
-    Ok((name, bytes, false))
+    let (name, bytes, builtin) = super::data_file::data_file(spec)?;
+    let name = Path::new(&name).file_name().map_or("data.jsonl".into(), |n| n.to_string_lossy().into_owned());
+    Ok((name, bytes, builtin))
 }
 
 /// A model `train` read from this machine's disk, named by its absolute path so the script finds it from anywhere;

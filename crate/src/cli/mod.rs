@@ -10,6 +10,8 @@ mod bench;
 mod bench_lm;
 mod count;
 #[cfg(feature = "train")]
+mod data_file;
+#[cfg(feature = "train")]
 mod device;
 #[cfg(feature = "train")]
 mod export_gguf;

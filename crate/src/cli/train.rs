@@ -100,16 +100,7 @@ pub fn named_by_flag(e: lora_playground::error::Error) -> String {
 
 /// `--data`: `builtin:NAME` or a file; bad rows are listed on stderr and skipped.
 pub fn dataset(spec: &str) -> Result<Dataset, Error> {
-    let (name, bytes) = match spec.strip_prefix("builtin:") {
-        Some(n) => {
-            let text = data::builtin::builtin(n).ok_or_else(|| {
-                let names: Vec<&str> = data::builtin::BUILTIN.iter().map(|(n, _)| *n).collect();
-                format!("--data {spec}: no such built-in dataset (there are: {})", names.join(", "))
-            })?;
-            (format!("{n}.jsonl"), text.as_bytes().to_vec())
-        }
-        None => (spec.to_string(), std::fs::read(spec).map_err(|e| format!("--data {spec}: {e}"))?),
-    };
+    let (name, bytes, _) = super::data_file::data_file(spec)?;
     let d = data::parse(&name, &bytes)?;
     for p in &d.problems {
         eprintln!("warning: {spec} line {}: {} (row skipped)", p.line, p.reason);

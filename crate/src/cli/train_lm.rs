@@ -79,14 +79,7 @@ fn rows(
     seed: u64,
     val_fraction: f64,
 ) -> Result<(Vec<LmRow>, Vec<LmTokens>, Vec<LmTokens>), Error> {
-    let (name, bytes) = match spec.strip_prefix("builtin:") {
-        Some(n) => {
-            let t = lora_playground::data::builtin::builtin(n)
-                .ok_or_else(|| Error::invalid("--data", format!("{spec}: no such built-in dataset (lora-lesson)")))?;
-            (format!("{n}.jsonl"), t.as_bytes().to_vec())
-        }
-        None => (spec.to_string(), std::fs::read(spec).map_err(|e| Error::invalid("--data", format!("{spec}: {e}")))?),
-    };
+    let (name, bytes, _) = super::data_file::data_file(spec)?;
     let (examples, problems) = lm_rows(&name, &bytes)?;
     for p in &problems {
         eprintln!("warning: {spec} line {}: {} (row skipped)", p.line, p.reason);

@@ -146,16 +146,11 @@ pub fn adapter_config_json(
         Some(TargetModules::Names(names)) => json!(names.iter().collect::<BTreeSet<_>>()),
         _ => json!(targets.iter().collect::<Vec<_>>()),
     };
-    let bias = match lora.bias {
-        Bias::None => "none",
-        Bias::All => "all",
-        Bias::LoraOnly => "lora_only",
-    };
     json!({
         "alpha_pattern": {},
         "auto_mapping": null,
         "base_model_name_or_path": base_model,
-        "bias": bias,
+        "bias": lora.bias, // serialized as PEFT writes it: none, all, lora_only
         "fan_in_fan_out": false,
         "inference_mode": true,
         "init_lora_weights": true,

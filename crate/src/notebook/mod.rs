@@ -10,8 +10,7 @@ mod python;
 use minijinja::{AutoEscape, Environment, Value as Jinja};
 use serde_json::{Value, json};
 
-use crate::accounting::lora_config::{Bias, LoraConfig, TargetModules};
-use crate::accounting::report::grouped;
+use crate::accounting::lora_config::{LoraConfig, TargetModules};
 use crate::error::Error;
 use crate::model::methods::Method;
 use crate::model::packed::Base;
@@ -72,6 +71,7 @@ pub fn script(export: &RunExport) -> Result<String, Error> {
         ("classifier.py", include_str!("templates/classifier.py")),
         ("causal.py", include_str!("templates/causal.py")),
         ("intro.py", include_str!("templates/intro.py")),
+        ("count.py", include_str!("templates/count.py")),
         ("settings.py", include_str!("templates/settings.py")),
         ("read.py", include_str!("templates/read.py")),
         ("split.py", include_str!("templates/split.py")),
@@ -84,12 +84,6 @@ pub fn script(export: &RunExport) -> Result<String, Error> {
     };
     let template = env.get_template(name).expect("added above");
     template.render(Jinja::from_serialize(&context)).map_err(|e| Error::invalid("notebook", e.to_string()))
-}
-
-/// PEFT's `print_trainable_parameters()` line for these counts.
-pub fn peft_line(trainable: u64, all: u64) -> String {
-    let percent = if all == 0 { 0.0 } else { 100.0 * trainable as f64 / all as f64 };
-    format!("trainable params: {} || all params: {} || trainable%: {percent:.4}", grouped(trainable), grouped(all))
 }
 
 /// `from_pretrained`'s arguments for a model the page or `train` named: a GGUF file is read from the folder that
@@ -111,11 +105,6 @@ fn common(export: &RunExport, method: Method, lora: &LoraConfig, lora_dropout: f
         Some(TargetModules::Names(n)) => lit(json!(n)),
         Some(TargetModules::Shorthand(s)) => lit(json!(s)),
         None => "None".into(),
-    };
-    let bias = match lora.bias {
-        Bias::None => "none",
-        Bias::All => "all",
-        Bias::LoraOnly => "lora_only",
     };
     let data_note = if export.builtin_data {
         "the page's built-in set, written beside this file"
@@ -145,7 +134,7 @@ fn common(export: &RunExport, method: Method, lora: &LoraConfig, lora_dropout: f
         ("lora_alpha", json!(python::float(lora.lora_alpha))),
         ("target_modules", json!(target_modules)),
         ("layers_to_transform", json!(lit(json!(lora.layers_to_transform)))),
-        ("bias", json!(lit(json!(bias)))),
+        ("bias", json!(lit(json!(lora.bias)))),
         ("use_rslora", json!(lit(json!(lora.use_rslora)))),
         ("lora_dropout", json!(python::float(lora_dropout))),
         ("page_figure", json!(lit(json!(export.page_figure)))),

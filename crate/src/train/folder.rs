@@ -126,14 +126,19 @@ pub fn peft_counts(files: &ModelFiles, plan: &Plan, num_labels: usize) -> Option
     if plan.method != Method::Lora {
         return None;
     }
+    calculator(files, num_labels, plan.lora.clone()).map(|r| (r.trainable, r.all))
+}
+
+/// The calculator's report for the loaded model with `num_labels` classes and `lora`.
+fn calculator(files: &ModelFiles, num_labels: usize, lora: LoraConfig) -> Option<report::Report> {
     let setup = Setup {
         config_json: Some(files.config_json.clone()),
         task: Task::SeqCls,
         num_labels: num_labels as u64,
-        lora: plan.lora.clone(),
+        lora,
         ..Setup::default()
     };
-    report::compute(&setup).ok().map(|r| (r.trainable, r.all))
+    report::compute(&setup).ok()
 }
 
 /// What a run of `plan` will count before there is one: PEFT's figures for LoRA, the calculator's method costs
@@ -150,14 +155,7 @@ pub fn expected_counts(files: &ModelFiles, plan: &Plan, num_labels: usize) -> Op
         target_modules: Some(TargetModules::Shorthand(TargetModules::ALL_LINEAR.into())),
         ..LoraConfig::default()
     };
-    let setup = Setup {
-        config_json: Some(files.config_json.clone()),
-        task: Task::SeqCls,
-        num_labels: num_labels as u64,
-        lora,
-        ..Setup::default()
-    };
-    let r = report::compute(&setup).ok()?;
+    let r = calculator(files, num_labels, lora)?;
     r.methods.iter().find(|m| m.method == name).map(|m| (m.trainable, m.all))
 }
 

@@ -110,7 +110,7 @@ fn bad_input_to_export_run_is_named() {
         (vec!["export-run", "--run", s(&dir), "--to", "pdf"], "--to: must be notebook, script or both"),
         (
             vec!["export-run", "--data", "builtin:nope", "--out", s(&dir)],
-            "no built-in set \"nope\" (there are: complaints",
+            "--data builtin:nope: no such built-in dataset (there are: complaints",
         ),
         (vec!["export-run", "--data", "builtin:complaints", "--out", s(&dir), "--r", "0"], "--r"),
     ] {

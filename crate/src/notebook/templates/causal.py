@@ -132,13 +132,7 @@ model.print_trainable_parameters()
 for name, param in model.named_parameters():
     param.requires_grad = name.endswith(".bias")
 {%- endif %}
-{%- if method_name != "lora" %}
-trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
-total = sum(p.numel() for p in model.parameters())
-print(f"trainable params: {trainable:,d} || all params: {total:,d} || trainable%: {100 * trainable / total:.4f}")
-{%- endif %}
-print("the page showed:  " + PAGE_FIGURE)
-
+{%- include "count.py" %}
 # %% [markdown]
 # ## The rows as tokens, labelled as the page labels them
 # As TRL's SFT trainer does with completion-only loss, written out so the tokens the loss sees are exactly the

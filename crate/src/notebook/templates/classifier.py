@@ -116,13 +116,7 @@ backbone = model.base_model_prefix + "."
 for name, param in model.named_parameters():
     param.requires_grad = name.endswith(".bias") or not name.startswith(backbone)
 {%- endif %}
-{%- if method_name != "lora" %}
-trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
-total = sum(p.numel() for p in model.parameters())
-print(f"trainable params: {trainable:,d} || all params: {total:,d} || trainable%: {100 * trainable / total:.4f}")
-{%- endif %}
-print("the page showed:  " + PAGE_FIGURE)
-
+{%- include "count.py" %}
 # %% [markdown]
 # ## Train
 # Differences from the page, none of them a setting: the batches' order and the new weights' initial values come

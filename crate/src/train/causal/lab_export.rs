@@ -4,11 +4,12 @@
 use super::adapter::peft_causal_adapter;
 use super::lab::Lab;
 use super::trainer::LmPlan;
+use crate::accounting::report::peft_line;
 use crate::data::builtin::is_builtin;
 use crate::error::Error;
 use crate::model::causal::files::AdapterFiles;
 use crate::model::causal::llama_cpp::lora_gguf;
-use crate::notebook::{self, Run, RunExport, model_and_gguf, peft_line};
+use crate::notebook::{self, Run, RunExport, model_and_gguf};
 
 impl Lab {
     /// The trained adapter's files, `[(name, bytes)]`: PEFT's two, and the same adapter as llama.cpp's LoRA GGUF

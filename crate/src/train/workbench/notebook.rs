@@ -3,9 +3,10 @@
 //! it was loaded.
 
 use super::Workbench;
+use crate::accounting::report::peft_line;
 use crate::data::builtin::is_builtin;
 use crate::error::Error;
-use crate::notebook::{self, Run, RunExport, model_and_gguf, peft_line};
+use crate::notebook::{self, Run, RunExport, model_and_gguf};
 use crate::train::folder::{expected_counts, peft_counts};
 use crate::train::plan::Plan;
 
