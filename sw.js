@@ -17,6 +17,8 @@ const APP = [
   ...['device', 'model', 'data', 'run', 'results', 'history', 'adapters', 'inside', 'experiment'].map((p) => `web/train/panels/${p}.js`), 'web/vendor/uPlot.esm.js', 'web/vendor/uPlot.min.css',
   'web/pkg-train/lora_playground.js', 'web/pkg-train/lora_playground_bg.wasm',
   'web/lm/app.js', 'web/lm/ask.js', 'web/lm/state.js', 'web/lm/worker.js', 'web/lm/lm.css',
+  // The lessons' script and styles; each lesson page is kept when first visited (a course adds its own).
+  'lessons/index.html', 'web/lesson/lesson.js', 'web/lesson/chart.js', 'web/lesson/lesson.css',
 ];
 
 self.addEventListener('install', (event) => {

@@ -2,7 +2,8 @@
 # tools/build-site.sh [DIR] [--no-model]: the playground as one self-contained static folder (default: site/) that
 # any static host serves as it is: a university web space, GitHub Pages, a CDN, `python3 -m http.server`. Both
 # pages, the offline copy (sw.js), the modules, both wasm files with precompressed .gz and .br copies, the vendored
-# chart library and (unless --no-model) the default model under models/. Every URL inside is relative, so the
+# chart library, the lessons (lessons/*.md rendered, lessons/index.html) and (unless --no-model) the default model
+# under models/. Every URL inside is relative, so the
 # folder works from any sub-path, and the service worker's scope follows it.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 out="$ROOT/site"
@@ -21,15 +22,18 @@ ensure_npm
 build_wasm
 build_train_wasm
 vendor_web
+build_cli
 
 step "writing the site to $out"
 rm -rf "$out"
-mkdir -p "$out/web/train/panels" "$out/web/lm" "$out/web/pkg" "$out/web/pkg-train" "$out/web/vendor"
+mkdir -p "$out/web/train/panels" "$out/web/lm" "$out/web/lesson" "$out/web/pkg" "$out/web/pkg-train" "$out/web/vendor"
 cp "$ROOT"/index.html "$ROOT"/train.html "$ROOT"/lm.html "$ROOT"/sw.js "$out/"
 cp "$ROOT"/web/*.js "$ROOT"/web/*.css "$out/web/"
 cp "$ROOT"/web/train/*.js "$ROOT"/web/train/*.css "$out/web/train/"
 cp "$ROOT"/web/train/panels/*.js "$out/web/train/panels/"
 cp "$ROOT"/web/lm/*.js "$ROOT"/web/lm/*.css "$out/web/lm/"
+cp "$ROOT"/web/lesson/*.js "$ROOT"/web/lesson/*.css "$out/web/lesson/"
+"$CLI" lesson build "$ROOT/lessons" --out "$out/lessons"
 cp "$ROOT"/web/pkg/lora_playground.js "$ROOT"/web/pkg/lora_playground_bg.wasm "$out/web/pkg/"
 cp "$ROOT"/web/pkg-train/lora_playground.js "$ROOT"/web/pkg-train/lora_playground_bg.wasm "$out/web/pkg-train/"
 cp "$ROOT"/web/vendor/* "$out/web/vendor/"

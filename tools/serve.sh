@@ -12,6 +12,8 @@ ensure_npm
 build_wasm
 vendor_web
 build_cli
+step "lessons: lessons/*.md -> lessons/*.html (warnings name the file and line)"
+"$CLI" lesson build "$ROOT/lessons"
 cd "$ROOT"
 mkdir -p "$ROOT/runs"
 log="$ROOT/runs/trainer-build.log"

@@ -4,7 +4,7 @@ import { compact, grouped } from './format.js';
 const NS = 'http://www.w3.org/2000/svg';
 const W = 560, H = 220, L = 56, R = 12, T = 12, B = 34;
 
-function el(name, attrs, text) {
+export function el(name, attrs, text) {
   const e = document.createElementNS(NS, name);
   for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
   if (text !== undefined) e.textContent = text;

@@ -8,6 +8,7 @@ pub mod f16;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod float16;
 pub mod gguf;
+pub mod lesson;
 pub mod safetensors;
 
 pub mod rng;

@@ -56,6 +56,35 @@ pub fn preset_config(id: &str) -> Option<String> {
     crate::accounting::presets::preset_config(id).map(str::to_string)
 }
 
+/// A lesson's figure: its attributes (bindings already replaced) in, `{value, text}` out (`lesson::show`).
+#[wasm_bindgen]
+pub fn lesson_figure(spec: JsValue) -> Result<JsValue, JsValue> {
+    let spec = read_spec(&spec)?;
+    crate::lesson::show(&spec).map(|s| to_js(&s)).map_err(|e| to_js(&e))
+}
+
+/// A lesson's chart data (`lesson::series::series`).
+#[wasm_bindgen]
+pub fn lesson_series(spec: JsValue) -> Result<JsValue, JsValue> {
+    let spec = read_spec(&spec)?;
+    crate::lesson::series::series(&spec).map(|s| to_js(&s)).map_err(|e| to_js(&e))
+}
+
+/// A student's answer to a lesson's question, checked against the figure the question names.
+#[wasm_bindgen]
+pub fn lesson_check(spec: JsValue, answer: &str) -> Result<JsValue, JsValue> {
+    let spec = read_spec(&spec)?;
+    let checked = crate::lesson::show(&spec).and_then(|shown| {
+        let tolerance = crate::lesson::answer::tolerance(&spec)?;
+        crate::lesson::answer::check(answer, shown.value, tolerance)
+    });
+    checked.map(|c| to_js(&c)).map_err(|e| to_js(&e))
+}
+
+fn read_spec(spec: &JsValue) -> Result<crate::lesson::spec::Spec, JsValue> {
+    serde_json::from_value(read_json(spec, "spec")?).map_err(|e| to_js(&Error::invalid("spec", e.to_string())))
+}
+
 /// The defaults the page starts from (PEFT's `LoraConfig` defaults and the calculator's own).
 #[wasm_bindgen]
 pub fn default_setup() -> JsValue {

@@ -26,6 +26,7 @@ mod hub;
 mod inspect;
 #[cfg(feature = "train")]
 mod launches;
+mod lesson;
 #[cfg(feature = "train")]
 mod lm_files;
 #[cfg(feature = "train")]
@@ -61,6 +62,7 @@ pub fn run(args: &[String]) -> i32 {
         Some("count") => count::run(&args[1..]),
         Some("serve") => serve::run(&args[1..]),
         Some("float16") => float16::run(&args[1..]),
+        Some("lesson") => lesson::run(&args[1..]),
         #[cfg(feature = "train")]
         Some("train") => train::run(&args[1..]),
         #[cfg(feature = "train")]

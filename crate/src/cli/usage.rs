@@ -40,6 +40,8 @@ usage:
   lora-playground tiny-model --out DIR   (writes the tiny random BERT the page offers as a model folder)
   lora-playground float16 MODEL_DIR      (writes MODEL_DIR/model.f16.safetensors, the float16 copy the page downloads,
                         and model.f16.json, the largest change rounding made)
+  lora-playground lesson build [SRC_DIR] [--out DIR] [--strict]   (lessons: SRC_DIR/*.md, default lessons/, to pages
+                        with live figures; warnings name the file and line; docs/LESSONS.md)
   lora-playground bench [--model M] [--steps N] [--batch-size 16] [--seq-len 64] [--methods lora,full,head,bitfit,inference] [--targets q_lin,v_lin] [--json]
 
 train options:

@@ -3,6 +3,7 @@
 
 mod budget;
 mod checkpoint_reference;
+mod lesson;
 mod methods_reference;
 mod peft_reference;
 mod report;

@@ -7,6 +7,8 @@ use std::path::{Path, PathBuf};
 const TOP_FILES: [&str; 4] = ["index.html", "train.html", "lm.html", "sw.js"];
 /// The folders served whole: the JS modules and built wasm, and the models the pages load.
 const DIRS: [&str; 2] = ["web", "models"];
+/// The rendered lessons (`lesson build`): their pages only, not the Markdown they are made from.
+const LESSONS: &str = "lessons";
 
 /// The file a URL path names, relative to the root with `/` separators, if the app has such a file.
 ///
@@ -20,9 +22,13 @@ pub fn app_path(url_path: &str) -> Option<String> {
     if rest.is_empty() {
         return Some("index.html".into());
     }
+    if rest == "lessons/" {
+        return Some("lessons/index.html".into());
+    }
     let segments = rest.split('/').map(decode_segment).collect::<Option<Vec<_>>>()?;
     let allowed = match segments.as_slice() {
         [file] => TOP_FILES.contains(&file.as_str()),
+        [dir, file] if dir == LESSONS => file.ends_with(".html"),
         [dir, _, ..] => DIRS.contains(&dir.as_str()),
         [] => false,
     };
@@ -96,6 +102,8 @@ mod tests {
         assert_eq!(app_path("/train.html").as_deref(), Some("train.html"));
         assert_eq!(app_path("/web/pkg/a%20b.wasm").as_deref(), Some("web/pkg/a b.wasm"));
         assert_eq!(app_path("/models/tiny/config.json").as_deref(), Some("models/tiny/config.json"));
+        assert_eq!(app_path("/lessons/").as_deref(), Some("lessons/index.html"));
+        assert_eq!(app_path("/lessons/lora-basics.html").as_deref(), Some("lessons/lora-basics.html"));
         for bad in [
             "",
             "/web",
@@ -119,6 +127,9 @@ mod tests {
             "/index.html/",
             "/web/./app.js",
             "/web/a%0a",
+            "/lessons/lora-basics.md",
+            "/lessons/a/b.html",
+            "/lessons",
         ] {
             assert_eq!(app_path(bad), None, "{bad}");
         }
