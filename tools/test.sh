@@ -67,5 +67,7 @@ step "the static site under a sub-path, served by Python's http.server (tools/bu
 SITE="$ROOT/tests/artifacts/site-root/course/playground"
 "$ROOT/tools/build-site.sh" "$SITE" --no-model >/dev/null
 SITE_DIR="$SITE" page_test site.mjs
+step "lesson pages in the same static site: live figures = count --json, controls, questions, mistakes, axe, print, offline"
+(cd "$ROOT" && LORA_PLAYGROUND_CLI="$CLI" SITE_DIR="$SITE" node tests/e2e/lessons.mjs)
 echo
 echo "all tests passed"

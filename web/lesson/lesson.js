@@ -137,6 +137,15 @@ function changed(name, value) {
   document.body.dataset.updates = String(Number(document.body.dataset.updates ?? 0) + 1);
 }
 
+// A table wider than the screen scrolls in its own box; the keyboard must be able to reach and scroll it too.
+function scrollableTables() {
+  for (const t of document.querySelectorAll('.lesson-body table')) {
+    const wide = t.scrollWidth > t.clientWidth + 1;
+    if (wide) { t.tabIndex = 0; t.setAttribute('role', 'region'); t.setAttribute('aria-label', t.querySelector('th')?.textContent ?? 'table'); }
+    else if (t.getAttribute('role') === 'region') { t.removeAttribute('tabindex'); t.removeAttribute('role'); t.removeAttribute('aria-label'); }
+  }
+}
+
 async function main() {
   await init();
   readControls();
@@ -149,6 +158,8 @@ async function main() {
     fromHash();
     for (const [name, v] of values) if (before.get(name) !== v) changed(name, v);
   });
+  scrollableTables();
+  window.addEventListener('resize', scrollableTables);
   document.body.dataset.ready = 'true';
 }
 

@@ -73,9 +73,12 @@ fn build(src: &Path, out: &Path) -> Result<(usize, usize), String> {
     Ok((pages, warnings))
 }
 
+/// Pages written, warnings, and each page's (file name, title).
+type Rendered = (usize, usize, Vec<(String, String)>);
+
 /// Each file to `out/NAME.html`; its warnings printed as `file:line: message`. Returns the pages, the warnings and
 /// each page's (file name, title).
-fn render_files(files: &[PathBuf], out: &Path) -> Result<(usize, usize, Vec<(String, String)>), String> {
+fn render_files(files: &[PathBuf], out: &Path) -> Result<Rendered, String> {
     std::fs::create_dir_all(out).map_err(|e| format!("{}: {e}", out.display()))?;
     let mut listed = Vec::new();
     let mut warnings = 0;
