@@ -30,7 +30,16 @@ self.addEventListener('install', (event) => {
     await self.skipWaiting();
   })());
 });
-self.addEventListener('activate', (e) => e.waitUntil(self.clients.claim()));
+self.addEventListener('activate', (e) => e.waitUntil((async () => {
+  await self.clients.claim();
+  // The page open while this worker installed was fetched before it ran, so nothing kept it: keep it now (a lesson
+  // page a student opened first works offline after that one visit).
+  const cache = await caches.open(CACHE);
+  for (const client of await self.clients.matchAll({ type: 'window' })) {
+    const url = new URL(client.url);
+    if (url.origin === self.location.origin) await cache.add(url.href.split('#')[0]).catch(() => {});
+  }
+})()));
 
 self.addEventListener('fetch', (event) => {
   const url = new URL(event.request.url);

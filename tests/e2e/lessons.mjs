@@ -238,6 +238,8 @@ const tests = [
     await ready(page);
     const scope = await page.evaluate(async () => (await navigator.serviceWorker.ready).scope);
     assert.equal(scope, BASE);
+    // Kept once the offline copy has taken the page (sw.js keeps the page that was open when it installed).
+    await page.waitForFunction(async () => Boolean(await caches.match(location.href.split('#')[0])) && Boolean(await caches.match(new URL('../web/pkg/lora_playground_bg.wasm', location.href).href)));
     await page.context().setOffline(true);
     await page.reload();
     await ready(page);
