@@ -195,6 +195,19 @@ const tests = [
     await setRank(page, 32);
     assert.match(await page.locator('[data-lp="chart"] svg desc').textContent(), new RegExp(`r = 32 gives ~${(at(32) / 1e6).toFixed(1)}M`));
   }],
+  ['the inline trainer opens set for the lesson’s experiment: LoRA r 8 and full fine-tuning on the complaints, CPU', async (page) => {
+    await page.goto(LESSON);
+    await ready(page);
+    const frame = page.frameLocator('iframe.lp-embed');
+    await page.locator('iframe.lp-embed').scrollIntoViewIfNeeded();
+    await frame.locator('#x-ranks').waitFor({ timeout: 30_000 });
+    await page.waitForFunction(() => document.querySelector('iframe.lp-embed').contentDocument?.querySelector('#x-ranks')?.value === '8', null, { timeout: 30_000 });
+    assert.equal(await frame.locator('#x-lora').isChecked(), true);
+    assert.equal(await frame.locator('#x-full').isChecked(), true);
+    assert.equal(await frame.locator('#x-head').isChecked(), false);
+    assert.equal(await frame.locator('#device').inputValue(), 'cpu');
+    assert.equal(await frame.locator('[data-control="model"]').evaluate((e) => Boolean(e.closest('[hidden]'))), true, 'the model is the lesson\u2019s');
+  }],
   ['a lesson with mistakes: a message at each, a warning with its line, the rest of the page as it was', async (page) => {
     assert.deepEqual(WARNINGS.map((w) => Number(w.split(':')[1])), [5, 7, 9, 11]);
     assert.match(WARNINGS[0], /unknown preset 'bert-huge'/);
@@ -239,7 +252,8 @@ const tests = [
     const scope = await page.evaluate(async () => (await navigator.serviceWorker.ready).scope);
     assert.equal(scope, BASE);
     // Kept once the offline copy has taken the page (sw.js keeps the page that was open when it installed).
-    await page.waitForFunction(async () => Boolean(await caches.match(location.href.split('#')[0])) && Boolean(await caches.match(new URL('../web/pkg/lora_playground_bg.wasm', location.href).href)));
+    await page.waitForFunction(async () => navigator.serviceWorker.controller?.state === 'activated'
+      && Boolean(await caches.match(location.href.split('#')[0])) && Boolean(await caches.match(new URL('../web/pkg/lora_playground_bg.wasm', location.href).href)));
     await page.context().setOffline(true);
     await page.reload();
     await ready(page);
