@@ -53,6 +53,23 @@ ensure_apt() {
   fi
 }
 
+# Mesa's lavapipe from Debian's bookworm-backports (25.x): Dawn (npm `webgpu`, the WebGPU runner in
+# tools/webgpu/) refuses bookworm's own Mesa 22.3 ("shaderUniform*ArrayDynamicIndexing required"); the native wgpu
+# tests run on the same driver. Adds the backports suite to apt's sources once, then installs from it.
+ensure_mesa_backports() {
+  local want="25"
+  local have
+  have=$(dpkg-query -W -f='${Version}' mesa-vulkan-drivers 2>/dev/null || true)
+  [ "${have%%.*}" = "$want" ] && return 0
+  step "mesa-vulkan-drivers from bookworm-backports (Mesa $want: lavapipe that Dawn accepts; was: ${have:-none})"
+  if ! grep -rqs "bookworm-backports" /etc/apt/sources.list /etc/apt/sources.list.d/; then
+    printf 'Types: deb\nURIs: http://deb.debian.org/debian\nSuites: bookworm-backports\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' \
+      | need_root_or_sudo tee /etc/apt/sources.list.d/bookworm-backports.sources >/dev/null
+  fi
+  need_root_or_sudo apt-get update -q
+  DEBIAN_FRONTEND=noninteractive need_root_or_sudo apt-get install -y -q -t bookworm-backports mesa-vulkan-drivers libvulkan1
+}
+
 ensure_npm() {
   # node_modules is reinstalled only when package-lock.json changed since the last install.
   if [ ! -f "$ROOT/node_modules/.package-lock.json" ] || [ "$ROOT/package-lock.json" -nt "$ROOT/node_modules/.package-lock.json" ]; then

@@ -7,7 +7,9 @@ ensure_rustfmt
 ensure_wasm_bindgen
 # chromium for the browser tests; Mesa's lavapipe (a CPU Vulkan driver) for the native wgpu test; python3 for the
 # static-site test (a static file server that is not ours).
-ensure_apt chromium chromium-driver mesa-vulkan-drivers libvulkan1 python3
+ensure_apt chromium chromium-driver python3
+# Mesa 25's lavapipe (bookworm-backports): the native wgpu test and Dawn's WebGPU in Node (tools/webgpu/) run on it.
+ensure_mesa_backports
 ensure_npm
 ensure_model
 ensure_lm
@@ -67,6 +69,8 @@ step "the static site under a sub-path, served by Python's http.server (tools/bu
 SITE="$ROOT/tests/artifacts/site-root/course/playground"
 "$ROOT/tools/build-site.sh" "$SITE" --no-model >/dev/null
 SITE_DIR="$SITE" page_test site.mjs
+step "the page's trainer without a browser: its wasm and worker in Node, WebGPU from Dawn on lavapipe, MiniLM losses = the CPU path's"
+(cd "$ROOT" && node tests/e2e/webgpu_node.mjs "$MODEL_DIR")
 step "lesson pages in the same static site: live figures = count --json, controls, questions, mistakes, axe, print, offline"
 (cd "$ROOT" && LORA_PLAYGROUND_CLI="$CLI" SITE_DIR="$SITE" node tests/e2e/lessons.mjs)
 echo

@@ -14,7 +14,7 @@
 #   LP_STEPS    timed steps per figure (default 20)
 #   LP_SHAPES   batch x length pairs (default "16x64 32x128")
 #   LP_MODELS   preset shapes (default "all-MiniLM-L6-v2 bert-base-uncased")
-# Then the page itself: tools/bench/page_gpu_bench.mjs in Chromium on the same GPU (LP_NO_PAGE=1 skips it; needs chromium,
+# Then the page's trainer in Node on Dawn (tools/webgpu/run_plan.mjs; LP_NO_NODE=1 skips), and the page itself: tools/bench/page_gpu_bench.mjs in Chromium on the same GPU (LP_NO_PAGE=1 skips it; needs chromium,
 # node and models/all-MiniLM-L6-v2). kernels/step: the GPU kernels each timed step launched (bench counts them).
 # Writes OUT/{burn,peft}-MODEL-SHAPE.json, OUT/page-webgpu.json and OUT/table.md (default OUT: runs/gpu-bench). Needs python3 with
 # torch, transformers and peft, and a Vulkan driver for the GPU (`vulkaninfo --summary` should name it).
@@ -58,6 +58,22 @@ for model in ${LP_MODELS:-all-MiniLM-L6-v2 bert-base-uncased}; do
       lora,full,inference) >"$out/peft-$model-$shape.json"
   done
 done
+# The page's own trainer without a browser (issue 27): its wasm and worker code in Node, WebGPU from Dawn (npm
+# `webgpu`, Chrome's implementation) on the same GPU through Vulkan (tools/webgpu/run_plan.mjs), the same random
+# weights and shapes, LoRA on the built-in complaints; ModernBERT-base too (LP_NODE_MODELS). LP_NO_NODE=1 skips.
+# Needs node, node_modules/webgpu (npm ci) and web/pkg-train (tools/lib.sh's build_train_wasm, or carried).
+if [ -z "${LP_NO_NODE:-}" ]; then
+  for model in ${LP_NODE_MODELS:-all-MiniLM-L6-v2 bert-base-uncased ModernBERT-base}; do
+    [ -f "$out/$model/model.safetensors" ] ||
+      python3 "$ROOT/tools/random_model.py" "$ROOT/crate/presets/$model.json" "$tokenizer" "$out/$model"
+    for shape in $shapes; do
+      bs="${shape%x*}" len="${shape#*x}"
+      echo "==> $model, batch $bs x $len: the page's trainer in Node on Dawn's WebGPU" >&2
+      node "$ROOT/tools/webgpu/run_plan.mjs" --device webgpu --model "$out/$model" --steps "$steps" \
+        --plan "{\"method\":\"lora\",\"batch_size\":$bs,\"max_len\":$len,\"epochs\":3}" >"$out/node-$model-$shape.json" || true
+    done
+  done
+fi
 # The page's own WebGPU path: Chromium (Debian's, headless, on the GPU through Vulkan) training the real MiniLM
 # served from models/ (tools/fetch_model.sh) with the trainer's wasm (tools/lib.sh builds it); LP_NO_PAGE=1 skips.
 if [ -n "${LP_NO_PAGE:-}" ]; then
@@ -105,6 +121,19 @@ if os.path.exists(page):
           f"| {r['first_step_ms']:.0f} | - | {p['ms_per_step']:.1f} | {p['first_step_ms']:.0f} | {p['ms_per_step'] / r['ms_per_step']:.2f}x |")
     print(f"\nthe page: Chromium's WebGPU on {r['adapter']}, MiniLM's real weights, complaints texts (padded to the batch's "
           f"longest), loss after {r['steps'] + 1} steps {r['loss']:.4f}")
+for path in sorted(glob.glob(os.path.join(out, "node-*.json"))):
+    key = os.path.basename(path)[len("node-"):-len(".json")]
+    model, shape = key.rsplit("-", 1)
+    try:
+        r = json.load(open(path))
+    except ValueError:
+        print(f"| {model} (the page's trainer, Node + Dawn) | {shape} | lora | failed: see the log | | | | | |")
+        continue
+    peft_path = os.path.join(out, f"peft-{key}.json")
+    p = next((x for x in json.load(open(peft_path))["rows"] if x["method"] == "lora"), None) if os.path.exists(peft_path) else None
+    print(f"| {model} (the page's trainer, Node + Dawn on {r['adapter']}) | {shape} | lora | {r['step_ms']:.1f} "
+          f"| {r['first_loss_ms']:.0f} (Start to first loss) | - | {p['ms_per_step'] if p else float('nan'):.1f} "
+          f"| {p['first_step_ms'] if p else float('nan'):.0f} | {(p['ms_per_step'] / r['step_ms']) if p else float('nan'):.2f}x |")
 print(f"\nours: burn wgpu on {adapter}; PEFT: torch {peft['torch']}, transformers {peft['transformers']}, "
       f"peft {peft['peft']} on {gpu} (eager attention, float32)")
 PY

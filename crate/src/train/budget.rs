@@ -94,7 +94,10 @@ pub fn check(
     let limit = match budget.gpu_buffer_bytes {
         Some(b) if need.largest_tensor_bytes > b => {
             format!(
-                "its largest tensor ({}) is over this GPU's largest buffer ({})",
+                // Named as WebGPU names it: the device was already given all the adapter offers (cubecl
+                // requests the adapter's own limits), so this is the GPU's limit, not a default.
+                "its largest tensor ({}) is over this GPU's largest buffer ({}: WebGPU's maxStorageBufferBindingSize, \
+                 all this adapter offers)",
                 gib(need.largest_tensor_bytes),
                 gib(b)
             )

@@ -102,7 +102,7 @@ fn attention_scores_over_the_gpus_largest_buffer_are_refused_naming_the_batch() 
     // 64 x 12 heads x 512 x 512 floats = 768 MiB of scores, over a 128 MiB buffer (WebGPU's default limit).
     let e = check(MINILM, MINILM_FILE, 5, &plan(Method::Lora, 64, 512), Budget::wasm_webgpu(128 << 20)).unwrap_err();
     assert_eq!(e.field, "batch_size");
-    assert!(e.message.contains("over this GPU's largest buffer (128 MiB)"), "{e}");
+    assert!(e.message.contains("over this GPU's largest buffer (128 MiB: WebGPU's maxStorageBufferBindingSize"), "{e}");
 }
 
 #[test]
