@@ -1,8 +1,9 @@
 // The training page's trainer run without a browser (tools/webgpu/page_trainer.mjs): the shipped wasm and the
 // page's worker code in Node, WebGPU from Dawn (npm `webgpu`) on Mesa 25's lavapipe (tools/lib.sh installs it from
 // bookworm-backports). all-MiniLM-L6-v2, LoRA on the built-in complaints, 3 steps on Dawn's WebGPU and 3 on the
-// CPU path: the same losses (1e-4), a first loss and a step time, the adapter named. This is the runner the GPU
-// benchmark (tools/webgpu/gpu_bench.sh) uses on a real GPU.
+// CPU path: the same losses (1e-4), a first loss and a step time, the adapter named; and 2 CPU workers (the page's
+// helpers on Node's worker threads) give one worker's losses. This is the runner the GPU benchmark
+// (tools/bench/gpu_bench.sh) uses on a real GPU.
 // Usage: node tests/e2e/webgpu_node.mjs MODEL_DIR
 import { execFileSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
@@ -13,8 +14,8 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const MODEL = process.argv[2] ?? join(ROOT, 'models', 'all-MiniLM-L6-v2');
 const PLAN = JSON.stringify({ method: 'lora', epochs: 1, batch_size: 16, max_len: 32, seed: 0 });
 
-function run(device) {
-  const out = execFileSync('node', [join(ROOT, 'tools/webgpu/run_plan.mjs'), '--device', device, '--model', MODEL, '--steps', '3', '--plan', PLAN],
+function run(device, workers = 1) {
+  const out = execFileSync('node', [join(ROOT, 'tools/webgpu/run_plan.mjs'), '--device', device, '--model', MODEL, '--steps', '3', '--plan', PLAN, '--workers', String(workers)],
     { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], timeout: 600_000 });
   return JSON.parse(out.trim().split('\n').pop());
 }
@@ -30,3 +31,9 @@ gpu.losses.forEach((l, i) => assert.ok(Math.abs(l - cpu.losses[i]) < 1e-4, `step
 assert.ok(gpu.first_loss_ms > 0 && gpu.step_ms > 0);
 assert.ok(gpu.adapter_limits.max_storage_buffer_binding_size >= 128 * 2 ** 20, 'the adapter offers WebGPU\u2019s default storage binding at least');
 console.log('ok   the page\u2019s trainer in Node on Dawn: MiniLM LoRA losses equal the CPU path\u2019s');
+// The page's CPU helpers on Node's worker threads (how tools/webgpu/workers_bench.mjs measures 1-16 workers).
+const shared = run('cpu', 2);
+console.log(`cpu, 2 workers: ${(shared.step_ms / 1000).toFixed(2)} s a step; losses ${shared.losses.map((l) => l.toFixed(5)).join(' ')}`);
+assert.equal(shared.workers, 2, 'two workers shared each batch');
+shared.losses.forEach((l, i) => assert.ok(Math.abs(l - cpu.losses[i]) < 1e-4, `step ${i + 1}: 2 workers ${l}, 1 worker ${cpu.losses[i]}`));
+console.log('ok   two CPU workers on Node\u2019s threads give one worker\u2019s losses');

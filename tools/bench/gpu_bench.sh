@@ -14,10 +14,15 @@
 #   LP_STEPS    timed steps per figure (default 20)
 #   LP_SHAPES   batch x length pairs (default "16x64 32x128")
 #   LP_MODELS   preset shapes (default "all-MiniLM-L6-v2 bert-base-uncased")
-# Then the page's trainer in Node on Dawn (tools/webgpu/run_plan.mjs; LP_NO_NODE=1 skips), and the page itself: tools/bench/page_gpu_bench.mjs in Chromium on the same GPU (LP_NO_PAGE=1 skips it; needs chromium,
+# Then the page's trainer in Node on Dawn (tools/webgpu/run_plan.mjs; LP_NO_NODE=1 skips), its CPU workers 1-16
+# (tools/webgpu/workers_bench.mjs, OUT/workers.md; LP_NO_WORKERS=1 skips), and the page itself: tools/bench/page_gpu_bench.mjs in Chromium on the same GPU (LP_NO_PAGE=1 skips it; needs chromium,
 # node and models/all-MiniLM-L6-v2). kernels/step: the GPU kernels each timed step launched (bench counts them).
 # Writes OUT/{burn,peft}-MODEL-SHAPE.json, OUT/page-webgpu.json and OUT/table.md (default OUT: runs/gpu-bench). Needs python3 with
 # torch, transformers and peft, and a Vulkan driver for the GPU (`vulkaninfo --summary` should name it).
+# On a lent GPU machine (no network, no browser; tools/.library's `device`): carry the built trainer wasm
+# (web/pkg-train, web/pkg-train-fusion), Dawn's Linux binary and JS (node_modules/webgpu without its other
+# platforms' dist/ folders: about 22 MB) and LP_BIN (a built CLI), with LP_MODELS and LP_NODE_MODELS as wanted;
+# the models are written there by tools/random_model.py. Everything fits one 10-minute command at LP_STEPS=10.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 out="${1:-$ROOT/runs/gpu-bench}"
@@ -73,6 +78,19 @@ if [ -z "${LP_NO_NODE:-}" ]; then
         --plan "{\"method\":\"lora\",\"batch_size\":$bs,\"max_len\":$len,\"epochs\":3}" >"$out/node-$model-$shape.json" || true
     done
   done
+fi
+# burn's kernel fusion in the page's trainer on this GPU: the shipped wasm against web/pkg-train-fusion
+# (tools/webgpu/build_fusion_wasm.sh, built before the lease or carried), alternating (OUT/fusion-MODEL.md).
+if [ -z "${LP_NO_NODE:-}" ] && [ -f "$ROOT/web/pkg-train-fusion/lora_playground_bg.wasm" ]; then
+  for model in ${LP_NODE_MODELS:-all-MiniLM-L6-v2 bert-base-uncased ModernBERT-base}; do
+    echo "==> $model: the page's trainer with and without burn's fusion (Node + Dawn)" >&2
+    node "$ROOT/tools/webgpu/fusion_bench.mjs" --model "$out/$model" --steps "$steps" --batch 16 --maxlen 64 >"$out/fusion-$model.md" || true
+  done
+fi
+# CPU workers on this machine's cores: the page's trainer in Node, its helpers on worker threads, 1 to 16 workers.
+if [ -z "${LP_NO_WORKERS:-}" ]; then
+  echo "==> all-MiniLM-L6-v2 shapes: the page's CPU workers, 1 to 16 (Node)" >&2
+  node "$ROOT/tools/webgpu/workers_bench.mjs" --model "$out/all-MiniLM-L6-v2" >"$out/workers.md" || true
 fi
 # The page's own WebGPU path: Chromium (Debian's, headless, on the GPU through Vulkan) training the real MiniLM
 # served from models/ (tools/fetch_model.sh) with the trainer's wasm (tools/lib.sh builds it); LP_NO_PAGE=1 skips.

@@ -3,7 +3,7 @@
 // page's progress line shows, as JSON: the adapter, the time from Start to the first loss, the steady step time,
 // each loss, the wasm memory. Used by tests/e2e/webgpu_node.mjs and tools/webgpu/gpu_bench.sh.
 // Usage: node tools/webgpu/run_plan.mjs --device webgpu|cpu --model DIR [--steps 5] [--data complaints]
-//        [--plan '{"method":"lora","batch_size":16,"max_len":64}']
+//        [--plan '{"method":"lora","batch_size":16,"max_len":64}'] [--workers N (CPU: N workers share each batch)]
 import { parseArgs } from 'node:util';
 import { modelFiles, runSteps, startPageTrainer } from './page_trainer.mjs';
 
@@ -14,6 +14,7 @@ const { values: o } = parseArgs({
     steps: { type: 'string', default: '5' },
     data: { type: 'string', default: 'complaints' },
     plan: { type: 'string', default: '{}' },
+    workers: { type: 'string', default: '1' },
   },
 });
 if (!o.model) {
@@ -31,7 +32,7 @@ try {
   if (text === null) throw new Error(`no built-in dataset '${o.data}'`);
   await t.call('load_dataset', { name: o.data, bytes: new TextEncoder().encode(text) });
   const plan = { ...(await t.call('default_plan')), ...JSON.parse(o.plan) };
-  const run = await runSteps(t, plan, Number(o.steps));
+  const run = await runSteps(t, plan, Number(o.steps), Number(o.workers));
   const limits = t.adapter?.limits;
   console.log(JSON.stringify({
     device: device.backend, adapter: device.adapter ?? null, model: model.name, load_ms: loadMs, plan, ...run,
