@@ -3,7 +3,7 @@
 // bookworm-backports). all-MiniLM-L6-v2, LoRA on the built-in complaints, 3 steps on Dawn's WebGPU and 3 on the
 // CPU path: the same losses (1e-4), a first loss and a step time, the adapter named; and 2 CPU workers (the page's
 // helpers on Node's worker threads) give one worker's losses. This is the runner the GPU benchmark
-// (tools/bench/gpu_bench.sh) uses on a real GPU.
+// (tools/bench/gpu_bench.sh) uses on a real GPU. Then the language-model page's worker: a tiny Llama, the same check.
 // Usage: node tests/e2e/webgpu_node.mjs MODEL_DIR
 import { execFileSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
@@ -37,3 +37,19 @@ console.log(`cpu, 2 workers: ${(shared.step_ms / 1000).toFixed(2)} s a step; los
 assert.equal(shared.workers, 2, 'two workers shared each batch');
 shared.losses.forEach((l, i) => assert.ok(Math.abs(l - cpu.losses[i]) < 1e-4, `step ${i + 1}: 2 workers ${l}, 1 worker ${cpu.losses[i]}`));
 console.log('ok   two CPU workers on Node\u2019s threads give one worker\u2019s losses');
+
+// The language-model page's worker (web/lm/worker.js) the same way: the tiny random Llama the page tests use,
+// LoRA on a prompt/completion file, 3 steps on Dawn's WebGPU and on the CPU path.
+function runLm(device) {
+  const out = execFileSync('node', [join(ROOT, 'tools/webgpu/run_lm_plan.mjs'), '--device', device, '--model', join(ROOT, 'crate/tests/fixtures/decoder/llama'),
+    '--data', join(ROOT, 'crate/tests/fixtures/decoder/lesson.jsonl'), '--steps', '3', '--plan', JSON.stringify({ r: 4, lora_alpha: 8, learning_rate: 0.03, per_device_train_batch_size: 2 })],
+  { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], timeout: 600_000 });
+  return JSON.parse(out.trim().split('\n').pop());
+}
+const lmGpu = runLm('webgpu');
+const lmCpu = runLm('cpu');
+console.log(`language model, webgpu: held-out loss before ${lmGpu.before.loss.toFixed(5)}, losses ${lmGpu.losses.map((l) => l.toFixed(5)).join(' ')}; cpu: ${lmCpu.before.loss.toFixed(5)}, ${lmCpu.losses.map((l) => l.toFixed(5)).join(' ')}`);
+assert.ok(Math.abs(lmGpu.before.loss - lmCpu.before.loss) < 1e-4);
+assert.equal(lmGpu.losses.length, 3);
+lmGpu.losses.forEach((l, i) => assert.ok(Math.abs(l - lmCpu.losses[i]) < 1e-4, `LM step ${i + 1}: webgpu ${l}, cpu ${lmCpu.losses[i]}`));
+console.log('ok   the language-model page\u2019s worker in Node on Dawn: a tiny Llama\u2019s LoRA losses equal the CPU path\u2019s');

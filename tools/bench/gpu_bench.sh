@@ -79,6 +79,13 @@ if [ -z "${LP_NO_NODE:-}" ]; then
     done
   done
 fi
+# The language-model page's worker in Node on Dawn: SmolLM2-135M (LP_LM_MODEL: its GGUF, default the fetched one;
+# skipped where it is absent: 98 MB is more than a lent machine's carry), LoRA on the built-in lesson.
+lm_model="${LP_LM_MODEL:-$ROOT/models/SmolLM2-135M-Instruct.Q4_1.gguf}"
+if [ -z "${LP_NO_NODE:-}" ] && [ -f "$lm_model" ]; then
+  echo "==> SmolLM2-135M: the language-model page's worker in Node on Dawn's WebGPU" >&2
+  node "$ROOT/tools/webgpu/run_lm_plan.mjs" --device webgpu --model "$lm_model" --steps "$steps" --max-len 128 >"$out/node-lm-smollm2.json" || true
+fi
 # burn's kernel fusion in the page's trainer on this GPU: the shipped wasm against web/pkg-train-fusion
 # (tools/webgpu/build_fusion_wasm.sh, built before the lease or carried), alternating (OUT/fusion-MODEL.md).
 if [ -z "${LP_NO_NODE:-}" ] && [ -f "$ROOT/web/pkg-train-fusion/lora_playground_bg.wasm" ]; then

@@ -9,6 +9,14 @@ import { cpus, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker as Thread } from 'node:worker_threads';
 
+const messageListeners = [];
+
+// A message to the worker, as a browser delivers it: to `self.onmessage` and to every 'message' listener.
+export function deliver(data) {
+  globalThis.onmessage?.({ data });
+  for (const fn of messageListeners) fn({ data });
+}
+
 export function installWorkerGlobals({ workerUrl, post, gpu = undefined }) {
   swapTrainerBuild();
   Object.defineProperty(globalThis, 'navigator', {
@@ -22,6 +30,10 @@ export function installWorkerGlobals({ workerUrl, post, gpu = undefined }) {
   globalThis.self = globalThis;
   globalThis.postMessage = post;
   globalThis.addEventListener = (type, fn) => {
+    if (type === 'message') {
+      messageListeners.push(fn);
+      return;
+    }
     const [nodeEvent, wrap] = type === 'error' ? ['uncaughtException', (error) => ({ error })]
       : type === 'unhandledrejection' ? ['unhandledRejection', (reason) => ({ reason })] : [null];
     if (!nodeEvent) return;

@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { installWorkerGlobals } from './globals.mjs';
+import { deliver, installWorkerGlobals } from './globals.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -18,13 +18,18 @@ function dawnFlags() {
 
 let started = null;
 
-// Starts the page's worker in this process once; returns {call(type, args), on(event, fn), adapter}.
-export async function startPageTrainer() {
+// Starts the training page's worker in this process; returns {call(type, args), on(event, fn), adapter}.
+export const startPageTrainer = () => startPageWorker('web/train/worker.js');
+// The language-model page's worker (web/lm/worker.js: the trainer wasm's `LmLab`), the same way.
+export const startLmWorker = () => startPageWorker('web/lm/worker.js');
+
+// One page worker (a path under the repository) in this process, once.
+async function startPageWorker(path) {
   if (started) return started;
   const { create, globals } = await import('webgpu');
   Object.assign(globalThis, globals);
   const gpu = create(dawnFlags());
-  const workerUrl = pathToFileURL(join(ROOT, 'web', 'train', 'worker.js'));
+  const workerUrl = pathToFileURL(join(ROOT, path));
   installWorkerGlobals({ workerUrl, post: (message) => receive(message), gpu });
   const pending = new Map();
   const listeners = new Map();
@@ -44,7 +49,7 @@ export async function startPageTrainer() {
   const call = (type, args = {}) => new Promise((resolve, reject) => {
     const id = ++nextId;
     pending.set(id, { resolve, reject });
-    globalThis.onmessage({ data: { id, type, args } });
+    deliver({ id, type, args });
   });
   const on = (event, fn) => {
     if (!listeners.has(event)) listeners.set(event, []);
