@@ -28,6 +28,7 @@ async function startPageWorker(path) {
   if (started) return started;
   const { create, globals } = await import('webgpu');
   Object.assign(globalThis, globals);
+  countGpuWork(globals);
   const gpu = create(dawnFlags());
   const workerUrl = pathToFileURL(join(ROOT, path));
   installWorkerGlobals({ workerUrl, post: (message) => receive(message), gpu });
@@ -57,8 +58,25 @@ async function startPageWorker(path) {
     return () => listeners.set(event, listeners.get(event).filter((f) => f !== fn));
   };
   const adapter = await gpu.requestAdapter();
-  started = { call, on, adapter, gpu };
+  started = { call, on, adapter, gpu, counters: () => ({ ...counters }) };
   return started;
+}
+
+// What the trainer asked of the GPU so far: compute dispatches (kernel launches), queue submissions and compute
+// pipelines created (each a kernel compiled by the driver): counted where the wasm calls them, on Dawn's own
+// prototypes, so per step they are the page's figures (the native bench counts cubecl's launches the same way).
+const counters = { dispatches: 0, submits: 0, pipelines: 0 };
+function countGpuWork(g) {
+  const wrap = (proto, name, key) => {
+    const inner = proto[name];
+    if (typeof inner !== 'function') return;
+    proto[name] = function counted(...a) { counters[key] += 1; return inner.apply(this, a); };
+  };
+  wrap(g.GPUComputePassEncoder.prototype, 'dispatchWorkgroups', 'dispatches');
+  wrap(g.GPUComputePassEncoder.prototype, 'dispatchWorkgroupsIndirect', 'dispatches');
+  wrap(g.GPUQueue.prototype, 'submit', 'submits');
+  wrap(g.GPUDevice.prototype, 'createComputePipeline', 'pipelines');
+  wrap(g.GPUDevice.prototype, 'createComputePipelineAsync', 'pipelines');
 }
 
 // A model folder's three files, as the page's model panel sends them.
@@ -79,7 +97,7 @@ export async function runSteps(t, plan, steps, workers = 1) {
   const done = new Promise((r) => { resolveDone = r; });
   const offs = [
     t.on('tick', (d) => {
-      if (d.step) ticks.push({ loss: d.step.loss, at: performance.now() });
+      if (d.step) ticks.push({ loss: d.step.loss, at: performance.now(), gpu: t.counters?.() });
       if (ticks.length >= steps) t.call('stop').catch(() => {});
     }),
     t.on('stopped', () => resolveDone()),
@@ -87,6 +105,7 @@ export async function runSteps(t, plan, steps, workers = 1) {
     t.on('failed', (e) => resolveDone(e)),
   ];
   const t0 = performance.now();
+  const gpu0 = t.counters?.();
   let shared = 1;
   offs.push(t.on('workers', (d) => { if (!d.starting) shared = d.workers; }));
   const { info } = await t.call('start', { plan, workers });
@@ -95,5 +114,11 @@ export async function runSteps(t, plan, steps, workers = 1) {
   if (failure) throw Object.assign(new Error(failure.message ?? 'the run failed'), failure);
   const first = ticks.length ? ticks[0].at - t0 : null;
   const pace = ticks.length > 2 ? (ticks[ticks.length - 1].at - ticks[1].at) / (ticks.length - 2) : null;
-  return { losses: ticks.map((k) => k.loss), first_loss_ms: first, step_ms: pace, total_steps: info.total_steps, workers: shared };
+  // The GPU's work: the first step's (from Start: the run's set-up too) and a steady step's, as for the times.
+  const diff = (a, b) => Object.fromEntries(Object.keys(b).map((k) => [k, b[k] - a[k]]));
+  const gpu = gpu0 && ticks.length ? {
+    first_step: diff(gpu0, ticks[0].gpu),
+    per_step: ticks.length > 2 ? Object.fromEntries(Object.entries(diff(ticks[1].gpu, ticks.at(-1).gpu)).map(([k, v]) => [k, v / (ticks.length - 2)])) : null,
+  } : null;
+  return { losses: ticks.map((k) => k.loss), first_loss_ms: first, step_ms: pace, total_steps: info.total_steps, workers: shared, gpu };
 }
