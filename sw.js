@@ -13,7 +13,7 @@ const APP = [
   'web/train/app.js', 'web/train/state.js', 'web/train/store.js', 'web/train/client.js', 'web/train/worker.js',
   'web/train/model-files.js', 'web/train/charts.js', 'web/train/view.js', 'web/train/train.css',
   'web/train/recovery.js', 'web/train/saved-run.js', 'web/train/building.js', 'web/train/experiment-table.js', 'web/train/targets.js',
-  'web/train/helpers.js', 'web/train/warmup.js',
+  'web/train/helpers.js', 'web/train/step-time.js',
   ...['device', 'model', 'data', 'run', 'results', 'history', 'adapters', 'inside', 'experiment'].map((p) => `web/train/panels/${p}.js`), 'web/vendor/uPlot.esm.js', 'web/vendor/uPlot.min.css',
   'web/pkg-train/lora_playground.js', 'web/pkg-train/lora_playground_bg.wasm',
   'web/lm/app.js', 'web/lm/ask.js', 'web/lm/state.js', 'web/lm/worker.js', 'web/lm/lm.css',

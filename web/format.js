@@ -8,6 +8,13 @@ export function percent(p, digits = 4) {
   return `${Number(p).toFixed(digits)}%`;
 }
 
+// Seconds as m:ss (a run's time left, a run's length).
+export function clock(s) {
+  if (!Number.isFinite(s)) return '-';
+  const m = Math.floor(s / 60);
+  return `${m}:${String(Math.round(s % 60)).padStart(2, '0')}`;
+}
+
 export function bytes(n) {
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
   let v = Number(n);

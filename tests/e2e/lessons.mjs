@@ -255,7 +255,19 @@ const tests = [
     await page.waitForFunction(async () => navigator.serviceWorker.controller?.state === 'activated'
       && Boolean(await caches.match(location.href.split('#')[0])) && Boolean(await caches.match(new URL('../web/pkg/lora_playground_bg.wasm', location.href).href)));
     await page.context().setOffline(true);
-    await page.reload();
+    // Once in about five full runs (never in the test alone) Chromium failed this first offline navigation with
+    // net::ERR_FAILED although the page and its files were kept; Playwright's offline switch reaches a service
+    // worker apart from the page (microsoft/playwright#2311). One more navigation, said in the log, and the page
+    // must then come from the offline copy: a broken copy fails both.
+    const url = page.url();
+    try {
+      await page.reload();
+    } catch (e) {
+      if (!/ERR_FAILED/.test(String(e))) throw e;
+      console.log(`     (the first offline navigation failed: ${String(e).split('\n')[0]}; navigating once more)`);
+      await page.waitForTimeout(1000);
+      await page.goto(url);
+    }
     await ready(page);
     checkAgainstCli(await figures(page));
     await page.context().setOffline(false);

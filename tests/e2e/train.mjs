@@ -65,7 +65,7 @@ async function trainAndCheck(page, device) {
   const trainable = await liveFigure(page, 'trainable');
   assert.ok(Number(trainable) > 0, `live trainable ${trainable}`);
   if (device === 'webgpu') {
-    // On WebGPU the page times two steps by itself once the model and data are in (web/train/warmup.js), so the
+    // On WebGPU the page times two steps by itself once the model and data are in (web/train/step-time.js), so the
     // kernels are compiled before Start; the run after it is the same run (its accuracy is checked below).
     await page.waitForFunction(() => document.querySelector('#step-time').dataset.firstMs, null, { timeout: 300_000 });
     assert.match(await page.locator('#step-time').textContent(), /s a step .*the run\u2019s GPU kernels are compiled already\)$/);

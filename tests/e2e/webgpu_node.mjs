@@ -22,7 +22,7 @@ function run(device, workers = 1, extra = []) {
 }
 
 // On WebGPU the page times two steps on a throwaway model as soon as the model and data are in (its warm-up,
-// web/train/warmup.js): the run after it must be the same run.
+// web/train/step-time.js): the run after it must be the same run.
 const gpu = run('webgpu', 1, ['--warm-up']);
 console.log(`webgpu (${gpu.adapter}): warm-up ${(gpu.warm_up.wall_ms / 1000).toFixed(1)} s (first step ${(gpu.warm_up.first_ms / 1000).toFixed(1)} s), then first loss ${(gpu.first_loss_ms / 1000).toFixed(1)} s after Start, then ${(gpu.step_ms / 1000).toFixed(2)} s a step; losses ${gpu.losses.map((l) => l.toFixed(5)).join(' ')}`);
 const cpu = run('cpu');

@@ -76,7 +76,7 @@ if [ -z "${LP_NO_NODE:-}" ]; then
       echo "==> $model, batch $bs x $len: the page's trainer in Node on Dawn's WebGPU" >&2
       node "$ROOT/tools/webgpu/run_plan.mjs" --device webgpu --model "$out/$model" --steps "$steps" \
         --plan "{\"method\":\"lora\",\"batch_size\":$bs,\"max_len\":$len,\"epochs\":3}" >"$out/node-$model-$shape.json" || true
-      # The same with the page's warm-up (web/train/warmup.js: two timed steps once the model and data are in),
+      # The same with the page's warm-up (web/train/step-time.js: two timed steps once the model and data are in),
       # a fresh process after the one above: Start to the first loss with the kernels compiled before Start.
       node "$ROOT/tools/webgpu/run_plan.mjs" --device webgpu --model "$out/$model" --steps "$steps" --warm-up \
         --plan "{\"method\":\"lora\",\"batch_size\":$bs,\"max_len\":$len,\"epochs\":3}" >"$out/node-$model-$shape-warm-up.json" || true

@@ -3,7 +3,7 @@
 // page's progress line shows, as JSON: the adapter, the time from Start to the first loss, the steady step time,
 // each loss, the wasm memory. Used by tests/e2e/webgpu_node.mjs and tools/webgpu/gpu_bench.sh.
 // `--warm-up`: before Start, the two timed steps the page takes by itself on WebGPU once the model and data are in
-// (web/train/warmup.js: the worker's `time_step`), reported as `warm_up` {first_ms, step_ms, wall_ms, pipelines}.
+// (web/train/step-time.js: the worker's `time_step`), reported as `warm_up` {first_ms, step_ms, wall_ms, pipelines}.
 // `gpu`: the compute dispatches, queue submissions and pipelines created, in the first step and a steady one.
 // Usage: node tools/webgpu/run_plan.mjs --device webgpu|cpu --model DIR [--steps 5] [--data complaints]
 //        [--plan '{"method":"lora","batch_size":16,"max_len":64}'] [--workers N (CPU: N workers share each batch)]

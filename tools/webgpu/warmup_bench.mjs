@@ -1,4 +1,4 @@
-// The first step on WebGPU, with and without the page's warm-up (web/train/warmup.js: two steps timed on a throwaway
+// The first step on WebGPU, with and without the page's warm-up (web/train/step-time.js: two steps timed on a throwaway
 // model once the model and data are in), each run by the page's own worker in Node on Dawn (run_plan.mjs),
 // alternating, the same plan: the warm-up's own time, Start to the first loss, a steady step, the pipelines (kernels
 // compiled by the driver) and dispatches of the first step and of a steady one, the losses side by side. One

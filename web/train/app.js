@@ -16,7 +16,6 @@ import { startAdaptersPanel } from './panels/adapters.js';
 import { startInsidePanel } from './panels/inside.js';
 import { startExperimentPanel } from './panels/experiment.js';
 import { startRecovery } from './recovery.js';
-import { startWarmUp } from './warmup.js';
 import { untilTrainerBuilt } from './building.js';
 import { calculatorLink } from '../links.js';
 
@@ -76,7 +75,6 @@ startAdaptersPanel(panels);
 startInsidePanel(panels);
 startExperimentPanel({ ...panels, run });
 const recovery = startRecovery({ ...panels, run, data });
-startWarmUp({ store, run });
 
 // Read-only handles for the end-to-end tests (tests/e2e/train.mjs) and for the curious in the console.
 window.lpTrain = {

@@ -2,10 +2,11 @@
 // field names), what the plan costs for the loaded model (the calculator's engine, the same code as the
 // calculator page), and the run: start, pause, stop, the progress bar and the loss and accuracy charts.
 import initEngine, * as engine from '../../pkg/lora_playground.js';
-import { bytes, grouped } from '../../format.js';
+import { bytes, clock, grouped } from '../../format.js';
 import { accuracyChart, lossChart } from '../charts.js';
 import { workersWanted } from '../helpers.js';
 import { PROPS, keyForField, toPlan } from '../state.js';
+import { startStepTime } from '../step-time.js';
 import { setTargetBoxes, targetNames } from '../targets.js';
 import { showError } from '../view.js';
 import { $ } from '../../dom.js';
@@ -14,12 +15,6 @@ const METHOD_ROW = { lora: 'lora', full: 'full', head: 'head_only', bitfit: 'bit
 // The plan's figures beside the controls (train.html's [data-live] cells the calculator fills).
 const LIVE = ['trainable', 'all', 'optimizer', 'file', 'memory'];
 const PLAN_KEYS = PROPS.filter((p) => p.field).map((p) => p.key);
-
-function fmtTime(s) {
-  if (!Number.isFinite(s)) return '-';
-  const m = Math.floor(s / 60);
-  return `${m}:${String(Math.round(s % 60)).padStart(2, '0')}`;
-}
 
 // One plan error at a time, beside the control of the field it names (the general line when no control has it).
 function showPlanError(e) {
@@ -145,43 +140,9 @@ export function startRunPanel({ store, client }) {
     }
   }
 
-  // ---- a step timed before the run -----------------------------------------------------------------------
+  // ---- a step timed before the run (and on WebGPU, by the page itself: web/train/step-time.js) -------------
 
-  // Two steps of the plan on a model built for the purpose (the worker's `time_step`): the second is the run's pace,
-  // the first also builds (and on a GPU compiles) what the run will. A new plan makes the figure stale.
-  function clearTiming(text = '') {
-    const out = $('step-time');
-    out.textContent = text;
-    for (const k of ['ms', 'firstMs', 'wasmBytes', 'plan']) delete out.dataset[k];
-  }
-
-  // `auto`: the page's own timing on WebGPU as the model and data come in (web/train/warmup.js).
-  async function timeStep(auto = false) {
-    const out = $('step-time');
-    const fields = toPlan(store.get().settings);
-    clearTiming(auto ? 'timing two steps, which also compiles the GPU\u2019s kernels before Start...' : 'timing two steps...');
-    $('time-step').disabled = true;
-    try {
-      const t = await client.call('time_step', { plan: fields });
-      const seconds = t.step_ms * t.total_steps / 1000;
-      out.textContent = `${(t.step_ms / 1000).toFixed(2)} s a step (the first, setting up: ${(t.first_ms / 1000).toFixed(2)} s), ` +
-        `so the run's ${grouped(t.total_steps)} steps about ${fmtTime(seconds)} without its evaluations; ` +
-        `the trainer's memory at its peak so far: ${bytes(t.wasm_bytes)}`;
-      if (auto) out.textContent += ' (timed as the model and data came in: the run\u2019s GPU kernels are compiled already)';
-      out.dataset.ms = String(t.step_ms);
-      out.dataset.firstMs = String(t.first_ms);
-      out.dataset.wasmBytes = String(t.wasm_bytes);
-      out.dataset.plan = JSON.stringify(fields);
-      return t;
-    } catch (e) {
-      clearTiming();
-      // The page's own timing says nothing of a plan it refuses: Start will, beside the control.
-      if (!auto) showPlanError(e);
-      return null;
-    } finally {
-      $('time-step').disabled = store.get().running;
-    }
-  }
+  startStepTime({ store, client, showPlanError });
 
   // ---- the run -------------------------------------------------------------------------------------------
 
@@ -254,7 +215,7 @@ export function startRunPanel({ store, client }) {
     text.dataset.loss = s.loss;
     text.dataset.workers = t.workers ?? 1;
     text.textContent = `step ${s.global_step}/${s.total_steps} \u00b7 epoch ${s.epoch}/${r.plan.epochs} \u00b7 loss ${s.loss.toFixed(4)} \u00b7 ` +
-      `${sps.toFixed(2)} steps/s \u00b7 ${eps.toFixed(1)} examples/s${t.workers > 1 ? ` on ${t.workers} workers` : ''} \u00b7 ETA ${fmtTime(eta)}`;
+      `${sps.toFixed(2)} steps/s \u00b7 ${eps.toFixed(1)} examples/s${t.workers > 1 ? ` on ${t.workers} workers` : ''} \u00b7 ETA ${clock(eta)}`;
     loss.update(r.steps, r.losses, valAt(r));
   }
 
@@ -337,12 +298,6 @@ export function startRunPanel({ store, client }) {
   $('stop').addEventListener('click', () => client.call('stop'));
 
   store.watch(['settings'], check);
-  // A timing belongs to the plan and the model it was taken with.
-  store.watch(['settings', 'model', 'device'], (state, changed) => {
-    const { plan } = $('step-time').dataset;
-    if (plan && (plan !== JSON.stringify(toPlan(state.settings)) || changed.includes('model') || changed.includes('device'))) clearTiming();
-  });
-  $('time-step').addEventListener('click', () => timeStep());
   store.watch(['model', 'data', 'plan'], updateFigures);
   store.watch(['model'], ({ model }) => { if (model) $('max-len').max = model.max_position_embeddings; });
   // The target boxes name the loaded model's own layers (the calculator's list for its config.json).
@@ -370,7 +325,5 @@ export function startRunPanel({ store, client }) {
     stop: () => client.call('stop'),
     // The run in progress (plan, info and curves), or null.
     current: () => run,
-    // Two steps of the plan timed before the run (`auto`: the page's own, web/train/warmup.js).
-    timeStep,
   };
 }
