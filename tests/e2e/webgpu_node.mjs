@@ -10,15 +10,15 @@ import { execFileSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import assert from 'node:assert/strict';
+import { runPlanProcess } from '../../tools/webgpu/page_trainer.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const MODEL = process.argv[2] ?? join(ROOT, 'models', 'all-MiniLM-L6-v2');
 const PLAN = JSON.stringify({ method: 'lora', epochs: 1, batch_size: 16, max_len: 32, seed: 0 });
 
 function run(device, workers = 1, extra = []) {
-  const out = execFileSync('node', [join(ROOT, 'tools/webgpu/run_plan.mjs'), '--device', device, '--model', MODEL, '--steps', '3', '--plan', PLAN, '--workers', String(workers), ...extra],
-    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], timeout: 600_000 });
-  return JSON.parse(out.trim().split('\n').pop());
+  return runPlanProcess(['--device', device, '--model', MODEL, '--steps', '3', '--plan', PLAN, '--workers', String(workers), ...extra],
+    { stderr: 'inherit', timeout: 600_000 });
 }
 
 // On WebGPU the page times two steps on a throwaway model as soon as the model and data are in (its warm-up,

@@ -3,11 +3,11 @@
 // worker in Node on Dawn's WebGPU (run_plan.mjs), alternating, the same plan: wasm size, the time from Start to the
 // first loss, the step time, and the losses side by side. One process per run (nothing shared between them).
 // Usage: node tools/webgpu/fusion_bench.mjs --model DIR [--steps 5] [--rounds 2] [--batch 16] [--maxlen 64]
-import { execFileSync } from 'node:child_process';
 import { statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { runPlanProcess } from './page_trainer.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const WEB = join(HERE, '..', '..', 'web');
@@ -29,9 +29,8 @@ const builds = ['pkg-train', 'pkg-train-fusion'];
 const runs = Object.fromEntries(builds.map((b) => [b, []]));
 for (let round = 0; round < Number(o.rounds); round++) {
   for (const pkg of round % 2 ? [...builds].reverse() : builds) {
-    const out = execFileSync('node', [join(HERE, 'run_plan.mjs'), '--device', 'webgpu', '--model', o.model, '--steps', o.steps, '--plan', plan],
-      { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], env: { ...process.env, LP_TRAINER_PKG: pkg } });
-    runs[pkg].push(JSON.parse(out.trim().split('\n').pop()));
+    runs[pkg].push(runPlanProcess(['--device', 'webgpu', '--model', o.model, '--steps', o.steps, '--plan', plan],
+      { env: { ...process.env, LP_TRAINER_PKG: pkg } }));
   }
 }
 const median = (a) => [...a].sort((x, y) => x - y)[Math.floor((a.length - 1) / 2)];

@@ -4,6 +4,7 @@
 // worker reads from its browser is given here (globals.mjs) and nothing else, so a run here is a run of the page's
 // code, CPU helper workers included (on Node's worker threads). Issue 27: tested on lavapipe (Mesa 25,
 // tests/e2e/webgpu_node.mjs), run on a GPU machine by tools/bench/gpu_bench.sh.
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -121,4 +122,13 @@ export async function runSteps(t, plan, steps, workers = 1) {
     per_step: ticks.length > 2 ? Object.fromEntries(Object.entries(diff(ticks[1].gpu, ticks.at(-1).gpu)).map(([k, v]) => [k, v / (ticks.length - 2)])) : null,
   } : null;
   return { losses: ticks.map((k) => k.loss), first_loss_ms: first, step_ms: pace, total_steps: info.total_steps, workers: shared, gpu };
+}
+
+// One plan run by run_plan.mjs in a process of its own (nothing shared with the caller or the runs before it: a
+// fresh Dawn device, a fresh wasm instance); `args` are run_plan.mjs's options. Returns its JSON line.
+// `stderr`: 'ignore' or 'inherit'; `timeout`: ms (none by default).
+export function runPlanProcess(args, { env = process.env, stderr = 'ignore', timeout = undefined } = {}) {
+  const out = execFileSync('node', [join(ROOT, 'tools/webgpu/run_plan.mjs'), ...args],
+    { encoding: 'utf8', stdio: ['ignore', 'pipe', stderr], env, timeout });
+  return JSON.parse(out.trim().split('\n').pop());
 }

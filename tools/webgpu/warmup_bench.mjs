@@ -5,12 +5,9 @@
 // process per run; the driver's own disk cache of compiled kernels (Mesa's, NVIDIA's) is shared between them, so
 // the first round may differ from the rest: `MESA_SHADER_CACHE_DISABLE=true` measures lavapipe without it.
 // Usage: node tools/webgpu/warmup_bench.mjs --model DIR [--steps 4] [--rounds 2] [--batch 16] [--maxlen 64]
-import { execFileSync } from 'node:child_process';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { runPlanProcess } from './page_trainer.mjs';
 
-const HERE = dirname(fileURLToPath(import.meta.url));
 const { values: o } = parseArgs({
   options: {
     model: { type: 'string' },
@@ -29,10 +26,9 @@ const modes = ['without', 'with'];
 const runs = { without: [], with: [] };
 for (let round = 0; round < Number(o.rounds); round++) {
   for (const mode of round % 2 ? [...modes].reverse() : modes) {
-    const args = [join(HERE, 'run_plan.mjs'), '--device', 'webgpu', '--model', o.model, '--steps', o.steps, '--plan', plan];
+    const args = ['--device', 'webgpu', '--model', o.model, '--steps', o.steps, '--plan', plan];
     if (mode === 'with') args.push('--warm-up');
-    const out = execFileSync('node', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
-    runs[mode].push(JSON.parse(out.trim().split('\n').pop()));
+    runs[mode].push(runPlanProcess(args));
   }
 }
 const median = (a) => [...a].sort((x, y) => x - y)[Math.floor((a.length - 1) / 2)];

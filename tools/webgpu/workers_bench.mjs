@@ -3,13 +3,10 @@
 // losses stay one worker's. For the 16-core GPU machine (tools/bench/gpu_bench.sh) and any laptop.
 // Usage: node tools/webgpu/workers_bench.mjs --model DIR [--workers 1,2,4,8,16] [--steps 6] [--batch 32] [--maxlen 64]
 // Prints a Markdown table, then the JSON of each run. Asserts nothing about speed.
-import { execFileSync } from 'node:child_process';
 import { cpus } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { runPlanProcess } from './page_trainer.mjs';
 
-const HERE = dirname(fileURLToPath(import.meta.url));
 const { values: o } = parseArgs({
   options: {
     model: { type: 'string' },
@@ -26,9 +23,7 @@ if (!o.model) {
 const plan = JSON.stringify({ method: 'lora', epochs: 3, batch_size: Number(o.batch), max_len: Number(o.maxlen), seed: 0 });
 const runs = [];
 for (const n of o.workers.split(',').map(Number)) {
-  const out = execFileSync('node', [join(HERE, 'run_plan.mjs'), '--device', 'cpu', '--model', o.model, '--steps', o.steps,
-    '--workers', String(n), '--plan', plan], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
-  runs.push({ asked: n, ...JSON.parse(out.trim().split('\n').pop()) });
+  runs.push({ asked: n, ...runPlanProcess(['--device', 'cpu', '--model', o.model, '--steps', o.steps, '--workers', String(n), '--plan', plan]) });
 }
 const one = runs[0];
 console.log(`| workers asked | workers used | ms/step | speed-up | first loss ms | largest loss difference from ${one.asked} worker(s) |`);
