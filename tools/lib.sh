@@ -85,9 +85,15 @@ ensure_lm() {
 }
 
 ensure_model() {
-  "$ROOT/tools/fetch_model.sh" "$MODEL_DIR"
-  # The float16 copy the page downloads by default (half the bytes), made once from the float32 file by the
-  # server's own CLI (built here if it is not yet: the next step needs it anyway).
+  fetch_model
+  model_float16
+}
+
+fetch_model() { "$ROOT/tools/fetch_model.sh" "$MODEL_DIR"; }
+
+# The float16 copy the page downloads by default (half the bytes), made once from the float32 file by the server's
+# own CLI (built here if it is not yet: the next step needs it anyway).
+model_float16() {
   [ -n "${CLI:-}" ] || build_cli
   "$CLI" float16 "$MODEL_DIR"
   # ...and its gzip copy (8% smaller), which `serve` sends to browsers that accept gzip.

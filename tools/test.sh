@@ -4,22 +4,53 @@
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 ensure_wasm_target
 ensure_rustfmt
-ensure_wasm_bindgen
 # chromium for the browser tests; Mesa's lavapipe (a CPU Vulkan driver) for the native wgpu test; python3 for the
 # static-site test (a static file server that is not ours).
 ensure_apt chromium chromium-driver python3
 # Mesa 25's lavapipe (bookworm-backports): the native wgpu test and Dawn's WebGPU in Node (tools/webgpu/) run on it.
 ensure_mesa_backports
 ensure_npm
-ensure_model
+fetch_model
 ensure_lm
 
 step "the code's form: cargo fmt --check (rustfmt.toml), and no import circle among crate/src's files"
 (cd "$ROOT" && cargo fmt --all --check)
 python3 "$ROOT/tools/import_cycles.py" "$ROOT/crate/src"
 
+# What the native tests do not need is built beside them: on 2 cores a cold build leaves a core idle for minutes (a
+# crate that waits for the one before it, the trainer's fat-LTO links, brotli, a test using one core), and on a new
+# machine these builds and the native tests are most of the hour (docs/MEASUREMENTS.md "A new machine"). They go
+# to their own build folders (release, wasm-train), so neither cargo waits for the other's lock; their log is
+# printed whole when they end.
+BESIDE_LOG="$ROOT/tests/artifacts/builds-beside-the-native-tests.log"
+mkdir -p "$(dirname "$BESIDE_LOG")"
+set -m # the builds in a process group of their own, stopped with it if the native tests fail
+(
+  ensure_wasm_bindgen
+  build_cli
+  model_float16
+  step "cargo test --no-run (the wasm32 trainer's tests, built for the run below)"
+  (cd "$ROOT/crate" && CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="$TRAIN_WASM_RUSTFLAGS" \
+    cargo test --profile wasm-train --target wasm32-unknown-unknown --test wasm_train --no-run)
+  # The page tests' trainer first and the shipped one last: cargo keeps one trainer wasm at a time (a cdylib's file
+  # has no hash in its name), so `tools/serve.sh` after the tests finds the shipped one built and builds nothing.
+  build_train_wasm_hooks
+  build_train_wasm
+) >"$BESIDE_LOG" 2>&1 &
+beside=$!
+set +m
+trap 'kill -- -"$beside" 2>/dev/null || true' EXIT
+step "beside the native tests, in the background (log: tests/artifacts/$(basename "$BESIDE_LOG")): wasm-bindgen, the server's CLI, the float16 model, the trainer's wasm builds"
+
 step "cargo test (native; the real SmolLM2 GGUF against transformers' reading of it is required here)"
 (cd "$ROOT" && LP_REQUIRE_REAL_MODELS=1 cargo test --workspace)
+
+step "waiting for the builds beside the native tests"
+if wait "$beside"; then status=0; else status=$?; fi
+trap - EXIT
+cat "$BESIDE_LOG"
+if [ "$status" != 0 ]; then echo "error: a build beside the native tests failed (exit $status): its log is above" >&2; exit 1; fi
+CLI="$CARGO_TARGET_DIR/release/lora-playground"
 
 step "cargo test (wasm32 in headless Chromium)"
 # wasm-bindgen-test-runner drives chromedriver; webdriver.json adds --enable-unsafe-webgpu and headless flags.
@@ -34,12 +65,7 @@ step "cargo test (wasm32 trainer in headless Chromium: burn on the CPU backend a
   cargo test --profile wasm-train --target wasm32-unknown-unknown --test wasm_train)
 
 build_wasm
-# The page tests' trainer first and the shipped one last: cargo keeps one trainer wasm at a time (a cdylib's file
-# has no hash in its name), so `tools/serve.sh` after the tests finds the shipped one built and builds nothing.
-build_train_wasm_hooks
-build_train_wasm
 vendor_web
-build_cli
 step "page end-to-end tests (Playwright + Debian chromium)"
 (cd "$ROOT" && LORA_PLAYGROUND_CLI="$CLI" node tests/e2e/run.mjs)
 # The training-enabled CLI that `cargo test` built above (native, for the same-seed comparison and the server).
