@@ -9,6 +9,34 @@ ensure_rustfmt
 ensure_apt chromium chromium-driver python3
 # Mesa 25's lavapipe (bookworm-backports): the native wgpu test and Dawn's WebGPU in Node (tools/webgpu/) run on it.
 ensure_mesa_backports
+
+# What the native tests do not need is built (and the wasm trainer's tests run) beside them: on a new machine the
+# builds are most of the hour (docs/MEASUREMENTS.md "A new machine"), and a build alone leaves a core idle for
+# minutes (a crate that waits for the one before it, the fat-LTO links, brotli). They use their own build folders
+# (release, wasm-train), so neither cargo waits for the other's lock. Their order matters: cargo keeps one
+# fingerprint for the trainer's library whatever its features, so the tests' build (with test-hooks), the page
+# tests' trainer (the same) and the shipped one (without) come in that order, each built once, and
+# `tools/serve.sh` after the tests finds the shipped one built. Their log is printed whole when they end.
+BESIDE_LOG="$ROOT/tests/artifacts/builds-beside-the-native-tests.log"
+mkdir -p "$(dirname "$BESIDE_LOG")"
+set -m # the builds in a process group of their own, stopped with it if the native tests fail
+(
+  ensure_wasm_bindgen
+  build_cli
+  step "cargo test (wasm32 trainer in headless Chromium: burn on the CPU backend and on WebGPU)"
+  # The time limit is for a hang, not a speed check: the run shares the cores with the native tests (106 s alone).
+  (cd "$ROOT/crate" && CHROMEDRIVER=/usr/bin/chromedriver WASM_BINDGEN_TEST_TIMEOUT=900 \
+    CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
+    CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="$TRAIN_WASM_RUSTFLAGS" \
+    cargo test --profile wasm-train --target wasm32-unknown-unknown --test wasm_train)
+  build_train_wasm_hooks
+  build_train_wasm
+) >"$BESIDE_LOG" 2>&1 &
+beside=$!
+set +m
+trap 'kill -- -"$beside" 2>/dev/null || true' EXIT
+step "beside the native tests, in the background (log: tests/artifacts/$(basename "$BESIDE_LOG")): wasm-bindgen, the server's CLI, the wasm trainer's tests, the trainer's wasm builds"
+
 ensure_npm
 fetch_model
 ensure_lm
@@ -17,31 +45,6 @@ step "the code's form: cargo fmt --check (rustfmt.toml), and no import circle am
 (cd "$ROOT" && cargo fmt --all --check)
 python3 "$ROOT/tools/import_cycles.py" "$ROOT/crate/src"
 
-# What the native tests do not need is built beside them: on 2 cores a cold build leaves a core idle for minutes (a
-# crate that waits for the one before it, the trainer's fat-LTO links, brotli, a test using one core), and on a new
-# machine these builds and the native tests are most of the hour (docs/MEASUREMENTS.md "A new machine"). They go
-# to their own build folders (release, wasm-train), so neither cargo waits for the other's lock; their log is
-# printed whole when they end.
-BESIDE_LOG="$ROOT/tests/artifacts/builds-beside-the-native-tests.log"
-mkdir -p "$(dirname "$BESIDE_LOG")"
-set -m # the builds in a process group of their own, stopped with it if the native tests fail
-(
-  ensure_wasm_bindgen
-  build_cli
-  model_float16
-  step "cargo test --no-run (the wasm32 trainer's tests, built for the run below)"
-  (cd "$ROOT/crate" && CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="$TRAIN_WASM_RUSTFLAGS" \
-    cargo test --profile wasm-train --target wasm32-unknown-unknown --test wasm_train --no-run)
-  # The page tests' trainer first and the shipped one last: cargo keeps one trainer wasm at a time (a cdylib's file
-  # has no hash in its name), so `tools/serve.sh` after the tests finds the shipped one built and builds nothing.
-  build_train_wasm_hooks
-  build_train_wasm
-) >"$BESIDE_LOG" 2>&1 &
-beside=$!
-set +m
-trap 'kill -- -"$beside" 2>/dev/null || true' EXIT
-step "beside the native tests, in the background (log: tests/artifacts/$(basename "$BESIDE_LOG")): wasm-bindgen, the server's CLI, the float16 model, the trainer's wasm builds"
-
 step "cargo test (native; the real SmolLM2 GGUF against transformers' reading of it is required here)"
 (cd "$ROOT" && LP_REQUIRE_REAL_MODELS=1 cargo test --workspace)
 
@@ -49,20 +52,15 @@ step "waiting for the builds beside the native tests"
 if wait "$beside"; then status=0; else status=$?; fi
 trap - EXIT
 cat "$BESIDE_LOG"
-if [ "$status" != 0 ]; then echo "error: a build beside the native tests failed (exit $status): its log is above" >&2; exit 1; fi
+if [ "$status" != 0 ]; then echo "error: a build or the wasm trainer's tests beside the native tests failed (exit $status): the log is above" >&2; exit 1; fi
 CLI="$CARGO_TARGET_DIR/release/lora-playground"
+model_float16
 
 step "cargo test (wasm32 in headless Chromium)"
 # wasm-bindgen-test-runner drives chromedriver; webdriver.json adds --enable-unsafe-webgpu and headless flags.
 (cd "$ROOT/crate" && CHROMEDRIVER=/usr/bin/chromedriver WASM_BINDGEN_TEST_TIMEOUT=120 \
   CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
   cargo test --target wasm32-unknown-unknown --no-default-features --test wasm)
-
-step "cargo test (wasm32 trainer in headless Chromium: burn on the CPU backend and on WebGPU)"
-(cd "$ROOT/crate" && CHROMEDRIVER=/usr/bin/chromedriver WASM_BINDGEN_TEST_TIMEOUT=480 \
-  CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
-  CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="$TRAIN_WASM_RUSTFLAGS" \
-  cargo test --profile wasm-train --target wasm32-unknown-unknown --test wasm_train)
 
 build_wasm
 vendor_web
