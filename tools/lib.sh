@@ -6,6 +6,8 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # Builds live outside the clone so a fresh clone (and CI) reuses them: burn takes 15-30 minutes cold.
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/lp/target}"
 export PATH="$HOME/.cargo/bin:$PATH"
+# The calculator-only server CLI that `build_cli` builds (serve.sh serves with it; test.sh builds it in a subshell).
+RELEASE_CLI="$CARGO_TARGET_DIR/release/lora-playground"
 MODEL_DIR="$ROOT/models/all-MiniLM-L6-v2"
 
 step() { printf '\n==> %s\n' "$*"; }
@@ -200,5 +202,5 @@ vendor_web() {
 build_cli() {
   step "cargo build (native CLI)"
   (cd "$ROOT" && cargo build --release -p lora-playground --no-default-features --bin lora-playground)
-  CLI="$CARGO_TARGET_DIR/release/lora-playground"
+  CLI="$RELEASE_CLI"
 }

@@ -53,7 +53,7 @@ if wait "$beside"; then status=0; else status=$?; fi
 trap - EXIT
 cat "$BESIDE_LOG"
 if [ "$status" != 0 ]; then echo "error: a build or the wasm trainer's tests beside the native tests failed (exit $status): the log is above" >&2; exit 1; fi
-CLI="$CARGO_TARGET_DIR/release/lora-playground"
+CLI="$RELEASE_CLI" # built in the background chain, whose variables do not come back here
 model_float16
 
 step "cargo test (wasm32 in headless Chromium)"
