@@ -36,6 +36,7 @@ export const PROPS = Object.freeze([
   { key: 'batch', type: 'number', default: 16, control: 'batch', kind: 'number', whole: [1, 65536], name: 'batch size' },
   { key: 'seq', type: 'number', default: 128, control: 'seq', kind: 'number',
     whole: [1, 1 << 20], name: 'sequence length', error: 'batch' },
+  { key: 'gradient_checkpointing', type: 'flag', default: false, control: 'gradient-checkpointing', kind: 'check' },
   { key: 'bottleneck', type: 'number', default: 64, control: 'bottleneck', kind: 'number',
     whole: [1, 65536], name: 'bottleneck size', error: 'methods' },
   { key: 'vt', type: 'number', default: 20, control: 'vt', kind: 'number', whole: [1, 65536], name: 'virtual tokens', error: 'methods' },
@@ -76,7 +77,7 @@ export function toSetup(state) {
     precision: state.precision,
     adapter_dtype: state.adapter,
     optimizer: state.optimizer,
-    batch: { batch_size: state.batch, seq_len: state.seq },
+    batch: { batch_size: state.batch, seq_len: state.seq, gradient_checkpointing: state.gradient_checkpointing },
     bottleneck: state.bottleneck,
     num_virtual_tokens: state.vt,
   };

@@ -144,7 +144,11 @@ export function renderReport(report, state) {
   $('explain-memory').textContent =
     'Weights, gradients and optimizer state are exact for what PyTorch allocates (AdamW: two moments per trainable ' +
     'parameter plus a 4-byte step per tensor). Activations are an estimate: s·b·h·(34 + 5·a·s/h) bytes per layer ' +
-    '(Korthikanti et al. 2022) at 16-bit, doubled for fp32, without FlashAttention or checkpointing. ' + notes.join(' ');
+    '(Korthikanti et al. 2022) at 16-bit, doubled for fp32, without FlashAttention' +
+    (state.gradient_checkpointing
+      ? '; with gradient checkpointing each layer keeps only its input (s·b·h values) and one layer is recomputed at a ' +
+        'time in the backward pass. '
+      : ' or checkpointing. ') + notes.join(' ');
 
   figure('adapter_bytes', bytes(report.adapter_bytes), report.adapter_bytes, `${grouped(report.adapter_bytes)} bytes`);
   figure('full_model_bytes', bytes(report.full_model_bytes), report.full_model_bytes, `${grouped(report.full_model_bytes)} bytes`);

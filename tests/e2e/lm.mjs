@@ -92,13 +92,17 @@ const tests = [
     assert.ok(head.includes(Buffer.from('adapter.lora.alpha')) && head.includes(Buffer.from('blk.0.attn_q.weight.lora_a')));
     assert.deepEqual(await axeViolations(page), []);
 
-    // QLoRA: the same run on the NF4 base; the predicted memory and the measured one are shown at each step.
+    // QLoRA: the same run on the NF4 base, with gradient checkpointing as PEFT's QLoRA recipe has it; the predicted
+    // memory and the measured one are shown at each step.
     await page.selectOption('#base', 'nf4');
+    await page.check('#gradient-checkpointing');
     await page.click('#start');
     await page.waitForFunction(() => document.querySelector('#run-status').dataset.done === 'true', null, { timeout: 120_000 });
     assert.match(await page.textContent('#run-status'), /Step 6\/6.*Done\./);
     assert.match(await page.textContent('#run-memory'), /Measured after step 6: [0-9.]+ GiB of WebAssembly memory \(predicted: /);
     assert.match(page.url(), /base=nf4/, 'the link keeps the 4-bit base');
+    assert.match(page.url(), /gradient_checkpointing=1/, 'and the checkpointing');
+    assert.match(await page.textContent('#run-status'), /activations [0-9.]+ [GM]iB with gradient checkpointing/);
   }],
   ['a bad model file is refused by name and the page stays usable', async (page) => {
     await page.goto(`http://127.0.0.1:${PORT}/lm.html#model=file`);

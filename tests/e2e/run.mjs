@@ -29,6 +29,7 @@ function flagsFor(params) {
   const args = [];
   for (const [k, v] of Object.entries(params)) {
     if (k === 'rslora') { if (v) args.push('--rslora'); continue; }
+    if (k === 'gradient_checkpointing') { if (v) args.push('--gradient-checkpointing'); continue; }
     args.push(FLAG[k], String(v));
   }
   if (!('model' in params)) args.push('--model', 'all-MiniLM-L6-v2');
@@ -87,6 +88,7 @@ const PRESET_SETUPS = [
   { model: 'gpt2', r: 1, alpha: 2, bias: 'lora_only', optimizer: 'sgd_momentum' },
   { model: 'gemma-3-270m', r: 32, alpha: 64, targets: 'all-linear', precision: 'nf4', layers: '0,1,2', rslora: true },
   { model: 'Llama-2-7b', r: 256, alpha: 512, precision: 'int8', batch: 4, seq: 512, adapter: 'bf16' },
+  { model: 'gemma-3-270m', r: 8, alpha: 16, precision: 'nf4', batch: 4, seq: 128, gradient_checkpointing: true },
 ];
 
 for (const params of PRESET_SETUPS) {

@@ -11,6 +11,7 @@ export const PROPS = [
   { key: 'val_fraction', type: 'number', default: 0.2, control: 'val-fraction' },
   { key: 'method', default: 'lora', control: 'method', plan: true },
   { key: 'base', default: 'float32', control: 'base', plan: true },
+  { key: 'gradient_checkpointing', type: 'flag', kind: 'check', default: false, control: 'gradient-checkpointing', plan: true },
   { key: 'r', type: 'number', default: 8, control: 'r', plan: true },
   { key: 'lora_alpha', type: 'number', default: 16, control: 'lora-alpha', plan: true },
   { key: 'target_modules', default: 'all-linear', control: 'target-modules', plan: true },

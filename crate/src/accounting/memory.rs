@@ -116,17 +116,19 @@ impl Optimizer {
     }
 }
 
-/// Batch shape for the activation estimate.
+/// What the activation estimate depends on: the batch's shape, and whether the blocks are checkpointed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Batch {
     pub batch_size: u64,
     pub seq_len: u64,
+    /// transformers' `gradient_checkpointing`: each layer keeps only its input for the backward pass.
+    pub gradient_checkpointing: bool,
 }
 
 impl Default for Batch {
     fn default() -> Self {
-        Self { batch_size: 16, seq_len: 128 }
+        Self { batch_size: 16, seq_len: 128, gradient_checkpointing: false }
     }
 }
 
@@ -135,6 +137,8 @@ impl Default for Batch {
 /// `s*b*h*(34 + 5*a*s/h)` bytes with 16-bit activations (attention scores and softmax included, no
 /// FlashAttention, no activation checkpointing); doubled for float32 activations. When the backbone is frozen
 /// and nothing in it trains (head-only), the forward pass needs no saved activations: only the head's input.
+/// With gradient checkpointing (the paper's "full activation recomputation") each layer keeps its input, `s*b*h`
+/// values, and the backward pass holds one layer's activations at a time while it recomputes that layer.
 pub fn activation_bytes(arch: &Architecture, batch: Batch, precision: Precision, backbone_trains: bool) -> u64 {
     let (s, b, h, a) = (batch.seq_len, batch.batch_size, arch.hidden_size, arch.num_attention_heads);
     let scale = precision.float_dtype().bytes(); // 2 for 16-bit, 4 for float32
@@ -142,8 +146,12 @@ pub fn activation_bytes(arch: &Architecture, batch: Batch, precision: Precision,
         return b * s * h * scale;
     }
     // s*b*h*34 + 5*a*s^2*b, in 16-bit units, times scale/2.
-    let per_layer_16bit = s * b * h * 34 + 5 * a * s * s * b;
-    arch.num_layers as u64 * per_layer_16bit * scale / 2
+    let per_layer = (s * b * h * 34 + 5 * a * s * s * b) * scale / 2;
+    if batch.gradient_checkpointing {
+        arch.num_layers as u64 * s * b * h * scale + per_layer
+    } else {
+        arch.num_layers as u64 * per_layer
+    }
 }
 
 /// A memory breakdown for one way of training.

@@ -25,7 +25,7 @@ const VALUED: &[&str] =
 const LABELS: usize = 5;
 
 pub fn run(args: &[String]) -> i32 {
-    let f = match Flags::parse(args, VALUED, &["--json"]) {
+    let f = match Flags::parse(args, VALUED, &["--json", "--gradient-checkpointing"]) {
         Ok(f) => f,
         Err(m) => return usage_error(&m),
     };
@@ -33,6 +33,11 @@ pub fn run(args: &[String]) -> i32 {
     if super::train_lm::wants(f.str("--model")) {
         let device = device::parse(f.str("--device").unwrap_or("cpu")).map_err(lora_playground::error::Error::from);
         return super::usage::exit_code(device.and_then(|d| super::bench_lm::go(&f, &d)));
+    }
+    if f.on("--gradient-checkpointing") {
+        return usage_error(
+            "--gradient-checkpointing is for language models (a .gguf file, smollm2, a decoder folder)",
+        );
     }
     if f.str("--base").is_some_and(|b| b != "float32") {
         return usage_error(

@@ -4,7 +4,8 @@
 //! without the key/value cache (greedy, 32 new tokens after a 16-token prompt). One JSON object on stdout, with
 //! the process's peak resident memory (VmHWM) when the training steps are done (`train_peak_rss_mib`: the model
 //! file's bytes, the trainer's model and the steps; before the generation model is loaded) and at the end.
-//! `--base nf4` runs the same on QLoRA's 4-bit base.
+//! `--base nf4` runs the same on QLoRA's 4-bit base; `--gradient-checkpointing` with each block recomputed in the
+//! backward pass.
 
 use std::time::Instant;
 
@@ -51,6 +52,7 @@ pub fn go(f: &Flags, device: &Device) -> Result<(), Error> {
     let mut plan = LmPlan { lr: 1e-4, epochs: 1, batch_size: batch, warmup_ratio: 0.0, ..default_plan(Method::Lora) };
     plan.lora.target_modules = Some(TargetModules::parse_list(targets));
     plan.base = base;
+    plan.gradient_checkpointing = f.on("--gradient-checkpointing");
     let mut trainer = LmTrainer::new(&files, plan, rows, device)?;
     let started = Instant::now();
     block_on(trainer.step())?;

@@ -57,13 +57,14 @@ const VALUED: &[&str] = &[
     "--bottleneck",
     "--virtual-tokens",
 ];
-const SWITCHES: &[&str] = &["--json", "--rslora"];
+const SWITCHES: &[&str] = &["--json", "--rslora", "--gradient-checkpointing"];
 const ALIASES: &[(&str, &str)] = &[("--lora-alpha", "--alpha"), ("--target-modules", "--targets")];
 
 fn parse(args: &[String]) -> Result<(Setup, bool), Usage> {
     let f = Flags::parse(&Flags::canonical(args, ALIASES), VALUED, SWITCHES).map_err(Usage)?;
     let mut setup = Setup::default();
     setup.lora.use_rslora = f.on("--rslora");
+    setup.batch.gradient_checkpointing = f.on("--gradient-checkpointing");
     if let Some(v) = f.str("--r") {
         setup.lora.r = number("--r", v)?;
     }

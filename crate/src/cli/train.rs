@@ -46,7 +46,7 @@ pub const VALUED: &[&str] = &[
 ];
 
 pub fn run(args: &[String]) -> i32 {
-    let flags = match Flags::parse(args, VALUED, &["--rslora", "--quiet"]) {
+    let flags = match Flags::parse(args, VALUED, &["--rslora", "--quiet", "--gradient-checkpointing"]) {
         Ok(f) => f,
         Err(m) => return usage_error(&m),
     };
@@ -56,6 +56,11 @@ pub fn run(args: &[String]) -> i32 {
             device::parse(flags.str("--device").unwrap_or("cpu"))
                 .map_err(Error::from)
                 .and_then(|d| super::train_lm::go(&flags, &d)),
+        );
+    }
+    if flags.on("--gradient-checkpointing") {
+        return usage_error(
+            "--gradient-checkpointing is for language models (a .gguf file, smollm2, a decoder folder)",
         );
     }
     // The encoders' trainer has no 4-bit base yet: said, not ignored.

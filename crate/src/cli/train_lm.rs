@@ -65,6 +65,7 @@ pub fn plan(f: &Flags) -> Result<(LmPlan, usize, f64), Error> {
         max_grad_norm: f.get("--max-grad-norm", d.max_grad_norm, "a positive number")?,
         seed: f.get("--seed", d.seed, "a non-negative integer")?,
         base: base_flag(f)?,
+        gradient_checkpointing: f.on("--gradient-checkpointing"),
     };
     if plan.batch_size == 0 || plan.epochs == 0 {
         return Err(Error::invalid("--batch-size", "--batch-size and --epochs must be at least 1"));

@@ -54,6 +54,8 @@ train options:
   --max-len 64 --seed 0 --val-fraction 0.2 --device cpu|wgpu --quiet
   --base float32|nf4                    a language model's frozen base: nf4 is QLoRA's (bitsandbytes' NF4, double
                                         quantization); logprobs, generate, bench and merge take it too
+  --gradient-checkpointing              a language model keeps only each block's input for the backward pass and
+                                        runs the block again there: less memory, one more forward pass (bench too)
   built-in datasets: builtin:complaints, builtin:sentiment, builtin:topics
 
 count options (defaults follow PEFT's LoraConfig):
@@ -70,6 +72,7 @@ count options (defaults follow PEFT's LoraConfig):
   --adapter-dtype fp32|bf16             dtype of the LoRA matrices (default fp32)
   --optimizer adamw|sgd_momentum|sgd    (default adamw)
   --batch-size N --seq-len N            for the activation estimate (default 16 x 128)
+  --gradient-checkpointing              the activation estimate with each layer's input kept and one layer recomputed
   --bottleneck N --virtual-tokens N     for the method comparison (default 64, 20)
   --json                one JSON object instead of a table
 language models (LM): smollm2 (SmolLM2-135M-Instruct, fetched by the set-up), gemma-3-270m

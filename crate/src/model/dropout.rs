@@ -16,6 +16,7 @@ use std::cell::RefCell;
 use burn::nn::Dropout;
 use burn::tensor::{Tensor, TensorData};
 
+#[derive(Clone, Debug)]
 struct Installed {
     seed: u64,
     /// One per row of the batch: the example's index in the dataset.
@@ -43,6 +44,30 @@ impl ExampleMasks {
 impl Drop for ExampleMasks {
     fn drop(&mut self) {
         MASKS.with(|m| *m.borrow_mut() = None);
+    }
+}
+
+/// Where this thread's dropout stands: the installed examples and the dropout layers met so far. Gradient
+/// checkpointing keeps it with a block's input and replays from it when it runs the block again in the backward
+/// pass (after the step's own guard is gone), so the recomputation draws the masks the forward pass drew.
+#[derive(Clone, Debug)]
+pub struct MaskPosition(Option<Installed>);
+
+pub fn position() -> MaskPosition {
+    MaskPosition(MASKS.with(|m| m.borrow().clone()))
+}
+
+/// Puts `position` back for as long as the guard lives, then whatever was installed before it.
+pub struct Replay(Option<Installed>);
+
+pub fn replay(position: &MaskPosition) -> Replay {
+    Replay(MASKS.with(|m| m.replace(position.0.clone())))
+}
+
+impl Drop for Replay {
+    fn drop(&mut self) {
+        let before = self.0.take();
+        MASKS.with(|m| *m.borrow_mut() = before);
     }
 }
 

@@ -39,7 +39,7 @@ pub const MAX_PARAMS: u64 = 150_000_000;
 fn too_big(config: &HfConfig, config_json: &str) -> Result<(), Error> {
     let setup = Setup {
         config_json: Some(config_json.to_string()),
-        batch: Batch { batch_size: 16, seq_len: 64 },
+        batch: Batch { batch_size: 16, seq_len: 64, ..Batch::default() },
         // all-linear: every decoder has it (PEFT has no default targets for some architectures).
         lora: LoraConfig {
             r: 8,

@@ -212,6 +212,7 @@ fn causal(export: &RunExport, plan: &LmPlan, max_len: usize, val_fraction: f64) 
         ("base", json!(lit(json!(plan.base.name())))),
         ("base_note", json!(base_note)),
         ("qlora", json!(qlora)),
+        ("gradient_checkpointing", json!(plan.gradient_checkpointing)),
         ("task_type", json!(lit(json!("CAUSAL_LM")))),
         ("modules_to_save", json!("None")),
         ("modules_to_save_note", json!("a language model keeps its own output head: nothing new to train in full")),

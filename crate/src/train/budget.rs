@@ -164,7 +164,7 @@ fn estimate(config_json: &str, file_bytes: u64, num_labels: usize, plan: &Plan, 
         config_json: Some(config_json.to_string()),
         num_labels: num_labels as u64,
         lora: plan.lora.clone(),
-        batch: Batch { batch_size: plan.train.batch_size as u64, seq_len: plan.max_len as u64 },
+        batch: Batch { batch_size: plan.train.batch_size as u64, seq_len: plan.max_len as u64, ..Batch::default() },
         ..Setup::default()
     };
     let arch = architecture(&setup)?;

@@ -38,7 +38,7 @@ fn the_default_minilm_run_fits_and_its_figures_are_the_calculators() {
     let setup = Setup {
         config_json: Some(MINILM.into()),
         num_labels: 5,
-        batch: lora_playground::accounting::memory::Batch { batch_size: 16, seq_len: 64 },
+        batch: lora_playground::accounting::memory::Batch { batch_size: 16, seq_len: 64, ..Default::default() },
         ..Setup::default()
     };
     let calc = compute(&Setup { lora: Plan::default().lora, ..setup }).unwrap();

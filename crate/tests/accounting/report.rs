@@ -94,3 +94,22 @@ fn unknown_setup_keys_are_refused() {
     let e = serde_json::from_str::<Setup>(r#"{"lora": {"rank": 8}}"#).unwrap_err();
     assert!(e.to_string().contains("rank"));
 }
+
+#[test]
+fn gradient_checkpointing_keeps_each_layers_input_and_one_layer() {
+    use lora_playground::accounting::memory::{Batch, Precision, activation_bytes};
+    let arch = architecture(&setup("bert-base-uncased")).unwrap();
+    let plain = Batch { batch_size: 8, seq_len: 128, gradient_checkpointing: false };
+    let kept = Batch { gradient_checkpointing: true, ..plain };
+    let (s, b, h, a, l) = (128u64, 8u64, 768u64, 12u64, 12u64);
+    let per_layer = (s * b * h * 34 + 5 * a * s * s * b) * 2;
+    assert_eq!(activation_bytes(&arch, plain, Precision::Fp32, true), l * per_layer);
+    assert_eq!(activation_bytes(&arch, kept, Precision::Fp32, true), l * s * b * h * 4 + per_layer);
+    // Nothing in the backbone trains: nothing to recompute either.
+    assert_eq!(activation_bytes(&arch, kept, Precision::Fp32, false), s * b * h * 4);
+    // The report's LoRA row follows the setting; weights and optimizer state do not move.
+    let on = compute(&Setup { batch: kept, ..setup("bert-base-uncased") }).unwrap();
+    let off = compute(&Setup { batch: plain, ..setup("bert-base-uncased") }).unwrap();
+    assert!(on.memory.activations < off.memory.activations / 5);
+    assert_eq!(on.memory.optimizer_state, off.memory.optimizer_state);
+}

@@ -62,6 +62,7 @@ fn plan(method: Method, targets: &str) -> LmPlan {
         max_grad_norm: 1.0,
         seed: 0,
         base: Default::default(),
+        gradient_checkpointing: false,
     }
 }
 

@@ -177,6 +177,8 @@ fn language_model_runs_export_lora_and_qlora_with_the_page_s_held_out_rows() {
             "r": 16, "lora_alpha": 8, "target_modules": "q_proj,v_proj", "lora_dropout": 0.1, "learning_rate": 5e-4,
             "num_train_epochs": 4, "per_device_train_batch_size": 2, "weight_decay": 0.01, "warmup_ratio": 0.05,
             "max_grad_norm": 2.0, "seed": 11, "base": base.name(),
+            // QLoRA as PEFT's recipe runs it: with gradient checkpointing.
+            "gradient_checkpointing": base == Base::Nf4,
         }))
         .unwrap();
         let run = Run::CausalLm { plan, max_len: 96, val_fraction: 0.3 };
@@ -217,6 +219,9 @@ fn language_model_runs_export_lora_and_qlora_with_the_page_s_held_out_rows() {
             "bnb_4bit_compute_dtype=torch.float32",
         ];
         assert_eq!(qlora.map(|q| script.contains(q)), [base == Base::Nf4; 4], "{name}");
+        let checkpointing =
+            "TRAINING.update(gradient_checkpointing=True, gradient_checkpointing_kwargs={\"use_reentrant\": False})";
+        assert_eq!(script.contains(checkpointing), base == Base::Nf4, "{name}");
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

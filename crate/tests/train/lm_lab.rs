@@ -76,6 +76,7 @@ fn the_page_trains_a_language_model_and_answers_before_and_after() {
         max_grad_norm: 1.0,
         seed: 0,
         base: Default::default(),
+        gradient_checkpointing: false,
     };
     // A tab too small for a batch of 1 refuses the model; one that holds a batch of 2 but not of 64 names the
     // batch size that fits (the estimate: the calculator's figures plus the file, the base kept apart, the logits).

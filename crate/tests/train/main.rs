@@ -4,6 +4,7 @@
 
 mod adapters;
 mod causal;
+mod checkpointing;
 mod common;
 mod export_run;
 mod float16;

@@ -6,6 +6,7 @@
 pub mod attention;
 pub mod cache;
 pub mod chat;
+pub mod checkpoint;
 pub mod files;
 pub mod generate;
 pub mod gguf;

@@ -10,6 +10,7 @@ use burn::nn::Embedding;
 use burn::tensor::{Device, Int, Tensor, TensorData};
 
 use super::cache::KvCache;
+use super::checkpoint;
 use super::layer::{DecoderLayer, LINEARS};
 use super::mask::causal_mask;
 use super::norm::RmsNorm;
@@ -35,6 +36,10 @@ pub struct AutoModelForCausalLM {
     pub lm_head: Option<LoraLinear>,
     #[module(skip)]
     pub vocab_size: usize,
+    /// Each block keeps only its input for the backward pass and runs again there (`checkpoint`), as after
+    /// transformers' `gradient_checkpointing_enable()`.
+    #[module(skip)]
+    pub gradient_checkpointing: bool,
 }
 
 impl AutoModelForCausalLM {
@@ -55,7 +60,12 @@ impl AutoModelForCausalLM {
             Some(loader.output_head("lm_head", c.hidden_size, c.vocab_size, false)?)
         };
         let embed_scale = c.gemma.then(|| (c.hidden_size as f64).sqrt() as f32);
-        Ok(Self { model: DecoderModel { embed_tokens, layers, norm, embed_scale }, lm_head, vocab_size: c.vocab_size })
+        Ok(Self {
+            model: DecoderModel { embed_tokens, layers, norm, embed_scale },
+            lm_head,
+            vocab_size: c.vocab_size,
+            gradient_checkpointing: false,
+        })
     }
 
     /// The last hidden state (after the final norm) of `ids` at positions `start..start + seq`, every layer's keys
@@ -77,7 +87,10 @@ impl AutoModelForCausalLM {
             let window = layer.window();
             let slot = if window.is_some() { &mut sliding } else { &mut full };
             let mask = slot.get_or_insert_with(|| causal_mask(real, start, s, window, &device)).clone();
-            x = layer.forward(x, mask, start, cache.as_deref_mut().map(|c| (c, i)));
+            x = match cache.as_deref_mut() {
+                None if self.gradient_checkpointing => checkpoint::forward(layer, x, mask),
+                cache => layer.forward(x, mask, start, cache.map(|c| (c, i))),
+            };
         }
         self.model.norm.forward(x)
     }

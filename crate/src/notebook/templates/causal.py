@@ -122,8 +122,9 @@ model = widened(AutoModelForCausalLM.from_pretrained(MODEL, dtype=torch.float32,
 {%- if method_name == "lora" %}
 from peft import LoraConfig, get_peft_model
 {% if qlora %}
-# Not prepare_model_for_kbit_training: it turns on gradient checkpointing and casts layers, which the page does
-# not do. On a model too big for the GPU, call it before get_peft_model.
+# Not prepare_model_for_kbit_training: it casts layers, which the page does not do (and turns on gradient
+# checkpointing, which the run's own setting below decides). On a model too big for the GPU, call it before
+# get_peft_model.
 {%- endif %}
 model = get_peft_model(model, LoraConfig(**LORA))
 model.print_trainable_parameters()
@@ -230,6 +231,11 @@ def perplexity(model):
 before = perplexity(model) if held_out else float("nan")
 # transformers 5 takes the warm-up share as a fraction in warmup_steps; 4.x calls it warmup_ratio.
 warmup = "warmup_ratio" if "warmup_ratio" in TrainingArguments.__dataclass_fields__ else "warmup_steps"
+{%- if gradient_checkpointing %}
+# Gradient checkpointing, as the page ran: each decoder layer recomputed in the backward pass. The non-reentrant
+# form needs no input that requires grad (the embeddings are frozen under LoRA).
+TRAINING.update(gradient_checkpointing=True, gradient_checkpointing_kwargs={"use_reentrant": False})
+{%- endif %}
 args = TrainingArguments(output_dir=OUTPUT_DIR, save_strategy="no", logging_steps=1, report_to="none",
                          remove_unused_columns=False, **{warmup: WARMUP_RATIO}, **TRAINING)
 trainer = Trainer(model=model, args=args, train_dataset=train_set, data_collator=collate)

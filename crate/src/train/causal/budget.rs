@@ -36,7 +36,11 @@ fn estimate(config_json: &str, file_bytes: u64, plan: &LmPlan, batch: usize, seq
         },
         task: Task::Base,
         lora: plan.lora.clone(),
-        batch: Batch { batch_size: batch as u64, seq_len: seq as u64 },
+        batch: Batch {
+            batch_size: batch as u64,
+            seq_len: seq as u64,
+            gradient_checkpointing: plan.gradient_checkpointing,
+        },
         ..Setup::default()
     };
     let report = compute(&setup)?;

@@ -33,6 +33,7 @@ pub fn default_plan(method: Method) -> LmPlan {
         max_grad_norm: 1.0,
         seed: 0,
         base: Base::Float32,
+        gradient_checkpointing: false,
     }
 }
 
@@ -81,6 +82,11 @@ pub fn plan_from_json(v: &Value) -> Result<LmPlan, Error> {
     if let Some(b) = v.get("base").and_then(Value::as_str) {
         p.base = Base::parse(b).map_err(|m| Error::invalid("base", m.replace("--base ", "")))?;
     }
+    if let Some(g) = v.get("gradient_checkpointing").filter(|g| !g.is_null()) {
+        p.gradient_checkpointing = g
+            .as_bool()
+            .ok_or_else(|| Error::invalid("gradient_checkpointing", format!("must be true or false, got {g}")))?;
+    }
     p.lora.validate()?;
     Ok(p)
 }
@@ -93,6 +99,7 @@ pub fn plan_to_json(p: &LmPlan) -> Value {
         "bias": p.lora.bias, "lora_dropout": p.lora_dropout, "learning_rate": p.lr, "num_train_epochs": p.epochs,
         "per_device_train_batch_size": p.batch_size, "weight_decay": p.weight_decay, "warmup_ratio": p.warmup_ratio,
         "max_grad_norm": p.max_grad_norm, "seed": p.seed, "base": p.base.name(),
+        "gradient_checkpointing": p.gradient_checkpointing,
     })
 }
 
@@ -115,9 +122,12 @@ mod tests {
         );
         assert_eq!(plan_from_json(&serde_json::json!({"method": "head"})).map(|p| p.method).unwrap(), Method::Head);
         assert_eq!(plan_from_json(&serde_json::json!({"method": "x"})).unwrap_err().field, "method");
+        let bad = plan_from_json(&serde_json::json!({"gradient_checkpointing": "yes"})).unwrap_err();
+        assert_eq!(bad.field, "gradient_checkpointing");
         let mut odd = default_plan(Method::Bitfit);
         (odd.lora.r, odd.lora.use_rslora, odd.lora.bias, odd.base) = (3, true, Bias::All, Base::Nf4);
         (odd.lr, odd.epochs, odd.seed, odd.warmup_ratio) = (1e-4, 7, 9, 0.25);
+        odd.gradient_checkpointing = true;
         odd.lora.target_modules = Some(TargetModules::parse_list("q_proj,v_proj"));
         assert_eq!(plan_from_json(&plan_to_json(&odd)).unwrap(), odd);
     }

@@ -41,6 +41,10 @@ pub struct LmPlan {
     pub seed: u64,
     /// How the frozen base holds its linear layers: float32, or NF4 for QLoRA (LoRA or BitFit on a 4-bit base).
     pub base: Base,
+    /// Keep only each block's input for the backward pass and run the block again there (transformers'
+    /// `gradient_checkpointing`; PEFT's `prepare_model_for_kbit_training` turns it on for QLoRA): a step's
+    /// activations shrink to one `[batch, seq, hidden]` tensor per block, for one more forward pass.
+    pub gradient_checkpointing: bool,
 }
 
 /// One step's outcome.
@@ -160,7 +164,9 @@ impl LmTrainer {
         let model = files.build(&config, None, placement, plan.seed, plan.base, &ad)?;
         let set: BTreeSet<String> = lora_modules.iter().cloned().collect();
         let flavor = config.flavor;
-        let model = map_named(model, flavor, &mut Trainable { method: plan.method, bias: plan.lora.bias, lora: &set });
+        let mut model =
+            map_named(model, flavor, &mut Trainable { method: plan.method, bias: plan.lora.bias, lora: &set });
+        model.gradient_checkpointing = plan.gradient_checkpointing;
         let mut count = Count(0, 0);
         visit_named(&model, flavor, &mut count);
         // A packed base is not a parameter burn sees; it counts in the model's total as transformers counts it.
