@@ -7,6 +7,8 @@
 // ("Question: ... Answer:"), pasted.
 // Usage: tools/serve.sh in another terminal (or LP_URL), then
 //   node tools/bench/page_qlora_bench.mjs [smollm2|gemma-3-270m] [STEPS] [bases, default float32,nf4]
+// A base followed by "+gc" runs with gradient checkpointing (float32+gc,nf4+gc); the ratios are printed for each
+// pair of runs in order (the second over the first).
 import { readFileSync } from 'node:fs';
 import { launchChromium } from '../../tests/e2e/harness.mjs';
 
@@ -19,11 +21,12 @@ const SITE = process.env.LP_URL ?? 'http://127.0.0.1:8080/';
 const [model = 'smollm2', steps = '4', bases = 'float32,nf4'] = process.argv.slice(2);
 const browser = await launchChromium();
 const rows = [];
-for (const base of bases.split(',')) {
+for (const spec of bases.split(',')) {
+  const [base, gc] = spec.split('+');
   const context = await browser.newContext();
   const page = await context.newPage();
   const plain = model.startsWith('gemma');
-  await page.goto(`${SITE}lm.html#model=${model}&base=${base}${plain ? '&data=paste' : ''}`);
+  await page.goto(`${SITE}lm.html#model=${model}&base=${base}${gc ? '&gradient_checkpointing=1' : ''}${plain ? '&data=paste' : ''}`);
   await page.waitForFunction(() => document.body.dataset.ready === 'true');
   if (plain) await page.fill('#data-paste', PLAIN);
   let t = performance.now();
@@ -50,13 +53,13 @@ for (const base of bases.split(',')) {
   const seen = [...new Map(stamps).entries()].sort((a, b) => a[0] - b[0]);
   const first = seen.length ? (seen[0][1] - t) / 1000 : null;
   const gaps = seen.slice(1).map(([, s], i) => (s - seen[i][1]) / 1000).sort((a, b) => a - b);
-  rows.push({ model, base, load_s: load, first_step_s: first, step_s: gaps.length ? gaps[Math.floor(gaps.length / 2)] : null,
+  rows.push({ model, base: spec, load_s: load, first_step_s: first, step_s: gaps.length ? gaps[Math.floor(gaps.length / 2)] : null,
     steps: seen.length, wasm_memory_mib: wasmMiB, predicted: memory, status: status.slice(0, 200) });
   await context.close();
 }
 console.log(JSON.stringify(rows, null, 1));
-if (rows.length === 2) {
-  const [a, b] = rows;
-  console.log(`\n${model}: NF4 / float32 tab memory ${(b.wasm_memory_mib / a.wasm_memory_mib).toFixed(2)}x, step ${(b.step_s / a.step_s).toFixed(2)}x`);
+for (let i = 0; i + 1 < rows.length; i += 2) {
+  const [a, b] = rows.slice(i, i + 2);
+  console.log(`\n${model}: ${b.base} / ${a.base} tab memory ${(b.wasm_memory_mib / a.wasm_memory_mib).toFixed(2)}x, step ${(b.step_s / a.step_s).toFixed(2)}x`);
 }
 await browser.close();

@@ -21,7 +21,7 @@ use super::usage::{exit_code, usage_error};
 
 pub fn run(args: &[String]) -> i32 {
     let valued: Vec<&str> = ["--run", "--to"].iter().chain(super::train::VALUED).copied().collect();
-    let f = match Flags::parse(args, &valued, &["--rslora", "--quiet"]) {
+    let f = match Flags::parse(args, &valued, &["--rslora", "--quiet", "--gradient-checkpointing"]) {
         Ok(f) => f,
         Err(m) => return usage_error(&m),
     };
@@ -73,6 +73,12 @@ fn from_plan(f: &Flags) -> Result<(RunExport, Vec<u8>, PathBuf), Error> {
         let run = Run::CausalLm { plan, max_len, val_fraction };
         let page_figure = "(counted when the run starts)".to_string();
         return Ok((RunExport { run, model, gguf_file, data_file, builtin_data, page_figure, origin }, data, out));
+    }
+    if f.on("--gradient-checkpointing") {
+        return Err(Error::invalid(
+            "--gradient-checkpointing",
+            "is for language models (a .gguf file, smollm2, a decoder folder)",
+        ));
     }
     let plan = super::train::plan(f).map_err(|m| Error::invalid("plan", m))?;
     let labels = super::train::dataset(spec)?.labels;

@@ -29,6 +29,7 @@ pub const SETUP_ATTRIBUTES: &[(&str, &str)] = &[
     ("optimizer", "adamw, sgd_momentum or sgd"),
     ("batch", "batch size for the memory figures"),
     ("seq", "sequence length for the memory figures"),
+    ("gradient-checkpointing", "true for the activations with gradient checkpointing (each layer's input kept)"),
 ];
 
 const ALIASES: &[(&str, &str)] = &[("lora_alpha", "alpha"), ("target_modules", "targets")];
@@ -82,11 +83,7 @@ impl Spec {
                 Some(layers.map_err(|_| bad("layers", v, "comma-separated block numbers"))?);
         }
         if let Some(v) = self.setting("rslora") {
-            setup.lora.use_rslora = match v.trim() {
-                "true" | "" => true,
-                "false" => false,
-                _ => return Err(bad("rslora", v, "true or false")),
-            };
+            setup.lora.use_rslora = flag("rslora", v)?;
         }
         if let Some(v) = self.setting("task") {
             setup.task = match v.trim() {
@@ -117,7 +114,19 @@ impl Spec {
         if let Some(v) = self.setting("seq") {
             setup.batch.seq_len = whole("seq", v)?;
         }
+        if let Some(v) = self.setting("gradient-checkpointing") {
+            setup.batch.gradient_checkpointing = flag("gradient-checkpointing", v)?;
+        }
         Ok(setup)
+    }
+}
+
+/// A boolean attribute: present alone (`rslora`) or `true` is on, `false` off.
+fn flag(name: &str, v: &str) -> Result<bool, Error> {
+    match v.trim() {
+        "true" | "" => Ok(true),
+        "false" => Ok(false),
+        _ => Err(bad(name, v, "true or false")),
     }
 }
 

@@ -111,3 +111,27 @@ fn controls_bind_figures_and_questions_keep_their_answer_out_of_the_page() {
     assert!(!lesson.html.contains(&at(16).trainable.to_string()));
     assert!(!lesson.html.contains(&report::grouped(at(16).trainable)));
 }
+
+#[test]
+fn a_figure_shows_the_activations_with_gradient_checkpointing() {
+    let lesson = render(
+        "# Memory\n\n\
+         Plain: <lp-figure model=\"gemma-3-270m\" batch=\"4\" seq=\"128\" show=\"activations\" format=\"exact\"></lp-figure>.\n\n\
+         Checkpointed: <lp-figure model=\"gemma-3-270m\" batch=\"4\" seq=\"128\" gradient-checkpointing show=\"activations\" format=\"exact\"></lp-figure>.\n\n\
+         Bad: <lp-figure model=\"gemma-3-270m\" gradient-checkpointing=\"yes\" show=\"activations\"></lp-figure>.\n",
+        "../",
+    );
+    let values: Vec<&str> =
+        lesson.html.split("<span class=\"lp-figure\"").skip(1).filter_map(|f| attr(f, "data-value")).collect();
+    let want = |on: bool| {
+        let mut setup = Setup { model: "gemma-3-270m".into(), ..Setup::default() };
+        setup.batch.batch_size = 4;
+        setup.batch.seq_len = 128;
+        setup.batch.gradient_checkpointing = on;
+        report::compute(&setup).unwrap().memory.activations.to_string()
+    };
+    assert_eq!(values[..2], [want(false).as_str(), want(true).as_str()]);
+    assert_ne!(want(false), want(true));
+    assert_eq!(lesson.warnings.len(), 1, "{:?}", lesson.warnings);
+    assert!(lesson.warnings[0].message.contains("gradient-checkpointing"), "{:?}", lesson.warnings);
+}
