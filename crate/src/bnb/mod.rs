@@ -11,6 +11,7 @@
 //! plus 32 bits a 16,384 values: 4.127 bits a parameter.
 
 pub mod codes;
+mod matvec;
 mod reduce;
 pub mod saved;
 

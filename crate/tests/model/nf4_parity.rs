@@ -194,3 +194,24 @@ fn qlora_adapter_loads_in_peft_on_bitsandbytes_base() {
     }
     assert!(moved > 1e-2, "the trained adapter changes the model ({moved})");
 }
+
+/// A few rows (a generation step, a short text) are multiplied straight from the NF4 codes, not by the dequantized
+/// weight: the first six tokens of each text, scored alone, still give transformers + bitsandbytes' numbers.
+#[test]
+fn a_few_rows_from_the_codes_match_bitsandbytes() {
+    let device = Device::flex();
+    for name in ["llama", "gemma3_text"] {
+        let lm = files(name, Base::Nf4).load(None, &device).unwrap();
+        let bytes = read(name, "expected.safetensors");
+        let expected = SafeTensors::parse("expected.safetensors", &bytes).unwrap();
+        let (want, shape) = expected.f32("logprobs").unwrap();
+        for (i, text) in texts(&expected).iter().enumerate() {
+            let short = vec![text[..6.min(text.len())].to_vec()];
+            let ours = block_on(logprobs(&lm.model, &short, &device)).unwrap();
+            for (j, got) in ours[0].iter().enumerate() {
+                let w = want[i * shape[1] + j];
+                assert!((got - w).abs() < 1e-4, "{name} text {i} position {j}: {got} against {w}");
+            }
+        }
+    }
+}

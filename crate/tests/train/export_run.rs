@@ -220,7 +220,7 @@ fn language_model_runs_export_lora_and_qlora_with_the_page_s_held_out_rows() {
         ];
         assert_eq!(qlora.map(|q| script.contains(q)), [base == Base::Nf4; 4], "{name}");
         let checkpointing =
-            "TRAINING.update(gradient_checkpointing=True, gradient_checkpointing_kwargs={\"use_reentrant\": False})";
+            "TRAINING.update({checkpointing: True, f\"{checkpointing}_kwargs\": {\"use_reentrant\": False}})";
         assert_eq!(script.contains(checkpointing), base == Base::Nf4, "{name}");
         let _ = std::fs::remove_dir_all(&dir);
     }

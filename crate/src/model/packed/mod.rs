@@ -9,7 +9,8 @@
 mod autodiff;
 mod weight;
 
-use burn::tensor::Tensor;
+use burn::backend::DispatchDevice;
+use burn::tensor::{Tensor, TensorData};
 
 pub use weight::PackedWeight;
 
@@ -43,12 +44,20 @@ impl Base {
     }
 }
 
+/// At most this many rows outside a graph (a generation step: one row a sequence) are multiplied straight from the
+/// codes on the CPU backend (`Nf4Tensor::matmul_rows`), not by a dequantized copy of the weight.
+const FEW_ROWS: usize = 8;
+
 impl PackedWeight {
     /// `x W^T` (+ bias) for `x` `[..., d_input]`, the weight dequantized for this call only.
     pub fn linear<const D: usize>(&self, x: Tensor<D>, bias: Option<Tensor<1>>) -> Tensor<D> {
         let dims = x.dims();
         let rows: usize = dims[..D - 1].iter().product();
-        let y = autodiff::matmul(x.reshape([rows, self.d_input()]), self);
+        let x = x.reshape([rows, self.d_input()]);
+        let y = match self.from_codes(&x, rows) {
+            Some(y) => y,
+            None => autodiff::matmul(x, self),
+        };
         let mut out_dims = dims;
         out_dims[D - 1] = self.d_output();
         let y = y.reshape(out_dims);
@@ -56,5 +65,15 @@ impl PackedWeight {
             Some(b) => y + b.unsqueeze(),
             None => y,
         }
+    }
+
+    /// `x W^T` from the codes, when `x` is a few rows on the CPU backend and outside a graph; else None.
+    fn from_codes(&self, x: &Tensor<2>, rows: usize) -> Option<Tensor<2>> {
+        if rows > FEW_ROWS || x.is_tracked() || !matches!(x.device().inner().as_dispatch(), DispatchDevice::Flex(_)) {
+            return None;
+        }
+        let values = x.clone().inner().into_data().convert::<f32>().into_vec::<f32>().ok()?;
+        let y = self.nf4_tensor().matmul_rows(&values, rows);
+        Some(Tensor::from_data(TensorData::new(y, [rows, self.d_output()]), &x.device()))
     }
 }

@@ -141,6 +141,10 @@ for name, param in model.named_parameters():
 # to a completion and a text, so the model learns to stop.
 
 # %%
+# A folder with only tokenizer.json sets no special tokens: config.json's end token then, as the page reads it.
+if tokenizer.eos_token is None and model.config.eos_token_id is not None:
+    end = model.config.eos_token_id
+    tokenizer.eos_token = tokenizer.convert_ids_to_tokens(end[0] if isinstance(end, list) else end)
 EOS = tokenizer.eos_token or ""
 
 
@@ -182,7 +186,8 @@ for k, i in enumerate(order):
     t = tokens(rows[i])
     if t is not None:
         (held_out if k < n_val else train_set).append(t)
-PAD = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+# Padding is masked out of attention and labels, so any id serves; the tokenizer's own when it has one.
+PAD = next(i for i in (tokenizer.pad_token_id, tokenizer.eos_token_id, model.config.pad_token_id, 0) if i is not None)
 
 
 def collate(batch):
@@ -233,8 +238,10 @@ before = perplexity(model) if held_out else float("nan")
 warmup = "warmup_ratio" if "warmup_ratio" in TrainingArguments.__dataclass_fields__ else "warmup_steps"
 {%- if gradient_checkpointing %}
 # Gradient checkpointing, as the page ran: each decoder layer recomputed in the backward pass. The non-reentrant
-# form needs no input that requires grad (the embeddings are frozen under LoRA).
-TRAINING.update(gradient_checkpointing=True, gradient_checkpointing_kwargs={"use_reentrant": False})
+# form needs no input that requires grad (the embeddings are frozen under LoRA). transformers 6 renames it.
+checkpointing = ("activation_checkpointing" if "activation_checkpointing" in TrainingArguments.__dataclass_fields__
+                 else "gradient_checkpointing")
+TRAINING.update({checkpointing: True, f"{checkpointing}_kwargs": {"use_reentrant": False}})
 {%- endif %}
 args = TrainingArguments(output_dir=OUTPUT_DIR, save_strategy="no", logging_steps=1, report_to="none",
                          remove_unused_columns=False, **{warmup: WARMUP_RATIO}, **TRAINING)
