@@ -103,6 +103,15 @@ const tests = [
     assert.match(page.url(), /base=nf4/, 'the link keeps the 4-bit base');
     assert.match(page.url(), /gradient_checkpointing=1/, 'and the checkpointing');
     assert.match(await page.textContent('#run-status'), /activations [0-9.]+ [GM]iB with gradient checkpointing/);
+    // Both answer on the 4-bit base: each new token's few rows multiplied straight from the NF4 codes.
+    await page.click('#ask');
+    await page.waitForFunction(() => document.querySelector('#ask').disabled === false &&
+      document.querySelector('#answer-adapter').dataset.done === 'true' &&
+      document.querySelector('#answer-base').dataset.done === 'true', null, { timeout: 60_000 });
+    for (const side of ['#answer-base', '#answer-adapter']) {
+      assert.equal(await page.getAttribute(side, 'data-error'), 'false', await page.textContent(side));
+      assert.ok((await page.textContent(side)).length > 0, `${side} answered`);
+    }
   }],
   ['a bad model file is refused by name and the page stays usable', async (page) => {
     await page.goto(`http://127.0.0.1:${PORT}/lm.html#model=file`);

@@ -9,7 +9,7 @@
 mod autodiff;
 mod weight;
 
-use burn::backend::DispatchDevice;
+use burn::backend::Flex;
 use burn::tensor::{Tensor, TensorData};
 
 pub use weight::PackedWeight;
@@ -69,10 +69,12 @@ impl PackedWeight {
 
     /// `x W^T` from the codes, when `x` is a few rows on the CPU backend and outside a graph; else None.
     fn from_codes(&self, x: &Tensor<2>, rows: usize) -> Option<Tensor<2>> {
-        if rows > FEW_ROWS || x.is_tracked() || !matches!(x.device().inner().as_dispatch(), DispatchDevice::Flex(_)) {
+        if rows > FEW_ROWS || x.is_tracked() {
             return None;
         }
-        let values = x.clone().inner().into_data().convert::<f32>().into_vec::<f32>().ok()?;
+        // The CPU backend's own tensor, read in place (a host read: no future to wait on, in wasm either).
+        let host = x.clone().inner().try_into_primitive::<Flex>().ok()?;
+        let values = host.into_data().convert::<f32>().try_into_vec::<f32>().ok()?;
         let y = self.nf4_tensor().matmul_rows(&values, rows);
         Some(Tensor::from_data(TensorData::new(y, [rows, self.d_output()]), &x.device()))
     }
