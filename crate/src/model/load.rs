@@ -73,6 +73,8 @@ pub struct Loader<'a> {
     rng: Rng,
     /// How linear layers hold their base weight (packed in NF4 for QLoRA).
     base: Base,
+    /// A token embedding table to use as it is (`with_embedding`).
+    embedding: Option<Tensor<2>>,
 }
 
 impl<'a> Loader<'a> {
@@ -112,6 +114,7 @@ impl<'a> Loader<'a> {
             overrides,
             rng: Rng::new(seed),
             base: Base::Float32,
+            embedding: None,
         })
     }
 
@@ -395,8 +398,26 @@ impl<'a> Loader<'a> {
         Ok(Embedding { weight: Param::from_tensor(Tensor::from_data(TensorData::new(values, [n, d]), &self.device)) })
     }
 
-    /// The `[n, d]` embedding table at `path`, from the checkpoint, else `N(0, initializer_range)`.
+    /// A language model's token embedding table taken as it is, not read from the file: the same file's table that
+    /// another model already holds (its buffer shared, on this loader's device).
+    pub fn with_embedding(mut self, table: Option<Tensor<2>>) -> Self {
+        self.embedding = table;
+        self
+    }
+
+    /// The `[n, d]` embedding table at `path`: the one given to `with_embedding` (the first table a model loads), else
+    /// from the checkpoint, else `N(0, initializer_range)`.
     pub fn embedding(&mut self, path: &str, n: usize, d: usize) -> Result<Embedding, Error> {
+        if let Some(table) = self.embedding.take() {
+            if table.dims() != [n, d] {
+                return Err(Error::invalid(
+                    path,
+                    format!("the shared table is {:?}, expected {:?}", table.dims(), [n, d]),
+                ));
+            }
+            let table = if self.device.is_autodiff() { Tensor::from_inner(table.inner()) } else { table.inner() };
+            return Ok(Embedding { weight: Param::from_tensor(table) });
+        }
         Ok(Embedding {
             weight: Param::from_tensor(self.tensor(&child(path, "weight"), [n, d], Init::Normal(self.std))?),
         })

@@ -56,7 +56,7 @@ impl Fixture {
     fn model(&self, with_adapter: bool, device: &Device) -> AutoModelForCausalLM {
         let weights = Weights::Checkpoint(SafeTensors::parse("model.safetensors", &self.weights).unwrap());
         if !with_adapter {
-            return causal::build(&self.config, weights, None, None, 0, Default::default(), device).unwrap();
+            return causal::build(&self.config, weights, None, None, 0, Default::default(), None, device).unwrap();
         }
         let (lora, dropout) = read_adapter_config(&self.adapter_config).unwrap();
         let overrides: Overrides =
@@ -64,7 +64,8 @@ impl Fixture {
         let modules = causal::lora_modules(&self.config, lora.target_modules.as_ref().unwrap());
         assert_eq!(modules.len(), 7 * self.config.num_hidden_layers, "every linear layer of every block");
         let placement = LoraPlacement { modules: &modules, config: LoraLinearConfig::from_peft(&lora, dropout) };
-        causal::build(&self.config, weights, Some(&overrides), Some(placement), 0, Default::default(), device).unwrap()
+        causal::build(&self.config, weights, Some(&overrides), Some(placement), 0, Default::default(), None, device)
+            .unwrap()
     }
 
     /// The batch's texts as transformers tokenized them (the padded batch without its padding), and the labels.

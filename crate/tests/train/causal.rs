@@ -211,3 +211,33 @@ fn a_merged_adapter_computes_what_the_adapter_did_and_saves_as_a_transformers_fo
     let r = block_on(logprobs(&reread.model, &texts, &device)).unwrap();
     assert!(max_diff(&m, &r) < 1e-6, "the saved folder reads back to the merged model");
 }
+
+/// The page's trainer shares the token embedding table with the base model it keeps for the answers: the run is
+/// the same as with a table of its own, and full fine-tuning (which trains the table) leaves the base model's as
+/// it was.
+#[test]
+fn a_trainer_sharing_the_base_models_embedding_trains_the_same_and_leaves_the_base_alone() {
+    let files = decoder_folder("llama");
+    let device = Device::flex();
+    let rows = lesson(&files, 128);
+    let texts = fixture_texts("llama");
+    for method in [Method::Lora, Method::Full] {
+        let p = LmPlan { lr: if method == Method::Full { 1e-3 } else { 1e-2 }, ..plan(method, "all-linear") };
+        let base = files.load(None, &device).unwrap();
+        let before = block_on(logprobs(&base.model, &texts, &device)).unwrap();
+        let mut own = LmTrainer::new(&files, p.clone(), rows.clone(), &device).unwrap();
+        let mut shared = LmTrainer::sharing(&files, p.clone(), rows.clone(), &device, Some(&base.model)).unwrap();
+        while !own.done() {
+            let (a, b) = (block_on(own.step()).unwrap().loss, block_on(shared.step()).unwrap().loss);
+            assert_eq!(a, b, "{method:?}: the same loss at every step");
+        }
+        let (a, b) = (
+            block_on(logprobs(&own.model(), &texts, &device)).unwrap(),
+            block_on(logprobs(&shared.model(), &texts, &device)).unwrap(),
+        );
+        assert_eq!(a, b, "{method:?}: the same trained model");
+        assert!(max_diff(&a, &before) > 1e-3, "{method:?}: the run trained");
+        let after = block_on(logprobs(&base.model, &texts, &device)).unwrap();
+        assert_eq!(after, before, "{method:?}: the base model is untouched");
+    }
+}

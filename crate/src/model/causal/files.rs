@@ -19,7 +19,7 @@ use crate::model::load::{LoraPlacement, Overrides, Weights};
 use crate::model::lora::LoraLinearConfig;
 use crate::model::packed::Base;
 use crate::safetensors::SafeTensors;
-use burn::tensor::Device;
+use burn::tensor::{Device, Tensor};
 
 pub enum LmSource {
     Folder {
@@ -121,7 +121,7 @@ impl LmFiles {
         let (config, tokenizer, chat_template) = self.describe()?;
         check_vocabulary(&tokenizer, &config, self.tokenizer_file())?;
         let model = match adapter {
-            None => self.build(&config, None, None, 0, self.base, device)?,
+            None => self.build(&config, None, None, 0, self.base, None, device)?,
             Some(a) => {
                 let (lora, dropout) = read_adapter_config(&a.config_json)?;
                 let file = SafeTensors::parse("adapter_model.safetensors", &a.safetensors)?;
@@ -138,7 +138,7 @@ impl LmFiles {
                 }
                 let placement =
                     LoraPlacement { modules: &modules, config: LoraLinearConfig::from_peft(&lora, dropout) };
-                self.build(&config, Some(&overrides), Some(placement), 0, self.base, device)?
+                self.build(&config, Some(&overrides), Some(placement), 0, self.base, None, device)?
             }
         };
         let token = |id: Option<u32>| id.and_then(|i| tokenizer.id_to_token(i));
@@ -158,6 +158,7 @@ impl LmFiles {
         placement: Option<LoraPlacement<'_>>,
         seed: u64,
         base: Base,
+        embedding: Option<Tensor<2>>,
         device: &Device,
     ) -> Result<AutoModelForCausalLM, Error> {
         let weights = match &self.source {
@@ -165,7 +166,7 @@ impl LmFiles {
             LmSource::Gguf(bytes) => gguf::weights(&Gguf::parse(&self.name, bytes)?, bytes)?,
         };
         check_embeddings(&weights, config)?;
-        super::build(config, Weights::Checkpoint(weights), overrides, placement, seed, base, device)
+        super::build(config, Weights::Checkpoint(weights), overrides, placement, seed, base, embedding, device)
     }
 
     /// The model's `config.json` (a GGUF file's as transformers reads it) and the bytes of its weights file.

@@ -20,7 +20,7 @@ pub mod norm;
 pub mod quantize;
 pub mod score;
 
-use burn::tensor::Device;
+use burn::tensor::{Device, Tensor};
 
 use super::config::decoder::{DecoderConfig, decoder_config};
 use super::load::{Loader, LoraPlacement, Overrides, Weights};
@@ -49,6 +49,8 @@ pub fn read_config(config: &HfConfig) -> Result<DecoderConfig, Error> {
 
 /// The model `config` describes, with trained tensors (an adapter's A and B) laid over `weights`, and LoRA on the
 /// modules `lora` names (full names: `model.layers.0.self_attn.q_proj`); random values drawn from `seed`.
+/// `embedding`: another model's token embedding table of the same file, shared rather than read again (the page's
+/// trainer and the base model it keeps for the answers hold one table between them).
 pub fn build(
     config: &DecoderConfig,
     weights: Weights<'_>,
@@ -56,11 +58,13 @@ pub fn build(
     lora: Option<LoraPlacement<'_>>,
     seed: u64,
     base: Base,
+    embedding: Option<Tensor<2>>,
     device: &Device,
 ) -> Result<AutoModelForCausalLM, Error> {
     let mut loader =
         Loader::for_flavor(config.flavor, config.initializer_range, weights, overrides, lora, seed, device)?
-            .with_base(base);
+            .with_base(base)
+            .with_embedding(embedding);
     AutoModelForCausalLM::load(&mut loader, config)
 }
 

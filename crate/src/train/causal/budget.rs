@@ -1,7 +1,8 @@
 //! Will a language-model run fit in a tab? Before the run starts: the calculator's figures for the plan (frozen and
 //! trainable weights, gradients, AdamW's state, activations at this batch and length; `accounting::report`), plus
 //! what this trainer holds beside them (the model file, and the base model kept apart from the trained one so the
-//! two can answer side by side), plus the output head's logits chunk, against 4 GiB of WebAssembly memory. A run
+//! two can answer side by side, but for the token embedding table they share), plus the output head's logits
+//! chunk, against 4 GiB of WebAssembly memory. A run
 //! that cannot fit is refused naming the setting to change (the batch, the length, or the model itself).
 
 use serde::Serialize;
@@ -22,7 +23,7 @@ pub struct LmNeed {
     pub memory: Memory,
     /// The model file, kept to rebuild the run's model.
     pub file_bytes: u64,
-    /// The base model's weights, kept beside the trained one.
+    /// The base model's weights, kept beside the trained one, but for the token embedding table the two share.
     pub base_bytes: u64,
     pub total_bytes: u64,
 }
@@ -50,9 +51,11 @@ fn estimate(config_json: &str, file_bytes: u64, plan: &LmPlan, batch: usize, seq
         _ => "lora",
     };
     let m = report.methods.iter().find(|c| c.method == method).map_or(report.memory.clone(), |c| c.memory.clone());
-    let base_bytes = m.frozen_weights + m.trainable_weights;
     // The head's logits, computed at most 64 MiB at a time (`score.rs`), and their log-softmax.
-    let vocab = HfConfig::parse(config_json)?.size_or("vocab_size", Some(32000))?;
+    let config = HfConfig::parse(config_json)?;
+    let vocab = config.size_or("vocab_size", Some(32000))?;
+    let table = vocab * config.size_or("hidden_size", None)? * 4;
+    let base_bytes = (m.frozen_weights + m.trainable_weights).saturating_sub(table);
     let logits = 2 * (64u64 << 20).min((batch * seq) as u64 * vocab * 4);
     let total_bytes = m.total + file_bytes + base_bytes + logits;
     Ok(LmNeed { memory: m, file_bytes, base_bytes, total_bytes })

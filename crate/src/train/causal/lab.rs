@@ -261,7 +261,8 @@ impl Lab {
             }
         }
         let files = self.files.as_ref().ok_or_else(|| Error::invalid("model", "load a model first"))?;
-        let trainer = LmTrainer::new(files, plan.clone(), self.train.clone(), &self.device)?;
+        let base = self.base.as_ref().map(|lm| &lm.model);
+        let trainer = LmTrainer::sharing(files, plan.clone(), self.train.clone(), &self.device, base)?;
         let before = evaluate(&self.base()?.model, &self.val, plan.batch_size, &self.device).await?;
         let info = RunInfo {
             trainable: trainer.trainable,

@@ -124,6 +124,19 @@ impl VisitParam for Count {
 impl LmTrainer {
     /// The model in `files` on `device` (made differentiable here), set up for `plan`, over `train`.
     pub fn new(files: &LmFiles, plan: LmPlan, train: Vec<LmTokens>, device: &Device) -> Result<Self, Error> {
+        Self::sharing(files, plan, train, device, None)
+    }
+
+    /// `new`, the token embedding table shared with `base`, a model of the same files already loaded (the page keeps
+    /// one for the answers): one table in memory for both, not two. Training it (full fine-tuning) replaces the
+    /// trainer's own reference; `base` keeps the table it had.
+    pub fn sharing(
+        files: &LmFiles,
+        plan: LmPlan,
+        train: Vec<LmTokens>,
+        device: &Device,
+        base: Option<&AutoModelForCausalLM>,
+    ) -> Result<Self, Error> {
         if train.is_empty() {
             return Err(Error::invalid("data", "no training rows"));
         }
@@ -161,7 +174,8 @@ impl LmTrainer {
                 "full fine-tuning trains every weight, and a 4-bit base is frozen: QLoRA is LoRA on an NF4 base",
             ));
         }
-        let model = files.build(&config, None, placement, plan.seed, plan.base, &ad)?;
+        let embedding = base.map(|m| m.model.embed_tokens.weight.val());
+        let model = files.build(&config, None, placement, plan.seed, plan.base, embedding, &ad)?;
         let set: BTreeSet<String> = lora_modules.iter().cloned().collect();
         let flavor = config.flavor;
         let mut model =
