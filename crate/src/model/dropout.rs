@@ -53,6 +53,14 @@ impl Drop for ExampleMasks {
 #[derive(Clone, Debug)]
 pub struct MaskPosition(Option<Installed>);
 
+impl MaskPosition {
+    /// Whether a step's example masks are installed: without them dropout draws from burn's generator, which a
+    /// recomputation cannot draw again.
+    pub fn is_installed(&self) -> bool {
+        self.0.is_some()
+    }
+}
+
 pub fn position() -> MaskPosition {
     MaskPosition(MASKS.with(|m| m.borrow().clone()))
 }

@@ -83,6 +83,17 @@ fn the_page_trains_a_language_model_and_answers_before_and_after() {
     let need = |batch| lab.need(&LmPlan { batch_size: batch, ..plan.clone() }, None).unwrap().total_bytes;
     let (one, two, many) = (need(1), need(2), need(64));
     assert!(one < two && two < many);
+    // The base kept for the answers shares its token embedding table with a LoRA run's trainer (counted once),
+    // not with a full fine-tuning run's, which trains the table into one of its own.
+    let table = 300 * 32 * 4; // the tiny Llama's vocab_size x hidden_size, float32
+    let kept = |p: &LmPlan| {
+        let n = lab.need(p, None).unwrap();
+        (n.base_bytes, n.memory.frozen_weights + n.memory.trainable_weights)
+    };
+    let (lora_kept, lora_weights) = kept(&plan);
+    assert_eq!(lora_kept, lora_weights - table);
+    let (full_kept, full_weights) = kept(&LmPlan { method: Method::Full, ..plan.clone() });
+    assert_eq!(full_kept, full_weights);
     lab.set_host_bytes(Some(one - 1));
     let e = block_on(lab.start(plan.clone())).err().unwrap();
     assert_eq!(e.field, "model", "{}", e.message);

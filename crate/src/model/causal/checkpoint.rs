@@ -30,7 +30,8 @@ use super::layer::DecoderLayer;
 use crate::model::dropout::{self, MaskPosition};
 
 /// `layer.forward(x, mask)` (no cache, from position 0), checkpointed when `x` or the layer's parameters are in a
-/// graph on a backend the step knows (the CPU backend, wgpu's); otherwise the plain forward.
+/// graph on a backend the step knows (the CPU backend, wgpu's) and a training step's example masks are installed
+/// (so dropout can be drawn again); otherwise the plain forward.
 pub fn forward(layer: &DecoderLayer, x: Tensor<3>, mask: Tensor<4>) -> Tensor<3> {
     let device = x.device();
     if device.is_autodiff() {
@@ -104,8 +105,12 @@ macro_rules! checkpoint_on {
                 None if x.is_tracked() => input.clone(),
                 None => return None,
             };
-            RECORDED.with(|n| n.set(n.get() + 1));
             let position = dropout::position();
+            // Without a step's example masks (a forward pass outside the trainer) dropout could not be drawn again.
+            if !position.is_installed() {
+                return None;
+            }
+            RECORDED.with(|n| n.set(n.get() + 1));
             let out = untracked(layer).forward(Tensor::from_inner(x.clone().inner()), mask.clone(), 0, None);
             let out = out.inner().try_into_primitive::<B>().ok()?;
             let saved = Saved { layer: layer.clone(), x: x.inner(), mask, position };

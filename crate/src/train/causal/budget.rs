@@ -23,7 +23,8 @@ pub struct LmNeed {
     pub memory: Memory,
     /// The model file, kept to rebuild the run's model.
     pub file_bytes: u64,
-    /// The base model's weights, kept beside the trained one, but for the token embedding table the two share.
+    /// The base model's weights, kept beside the trained one, but for the token embedding table the two share (a
+    /// full fine-tuning run's trainer soon holds its own).
     pub base_bytes: u64,
     pub total_bytes: u64,
 }
@@ -55,7 +56,9 @@ fn estimate(config_json: &str, file_bytes: u64, plan: &LmPlan, batch: usize, seq
     let config = HfConfig::parse(config_json)?;
     let vocab = config.size_or("vocab_size", Some(32000))?;
     let table = vocab * config.size_or("hidden_size", None)? * 4;
-    let base_bytes = (m.frozen_weights + m.trainable_weights).saturating_sub(table);
+    // Full fine-tuning trains the table: its first step gives the trainer a table of its own.
+    let shared = if plan.method == Method::Full { 0 } else { table };
+    let base_bytes = (m.frozen_weights + m.trainable_weights).saturating_sub(shared);
     let logits = 2 * (64u64 << 20).min((batch * seq) as u64 * vocab * 4);
     let total_bytes = m.total + file_bytes + base_bytes + logits;
     Ok(LmNeed { memory: m, file_bytes, base_bytes, total_bytes })
