@@ -67,6 +67,10 @@ export async function runPageTests(all, { cli, root, port, local = ['data:'], co
     for (const [i, { name, fn }] of tests.entries()) {
       const context = await browser.newContext(contextOptions);
       const page = await context.newPage();
+      // A wait without its own limit gets 90 s, not Playwright's 30: the page's worker answers after what it is
+      // busy with (a model loading, WebGPU on SwiftShader), and a loaded 2-core machine once took longer than 30 s
+      // to parse the training page's data file. A real hang still fails, later.
+      page.setDefaultTimeout(90_000);
       const problems = [];
       page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
       // The server's Content-Security-Policy (crate/src/cli/serve/policy.rs) must let the app do all it does.
