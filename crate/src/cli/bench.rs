@@ -35,9 +35,7 @@ pub fn run(args: &[String]) -> i32 {
         return super::usage::exit_code(device.and_then(|d| super::bench_lm::go(&f, &d)));
     }
     if f.on("--gradient-checkpointing") {
-        return usage_error(
-            "--gradient-checkpointing is for language models (a .gguf file, smollm2, a decoder folder)",
-        );
+        return usage_error(super::train_lm::CHECKPOINTING_IS_FOR_LMS);
     }
     if f.str("--base").is_some_and(|b| b != "float32") {
         return usage_error(

@@ -75,10 +75,8 @@ fn from_plan(f: &Flags) -> Result<(RunExport, Vec<u8>, PathBuf), Error> {
         return Ok((RunExport { run, model, gguf_file, data_file, builtin_data, page_figure, origin }, data, out));
     }
     if f.on("--gradient-checkpointing") {
-        return Err(Error::invalid(
-            "--gradient-checkpointing",
-            "is for language models (a .gguf file, smollm2, a decoder folder)",
-        ));
+        let why = super::train_lm::CHECKPOINTING_IS_FOR_LMS.trim_start_matches("--gradient-checkpointing ");
+        return Err(Error::invalid("--gradient-checkpointing", why));
     }
     let plan = super::train::plan(f).map_err(|m| Error::invalid("plan", m))?;
     let labels = super::train::dataset(spec)?.labels;

@@ -59,9 +59,7 @@ pub fn run(args: &[String]) -> i32 {
         );
     }
     if flags.on("--gradient-checkpointing") {
-        return usage_error(
-            "--gradient-checkpointing is for language models (a .gguf file, smollm2, a decoder folder)",
-        );
+        return usage_error(super::train_lm::CHECKPOINTING_IS_FOR_LMS);
     }
     // The encoders' trainer has no 4-bit base yet: said, not ignored.
     if flags.str("--base").is_some_and(|b| b != "float32") {

@@ -28,6 +28,10 @@ use lora_playground::train::causal::trainer::{LmPlan, LmTrainer, evaluate};
 use super::flags::Flags;
 use super::lm_files::{base_flag, read_lm};
 
+/// Why `--gradient-checkpointing` is refused for an encoder (`train`, `bench`, `export-run`).
+pub const CHECKPOINTING_IS_FOR_LMS: &str =
+    "--gradient-checkpointing is for language models (a .gguf file, smollm2, a decoder folder)";
+
 /// Whether `--model` names a language model: a `.gguf` file, a fetched short name, or a folder whose
 /// `config.json` is a decoder's.
 pub fn wants(model: Option<&str>) -> bool {

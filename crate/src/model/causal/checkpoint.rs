@@ -97,6 +97,11 @@ macro_rules! checkpoint_on {
                     }
                 }
             }
+            let position = dropout::position();
+            // Without a step's example masks (a forward pass outside the trainer) dropout could not be drawn again.
+            if !position.is_installed() {
+                return None;
+            }
             let input = x.clone().try_into_primitive::<A>().ok()?;
             let mut anchor = Anchor(None);
             layer.visit(&mut anchor);
@@ -105,11 +110,6 @@ macro_rules! checkpoint_on {
                 None if x.is_tracked() => input.clone(),
                 None => return None,
             };
-            let position = dropout::position();
-            // Without a step's example masks (a forward pass outside the trainer) dropout could not be drawn again.
-            if !position.is_installed() {
-                return None;
-            }
             RECORDED.with(|n| n.set(n.get() + 1));
             let out = untracked(layer).forward(Tensor::from_inner(x.clone().inner()), mask.clone(), 0, None);
             let out = out.inner().try_into_primitive::<B>().ok()?;
