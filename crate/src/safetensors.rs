@@ -133,6 +133,11 @@ impl<'a> SafeTensors<'a> {
         Ok((&self.data[e.start..e.end], e.shape.clone()))
     }
 
+    /// The file's name, for messages.
+    pub fn file(&self) -> &str {
+        &self.file
+    }
+
     pub fn contains(&self, name: &str) -> bool {
         self.entries.contains_key(name)
     }

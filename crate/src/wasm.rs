@@ -601,7 +601,7 @@ mod lm {
 
         /// A GGUF file's bytes.
         pub fn load_gguf(&self, name: String, bytes: Vec<u8>) -> Result<JsValue, JsValue> {
-            reply(lab(&self.state)?.load_model(LmFiles::new(name, LmSource::Gguf(bytes))))
+            reply(lab(&self.state)?.load_model(LmFiles::new(name, LmSource::Gguf(bytes.into()))))
         }
 
         /// A model folder's files (`tokenizer_config_json`, `chat_template` optional).

@@ -68,7 +68,7 @@ fn folder(dir: &Path, name: String) -> Result<LmFiles, Error> {
 pub fn read_lm(model: &str, hub: Option<&str>) -> Result<LmFiles, Error> {
     let path = Path::new(model);
     if path.is_file() {
-        return Ok(LmFiles::new(model.to_string(), LmSource::Gguf(read(path)?)));
+        return Ok(LmFiles::new(model.to_string(), LmSource::Gguf(read(path)?.into())));
     }
     if path.is_dir() {
         return folder(path, model.to_string());
@@ -76,7 +76,7 @@ pub fn read_lm(model: &str, hub: Option<&str>) -> Result<LmFiles, Error> {
     if let Some((short, file)) = GGUF_MODELS.iter().find(|(short, _)| *short == model) {
         let places = model_places(file);
         return match places.iter().find(|p| p.is_file()) {
-            Some(p) => Ok(LmFiles::new(file.to_string(), LmSource::Gguf(read(p)?))),
+            Some(p) => Ok(LmFiles::new(file.to_string(), LmSource::Gguf(read(p)?.into()))),
             None => Err(Error::invalid(
                 "--model",
                 format!(

@@ -99,9 +99,14 @@ fn f16(b: &[u8], at: usize) -> f32 {
 
 /// `raw` (whole blocks of `kind`) as float32 values.
 pub fn dequantize(kind: GgmlType, raw: &[u8]) -> Vec<f32> {
-    let blocks = raw.chunks_exact(kind.block_bytes());
-    let mut out = Vec::with_capacity(blocks.len() * kind.block_size());
-    for b in blocks {
+    let mut out = Vec::with_capacity(raw.len() / kind.block_bytes() * kind.block_size());
+    dequantize_into(kind, raw, &mut out);
+    out
+}
+
+/// `dequantize`, appended to `out` (a row at a time into one buffer: a weight kept in its blocks).
+pub fn dequantize_into(kind: GgmlType, raw: &[u8], out: &mut Vec<f32>) {
+    for b in raw.chunks_exact(kind.block_bytes()) {
         match kind {
             GgmlType::F32 => out.push(f32::from_le_bytes([b[0], b[1], b[2], b[3]])),
             GgmlType::F16 => out.push(f16(b, 0)),
@@ -169,7 +174,6 @@ pub fn dequantize(kind: GgmlType, raw: &[u8]) -> Vec<f32> {
             }
         }
     }
-    out
 }
 
 /// The eight 6-bit scales and mins of a k-quant super-block (`get_scale_min_k4`), packed in 12 bytes.

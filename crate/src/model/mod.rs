@@ -25,4 +25,5 @@ pub mod packed;
 pub mod paths;
 pub mod rotary;
 pub mod tiny;
+pub mod token_embedding;
 pub mod walk;

@@ -3,17 +3,20 @@
 //! 1e-3, greedy generation. SmolLM2-135M-Instruct (Q4_1 with a Q8_0 embedding, a byte-level BPE tokenizer) comes
 //! from the set-up (`tools/fetch_gguf.sh smollm2`, which `tools/test.sh` runs, with `LP_REQUIRE_REAL_MODELS=1` so
 //! that its absence fails); Gemma 3 270M (Q4_K_M with Q6_K and Q8_0 tensors, a SentencePiece tokenizer of 262k
-//! tokens) is checked where `tools/fetch_gguf.sh gemma-3-270m` fetched it.
+//! tokens) is checked where `tools/fetch_gguf.sh gemma-3-270m` fetched it. Each is read again with its blocks kept
+//! as stored (`Base::AsStored`): the widened model's log-probabilities within 1e-5.
 #![cfg(feature = "train")]
 
 use std::path::PathBuf;
 
+use burn::module::Module;
 use burn::tensor::Device;
 use futures_lite::future::block_on;
 use lora_playground::model::causal::chat::{Message, render};
 use lora_playground::model::causal::files::{LmFiles, LmSource};
 use lora_playground::model::causal::generate::{Sampling, generate};
 use lora_playground::model::causal::score::logprobs;
+use lora_playground::model::packed::Base;
 use serde_json::Value;
 
 fn model_file(file: &str, required: bool) -> Option<PathBuf> {
@@ -57,7 +60,7 @@ fn gemma3_gguf_reads_as_transformers_reads_it() {
 
 fn reads_as_transformers(model: &str, file: &str, required: bool) {
     let Some(path) = model_file(file, required) else { return };
-    let files = LmFiles::new(file, LmSource::Gguf(std::fs::read(path).unwrap()));
+    let files = LmFiles::new(file, LmSource::Gguf(std::fs::read(path).unwrap().into()));
     let device = Device::flex();
     let lm = files.load(None, &device).unwrap();
     let r = reference(model);
@@ -94,4 +97,20 @@ fn reads_as_transformers(model: &str, file: &str, required: bool) {
     let want = ids(&g["tokens"]);
     let got = block_on(generate(&lm.model, &ids(&g["prompt"]), &[], &Sampling::greedy(want.len()), &device, |_| true));
     assert_eq!(got.unwrap(), want, "greedy tokens ({})", g["text"]);
+
+    // The same file with its blocks kept as stored (the table and the head too): the widened model's
+    // log-probabilities within 1e-5, and transformers' greedy tokens.
+    let stored = files.with_base(Base::AsStored).load(None, &device).unwrap();
+    assert!(stored.model.num_params() < 100_000, "{file}: only the norms widened");
+    for s in r["logprobs"].as_array().unwrap() {
+        let tokens = ids(&s["ids"]);
+        let a = block_on(logprobs(&lm.model, std::slice::from_ref(&tokens), &device)).unwrap().remove(0);
+        let b = block_on(logprobs(&stored.model, std::slice::from_ref(&tokens), &device)).unwrap().remove(0);
+        let d = a.iter().zip(&b).map(|(x, y)| (x - y).abs()).fold(0.0, f32::max);
+        assert!(d < 1e-5, "{file}: as stored differs from widened by {d} on {:?}", s["text"]);
+        eprintln!("{file} as stored: log-probabilities within {d:.1e} of widened on {:?}", s["text"]);
+    }
+    let got =
+        block_on(generate(&stored.model, &ids(&g["prompt"]), &[], &Sampling::greedy(want.len()), &device, |_| true));
+    assert_eq!(got.unwrap(), want, "greedy tokens as stored ({})", g["text"]);
 }

@@ -27,7 +27,7 @@ fn each_kind_of_gguf_reads_as_transformers_reads_it() {
         let want: Value =
             serde_json::from_str(&std::fs::read_to_string(format!("{FIXTURES}/{name}.expected.json")).unwrap())
                 .unwrap();
-        let lm = LmFiles::new(format!("{name}.gguf"), LmSource::Gguf(bytes)).load(None, &device).unwrap();
+        let lm = LmFiles::new(format!("{name}.gguf"), LmSource::Gguf(bytes.into())).load(None, &device).unwrap();
         for t in want["texts"].as_array().unwrap() {
             let text = t["text"].as_str().unwrap();
             let ours = lm.tokenizer.encode(text, true).unwrap().get_ids().to_vec();

@@ -3,6 +3,7 @@
 //! One test binary per area (each links burn once); a file per subject inside it.
 
 mod adapters;
+mod as_stored;
 mod causal;
 mod checkpointing;
 mod common;

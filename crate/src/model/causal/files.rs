@@ -3,6 +3,8 @@
 //! `tokenizer_config.json`) or one GGUF file holding all of it. `load` makes the model, its tokenizer and its chat
 //! template, with a PEFT adapter when one is given, after checking that the files belong together.
 
+use std::sync::Arc;
+
 use serde_json::Value as Json;
 use tokenizers::Tokenizer;
 
@@ -31,7 +33,8 @@ pub enum LmSource {
         /// `chat_template.jinja` (transformers 5 saves the template there).
         chat_template_jinja: Option<String>,
     },
-    Gguf(Vec<u8>),
+    /// Shared: a weight the *as stored* base keeps in its blocks reads them here.
+    Gguf(Arc<Vec<u8>>),
 }
 
 pub struct LmFiles {
@@ -161,12 +164,13 @@ impl LmFiles {
         embedding: Option<Tensor<2>>,
         device: &Device,
     ) -> Result<AutoModelForCausalLM, Error> {
-        let weights = match &self.source {
-            LmSource::Folder { safetensors, .. } => SafeTensors::parse("model.safetensors", safetensors)?,
-            LmSource::Gguf(bytes) => gguf::weights(&Gguf::parse(&self.name, bytes)?, bytes)?,
+        let (weights, file) = match &self.source {
+            LmSource::Folder { safetensors, .. } => (SafeTensors::parse("model.safetensors", safetensors)?, None),
+            LmSource::Gguf(bytes) => (gguf::weights(&Gguf::parse(&self.name, bytes)?, bytes)?, Some(bytes.clone())),
         };
         check_embeddings(&weights, config)?;
-        super::build(config, Weights::Checkpoint(weights), overrides, placement, seed, base, embedding, device)
+        let weights = Weights::Checkpoint(weights);
+        super::build(config, weights, overrides, placement, seed, (base, file), embedding, device)
     }
 
     /// The model's `config.json` (a GGUF file's as transformers reads it) and the bytes of its weights file.

@@ -3,7 +3,7 @@
 //! token limit. Without the cache (`use_cache: false`) every step recomputes the whole sequence: the same tokens,
 //! kept to measure what the cache saves.
 
-use burn::tensor::{Device, Int, Tensor, TensorData};
+use burn::tensor::Device;
 
 use super::cache::KvCache;
 use super::model::AutoModelForCausalLM;
@@ -63,12 +63,8 @@ impl Generation {
     /// One pass of `model`: the next token, chosen as `sampling` says.
     pub async fn next_token(&mut self, model: &AutoModelForCausalLM, device: &Device) -> Result<u32, Error> {
         let input = if self.cache.is_some() { &self.next_input } else { &self.seen };
-        let ids = Tensor::<2, Int>::from_data(
-            TensorData::new(input.iter().map(|&t| t as i64).collect::<Vec<_>>(), [1, input.len()]),
-            device,
-        );
         let real = vec![vec![true; self.seen.len()]];
-        let hidden = model.hidden(ids, &real, self.cache.as_mut());
+        let hidden = model.hidden(&[input.clone()], &real, self.cache.as_mut(), device);
         let [_, s, h] = hidden.dims();
         let last = hidden.slice([0..1, s - 1..s, 0..h]).reshape([1, h]);
         let logits = read_floats(model.logits_at(last)).await?;

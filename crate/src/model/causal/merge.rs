@@ -41,7 +41,11 @@ impl AutoModelForCausalLM {
 }
 
 async fn requantize(layer: LoraLinear) -> Result<LoraLinear, Error> {
-    let (Some(packed), Some(lora)) = (&layer.packed, &layer.lora) else { return Ok(layer.merge()) };
+    // Only NF4 is quantized again: a GGUF file's blocks (the *as stored* base) merge in float, as transformers
+    // widens them.
+    let (Some(packed), Some(lora)) = (layer.packed.as_ref().filter(|p| p.nf4_tensor().is_some()), &layer.lora) else {
+        return Ok(layer.merge());
+    };
     let (d_in, d_out) = (packed.d_input(), packed.d_output());
     // `delta_weight` is burn's `[in, out]`; the packed weight is torch's `[out, in]`.
     let delta = read_floats(lora.delta_weight().transpose().reshape([d_in * d_out])).await?;
@@ -77,10 +81,22 @@ pub async fn model_safetensors(model: &AutoModelForCausalLM, flavor: Flavor) -> 
     for (name, shape, t) in c.0 {
         tensors.push(Saved::F32(name, shape, read_floats(t).await?));
     }
-    // A 4-bit base's layers as transformers + bitsandbytes save them.
-    for (name, l) in model.linear_layers() {
-        if let Some(p) = &l.packed {
-            tensors.extend(saved::tensors(&format!("{name}.weight"), p.nf4_tensor()));
+    // A 4-bit base's layers as transformers + bitsandbytes save them; the *as stored* base's table and head widened.
+    let mut packed: Vec<(String, &LoraLinear)> = model.linear_layers();
+    if let Some(head) = &model.lm_head {
+        packed.push(("lm_head".into(), head));
+    }
+    if let Some(p) = &model.model.embed_tokens.packed {
+        tensors.push(Saved::F32("model.embed_tokens.weight".into(), vec![p.d_output(), p.d_input()], p.dequantize()));
+    }
+    for (name, l) in packed {
+        match l.packed.as_ref().map(|p| (p, p.nf4_tensor())) {
+            Some((_, Some(q))) => tensors.extend(saved::tensors(&format!("{name}.weight"), q)),
+            // GGUF blocks are written widened, as transformers saves a model it read from GGUF.
+            Some((p, None)) => {
+                tensors.push(Saved::F32(format!("{name}.weight"), vec![p.d_output(), p.d_input()], p.dequantize()))
+            }
+            None => {}
         }
     }
     let raw: Vec<Raw> = tensors.iter().map(Saved::raw).collect();

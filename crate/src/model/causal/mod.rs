@@ -17,8 +17,11 @@ pub mod mask;
 pub mod merge;
 pub mod model;
 pub mod norm;
+pub mod packed_head;
 pub mod quantize;
 pub mod score;
+
+use std::sync::Arc;
 
 use burn::tensor::{Device, Tensor};
 
@@ -50,20 +53,23 @@ pub fn read_config(config: &HfConfig) -> Result<DecoderConfig, Error> {
 /// The model `config` describes, with trained tensors (an adapter's A and B) laid over `weights`, and LoRA on the
 /// modules `lora` names (full names: `model.layers.0.self_attn.q_proj`); random values drawn from `seed`.
 /// `embedding`: another model's token embedding table of the same file, shared rather than read again (the page's
-/// trainer and the base model it keeps for the answers hold one table between them).
+/// trainer and the base model it keeps for the answers hold one table between them). `base`: how the frozen weights
+/// are held, with the GGUF file `weights` views when there is one (the *as stored* base keeps its blocks there).
+#[allow(clippy::too_many_arguments)]
 pub fn build(
     config: &DecoderConfig,
     weights: Weights<'_>,
     overrides: Option<&Overrides>,
     lora: Option<LoraPlacement<'_>>,
     seed: u64,
-    base: Base,
+    (base, file): (Base, Option<Arc<Vec<u8>>>),
     embedding: Option<Tensor<2>>,
     device: &Device,
 ) -> Result<AutoModelForCausalLM, Error> {
     let mut loader =
         Loader::for_flavor(config.flavor, config.initializer_range, weights, overrides, lora, seed, device)?
             .with_base(base)
+            .with_file(file)
             .with_embedding(embedding);
     AutoModelForCausalLM::load(&mut loader, config)
 }

@@ -6,8 +6,7 @@
 //! full `[batch, seq, vocab]` logits of a 4 x 128 batch 537 MB, so training and scoring ask for the rows they read.
 
 use burn::module::Module;
-use burn::nn::Embedding;
-use burn::tensor::{Device, Int, Tensor, TensorData};
+use burn::tensor::{Device, Tensor};
 
 use super::cache::KvCache;
 use super::checkpoint;
@@ -18,10 +17,12 @@ use crate::error::Error;
 use crate::model::config::decoder::DecoderConfig;
 use crate::model::load::Loader;
 use crate::model::lora::LoraLinear;
+use crate::model::packed::PackedWeight;
+use crate::model::token_embedding::TokenEmbedding;
 
 #[derive(Module, Debug)]
 pub struct DecoderModel {
-    pub embed_tokens: Embedding,
+    pub embed_tokens: TokenEmbedding,
     pub layers: Vec<DecoderLayer>,
     pub norm: RmsNorm,
     /// Gemma: sqrt(hidden_size) (rounded to float32, as transformers casts it).
@@ -45,7 +46,7 @@ pub struct AutoModelForCausalLM {
 impl AutoModelForCausalLM {
     /// The model `config` describes, its tensors from `loader` in transformers' order of modules.
     pub fn load(loader: &mut Loader, c: &DecoderConfig) -> Result<Self, Error> {
-        let embed_tokens = loader.embedding("model.embed_tokens", c.vocab_size, c.hidden_size)?;
+        let embed_tokens = loader.token_embedding("model.embed_tokens", c.vocab_size, c.hidden_size)?;
         let layers = (0..c.num_hidden_layers).map(|i| DecoderLayer::load(loader, c, i)).collect::<Result<_, _>>()?;
         let norm = RmsNorm::load(loader, "model.norm", c.hidden_size, c.rms_norm_eps, c.gemma)?;
         let lm_head = if c.tie_word_embeddings {
@@ -68,17 +69,22 @@ impl AutoModelForCausalLM {
         })
     }
 
-    /// The last hidden state (after the final norm) of `ids` at positions `start..start + seq`, every layer's keys
-    /// and values added to `cache` when one is given. `real[b][k]` is false at padding (right padding: ids after a
-    /// sequence's end); with a cache it must cover the cached positions too.
+    /// The last hidden state (after the final norm) of `ids` (right-padded to the longest) at positions
+    /// `start..start + seq`, every layer's keys and values added to `cache` when one is given. `real[b][k]` is false
+    /// at padding (ids after a sequence's end); with a cache it must cover the cached positions too.
     ///
     /// # Shapes
-    /// - ids `[batch, seq]`, output `[batch, seq, hidden]`
-    pub fn hidden(&self, ids: Tensor<2, Int>, real: &[Vec<bool>], mut cache: Option<&mut KvCache>) -> Tensor<3> {
+    /// - ids `[batch][seq]`, output `[batch, seq, hidden]`
+    pub fn hidden(
+        &self,
+        ids: &[Vec<u32>],
+        real: &[Vec<bool>],
+        mut cache: Option<&mut KvCache>,
+        device: &Device,
+    ) -> Tensor<3> {
         let start = cache.as_ref().map_or(0, |c| c.seen());
-        let [_, s] = ids.dims();
-        let device = ids.device();
-        let mut x = self.model.embed_tokens.forward(ids);
+        let s = ids.iter().map(Vec::len).max().unwrap_or(0);
+        let mut x = self.model.embed_tokens.forward(ids, device);
         if let Some(scale) = self.model.embed_scale {
             x = x.mul_scalar(scale);
         }
@@ -86,7 +92,7 @@ impl AutoModelForCausalLM {
         for (i, layer) in self.model.layers.iter().enumerate() {
             let window = layer.window();
             let slot = if window.is_some() { &mut sliding } else { &mut full };
-            let mask = slot.get_or_insert_with(|| causal_mask(real, start, s, window, &device)).clone();
+            let mask = slot.get_or_insert_with(|| causal_mask(real, start, s, window, device)).clone();
             x = match cache.as_deref_mut() {
                 None if self.gradient_checkpointing => checkpoint::forward(layer, x, mask),
                 cache => layer.forward(x, mask, start, cache.map(|c| (c, i))),
@@ -97,9 +103,20 @@ impl AutoModelForCausalLM {
 
     /// Logits `[n, vocab]` for `n` hidden states `[n, hidden]`.
     pub fn logits_at(&self, hidden: Tensor<2>) -> Tensor<2> {
+        match (&self.lm_head, &self.model.embed_tokens) {
+            (Some(head), _) => head.forward(hidden),
+            (None, TokenEmbedding { weight: Some(w), .. }) => hidden.matmul(w.val().transpose()),
+            (None, TokenEmbedding { packed, .. }) => {
+                packed.as_ref().expect("a float or packed table").linear(hidden, None)
+            }
+        }
+    }
+
+    /// The output head when it is kept in blocks (the *as stored* base; `packed_head` reads it a slice at a time).
+    pub fn packed_head(&self) -> Option<&PackedWeight> {
         match &self.lm_head {
-            Some(head) => head.forward(hidden),
-            None => hidden.matmul(self.model.embed_tokens.weight.val().transpose()),
+            Some(head) => head.packed.as_ref().filter(|_| !head.has_lora() && head.bias.is_none()),
+            None => self.model.embed_tokens.packed.as_ref(),
         }
     }
 
@@ -118,17 +135,17 @@ impl AutoModelForCausalLM {
         out
     }
 
-    /// The weights a 4-bit base holds packed (burn does not see them as parameters).
+    /// The weights a 4-bit base holds packed (burn does not see them as parameters): the blocks' linear layers,
+    /// and on the *as stored* base the token table and an untied head.
     pub fn packed_weights(&self) -> usize {
-        self.linear_layers().iter().filter_map(|(_, l)| l.packed.as_ref()).map(|p| p.numel()).sum()
+        let layers: usize = self.linear_layers().iter().filter_map(|(_, l)| l.packed.as_ref()).map(|p| p.numel()).sum();
+        let head = self.lm_head.as_ref().and_then(|h| h.packed.as_ref()).map_or(0, PackedWeight::numel);
+        layers + head + self.model.embed_tokens.packed.as_ref().map_or(0, PackedWeight::numel)
     }
 }
 
-/// `[batch, seq]` ids on `device`, right-padded with `pad`, and which positions are real tokens.
-pub fn ids_tensor(ids: &[Vec<u32>], pad: u32, device: &Device) -> (Tensor<2, Int>, Vec<Vec<bool>>) {
+/// Which positions of `ids`, right-padded to the longest, are real tokens.
+pub fn real_positions(ids: &[Vec<u32>]) -> Vec<Vec<bool>> {
     let s = ids.iter().map(Vec::len).max().unwrap_or(0);
-    let flat: Vec<i64> =
-        ids.iter().flat_map(|row| (0..s).map(move |j| row.get(j).copied().unwrap_or(pad) as i64)).collect();
-    let real = ids.iter().map(|row| (0..s).map(|j| j < row.len()).collect()).collect();
-    (Tensor::from_data(TensorData::new(flat, [ids.len(), s]), device), real)
+    ids.iter().map(|row| (0..s).map(|j| j < row.len()).collect()).collect()
 }

@@ -6,7 +6,8 @@
 use burn::tensor::activation::log_softmax;
 use burn::tensor::{Device, Int, Tensor, TensorData};
 
-use super::model::{AutoModelForCausalLM, ids_tensor};
+use super::model::{AutoModelForCausalLM, real_positions};
+use super::packed_head;
 use crate::error::Error;
 use crate::readback::read_floats;
 
@@ -24,10 +25,8 @@ pub async fn logprobs(
     texts: &[Vec<u32>],
     device: &Device,
 ) -> Result<Vec<Vec<f32>>, Error> {
-    let (ids, real) = ids_tensor(texts, 0, device);
-    let [b, s] = ids.dims();
-    let hidden = model.hidden(ids, &real, None);
-    let h = hidden.dims()[2];
+    let hidden = model.hidden(texts, &real_positions(texts), None, device);
+    let [b, s, h] = hidden.dims();
     let flat = hidden.reshape([b * s, h]);
     // (row of `flat`, target id) for every position that predicts a token.
     let wanted: Vec<(usize, u32)> = texts
@@ -53,6 +52,15 @@ pub fn token_logprobs(
     wanted: &[(usize, u32)],
     device: &Device,
 ) -> Tensor<1> {
+    if let Some(head) = model.packed_head() {
+        if wanted.is_empty() {
+            return Tensor::zeros([0], device);
+        }
+        let rows: Vec<i64> = wanted.iter().map(|&(r, _)| r as i64).collect();
+        let targets: Vec<usize> = wanted.iter().map(|&(_, t)| t as usize).collect();
+        let rows = Tensor::<1, Int>::from_data(TensorData::new(rows, [wanted.len()]), device);
+        return packed_head::token_logprobs(hidden.select(0, rows), head, &targets);
+    }
     let chunk = rows_per_chunk(model.vocab_size);
     let parts: Vec<Tensor<1>> = wanted
         .chunks(chunk)
@@ -78,10 +86,8 @@ pub fn causal_lm_loss(
     labels: &[Vec<Option<u32>>],
     device: &Device,
 ) -> Tensor<1> {
-    let (ids, real) = ids_tensor(texts, 0, device);
-    let [b, s] = ids.dims();
-    let hidden = model.hidden(ids, &real, None);
-    let h = hidden.dims()[2];
+    let hidden = model.hidden(texts, &real_positions(texts), None, device);
+    let [b, s, h] = hidden.dims();
     let wanted: Vec<(usize, u32)> = labels
         .iter()
         .enumerate()

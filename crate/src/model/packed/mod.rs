@@ -7,6 +7,7 @@
 //! CPU path keeps the base packed; on WebGPU each use uploads the dequantized layer and frees it after.
 
 mod autodiff;
+pub mod ggml;
 mod weight;
 
 use burn::backend::Flex;
@@ -24,15 +25,20 @@ pub enum Base {
     /// bnb_4bit_quant_type="nf4", bnb_4bit_use_double_quant=True)` quantizes a model: every linear layer but the
     /// output head (transformers' `get_keys_to_not_convert`); embeddings and norms stay float32.
     Nf4,
+    /// As the file stores it: a GGUF file's quantized tensors in their own blocks (Q4_0, Q4_1, Q4_K, Q5_K, Q6_K,
+    /// Q8_0, ...), the token embedding table and the output head too, as llama.cpp holds them; its float tensors
+    /// (norms) and a folder's float weights in float32; a folder saved in 4 bits in NF4.
+    AsStored,
 }
 
 impl Base {
-    /// `float32` or `nf4`.
+    /// `float32`, `nf4` or `as-stored`.
     pub fn parse(name: &str) -> Result<Self, String> {
         match name {
             "float32" | "fp32" => Ok(Self::Float32),
             "nf4" => Ok(Self::Nf4),
-            other => Err(format!("--base {other}: expected float32 or nf4")),
+            "as-stored" => Ok(Self::AsStored),
+            other => Err(format!("--base {other}: expected float32, nf4 or as-stored")),
         }
     }
 
@@ -40,7 +46,13 @@ impl Base {
         match self {
             Self::Float32 => "float32",
             Self::Nf4 => "nf4",
+            Self::AsStored => "as-stored",
         }
+    }
+
+    /// Whether the base is frozen in blocks (full fine-tuning cannot train it).
+    pub fn is_packed(self) -> bool {
+        self != Self::Float32
     }
 }
 
@@ -75,7 +87,7 @@ impl PackedWeight {
         // The CPU backend's own tensor, read in place (a host read: no future to wait on, in wasm either).
         let host = x.clone().inner().try_into_primitive::<Flex>().ok()?;
         let values = host.into_data().convert::<f32>().try_into_vec::<f32>().ok()?;
-        let y = self.nf4_tensor().matmul_rows(&values, rows);
+        let y = self.matmul_rows(&values, rows);
         Some(Tensor::from_data(TensorData::new(y, [rows, self.d_output()]), &x.device()))
     }
 }

@@ -1,60 +1,147 @@
-//! The packed weight of one linear layer: NF4 blocks in host memory, shared by clones of the model, dequantized
-//! into the layout a use needs.
+//! The packed weight of one frozen layer: NF4 blocks in host memory (QLoRA's base), or a GGUF file's own blocks
+//! (the *as stored* base), shared by clones of the model, dequantized into the layout a use needs.
 
+use std::ops::Range;
 use std::sync::Arc;
 
 use burn::tensor::{Device, Tensor, TensorData};
 
+use super::ggml::GgmlWeight;
 use crate::bnb::Nf4Tensor;
 
-/// The packed weight of one linear layer (torch's `[out, in]`), cheap to clone.
+#[derive(Debug)]
+enum Blocks {
+    Nf4(Nf4Tensor),
+    Ggml(GgmlWeight),
+}
+
+/// The packed weight of one layer (torch's `[out, in]`), cheap to clone.
 #[derive(Clone, Debug)]
-pub struct PackedWeight(Arc<Nf4Tensor>);
+pub struct PackedWeight(Arc<Blocks>);
 
 impl PackedWeight {
     /// NF4 blocks of a `[d_output, d_input]` weight (torch's layout, as bitsandbytes quantizes it).
     pub fn nf4(weight: Nf4Tensor) -> Self {
         debug_assert_eq!(weight.shape.len(), 2);
-        Self(Arc::new(weight))
+        Self(Arc::new(Blocks::Nf4(weight)))
     }
 
-    /// The quantized weight as bitsandbytes holds it.
-    pub fn nf4_tensor(&self) -> &Nf4Tensor {
-        &self.0
+    /// A GGUF file's blocks, as stored.
+    pub fn ggml(weight: GgmlWeight) -> Self {
+        Self(Arc::new(Blocks::Ggml(weight)))
+    }
+
+    /// The quantized weight as bitsandbytes holds it, when it is NF4.
+    pub fn nf4_tensor(&self) -> Option<&Nf4Tensor> {
+        match &*self.0 {
+            Blocks::Nf4(q) => Some(q),
+            Blocks::Ggml(_) => None,
+        }
+    }
+
+    /// `NF4`, or the ggml type (`Q4_K`).
+    pub fn format(&self) -> &'static str {
+        match &*self.0 {
+            Blocks::Nf4(_) => "NF4",
+            Blocks::Ggml(g) => g.kind().name(),
+        }
     }
 
     /// Number of weights.
     pub fn numel(&self) -> usize {
-        self.0.numel()
+        self.d_input() * self.d_output()
     }
 
     pub fn d_input(&self) -> usize {
-        self.0.shape[1]
+        match &*self.0 {
+            Blocks::Nf4(q) => q.shape[1],
+            Blocks::Ggml(g) => g.d_input(),
+        }
     }
 
     pub fn d_output(&self) -> usize {
-        self.0.shape[0]
+        match &*self.0 {
+            Blocks::Nf4(q) => q.shape[0],
+            Blocks::Ggml(g) => g.d_output(),
+        }
     }
 
     /// Bytes the packed weight holds (codes and scales).
     pub fn nbytes(&self) -> usize {
-        self.0.nbytes()
+        match &*self.0 {
+            Blocks::Nf4(q) => q.nbytes(),
+            Blocks::Ggml(g) => g.nbytes(),
+        }
     }
 
     /// The dequantized weight in torch's layout `[d_output, d_input]`.
     pub fn dequantize(&self) -> Vec<f32> {
-        self.0.dequantize()
+        match &*self.0 {
+            Blocks::Nf4(q) => q.dequantize(),
+            Blocks::Ggml(g) => g.rows(0..g.d_output()),
+        }
+    }
+
+    /// Rows `rows` of the dequantized weight, torch's layout `[rows.len(), d_input]`.
+    pub fn rows(&self, rows: Range<usize>) -> Vec<f32> {
+        match &*self.0 {
+            Blocks::Nf4(q) if rows == (0..q.shape[0]) => q.dequantize(),
+            Blocks::Nf4(q) => q.dequantize()[rows.start * q.shape[1]..rows.end * q.shape[1]].to_vec(),
+            Blocks::Ggml(g) => g.rows(rows),
+        }
+    }
+
+    /// The rows `ids` name (an embedding lookup), `[ids.len(), d_input]`.
+    pub fn gather(&self, ids: &[usize]) -> Vec<f32> {
+        match &*self.0 {
+            Blocks::Nf4(q) => {
+                let (w, d) = (q.dequantize(), q.shape[1]);
+                ids.iter().flat_map(|&r| w[r * d..(r + 1) * d].iter().copied()).collect()
+            }
+            Blocks::Ggml(g) => g.gather(ids),
+        }
+    }
+
+    /// `x W^T` for a few rows `x` `[rows, d_input]`, read from the blocks: `[rows, d_output]`.
+    pub fn matmul_rows(&self, x: &[f32], rows: usize) -> Vec<f32> {
+        match &*self.0 {
+            Blocks::Nf4(q) => q.matmul_rows(x, rows),
+            Blocks::Ggml(g) => g.matmul_rows(x, rows),
+        }
     }
 
     /// The dequantized weight in burn's layout `[d_input, d_output]` (what `x W` multiplies by), transposed on the
     /// host: the CPU backend multiplies a contiguous right-hand side several times faster than a strided one.
     pub fn burn_layout(&self, device: &Device) -> Tensor<2> {
-        let (d_in, d_out) = (self.d_input(), self.d_output());
-        Tensor::from_data(TensorData::new(self.0.dequantize_transposed(), [d_in, d_out]), device)
+        self.burn_layout_rows(0..self.d_output(), device)
+    }
+
+    /// `burn_layout` of the output rows `rows` alone, `[d_input, rows.len()]`.
+    pub fn burn_layout_rows(&self, rows: Range<usize>, device: &Device) -> Tensor<2> {
+        let (d_in, n) = (self.d_input(), rows.len());
+        let values = match &*self.0 {
+            Blocks::Nf4(q) if rows == (0..q.shape[0]) => q.dequantize_transposed(),
+            Blocks::Nf4(_) => {
+                let w = self.rows(rows);
+                let mut t = vec![0f32; w.len()];
+                for (j, row) in w.chunks_exact(d_in).enumerate() {
+                    row.iter().enumerate().for_each(|(i, v)| t[i * n + j] = *v);
+                }
+                t
+            }
+            Blocks::Ggml(g) => g.rows_transposed(rows),
+        };
+        Tensor::from_data(TensorData::new(values, [d_in, n]), device)
     }
 
     /// The dequantized weight in torch's layout, `[d_output, d_input]`: the backward step's `grad W^T`.
     pub fn torch_layout(&self, device: &Device) -> Tensor<2> {
-        Tensor::from_data(TensorData::new(self.dequantize(), [self.d_output(), self.d_input()]), device)
+        self.torch_layout_rows(0..self.d_output(), device)
+    }
+
+    /// `torch_layout` of the output rows `rows` alone, `[rows.len(), d_input]`.
+    pub fn torch_layout_rows(&self, rows: Range<usize>, device: &Device) -> Tensor<2> {
+        let n = rows.len();
+        Tensor::from_data(TensorData::new(self.rows(rows), [n, self.d_input()]), device)
     }
 }

@@ -34,7 +34,7 @@ fn estimate(config_json: &str, file_bytes: u64, plan: &LmPlan, batch: usize, seq
         config_json: Some(config_json.to_string()),
         precision: match plan.base {
             Base::Nf4 => Precision::Nf4Fp32,
-            Base::Float32 => Precision::Fp32,
+            Base::Float32 | Base::AsStored => Precision::Fp32,
         },
         task: Task::Base,
         lora: plan.lora.clone(),
@@ -51,14 +51,23 @@ fn estimate(config_json: &str, file_bytes: u64, plan: &LmPlan, batch: usize, seq
         Method::Bitfit => "bitfit",
         _ => "lora",
     };
-    let m = report.methods.iter().find(|c| c.method == method).map_or(report.memory.clone(), |c| c.memory.clone());
+    let mut m = report.methods.iter().find(|c| c.method == method).map_or(report.memory.clone(), |c| c.memory.clone());
+    if plan.base == Base::AsStored {
+        // The frozen weights are the model file's own blocks, counted in `file_bytes` (both models read them there);
+        // the float tensors beside them (norms) are a few thousand weights.
+        m = Memory::new(0, m.trainable_weights, m.optimizer_state, m.activations);
+    }
     // The head's logits, computed at most 64 MiB at a time (`score.rs`), and their log-softmax.
     let config = HfConfig::parse(config_json)?;
     let vocab = config.size_or("vocab_size", Some(32000))?;
     let table = vocab * config.size_or("hidden_size", None)? * 4;
     // Full fine-tuning trains the table: its first step gives the trainer a table of its own.
     let shared = if plan.method == Method::Full { 0 } else { table };
-    let base_bytes = (m.frozen_weights + m.trainable_weights).saturating_sub(shared);
+    // On the *as stored* base the answers' model reads the same file's blocks.
+    let base_bytes = match plan.base {
+        Base::AsStored => 0,
+        _ => (m.frozen_weights + m.trainable_weights).saturating_sub(shared),
+    };
     let logits = 2 * (64u64 << 20).min((batch * seq) as u64 * vocab * 4);
     let total_bytes = m.total + file_bytes + base_bytes + logits;
     Ok(LmNeed { memory: m, file_bytes, base_bytes, total_bytes })

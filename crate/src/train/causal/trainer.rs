@@ -168,13 +168,21 @@ impl LmTrainer {
         };
         // On the differentiable device, with LoRA's A drawn from the seed.
         let placement = placement_config.map(|c| LoraPlacement { modules: &lora_modules, config: c });
-        if plan.base == Base::Nf4 && plan.method == Method::Full {
+        if plan.base.is_packed() && plan.method == Method::Full {
             return Err(Error::invalid(
                 "base",
-                "full fine-tuning trains every weight, and a 4-bit base is frozen: QLoRA is LoRA on an NF4 base",
+                match plan.base {
+                    Base::Nf4 => {
+                        "full fine-tuning trains every weight, and a 4-bit base is frozen: QLoRA is LoRA on an NF4 base"
+                    }
+                    _ => {
+                        "full fine-tuning trains every weight, and a base kept in its file's blocks is frozen: choose float32 to train it all"
+                    }
+                },
             ));
         }
-        let embedding = base.map(|m| m.model.embed_tokens.weight.val());
+        // A table kept in the file's blocks is shared already: both models read the same file.
+        let embedding = base.and_then(|m| m.model.embed_tokens.weight.as_ref()).map(|w| w.val());
         let model = files.build(&config, None, placement, plan.seed, plan.base, embedding, &ad)?;
         let set: BTreeSet<String> = lora_modules.iter().cloned().collect();
         let flavor = config.flavor;

@@ -4,18 +4,20 @@
 //! builds the block and asks the `Loader` for its tensors; `auto::build` picks the model.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use burn::module::Param;
 use burn::nn::{Embedding, LayerNorm, LayerNormConfig};
 use burn::tensor::{Device, Tensor, TensorData};
 
+mod blocks;
+
 use super::checkpoint_keys::{checkpoint_key, checkpoint_prefix};
 use super::config::EncoderConfig;
 use super::lora::{LoraLinear, LoraLinearConfig};
-use super::packed::{Base, PackedWeight};
+use super::packed::Base;
 use super::paths::{child, flavor_name, outside_backbone};
 use crate::accounting::arch::flavor::Flavor;
-use crate::bnb::{Nf4Tensor, saved};
 use crate::error::Error;
 use crate::rng::Rng;
 use crate::safetensors::SafeTensors;
@@ -75,6 +77,8 @@ pub struct Loader<'a> {
     base: Base,
     /// A token embedding table to use as it is (`with_embedding`).
     embedding: Option<Tensor<2>>,
+    /// The GGUF file the checkpoint views, for weights kept in its blocks (`Base::AsStored`).
+    file: Option<Arc<Vec<u8>>>,
 }
 
 impl<'a> Loader<'a> {
@@ -115,6 +119,7 @@ impl<'a> Loader<'a> {
             rng: Rng::new(seed),
             base: Base::Float32,
             embedding: None,
+            file: None,
         })
     }
 
@@ -252,66 +257,6 @@ impl<'a> Loader<'a> {
         bias: bool,
     ) -> Result<LoraLinear, Error> {
         self.layer(path, d_input, d_output, Kind::Head, bias)
-    }
-
-    fn layer(
-        &mut self,
-        path: &str,
-        d_input: usize,
-        d_output: usize,
-        kind: Kind,
-        bias: bool,
-    ) -> Result<LoraLinear, Error> {
-        let b = if bias { Some(self.tensor(&child(path, "bias"), [d_output], Init::Zeros)?) } else { None };
-        let layer = if kind == Kind::Conv1d {
-            LoraLinear::new(self.tensor(&child(path, "weight"), [d_input, d_output], Init::Normal(self.std))?, b)
-        } else {
-            // torch's `[out, in]` laid out as burn's `[in, out]` here, on the host: a transposed view on the device
-            // would be copied into order by the CPU backend's matmul at every forward pass (every weight, every step).
-            let name = child(path, "weight");
-            let named = flavor_name(self.flavor, &name);
-            let fresh = name.starts_with("bert.pooler.") || outside_backbone(&named);
-            // A 4-bit checkpoint (transformers + bitsandbytes, or `quantize`) keeps its blocks as they are.
-            let saved = match &self.weights {
-                Weights::Checkpoint(f) if self.overrides.is_none_or(|o| !o.contains_key(&named)) => {
-                    let key = self.checkpoint_key(f, &named);
-                    saved::is_saved_4bit(f, &key).then(|| saved::read(f, &key, "model.safetensors")).transpose()?
-                }
-                _ => None,
-            };
-            if let Some(q) = saved.as_ref().filter(|q| q.shape != [d_output, d_input]) {
-                return Err(Error::invalid(
-                    "model.safetensors",
-                    format!(
-                        "tensor {named} is {:?} in 4 bits, expected {:?} from config.json",
-                        q.shape,
-                        [d_output, d_input]
-                    ),
-                ));
-            }
-            match saved {
-                Some(q) if self.base == Base::Nf4 => LoraLinear::packed(PackedWeight::nf4(q), b),
-                Some(q) => LoraLinear::new(
-                    Tensor::from_data(TensorData::new(q.dequantize_transposed(), [d_input, d_output]), &self.device),
-                    b,
-                ),
-                None => {
-                    let (v, _) = self.named_values(&named, [d_output, d_input], Init::Normal(self.std), fresh)?;
-                    if self.base == Base::Nf4 && kind == Kind::Linear {
-                        LoraLinear::packed(PackedWeight::nf4(Nf4Tensor::quantize(&v, &[d_output, d_input])), b)
-                    } else {
-                        let mut t = vec![0.0; v.len()];
-                        for o in 0..d_output {
-                            for i in 0..d_input {
-                                t[i * d_output + o] = v[o * d_input + i];
-                            }
-                        }
-                        LoraLinear::new(Tensor::from_data(TensorData::new(t, [d_input, d_output]), &self.device), b)
-                    }
-                }
-            }
-        };
-        self.attach_lora(layer, path, d_input, d_output)
     }
 
     /// `layer` with LoRA if the placement names `path` (its A and B from the overrides when an adapter is loaded).

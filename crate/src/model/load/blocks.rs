@@ -1,0 +1,150 @@
+//! The loader's linear layers and token tables, as the base holds them: float32, NF4 (QLoRA; a folder saved in
+//! 4 bits keeps its blocks), or a GGUF file's own blocks (*as stored*), which stay in the file's bytes.
+
+use std::sync::Arc;
+
+use burn::tensor::{Tensor, TensorData};
+
+use super::{Init, Kind, Loader, Weights};
+use crate::bnb::{Nf4Tensor, saved};
+use crate::error::Error;
+use crate::gguf::quant::GgmlType;
+use crate::model::lora::LoraLinear;
+use crate::model::packed::ggml::GgmlWeight;
+use crate::model::packed::{Base, PackedWeight};
+use crate::model::paths::{child, flavor_name, outside_backbone};
+use crate::model::token_embedding::TokenEmbedding;
+use crate::safetensors::Fix;
+
+impl Loader<'_> {
+    pub(super) fn layer(
+        &mut self,
+        path: &str,
+        d_input: usize,
+        d_output: usize,
+        kind: Kind,
+        bias: bool,
+    ) -> Result<LoraLinear, Error> {
+        let b = if bias { Some(self.tensor(&child(path, "bias"), [d_output], Init::Zeros)?) } else { None };
+        let layer = if kind == Kind::Conv1d {
+            LoraLinear::new(self.tensor(&child(path, "weight"), [d_input, d_output], Init::Normal(self.std))?, b)
+        } else {
+            // torch's `[out, in]` laid out as burn's `[in, out]` here, on the host: a transposed view on the device
+            // would be copied into order by the CPU backend's matmul at every forward pass (every weight, every step).
+            let name = child(path, "weight");
+            let named = flavor_name(self.flavor, &name);
+            let fresh = name.starts_with("bert.pooler.") || outside_backbone(&named);
+            // A 4-bit checkpoint (transformers + bitsandbytes, or `quantize`) keeps its blocks as they are.
+            let saved = match &self.weights {
+                Weights::Checkpoint(f) if self.overrides.is_none_or(|o| !o.contains_key(&named)) => {
+                    let key = self.checkpoint_key(f, &named);
+                    saved::is_saved_4bit(f, &key).then(|| saved::read(f, &key, "model.safetensors")).transpose()?
+                }
+                _ => None,
+            };
+            if let Some(q) = saved.as_ref().filter(|q| q.shape != [d_output, d_input]) {
+                return Err(Error::invalid(
+                    "model.safetensors",
+                    format!(
+                        "tensor {named} is {:?} in 4 bits, expected {:?} from config.json",
+                        q.shape,
+                        [d_output, d_input]
+                    ),
+                ));
+            }
+            match saved {
+                Some(q) if self.base.is_packed() => LoraLinear::packed(PackedWeight::nf4(q), b),
+                Some(q) => LoraLinear::new(
+                    Tensor::from_data(TensorData::new(q.dequantize_transposed(), [d_input, d_output]), &self.device),
+                    b,
+                ),
+                None if kind == Kind::Linear || kind == Kind::Head => match self.stored_blocks(&named)? {
+                    Some(p) if p.d_output() == d_output && p.d_input() == d_input => LoraLinear::packed(p, b),
+                    Some(p) => {
+                        return Err(Error::invalid(
+                            "model.safetensors",
+                            format!(
+                                "tensor {named} is {:?}, expected {:?}",
+                                [p.d_output(), p.d_input()],
+                                [d_output, d_input]
+                            ),
+                        ));
+                    }
+                    None => self.float_or_nf4(&named, d_input, d_output, kind, fresh, b)?,
+                },
+                None => self.float_or_nf4(&named, d_input, d_output, kind, fresh, b)?,
+            }
+        };
+        self.attach_lora(layer, path, d_input, d_output)
+    }
+
+    /// A linear layer read as float32 values: kept so, or quantized to NF4 (`Base::Nf4`).
+    fn float_or_nf4(
+        &mut self,
+        named: &str,
+        d_input: usize,
+        d_output: usize,
+        kind: Kind,
+        fresh: bool,
+        b: Option<Tensor<1>>,
+    ) -> Result<LoraLinear, Error> {
+        let (v, _) = self.named_values(named, [d_output, d_input], Init::Normal(self.std), fresh)?;
+        if self.base == Base::Nf4 && kind == Kind::Linear {
+            return Ok(LoraLinear::packed(PackedWeight::nf4(Nf4Tensor::quantize(&v, &[d_output, d_input])), b));
+        }
+        let mut t = vec![0.0; v.len()];
+        for o in 0..d_output {
+            for i in 0..d_input {
+                t[i * d_output + o] = v[o * d_input + i];
+            }
+        }
+        Ok(LoraLinear::new(Tensor::from_data(TensorData::new(t, [d_input, d_output]), &self.device), b))
+    }
+
+    /// The GGUF file's own blocks of `named` when the base is kept as stored and the file stores it quantized.
+    fn stored_blocks(&self, named: &str) -> Result<Option<PackedWeight>, Error> {
+        let (Base::AsStored, Weights::Checkpoint(f), Some(file)) = (self.base, &self.weights, &self.file) else {
+            return Ok(None);
+        };
+        if self.overrides.is_some_and(|o| o.contains_key(named)) {
+            return Ok(None);
+        }
+        let Some(e) = f.entries.get(&self.checkpoint_key(f, named)) else { return Ok(None) };
+        let Some(kind) = GgmlType::from_name(&e.dtype).filter(|k| k.block_size() > 1) else { return Ok(None) };
+        let unpermute = match e.fix {
+            Fix::None => None,
+            Fix::Unpermute(heads) => Some(heads),
+            Fix::MinusOne => return Ok(None),
+        };
+        let [rows, cols] = e.shape[..] else {
+            return Err(Error::invalid(f.file(), format!("tensor {named} is {:?}, expected two dimensions", e.shape)));
+        };
+        GgmlWeight::new(file.clone(), e.start..e.end, kind, [rows, cols], unpermute)
+            .map(|w| Some(PackedWeight::ggml(w)))
+            .map_err(|m| Error::invalid(f.file(), format!("tensor {named}: {m}")))
+    }
+
+    /// The GGUF file the checkpoint is a view of: its quantized tensors can then stay in their blocks.
+    pub fn with_file(mut self, file: Option<Arc<Vec<u8>>>) -> Self {
+        self.file = file;
+        self
+    }
+
+    /// A language model's `[n, d]` token table at `path`: the shared one (`with_embedding`), else the file's
+    /// blocks on the *as stored* base, else `embedding`'s.
+    pub fn token_embedding(&mut self, path: &str, n: usize, d: usize) -> Result<TokenEmbedding, Error> {
+        if self.embedding.is_none() {
+            let named = flavor_name(self.flavor, &child(path, "weight"));
+            if let Some(p) = self.stored_blocks(&named)? {
+                if [p.d_output(), p.d_input()] != [n, d] {
+                    return Err(Error::invalid(
+                        "model.safetensors",
+                        format!("tensor {named} is {:?}, expected {:?}", [p.d_output(), p.d_input()], [n, d]),
+                    ));
+                }
+                return Ok(TokenEmbedding::packed(p));
+            }
+        }
+        Ok(TokenEmbedding::float(self.embedding(path, n, d)?.weight.val()))
+    }
+}
