@@ -113,6 +113,33 @@ const tests = [
       assert.ok((await page.textContent(side)).length > 0, `${side} answered`);
     }
   }],
+  ['SmolLM2 as stored in its GGUF file: the page keeps its blocks, answers as the CLI does, and trains LoRA on them', async (page) => {
+    // The set-up's cached SmolLM2 (Q4_1 layers, Q8_0 embedding table tied to the head): nothing widened but norms.
+    await page.goto(`http://127.0.0.1:${PORT}/lm.html#base=as-stored&max_len=48&per_device_train_batch_size=1&max_new_tokens=8&gradient_checkpointing=1`);
+    await page.waitForFunction(() => document.body.dataset.ready === 'true');
+    await page.click('#load-model');
+    await page.waitForFunction(() => document.querySelector('#model-status').dataset.ready === 'true', null, { timeout: 300_000 });
+    await page.waitForFunction(() => document.querySelector('#data-status').dataset.ready === 'true', null, { timeout: 120_000 });
+    await page.fill('#prompt', PROMPT);
+    await page.click('#ask');
+    await page.waitForFunction(() => document.querySelector('#answer-adapter').dataset.done === 'true' &&
+      document.querySelector('#answer-base').dataset.done === 'true', null, { timeout: 120_000 });
+    assert.equal(await page.getAttribute('#answer-base', 'data-error'), 'false', await page.textContent('#answer-base'));
+    const dir = mkdtempSync(join(tmpdir(), 'lp-lm-'));
+    writeFileSync(join(dir, 'q.txt'), `${PROMPT}\n`);
+    const cli = JSON.parse(String(execFileSync(CLI, ['generate', '--model', join(ROOT, 'models', 'SmolLM2-135M-Instruct.Q4_1.gguf'),
+      '--base', 'as-stored', '--chat', '--input', join(dir, 'q.txt'), '--max-new-tokens', '8'])).trim()).text;
+    assert.equal(await page.textContent('#answer-base'), cli, 'the page answers as `generate --base as-stored --chat`');
+    await page.click('#start');
+    await page.waitForFunction(() => /^Step 2\//.test(document.querySelector('#run-status').textContent), null, { timeout: 300_000 });
+    await page.click('#stop');
+    await page.waitForFunction(() => document.querySelector('#run-status').dataset.done === 'true', null, { timeout: 120_000 });
+    const status = await page.textContent('#run-status');
+    assert.match(status, /whose blocks are the frozen weights/, status);
+    assert.match(await page.textContent('#run-memory'), /Measured after step [0-9]+: [0-9.]+ GiB of WebAssembly memory/);
+    const losses = await page.$$eval('#loss-chart polyline', (p) => p.length);
+    assert.equal(losses, 1, 'the loss is charted');
+  }],
   ['a bad model file is refused by name and the page stays usable', async (page) => {
     await page.goto(`http://127.0.0.1:${PORT}/lm.html#model=file`);
     await page.waitForFunction(() => document.body.dataset.ready === 'true');

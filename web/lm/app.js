@@ -136,7 +136,9 @@ async function train() {
     const need = `predicted: about ${gib(run.need.total_bytes)} of the tab's memory (the calculator's ${gib(m.total)} for the run: ` +
       `weights ${gib(m.frozen_weights + m.trainable_weights)}, gradients ${gib(m.gradients)}, optimizer ${gib(m.optimizer_state)}, ` +
       `activations ${gib(m.activations)}${values.gradient_checkpointing ? ' with gradient checkpointing' : ''}; ` +
-      'plus the model file and the base model kept for the answers)';
+      (values.base === 'as-stored'
+        ? 'plus the model file, whose blocks are the frozen weights of both the trained model and the answers\' base model)'
+        : 'plus the model file and the base model kept for the answers)');
     say('run-status', `Starting: ${run.total_steps} steps, ${need}.`);
     const started = performance.now();
     for (let i = 0; i < run.total_steps && !stopRun; i += 1) {

@@ -198,10 +198,13 @@ fn causal(export: &RunExport, plan: &LmPlan, max_len: usize, val_fraction: f64) 
             ("a Hub id, or a folder with config.json, tokenizer files and model.safetensors", "None: not a GGUF file")
         }
     };
-    let base_note = if qlora {
-        "QLoRA: the frozen linear layers in 4-bit NF4 (bitsandbytes), as the page held them"
-    } else {
-        "the frozen weights in float32, as the page held them"
+    let base_note = match plan.base {
+        Base::Nf4 => "QLoRA: the frozen linear layers in 4-bit NF4 (bitsandbytes), as the page held them",
+        // transformers widens a GGUF file's blocks at load: the same values the page read from them.
+        Base::AsStored => {
+            "the page kept the GGUF file's blocks; transformers widens them to float32: the same weights, more memory"
+        }
+        Base::Float32 => "the frozen weights in float32, as the page held them",
     };
     for (k, v) in [
         ("title", json!(format!("{} of {} on {}", title(plan.method), export.model, export.data_file))),
