@@ -39,7 +39,7 @@ pub fn run(args: &[String]) -> i32 {
     }
     if f.str("--base").is_some_and(|b| b != "float32") {
         return usage_error(
-            "--base nf4 (QLoRA) is for language models (a .gguf file, smollm2, gemma-3-270m, a decoder folder)",
+            "--base float16, nf4 (QLoRA) and as-stored are for language models (a .gguf file, smollm2, gemma-3-270m, a decoder folder)",
         );
     }
     let methods = f.str("--methods").unwrap_or("lora,full,head,bitfit,inference").to_string();

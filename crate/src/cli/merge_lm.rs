@@ -61,8 +61,8 @@ pub fn go(f: &Flags, device: &Device) -> Result<(), Error> {
     let float_merge = lm.model.clone().merge();
     let merged = match base {
         Base::Nf4 => block_on(lm.model.clone().merge_requantized())?,
-        // A GGUF file's blocks merge in float, as transformers widens them.
-        Base::Float32 | Base::AsStored => float_merge.clone(),
+        // float16 values and a GGUF file's blocks merge in float (transformers widens a GGUF file at load).
+        Base::Float32 | Base::Float16 | Base::AsStored => float_merge.clone(),
     };
     let with_adapter = block_on(logprobs(&lm.model, &ids, device))?;
     let with_merged = block_on(logprobs(&merged, &ids, device))?;
@@ -85,7 +85,7 @@ pub fn go(f: &Flags, device: &Device) -> Result<(), Error> {
                                 "greedy_tokens_changed": changed(&float_answer), "of": adapter_answer.len()},
             })
         }
-        Base::Float32 | Base::AsStored => serde_json::Value::Null,
+        Base::Float32 | Base::Float16 | Base::AsStored => serde_json::Value::Null,
     };
     std::fs::create_dir_all(out).map_err(|e| Error::invalid("--out", format!("{}: {e}", out.display())))?;
     let mut written = files.folder_files()?;

@@ -11,9 +11,9 @@ usage:
                         --host 0.0.0.0 serves a classroom's network, default 127.0.0.1)
   lora-playground train --data <file | builtin:NAME> --out DIR [options]
   lora-playground predict --adapter DIR --input <file | -> [--model M] [--device cpu|wgpu]
-  lora-playground logprobs --input <file | -> [--model LM] [--base float32|nf4|as-stored] [--adapter DIR]
+  lora-playground logprobs --input <file | -> [--model LM] [--base float32|float16|nf4|as-stored] [--adapter DIR]
                         (a language model's log-probability of each token of each text, one JSON line per text)
-  lora-playground generate --input <file | -> [--model LM] [--base float32|nf4|as-stored] [--adapter DIR] [--chat] [--system TEXT]
+  lora-playground generate --input <file | -> [--model LM] [--base float32|float16|nf4|as-stored] [--adapter DIR] [--chat] [--system TEXT]
                         [--max-new-tokens 64] [--temperature 0] [--top-k K] [--top-p P] [--seed 0] [--no-cache]
                         (continues each prompt; greedy unless --temperature > 0; one JSON line per prompt)
   lora-playground merge --adapter DIR --data <file | builtin:NAME> --out DIR [--model M] [--batch-size 1] [--repeats 3] [--json]
@@ -52,9 +52,10 @@ train options:
   --epochs 3 --batch-size 16 --weight-decay 0.01 --warmup-ratio 0.1 --max-grad-norm 1.0
   --lr X                                (default: the method's usual: lora 3e-3, full 1e-4, head 3e-2, bitfit 3e-3)
   --max-len 64 --seed 0 --val-fraction 0.2 --device cpu|wgpu --quiet
-  --base float32|nf4|as-stored          a language model's frozen base: nf4 is QLoRA's (bitsandbytes' NF4, double
-                                        quantization); as-stored keeps a GGUF file's blocks (Q4_K, Q8_0, ...), the
-                                        embeddings and output head too; logprobs, generate, bench and merge take it
+  --base float32|float16|nf4|as-stored  a language model's frozen base: float16 stores it in half the bytes; nf4 is
+                                        QLoRA's (bitsandbytes' NF4, double quantization); as-stored keeps a GGUF
+                                        file's blocks (Q4_K, Q8_0, ...), the embeddings and output head too;
+                                        logprobs, generate, bench and merge take it
   --gradient-checkpointing              a language model keeps only each block's input for the backward pass and
                                         runs the block again there: less memory, one more forward pass (bench too)
   built-in datasets: builtin:complaints, builtin:sentiment, builtin:topics

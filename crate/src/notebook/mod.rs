@@ -205,6 +205,9 @@ fn causal(export: &RunExport, plan: &LmPlan, max_len: usize, val_fraction: f64) 
             "the page kept the GGUF file's blocks; transformers widens them to float32: the same weights, more memory"
         }
         Base::Float32 => "the frozen weights in float32, as the page held them",
+        Base::Float16 => {
+            "the page stored the frozen weights in float16 and computed in float32; this script loads float32"
+        }
     };
     for (k, v) in [
         ("title", json!(format!("{} of {} on {}", title(plan.method), export.model, export.data_file))),

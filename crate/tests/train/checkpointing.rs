@@ -18,7 +18,8 @@ use lora_playground::train::causal::trainer::{LmPlan, LmTrainer};
 
 use super::common::{DECODERS, decoder_folder};
 
-fn rows(name: &str) -> Vec<LmTokens> {
+/// The lesson rows of the tiny decoder `name`, tokenized (shared with the other base tests).
+pub fn rows(name: &str) -> Vec<LmTokens> {
     let files = decoder_folder(name);
     let lm = files.load(None, &Device::flex()).unwrap();
     let text = LmText { tokenizer: &lm.tokenizer, chat_template: None, special: &lm.special, max_len: 64 };

@@ -9,6 +9,7 @@ mod checkpointing;
 mod common;
 mod export_run;
 mod float16;
+mod float16_base;
 mod job;
 mod lm_lab;
 mod merge;

@@ -21,7 +21,9 @@ use crate::model::load::{LoraPlacement, Overrides, Weights};
 use crate::model::lora::LoraLinearConfig;
 use crate::model::packed::Base;
 use crate::safetensors::SafeTensors;
-use burn::tensor::{Device, Tensor};
+use burn::tensor::Device;
+
+use crate::model::token_embedding::TokenEmbedding;
 
 pub enum LmSource {
     Folder {
@@ -161,7 +163,7 @@ impl LmFiles {
         placement: Option<LoraPlacement<'_>>,
         seed: u64,
         base: Base,
-        embedding: Option<Tensor<2>>,
+        embedding: Option<TokenEmbedding>,
         device: &Device,
     ) -> Result<AutoModelForCausalLM, Error> {
         let (weights, file) = match &self.source {

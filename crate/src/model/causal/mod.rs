@@ -23,7 +23,7 @@ pub mod score;
 
 use std::sync::Arc;
 
-use burn::tensor::{Device, Tensor};
+use burn::tensor::Device;
 
 use super::config::decoder::{DecoderConfig, decoder_config};
 use super::load::{Loader, LoraPlacement, Overrides, Weights};
@@ -32,6 +32,7 @@ use crate::accounting::arch::HfConfig;
 use crate::accounting::arch::flavor::Flavor;
 use crate::accounting::lora_config::TargetModules;
 use crate::error::Error;
+use crate::model::token_embedding::TokenEmbedding;
 pub use model::AutoModelForCausalLM;
 
 /// The reader for a language model's `config.json` (`model_type` llama, qwen2 or gemma3_text).
@@ -63,7 +64,7 @@ pub fn build(
     lora: Option<LoraPlacement<'_>>,
     seed: u64,
     (base, file): (Base, Option<Arc<Vec<u8>>>),
-    embedding: Option<Tensor<2>>,
+    embedding: Option<TokenEmbedding>,
     device: &Device,
 ) -> Result<AutoModelForCausalLM, Error> {
     let mut loader =

@@ -54,8 +54,10 @@ fn target_rows(h: &Tensor<2>, head: &PackedWeight, targets: &[usize]) -> Tensor<
     Tensor::from_data(TensorData::new(head.gather(targets), [targets.len(), head.d_input()]), &h.device())
 }
 
-/// log p and the log-sum-exp `[n, 1]`, outside any graph. A target's logit is read from its slice's product, so it
-/// is the value a float head's `h E^T` gives (a separate `h . e_t` sums in another order: 1e-5 apart on SmolLM2).
+/// log p and the log-sum-exp `[n, 1]`, outside any graph. The products are `h W^T` with the slice in burn's layout
+/// (transposed on the host a tile at a time), as a float head multiplies, and a target's logit is read from its
+/// slice's product: the same sums as the widened model's (`W h^T`, or a separate `h . e_t`, sum in other orders and
+/// land up to 1e-4 away on SmolLM2's log-probabilities).
 fn forward(h: &Tensor<2>, head: &PackedWeight, targets: &[usize]) -> (Tensor<1>, Tensor<2>) {
     let [n, d] = h.dims();
     let device = h.device();
@@ -64,10 +66,9 @@ fn forward(h: &Tensor<2>, head: &PackedWeight, targets: &[usize]) -> (Tensor<1>,
     for rows in slices(head.d_output(), n, d) {
         let z = h.clone().matmul(head.burn_layout_rows(rows.clone(), &device));
         let inside: Vec<f32> = targets.iter().map(|t| f32::from(rows.contains(t))).collect();
-        let column: Vec<i64> =
-            targets.iter().map(|&t| t.clamp(rows.start, rows.end - 1) as i64 - rows.start as i64).collect();
-        let column = Tensor::<2, Int>::from_data(TensorData::new(column, [n, 1]), &device);
-        target = target + z.clone().gather(1, column) * Tensor::from_data(TensorData::new(inside, [n, 1]), &device);
+        let at: Vec<i64> = targets.iter().map(|&t| (t.clamp(rows.start, rows.end - 1) - rows.start) as i64).collect();
+        let at = Tensor::<2, Int>::from_data(TensorData::new(at, [n, 1]), &device);
+        target = target + z.clone().gather(1, at) * Tensor::from_data(TensorData::new(inside, [n, 1]), &device);
         let top = z.clone().max_dim(1);
         run = Some(match run {
             None => ((z - top.clone()).exp().sum_dim(1), top),
@@ -82,7 +83,7 @@ fn forward(h: &Tensor<2>, head: &PackedWeight, targets: &[usize]) -> (Tensor<1>,
     ((target - lse.clone()).reshape([n]), lse)
 }
 
-/// What the backward pass keeps: the rows (outside the graph), their targets' head rows, their log-sum-exp.
+/// What the backward pass keeps: the rows (outside the graph), their targets' head rows, their log-sum-exp `[n, 1]`.
 #[derive(Clone, Debug)]
 struct Saved {
     h: Tensor<2>,
@@ -121,12 +122,15 @@ macro_rules! fused_on {
                 let Some(node) = node_h else { return };
                 let Saved { h, e_t, lse, head } = ops.state;
                 let [n, d] = h.dims();
-                let g = Tensor::<1>::from_primitive::<B>(grad).reshape([n, 1]);
-                let mut out = e_t * g.clone();
+                let g = Tensor::<1>::from_primitive::<B>(grad);
+                let mut out = e_t * g.clone().reshape([n, 1]);
+                let (ht, g, lse) = (h.transpose(), g.reshape([1, n]), lse.reshape([1, n]));
                 for rows in slices(head.d_output(), n, d) {
-                    let w = head.torch_layout_rows(rows, &h.device());
-                    let p = (h.clone().matmul(w.clone().transpose()) - lse.clone()).exp();
-                    out = out - (p * g.clone()).matmul(w);
+                    // `p^T = exp(W h^T - lse)`, `[slice, n]`, with the slice as dequantized (nothing of the table's
+                    // size transposed); `grad_h -= (p g)^T W`.
+                    let w = head.torch_layout_rows(rows, &ht.device());
+                    let p = (w.clone().matmul(ht.clone()) - lse.clone()).exp();
+                    out = out - (p * g.clone()).transpose().matmul(w);
                 }
                 grads.register::<B>(node.id, out.try_into_primitive::<B>().expect("the device's own backend"));
             }

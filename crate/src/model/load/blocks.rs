@@ -11,6 +11,7 @@ use crate::error::Error;
 use crate::gguf::quant::GgmlType;
 use crate::model::lora::LoraLinear;
 use crate::model::packed::ggml::GgmlWeight;
+use crate::model::packed::half::HalfWeight;
 use crate::model::packed::{Base, PackedWeight};
 use crate::model::paths::{child, flavor_name, outside_backbone};
 use crate::model::token_embedding::TokenEmbedding;
@@ -53,7 +54,9 @@ impl Loader<'_> {
                 ));
             }
             match saved {
-                Some(q) if self.base.is_packed() => LoraLinear::packed(PackedWeight::nf4(q), b),
+                Some(q) if matches!(self.base, Base::Nf4 | Base::AsStored) => {
+                    LoraLinear::packed(PackedWeight::nf4(q), b)
+                }
                 Some(q) => LoraLinear::new(
                     Tensor::from_data(TensorData::new(q.dequantize_transposed(), [d_input, d_output]), &self.device),
                     b,
@@ -91,6 +94,9 @@ impl Loader<'_> {
         let (v, _) = self.named_values(named, [d_output, d_input], Init::Normal(self.std), fresh)?;
         if self.base == Base::Nf4 && kind == Kind::Linear {
             return Ok(LoraLinear::packed(PackedWeight::nf4(Nf4Tensor::quantize(&v, &[d_output, d_input])), b));
+        }
+        if self.base == Base::Float16 && kind != Kind::Conv1d {
+            return Ok(LoraLinear::packed(PackedWeight::half(HalfWeight::round(&v, [d_output, d_input])), b));
         }
         let mut t = vec![0.0; v.len()];
         for o in 0..d_output {
@@ -133,17 +139,39 @@ impl Loader<'_> {
     /// A language model's `[n, d]` token table at `path`: the shared one (`with_embedding`), else the file's
     /// blocks on the *as stored* base, else `embedding`'s.
     pub fn token_embedding(&mut self, path: &str, n: usize, d: usize) -> Result<TokenEmbedding, Error> {
-        if self.embedding.is_none() {
-            let named = flavor_name(self.flavor, &child(path, "weight"));
-            if let Some(p) = self.stored_blocks(&named)? {
-                if [p.d_output(), p.d_input()] != [n, d] {
-                    return Err(Error::invalid(
-                        "model.safetensors",
-                        format!("tensor {named} is {:?}, expected {:?}", [p.d_output(), p.d_input()], [n, d]),
-                    ));
-                }
-                return Ok(TokenEmbedding::packed(p));
+        if let Some(shared) = self.embedding.take() {
+            if shared.dims() != [n, d] {
+                return Err(Error::invalid(
+                    path,
+                    format!("the shared table is {:?}, expected {:?}", shared.dims(), [n, d]),
+                ));
             }
+            return Ok(match (shared.weight, shared.packed) {
+                (Some(w), _) => {
+                    let t = w.val();
+                    TokenEmbedding::float(if self.device.is_autodiff() {
+                        Tensor::from_inner(t.inner())
+                    } else {
+                        t.inner()
+                    })
+                }
+                (None, p) => TokenEmbedding::packed(p.expect("a float or packed table")),
+            });
+        }
+        let named = flavor_name(self.flavor, &child(path, "weight"));
+        if let Some(p) = self.stored_blocks(&named)? {
+            if [p.d_output(), p.d_input()] != [n, d] {
+                return Err(Error::invalid(
+                    "model.safetensors",
+                    format!("tensor {named} is {:?}, expected {:?}", [p.d_output(), p.d_input()], [n, d]),
+                ));
+            }
+            return Ok(TokenEmbedding::packed(p));
+        }
+        if self.base == Base::Float16 {
+            // From the host values: a tensor read back would be a wait on WebGPU.
+            let (values, _) = self.named_values(&named, [n, d], Init::Normal(self.std), false)?;
+            return Ok(TokenEmbedding::packed(PackedWeight::half(HalfWeight::round(&values, [n, d]))));
         }
         Ok(TokenEmbedding::float(self.embedding(path, n, d)?.weight.val()))
     }

@@ -17,6 +17,7 @@ use super::config::EncoderConfig;
 use super::lora::{LoraLinear, LoraLinearConfig};
 use super::packed::Base;
 use super::paths::{child, flavor_name, outside_backbone};
+use super::token_embedding::TokenEmbedding;
 use crate::accounting::arch::flavor::Flavor;
 use crate::error::Error;
 use crate::rng::Rng;
@@ -76,7 +77,7 @@ pub struct Loader<'a> {
     /// How linear layers hold their base weight (packed in NF4 for QLoRA).
     base: Base,
     /// A token embedding table to use as it is (`with_embedding`).
-    embedding: Option<Tensor<2>>,
+    embedding: Option<TokenEmbedding>,
     /// The GGUF file the checkpoint views, for weights kept in its blocks (`Base::AsStored`).
     file: Option<Arc<Vec<u8>>>,
 }
@@ -184,6 +185,9 @@ impl<'a> Loader<'a> {
                     shape,
                 ));
             };
+            // The float16 base holds every stored weight rounded to float16, the norms and biases too, as
+            // `torch_dtype=torch.float16` does (the matrices are then kept in half the bytes: `blocks`).
+            let v = if self.base == Base::Float16 { round_to_float16(v) } else { v };
             (v, s, "model.safetensors")
         };
         if got != shape {
@@ -344,27 +348,22 @@ impl<'a> Loader<'a> {
     }
 
     /// A language model's token embedding table taken as it is, not read from the file: the same file's table that
-    /// another model already holds (its buffer shared, on this loader's device).
-    pub fn with_embedding(mut self, table: Option<Tensor<2>>) -> Self {
+    /// another model already holds (its buffer, or its packed weight, shared; on this loader's device).
+    pub fn with_embedding(mut self, table: Option<TokenEmbedding>) -> Self {
         self.embedding = table;
         self
     }
 
-    /// The `[n, d]` embedding table at `path`: the one given to `with_embedding` (the first table a model loads), else
-    /// from the checkpoint, else `N(0, initializer_range)`.
+    /// The `[n, d]` embedding table at `path`: from the checkpoint, else `N(0, initializer_range)`.
     pub fn embedding(&mut self, path: &str, n: usize, d: usize) -> Result<Embedding, Error> {
-        if let Some(table) = self.embedding.take() {
-            if table.dims() != [n, d] {
-                return Err(Error::invalid(
-                    path,
-                    format!("the shared table is {:?}, expected {:?}", table.dims(), [n, d]),
-                ));
-            }
-            let table = if self.device.is_autodiff() { Tensor::from_inner(table.inner()) } else { table.inner() };
-            return Ok(Embedding { weight: Param::from_tensor(table) });
-        }
         Ok(Embedding {
             weight: Param::from_tensor(self.tensor(&child(path, "weight"), [n, d], Init::Normal(self.std))?),
         })
     }
+}
+
+/// Each value rounded to the nearest float16 (ties to even), as float32.
+fn round_to_float16(mut values: Vec<f32>) -> Vec<f32> {
+    values.iter_mut().for_each(|v| *v = half::f16::from_f32(*v).to_f32());
+    values
 }

@@ -10,6 +10,7 @@
 use std::ops::Range;
 use std::sync::Arc;
 
+use super::rows::RowSource;
 use crate::gguf::quant::{self, GgmlType};
 
 /// One `[d_output, d_input]` weight (torch's layout) in ggml blocks.
@@ -48,14 +49,6 @@ impl GgmlWeight {
         self.kind
     }
 
-    pub fn d_output(&self) -> usize {
-        self.d_output
-    }
-
-    pub fn d_input(&self) -> usize {
-        self.d_input
-    }
-
     /// Bytes of the file the weight's blocks take.
     pub fn nbytes(&self) -> usize {
         self.d_output * self.row_bytes()
@@ -76,6 +69,16 @@ impl GgmlWeight {
         let (h, a, b) = (r / (2 * dim), r % (2 * dim) / dim, r % dim);
         h * 2 * dim + b * 2 + a
     }
+}
+
+impl RowSource for GgmlWeight {
+    fn d_output(&self) -> usize {
+        self.d_output
+    }
+
+    fn d_input(&self) -> usize {
+        self.d_input
+    }
 
     /// Row `r`'s values, appended to `out`; zeros for a row the weight does not have (a token id beyond the table,
     /// as Gemma 3's tokenizer has for its vision tower: no panic in the page).
@@ -86,51 +89,6 @@ impl GgmlWeight {
         }
         let at = self.start + self.stored_row(r) * self.row_bytes();
         quant::dequantize_into(self.kind, &self.file[at..at + self.row_bytes()], out);
-    }
-
-    /// Rows `rows`, `[rows.len(), d_input]` row-major.
-    pub fn rows(&self, rows: Range<usize>) -> Vec<f32> {
-        let mut out = Vec::with_capacity(rows.len() * self.d_input);
-        rows.for_each(|r| self.row_into(r, &mut out));
-        out
-    }
-
-    /// The rows `ids` name, in that order (an embedding lookup): `[ids.len(), d_input]`.
-    pub fn gather(&self, ids: &[usize]) -> Vec<f32> {
-        let mut out = Vec::with_capacity(ids.len() * self.d_input);
-        ids.iter().for_each(|&r| self.row_into(r, &mut out));
-        out
-    }
-
-    /// Rows `rows` transposed, `[d_input, rows.len()]` (burn's layout of that slice of the weight).
-    pub fn rows_transposed(&self, rows: Range<usize>) -> Vec<f32> {
-        let n = rows.len();
-        let mut t = vec![0f32; n * self.d_input];
-        let mut row = Vec::with_capacity(self.d_input);
-        for (j, r) in rows.enumerate() {
-            row.clear();
-            self.row_into(r, &mut row);
-            for (i, v) in row.iter().enumerate() {
-                t[i * n + j] = *v;
-            }
-        }
-        t
-    }
-
-    /// `x W^T` for `x` `[rows, d_input]` row-major: `[rows, d_output]`, one weight row dequantized at a time (a
-    /// generation step's few rows never need the whole float weight).
-    pub fn matmul_rows(&self, x: &[f32], rows: usize) -> Vec<f32> {
-        let d = self.d_input;
-        let mut y = vec![0f32; rows * self.d_output];
-        let mut w = Vec::with_capacity(d);
-        for j in 0..self.d_output {
-            w.clear();
-            self.row_into(j, &mut w);
-            for r in 0..rows {
-                y[r * self.d_output + j] = x[r * d..(r + 1) * d].iter().zip(&w).map(|(a, b)| a * b).sum();
-            }
-        }
-        y
     }
 }
 
@@ -153,15 +111,20 @@ mod tests {
     /// llama.cpp's q/k order undone as the widened model undoes it.
     #[test]
     fn rows_are_the_widened_weight() {
-        let (d_out, d_in, heads) = (8, 64, 2);
+        let (d_out, d_in, heads) = (40, 64, 2);
         let bytes = Arc::new(q8(d_out * d_in));
         let whole = quant::dequantize(GgmlType::Q8_0, &bytes);
         let want = permute_rows(&whole, d_out, heads, false);
         let w = GgmlWeight::new(bytes.clone(), 0..bytes.len(), GgmlType::Q8_0, [d_out, d_in], Some(heads)).unwrap();
         assert_eq!(w.rows(0..d_out), want);
         assert_eq!(w.gather(&[5, 1]), [&want[5 * d_in..6 * d_in], &want[d_in..2 * d_in]].concat());
-        let t = w.rows_transposed(2..5);
-        assert_eq!(t[3 * 3 + 1], want[3 * d_in + 3], "column 1 of the slice is row 3");
+        // Across tiles of rows: every value of rows 2..37 in its transposed place.
+        let t = w.rows_transposed(2..37);
+        for r in 2..37 {
+            for i in 0..d_in {
+                assert_eq!(t[i * 35 + r - 2], want[r * d_in + i], "row {r}, column {i}");
+            }
+        }
         let x: Vec<f32> = (0..2 * d_in).map(|i| (i % 5) as f32 - 2.0).collect();
         let y = w.matmul_rows(&x, 2);
         let dot = |r: usize, j: usize| -> f32 { (0..d_in).map(|i| x[r * d_in + i] * want[j * d_in + i]).sum() };

@@ -8,6 +8,8 @@
 
 mod autodiff;
 pub mod ggml;
+pub mod half;
+mod rows;
 mod weight;
 
 use burn::backend::Flex;
@@ -21,6 +23,10 @@ pub enum Base {
     /// float32, as the file's weights widen to.
     #[default]
     Float32,
+    /// float16: every stored weight rounded to float16 (to nearest, as `torch_dtype=torch.float16` loads it); the
+    /// blocks' linear layers, the token table and the output head held in float16, widened a row or a layer at a
+    /// time when used, so the arithmetic stays float32 (the norms' few values are kept widened).
+    Float16,
     /// NF4 with double-quantized scales, as transformers' `BitsAndBytesConfig(load_in_4bit=True,
     /// bnb_4bit_quant_type="nf4", bnb_4bit_use_double_quant=True)` quantizes a model: every linear layer but the
     /// output head (transformers' `get_keys_to_not_convert`); embeddings and norms stay float32.
@@ -32,19 +38,21 @@ pub enum Base {
 }
 
 impl Base {
-    /// `float32`, `nf4` or `as-stored`.
+    /// `float32`, `float16`, `nf4` or `as-stored`.
     pub fn parse(name: &str) -> Result<Self, String> {
         match name {
             "float32" | "fp32" => Ok(Self::Float32),
+            "float16" | "fp16" => Ok(Self::Float16),
             "nf4" => Ok(Self::Nf4),
             "as-stored" => Ok(Self::AsStored),
-            other => Err(format!("--base {other}: expected float32, nf4 or as-stored")),
+            other => Err(format!("--base {other}: expected float32, float16, nf4 or as-stored")),
         }
     }
 
     pub fn name(self) -> &'static str {
         match self {
             Self::Float32 => "float32",
+            Self::Float16 => "float16",
             Self::Nf4 => "nf4",
             Self::AsStored => "as-stored",
         }

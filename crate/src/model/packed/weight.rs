@@ -1,5 +1,6 @@
-//! The packed weight of one frozen layer: NF4 blocks in host memory (QLoRA's base), or a GGUF file's own blocks
-//! (the *as stored* base), shared by clones of the model, dequantized into the layout a use needs.
+//! The packed weight of one frozen layer: NF4 blocks in host memory (QLoRA's base), a GGUF file's own blocks (the
+//! *as stored* base) or float16 values (the *float16* base), shared by clones of the model, widened into the layout
+//! a use needs.
 
 use std::ops::Range;
 use std::sync::Arc;
@@ -7,12 +8,26 @@ use std::sync::Arc;
 use burn::tensor::{Device, Tensor, TensorData};
 
 use super::ggml::GgmlWeight;
+use super::half::HalfWeight;
+use super::rows::RowSource;
 use crate::bnb::Nf4Tensor;
 
 #[derive(Debug)]
 enum Blocks {
     Nf4(Nf4Tensor),
     Ggml(GgmlWeight),
+    Half(HalfWeight),
+}
+
+impl Blocks {
+    /// The weight read a row at a time, when it is (NF4's blocks are dequantized whole).
+    fn rows(&self) -> Option<&dyn RowSource> {
+        match self {
+            Blocks::Nf4(_) => None,
+            Blocks::Ggml(g) => Some(g),
+            Blocks::Half(h) => Some(h),
+        }
+    }
 }
 
 /// The packed weight of one layer (torch's `[out, in]`), cheap to clone.
@@ -31,11 +46,16 @@ impl PackedWeight {
         Self(Arc::new(Blocks::Ggml(weight)))
     }
 
+    /// float16 values.
+    pub fn half(weight: HalfWeight) -> Self {
+        Self(Arc::new(Blocks::Half(weight)))
+    }
+
     /// The quantized weight as bitsandbytes holds it, when it is NF4.
     pub fn nf4_tensor(&self) -> Option<&Nf4Tensor> {
         match &*self.0 {
             Blocks::Nf4(q) => Some(q),
-            Blocks::Ggml(_) => None,
+            _ => None,
         }
     }
 
@@ -44,6 +64,7 @@ impl PackedWeight {
         match &*self.0 {
             Blocks::Nf4(_) => "NF4",
             Blocks::Ggml(g) => g.kind().name(),
+            Blocks::Half(_) => "F16",
         }
     }
 
@@ -56,6 +77,7 @@ impl PackedWeight {
         match &*self.0 {
             Blocks::Nf4(q) => q.shape[1],
             Blocks::Ggml(g) => g.d_input(),
+            Blocks::Half(h) => h.d_input(),
         }
     }
 
@@ -63,6 +85,7 @@ impl PackedWeight {
         match &*self.0 {
             Blocks::Nf4(q) => q.shape[0],
             Blocks::Ggml(g) => g.d_output(),
+            Blocks::Half(h) => h.d_output(),
         }
     }
 
@@ -71,42 +94,43 @@ impl PackedWeight {
         match &*self.0 {
             Blocks::Nf4(q) => q.nbytes(),
             Blocks::Ggml(g) => g.nbytes(),
+            Blocks::Half(h) => h.nbytes(),
         }
     }
 
     /// The dequantized weight in torch's layout `[d_output, d_input]`.
     pub fn dequantize(&self) -> Vec<f32> {
-        match &*self.0 {
-            Blocks::Nf4(q) => q.dequantize(),
-            Blocks::Ggml(g) => g.rows(0..g.d_output()),
-        }
+        self.rows(0..self.d_output())
     }
 
     /// Rows `rows` of the dequantized weight, torch's layout `[rows.len(), d_input]`.
     pub fn rows(&self, rows: Range<usize>) -> Vec<f32> {
-        match &*self.0 {
-            Blocks::Nf4(q) if rows == (0..q.shape[0]) => q.dequantize(),
-            Blocks::Nf4(q) => q.dequantize()[rows.start * q.shape[1]..rows.end * q.shape[1]].to_vec(),
-            Blocks::Ggml(g) => g.rows(rows),
+        match (&*self.0, self.0.rows()) {
+            (_, Some(r)) => r.rows(rows),
+            (Blocks::Nf4(q), _) if rows == (0..q.shape[0]) => q.dequantize(),
+            (Blocks::Nf4(q), _) => q.dequantize()[rows.start * q.shape[1]..rows.end * q.shape[1]].to_vec(),
+            _ => unreachable!("every other kind is read by rows"),
         }
     }
 
     /// The rows `ids` name (an embedding lookup), `[ids.len(), d_input]`.
     pub fn gather(&self, ids: &[usize]) -> Vec<f32> {
-        match &*self.0 {
-            Blocks::Nf4(q) => {
+        match (&*self.0, self.0.rows()) {
+            (_, Some(r)) => r.gather(ids),
+            (Blocks::Nf4(q), _) => {
                 let (w, d) = (q.dequantize(), q.shape[1]);
-                ids.iter().flat_map(|&r| w[r * d..(r + 1) * d].iter().copied()).collect()
+                ids.iter().flat_map(|&r| w.get(r * d..(r + 1) * d).unwrap_or(&vec![0.0; d]).to_vec()).collect()
             }
-            Blocks::Ggml(g) => g.gather(ids),
+            _ => unreachable!("every other kind is read by rows"),
         }
     }
 
     /// `x W^T` for a few rows `x` `[rows, d_input]`, read from the blocks: `[rows, d_output]`.
     pub fn matmul_rows(&self, x: &[f32], rows: usize) -> Vec<f32> {
-        match &*self.0 {
-            Blocks::Nf4(q) => q.matmul_rows(x, rows),
-            Blocks::Ggml(g) => g.matmul_rows(x, rows),
+        match (&*self.0, self.0.rows()) {
+            (_, Some(r)) => r.matmul_rows(x, rows),
+            (Blocks::Nf4(q), _) => q.matmul_rows(x, rows),
+            _ => unreachable!("every other kind is read by rows"),
         }
     }
 
@@ -119,9 +143,10 @@ impl PackedWeight {
     /// `burn_layout` of the output rows `rows` alone, `[d_input, rows.len()]`.
     pub fn burn_layout_rows(&self, rows: Range<usize>, device: &Device) -> Tensor<2> {
         let (d_in, n) = (self.d_input(), rows.len());
-        let values = match &*self.0 {
-            Blocks::Nf4(q) if rows == (0..q.shape[0]) => q.dequantize_transposed(),
-            Blocks::Nf4(_) => {
+        let values = match (&*self.0, self.0.rows()) {
+            (_, Some(r)) => r.rows_transposed(rows),
+            (Blocks::Nf4(q), _) if rows == (0..q.shape[0]) => q.dequantize_transposed(),
+            _ => {
                 let w = self.rows(rows);
                 let mut t = vec![0f32; w.len()];
                 for (j, row) in w.chunks_exact(d_in).enumerate() {
@@ -129,7 +154,6 @@ impl PackedWeight {
                 }
                 t
             }
-            Blocks::Ggml(g) => g.rows_transposed(rows),
         };
         Tensor::from_data(TensorData::new(values, [d_in, n]), device)
     }

@@ -34,7 +34,7 @@ fn estimate(config_json: &str, file_bytes: u64, plan: &LmPlan, batch: usize, seq
         config_json: Some(config_json.to_string()),
         precision: match plan.base {
             Base::Nf4 => Precision::Nf4Fp32,
-            Base::Float32 | Base::AsStored => Precision::Fp32,
+            Base::Float32 | Base::Float16 | Base::AsStored => Precision::Fp32,
         },
         task: Task::Base,
         lora: plan.lora.clone(),
@@ -57,12 +57,17 @@ fn estimate(config_json: &str, file_bytes: u64, plan: &LmPlan, batch: usize, seq
         // the float tensors beside them (norms) are a few thousand weights.
         m = Memory::new(0, m.trainable_weights, m.optimizer_state, m.activations);
     }
+    if plan.base == Base::Float16 {
+        // Two bytes a frozen weight (the norms' float32 are a few thousand weights); LoRA trains in float32.
+        m = Memory::new(m.frozen_weights / 2, m.trainable_weights, m.optimizer_state, m.activations);
+    }
     // The head's logits, computed at most 64 MiB at a time (`score.rs`), and their log-softmax.
     let config = HfConfig::parse(config_json)?;
     let vocab = config.size_or("vocab_size", Some(32000))?;
     let table = vocab * config.size_or("hidden_size", None)? * 4;
     // Full fine-tuning trains the table: its first step gives the trainer a table of its own.
     let shared = if plan.method == Method::Full { 0 } else { table };
+    let shared = if plan.base == Base::Float16 { shared / 2 } else { shared };
     // On the *as stored* base the answers' model reads the same file's blocks.
     let base_bytes = match plan.base {
         Base::AsStored => 0,

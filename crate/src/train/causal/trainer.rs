@@ -175,14 +175,17 @@ impl LmTrainer {
                     Base::Nf4 => {
                         "full fine-tuning trains every weight, and a 4-bit base is frozen: QLoRA is LoRA on an NF4 base"
                     }
+                    Base::Float16 => {
+                        "full fine-tuning trains every weight, and the float16 base is frozen: choose float32 to train it all"
+                    }
                     _ => {
                         "full fine-tuning trains every weight, and a base kept in its file's blocks is frozen: choose float32 to train it all"
                     }
                 },
             ));
         }
-        // A table kept in the file's blocks is shared already: both models read the same file.
-        let embedding = base.and_then(|m| m.model.embed_tokens.weight.as_ref()).map(|w| w.val());
+        // The answers' model's table: its float buffer, or its packed weight (float16, the file's blocks).
+        let embedding = base.map(|m| m.model.embed_tokens.clone());
         let model = files.build(&config, None, placement, plan.seed, plan.base, embedding, &ad)?;
         let set: BTreeSet<String> = lora_modules.iter().cloned().collect();
         let flavor = config.flavor;
