@@ -12,6 +12,7 @@ use crate::gguf::quant::GgmlType;
 use crate::model::lora::LoraLinear;
 use crate::model::packed::ggml::GgmlWeight;
 use crate::model::packed::half::HalfWeight;
+use crate::model::packed::rows::RowSource;
 use crate::model::packed::{Base, PackedWeight};
 use crate::model::paths::{child, flavor_name, outside_backbone};
 use crate::model::token_embedding::TokenEmbedding;
@@ -109,7 +110,16 @@ impl Loader<'_> {
 
     /// The GGUF file's own blocks of `named` when the base is kept as stored and the file stores it quantized.
     fn stored_blocks(&self, named: &str) -> Result<Option<PackedWeight>, Error> {
-        let (Base::AsStored, Weights::Checkpoint(f), Some(file)) = (self.base, &self.weights, &self.file) else {
+        if self.base != Base::AsStored {
+            return Ok(None);
+        }
+        Ok(self.file_blocks(named)?.map(PackedWeight::ggml))
+    }
+
+    /// `named` in the GGUF file's blocks, whatever the base, when the file stores it quantized (and no adapter
+    /// replaces it).
+    fn file_blocks(&self, named: &str) -> Result<Option<GgmlWeight>, Error> {
+        let (Weights::Checkpoint(f), Some(file)) = (&self.weights, &self.file) else {
             return Ok(None);
         };
         if self.overrides.is_some_and(|o| o.contains_key(named)) {
@@ -126,7 +136,7 @@ impl Loader<'_> {
             return Err(Error::invalid(f.file(), format!("tensor {named} is {:?}, expected two dimensions", e.shape)));
         };
         GgmlWeight::new(file.clone(), e.start..e.end, kind, [rows, cols], unpermute)
-            .map(|w| Some(PackedWeight::ggml(w)))
+            .map(Some)
             .map_err(|m| Error::invalid(f.file(), format!("tensor {named}: {m}")))
     }
 
@@ -169,9 +179,14 @@ impl Loader<'_> {
             return Ok(TokenEmbedding::packed(p));
         }
         if self.base == Base::Float16 {
-            // From the host values: a tensor read back would be a wait on WebGPU.
-            let (values, _) = self.named_values(&named, [n, d], Init::Normal(self.std), false)?;
-            return Ok(TokenEmbedding::packed(PackedWeight::half(HalfWeight::round(&values, [n, d]))));
+            // A GGUF file's table is rounded a slice of rows at a time: widened whole first, Gemma 3's would be a
+            // 671 MB float32 copy at load, and a tab's memory never shrinks back.
+            let half = match self.file_blocks(&named)? {
+                Some(blocks) if [blocks.d_output(), blocks.d_input()] == [n, d] => HalfWeight::from_rows(&blocks),
+                // From the host values: a tensor read back would be a wait on WebGPU.
+                _ => HalfWeight::round(&self.named_values(&named, [n, d], Init::Normal(self.std), false)?.0, [n, d]),
+            };
+            return Ok(TokenEmbedding::packed(PackedWeight::half(half)));
         }
         Ok(TokenEmbedding::float(self.embedding(path, n, d)?.weight.val()))
     }

@@ -134,4 +134,16 @@ mod tests {
         let odd = GgmlWeight::new(bytes, 0..34, GgmlType::Q8_0, [1, 48], None);
         assert!(odd.unwrap_err().contains("whole Q8_0 blocks"));
     }
+
+    /// A GGUF table rounded to float16 a slice of rows at a time holds what the whole table widened, then rounded,
+    /// holds (1,100 rows: across the slices of 1,024).
+    #[test]
+    fn rows_round_to_float16_a_slice_at_a_time() {
+        use crate::model::packed::half::HalfWeight;
+        let (d_out, d_in) = (1100, 32);
+        let bytes = Arc::new(q8(d_out * d_in));
+        let w = GgmlWeight::new(bytes.clone(), 0..bytes.len(), GgmlType::Q8_0, [d_out, d_in], None).unwrap();
+        let whole = HalfWeight::round(&w.rows(0..d_out), [d_out, d_in]);
+        assert_eq!(HalfWeight::from_rows(&w).rows(0..d_out), whole.rows(0..d_out));
+    }
 }

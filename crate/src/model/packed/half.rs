@@ -2,10 +2,20 @@
 //! (ties to even: `half`, as torch's `.to(torch.float16)` rounds), widened to float32 a row at a time when it is
 //! used, so the arithmetic stays float32 (as with `bnb_4bit_compute_dtype=torch.float32`).
 
+use std::sync::OnceLock;
+
 use half::f16;
 use half::slice::HalfFloatSliceExt;
 
 use super::rows::RowSource;
+
+/// Every float16 value widened, by its bits: a table read is one load, where `half`'s conversion without the
+/// hardware's (WebAssembly has none) is a dozen bit operations and branches a value (measured: the float16 base's
+/// step in the page, docs/MEASUREMENTS.md). 256 KiB, made once.
+fn widened() -> &'static [f32] {
+    static TABLE: OnceLock<Vec<f32>> = OnceLock::new();
+    TABLE.get_or_init(|| (0..=u16::MAX).map(|b| f16::from_bits(b).to_f32()).collect())
+}
 
 /// One `[d_output, d_input]` weight (torch's layout) in float16.
 #[derive(Clone, Debug)]
@@ -24,6 +34,20 @@ impl HalfWeight {
         Self { values: half, d_output, d_input }
     }
 
+    /// `source`'s rows rounded to float16, a slice of rows at a time (no float32 copy of the whole weight).
+    pub fn from_rows(source: &dyn RowSource) -> Self {
+        let (d_output, d_input) = (source.d_output(), source.d_input());
+        let mut values = vec![f16::ZERO; d_output * d_input];
+        let mut rows = Vec::new();
+        for start in (0..d_output).step_by(1024) {
+            let end = (start + 1024).min(d_output);
+            rows.clear();
+            (start..end).for_each(|r| source.row_into(r, &mut rows));
+            values[start * d_input..end * d_input].convert_from_f32_slice(&rows);
+        }
+        Self { values, d_output, d_input }
+    }
+
     pub fn nbytes(&self) -> usize {
         2 * self.values.len()
     }
@@ -39,11 +63,12 @@ impl RowSource for HalfWeight {
     }
 
     fn row_into(&self, r: usize, out: &mut Vec<f32>) {
-        let at = out.len();
-        out.resize(at + self.d_input, 0.0);
-        if r < self.d_output {
-            self.values[r * self.d_input..(r + 1) * self.d_input].convert_to_f32_slice(&mut out[at..]);
+        if r >= self.d_output {
+            out.resize(out.len() + self.d_input, 0.0);
+            return;
         }
+        let table = widened();
+        out.extend(self.values[r * self.d_input..(r + 1) * self.d_input].iter().map(|h| table[h.to_bits() as usize]));
     }
 }
 

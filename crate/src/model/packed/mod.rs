@@ -9,7 +9,7 @@
 mod autodiff;
 pub mod ggml;
 pub mod half;
-mod rows;
+pub mod rows;
 mod weight;
 
 use burn::backend::Flex;
