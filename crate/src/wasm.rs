@@ -592,7 +592,7 @@ mod lm {
             })
         }
 
-        /// `"float32"`, `"nf4"` or `"as-stored"`: how the next model loads (the page's *Base weights*).
+        /// `"float32"`, `"float16"`, `"nf4"` or `"as-stored"`: how the next model loads (the page's *Base weights*).
         pub fn set_base(&self, base: String) -> Result<(), JsValue> {
             let base = crate::model::packed::Base::parse(&base).map_err(|m| err(Error::invalid("base", m)))?;
             lab(&self.state)?.set_base(base);

@@ -1,6 +1,6 @@
-//! A language model's token embedding table: a float parameter (`nn.Embedding`), or, on the *as stored* base, the
-//! GGUF file's blocks (Gemma 3 270M's table is 170M of its 268M weights: 671 MB in float32, 178 MB in the Q8_0
-//! blocks its GGUF file stores), of which a lookup dequantizes only the rows of its tokens. The field is `weight`
+//! A language model's token embedding table: a float parameter (`nn.Embedding`), or packed: float16 values (the
+//! float16 base), or the GGUF file's blocks (the *as stored* base; Gemma 3 270M's table is 170M of its 268M weights:
+//! 671 MB in float32, 178 MB in the Q8_0 blocks its GGUF file stores), of which a lookup widens only its tokens' rows. The field is `weight`
 //! either way, so the parameter's path is transformers' `model.embed_tokens.weight`.
 
 use burn::module::{Module, Param};

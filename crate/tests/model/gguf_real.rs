@@ -110,6 +110,15 @@ fn reads_as_transformers(model: &str, file: &str, required: bool) {
         assert!(d < 1e-5, "{file}: as stored differs from widened by {d} on {:?}", s["text"]);
         eprintln!("{file} as stored: log-probabilities within {d:.1e} of widened on {:?}", s["text"]);
     }
+    // Logits of more rows than a generation step (the head widened a slice at a time, outside a graph).
+    let text = ids(&r["logprobs"][0]["ids"]);
+    let hidden = stored.model.hidden(std::slice::from_ref(&text), &[vec![true; text.len()]], None, &device);
+    let [_, s, h] = hidden.dims();
+    let rows = hidden.reshape([s, h]);
+    let a = lm.model.logits_at(rows.clone()).into_data().try_to_vec::<f32>().unwrap();
+    let b = stored.model.logits_at(rows).into_data().try_to_vec::<f32>().unwrap();
+    let d = a.iter().zip(&b).map(|(x, y)| (x - y).abs()).fold(0.0, f32::max);
+    assert!(s > 8 && d < 1e-4, "{file}: {s} rows of logits as stored differ from widened by {d}");
     let got =
         block_on(generate(&stored.model, &ids(&g["prompt"]), &[], &Sampling::greedy(want.len()), &device, |_| true));
     assert_eq!(got.unwrap(), want, "greedy tokens as stored ({})", g["text"]);

@@ -91,6 +91,12 @@ fn blocks_as_stored_give_the_widened_models_log_probabilities_and_tokens() {
         assert!(a.iter().any(|&x| x < -1.0), "{name}: the blocks make a model with something to predict");
         let greedy = |m| block_on(generate(m, &ids[..4], &[], &Sampling::greedy(8), &device, |_| true)).unwrap();
         assert_eq!(greedy(&stored.model), greedy(&widened.model), "{name}: greedy tokens");
+        let beyond = vec![1, stored.config.vocab_size as u32];
+        let refused = block_on(logprobs(&stored.model, &[beyond], &device)).unwrap_err().to_string();
+        assert!(refused.contains("beyond the model's vocabulary"), "{name}: {refused}");
+        // What the file stores in float (five norms of 64 here), widened: the budget's share beside the blocks.
+        let norms = if name == "gemma3" { 2 * (4 * 64 + 2 * 32) + 64 } else { 5 * 64 };
+        assert_eq!(files(name, Base::AsStored).float_bytes_beside_blocks().unwrap(), Some(4 * norms as u64));
     }
 }
 

@@ -10,6 +10,7 @@ use lora_playground::accounting::lora_config::{LoraConfig, TargetModules};
 use lora_playground::model::causal::files::{AdapterFiles, LmFiles};
 use lora_playground::model::causal::generate::{Sampling, generate};
 use lora_playground::model::methods::Method;
+use lora_playground::model::packed::Base;
 use lora_playground::train::causal::lab::Lab;
 use lora_playground::train::causal::trainer::LmPlan;
 
@@ -94,6 +95,14 @@ fn the_page_trains_a_language_model_and_answers_before_and_after() {
     assert_eq!(lora_kept, lora_weights - table);
     let (full_kept, full_weights) = kept(&LmPlan { method: Method::Full, ..plan.clone() });
     assert_eq!(full_kept, full_weights);
+    // This folder's weights are float: kept "as stored" they are widened, and cost what the float32 base costs;
+    // on the float16 base the frozen weights and the kept table take half the bytes.
+    let as_stored = lab.need(&LmPlan { base: Base::AsStored, ..plan.clone() }, None).unwrap();
+    assert_eq!(as_stored, lab.need(&plan, None).unwrap());
+    let half = lab.need(&LmPlan { base: Base::Float16, ..plan.clone() }, None).unwrap();
+    let float = lab.need(&plan, None).unwrap();
+    assert_eq!(half.memory.frozen_weights, float.memory.frozen_weights / 2);
+    assert_eq!(half.base_bytes, (half.memory.frozen_weights + half.memory.trainable_weights) - table / 2);
     lab.set_host_bytes(Some(one - 1));
     let e = block_on(lab.start(plan.clone())).err().unwrap();
     assert_eq!(e.field, "model", "{}", e.message);

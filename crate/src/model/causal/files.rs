@@ -175,6 +175,14 @@ impl LmFiles {
         super::build(config, weights, overrides, placement, seed, (base, file), embedding, device)
     }
 
+    /// For a GGUF file, the bytes its tensors stored in float (not in blocks: norms, an F16 or F32 matrix) take once
+    /// widened to float32, as the *as stored* base holds them; None for a folder, whose weights are all widened.
+    pub fn float_bytes_beside_blocks(&self) -> Result<Option<u64>, Error> {
+        let LmSource::Gguf(bytes) = &self.source else { return Ok(None) };
+        let g = Gguf::parse(&self.name, bytes)?;
+        Ok(Some(g.tensors.iter().filter(|t| t.kind.block_size() == 1).map(|t| 4 * t.elements() as u64).sum()))
+    }
+
     /// The model's `config.json` (a GGUF file's as transformers reads it) and the bytes of its weights file.
     pub fn config_and_size(&self) -> Result<(String, u64), Error> {
         match &self.source {

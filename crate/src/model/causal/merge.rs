@@ -81,7 +81,7 @@ pub async fn model_safetensors(model: &AutoModelForCausalLM, flavor: Flavor) -> 
     for (name, shape, t) in c.0 {
         tensors.push(Saved::F32(name, shape, read_floats(t).await?));
     }
-    // A 4-bit base's layers as transformers + bitsandbytes save them; the *as stored* base's table and head widened.
+    // A 4-bit base's layers as transformers + bitsandbytes save them; float16 and GGUF blocks (table, head) widened.
     let mut packed: Vec<(String, &LoraLinear)> = model.linear_layers();
     if let Some(head) = &model.lm_head {
         packed.push(("lm_head".into(), head));

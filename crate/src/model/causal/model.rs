@@ -112,7 +112,7 @@ impl AutoModelForCausalLM {
         }
     }
 
-    /// The output head when it is kept in blocks (the *as stored* base; `packed_head` reads it a slice at a time).
+    /// The output head when it is packed (the float16 and *as stored* bases; `packed_head` reads it a slice at a time).
     pub fn packed_head(&self) -> Option<&PackedWeight> {
         match &self.lm_head {
             Some(head) => head.packed.as_ref().filter(|_| !head.has_lora() && head.bias.is_none()),
@@ -136,7 +136,7 @@ impl AutoModelForCausalLM {
     }
 
     /// The weights a 4-bit base holds packed (burn does not see them as parameters): the blocks' linear layers,
-    /// and on the *as stored* base the token table and an untied head.
+    /// and on the float16 and *as stored* bases the token table and an untied head.
     pub fn packed_weights(&self) -> usize {
         let layers: usize = self.linear_layers().iter().filter_map(|(_, l)| l.packed.as_ref()).map(|p| p.numel()).sum();
         let head = self.lm_head.as_ref().and_then(|h| h.packed.as_ref()).map_or(0, PackedWeight::numel);

@@ -16,6 +16,7 @@ use burn::backend::autodiff::checkpoint::strategy::NoCheckpointing;
 use burn::backend::autodiff::grads::Gradients;
 use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
 use burn::backend::{Cube, DispatchDevice, Flex};
+use burn::tensor::activation::log_softmax;
 use burn::tensor::{Int, Tensor, TensorData};
 
 use crate::model::packed::PackedWeight;
@@ -43,6 +44,12 @@ pub fn token_logprobs(hidden: Tensor<2>, head: &PackedWeight, targets: &[usize])
         if let Some(out) = out {
             return out;
         }
+        // No custom step on this backend: burn's own graph through the widened head (the gradient right, the
+        // memory not lean), never a silently detached result.
+        let n = targets.len();
+        let at: Vec<i64> = targets.iter().map(|&t| t as i64).collect();
+        let at = Tensor::<2, Int>::from_data(TensorData::new(at, [n, 1]), &device);
+        return log_softmax(head.linear(hidden, None), 1).gather(1, at).reshape([n]);
     }
     let h = if device.is_autodiff() { hidden.inner() } else { hidden };
     let (lp, _) = forward(&h, head, targets);

@@ -25,6 +25,15 @@ pub async fn logprobs(
     texts: &[Vec<u32>],
     device: &Device,
 ) -> Result<Vec<Vec<f32>>, Error> {
+    if let Some(id) = texts.iter().flatten().find(|&&id| id as usize >= model.vocab_size) {
+        return Err(Error::invalid(
+            "input",
+            format!(
+                "token id {id} is beyond the model's vocabulary of {} (a tokenizer from another model?)",
+                model.vocab_size
+            ),
+        ));
+    }
     let hidden = model.hidden(texts, &real_positions(texts), None, device);
     let [b, s, h] = hidden.dims();
     let flat = hidden.reshape([b * s, h]);

@@ -1,5 +1,6 @@
 //! The loader's linear layers and token tables, as the base holds them: float32, NF4 (QLoRA; a folder saved in
-//! 4 bits keeps its blocks), or a GGUF file's own blocks (*as stored*), which stay in the file's bytes.
+//! 4 bits keeps its blocks), float16 values, or a GGUF file's own blocks (*as stored*), which stay in the file's
+//! bytes.
 
 use std::sync::Arc;
 
@@ -74,16 +75,17 @@ impl Loader<'_> {
                             ),
                         ));
                     }
-                    None => self.float_or_nf4(&named, d_input, d_output, kind, fresh, b)?,
+                    None => self.from_values(&named, d_input, d_output, kind, fresh, b)?,
                 },
-                None => self.float_or_nf4(&named, d_input, d_output, kind, fresh, b)?,
+                None => self.from_values(&named, d_input, d_output, kind, fresh, b)?,
             }
         };
         self.attach_lora(layer, path, d_input, d_output)
     }
 
-    /// A linear layer read as float32 values: kept so, or quantized to NF4 (`Base::Nf4`).
-    fn float_or_nf4(
+    /// A linear layer read as float32 values: kept so, quantized to NF4 (`Base::Nf4`) or held in float16
+    /// (`Base::Float16`).
+    fn from_values(
         &mut self,
         named: &str,
         d_input: usize,
@@ -147,7 +149,7 @@ impl Loader<'_> {
     }
 
     /// A language model's `[n, d]` token table at `path`: the shared one (`with_embedding`), else the file's
-    /// blocks on the *as stored* base, else `embedding`'s.
+    /// blocks on the *as stored* base, else `embedding`'s (packed in float16 on the float16 base).
     pub fn token_embedding(&mut self, path: &str, n: usize, d: usize) -> Result<TokenEmbedding, Error> {
         if let Some(shared) = self.embedding.take() {
             if shared.dims() != [n, d] {

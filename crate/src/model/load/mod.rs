@@ -252,7 +252,8 @@ impl<'a> Loader<'a> {
         self.layer(path, d_input, d_output, Kind::Linear, bias)
     }
 
-    /// A language model's output head (`lm_head`): a linear layer that stays float under a quantized base.
+    /// A language model's output head (`lm_head`): a linear layer that stays float under NF4 (as bitsandbytes keeps
+    /// it); the float16 and *as stored* bases hold it packed like the other frozen weights.
     pub fn output_head(
         &mut self,
         path: &str,

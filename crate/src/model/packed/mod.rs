@@ -68,6 +68,9 @@ impl Base {
 /// codes on the CPU backend (`Nf4Tensor::matmul_rows`), not by a dequantized copy of the weight.
 const FEW_ROWS: usize = 8;
 
+/// Weights widened at once outside a graph, at most: 64 MiB of float32 (`sliced`).
+const SLICE_WEIGHTS: usize = 16 << 20;
+
 impl PackedWeight {
     /// `x W^T` (+ bias) for `x` `[..., d_input]`, the weight dequantized for this call only.
     pub fn linear<const D: usize>(&self, x: Tensor<D>, bias: Option<Tensor<1>>) -> Tensor<D> {
@@ -76,6 +79,7 @@ impl PackedWeight {
         let x = x.reshape([rows, self.d_input()]);
         let y = match self.from_codes(&x, rows) {
             Some(y) => y,
+            None if !x.is_tracked() && self.numel() > SLICE_WEIGHTS => self.sliced(x),
             None => autodiff::matmul(x, self),
         };
         let mut out_dims = dims;
@@ -85,6 +89,17 @@ impl PackedWeight {
             Some(b) => y + b.unsqueeze(),
             None => y,
         }
+    }
+
+    /// `x W^T` a slice of output rows at a time, outside a graph: a head kept in blocks (Gemma 3's 262,144 x 640 table)
+    /// answering many rows at once, or one row on WebGPU, never widens to one float copy (671 MB).
+    fn sliced(&self, x: Tensor<2>) -> Tensor<2> {
+        let (device, step) = (x.device(), (SLICE_WEIGHTS / self.d_input().max(1)).max(1));
+        let parts: Vec<Tensor<2>> = (0..self.d_output())
+            .step_by(step)
+            .map(|s| x.clone().matmul(self.burn_layout_rows(s..(s + step).min(self.d_output()), &device)))
+            .collect();
+        Tensor::cat(parts, 1)
     }
 
     /// `x W^T` from the codes, when `x` is a few rows on the CPU backend and outside a graph; else None.

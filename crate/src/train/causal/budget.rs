@@ -29,7 +29,15 @@ pub struct LmNeed {
     pub total_bytes: u64,
 }
 
-fn estimate(config_json: &str, file_bytes: u64, plan: &LmPlan, batch: usize, seq: usize) -> Result<LmNeed, Error> {
+/// `widened`: on the *as stored* base, the bytes of the weights the file does not store in blocks (norms, a float16
+/// or float32 tensor), which each model holds widened to float32.
+fn estimate(
+    config_json: &str,
+    (file_bytes, widened): (u64, u64),
+    plan: &LmPlan,
+    batch: usize,
+    seq: usize,
+) -> Result<LmNeed, Error> {
     let setup = Setup {
         config_json: Some(config_json.to_string()),
         precision: match plan.base {
@@ -53,9 +61,9 @@ fn estimate(config_json: &str, file_bytes: u64, plan: &LmPlan, batch: usize, seq
     };
     let mut m = report.methods.iter().find(|c| c.method == method).map_or(report.memory.clone(), |c| c.memory.clone());
     if plan.base == Base::AsStored {
-        // The frozen weights are the model file's own blocks, counted in `file_bytes` (both models read them there);
-        // the float tensors beside them (norms) are a few thousand weights.
-        m = Memory::new(0, m.trainable_weights, m.optimizer_state, m.activations);
+        // The frozen blocks are the model file's own, counted in `file_bytes` (both models read them there); what
+        // the file stores in float is widened in each model.
+        m = Memory::new(widened, m.trainable_weights, m.optimizer_state, m.activations);
     }
     if plan.base == Base::Float16 {
         // Two bytes a frozen weight (the norms' float32 are a few thousand weights); LoRA trains in float32.
@@ -70,7 +78,7 @@ fn estimate(config_json: &str, file_bytes: u64, plan: &LmPlan, batch: usize, seq
     let shared = if plan.base == Base::Float16 { shared / 2 } else { shared };
     // On the *as stored* base the answers' model reads the same file's blocks.
     let base_bytes = match plan.base {
-        Base::AsStored => 0,
+        Base::AsStored => widened,
         _ => (m.frozen_weights + m.trainable_weights).saturating_sub(shared),
     };
     let logits = 2 * (64u64 << 20).min((batch * seq) as u64 * vocab * 4);
@@ -82,7 +90,7 @@ fn estimate(config_json: &str, file_bytes: u64, plan: &LmPlan, batch: usize, seq
 /// native CLI), naming the batch size to choose, or the model when even a batch of 1 cannot fit.
 pub fn check(
     config_json: &str,
-    file_bytes: u64,
+    file_bytes: (u64, u64),
     plan: &LmPlan,
     seq: usize,
     host_bytes: Option<u64>,

@@ -234,7 +234,16 @@ impl Lab {
         let files = self.files.as_ref().ok_or_else(|| Error::invalid("model", "load a model first"))?;
         let (config_json, file_bytes) = files.config_and_size()?;
         let longest = self.train.iter().map(|t| t.ids.len()).max().unwrap_or(1).min(self.max_len);
-        check(&config_json, file_bytes, plan, longest, limit)
+        // A folder's weights are widened on the *as stored* base: it costs what the float32 base costs.
+        let float_base;
+        let (plan, widened) = match (plan.base, files.float_bytes_beside_blocks()?) {
+            (Base::AsStored, None) => {
+                float_base = LmPlan { base: Base::Float32, ..plan.clone() };
+                (&float_base, 0)
+            }
+            (_, widened) => (plan, widened.unwrap_or(0)),
+        };
+        check(&config_json, (file_bytes, widened), plan, longest, limit)
     }
 
     pub async fn start(&mut self, plan: LmPlan) -> Result<RunInfo, Error> {
