@@ -9,7 +9,6 @@
 use burn::module::Module;
 use burn::tensor::Device;
 use futures_lite::future::block_on;
-use lora_playground::accounting::lora_config::{LoraConfig, TargetModules};
 use lora_playground::data::lm::lm_rows;
 use lora_playground::gguf::Gguf;
 use lora_playground::gguf::quant::GgmlType;
@@ -119,19 +118,7 @@ fn losses(files: &LmFiles, plan: &LmPlan, rows: &[LmTokens]) -> Vec<f64> {
 #[test]
 fn lora_on_blocks_as_stored_trains_as_on_the_widened_model() {
     for name in ["llama_bpe", "gemma3"] {
-        let plan = LmPlan {
-            lora: LoraConfig {
-                r: 4,
-                lora_alpha: 8.0,
-                target_modules: Some(TargetModules::parse_list("all-linear")),
-                ..LoraConfig::default()
-            },
-            lr: 1e-2,
-            epochs: 2,
-            batch_size: 2,
-            warmup_ratio: 0.0,
-            ..default_plan(Method::Lora)
-        };
+        let plan = super::checkpointing::plan(Method::Lora, Base::Float32, 0.0);
         let rows = rows(&files(name, Base::Float32));
         let widened = losses(&files(name, Base::Float32), &plan, &rows);
         let stored = losses(&files(name, Base::AsStored), &LmPlan { base: Base::AsStored, ..plan.clone() }, &rows);

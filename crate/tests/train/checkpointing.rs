@@ -41,7 +41,9 @@ fn train(name: &str, plan: &LmPlan) -> (Vec<f64>, Vec<Vec<f32>>) {
     (losses, block_on(logprobs(&trainer.model(), &texts, &device)).unwrap())
 }
 
-fn plan(method: Method, base: Base, lora_dropout: f64) -> LmPlan {
+/// The tiny decoders' run: LoRA r 4 on every linear layer (or `method`), 2 epochs of batch 2 (shared with the other
+/// base tests).
+pub fn plan(method: Method, base: Base, lora_dropout: f64) -> LmPlan {
     LmPlan {
         lora: LoraConfig {
             r: 4,

@@ -8,7 +8,6 @@
 use burn::module::Module;
 use burn::tensor::Device;
 use futures_lite::future::block_on;
-use lora_playground::accounting::lora_config::{LoraConfig, TargetModules};
 use lora_playground::float16::to_float16;
 use lora_playground::model::causal::files::{LmFiles, LmSource};
 use lora_playground::model::causal::parameter_count;
@@ -56,19 +55,7 @@ fn the_float16_base_computes_what_float32_computes_on_the_rounded_weights() {
 #[test]
 fn lora_on_the_float16_base_trains_as_on_the_rounded_weights() {
     for name in ["llama", "gemma3_text"] {
-        let plan = LmPlan {
-            lora: LoraConfig {
-                r: 4,
-                lora_alpha: 8.0,
-                target_modules: Some(TargetModules::parse_list("all-linear")),
-                ..LoraConfig::default()
-            },
-            lr: 1e-2,
-            epochs: 2,
-            batch_size: 2,
-            warmup_ratio: 0.0,
-            ..default_plan(Method::Lora)
-        };
+        let plan = super::checkpointing::plan(Method::Lora, Base::Float32, 0.0);
         let rows = super::checkpointing::rows(name);
         let run = |files: &LmFiles, plan: LmPlan| {
             let mut trainer = LmTrainer::new(files, plan, rows.clone(), &Device::flex()).unwrap();
