@@ -13,7 +13,6 @@ use crate::gguf::quant::GgmlType;
 use crate::model::lora::LoraLinear;
 use crate::model::packed::ggml::GgmlWeight;
 use crate::model::packed::half::HalfWeight;
-use crate::model::packed::rows::RowSource;
 use crate::model::packed::{Base, PackedWeight};
 use crate::model::paths::{child, flavor_name, outside_backbone};
 use crate::model::token_embedding::TokenEmbedding;
@@ -63,20 +62,12 @@ impl Loader<'_> {
                     Tensor::from_data(TensorData::new(q.dequantize_transposed(), [d_input, d_output]), &self.device),
                     b,
                 ),
-                None if kind == Kind::Linear || kind == Kind::Head => match self.stored_blocks(&named)? {
-                    Some(p) if p.d_output() == d_output && p.d_input() == d_input => LoraLinear::packed(p, b),
-                    Some(p) => {
-                        return Err(Error::invalid(
-                            "model.safetensors",
-                            format!(
-                                "tensor {named} is {:?}, expected {:?}",
-                                [p.d_output(), p.d_input()],
-                                [d_output, d_input]
-                            ),
-                        ));
+                None if kind == Kind::Linear || kind == Kind::Head => {
+                    match self.stored_blocks(&named, [d_output, d_input])? {
+                        Some(p) => LoraLinear::packed(p, b),
+                        None => self.from_values(&named, d_input, d_output, kind, fresh, b)?,
                     }
-                    None => self.from_values(&named, d_input, d_output, kind, fresh, b)?,
-                },
+                }
                 None => self.from_values(&named, d_input, d_output, kind, fresh, b)?,
             }
         };
@@ -111,16 +102,16 @@ impl Loader<'_> {
     }
 
     /// The GGUF file's own blocks of `named` when the base is kept as stored and the file stores it quantized.
-    fn stored_blocks(&self, named: &str) -> Result<Option<PackedWeight>, Error> {
+    fn stored_blocks(&self, named: &str, shape: [usize; 2]) -> Result<Option<PackedWeight>, Error> {
         if self.base != Base::AsStored {
             return Ok(None);
         }
-        Ok(self.file_blocks(named)?.map(PackedWeight::ggml))
+        Ok(self.file_blocks(named, shape)?.map(PackedWeight::ggml))
     }
 
     /// `named` in the GGUF file's blocks, whatever the base, when the file stores it quantized (and no adapter
-    /// replaces it).
-    fn file_blocks(&self, named: &str) -> Result<Option<GgmlWeight>, Error> {
+    /// replaces it); an error when it is not the `shape` (torch's `[out, in]`) the config gives.
+    fn file_blocks(&self, named: &str, shape: [usize; 2]) -> Result<Option<GgmlWeight>, Error> {
         let (Weights::Checkpoint(f), Some(file)) = (&self.weights, &self.file) else {
             return Ok(None);
         };
@@ -134,10 +125,10 @@ impl Loader<'_> {
             Fix::Unpermute(heads) => Some(heads),
             Fix::MinusOne => return Ok(None),
         };
-        let [rows, cols] = e.shape[..] else {
-            return Err(Error::invalid(f.file(), format!("tensor {named} is {:?}, expected two dimensions", e.shape)));
-        };
-        GgmlWeight::new(file.clone(), e.start..e.end, kind, [rows, cols], unpermute)
+        if e.shape != shape {
+            return Err(Error::invalid(f.file(), format!("tensor {named} is {:?}, expected {shape:?}", e.shape)));
+        }
+        GgmlWeight::new(file.clone(), e.start..e.end, kind, shape, unpermute)
             .map(Some)
             .map_err(|m| Error::invalid(f.file(), format!("tensor {named}: {m}")))
     }
@@ -171,20 +162,14 @@ impl Loader<'_> {
             });
         }
         let named = flavor_name(self.flavor, &child(path, "weight"));
-        if let Some(p) = self.stored_blocks(&named)? {
-            if [p.d_output(), p.d_input()] != [n, d] {
-                return Err(Error::invalid(
-                    "model.safetensors",
-                    format!("tensor {named} is {:?}, expected {:?}", [p.d_output(), p.d_input()], [n, d]),
-                ));
-            }
+        if let Some(p) = self.stored_blocks(&named, [n, d])? {
             return Ok(TokenEmbedding::packed(p));
         }
         if self.base == Base::Float16 {
             // A GGUF file's table is rounded a slice of rows at a time: widened whole first, Gemma 3's would be a
             // 671 MB float32 copy at load, and a tab's memory never shrinks back.
-            let half = match self.file_blocks(&named)? {
-                Some(blocks) if [blocks.d_output(), blocks.d_input()] == [n, d] => HalfWeight::from_rows(&blocks),
+            let half = match self.file_blocks(&named, [n, d])? {
+                Some(blocks) => HalfWeight::from_rows(&blocks),
                 // From the host values: a tensor read back would be a wait on WebGPU.
                 _ => HalfWeight::round(&self.named_values(&named, [n, d], Init::Normal(self.std), false)?.0, [n, d]),
             };
