@@ -427,6 +427,37 @@ const tests = [
     assert.match(decodeURIComponent(await page.evaluate(() => location.hash)), /targets=Wqkv,Wi/);
     await page.waitForFunction(() => document.querySelector('[data-live=trainable]').dataset.value && !document.querySelector('#err-targets').textContent);
   }],
+  ['QLoRA on the tiny model: the NF4 base from the link, the calculator\'s 4-bit memory, the native CLI\'s losses; full fine-tuning refused by name', async (page) => {
+    await page.goto(`${BASE}train.html${hashFor({ ...PLAN, device: 'cpu', base: 'nf4' })}`);
+    await loaded(page);
+    assert.equal(await page.locator('#base').inputValue(), 'nf4');
+    await page.setInputFiles('#data-file', { name: 'keywords.csv', mimeType: 'text/csv', buffer: Buffer.from(KEYWORDS_CSV) });
+    await page.waitForSelector('#data-count[data-examples="80"]');
+    // The calculator's memory for this plan with the frozen linear layers in NF4 (float32 the rest), 2 labels.
+    const count = (precision) => JSON.parse(execFileSync(CLI, ['count', '--model', join(TINY_DIR, 'config.json'), '--r', '8',
+      '--alpha', '16', '--targets', 'query,value', '--num-labels', '2', '--batch-size', '8', '--seq-len', '16',
+      '--precision', precision, '--json'], { encoding: 'utf8' })).methods.find((m) => m.method === 'lora').memory;
+    const [nf4, fp32] = [count('nf4-fp32'), count('fp32')];
+    assert.ok(nf4.frozen_weights < fp32.frozen_weights, `NF4 ${nf4.frozen_weights} >= float32 ${fp32.frozen_weights}`);
+    await page.waitForFunction((v) => document.querySelector('[data-live=memory]').dataset.value === String(v), nf4.total, { timeout: 60_000 })
+      .catch(async () => assert.fail(`memory shown ${await page.locator('[data-live=memory]').getAttribute('data-value')}, the calculator's NF4 ` +
+        `${nf4.total}; messages: ${(await page.locator('.err').allTextContents()).filter(Boolean).join(' | ')}`));
+    await page.click('#start');
+    await page.waitForFunction(() => document.querySelector('#train-text').textContent.includes('done'), null, { timeout: 600_000 });
+    const run = await page.evaluate(() => window.lpTrain.runs.at(-1));
+    assert.equal(run.losses.length, 24);
+    const out = execFileSync(CLI, ['train', '--model', 'tiny', '--base', 'nf4', '--data', KEYWORDS_FILE, '--method', 'lora', '--r', '8',
+      '--alpha', '16', '--targets', 'query,value', '--lr', '0.01', '--epochs', '3', '--batch-size', '8', '--max-len', '16',
+      '--seed', '0', '--quiet', '--out', join(ARTIFACTS, 'cli-tiny-nf4-run')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    const epochs = out.trim().split('\n').map((l) => JSON.parse(l));
+    epochs.forEach((e, i) => {
+      const mean = run.losses.slice(8 * i, 8 * i + 8).reduce((a, b) => a + b, 0) / 8;
+      assert.ok(Math.abs(e.train_loss - mean) < 1e-3, `NF4 epoch ${i + 1}: CLI ${e.train_loss}, page ${mean}`);
+    });
+    // Full fine-tuning has no weights to train on a 4-bit base: said beside Method.
+    await page.selectOption('#method', 'full');
+    await page.waitForFunction(() => /4-bit base/.test(document.querySelector('#err-method').textContent));
+  }],
   ['before a run: the training memory for this batch and length, and a step timed on a trial model that leaves a trained run alone', async (page) => {
     await openTrained(page, 'cpu');
     // The calculator's figure for the plan (tiny model, 5 labels, LoRA r=8 alpha 16 on query,value, 8 x 16 tokens).

@@ -40,6 +40,8 @@ export const PROPS = [
   { key: 'data', control: 'builtin', kind: 'select', default: 'complaints' },
   // The plan.
   { key: 'method', control: 'method', kind: 'select', field: 'method' },
+  // QLoRA: the frozen linear layers held in NF4 blocks (float32 the rest), as bitsandbytes quantizes them.
+  { key: 'base', control: 'base', kind: 'select', field: 'base' },
   { key: 'r', control: 'r', kind: 'number', field: 'r' },
   { key: 'alpha', control: 'alpha', kind: 'number', field: 'lora_alpha' },
   { key: 'targets', control: 'all-linear', kind: 'targets', field: 'target_modules' },

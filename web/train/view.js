@@ -89,7 +89,7 @@ export function renderHistory(tbody, runs, selected, onToggle) {
     const box = h('input', { type: 'checkbox', checked: selected.has(i), 'aria-label': `compare run ${i + 1}` });
     box.addEventListener('change', () => onToggle(i, box.checked));
     return h('tr', {},
-      h('td', {}, box), h('td', {}, i + 1), h('td', {}, r.method), h('td', {}, r.method === 'lora' ? r.r : '-'),
+      h('td', {}, box), h('td', {}, i + 1), h('td', {}, r.base === 'nf4' ? `${r.method} (NF4 base)` : r.method), h('td', {}, r.method === 'lora' ? r.r : '-'),
       h('td', {}, r.method === 'lora' ? r.alpha : '-'), h('td', {}, r.method === 'lora' ? r.targets : '-'),
       h('td', {}, grouped(r.trainable)), h('td', {}, bytes(r.optimizer_bytes)), h('td', {}, bytes(r.file_bytes)),
       h('td', {}, r.device), h('td', {}, `${r.seconds.toFixed(1)} s${r.finished ? '' : ' (stopped)'}`),

@@ -9,7 +9,9 @@ use burn::module::Module;
 use burn::tensor::Device;
 use lora_playground::accounting::lora_config::TargetModules;
 use lora_playground::model::methods::{Method, count};
+use lora_playground::model::packed::Base;
 use lora_playground::train::batch::{Tokens, to_input};
+use lora_playground::train::budget::{self, Budget};
 use lora_playground::train::config::{Sample, TrainConfig, optimizer};
 use lora_playground::train::fit::step;
 use lora_playground::train::plan::Plan;
@@ -37,12 +39,14 @@ pub fn run(args: &[String]) -> i32 {
     if f.on("--gradient-checkpointing") {
         return usage_error(super::train_lm::CHECKPOINTING_IS_FOR_LMS);
     }
-    if f.str("--base").is_some_and(|b| b != "float32") {
-        return usage_error(
-            "--base float16, nf4 (QLoRA) and as-stored are for language models (a .gguf file, smollm2, gemma-3-270m, a decoder folder)",
-        );
-    }
-    let methods = f.str("--methods").unwrap_or("lora,full,head,bitfit,inference").to_string();
+    let base = match f.str("--base").map(base) {
+        Some(Err(m)) => return usage_error(&m),
+        Some(Ok(b)) => b,
+        None => Base::Float32,
+    };
+    // Full fine-tuning has no weights to train on a 4-bit base: left out unless asked for (then refused by name).
+    let all = if base.is_packed() { "lora,head,bitfit,inference" } else { "lora,full,head,bitfit,inference" };
+    let methods = f.str("--methods").unwrap_or(all).to_string();
     let mut rows = Vec::new();
     for m in methods.split(',') {
         if m != "inference" && Method::parse(m).is_err() {
@@ -56,7 +60,7 @@ pub fn run(args: &[String]) -> i32 {
             }
         };
         let mut child_args = vec!["bench-one".to_string(), "--methods".into(), m.to_string()];
-        for flag in ["--model", "--hub", "--steps", "--batch-size", "--seq-len", "--device", "--targets"] {
+        for flag in ["--model", "--base", "--hub", "--steps", "--batch-size", "--seq-len", "--device", "--targets"] {
             if let Some(v) = f.str(flag) {
                 child_args.extend([flag.to_string(), v.to_string()]);
             }
@@ -143,6 +147,13 @@ pub fn batch(batch: usize, seq: usize, vocab_size: usize) -> Vec<Sample> {
         .collect()
 }
 
+/// `--base` for a classifier (float32 or nf4), as the plan reads it.
+fn base(value: &str) -> Result<Base, String> {
+    let mut plan = Plan::default();
+    plan.set("base", &Value::String(value.into())).map_err(|e| format!("--base: {}", e.message))?;
+    Ok(plan.base)
+}
+
 fn peak_rss_mib() -> f64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
@@ -184,10 +195,20 @@ fn one(f: &Flags) -> Result<Value, String> {
     let method = if which == "inference" { Method::Head } else { Method::parse(which).map_err(|e| e.to_string())? };
     // LoRA r=8, alpha 16 on query and value (the default plan; `--targets` names another architecture's, such as
     // DistilBERT's q_lin,v_lin), no dropout: the figures docs/MEASUREMENTS.md compares.
-    let mut plan = Plan { method, lora_dropout: 0.0, ..Plan::default() };
+    let base = f.str("--base").map_or(Ok(Base::Float32), base)?;
+    let mut plan = Plan { method, lora_dropout: 0.0, base, ..Plan::default() };
     if let Some(names) = f.str("--targets") {
         plan.lora.target_modules = Some(TargetModules::Names(names.split(',').map(|n| n.trim().to_string()).collect()));
     }
+    plan.validate().map_err(|e| format!("--methods {which} on --base {}: {}", base.name(), e.message))?;
+    // The page's estimate for this step (the calculator's memory at this batch and length, plus the model file the
+    // trainer keeps), beside the process's measured peak.
+    (plan.train.batch_size, plan.max_len) = (bs, seq);
+    let unbounded = Budget { host_bytes: u64::MAX, gpu_buffer_bytes: None };
+    let predicted = (which != "inference")
+        .then(|| budget::check(&files.config_json, files.safetensors.len() as u64, LABELS, &plan, unbounded))
+        .transpose()
+        .map_err(|e| e.to_string())?;
     let samples = batch(bs, seq, config.vocab_size);
     let refs: Vec<&Sample> = samples.iter().collect();
     let train_device = device.clone().autodiff();
@@ -222,5 +243,7 @@ fn one(f: &Flags) -> Result<Value, String> {
         "kernel_launches_per_step": launches as f64 / steps as f64,
         "fusion": cfg!(feature = "fusion"),
         "peak_rss_mib": peak_rss_mib(),
+        "base": base.name(),
+        "predicted_mib": predicted.map(|n| n.host_bytes as f64 / (1u64 << 20) as f64),
     }))
 }

@@ -33,9 +33,12 @@ pub fn run(args: &[String]) -> i32 {
         let device = device::parse(flags.str("--device").unwrap_or("cpu")).map_err(Error::from);
         return super::usage::exit_code(device.and_then(|d| super::merge_lm::go(&flags, &d)));
     }
+    // A classifier's adapter merges into the float32 base, whatever base it trained on (PEFT's float merge; a
+    // 4-bit base's re-quantized merge is the language models' `merge --base nf4`).
     if flags.str("--base").is_some_and(|b| b != "float32") {
         return usage_error(
-            "--base float16, nf4 (QLoRA) and as-stored are for language models (a .gguf file, smollm2, gemma-3-270m, a decoder folder)",
+            "--base: a classifier's adapter merges into its float32 base (one trained on nf4 too); --base float16, nf4 and \
+             as-stored merges are for language models (a .gguf file, smollm2, gemma-3-270m, a decoder folder)",
         );
     }
     super::usage::exit_code(go(&flags))

@@ -61,12 +61,6 @@ pub fn run(args: &[String]) -> i32 {
     if flags.on("--gradient-checkpointing") {
         return usage_error(super::train_lm::CHECKPOINTING_IS_FOR_LMS);
     }
-    // The encoders' trainer has no 4-bit base yet: said, not ignored.
-    if flags.str("--base").is_some_and(|b| b != "float32") {
-        return usage_error(
-            "--base float16, nf4 (QLoRA) and as-stored are for language models (a .gguf file, smollm2, gemma-3-270m, a decoder folder)",
-        );
-    }
     let plan = match plan(&flags) {
         Ok(p) => p,
         Err(m) => return usage_error(&m),

@@ -52,6 +52,8 @@ train options:
   --epochs 3 --batch-size 16 --weight-decay 0.01 --warmup-ratio 0.1 --max-grad-norm 1.0
   --lr X                                (default: the method's usual: lora 3e-3, full 1e-4, head 3e-2, bitfit 3e-3)
   --max-len 64 --seed 0 --val-fraction 0.2 --device cpu|wgpu --quiet
+  --base float32|nf4                    a classifier's frozen base: nf4 is QLoRA's (bitsandbytes' NF4, the task
+                                        layers float); lora, head and bitfit train on it (bench takes it too)
   --base float32|float16|nf4|as-stored  a language model's frozen base: float16 stores it in half the bytes; nf4 is
                                         QLoRA's (bitsandbytes' NF4, double quantization); as-stored keeps a GGUF
                                         file's blocks (Q4_K, Q8_0, ...), the embeddings and output head too;

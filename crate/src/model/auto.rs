@@ -13,6 +13,7 @@ use super::gpt2::{Gpt2ForSequenceClassification, Gpt2ForSequenceClassificationCo
 use super::input::EncoderInput;
 use super::load::{Loader, LoraPlacement, Overrides, Weights};
 use super::modernbert::{ModernBertForSequenceClassification, ModernBertForSequenceClassificationConfig};
+use super::packed::Base;
 use crate::accounting::arch::HfConfig;
 use crate::accounting::arch::flavor::Flavor;
 use crate::error::Error;
@@ -87,22 +88,22 @@ pub fn build(
     lora: Option<LoraPlacement<'_>>,
     device: &Device,
 ) -> Result<AutoModelForSequenceClassification, Error> {
-    build_with(config, weights, None, num_labels, lora, 0, device)
+    build_with(config, weights, None, num_labels, lora, (0, Base::Float32), device)
 }
 
-/// `build`, with trained tensors laid over the checkpoint's, and random values (LoRA A, a fresh head, a random
-/// model) drawn from `seed`.
+/// `build`, with trained tensors laid over the checkpoint's, random values (LoRA A, a fresh head, a random model)
+/// drawn from `seed`, and the frozen linear layers held as `base` says (float32, or NF4 for QLoRA).
 pub fn build_with(
     config: &EncoderConfig,
     weights: Weights<'_>,
     overrides: Option<&Overrides>,
     num_labels: usize,
     lora: Option<LoraPlacement<'_>>,
-    seed: u64,
+    (seed, base): (u64, Base),
     device: &Device,
 ) -> Result<AutoModelForSequenceClassification, Error> {
     use AutoModelForSequenceClassification::{Bert, Gpt2, ModernBert};
-    let mut loader = Loader::new(config, weights, overrides, lora, seed, device)?;
+    let mut loader = Loader::new(config, weights, overrides, lora, seed, device)?.with_base(base);
     Ok(match config.flavor {
         Flavor::Gpt2 => Gpt2(Gpt2ForSequenceClassificationConfig::from_encoder(config, num_labels).init(&mut loader)?),
         Flavor::ModernBert => {

@@ -9,7 +9,7 @@ use burn::tensor::Tensor;
 use super::auto::AutoModelForSequenceClassification;
 use super::config::EncoderConfig;
 use super::paths::{flavor_name, is_head, outside_backbone};
-use super::walk::{MapParam, VisitParam, map_params, visit_params};
+use super::walk::{MapParam, VisitParam, map_linears, map_params, visit_params};
 use crate::accounting::arch::{Architecture, HfConfig, ModuleKind, Task};
 use crate::accounting::inject::inject;
 use crate::accounting::lora_config::{Bias, LoraConfig};
@@ -161,5 +161,10 @@ impl VisitParam for Counter {
 pub fn count(model: &AutoModelForSequenceClassification) -> LiveCount {
     let mut c = Counter(LiveCount::default());
     visit_params(model, &mut c);
+    // A packed base (NF4) is not a parameter burn sees; it counts in the total as transformers counts it.
+    let _ = map_linears(model.clone(), |_, l| {
+        c.0.total += l.packed.as_ref().map_or(0, |p| p.numel() as u64);
+        l
+    });
     c.0
 }

@@ -9,6 +9,7 @@ use super::auto::build_with;
 use super::config::EncoderConfig;
 use super::export::named_tensors;
 use super::load::Weights;
+use super::packed::Base;
 use crate::model::files::ModelFiles;
 use crate::safetensors::write_f32;
 
@@ -87,7 +88,8 @@ pub fn config() -> EncoderConfig {
 pub fn files(seed: u64) -> ModelFiles {
     let config = config();
     let device = Device::flex();
-    let model = build_with(&config, Weights::Random, None, 2, None, seed, &device).expect("the tiny config builds");
+    let model = build_with(&config, Weights::Random, None, 2, None, (seed, Base::Float32), &device)
+        .expect("the tiny config builds");
     let tensors: Vec<(String, Vec<usize>, Vec<f32>)> = named_tensors(&model)
         .into_iter()
         .filter(|(k, _)| !k.starts_with("classifier."))

@@ -147,7 +147,17 @@ fn common(export: &RunExport, method: Method, lora: &LoraConfig, lora_dropout: f
 fn classifier(export: &RunExport, plan: &Plan, labels: &[String]) -> Result<Value, Error> {
     let mut m = common(export, plan.method, &plan.lora, plan.lora_dropout);
     let t = &plan.train;
-    let requirements = format!("`{REQUIREMENTS}`");
+    let qlora = plan.base == Base::Nf4;
+    if qlora && plan.method != Method::Lora {
+        // The page trains the head (and BitFit's biases) over a 4-bit base; transformers' Trainer refuses a 4-bit
+        // model without a PEFT adapter on it.
+        return Err(Error::invalid(
+            "method",
+            "the notebook runs QLoRA with LoRA only: transformers' Trainer will not train a 4-bit model without a \
+             PEFT adapter (export this method on the float32 base)",
+        ));
+    }
+    let requirements = if qlora { format!("`{REQUIREMENTS} bitsandbytes`") } else { format!("`{REQUIREMENTS}`") };
     let save_note = match plan.method {
         Method::Lora => {
             "PEFT's adapter folder (`adapter_config.json`, `adapter_model.safetensors`) and `training.json`."
@@ -160,6 +170,7 @@ fn classifier(export: &RunExport, plan: &Plan, labels: &[String]) -> Result<Valu
     for (k, v) in [
         ("title", json!(format!("{} of {} on {}", title(plan.method), export.model, export.data_file))),
         ("requirements_text", json!(requirements)),
+        ("qlora", json!(qlora)),
         ("labels", json!(lit(json!(labels)))),
         ("max_len", json!(plan.max_len.to_string())),
         ("val_fraction", json!(python::float(plan.val_fraction))),

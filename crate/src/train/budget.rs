@@ -12,6 +12,7 @@ use crate::accounting::method_costs::{self as costs, CostInputs};
 use crate::accounting::report::{Setup, architecture, compute};
 use crate::error::Error;
 use crate::model::methods::Method;
+use crate::model::packed::Base;
 
 /// wasm32's whole address space: the most a tab's trainer can ever hold.
 pub const WASM_MEMORY: u64 = 4 << 30;
@@ -38,7 +39,7 @@ impl Budget {
 /// The estimate, shown before a run.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Need {
-    /// The calculator's breakdown for this plan (float32, AdamW).
+    /// The calculator's breakdown for this plan (float32 or QLoRA's NF4 base, AdamW).
     pub memory: Memory,
     /// The model file, kept by the trainer.
     pub file_bytes: u64,
@@ -163,6 +164,8 @@ fn estimate(config_json: &str, file_bytes: u64, num_labels: usize, plan: &Plan, 
     let setup = Setup {
         config_json: Some(config_json.to_string()),
         num_labels: num_labels as u64,
+        // QLoRA's base: NF4 blocks for the frozen linear layers, float32 for the rest and for the arithmetic.
+        precision: if plan.base == Base::Nf4 { Precision::Nf4Fp32 } else { Precision::Fp32 },
         lora: plan.lora.clone(),
         batch: Batch { batch_size: plan.train.batch_size as u64, seq_len: plan.max_len as u64, ..Batch::default() },
         ..Setup::default()

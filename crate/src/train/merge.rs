@@ -10,6 +10,7 @@ use super::metrics::argmax;
 use crate::error::Error;
 use crate::model::export;
 use crate::model::files::ModelFiles;
+use crate::model::walk::map_linears;
 
 /// How closely the merged model reproduces the unmerged one on the same texts.
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -49,6 +50,21 @@ pub fn check(unmerged: &[Vec<f32>], merged: &[Vec<f32>]) -> MergeCheck {
 /// and the labels), `model.safetensors` (Hugging Face names, no `lora_*` tensors), `tokenizer.json`, and a
 /// `training.json` so `predict` reads the folder back.
 pub fn merged_files(merged: &Classifier, base: &ModelFiles, max_len: usize) -> Result<Vec<(String, Vec<u8>)>, Error> {
+    // A layer held packed (the NF4 base) is no parameter and would be missing from the file: a classifier merges into
+    // its float32 base (the page's adapter set and `merge` build that base).
+    let mut packed = None;
+    let _ = map_linears(merged.model.clone(), |name, l| {
+        if l.packed.is_some() && packed.is_none() {
+            packed = Some(name.to_string());
+        }
+        l
+    });
+    if let Some(layer) = packed {
+        return Err(Error::invalid(
+            "base",
+            format!("{layer} is held in 4 bits: merge the adapter into the float32 base model, then save it"),
+        ));
+    }
     let tensors = export::named_tensors(&merged.model);
     if tensors.keys().any(|k| k.contains(".lora_")) {
         return Err(Error::invalid("adapter", "the model is not merged (call Classifier::merged first)"));

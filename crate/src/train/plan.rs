@@ -9,6 +9,7 @@ use super::config::TrainConfig;
 use crate::accounting::lora_config::{Bias, LoraConfig, TargetModules};
 use crate::error::Error;
 use crate::model::methods::Method;
+use crate::model::packed::Base;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Plan {
@@ -22,6 +23,9 @@ pub struct Plan {
     pub max_len: usize,
     /// Share of each class held out for validation.
     pub val_fraction: f64,
+    /// How the frozen base is held: float32, or NF4 (QLoRA: bitsandbytes' 4-bit blocks, dequantized as each layer
+    /// runs). The language models' other bases (float16, a GGUF file's blocks) are theirs (`causal::plan`).
+    pub base: Base,
 }
 
 impl Default for Plan {
@@ -40,12 +44,13 @@ impl Default for Plan {
             // 64 tokens: short texts fit whole, and a CPU step in the page costs half of what 128 would.
             max_len: 64,
             val_fraction: 0.2,
+            base: Base::Float32,
         }
     }
 }
 
 /// Every field: its JSON key (PEFT's name where PEFT has the setting) and the CLI flag that sets it.
-pub const FIELDS: [(&str, &str); 17] = [
+pub const FIELDS: [(&str, &str); 18] = [
     ("method", "--method"),
     ("r", "--r"),
     ("lora_alpha", "--alpha"),
@@ -63,6 +68,7 @@ pub const FIELDS: [(&str, &str); 17] = [
     ("max_len", "--max-len"),
     ("seed", "--seed"),
     ("val_fraction", "--val-fraction"),
+    ("base", "--base"),
 ];
 
 /// Limits beyond which a setting is a typo, not an experiment (a tab would run for days or out of memory).
@@ -103,7 +109,7 @@ impl Plan {
             "use_rslora": l.use_rslora, "layers_to_transform": l.layers_to_transform, "bias": l.bias,
             "lora_dropout": self.lora_dropout, "epochs": t.epochs, "batch_size": t.batch_size, "lr": t.lr,
             "weight_decay": t.weight_decay, "warmup_ratio": t.warmup_ratio, "max_grad_norm": t.max_grad_norm,
-            "max_len": self.max_len, "seed": t.seed, "val_fraction": self.val_fraction,
+            "max_len": self.max_len, "seed": t.seed, "val_fraction": self.val_fraction, "base": self.base.name(),
         })
     }
 
@@ -128,6 +134,7 @@ impl Plan {
             "max_len" => self.max_len = size(key, v)?,
             "seed" => self.train.seed = whole(key, v)?,
             "val_fraction" => self.val_fraction = number(key, v)?,
+            "base" => self.base = encoder_base(key, v)?,
             other => {
                 let known: Vec<&str> = FIELDS.iter().map(|(k, _)| *k).collect();
                 return Err(Error::invalid(
@@ -170,6 +177,13 @@ impl Plan {
             return Err(Error::invalid(
                 "max_len",
                 format!("must be between 3 ([CLS], a word, [SEP]) and {MAX_LEN} tokens, not {}", self.max_len),
+            ));
+        }
+        if self.base.is_packed() && self.method == Method::Full {
+            return Err(Error::invalid(
+                "method",
+                "full fine-tuning trains every weight, and a 4-bit base has none to train: choose LoRA, head-only or \
+                 BitFit on it, or the float32 base",
             ));
         }
         if !(self.val_fraction > 0.0 && self.val_fraction < 1.0) {
@@ -248,6 +262,19 @@ fn flag(key: &str, v: &Value) -> Result<bool, Error> {
 
 fn text(key: &str, v: &Value) -> Result<String, Error> {
     v.as_str().map(str::to_string).ok_or_else(|| Error::invalid(key, format!("must be a string, not {}", shown(v))))
+}
+
+/// An encoder's base: float32 or NF4. float16 and *as stored* hold a language model's token table and head packed,
+/// and an encoder trains its head.
+fn encoder_base(key: &str, v: &Value) -> Result<Base, Error> {
+    match Base::parse(&text(key, v)?) {
+        Ok(b @ (Base::Float32 | Base::Nf4)) => Ok(b),
+        Ok(b) => Err(Error::invalid(
+            key,
+            format!("'{}' is a language model's base; a classifier's is float32 or nf4 (QLoRA)", b.name()),
+        )),
+        Err(_) => Err(Error::invalid(key, format!("must be float32 or nf4 (QLoRA), not {}", shown(v)))),
+    }
 }
 
 fn strings(key: &str, v: &Value) -> Result<Vec<String>, Error> {

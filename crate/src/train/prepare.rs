@@ -94,7 +94,8 @@ pub fn build_model(
     // Dropout draws from the backend's generator; everything else random comes from the seed via `crate::rng`.
     let seed = plan.train.seed;
     device.seed(seed);
-    let model = build_with(config, Weights::Checkpoint(weights), overrides, num_labels, placement, seed, device)?;
+    let model =
+        build_with(config, Weights::Checkpoint(weights), overrides, num_labels, placement, (seed, plan.base), device)?;
     let bias = if is_lora { lora.bias } else { Bias::None };
     Ok(apply(model, config, plan.method, bias, &modules))
 }

@@ -5,6 +5,7 @@
 mod arch_parity;
 mod bert_parity;
 mod decoder_parity;
+mod encoder_nf4;
 mod gguf_real;
 mod gguf_synthetic;
 mod inspect;

@@ -21,6 +21,7 @@ use lora_playground::model::export::named_tensors;
 use lora_playground::model::load::{LoraPlacement, Weights};
 use lora_playground::model::lora::LoraLinearConfig;
 use lora_playground::model::methods::{Method, apply, architecture, count, lora_modules};
+use lora_playground::model::packed::Base;
 use lora_playground::model::paths::{hf_name, is_head};
 use lora_playground::model::walk::{MapParam, map_linears, map_params};
 use lora_playground::rng::Rng;
@@ -258,7 +259,8 @@ fn a_seeded_random_model_draws_its_values_in_checkpoint_order() {
     let lora = lora_config(4, &["query"], Bias::None);
     let modules = lora_modules(&config, LABELS, &lora).unwrap();
     let placement = LoraPlacement { modules: &modules, config: LoraLinearConfig::from_peft(&lora, 0.0) };
-    let m = build_with(&config, Weights::Random, None, LABELS, Some(placement), 7, &Device::flex()).unwrap();
+    let m = build_with(&config, Weights::Random, None, LABELS, Some(placement), (7, Base::Float32), &Device::flex())
+        .unwrap();
     let got = named_tensors(&m);
     let mut rng = Rng::new(7);
     let std = config.initializer_range;

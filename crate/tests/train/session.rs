@@ -45,6 +45,7 @@ fn plan(method: Method, lora: LoraConfig) -> Plan {
         train: TrainConfig { epochs: 1, batch_size: 8, lr: 1e-2, ..TrainConfig::default() },
         max_len: 16,
         val_fraction: 0.25,
+        ..Plan::default()
     }
 }
 

@@ -4,7 +4,7 @@ import { compareChart } from '../charts.js';
 import { renderHistory } from '../view.js';
 import { $ } from '../../dom.js';
 
-const label = (r, i) => `#${i + 1} ${r.method}${r.method === 'lora' ? ` r=${r.r}` : ''}`;
+const label = (r, i) => `#${i + 1} ${r.method}${r.method === 'lora' ? ` r=${r.r}` : ''}${r.base === 'nf4' ? ' NF4' : ''}`;
 
 export function startHistoryPanel({ store }) {
   const compare = new Set(); // indices of the ticked runs, oldest tick first; at most two

@@ -79,6 +79,8 @@ export function startRunPanel({ store, client }) {
     const report = engine.compute({
       config_json: model.config_json,
       num_labels: data.labels.length,
+      // QLoRA's base: NF4 linear layers, float32 the rest and the arithmetic (the trainer's check counts the same).
+      precision: plan.base === 'nf4' ? 'nf4-fp32' : 'fp32',
       batch: { batch_size: Number(plan.batch_size), seq_len: Number(plan.max_len) },
       lora: {
         r: plan.r, lora_alpha: plan.lora_alpha, use_rslora: plan.use_rslora, bias: plan.bias,
@@ -243,7 +245,7 @@ export function startRunPanel({ store, client }) {
     }
     const p = r.plan;
     const record = {
-      ...(r.tag ?? {}), method: p.method, r: p.r, alpha: p.lora_alpha, targets: (p.target_modules ?? []).join(','), lr: p.lr,
+      ...(r.tag ?? {}), method: p.method, base: p.base, r: p.r, alpha: p.lora_alpha, targets: (p.target_modules ?? []).join(','), lr: p.lr,
       trainable: r.info.trainable, total: r.info.total, optimizer_bytes: r.calc?.optimizer ?? 0, file_bytes: r.calc?.file ?? 0,
       device: r.device, seconds: (performance.now() - r.started) / 1000, accuracy: r.evaluation?.accuracy ?? null,
       macro_f1: r.evaluation?.macro_f1 ?? null, finished, losses: r.losses, steps: r.steps, val_losses: r.valLosses,

@@ -28,7 +28,20 @@ impl Loader<'_> {
         bias: bool,
     ) -> Result<LoraLinear, Error> {
         let b = if bias { Some(self.tensor(&child(path, "bias"), [d_output], Init::Zeros)?) } else { None };
-        let layer = if kind == Kind::Conv1d {
+        let layer = if kind == Kind::Conv1d && self.base == Base::Nf4 {
+            // transformers quantizes GPT-2's Conv1D as a linear layer: its `[in, out]` weight transposed to torch's
+            // `[out, in]`, then cut into blocks.
+            let named = flavor_name(self.flavor, &child(path, "weight"));
+            let fresh = outside_backbone(&named);
+            let (v, _) = self.named_values(&named, [d_input, d_output], Init::Normal(self.std), fresh)?;
+            let mut t = vec![0.0; v.len()];
+            for i in 0..d_input {
+                for o in 0..d_output {
+                    t[o * d_input + i] = v[i * d_output + o];
+                }
+            }
+            LoraLinear::packed(PackedWeight::nf4(Nf4Tensor::quantize(&t, &[d_output, d_input])), b)
+        } else if kind == Kind::Conv1d {
             LoraLinear::new(self.tensor(&child(path, "weight"), [d_input, d_output], Init::Normal(self.std))?, b)
         } else {
             // torch's `[out, in]` laid out as burn's `[in, out]` here, on the host: a transposed view on the device
@@ -86,7 +99,10 @@ impl Loader<'_> {
         b: Option<Tensor<1>>,
     ) -> Result<LoraLinear, Error> {
         let (v, _) = self.named_values(named, [d_output, d_input], Init::Normal(self.std), fresh)?;
-        if self.base == Base::Nf4 && kind == Kind::Linear {
+        // A classifier's task layers outside the backbone (RoBERTa's `classifier.dense`, DistilBERT's
+        // `pre_classifier`, ModernBERT's `head`) train with its head (PEFT's `modules_to_save`): they stay float, as
+        // QLoRA for classification keeps them (`llm_int8_skip_modules`). A pooler is the backbone's, and frozen.
+        if self.base == Base::Nf4 && kind == Kind::Linear && !outside_backbone(named) {
             return Ok(LoraLinear::packed(PackedWeight::nf4(Nf4Tensor::quantize(&v, &[d_output, d_input])), b));
         }
         if self.base == Base::Float16 && kind != Kind::Conv1d {

@@ -53,8 +53,8 @@ pub enum Init {
 /// random draw. Every random value (base weights of a random model, LoRA A, a fresh head) comes from one
 /// generator in build order, so the blocks must ask in the order they always have: the same seed then gives
 /// the same model (device-independent: see `crate::rng`).
-/// Which linear layer `layer` builds: only `Linear`s are quantized (transformers quantizes `nn.Linear`, not GPT-2's
-/// Conv1D, and keeps the model's last layer, the task head, in float).
+/// Which linear layer `layer` builds: the output head (`Head`) stays float under NF4, as transformers keeps it; GPT-2's
+/// Conv1D is quantized as transformers quantizes it (transposed to a linear layer's `[out, in]` first).
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Kind {
     Linear,
@@ -235,7 +235,7 @@ impl<'a> Loader<'a> {
     }
 
     /// Linear layers from here on hold their base weight as `base` says (NF4: packed, as transformers quantizes
-    /// every `nn.Linear` but the output head; GPT-2's Conv1D and the task head stay float, as there).
+    /// every `nn.Linear` and GPT-2's Conv1D but the output head; a classifier's task layers stay float: they train).
     pub fn with_base(mut self, base: Base) -> Self {
         self.base = base;
         self

@@ -29,7 +29,8 @@ pub enum Base {
     Float16,
     /// NF4 with double-quantized scales, as transformers' `BitsAndBytesConfig(load_in_4bit=True,
     /// bnb_4bit_quant_type="nf4", bnb_4bit_use_double_quant=True)` quantizes a model: every linear layer but the
-    /// output head (transformers' `get_keys_to_not_convert`); embeddings and norms stay float32.
+    /// output head (transformers' `get_keys_to_not_convert`); embeddings and norms stay float32. A classifier's task
+    /// layers outside its backbone (`classifier`, `pre_classifier`, ModernBERT's `head`) stay float32 too: they train.
     Nf4,
     /// As the file stores it: a GGUF file's quantized tensors in their own blocks (Q4_0, Q4_1, Q4_K, Q5_K, Q6_K,
     /// Q8_0, ...), the token embedding table and the output head too, as llama.cpp holds them; its float tensors

@@ -93,8 +93,20 @@ from transformers import (AutoModelForSequenceClassification, AutoTokenizer, Dat
 
 set_seed(SEED)
 tokenizer = AutoTokenizer.from_pretrained(MODEL)
+{%- if qlora %}
+from transformers import BitsAndBytesConfig
+
+# QLoRA as the page runs it: NF4, double quantization, float32 compute. The task layers outside the backbone stay
+# float, as in the page: they train (PEFT's modules_to_save; head-only and BitFit train them all).
+load = dict(quantization_config=BitsAndBytesConfig(
+    load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_use_double_quant=True,
+    bnb_4bit_compute_dtype=torch.float32, llm_int8_skip_modules=["classifier", "pre_classifier", "head", "score"]))
+{%- else %}
+load = {}
+{%- endif %}
 model = AutoModelForSequenceClassification.from_pretrained(
-    MODEL, num_labels=len(LABELS), id2label=dict(enumerate(LABELS)), label2id={l: i for i, l in enumerate(LABELS)})
+    MODEL, num_labels=len(LABELS), id2label=dict(enumerate(LABELS)), label2id={l: i for i, l in enumerate(LABELS)},
+    **load)
 if tokenizer.pad_token is None:
     # GPT-2 has no padding token; its classifier reads the last token that is not padding, as the page's does.
     tokenizer.pad_token = tokenizer.eos_token
