@@ -21,6 +21,9 @@ const TRAINABLE = {
 // names for the settings there (`lora_alpha`, `target_modules`).
 const LANGUAGE_MODELS = { 'gemma-3-270m': 'gemma-3-270m' };
 const presetOf = (model) => Object.keys(TRAINABLE).find((k) => TRAINABLE[k] === model);
+// The calculator's 4-bit precisions are the trainers' NF4 base (QLoRA); the trainers compute in float32, which the
+// calculator's `nf4-fp32` counts.
+const isFourBit = (precision) => precision === 'nf4' || precision === 'nf4-fp32';
 // Commas, colons and slashes as typed, as the trainer writes its own hash (`model=hf:org/name`).
 const hash = (params) => hashText(params, ',:/');
 
@@ -32,6 +35,7 @@ export function trainLink(s) {
     p.set('r', s.r);
     p.set('lora_alpha', s.alpha);
     if (s.targets) p.set('target_modules', Array.isArray(s.targets) ? s.targets.join(',') : s.targets);
+    if (isFourBit(s.precision)) p.set('base', 'nf4');
     return { href: `lm.html#${hash(p)}`, sameModel: true };
   }
   const sameModel = s.model in TRAINABLE && !s.config;
@@ -42,6 +46,7 @@ export function trainLink(s) {
   p.set('bias', s.bias);
   if (sameModel && s.targets) p.set('targets', Array.isArray(s.targets) ? s.targets.join(',') : s.targets);
   if (s.layers?.length) p.set('layers', s.layers.join(','));
+  if (isFourBit(s.precision)) p.set('base', 'nf4');
   return { href: `train.html#${hash(p)}`, sameModel };
 }
 
@@ -54,5 +59,6 @@ export function calculatorLink(settings, model, data) {
   for (const k of ['r', 'alpha', 'bias', 'targets', 'layers']) if (settings[k]) p.set(k, settings[k]);
   p.set('rslora', settings.rslora === '1' || settings.rslora === 'true' ? '1' : '0');
   if (data?.labels?.length) p.set('labels', data.labels.length);
+  if (settings.base === 'nf4') p.set('precision', 'nf4-fp32');
   return `index.html#${hash(p)}`;
 }

@@ -83,6 +83,9 @@ const tests = [
     // A language model opens the language-model page, with PEFT's names for the settings there.
     assert.deepEqual(await hrefFor('gemma-3-270m', ['q_proj', 'v_proj']), { href: 'lm.html#model=gemma-3-270m&r=4&lora_alpha=8&target_modules=q_proj,v_proj', sameModel: true });
     assert.deepEqual(await hrefFor('Llama-2-7b', ['q_proj']), { href: 'train.html#r=4&alpha=8&rslora=0&bias=none', sameModel: false });
+    // A 4-bit precision opens the trainer on its NF4 base (QLoRA).
+    const fourBit = await page.evaluate(async () => (await import('./web/links.js')).trainLink({ model: 'all-MiniLM-L6-v2', r: 4, alpha: 8, bias: 'none', precision: 'nf4' }));
+    assert.equal(fourBit.href, 'train.html#model=all-MiniLM-L6-v2&r=4&alpha=8&rslora=0&bias=none&base=nf4');
     await page.click('#train-this');
     await page.waitForFunction(() => document.querySelector('#r')?.value === '12');
     const controls = await page.evaluate(() => ['r', 'alpha', 'bias', 'layers', 'rslora'].map((id) => {

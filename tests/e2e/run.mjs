@@ -86,6 +86,8 @@ const PRESET_SETUPS = [
   { model: 'roberta-base', r: 64, alpha: 16, task: 'base', targets: 'all-linear' },
   { model: 'ModernBERT-base', r: 8, alpha: 8, targets: 'Wqkv,Wo', labels: 5, precision: 'bf16' },
   { model: 'gpt2', r: 1, alpha: 2, bias: 'lora_only', optimizer: 'sgd_momentum' },
+  // The trainers' QLoRA: NF4 linear layers, float32 the rest (what the training pages' memory line counts).
+  { model: 'all-MiniLM-L6-v2', r: 8, alpha: 16, precision: 'nf4-fp32', labels: 5 },
   { model: 'gemma-3-270m', r: 32, alpha: 64, targets: 'all-linear', precision: 'nf4', layers: '0,1,2', rslora: true },
   { model: 'Llama-2-7b', r: 256, alpha: 512, precision: 'int8', batch: 4, seq: 512, adapter: 'bf16' },
   { model: 'gemma-3-270m', r: 8, alpha: 16, precision: 'nf4', batch: 4, seq: 128, gradient_checkpointing: true },

@@ -454,6 +454,8 @@ const tests = [
       const mean = run.losses.slice(8 * i, 8 * i + 8).reduce((a, b) => a + b, 0) / 8;
       assert.ok(Math.abs(e.train_loss - mean) < 1e-3, `NF4 epoch ${i + 1}: CLI ${e.train_loss}, page ${mean}`);
     });
+    // The calculator opens on the same 4-bit setup: its nf4-fp32 precision is this base.
+    assert.match(await page.getAttribute('#open-calculator', 'href'), /[#&]precision=nf4-fp32(&|$)/);
     // Full fine-tuning has no weights to train on a 4-bit base: said beside Method.
     await page.selectOption('#method', 'full');
     await page.waitForFunction(() => /4-bit base/.test(document.querySelector('#err-method').textContent));
