@@ -34,13 +34,10 @@ impl Loader<'_> {
             let named = flavor_name(self.flavor, &child(path, "weight"));
             let fresh = outside_backbone(&named);
             let (v, _) = self.named_values(&named, [d_input, d_output], Init::Normal(self.std), fresh)?;
-            let mut t = vec![0.0; v.len()];
-            for i in 0..d_input {
-                for o in 0..d_output {
-                    t[o * d_input + i] = v[i * d_output + o];
-                }
-            }
-            LoraLinear::packed(PackedWeight::nf4(Nf4Tensor::quantize(&t, &[d_output, d_input])), b)
+            LoraLinear::packed(
+                PackedWeight::nf4(Nf4Tensor::quantize(&transposed(&v, [d_input, d_output]), &[d_output, d_input])),
+                b,
+            )
         } else if kind == Kind::Conv1d {
             LoraLinear::new(self.tensor(&child(path, "weight"), [d_input, d_output], Init::Normal(self.std))?, b)
         } else {
@@ -108,12 +105,7 @@ impl Loader<'_> {
         if self.base == Base::Float16 && kind != Kind::Conv1d {
             return Ok(LoraLinear::packed(PackedWeight::half(HalfWeight::round(&v, [d_output, d_input])), b));
         }
-        let mut t = vec![0.0; v.len()];
-        for o in 0..d_output {
-            for i in 0..d_input {
-                t[i * d_output + o] = v[o * d_input + i];
-            }
-        }
+        let t = transposed(&v, [d_output, d_input]);
         Ok(LoraLinear::new(Tensor::from_data(TensorData::new(t, [d_input, d_output]), &self.device), b))
     }
 
@@ -193,4 +185,16 @@ impl Loader<'_> {
         }
         Ok(TokenEmbedding::float(self.embedding(path, n, d)?.weight.val()))
     }
+}
+
+/// A row-major `[rows, cols]` matrix's values as `[cols, rows]`: torch's `[out, in]` as burn's `[in, out]`, or GPT-2's
+/// Conv1D `[in, out]` as the `[out, in]` that transformers quantizes.
+fn transposed(v: &[f32], [rows, cols]: [usize; 2]) -> Vec<f32> {
+    let mut t = vec![0.0; v.len()];
+    for r in 0..rows {
+        for c in 0..cols {
+            t[c * rows + r] = v[r * cols + c];
+        }
+    }
+    t
 }
